@@ -1,0 +1,62 @@
+// What `import Glibc` does not export: epoll, eventfd, timerfd, inotify,
+// signalfd, accept4 and a few socket constants, as plain C for Swift.
+#ifndef MESHGATE_CLINUX_H
+#define MESHGATE_CLINUX_H
+
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/timerfd.h>
+#include <sys/inotify.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <sys/resource.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <spawn.h>
+#include <time.h>
+#include <stdint.h>
+
+/// accept4(2) with the flags Glibc's Swift overlay hides behind _GNU_SOURCE.
+int clinux_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags);
+
+/// Epoll event bits as plain integers (the C enum imports awkwardly).
+static const uint32_t CLINUX_EPOLLIN = EPOLLIN;
+static const uint32_t CLINUX_EPOLLOUT = EPOLLOUT;
+static const uint32_t CLINUX_EPOLLERR = EPOLLERR;
+static const uint32_t CLINUX_EPOLLHUP = EPOLLHUP;
+static const uint32_t CLINUX_EPOLLRDHUP = EPOLLRDHUP;
+static const uint32_t CLINUX_EPOLLET = EPOLLET;
+
+/// The packed `epoll_event` accessors: Swift cannot always take the address
+/// of a packed field, so these read and write through C.
+static inline uint64_t clinux_epoll_event_data(const struct epoll_event *ev) { return ev->data.u64; }
+static inline uint32_t clinux_epoll_event_events(const struct epoll_event *ev) { return ev->events; }
+static inline void clinux_epoll_event_set(struct epoll_event *ev, uint32_t events, uint64_t data) {
+    ev->events = events;
+    ev->data.u64 = data;
+}
+
+/// CLOCK_MONOTONIC_COARSE in milliseconds: a vDSO read, no syscall.
+static inline int64_t clinux_monotonic_coarse_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/// CLOCK_MONOTONIC in nanoseconds, for durations that need precision.
+static inline int64_t clinux_monotonic_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/// Wall clock in milliseconds since the epoch (logs, JWT exp/nbf).
+static inline int64_t clinux_realtime_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+#endif
