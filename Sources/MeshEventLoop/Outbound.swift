@@ -1,0 +1,98 @@
+import Glibc
+import MeshPosix
+
+/// Bytes queued for one socket: a head the gateway wrote (in a pooled block this struct owns) followed by
+/// body bytes that still live in the source connection's buffer. One `writev` sends both (STYLE: head+body).
+///
+/// The source must not overwrite its buffer while `body` is pending: a connection reads again only once the
+/// outbound that borrows its bytes is empty (that is the back-pressure).
+public struct Outbound {
+    public private(set) var headBlock: UnsafeMutableRawPointer?
+    public var headStart = 0
+    public var headEnd = 0
+    public var body: UnsafeRawPointer?
+    public var bodyCount = 0
+
+    public init() {}
+
+    public var isEmpty: Bool { headStart == headEnd && bodyCount == 0 }
+
+    /// A block to write a head into; give it back with `releaseHead` when done (flush does it).
+    public mutating func headSpace(from pool: BufferPool) -> UnsafeMutableRawBufferPointer {
+        if headBlock == nil { headBlock = pool.take() }
+        return UnsafeMutableRawBufferPointer(start: headBlock! + headEnd, count: pool.bufferSize - headEnd)
+    }
+
+    public mutating func commitHead(_ count: Int) { headEnd += count }
+
+    public mutating func queueBody(_ bytes: UnsafeRawBufferPointer) {
+        precondition(bodyCount == 0, "body queued twice")
+        body = bytes.baseAddress
+        bodyCount = bytes.count
+    }
+
+    public enum FlushResult {
+        case done
+        case blocked
+        case failed(SystemError)
+    }
+
+    /// Writes as much as the socket takes. `.blocked`: wait for writability.
+    ///
+    /// - Parameter keepHead: keep the written head so `rewind()` can send it again (a replayed request).
+    public mutating func flush(_ fd: Int32, pool: BufferPool, keepHead: Bool = false) -> FlushResult {
+        while !isEmpty {
+            var iov = (iovec(), iovec())
+            var count: Int32 = 0
+            let headCount = headEnd - headStart
+            if headCount > 0 {
+                iov.0 = iovec(iov_base: headBlock! + headStart, iov_len: headCount)
+                count = 1
+            }
+            if bodyCount > 0 {
+                let entry = iovec(iov_base: UnsafeMutableRawPointer(mutating: body), iov_len: bodyCount)
+                if count == 0 { iov.0 = entry } else { iov.1 = entry }
+                count += 1
+            }
+            let result: IOResult<Int>
+            do {
+                result = try withUnsafePointer(to: &iov) { p in
+                    try p.withMemoryRebound(to: iovec.self, capacity: 2) { try Posix.writev(fd, $0, count) }
+                }
+            } catch let error as SystemError {
+                return .failed(error)
+            } catch {
+                return .failed(SystemError(errno: EIO, call: "writev"))
+            }
+            guard case .processed(var written) = result else { return .blocked }
+            let fromHead = min(written, headCount)
+            headStart += fromHead
+            written -= fromHead
+            body = body.map { $0 + written }
+            bodyCount -= written
+        }
+        if keepHead {
+            body = nil
+        } else {
+            reset(pool: pool)
+        }
+        return .done
+    }
+
+    /// Queues the kept head again from its first byte (after `flush(keepHead: true)`).
+    public mutating func rewind() {
+        headStart = 0
+        body = nil
+        bodyCount = 0
+    }
+
+    /// Drops everything queued and gives the head block back.
+    public mutating func reset(pool: BufferPool) {
+        if let block = headBlock { pool.give(block) }
+        headBlock = nil
+        headStart = 0
+        headEnd = 0
+        body = nil
+        bodyCount = 0
+    }
+}

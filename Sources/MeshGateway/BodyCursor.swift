@@ -1,0 +1,107 @@
+import MeshHTTP1
+
+/// How far the body of the message being forwarded has got, in one direction.
+///
+/// `take` says how many of the bytes at hand belong to the body; the rest (a pipelined request) stays
+/// where it is. Chunked bodies are checked by the strict decoder and forwarded as they came.
+struct BodyCursor {
+    enum Mode {
+        case none
+        case length(remaining: Int)
+        case chunked
+        case untilClose
+    }
+
+    private(set) var mode: Mode = .none
+    private var decoder = ChunkedDecoder()
+    private(set) var done = true
+    /// Body bytes seen so far (chunk framing included).
+    private(set) var total = 0
+
+    mutating func begin(_ framing: BodyFraming) {
+        total = 0
+        switch framing {
+        case .none, .contentLength(0):
+            mode = .none
+            done = true
+        case .contentLength(let n):
+            mode = .length(remaining: n)
+            done = false
+        case .chunked:
+            mode = .chunked
+            decoder.reset()
+            done = false
+        case .untilClose:
+            mode = .untilClose
+            done = false
+        }
+    }
+
+    /// The number of leading bytes of `bytes` that are body; marks the body done when its end is among them.
+    mutating func take(_ bytes: UnsafeRawBufferPointer) -> Result<Int, HTTPParseError> {
+        guard !done else { return .success(0) }
+        switch mode {
+        case .none:
+            return .success(0)
+        case .length(let remaining):
+            let n = min(remaining, bytes.count)
+            mode = .length(remaining: remaining - n)
+            done = remaining == n
+            total += n
+            return .success(n)
+        case .chunked:
+            switch decoder.scan(bytes) {
+            case .needMore:
+                total += bytes.count
+                return .success(bytes.count)
+            case .done(let consumed):
+                total += consumed
+                done = true
+                return .success(consumed)
+            case .invalid(let error):
+                return .failure(error)
+            }
+        case .untilClose:
+            total += bytes.count
+            return .success(bytes.count)
+        }
+    }
+
+    /// De-chunks in place for an HTTP/1.0 client: the data bytes are moved to the front of `bytes`.
+    /// Returns (consumed, dataCount).
+    mutating func takeDechunked(_ bytes: UnsafeMutableRawBufferPointer) -> Result<(Int, Int), HTTPParseError> {
+        var written = 0
+        let base = bytes.baseAddress!
+        let result = decoder.decode(UnsafeRawBufferPointer(bytes)) { data in
+            if data.count > 0 {
+                memmove(base + written, data.baseAddress!, data.count)
+                written += data.count
+            }
+        }
+        switch result {
+        case .needMore:
+            total += bytes.count
+            return .success((bytes.count, written))
+        case .done(let consumed):
+            total += consumed
+            done = true
+            return .success((consumed, written))
+        case .invalid(let error):
+            return .failure(error)
+        }
+    }
+
+    /// The sending side closed: the end of an `untilClose` body, a truncation otherwise.
+    mutating func peerClosed() -> Bool {
+        if case .untilClose = mode {
+            done = true
+            return true
+        }
+        return done
+    }
+
+    var isUntilClose: Bool {
+        if case .untilClose = mode { return true }
+        return false
+    }
+}

@@ -1,0 +1,96 @@
+import Glibc
+import MeshConfig
+import MeshPosix
+
+/// SPEC §2's command line: parses arguments, runs the command, returns the exit code.
+public enum CommandLineInterface {
+    public static let version = "0.1.0"
+
+    static let usage = """
+        usage: meshgate [run] [--config PATH] [--workers N] [--log-level LEVEL] [-- APP ARGS...]
+               meshgate check [--config PATH]   validate only; print every error; exit 0 or 1
+               meshgate demo                    start the three backends and the gateway with ./routes.json
+               meshgate version                 print the version
+        """
+
+    struct Arguments {
+        var command = "run"
+        var configPath: String
+        var workers = Posix.onlineCPUs
+        var logLevel: String?
+        var app: [String] = []
+    }
+
+    public static func main(_ argv: [String]) -> Int32 {
+        let arguments: Arguments
+        switch parse(argv) {
+        case .success(let parsed): arguments = parsed
+        case .failure(let message):
+            fputs("meshgate: \(message.text)\n\(usage)\n", stderr)
+            return Gateway.ExitCode.usage.rawValue
+        }
+        switch arguments.command {
+        case "version":
+            print("meshgate \(version)")
+            return 0
+        case "check":
+            return check(arguments.configPath)
+        case "run":
+            let gateway = Gateway(options: .init(configPath: arguments.configPath, workers: arguments.workers))
+            return gateway.run().rawValue
+        default:
+            fputs("meshgate: '\(arguments.command)' is not built yet\n", stderr)
+            return Gateway.ExitCode.usage.rawValue
+        }
+    }
+
+    struct UsageError: Error {
+        let text: String
+    }
+
+    static func parse(_ argv: [String]) -> Result<Arguments, UsageError> {
+        let environment = getenv("MESHGATE_CONFIG").map { String(cString: $0) }
+        var arguments = Arguments(configPath: environment ?? "./routes.json")
+        var rest = argv[...]
+        if let first = rest.first, ["run", "check", "demo", "version"].contains(first) {
+            arguments.command = first
+            rest = rest.dropFirst()
+        }
+        while let flag = rest.popFirst() {
+            switch flag {
+            case "--":
+                arguments.app = Array(rest)
+                rest = []
+            case "--config", "--workers", "--log-level":
+                guard let value = rest.popFirst() else { return .failure(UsageError(text: "\(flag) needs a value")) }
+                if flag == "--config" { arguments.configPath = value }
+                if flag == "--log-level" { arguments.logLevel = value }
+                if flag == "--workers" {
+                    guard let n = Int(value), n > 0, n <= 1024 else {
+                        return .failure(UsageError(text: "--workers wants a number from 1 to 1024, got '\(value)'"))
+                    }
+                    arguments.workers = n
+                }
+            case "-h", "--help":
+                return .failure(UsageError(text: "help"))
+            default:
+                return .failure(UsageError(text: "unknown argument '\(flag)'"))
+            }
+        }
+        return .success(arguments)
+    }
+
+    /// `meshgate check`: every error on stderr, one per line; exit 1 when there is any.
+    static func check(_ path: String) -> Int32 {
+        switch ConfigLoader.load(path: path) {
+        case .success(let config):
+            let routes = config.listeners.reduce(0) { $0 + $1.routes.count }
+            print("\(path): ok (\(config.listeners.count) listeners, \(routes) routes, \(config.upstreams.count) upstreams)")
+            return 0
+        case .failure(let errors):
+            for error in errors.errors { fputs("\(error.description)\n", stderr) }
+            fputs("\(path): \(errors.errors.count) error(s)\n", stderr)
+            return Gateway.ExitCode.invalidConfig.rawValue
+        }
+    }
+}

@@ -1,0 +1,184 @@
+import Glibc
+import MeshEventLoop
+import MeshHTTP1
+import MeshPosix
+import MeshProxy
+
+extension DownstreamConnection {
+    // MARK: - Response: upstream → client
+
+    /// Writes what is queued for the client, then parses and forwards the upstream's response; reads from
+    /// the upstream only when the client has taken everything before (back-pressure).
+    func pumpResponse() {
+        while phase == .proxying || phase == .tunnel {
+            guard flushClient() else { return }
+            if exchange.responseStarted && exchange.response.done {
+                finishExchange()
+                return
+            }
+            guard let up = upstream, up.state == .active else { return }
+            if !up.buffer.isEmpty {
+                if !exchange.responseStarted {
+                    switch parseResponseHead(up) {
+                    case .progressed: continue
+                    case .needMore: break
+                    case .stop: return
+                    }
+                } else {
+                    guard forwardResponseBody(up) else { return }
+                    continue
+                }
+            }
+            guard up.readable else { return }
+            guard readUpstream(up) else { return }
+        }
+    }
+
+    private enum HeadStep {
+        case progressed
+        case needMore
+        case stop
+    }
+
+    private func parseResponseHead(_ up: UpstreamConnection) -> HeadStep {
+        let headers = worker.headers
+        switch up.parser.parse(up.buffer.readable, headers: headers, requestMethod: exchange.method) {
+        case .incomplete:
+            return .needMore
+        case .invalid:
+            upstreamFailed(.badResponse)
+            return .stop
+        case .complete(let head):
+            if head.isInformational {
+                // Our own 100 Continue already went out; other 1xx are dropped (RFC 9110 §15.2 allows it).
+                up.buffer.start += head.headLength
+                up.parser.reset()
+                return .progressed
+            }
+            startResponse(head, up)
+            return .progressed
+        }
+    }
+
+    private func startResponse(_ head: ResponseHead, _ up: UpstreamConnection) {
+        let switching = head.status == 101 && exchange.upgrade
+        exchange.dechunk = head.framing == .chunked && exchange.clientVersion == .http10
+        let keepClient = exchange.clientKeepAlive && !peerClosed && head.framing != .untilClose
+            && !exchange.dechunk && exchange.request.done
+        exchange.closeAfter = !keepClient && !switching
+        let persistence: ResponseHeadBuilder.Persistence =
+            !keepClient ? .close : exchange.clientVersion == .http10 ? .keepAliveHTTP10 : .keepAlive
+        let space = toClient.headSpace(from: worker.pool)
+        var w = HeadWriter(space)
+        ResponseHeadBuilder.write(
+            buffer: up.buffer.readable, headers: worker.headers, head: head, route: exchange.route,
+            persistence: persistence, dechunk: exchange.dechunk, into: &w)
+        toClient.commitHead(w.overflowed ? 0 : w.count)
+        up.buffer.start += head.headLength
+        exchange.responseStarted = true
+        exchange.upstreamKeepAlive = head.keepAlive && head.framing != .untilClose && !switching
+        exchange.response.begin(switching ? .untilClose : head.framing)
+        if switching {
+            phase = .tunnel
+            exchange.request.begin(.untilClose)
+            setDeadline(.max)
+        }
+    }
+
+    private func forwardResponseBody(_ up: UpstreamConnection) -> Bool {
+        let bytes = up.buffer.readable
+        let result: Result<(Int, Int), HTTPParseError>
+        if exchange.dechunk {
+            result = exchange.response.takeDechunked(UnsafeMutableRawBufferPointer(mutating: bytes))
+        } else {
+            result = exchange.response.take(bytes).map { ($0, $0) }
+        }
+        switch result {
+        case .success(let (consumed, data)):
+            if data > 0 { toClient.queueBody(UnsafeRawBufferPointer(rebasing: bytes[0..<data])) }
+            exchange.bytesOut += data
+            up.buffer.start += consumed
+            return true
+        case .failure:
+            // The upstream broke framing mid-body: the client cannot get a correct message any more.
+            close()
+            return false
+        }
+    }
+
+    /// Reads once from the upstream; false when nothing more can happen now.
+    private func readUpstream(_ up: UpstreamConnection) -> Bool {
+        up.buffer.acquire(from: worker.pool)
+        if up.buffer.isEmpty {
+            up.buffer.start = 0
+            up.buffer.end = 0
+        } else if up.buffer.spaceAtEnd == 0 {
+            up.buffer.compact()
+            if up.buffer.spaceAtEnd == 0 {
+                upstreamFailed(.badResponse)  // a response head larger than a whole buffer
+                return false
+            }
+        }
+        let space = up.buffer.spaceAtEnd
+        let result: IOResult<Int>
+        do {
+            result = try Posix.read(up.fd, up.buffer.base! + up.buffer.end, space)
+        } catch {
+            upstreamLost(up)
+            return false
+        }
+        switch result {
+        case .wouldBlock:
+            up.readable = false
+            return false
+        case .processed(0):
+            up.readable = false
+            upstreamLost(up)
+            return phase == .proxying || phase == .tunnel
+        case .processed(let n):
+            up.buffer.end += n
+            if n < space { up.readable = false }
+            return true
+        }
+    }
+
+    /// The upstream closed (or reset) its side.
+    private func upstreamLost(_ up: UpstreamConnection) {
+        up.eof = true
+        if !exchange.responseStarted {
+            upstreamFailed(.reset)
+        } else if exchange.response.peerClosed() {
+            exchange.upstreamKeepAlive = false
+            if phase == .tunnel {
+                // Pass the half-close on; the tunnel ends when both sides are done.
+                exchange.closeAfter = true
+            }
+        } else {
+            // Truncated body: the client must not take a short message for a whole one.
+            close()
+        }
+    }
+
+    // MARK: - Completion
+
+    /// Both directions are complete: park or close the upstream connection, then serve the next request.
+    func finishExchange() {
+        if let up = upstream {
+            let reusable = exchange.upstreamKeepAlive && exchange.request.done && !up.eof && up.buffer.isEmpty
+            releaseUpstream(up, reusable: reusable)
+        }
+        toUpstream.reset(pool: worker.pool)
+        if exchange.closeAfter || phase == .tunnel || peerClosed && buffer.isEmpty {
+            close()
+            return
+        }
+        phase = .idle
+        parser.reset()
+        setDeadline(worker.loop.nowMs + Int64(worker.config.source.limits.idleTimeoutMs))
+        if buffer.isEmpty {
+            buffer.releaseIfEmpty(to: worker.pool)
+            if !readable { return }
+        }
+        readHead()
+    }
+}

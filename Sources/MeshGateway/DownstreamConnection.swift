@@ -1,0 +1,176 @@
+import Glibc
+import MeshEventLoop
+import MeshHTTP1
+import MeshPosix
+import MeshProxy
+
+/// One client connection and the exchange in progress on it.
+///
+/// Phases: `idle` (keep-alive, no bytes) → `readingHead` → `proxying` (an exchange: request and response
+/// pumped independently) → back to `idle`, or `tunnel` after a 101, or `closing` (a last response is being
+/// written). Everything runs on the worker's thread; readiness is edge-triggered, so `readable`/`writable`
+/// remember what the kernel last said and a short read means "drained" (no read just to see EAGAIN).
+final class DownstreamConnection: EventHandler {
+    enum Phase {
+        case idle
+        case readingHead
+        case proxying
+        case tunnel
+        case closing
+        case closed
+    }
+
+    unowned let worker: Worker
+    unowned let listener: Listener
+    private(set) var registration: Registration
+    let clientIP: [UInt8]
+    var phase: Phase = .readingHead
+    var buffer = IOBuffer()
+    var toClient = Outbound()
+    var toUpstream = Outbound()
+    var parser: RequestParser
+    var readable = false
+    var writable = true
+    /// The client shut down its sending side; finish the exchange in progress, then close.
+    var peerClosed = false
+    var timer = LazyTimer()
+    var exchange = Exchange()
+    var upstream: UpstreamConnection?
+
+    init(worker: Worker, listener: Listener, fd: Int32, client: SocketAddress) throws(SystemError) {
+        self.worker = worker
+        self.listener = listener
+        clientIP = Array(client.ipString.utf8)
+        parser = RequestParser(limits: worker.limits)
+        registration = Registration(fd: fd, id: 0)
+        registration = try worker.loop.register(fd: fd, handler: self)
+        worker.connections += 1
+        setDeadline(worker.loop.nowMs + Int64(worker.config.source.limits.headerTimeoutMs))
+    }
+
+    var fd: Int32 { registration.fd }
+
+    // MARK: - Events
+
+    func handleEvents(_ events: IOEvents) {
+        if !events.intersection([.readable, .readHangup, .hangup, .error]).isEmpty { readable = true }
+        if events.contains(.readHangup) { peerClosed = true }
+        if events.contains(.writable) || events.contains(.error) { writable = true }
+        drive()
+    }
+
+    func upstreamEvent(_ connection: UpstreamConnection) {
+        guard connection === upstream else { return }
+        drive()
+    }
+
+    /// Makes every step that is possible now.
+    func drive() {
+        switch phase {
+        case .idle, .readingHead:
+            readHead()
+        case .proxying, .tunnel:
+            let before = phase
+            pumpRequest()
+            pumpResponse()
+            // A 101 just turned the exchange into a tunnel: client bytes may already be waiting.
+            if before == .proxying && phase == .tunnel { pumpRequest() }
+        case .closing:
+            flushAndClose()
+        case .closed:
+            break
+        }
+    }
+
+    func handleTimer(nowMs: Int64) {
+        guard timer.fired(nowMs: nowMs, loop: worker.loop, registration: registration) else { return }
+        switch phase {
+        case .idle:
+            close()
+        case .readingHead:
+            respond(.requestTimeout, close: true)
+        case .proxying:
+            timedOut()
+        case .tunnel, .closing:
+            close()
+        case .closed:
+            break
+        }
+    }
+
+    func setDeadline(_ ms: Int64) { timer.set(ms, loop: worker.loop, registration: registration) }
+
+    // MARK: - Reading
+
+    enum ReadOutcome {
+        case data
+        case drained
+        case eof
+        case failed
+    }
+
+    /// Reads once into `buffer` after its unconsumed bytes.
+    func readClient() -> ReadOutcome {
+        buffer.acquire(from: worker.pool)
+        if buffer.isEmpty {
+            buffer.start = 0
+            buffer.end = 0
+        } else if buffer.spaceAtEnd == 0 {
+            buffer.compact()
+        }
+        let space = buffer.spaceAtEnd
+        guard space > 0 else { return .drained }
+        do {
+            switch try Posix.read(fd, buffer.base! + buffer.end, space) {
+            case .wouldBlock:
+                readable = false
+                return .drained
+            case .processed(0):
+                readable = false
+                peerClosed = true
+                return .eof
+            case .processed(let n):
+                buffer.end += n
+                exchange.bytesIn += n
+                if n < space { readable = false }
+                return .data
+            }
+        } catch {
+            readable = false
+            return .failed
+        }
+    }
+
+    // MARK: - Writing and closing
+
+    /// Flushes `toClient`; false when the socket is full or gone (gone closes the connection).
+    func flushClient() -> Bool {
+        guard !toClient.isEmpty else { return true }
+        guard writable else { return false }
+        switch toClient.flush(fd, pool: worker.pool) {
+        case .done:
+            return true
+        case .blocked:
+            writable = false
+            return false
+        case .failed:
+            close()
+            return false
+        }
+    }
+
+    func flushAndClose() {
+        if flushClient() { close() }
+    }
+
+    func close() {
+        guard phase != .closed else { return }
+        phase = .closed
+        if let upstream { releaseUpstream(upstream, reusable: false) }
+        toClient.reset(pool: worker.pool)
+        toUpstream.reset(pool: worker.pool)
+        buffer.release(to: worker.pool)
+        worker.connections -= 1
+        worker.loop.close(registration)
+    }
+}

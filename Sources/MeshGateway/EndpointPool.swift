@@ -1,0 +1,59 @@
+import MeshConfig
+import MeshEventLoop
+import MeshPosix
+
+/// One worker's keep-alive connections to one endpoint (SPEC §3: "Connection pool per worker per endpoint").
+///
+/// Idle connections are reused last-in first-out (the warmest socket first). `active` counts connections
+/// lent to exchanges, so `max_connections` can be enforced without locks.
+final class EndpointPool {
+    let address: SocketAddress
+    /// `host:port` as configured, for `Host` when the client sent none, and for logs.
+    let authority: [UInt8]
+    let label: String
+    let policy: PoolConfig
+    let connectTimeoutMs: Int
+    private(set) var idle: [UpstreamConnection] = []
+    var active = 0
+
+    init(address: SocketAddress, configured: HostPort, policy: PoolConfig, connectTimeoutMs: Int) {
+        self.address = address
+        authority = Array(configured.description.utf8)
+        label = configured.description
+        self.policy = policy
+        self.connectTimeoutMs = connectTimeoutMs
+    }
+
+    /// The most recently parked idle connection, or nil.
+    func takeIdle() -> UpstreamConnection? {
+        guard let connection = idle.popLast() else { return nil }
+        active += 1
+        return connection
+    }
+
+    var canOpen: Bool { active + idle.count < policy.maxConnections }
+
+    /// Parks a connection whose last response ended cleanly; closes it when `max_idle` is reached.
+    func park(_ connection: UpstreamConnection, nowMs: Int64) {
+        active -= 1
+        if idle.count >= policy.maxIdle {
+            connection.close()
+            return
+        }
+        connection.becameIdle(deadlineMs: nowMs + Int64(policy.idleTimeoutMs))
+        idle.append(connection)
+    }
+
+    /// Forgets an idle connection that closed (the upstream hung up or its idle timeout fired).
+    func removeIdle(_ connection: UpstreamConnection) {
+        if let i = idle.lastIndex(where: { $0 === connection }) { idle.remove(at: i) }
+    }
+
+    /// An active connection ended without being parked.
+    func released() { active -= 1 }
+
+    func closeAll() {
+        for connection in idle { connection.close() }
+        idle.removeAll()
+    }
+}

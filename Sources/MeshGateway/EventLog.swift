@@ -1,0 +1,54 @@
+import CLinux
+import Glibc
+
+/// Event lines (start, stop, errors) as JSON on stdout, SPEC §5's shape: `ts`, `level`, `service`, `msg`.
+///
+/// Not for per-request lines (the access log has its own non-blocking writer); events are rare.
+public enum EventLog {
+    public static func info(_ message: String, _ fields: [String: String]) { emit("info", message, fields) }
+    public static func warn(_ message: String, _ fields: [String: String]) { emit("warn", message, fields) }
+    public static func error(_ message: String, _ fields: [String: String]) { emit("error", message, fields) }
+
+    static func emit(_ level: String, _ message: String, _ fields: [String: String]) {
+        var line = "{\"ts\":\"\(timestamp())\",\"level\":\"\(level)\",\"service\":\"meshgate\",\"msg\":\(quote(message))"
+        for key in fields.keys.sorted() { line += ",\(quote(key)):\(quote(fields[key]!))" }
+        line += "}\n"
+        _ = line.withCString { fputs($0, stdout) }
+        fflush(stdout)
+    }
+
+    /// RFC 3339 UTC with milliseconds.
+    static func timestamp() -> String {
+        let ms = clinux_realtime_ms()
+        var seconds = time_t(ms / 1000)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        func pad(_ v: Int32, _ width: Int) -> String {
+            let s = String(v)
+            return String(repeating: "0", count: max(0, width - s.count)) + s
+        }
+        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
+            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(ms % 1000), 3))Z"
+    }
+
+    static func quote(_ s: String) -> String {
+        var out = "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 {
+                    let hex = String(scalar.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
+    }
+}

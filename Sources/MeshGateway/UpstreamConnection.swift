@@ -1,0 +1,93 @@
+import MeshEventLoop
+import MeshHTTP1
+import MeshPosix
+
+/// One TCP connection to an endpoint. Lent to one exchange at a time; between exchanges it sits idle in its
+/// `EndpointPool`, still registered with the loop, so a hang-up from the upstream is noticed and the socket
+/// closed instead of being reused.
+final class UpstreamConnection: EventHandler {
+    enum State {
+        case connecting
+        case active
+        case idle
+        case closed
+    }
+
+    unowned let worker: Worker
+    unowned let pool: EndpointPool
+    private(set) var registration: Registration
+    var state: State
+    /// The exchange that owns the connection while `active`.
+    weak var owner: DownstreamConnection?
+    var buffer = IOBuffer()
+    var outbound = Outbound()
+    var readable = false
+    var writable = false
+    var eof = false
+    var parser: ResponseParser
+    /// Requests this connection has carried; > 0 means a failure may be a stale keep-alive connection.
+    var served = 0
+    private var idleTimer = LazyTimer()
+
+    init(worker: Worker, pool: EndpointPool, fd: Int32, connected: Bool) throws(SystemError) {
+        self.worker = worker
+        self.pool = pool
+        state = connected ? .active : .connecting
+        writable = connected
+        parser = ResponseParser(limits: worker.limits)
+        registration = Registration(fd: fd, id: 0)
+        registration = try worker.loop.register(fd: fd, handler: self)
+    }
+
+    var fd: Int32 { registration.fd }
+
+    func handleEvents(_ events: IOEvents) {
+        if !events.intersection([.readable, .readHangup, .hangup, .error]).isEmpty { readable = true }
+        if events.contains(.writable) || events.contains(.error) { writable = true }
+        switch state {
+        case .connecting, .active:
+            owner?.upstreamEvent(self)
+        case .idle:
+            // An idle connection must stay silent: any byte or hang-up means it cannot be reused.
+            if readable { closeIdle() }
+        case .closed:
+            break
+        }
+    }
+
+    func handleTimer(nowMs: Int64) {
+        guard idleTimer.fired(nowMs: nowMs, loop: worker.loop, registration: registration), state == .idle else { return }
+        closeIdle()
+    }
+
+    func becameIdle(deadlineMs: Int64) {
+        state = .idle
+        owner = nil
+        parser.reset()
+        buffer.release(to: worker.pool)
+        outbound.reset(pool: worker.pool)
+        idleTimer.set(deadlineMs, loop: worker.loop, registration: registration)
+    }
+
+    /// Lends a parked connection to an exchange.
+    func activate(owner: DownstreamConnection) {
+        state = .active
+        self.owner = owner
+        served += 1
+        idleTimer.set(.max, loop: worker.loop, registration: registration)
+    }
+
+    private func closeIdle() {
+        pool.removeIdle(self)
+        close()
+    }
+
+    func close() {
+        guard state != .closed else { return }
+        state = .closed
+        owner = nil
+        buffer.release(to: worker.pool)
+        outbound.reset(pool: worker.pool)
+        worker.loop.close(registration)
+    }
+}

@@ -1,0 +1,42 @@
+import MeshConfig
+
+/// A `GatewayConfig` prepared for the hot path: routes compiled to bytes, upstreams numbered.
+///
+/// Immutable and shared by every worker; a reload builds a new one and each worker swaps its reference
+/// between requests, while exchanges in flight keep the one they started with.
+public final class CompiledConfig: Sendable {
+    public let source: GatewayConfig
+    public let listeners: [CompiledListener]
+    /// Upstream names in file order; a route's `upstreamIndex` points in here.
+    public let upstreamNames: [String]
+    /// Increases by one per successful (re)load.
+    public let generation: Int
+
+    public init(_ config: GatewayConfig, generation: Int) {
+        source = config
+        self.generation = generation
+        upstreamNames = config.upstreamOrder
+        var indexByName: [String: Int] = [:]
+        for (i, name) in config.upstreamOrder.enumerated() { indexByName[name] = i }
+        listeners = config.listeners.map { listener in
+            let routes = listener.routes.enumerated().map { i, route in
+                // Validation guarantees the reference exists.
+                CompiledRoute(config: route, index: i, upstreamIndex: indexByName[route.upstream] ?? 0)
+            }
+            return CompiledListener(config: listener, routes: routes)
+        }
+    }
+
+    public func upstream(at index: Int) -> UpstreamConfig { source.upstreams[upstreamNames[index]]! }
+}
+
+/// One listener's routes, in match order.
+public final class CompiledListener: Sendable {
+    public let config: ListenerConfig
+    public let routes: [CompiledRoute]
+
+    init(config: ListenerConfig, routes: [CompiledRoute]) {
+        self.config = config
+        self.routes = routes
+    }
+}

@@ -1,0 +1,118 @@
+import MeshHTTP1
+
+/// Writes the head sent upstream: the client's head with hop-by-hop fields removed (RFC 9110 §7.6.1), the
+/// route's rewrites and header edits applied, and `X-Forwarded-*` set (SPEC §4).
+///
+/// Reads the client's head (never changes it) and writes the new one, like Go's `ProxyRequest{In, Out}`.
+public enum RequestHeadBuilder {
+    public struct Context {
+        /// The client's address without port, for `X-Forwarded-For`.
+        public var clientIP: [UInt8]
+        /// `Host` to send when the client gave none (HTTP/1.0) and the route does not rewrite it.
+        public var endpointAuthority: [UInt8]
+        /// Header names (lowercase) that must never come from the client (JWT `claims_to_headers`).
+        public var strippedNames: [[UInt8]]
+
+        public init(clientIP: [UInt8], endpointAuthority: [UInt8], strippedNames: [[UInt8]] = []) {
+            self.clientIP = clientIP
+            self.endpointAuthority = endpointAuthority
+            self.strippedNames = strippedNames
+        }
+    }
+
+    public static func write(
+        _ request: RequestView, route: CompiledRoute, normalizedPath: UnsafeRawBufferPointer, context: Context,
+        into w: inout HeadWriter
+    ) {
+        w.write(request.method)
+        w.write(" ")
+        writePath(normalizedPath, route: route, into: &w)
+        w.write(request.query)
+        w.write(" HTTP/1.1\r\nhost: ")
+        let authority = request.authority
+        if let host = route.hostRewrite {
+            host.withUnsafeBytes { w.write($0) }
+        } else if !authority.isEmpty {
+            w.write(authority)
+        } else {
+            context.endpointAuthority.withUnsafeBytes { w.write($0) }
+        }
+        w.write("\r\n")
+        for i in 0..<request.head.headerCount {
+            let field = request.headers[i]
+            switch field.known {
+            case .host, .connection, .keepAlive, .proxyConnection, .te, .trailer, .transferEncoding, .upgrade,
+                .expect, .xForwardedFor, .xForwardedProto, .xForwardedHost:
+                continue
+            default:
+                break
+            }
+            let name = request.name(i)
+            if request.head.connectionHasCustomTokens && ConnectionTokens.names(name, in: request) { continue }
+            if route.requestEdits.removes(name) || isStripped(name, context.strippedNames) { continue }
+            writeField(name, request.value(i), into: &w)
+        }
+        writeForwarded(request: request, context: context, into: &w)
+        if request.head.framing == .chunked { w.write("transfer-encoding: chunked\r\n") }
+        if request.head.upgrade, let upgrade = firstKnown(.upgrade, in: request) {
+            w.write("connection: upgrade\r\nupgrade: ")
+            w.write(upgrade)
+            w.write("\r\n")
+        }
+        for (name, value) in route.requestEdits.set {
+            name.withUnsafeBytes { n in value.withUnsafeBytes { v in writeField(n, v, into: &w) } }
+        }
+        w.write("\r\n")
+    }
+
+    /// `X-Forwarded-For` is appended to, not replaced: the client's values in order, its address last (SPEC §4).
+    static func writeForwarded(request: RequestView, context: Context, into w: inout HeadWriter) {
+        w.write("x-forwarded-for: ")
+        for i in 0..<request.head.headerCount where request.headers[i].known == .xForwardedFor {
+            w.write(request.value(i))
+            w.write(", ")
+        }
+        context.clientIP.withUnsafeBytes { w.write($0) }
+        w.write("\r\nx-forwarded-proto: http\r\n")
+        let authority = request.authority
+        if !authority.isEmpty {
+            w.write("x-forwarded-host: ")
+            w.write(authority)
+            w.write("\r\n")
+        }
+    }
+
+    /// `strip_prefix` (segment-aware), then `add_prefix`; an emptied path becomes `/`.
+    static func writePath(_ path: UnsafeRawBufferPointer, route: CompiledRoute, into w: inout HeadWriter) {
+        var rest = path
+        if let strip = route.stripPrefix, Bytes.hasPrefix(path, strip),
+            path.count == strip.count || path[strip.count] == UInt8(ascii: "/")
+        {
+            rest = UnsafeRawBufferPointer(rebasing: path[strip.count...])
+        }
+        if let add = route.addPrefix { add.withUnsafeBytes { w.write($0) } }
+        if rest.isEmpty {
+            if route.addPrefix == nil { w.write("/") }
+        } else {
+            w.write(rest)
+        }
+    }
+
+    @inline(__always)
+    static func writeField(_ name: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer, into w: inout HeadWriter) {
+        w.write(name)
+        w.write(": ")
+        w.write(value)
+        w.write("\r\n")
+    }
+
+    static func isStripped(_ name: UnsafeRawBufferPointer, _ names: [[UInt8]]) -> Bool {
+        for candidate in names where Bytes.equalsIgnoringCase(name, candidate) { return true }
+        return false
+    }
+
+    static func firstKnown(_ known: KnownHeader, in request: RequestView) -> UnsafeRawBufferPointer? {
+        for i in 0..<request.head.headerCount where request.headers[i].known == known { return request.value(i) }
+        return nil
+    }
+}
