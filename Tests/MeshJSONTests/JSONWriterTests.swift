@@ -49,7 +49,7 @@ import Testing
         w.key("d")
         w.number(-7)
         w.endObject()
-        #expect(w.string == #"{"a":1,"b":[true,null,"x",{},[],2.5],"c":{"pre":"made"},"d":-7}"#)
+        #expect(w.text == #"{"a":1,"b":[true,null,"x",{},[],2.5],"c":{"pre":"made"},"d":-7}"#)
     }
 
     @Test(arguments: [
@@ -59,7 +59,7 @@ import Testing
     func doubles(value: Double, expected: String) throws {
         var w = JSONWriter()
         w.number(value)
-        #expect(w.string == expected)
+        #expect(w.text == expected)
         let node = try JSONReader.parse(w.bytes)
         if value.isFinite { #expect(node.doubleValue == value) } else { #expect(node.isNull) }
     }
@@ -77,7 +77,7 @@ import Testing
         let node = try JSONReader.parse(document)
         var w = JSONWriter()
         w.value(node.value)
-        #expect(w.string == document)
+        #expect(w.text == document)
     }
 
     @Test func roundTripOfPrettyInputIsStructurallyEqual() throws {
@@ -85,7 +85,7 @@ import Testing
         let node = try JSONReader.parse(pretty)
         var w = JSONWriter()
         w.value(node.value)
-        #expect(w.string == #"{"a":[1,2.50],"b":{"c":"é"}}"#)
+        #expect(w.text == #"{"a":[1,2.50],"b":{"c":"é"}}"#)
         let again = try JSONReader.parse(w.bytes)
         // Positions differ (different layout); the values must not.
         #expect(again["a"]?.arrayValue?.map(\.value) == node["a"]?.arrayValue?.map(\.value))
