@@ -1,0 +1,79 @@
+import MeshJSON
+
+/// `listeners`: names, addresses, the listener-wide JWT rule, and each listener's routes.
+extension ConfigDecoder {
+    static let listenerKeys = ["name", "address", "jwt", "routes"]
+
+    func decodeListeners(
+        _ root: ObjectNode, upstreams: [String], providers: [String], adminAddress: HostPort?
+    ) -> [ListenerConfig] {
+        guard required(root, "listeners", hint: " (at least one listener)") != nil,
+            let items = array(root, "listeners", nonEmpty: true)
+        else { return [] }
+        var listeners: [ListenerConfig] = []
+        var names: [String: String] = [:]
+        var addresses: [(address: HostPort, path: String)] = []
+        if let adminAddress { addresses.append((adminAddress, "admin.address")) }
+        for (index, item) in items.enumerated() {
+            guard let listener = object(item.node, item.path, allowed: Self.listenerKeys) else { continue }
+            let name = required(listener, "name").flatMap { string($0.value, listener.path("name")) } ?? "#\(index)"
+            if let member = listener["name"], let first = names[name] {
+                error(listener.path("name"), member.value.position, "duplicate listener name \(quoted(name)) (first used by \(first))")
+            } else if listener["name"] != nil {
+                names[name] = item.path
+            }
+            var address = HostPort(host: "0.0.0.0", port: 1)
+            if let member = required(listener, "address"), let parsed = hostPort(member.value, listener.path("address")) {
+                if let clash = addresses.first(where: { Self.addressesConflict($0.address, parsed) }) {
+                    error(listener.path("address"), member.value.position,
+                          "address \(parsed) conflicts with \(clash.path) (\(clash.address)): both cannot bind")
+                }
+                addresses.append((parsed, listener.path("address")))
+                address = parsed
+            }
+            let jwt = listener["jwt"].flatMap { decodeJWTRule($0.value, listener.path("jwt"), providers: providers) }
+            let routes = decodeRoutes(listener, listenerName: name, listenerJWT: jwt, upstreams: upstreams, providers: providers)
+            listeners.append(ListenerConfig(name: name, address: address, jwt: jwt, routes: routes))
+        }
+        return listeners
+    }
+
+    /// Same port and the same host, or a wildcard host on either side (it binds every address).
+    static func addressesConflict(_ a: HostPort, _ b: HostPort) -> Bool {
+        guard a.port == b.port else { return false }
+        let wildcards: Set<String> = ["0.0.0.0", "::", "0:0:0:0:0:0:0:0"]
+        return a.host.lowercased() == b.host.lowercased() || wildcards.contains(a.host) || wildcards.contains(b.host)
+    }
+
+    func decodeRoutes(
+        _ listener: ObjectNode, listenerName: String, listenerJWT: JWTRuleConfig?, upstreams: [String],
+        providers: [String]
+    ) -> [RouteConfig] {
+        guard required(listener, "routes") != nil, let items = array(listener, "routes") else { return [] }
+        var routes: [RouteConfig] = []
+        var names: [String: String] = [:]
+        for (index, item) in items.enumerated() {
+            let context = RouteContext(
+                defaultName: "\(listenerName)#\(index)", listenerJWT: listenerJWT, upstreams: upstreams,
+                providers: providers)
+            guard let route = decodeRoute(item.node, item.path, context) else { continue }
+            if let first = names[route.name] {
+                let position = item.node["name"]?.position ?? item.node.position
+                error(ConfigDecoder.join(item.path, "name"), position,
+                      "duplicate route name \(quoted(route.name)) in listener \(quoted(listenerName)) (first used by \(first))")
+            } else {
+                names[route.name] = item.path
+            }
+            routes.append(route)
+        }
+        return routes
+    }
+}
+
+/// What a route needs from its surroundings.
+struct RouteContext {
+    let defaultName: String
+    let listenerJWT: JWTRuleConfig?
+    let upstreams: [String]
+    let providers: [String]
+}

@@ -1,0 +1,120 @@
+import MeshJSON
+
+/// The top level and the process-wide sections: `version`, `admin`, `limits`, `tracing`, `logging`, `app`.
+extension ConfigDecoder {
+    static let rootKeys = [
+        "$schema", "version", "admin", "listeners", "upstreams", "jwt_providers", "limits", "tracing", "logging",
+        "watch_config", "app",
+    ]
+
+    /// Decodes and validates the whole document. Upstreams and providers are decoded before listeners so that
+    /// references can be checked whatever the key order; errors are sorted into file order afterwards.
+    func decodeRoot(_ node: JSONNode) -> GatewayConfig? {
+        guard let root = object(node, "", allowed: Self.rootKeys) else { return nil }
+        // `$schema` lets editors find routes.schema.json; it has no meaning to meshgate.
+        if let schema = root["$schema"] { _ = string(schema.value, "$schema") }
+        if let version = required(root, "version", hint: " (add \"version\": 1)"), version.value.int64Value != 1 {
+            error("version", version.value.position,
+                  "unsupported version \(Self.describe(version.value)): this meshgate reads version 1")
+        }
+        let (upstreams, upstreamOrder) = decodeUpstreams(root)
+        let providers = decodeProviders(root)
+        let admin = decodeAdmin(root)
+        let listeners = decodeListeners(
+            root, upstreams: upstreamOrder, providers: providers.names, adminAddress: admin.address)
+        return GatewayConfig(
+            version: 1, admin: admin, listeners: listeners,
+            upstreams: Dictionary(uniqueKeysWithValues: upstreams.map { ($0.name, $0) }),
+            upstreamOrder: upstreamOrder,
+            jwtProviders: Dictionary(uniqueKeysWithValues: providers.configs.map { ($0.name, $0) }),
+            limits: decodeLimits(root), tracing: decodeTracing(root), logging: decodeLogging(root),
+            watchConfig: bool(root, "watch_config") ?? Defaults.watchConfig, app: decodeApp(root))
+    }
+
+    /// `"admin": null` turns the admin listener off; `{"address": …}` moves it.
+    func decodeAdmin(_ root: ObjectNode) -> AdminConfig {
+        guard let member = root["admin"] else { return AdminConfig(address: Defaults.adminAddress) }
+        if member.value.isNull { return AdminConfig(address: nil) }
+        guard let admin = object(member.value, "admin", allowed: ["address"]) else {
+            return AdminConfig(address: Defaults.adminAddress)
+        }
+        guard let address = admin["address"] else { return AdminConfig(address: Defaults.adminAddress) }
+        if address.value.isNull { return AdminConfig(address: nil) }
+        return AdminConfig(address: hostPort(address.value, admin.path("address")) ?? Defaults.adminAddress)
+    }
+
+    /// A `host:port` string; nil after an error.
+    func hostPort(_ node: JSONNode, _ path: String) -> HostPort? {
+        guard let text = string(node, path) else { return nil }
+        switch Syntax.hostPort(text) {
+        case .success(let address): return address
+        case .failure(let problem):
+            error(path, node.position, problem.message)
+            return nil
+        }
+    }
+
+    func decodeLimits(_ root: ObjectNode) -> LimitsConfig {
+        let d = Defaults.limits
+        guard let member = root["limits"] else { return d }
+        let keys = ["max_header_bytes", "max_body_bytes", "max_connections", "header_timeout_ms", "idle_timeout_ms",
+                    "drain_grace_ms", "drain_timeout_ms"]
+        guard let limits = object(member.value, "limits", allowed: keys) else { return d }
+        // 1 KiB is the smallest head that still fits a request line and a few headers.
+        return LimitsConfig(
+            maxHeaderBytes: int(limits, "max_header_bytes", 1024...Int.max, what: "a number of bytes") ?? d.maxHeaderBytes,
+            maxBodyBytes: int(limits, "max_body_bytes", 0...Int.max, what: "a number of bytes") ?? d.maxBodyBytes,
+            maxConnections: int(limits, "max_connections", 1...Int.max, what: "a positive integer") ?? d.maxConnections,
+            headerTimeoutMs: duration(limits, "header_timeout_ms", min: 1) ?? d.headerTimeoutMs,
+            idleTimeoutMs: duration(limits, "idle_timeout_ms", min: 1) ?? d.idleTimeoutMs,
+            drainGraceMs: duration(limits, "drain_grace_ms") ?? d.drainGraceMs,
+            drainTimeoutMs: duration(limits, "drain_timeout_ms") ?? d.drainTimeoutMs)
+    }
+
+    func decodeTracing(_ root: ObjectNode) -> TracingConfig {
+        let d = Defaults.tracing
+        guard let member = root["tracing"] else { return d }
+        guard let tracing = object(member.value, "tracing", allowed: ["service_name", "sample_ratio", "otlp_endpoint"])
+        else { return d }
+        var endpoint: String? = nil
+        if let otlp = tracing["otlp_endpoint"], !otlp.value.isNull {
+            endpoint = httpURL(otlp.value, tracing.path("otlp_endpoint"))
+        }
+        return TracingConfig(
+            serviceName: string(tracing, "service_name") ?? d.serviceName,
+            sampleRatio: double(tracing, "sample_ratio", 0...1) ?? d.sampleRatio,
+            otlpEndpoint: endpoint)
+    }
+
+    func decodeLogging(_ root: ObjectNode) -> LoggingConfig {
+        let d = Defaults.logging
+        guard let member = root["logging"] else { return d }
+        guard let logging = object(member.value, "logging", allowed: ["level", "access_log"]) else { return d }
+        var level = d.level
+        if let node = logging["level"],
+            let name = choice(node.value, logging.path("level"), LogLevel.allCases.map(\.rawValue))
+        {
+            level = LogLevel(rawValue: name) ?? d.level
+        }
+        return LoggingConfig(level: level, accessLog: bool(logging, "access_log") ?? d.accessLog)
+    }
+
+    /// Sidecar mode's app health check.
+    func decodeApp(_ root: ObjectNode) -> AppConfig? {
+        guard let member = root["app"], !member.value.isNull else { return nil }
+        guard let app = object(member.value, "app", allowed: ["health_url", "startup_timeout_ms"]) else { return nil }
+        let url = required(app, "health_url").flatMap { httpURL($0.value, app.path("health_url")) }
+        let timeout = duration(app, "startup_timeout_ms", min: 1) ?? Defaults.appStartupTimeoutMs
+        return url.map { AppConfig(healthURL: $0, startupTimeoutMs: timeout) }
+    }
+
+    /// An `http://` URL string; nil after an error.
+    func httpURL(_ node: JSONNode, _ path: String) -> String? {
+        guard let url = string(node, path) else { return nil }
+        if let problem = Syntax.httpURLProblem(url) {
+            error(path, node.position, problem)
+            return nil
+        }
+        return url
+    }
+}
