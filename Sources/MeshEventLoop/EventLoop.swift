@@ -17,6 +17,14 @@ public protocol EventHandler: AnyObject {
 public struct Registration: Sendable, Equatable {
     public let fd: Int32
     public let id: UInt32
+
+    public init(fd: Int32, id: UInt32) {
+        self.fd = fd
+        self.id = id
+    }
+
+    /// No registration yet (id 0 is never handed out).
+    public static let none = Registration(fd: -1, id: 0)
 }
 
 /// One epoll loop, run by one worker thread (SPEC §2: "each worker is a thread with its own epoll loop").

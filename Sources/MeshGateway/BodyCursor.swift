@@ -1,3 +1,4 @@
+import Glibc
 import MeshHTTP1
 
 /// How far the body of the message being forwarded has got, in one direction.

@@ -26,7 +26,7 @@ public enum CommandLineInterface {
         switch parse(argv) {
         case .success(let parsed): arguments = parsed
         case .failure(let message):
-            fputs("meshgate: \(message.text)\n\(usage)\n", stderr)
+            Console.error("meshgate: \(message.text)\n\(usage)\n")
             return Gateway.ExitCode.usage.rawValue
         }
         switch arguments.command {
@@ -39,7 +39,7 @@ public enum CommandLineInterface {
             let gateway = Gateway(options: .init(configPath: arguments.configPath, workers: arguments.workers))
             return gateway.run().rawValue
         default:
-            fputs("meshgate: '\(arguments.command)' is not built yet\n", stderr)
+            Console.error("meshgate: '\(arguments.command)' is not built yet\n")
             return Gateway.ExitCode.usage.rawValue
         }
     }
@@ -88,8 +88,8 @@ public enum CommandLineInterface {
             print("\(path): ok (\(config.listeners.count) listeners, \(routes) routes, \(config.upstreams.count) upstreams)")
             return 0
         case .failure(let errors):
-            for error in errors.errors { fputs("\(error.description)\n", stderr) }
-            fputs("\(path): \(errors.errors.count) error(s)\n", stderr)
+            for error in errors.errors { Console.error("\(error.description)\n") }
+            Console.error("\(path): \(errors.errors.count) error(s)\n")
             return Gateway.ExitCode.invalidConfig.rawValue
         }
     }

@@ -11,25 +11,25 @@ extension DownstreamConnection {
     /// the upstream only when the client has taken everything before (back-pressure).
     func pumpResponse() {
         while phase == .proxying || phase == .tunnel {
+            // Parse and queue first, so a response head and the body bytes read with it leave in one writev.
+            if let up = upstream, up.state == .active, !up.buffer.isEmpty, toClient.bodyCount == 0 {
+                if !exchange.responseStarted {
+                    switch parseResponseHead(up) {
+                    case .progressed: if !exchange.responseStarted { continue }  // a 1xx was skipped
+                    case .needMore: break
+                    case .stop: return
+                    }
+                }
+                if exchange.responseStarted && !up.buffer.isEmpty {
+                    guard forwardResponseBody(up) else { return }
+                }
+            }
             guard flushClient() else { return }
             if exchange.responseStarted && exchange.response.done {
                 finishExchange()
                 return
             }
-            guard let up = upstream, up.state == .active else { return }
-            if !up.buffer.isEmpty {
-                if !exchange.responseStarted {
-                    switch parseResponseHead(up) {
-                    case .progressed: continue
-                    case .needMore: break
-                    case .stop: return
-                    }
-                } else {
-                    guard forwardResponseBody(up) else { return }
-                    continue
-                }
-            }
-            guard up.readable else { return }
+            guard let up = upstream, up.state == .active, up.readable else { return }
             guard readUpstream(up) else { return }
         }
     }

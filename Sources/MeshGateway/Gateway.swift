@@ -91,6 +91,8 @@ public final class Gateway {
             throw SystemError(errno: EADDRNOTAVAIL, call: "resolve \(configured)")
         }
         do {
+            // SO_REUSEPORT would let a second meshgate share the port silently: probe without it first.
+            if workers.isEmpty { Posix.close(try Sockets.listener(address, reusePort: false, backlog: 1)) }
             return try Sockets.listener(address, reusePort: true)
         } catch {
             throw SystemError(errno: error.errno, call: "listen on \(configured) (listener \(listener.config.name))")

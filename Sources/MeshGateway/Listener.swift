@@ -8,7 +8,7 @@ final class Listener: EventHandler {
     unowned let worker: Worker
     let listenerIndex: Int
     let config: CompiledListener
-    private var registration = Registration(fd: -1, id: 0)
+    private var registration = Registration.none
 
     init(worker: Worker, listenerIndex: Int, config: CompiledListener) {
         self.worker = worker

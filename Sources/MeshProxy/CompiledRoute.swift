@@ -84,16 +84,16 @@ public final class CompiledRoute: Sendable {
 
 /// `request_headers` / `response_headers` as bytes.
 struct CompiledHeaderEdits: Sendable {
-    let set: [(name: [UInt8], value: [UInt8])]
+    let additions: [(name: [UInt8], value: [UInt8])]
     /// Names removed from the incoming message: the `remove` list plus every `set` name (set replaces).
     let remove: [[UInt8]]
 
     init(_ config: HeaderEditsConfig) {
-        set = config.set.map { (Array($0.name.lowercased().utf8), Array($0.value.utf8)) }
-        remove = config.remove.map { Array($0.lowercased().utf8) } + set.map(\.name)
+        additions = config.set.map { (Array($0.name.lowercased().utf8), Array($0.value.utf8)) }
+        remove = config.remove.map { Array($0.lowercased().utf8) } + additions.map(\.name)
     }
 
-    var isEmpty: Bool { set.isEmpty && remove.isEmpty }
+    var isEmpty: Bool { additions.isEmpty && remove.isEmpty }
 
     @inline(__always)
     func removes(_ name: UnsafeRawBufferPointer) -> Bool {

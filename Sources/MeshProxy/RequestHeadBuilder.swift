@@ -59,7 +59,7 @@ public enum RequestHeadBuilder {
             w.write(upgrade)
             w.write("\r\n")
         }
-        for (name, value) in route.requestEdits.set {
+        for (name, value) in route.requestEdits.additions {
             name.withUnsafeBytes { n in value.withUnsafeBytes { v in writeField(n, v, into: &w) } }
         }
         w.write("\r\n")

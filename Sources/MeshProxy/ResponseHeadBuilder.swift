@@ -49,7 +49,7 @@ public enum ResponseHeadBuilder {
         }
         if head.framing == .chunked && !dechunk { w.write("transfer-encoding: chunked\r\n") }
         if let route {
-            for (name, value) in route.responseEdits.set {
+            for (name, value) in route.responseEdits.additions {
                 name.withUnsafeBytes { n in value.withUnsafeBytes { v in RequestHeadBuilder.writeField(n, v, into: &w) } }
             }
         }
