@@ -1,5 +1,6 @@
-@testable import MeshConfig
 import Testing
+
+@testable import MeshConfig
 
 /// The repository root, found from this file's path (Tests/MeshConfigTests/…).
 let repoRoot: String = {

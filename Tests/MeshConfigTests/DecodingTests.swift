@@ -1,5 +1,6 @@
-@testable import MeshConfig
 import Testing
+
+@testable import MeshConfig
 
 /// Normalisation and inheritance: what the decoder turns valid input into.
 @Suite struct DecodingTests {
@@ -32,7 +33,10 @@ import Testing
         (#""path_prefix": "/api/""#, .prefix("/api")),
         (#""path_prefix": "/api""#, .prefix("/api")),
         (#""path_prefix": "/""#, .prefix("/")),
-        (#""path_template": "/users/{id}/followers""#, .template(segments: ["users", nil, "followers"], names: ["id"])),
+        (
+            #""path_template": "/users/{id}/followers""#,
+            .template(segments: ["users", nil, "followers"], names: ["id"])
+        ),
         (#""path_template": "/{a}/{b}""#, .template(segments: [nil, nil], names: ["a", "b"])),
     ])
     func pathMatches(fields: String, expected: PathMatch) throws {
@@ -89,7 +93,8 @@ import Testing
               "algorithms": ["HS256", "ES256"],
               "from": [{"header": "X-Token"}, {"cookie": "tok"}, "bearer"]}}
             """
-        let p = try #require(try loadValid(document(providers: providers), environment: ["S": "x"]).jwtProviders["local"])
+        let p = try #require(
+            try loadValid(document(providers: providers), environment: ["S": "x"]).jwtProviders["local"])
         #expect(p.from == [.header("x-token"), .cookie("tok"), .bearer])
         #expect(p.audiences == ["a", "b"])
         #expect(p.jwks.count == 3)

@@ -1,5 +1,6 @@
-@testable import MeshConfig
 import Testing
+
+@testable import MeshConfig
 
 /// A document that sets only what is required, so everything else comes from `Defaults.swift`.
 private let sparse = """
@@ -56,11 +57,15 @@ let defaultCases: [DefaultCase] = [
     },
     .init("public", "false") { "\(route($0, 0).isPublic)" },
     .init("jwt without listener rule", "nil") { route($0, 0).jwt.map(\.provider) ?? "nil" },
-    .init("header edits", "0 0") { "\(route($0, 0).requestHeaders.set.count) \(route($0, 0).responseHeaders.remove.count)" },
+    .init("header edits", "0 0") {
+        "\(route($0, 0).requestHeaders.set.count) \(route($0, 0).responseHeaders.remove.count)"
+    },
     .init("balance", "round_robin") { app($0).balance.rawValue },
     .init("connect_timeout_ms", "1000") { "\(app($0).connectTimeoutMs)" },
     .init("dns_refresh_ms", "30000") { "\(app($0).dnsRefreshMs)" },
-    .init("pool", "256/32/60000") { "\(app($0).pool.maxConnections)/\(app($0).pool.maxIdle)/\(app($0).pool.idleTimeoutMs)" },
+    .init("pool", "256/32/60000") {
+        "\(app($0).pool.maxConnections)/\(app($0).pool.maxIdle)/\(app($0).pool.idleTimeoutMs)"
+    },
     .init("breaker", "5/30000/1") {
         let b = app($0).circuitBreaker
         return "\(b.consecutiveFailures)/\(b.openMs)/\(b.halfOpenRequests)"
@@ -82,9 +87,12 @@ let defaultCases: [DefaultCase] = [
     .init("admin", "127.0.0.1:9901") { $0.admin.address?.description ?? "nil" },
     .init("limits", "65536 10485760 10000 10000 60000 0 15000") {
         let l = $0.limits
-        return "\(l.maxHeaderBytes) \(l.maxBodyBytes) \(l.maxConnections) \(l.headerTimeoutMs) \(l.idleTimeoutMs) \(l.drainGraceMs) \(l.drainTimeoutMs)"
+        return
+            "\(l.maxHeaderBytes) \(l.maxBodyBytes) \(l.maxConnections) \(l.headerTimeoutMs) \(l.idleTimeoutMs) \(l.drainGraceMs) \(l.drainTimeoutMs)"
     },
-    .init("tracing", "meshgate 1.0 nil") { "\($0.tracing.serviceName) \($0.tracing.sampleRatio) \($0.tracing.otlpEndpoint ?? "nil")" },
+    .init("tracing", "meshgate 1.0 nil") {
+        "\($0.tracing.serviceName) \($0.tracing.sampleRatio) \($0.tracing.otlpEndpoint ?? "nil")"
+    },
     .init("logging", "info true") { "\($0.logging.level.rawValue) \($0.logging.accessLog)" },
     .init("watch_config", "true") { "\($0.watchConfig)" },
     .init("app", "nil") { $0.app.map(\.healthURL) ?? "nil" },

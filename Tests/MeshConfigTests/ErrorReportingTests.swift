@@ -1,5 +1,6 @@
-@testable import MeshConfig
 import Testing
+
+@testable import MeshConfig
 
 @Suite struct ErrorReportingTests {
     @Test(arguments: [
@@ -31,10 +32,11 @@ import Testing
             }
             """
         let errors = loadErrors(text)
-        #expect(errors.map(\.path) == [
-            "listners", "listeners[0].address", "listeners[0].routes[0].upstream",
-            "listeners[0].routes[0].timeout_ms", "upstreams.app.endpoints", "logging.level",
-        ])
+        #expect(
+            errors.map(\.path) == [
+                "listners", "listeners[0].address", "listeners[0].routes[0].upstream",
+                "listeners[0].routes[0].timeout_ms", "upstreams.app.endpoints", "logging.level",
+            ])
         #expect(errors.map(\.line) == [3, 5, 7, 7, 10, 11])
         #expect(errors[0].message == "unknown key \"listners\" (did you mean \"listeners\"?)")
         #expect(errors[2].message == "unknown upstream \"nope\"; known upstreams: app")
@@ -45,8 +47,10 @@ import Testing
         let error = ConfigError(
             path: "listeners[0].routes[1].retry.retires", line: 12, column: 7,
             message: "unknown key \"retires\" (did you mean \"retries\"?)")
-        #expect(error.description
-            == "routes.json:12:7: listeners[0].routes[1].retry.retires: unknown key \"retires\" (did you mean \"retries\"?)")
+        #expect(
+            error.description
+                == "routes.json:12:7: listeners[0].routes[1].retry.retires: unknown key \"retires\" (did you mean \"retries\"?)"
+        )
         let root = ConfigError(path: "", line: nil, column: nil, message: "cannot read the file", fileName: "/x.json")
         #expect(root.description == "/x.json: cannot read the file")
         let errors = ConfigErrors(errors: [error, root])
@@ -64,7 +68,11 @@ import Testing
         ("claims_to_header", "claims_to_headers"), ("pubic", "public"), ("rewite", "rewrite"),
     ])
     func suggestion(word: String, expected: String) {
-        #expect(Suggestion.closest(to: word, in: ConfigDecoder.routeKeys + ConfigDecoder.ruleKeys + ConfigDecoder.matchKeys + ConfigDecoder.retryKeys) == expected)
+        #expect(
+            Suggestion.closest(
+                to: word,
+                in: ConfigDecoder.routeKeys + ConfigDecoder.ruleKeys + ConfigDecoder.matchKeys + ConfigDecoder.retryKeys
+            ) == expected)
     }
 
     @Test(arguments: ["banana", "x", "zzzzzzzz", "fallen"])

@@ -1,11 +1,14 @@
-@testable import MeshConfig
 import MeshJSON
 import Testing
 
+@testable import MeshConfig
+
 @Suite struct RenderTests {
     /// render → parse → render is a fixpoint: the output is a complete, loadable config with every default shown.
-    @Test(arguments: ["routes.json", "examples/minimal.json", "examples/sidecar.json",
-                      "Tests/MeshConfigTests/Fixtures/valid/everything.json"])
+    @Test(arguments: [
+        "routes.json", "examples/minimal.json", "examples/sidecar.json",
+        "Tests/MeshConfigTests/Fixtures/valid/everything.json",
+    ])
     func renderedConfigLoadsAndRendersTheSame(file: String) throws {
         let config = try ConfigLoader.load(path: "\(repoRoot)/\(file)").get()
         let rendered = ConfigLoader.render(config)
@@ -41,15 +44,20 @@ import Testing
                           "dp": "RDP", "dq": "RDQ", "qi": "RQI"}]}},
               "secret_env": "JWT_SECRET", "algorithms": ["HS256", "ES256", "RS256"]}}
             """
-        let text = document(providers: providers, extra: #""tracing": {"otlp_endpoint": "http://a:b@collector:4318/v1/traces"}"#)
+        let text = document(
+            providers: providers, extra: #""tracing": {"otlp_endpoint": "http://a:b@collector:4318/v1/traces"}"#)
         let rendered = ConfigLoader.render(try loadValid(text, environment: ["JWT_SECRET": "env-secret-value"]))
-        for secret in ["c3VwZXJzZWNyZXQ", "PRIVATE_D", "\"RD\"", "\"RP\"", "\"RQ\"", "RDP", "RDQ", "RQI", "hunter2",
-                       "a:b@", "env-secret-value"] {
+        for secret in [
+            "c3VwZXJzZWNyZXQ", "PRIVATE_D", "\"RD\"", "\"RP\"", "\"RQ\"", "RDP", "RDQ", "RQI", "hunter2",
+            "a:b@", "env-secret-value",
+        ] {
             #expect(!rendered.contains(secret), "leaked \(secret)")
         }
         // Public material and the variable's name stay, so the output still explains the setup.
-        for visible in ["PUBX", "PUBY", "PUBN", "AQAB", "JWT_SECRET", "http://[redacted]@127.0.0.1:9101/jwks",
-                        "http://[redacted]@collector:4318/v1/traces"] {
+        for visible in [
+            "PUBX", "PUBY", "PUBN", "AQAB", "JWT_SECRET", "http://[redacted]@127.0.0.1:9101/jwks",
+            "http://[redacted]@collector:4318/v1/traces",
+        ] {
             #expect(rendered.contains(visible), "missing \(visible)")
         }
     }

@@ -1,5 +1,6 @@
-@testable import MeshConfig
 import Testing
+
+@testable import MeshConfig
 
 /// The files that ship (routes.json, examples/) and the fixtures, loaded from disk through `ConfigLoader.load`.
 @Suite struct ShippedConfigTests {
@@ -73,9 +74,11 @@ import Testing
             Issue.record("loaded a missing file")
             return
         }
-        #expect(errors.errors == [
-            ConfigError(path: "", line: nil, column: nil, message: "cannot read the file: No such file or directory",
-                        fileName: path),
-        ])
+        #expect(
+            errors.errors == [
+                ConfigError(
+                    path: "", line: nil, column: nil, message: "cannot read the file: No such file or directory",
+                    fileName: path)
+            ])
     }
 }
