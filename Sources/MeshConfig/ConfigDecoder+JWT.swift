@@ -15,6 +15,7 @@ extension ConfigDecoder {
             typeError("jwt_providers", member.value, expected: "an object of providers by name")
             return ([], [])
         }
+        for entry in members { checkName(entry, "jwt_providers") }
         let configs = members.compactMap { decodeProvider($0.key, $0.value, Self.join("jwt_providers", $0.key)) }
         return (configs, members.map(\.key))
     }

@@ -16,6 +16,7 @@ extension ConfigDecoder {
         }
         var result: [UpstreamConfig] = []
         for entry in members {
+            checkName(entry, "upstreams")
             if let upstream = decodeUpstream(entry.key, entry.value, Self.join("upstreams", entry.key)) {
                 result.append(upstream)
             }

@@ -97,6 +97,17 @@ final class ConfigDecoder {
         return nil
     }
 
+    /// Upstream and provider names become metric label values and appear in logs: keep them printable.
+    func checkName(_ member: JSONMember, _ section: String) {
+        let printable =
+            !member.key.isEmpty && member.key.unicodeScalars.allSatisfy { $0.value > 0x20 && $0.value != 0x7F }
+        if !printable {
+            error(
+                Self.join(section, member.key), member.keyPosition,
+                "names must be non-empty, without spaces or control characters")
+        }
+    }
+
     // MARK: - Scalars
 
     func string(_ object: ObjectNode, _ key: String, nonEmpty: Bool = true) -> String? {

@@ -209,6 +209,14 @@ let validationCases: [ValidationCase] = [
     .init(
         name: "health check path", document: document(upstreams: upstream(#""health_check": {"path": "healthz"}"#)),
         path: "upstreams.app.health_check.path", message: "must start with \"/\""),
+    .init(
+        name: "empty upstream name",
+        document: document(upstreams: #"{"app": {"endpoints": ["127.0.0.1:1"]}, "": {"endpoints": ["127.0.0.1:2"]}}"#),
+        path: "upstreams[\"\"]", message: "names must be non-empty"),
+    .init(
+        name: "provider name with space",
+        document: document(providers: #"{"my idp": {"issuer": "i", "secret_env": "S"}}"#),
+        path: "jwt_providers[\"my idp\"]", message: "without spaces", environment: ["S": "x"]),
     // Providers
     .init(
         name: "no key source", document: document(providers: #"{"local": {"issuer": "i"}}"#),
