@@ -21,7 +21,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from joserfc import jwk, jwt
 
-OUT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "MeshJWTTests", "Fixtures", "generated"))
+HERE = os.path.dirname(os.path.abspath(__file__))
+OUT = os.path.normpath(os.path.join(HERE, "..", "Tests", "MeshJWTTests", "Fixtures", "generated"))
 NOW = 1_900_000_000          # 2030-03-17, the verification time used by every case
 EXP = 2_001_001_001          # 2033-05-28
 ISSUER = "https://issuer.example"

@@ -16,7 +16,8 @@ public enum Base64URL {
 
     /// Decodes `source` into `destination` without allocating; returns the byte count or nil if `source` is not
     /// strict base64url. `destination` must hold at least `decodedCount(ofEncodedCount:)` bytes.
-    public static func decode(_ source: UnsafeRawBufferPointer, into destination: UnsafeMutableRawBufferPointer) -> Int? {
+    public static func decode(_ source: UnsafeRawBufferPointer, into destination: UnsafeMutableRawBufferPointer) -> Int?
+    {
         guard let total = decodedCount(ofEncodedCount: source.count), destination.count >= total else { return nil }
         var out = 0
         var accumulator: UInt32 = 0
@@ -110,7 +111,9 @@ public enum Base64 {
         var index = 0
         while index + 3 <= bytes.count {
             let chunk = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8 | UInt32(bytes[index + 2])
-            for shift in stride(from: 18, through: 0, by: -6) { out.append(alphabet[Int((chunk >> UInt32(shift)) & 63)]) }
+            for shift in stride(from: 18, through: 0, by: -6) {
+                out.append(alphabet[Int((chunk >> UInt32(shift)) & 63)])
+            }
             index += 3
         }
         let rest = bytes.count - index
@@ -120,7 +123,9 @@ public enum Base64 {
             out.append(alphabet[Int((chunk >> 18) & 63)])
             out.append(alphabet[Int((chunk >> 12) & 63)])
             if rest == 2 { out.append(alphabet[Int((chunk >> 6) & 63)]) }
-            if padding { out.append(contentsOf: rest == 2 ? [UInt8(ascii: "=")] : [UInt8(ascii: "="), UInt8(ascii: "=")]) }
+            if padding {
+                out.append(contentsOf: rest == 2 ? [UInt8(ascii: "=")] : [UInt8(ascii: "="), UInt8(ascii: "=")])
+            }
         }
         return String(decoding: out, as: UTF8.self)
     }

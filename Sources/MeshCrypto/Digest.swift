@@ -42,11 +42,14 @@ public enum Digest {
     }
 
     /// Hashes `data` into `output` (at least `hash.byteCount` bytes) without allocating.
-    public static func hash(_ hash: HashFunction, _ data: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) {
+    public static func hash(
+        _ hash: HashFunction, _ data: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer
+    ) {
         precondition(output.count >= hash.byteCount, "digest output buffer too small")
         var length: UInt32 = 0
         let ok = EVP_Digest(
-            data.baseAddress, data.count, output.baseAddress?.assumingMemoryBound(to: UInt8.self), &length, hash.evpMD, nil)
+            data.baseAddress, data.count, output.baseAddress?.assumingMemoryBound(to: UInt8.self), &length, hash.evpMD,
+            nil)
         precondition(ok == 1 && Int(length) == hash.byteCount, "EVP_Digest failed")
     }
 

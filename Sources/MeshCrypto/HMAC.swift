@@ -11,7 +11,8 @@ public enum HMAC {
             return [UInt8](unsafeUninitializedCapacity: hash.byteCount) { buffer, initialized in
                 var length: UInt32 = 0
                 let out = CCrypto.HMAC(
-                    hash.evpMD, keyPointer, Int32(key.count), data.baseAddress.map { $0.assumingMemoryBound(to: UInt8.self) },
+                    hash.evpMD, keyPointer, Int32(key.count),
+                    data.baseAddress.map { $0.assumingMemoryBound(to: UInt8.self) },
                     data.count, buffer.baseAddress, &length)
                 precondition(out != nil && Int(length) == hash.byteCount, "HMAC failed")
                 initialized = Int(length)
@@ -27,7 +28,8 @@ public enum HMAC {
     /// True when `expected` is the HMAC of `data` under `key`; the comparison is constant-time so a forger
     /// cannot learn the correct tag byte by byte from response timing.
     public static func verify(
-        _ hash: HashFunction, key: UnsafeRawBufferPointer, data: UnsafeRawBufferPointer, expected: UnsafeRawBufferPointer
+        _ hash: HashFunction, key: UnsafeRawBufferPointer, data: UnsafeRawBufferPointer,
+        expected: UnsafeRawBufferPointer
     ) -> Bool {
         let computed = mac(hash, key: key, data: data)
         return computed.withUnsafeBytes { ConstantTime.equals($0, expected) }

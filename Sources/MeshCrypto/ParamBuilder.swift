@@ -32,7 +32,9 @@ final class ParamBuilder {
     func utf8(_ key: StaticString, _ value: String) {
         let bytes = Array(value.utf8)
         let copy = retain(bytes, extraZero: true)
-        if OSSL_PARAM_BLD_push_utf8_string(builder, cName(key), copy.assumingMemoryBound(to: CChar.self), bytes.count) != 1 {
+        if OSSL_PARAM_BLD_push_utf8_string(builder, cName(key), copy.assumingMemoryBound(to: CChar.self), bytes.count)
+            != 1
+        {
             failed = true
         }
     }

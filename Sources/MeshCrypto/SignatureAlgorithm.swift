@@ -124,7 +124,9 @@ enum EVPSignature {
         }
     }
 
-    static func sign(_ pkey: OpaquePointer, _ algorithm: SignatureAlgorithm, _ input: UnsafeRawBufferPointer) -> [UInt8]? {
+    static func sign(_ pkey: OpaquePointer, _ algorithm: SignatureAlgorithm, _ input: UnsafeRawBufferPointer)
+        -> [UInt8]?
+    {
         guard let context = EVP_MD_CTX_new() else { return nil }
         defer {
             EVP_MD_CTX_free(context)
@@ -138,8 +140,11 @@ enum EVPSignature {
             var length = 0
             guard EVP_DigestSign(context, nil, &length, data, input.count) == 1 else { return nil }
             var out = [UInt8](repeating: 0, count: length)
-            guard out.withUnsafeMutableBufferPointer({ EVP_DigestSign(context, $0.baseAddress, &length, data, input.count) })
-                == 1
+            guard
+                out.withUnsafeMutableBufferPointer({
+                    EVP_DigestSign(context, $0.baseAddress, &length, data, input.count)
+                })
+                    == 1
             else { return nil }
             return Array(out.prefix(length))
         }

@@ -28,10 +28,14 @@ public struct TokenExtractor: Sendable {
             switch location {
             case .bearer:
                 for value in header("authorization") {
-                    if let token = Self.bearerToken(value) { return token.isEmpty ? .failure(.malformed) : .success(token) }
+                    if let token = Self.bearerToken(value) {
+                        return token.isEmpty ? .failure(.malformed) : .success(token)
+                    }
                 }
             case .header(let name):
-                if let value = header(name.lowercased()).first.map(Self.trimmed), !value.isEmpty { return .success(value) }
+                if let value = header(name.lowercased()).first.map(Self.trimmed), !value.isEmpty {
+                    return .success(value)
+                }
             case .cookie(let name):
                 for value in header("cookie") {
                     if let token = Self.cookie(named: name, in: value), !token.isEmpty { return .success(token) }
@@ -49,7 +53,9 @@ public struct TokenExtractor: Sendable {
         guard scheme.count == 6, asciiLowercaseEquals(Substring(scheme), "bearer") else { return nil }
         let token = trimmed(value[scheme.endIndex...])
         // RFC 6750 §2.1: b64token has no whitespace; "Bearer a b" is not one token.
-        if token.utf8.contains(where: { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }) { return value[value.endIndex...] }
+        if token.utf8.contains(where: { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }) {
+            return value[value.endIndex...]
+        }
         return token
     }
 

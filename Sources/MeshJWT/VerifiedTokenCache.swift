@@ -85,7 +85,8 @@ public struct VerifiedTokenCache {
             if hashed == nil { Array(token.utf8).withUnsafeBytes { Digest.hash(.sha256, $0, into: digest) } }
             return Key(
                 a: digest.load(fromByteOffset: 0, as: UInt64.self), b: digest.load(fromByteOffset: 8, as: UInt64.self),
-                c: digest.load(fromByteOffset: 16, as: UInt64.self), d: digest.load(fromByteOffset: 24, as: UInt64.self))
+                c: digest.load(fromByteOffset: 16, as: UInt64.self), d: digest.load(fromByteOffset: 24, as: UInt64.self)
+            )
         }
     }
 }

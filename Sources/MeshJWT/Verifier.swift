@@ -31,7 +31,8 @@ public struct Verifier: Sendable {
     }
 
     /// Verifies a token given as raw bytes the caller owns for the duration of the call.
-    public func verify(bytes token: UnsafeRawBufferPointer, keys: JWKSet, now: Int64) -> Result<VerifiedToken, JWTError> {
+    public func verify(bytes token: UnsafeRawBufferPointer, keys: JWKSet, now: Int64) -> Result<VerifiedToken, JWTError>
+    {
         guard !token.isEmpty else { return .failure(.missing) }
         guard token.count <= policy.maxTokenBytes else { return .failure(.tooLarge) }
         guard let parts = TokenParts.split(token) else { return .failure(.malformed) }
@@ -62,7 +63,8 @@ public struct Verifier: Sendable {
     /// kid-less `secret_env` secret). Without: every key that fits the algorithm.
     func candidateKeys(for header: JOSEHeader, in keys: JWKSet) -> Result<[JWK], JWTError> {
         let alg = header.algorithm
-        let envSecret: JWK? = alg.isHMAC ? policy.hmacSecret.map { JWK(kid: nil, algorithm: nil, material: .secret($0)) } : nil
+        let envSecret: JWK? =
+            alg.isHMAC ? policy.hmacSecret.map { JWK(kid: nil, algorithm: nil, material: .secret($0)) } : nil
         guard !keys.keys.isEmpty || envSecret != nil else { return .failure(.noKeys) }
         let pool: [JWK]
         if let kid = header.kid {

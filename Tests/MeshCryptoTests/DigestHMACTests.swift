@@ -10,7 +10,9 @@ func hex(_ bytes: [UInt8]) -> String {
 
 func unhex(_ text: String) -> [UInt8] {
     let chars = Array(text.utf8)
-    return stride(from: 0, to: chars.count, by: 2).map { UInt8(String(decoding: chars[$0..<$0 + 2], as: UTF8.self), radix: 16)! }
+    return stride(from: 0, to: chars.count, by: 2).map {
+        UInt8(String(decoding: chars[$0..<$0 + 2], as: UTF8.self), radix: 16)!
+    }
 }
 
 @Suite struct DigestHMACTests {
@@ -28,9 +30,11 @@ func unhex(_ text: String) -> [UInt8] {
     @Test func hmacRFC4231Case2() {
         let key = Array("Jefe".utf8)
         let data = Array("what do ya want for nothing?".utf8)
-        #expect(hex(HMAC.mac(.sha256, key: key, data: data))
-            == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
-        #expect(hex(HMAC.mac(.sha512, key: key, data: data)).hasPrefix("164b7a7bfcf819e2e395fbe73b56e0a387bd64222e831fd6"))
+        #expect(
+            hex(HMAC.mac(.sha256, key: key, data: data))
+                == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
+        #expect(
+            hex(HMAC.mac(.sha512, key: key, data: data)).hasPrefix("164b7a7bfcf819e2e395fbe73b56e0a387bd64222e831fd6"))
     }
 
     @Test func hmacVerifyAndConstantTimeCompare() {
@@ -68,7 +72,9 @@ func unhex(_ text: String) -> [UInt8] {
             Array("password".utf8), salt: Array("NaCl".utf8), cost: .init(n: 1024, r: 8, p: 16), length: 64)
         #expect(
             out.map(hex)
-                == "fdbabe1c9d3472007856e7190d01e9fe7c6ad7cbc8237830e77376634b3731622eaf30d92e22a3886ff109279d9830dac727afb94a83ee6d8360cbdfa2cc0640")
+                == "fdbabe1c9d3472007856e7190d01e9fe7c6ad7cbc8237830e77376634b373162"
+                    + "2eaf30d92e22a3886ff109279d9830dac727afb94a83ee6d8360cbdfa2cc0640"
+        )
     }
 
     @Test func hashThenVerify() throws {

@@ -10,24 +10,36 @@ func splitJWS(_ compact: String) -> (input: [UInt8], signature: [UInt8]) {
 func b64(_ text: String) -> [UInt8] { Base64URL.decode(text)! }
 
 func verify(_ alg: SignatureAlgorithm, _ key: PublicKey, _ input: [UInt8], _ signature: [UInt8]) -> Bool {
-    input.withUnsafeBytes { i in signature.withUnsafeBytes { alg.verify(publicKey: key, signingInput: i, signature: $0) } }
+    input.withUnsafeBytes { i in
+        signature.withUnsafeBytes { alg.verify(publicKey: key, signingInput: i, signature: $0) }
+    }
 }
 
 enum RFCVectors {
     // RFC 7515 A.2: payload {"iss":"joe",\r\n "exp":1300819380,\r\n "http://example.com/is_root":true}
     static let rs256N =
-        "ofgWCuLjybRlzo0tZWJjNiuSfb4p4fAkd_wWJcyQoTbji9k0l8W26mPddxHmfHQp-Vaw-4qPCJrcS2mJPMEzP1Pt0Bm4d4QlL-yRT-SFd2lZS-pCgNMsD1W_YpRPEwOWvG6b32690r2jZ47soMZo9wGzjb_7OMg0LOL-bSf63kpaSHSXndS5z5rexMdbBYUsLA9e-KXBdQOS-UTo7WTBEMa2R2CapHg665xsmtdVMTBQY4uDZlxvb3qCo5ZwKh9kG4LT6_I5IhlJH7aGhyxXFvUK-DWNmoudF8NAco9_h9iaGNj8q2ethFkMLs91kzk2PAcDTW9gb54h4FRWyuXpoQ"
+        "ofgWCuLjybRlzo0tZWJjNiuSfb4p4fAkd_wWJcyQoTbji9k0l8W26mPddxHmfHQp-Vaw-4qPCJrcS2mJPMEzP1Pt0Bm4d4QlL-yR"
+            + "T-SFd2lZS-pCgNMsD1W_YpRPEwOWvG6b32690r2jZ47soMZo9wGzjb_7OMg0LOL-bSf63kpaSHSXndS5z5rexMdbBYUsLA9e-KXB"
+            + "dQOS-UTo7WTBEMa2R2CapHg665xsmtdVMTBQY4uDZlxvb3qCo5ZwKh9kG4LT6_I5IhlJH7aGhyxXFvUK-DWNmoudF8NAco9_h9ia"
+            + "GNj8q2ethFkMLs91kzk2PAcDTW9gb54h4FRWyuXpoQ"
     static let rs256 =
-        "eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ.cC4hiUPoj9Eetdgtv3hF80EGrhuB__dzERat0XF9g2VtQgr9PJbu3XOiZj5RZmh7AAuHIm4Bh-0Qc_lF5YKt_O8W2Fp5jujGbds9uJdbF9CUAr7t1dnZcAcQjbKBYNX4BAynRFdiuB--f_nZLgrnbyTyWzO75vRK5h6xBArLIARNPvkSjtQBMHlb1L07Qe7K0GarZRmB_eSN9383LcOLn6_dO--xi12jzDwusC-eOkHWEsqtFZESc6BfI7noOPqvhJ1phCnvWh6IeYI2w9QOYEUipUTI8np6LbgGY9Fs98rqVt5AXLIhWkWywlVmtVrBp0igcN_IoypGlUPQGe77Rw"
+        "eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19"
+            + "yb290Ijp0cnVlfQ.cC4hiUPoj9Eetdgtv3hF80EGrhuB__dzERat0XF9g2VtQgr9PJbu3XOiZj5RZmh7AAuHIm4Bh-0Qc_lF5YKt"
+            + "_O8W2Fp5jujGbds9uJdbF9CUAr7t1dnZcAcQjbKBYNX4BAynRFdiuB--f_nZLgrnbyTyWzO75vRK5h6xBArLIARNPvkSjtQBMHlb"
+            + "1L07Qe7K0GarZRmB_eSN9383LcOLn6_dO--xi12jzDwusC-eOkHWEsqtFZESc6BfI7noOPqvhJ1phCnvWh6IeYI2w9QOYEUipUTI"
+            + "8np6LbgGY9Fs98rqVt5AXLIhWkWywlVmtVrBp0igcN_IoypGlUPQGe77Rw"
     // RFC 7515 A.3 (same payload), P-256 key.
     static let es256X = "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU"
     static let es256Y = "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"
     static let es256 =
-        "eyJhbGciOiJFUzI1NiJ9.eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ.DtEhU3ljbEg8L38VWAfUAqOyKAM6-Xx-F4GawxaepmXFCgfTjDxw5djxLa8ISlSApmWQxfKTUJqPP3-Kg6NU1Q"
+        "eyJhbGciOiJFUzI1NiJ9.eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19"
+            + "yb290Ijp0cnVlfQ.DtEhU3ljbEg8L38VWAfUAqOyKAM6-Xx-F4GawxaepmXFCgfTjDxw5djxLa8ISlSApmWQxfKTUJqPP3-Kg6NU"
+            + "1Q"
     // RFC 8037 A.4: payload "Example of Ed25519 signing".
     static let ed25519X = "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"
     static let ed25519 =
-        "eyJhbGciOiJFZERTQSJ9.RXhhbXBsZSBvZiBFZDI1NTE5IHNpZ25pbmc.hgyY0il_MGCjP0JzlnLWG1PPOt7-09PGcvMg3AIbQR6dWbhijcNR4ki4iylGjg5BhVsPt9g7sVvpAr_MuM0KAg"
+        "eyJhbGciOiJFZERTQSJ9.RXhhbXBsZSBvZiBFZDI1NTE5IHNpZ25pbmc.hgyY0il_MGCjP0JzlnLWG1PPOt7-09PGcvMg3AIbQR6"
+            + "dWbhijcNR4ki4iylGjg5BhVsPt9g7sVvpAr_MuM0KAg"
 }
 
 @Suite struct SignatureTests {
@@ -64,7 +76,9 @@ enum RFCVectors {
     @Test func rejectsPointOffTheCurve() {
         var y = b64(RFCVectors.es256Y)
         y[31] ^= 0x01
-        #expect(throws: KeyError.pointNotOnCurve) { try PublicKey.ec(curve: .p256, x: b64(RFCVectors.es256X), y: y).get() }
+        #expect(throws: KeyError.pointNotOnCurve) {
+            try PublicKey.ec(curve: .p256, x: b64(RFCVectors.es256X), y: y).get()
+        }
         #expect(throws: KeyError.badLength) {
             try PublicKey.ec(curve: .p384, x: b64(RFCVectors.es256X), y: b64(RFCVectors.es256Y)).get()
         }
@@ -114,7 +128,9 @@ enum RFCVectors {
         #expect(loaded.publicJWK() == original.publicJWK())
         let signature = try #require(loaded.sign(.es256, Array("x".utf8)))
         #expect(verify(.es256, try #require(original.publicKey()), Array("x".utf8), signature))
-        #expect(throws: KeyError.rejected) { try PrivateKey.fromPEM(Array("-----BEGIN PRIVATE KEY-----\nAAAA".utf8)).get() }
+        #expect(throws: KeyError.rejected) {
+            try PrivateKey.fromPEM(Array("-----BEGIN PRIVATE KEY-----\nAAAA".utf8)).get()
+        }
     }
 
     @Test func hmacVerification() {
@@ -123,7 +139,9 @@ enum RFCVectors {
         let tag = HMAC.mac(.sha256, key: secret, data: input)
         let run: (SignatureAlgorithm, [UInt8]) -> Bool = { alg, sig in
             secret.withUnsafeBytes { s in
-                input.withUnsafeBytes { i in sig.withUnsafeBytes { alg.verify(secret: s, signingInput: i, signature: $0) } }
+                input.withUnsafeBytes { i in
+                    sig.withUnsafeBytes { alg.verify(secret: s, signingInput: i, signature: $0) }
+                }
             }
         }
         #expect(run(.hs256, tag))

@@ -10,13 +10,14 @@ import Testing
         """)
 
     /// SPEC §3 require_claims: equal, or array contains, or space-separated string contains.
-    @Test(arguments: [
-        ("sub", "user-42", nil), ("sub", "user", "mismatch"), ("scope", "profile:write", nil),
-        ("scope", "profile", "mismatch"), ("scope", "profile:read profile:write", nil), ("roles", "ops", nil),
-        ("roles", "7", nil), ("roles", "root", "mismatch"), ("level", "3", nil), ("verified", "true", nil),
-        ("verified", "false", "mismatch"), ("org", "1", "mismatch"), ("absent", "x", "missing"),
-        ("nothing", "null", "missing"),
-    ] as [(String, String, String?)])
+    @Test(
+        arguments: [
+            ("sub", "user-42", nil), ("sub", "user", "mismatch"), ("scope", "profile:write", nil),
+            ("scope", "profile", "mismatch"), ("scope", "profile:read profile:write", nil), ("roles", "ops", nil),
+            ("roles", "7", nil), ("roles", "root", "mismatch"), ("level", "3", nil), ("verified", "true", nil),
+            ("verified", "false", "mismatch"), ("org", "1", "mismatch"), ("absent", "x", "missing"),
+            ("nothing", "null", "missing"),
+        ] as [(String, String, String?)])
     func requireClaims(claim: String, value: String, failure: String?) {
         let check = ClaimsCheck(requirements: [.init(claim: claim, value: value)])
         let result = check.check(Self.claims)
@@ -29,7 +30,9 @@ import Testing
     }
 
     @Test func allRequirementsMustHold() {
-        let check = ClaimsCheck(requirements: [.init(claim: "sub", value: "user-42"), .init(claim: "roles", value: "x")])
+        let check = ClaimsCheck(requirements: [
+            .init(claim: "sub", value: "user-42"), .init(claim: "roles", value: "x"),
+        ])
         #expect(check.check(Self.claims) == .claimMismatch("roles"))
     }
 

@@ -14,7 +14,9 @@ enum Fixtures {
     }
 
     static func json(_ relativePath: String) -> JSONNode {
-        do { return try JSONReader.parse(bytes(relativePath)) } catch { fatalError("bad fixture JSON \(relativePath): \(error)") }
+        do { return try JSONReader.parse(bytes(relativePath)) } catch {
+            fatalError("bad fixture JSON \(relativePath): \(error)")
+        }
     }
 
     static func keySet(_ relativePath: String, source: JWKSet.Source = .file) -> JWKSet {
@@ -26,9 +28,10 @@ enum Fixtures {
 
     /// A policy from a fixture `config`/`policy` object (rfc_cases.json and tokens.json use the same keys).
     static func policy(_ node: JSONNode, algorithmsOverride: JSONNode? = nil) -> ProviderPolicy {
-        let algorithms = (algorithmsOverride ?? node["algorithms"])?.arrayValue?.compactMap {
-            $0.stringValue.flatMap { SignatureAlgorithm(name: Substring($0)) }
-        } ?? []
+        let algorithms =
+            (algorithmsOverride ?? node["algorithms"])?.arrayValue?.compactMap {
+                $0.stringValue.flatMap { SignatureAlgorithm(name: Substring($0)) }
+            } ?? []
         return ProviderPolicy(
             issuer: node["issuer"]?.stringValue,
             audiences: node["audiences"]?.arrayValue?.compactMap(\.stringValue) ?? [],

@@ -61,7 +61,8 @@ import Testing
         let set = try JWKSet.parse(document, source: .url).get()
         #expect(set.keys.count == 1 && set.keys[0].kid == "k1" && set.keys[0].algorithm == .es256)
         let claims = Array("{\"exp\":2001001001}".utf8)
-        let token = try #require(TokenSigner.sign(claimsJSON: claims, algorithm: .es256, key: .privateKey(privateKey), kid: "k1"))
+        let token = try #require(
+            TokenSigner.sign(claimsJSON: claims, algorithm: .es256, key: .privateKey(privateKey), kid: "k1"))
         let verifier = Verifier(policy: ProviderPolicy(algorithms: [.es256]))
         #expect(verifier.verify(token: token, keys: set, now: 1_900_000_000).outcome == "accept")
     }

@@ -26,9 +26,10 @@ import Testing
         #expect(store.snapshot().consecutiveFailures == 0)
     }
 
-    @Test(arguments: [
-        (Int64?.none, Int64(0), true), (100, 129, false), (100, 130, true), (100, 99, true),
-    ] as [(Int64?, Int64, Bool)])
+    @Test(
+        arguments: [
+            (Int64?.none, Int64(0), true), (100, 129, false), (100, 130, true), (100, 99, true),
+        ] as [(Int64?, Int64, Bool)])
     func unknownKidRefetchAtMostEvery30s(last: Int64?, now: Int64, allowed: Bool) {
         #expect(RefreshSchedule.refetchAllowed(lastRefetch: last, now: now) == allowed)
     }

@@ -3,7 +3,8 @@ import MeshJSON
 import MeshJWT
 import Testing
 
-/// RFC 7515 A.1–A.5, RFC 7520 §4.1–4.4 and RFC 8037 A.4, from the shared conformance folder (copied to Fixtures/rfc).
+/// RFC 7515 A.1–A.5, RFC 7520 §4.1–4.4 and RFC 8037 A.4, from the shared conformance folder
+/// (copied to Fixtures/rfc).
 @Suite struct RFCConformanceTests {
     static let document = Fixtures.json("rfc/rfc_cases.json")
 
@@ -38,7 +39,10 @@ import Testing
     @Test func acceptedRFCTokensExposeClaims() throws {
         let keys = Fixtures.keySet("rfc/rfc7515_A3_ES256.jwks.json")
         let policy = ProviderPolicy(issuer: "joe", algorithms: [.es256])
-        let token = try Verifier(policy: policy).verify(token: Self.cases.first { $0.id == "rfc7515_A3_ES256-valid-before-exp" }!.token, keys: keys, now: 1_300_819_300).get()
+        let token = try Verifier(policy: policy).verify(
+            token: Self.cases.first { $0.id == "rfc7515_A3_ES256-valid-before-exp" }!.token, keys: keys,
+            now: 1_300_819_300
+        ).get()
         #expect(token.expiresAt == 1_300_819_380)
         #expect(token.claims["http://example.com/is_root"]?.boolValue == true)
         #expect(token.algorithm == .es256)
@@ -74,7 +78,9 @@ import Testing
             flipped[flipped.count / 2] ^= 0x40
             let tampered = input.withUnsafeBytes { i in
                 flipped.withUnsafeBytes { s in
-                    if case .publicKey(let pk) = key.material { return alg.verify(publicKey: pk, signingInput: i, signature: s) }
+                    if case .publicKey(let pk) = key.material {
+                        return alg.verify(publicKey: pk, signingInput: i, signature: s)
+                    }
                     if case .secret(let k) = key.material {
                         return k.withUnsafeBytes { alg.verify(secret: $0, signingInput: i, signature: s) }
                     }

@@ -7,10 +7,12 @@ import Testing
         { name in fields.filter { $0.0 == name }.map { Substring($0.1) } }
     }
 
-    @Test(arguments: [
-        ("Bearer abc.def.ghi", "abc.def.ghi"), ("bearer abc.def.ghi", "abc.def.ghi"), ("BEARER  abc.def.ghi ", "abc.def.ghi"),
-        ("Bearer\tabc", nil), ("Basic dXNlcjpwYXNz", nil), ("Bearerabc", nil),
-    ] as [(String, String?)])
+    @Test(
+        arguments: [
+            ("Bearer abc.def.ghi", "abc.def.ghi"), ("bearer abc.def.ghi", "abc.def.ghi"),
+            ("BEARER  abc.def.ghi ", "abc.def.ghi"),
+            ("Bearer\tabc", nil), ("Basic dXNlcjpwYXNz", nil), ("Bearerabc", nil),
+        ] as [(String, String?)])
     func bearerScheme(value: String, token: String?) {
         let result = TokenExtractor().extract(header: Self.lookup([("authorization", value)]))
         if let token {
@@ -38,10 +40,14 @@ import Testing
     @Test func namedHeaderAndCookieInConfiguredOrder() throws {
         let extractor = TokenExtractor(locations: [.header("X-Token"), .cookie("access_token"), .bearer])
         let fromCookie = try extractor.extract(
-            header: Self.lookup([("cookie", "theme=dark; access_token=\"c.o.k\"; x=1"), ("authorization", "Bearer b.e.r")])
+            header: Self.lookup([
+                ("cookie", "theme=dark; access_token=\"c.o.k\"; x=1"), ("authorization", "Bearer b.e.r"),
+            ])
         ).get()
         #expect(fromCookie == "c.o.k")
-        let fromHeader = try extractor.extract(header: Self.lookup([("x-token", " h.d.r "), ("cookie", "access_token=c")])).get()
+        let fromHeader = try extractor.extract(
+            header: Self.lookup([("x-token", " h.d.r "), ("cookie", "access_token=c")])
+        ).get()
         #expect(fromHeader == "h.d.r")
     }
 

@@ -4,7 +4,8 @@ import Testing
 
 @Suite struct VerifiedTokenCacheTests {
     static func verified(exp: Int64?) -> VerifiedToken {
-        VerifiedToken(claims: JSONNode(value: .object([]), position: .init(line: 1, column: 1, offset: 0)),
+        VerifiedToken(
+            claims: JSONNode(value: .object([]), position: .init(line: 1, column: 1, offset: 0)),
             subject: "s", expiresAt: exp, algorithm: .es256, kid: nil)
     }
 

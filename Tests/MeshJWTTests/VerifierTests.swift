@@ -27,9 +27,10 @@ import Testing
         let ids = Set(Self.cases.map(\.id))
         for alg in SignatureAlgorithm.allCases { #expect(ids.contains("valid-\(alg.rawValue)")) }
         let outcomes = Set(Self.cases.map(\.expect))
-        for label in ["algorithm_none", "key_type_mismatch", "unknown_kid", "expired", "not_yet_valid", "issuer_mismatch",
-            "audience_mismatch", "unknown_critical", "bad_signature", "bad_base64", "malformed", "bad_json"]
-        {
+        for label in [
+            "algorithm_none", "key_type_mismatch", "unknown_kid", "expired", "not_yet_valid", "issuer_mismatch",
+            "audience_mismatch", "unknown_critical", "bad_signature", "bad_base64", "malformed", "bad_json",
+        ] {
             #expect(outcomes.contains(label), "no case expects \(label)")
         }
     }
@@ -72,8 +73,9 @@ import Testing
         let result = Verifier(policy: Self.policy).verify(token: huge, keys: JWKSet(keys: []), now: 0)
         #expect(result.outcome == "too_large")
         let limit = ProviderPolicy(algorithms: [.hs256], maxTokenBytes: 16)
-        #expect(Verifier(policy: limit).verify(token: String(repeating: "a", count: 17), keys: JWKSet(keys: []), now: 0)
-            .outcome == "too_large")
+        #expect(
+            Verifier(policy: limit).verify(token: String(repeating: "a", count: 17), keys: JWKSet(keys: []), now: 0)
+                .outcome == "too_large")
     }
 
     @Test func deeplyNestedPayloadIsBadJSON() {
@@ -95,7 +97,8 @@ import Testing
         let verifier = Verifier(policy: Self.policy)
         let claims = "{\"iss\":\"iss\",\"aud\":\"api\",\"exp\":1000}"
         #expect(verifier.verify(token: Self.hs256(claims), keys: JWKSet(keys: []), now: 500).outcome == "accept")
-        #expect(verifier.verify(token: Self.hs256(claims, kid: "k1"), keys: JWKSet(keys: []), now: 500).outcome == "accept")
+        #expect(
+            verifier.verify(token: Self.hs256(claims, kid: "k1"), keys: JWKSet(keys: []), now: 500).outcome == "accept")
         let otherSecret = TokenSigner.sign(
             claimsJSON: Array(claims.utf8), algorithm: .hs256, key: .secret(Array("wrong".utf8)))!
         #expect(verifier.verify(token: otherSecret, keys: JWKSet(keys: []), now: 500).outcome == "bad_signature")
@@ -132,14 +135,16 @@ import Testing
         let verifier = Verifier(policy: Self.policy)
         #expect(verifier.verify(token: slice, keys: JWKSet(keys: []), now: 1).outcome == "accept")
         let bytes = Array(token.utf8)
-        #expect(bytes.withUnsafeBytes { verifier.verify(bytes: $0, keys: JWKSet(keys: []), now: 1) }.outcome == "accept")
+        #expect(
+            bytes.withUnsafeBytes { verifier.verify(bytes: $0, keys: JWKSet(keys: []), now: 1) }.outcome == "accept")
     }
 
     @Test func errorLabelsAreUniqueAndStatusesSplit() {
         let all: [JWTError] = [
             .missing, .malformed, .tooLarge, .badBase64, .badJSON, .algorithmNotAllowed, .algorithmNone,
             .keyTypeMismatch, .unknownKid, .noKeys, .badSignature, .expired, .expirationMissing, .notYetValid,
-            .issuedInFuture, .issuerMismatch, .audienceMismatch, .unknownCritical, .claimMissing("a"), .claimMismatch("a"),
+            .issuedInFuture, .issuerMismatch, .audienceMismatch, .unknownCritical, .claimMissing("a"),
+            .claimMismatch("a"),
         ]
         #expect(Set(all.map(\.label)).count == all.count)
         #expect(all.filter(\.isForbidden) == [.claimMissing("a"), .claimMismatch("a")])
