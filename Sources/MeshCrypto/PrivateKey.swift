@@ -60,7 +60,9 @@ public final class PrivateKey: @unchecked Sendable {
         let loaded: OpaquePointer? = pem.withUnsafeBytes { bytes in
             guard let bio = BIO_new_mem_buf(bytes.baseAddress, Int32(bytes.count)) else { return nil }
             defer { BIO_free(bio) }
-            return PEM_read_bio_PrivateKey(bio, nil, nil, nil)
+            // A NULL callback makes OpenSSL prompt for a passphrase on the terminal when the PEM is encrypted,
+            // which would hang a daemon; this one refuses instead (encrypted keys are not supported).
+            return PEM_read_bio_PrivateKey(bio, nil, { _, _, _, _ in 0 }, nil)
         }
         LibCrypto.clearErrors()
         guard let pkey = loaded else { return .failure(.rejected) }

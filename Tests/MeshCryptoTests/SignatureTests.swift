@@ -128,6 +128,17 @@ enum RFCVectors {
         #expect(loaded.publicJWK() == original.publicJWK())
         let signature = try #require(loaded.sign(.es256, Array("x".utf8)))
         #expect(verify(.es256, try #require(original.publicKey()), Array("x".utf8), signature))
+        // Encrypted with passphrase "x": refused without prompting on a terminal.
+        let encrypted = """
+            -----BEGIN ENCRYPTED PRIVATE KEY-----
+            MIHsMFcGCSqGSIb3DQEFDTBKMCkGCSqGSIb3DQEFDDAcBAgxT6Y9mgQV8gICCAAw
+            DAYIKoZIhvcNAgkFADAdBglghkgBZQMEASoEEAfCVHdk0NV0ywcJnmtbHPcEgZD4
+            nfk8Zu0ulbdc8mcDeJv8N9sns25AdaRiqZK1EPHes88pJLhic0aZ5Wi1jS/A0Z/l
+            Vn7G3vWzmI4anygDFp3g00kb0EtXMHVtprRCHrcv0diEvZ7/gOjMPvLSQcOYpKGY
+            fTeCGm9dQUyxFYNsMOH43q/MXf1R1pbyG9nd6O72FoWPRhHNT1tGnyuKNI6r2CQ=
+            -----END ENCRYPTED PRIVATE KEY-----
+            """
+        #expect(throws: KeyError.rejected) { try PrivateKey.fromPEM(Array(encrypted.utf8)).get() }
         #expect(throws: KeyError.rejected) {
             try PrivateKey.fromPEM(Array("-----BEGIN PRIVATE KEY-----\nAAAA".utf8)).get()
         }

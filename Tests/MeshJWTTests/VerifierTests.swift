@@ -85,6 +85,14 @@ import Testing
         #expect(Verifier(policy: policy).verify(token: token, keys: JWKSet(keys: []), now: 0).outcome == "bad_json")
     }
 
+    @Test func deeplyNestedHeaderIsBadJSON() {
+        let header =
+            "{\"alg\":\"HS256\",\"x\":" + String(repeating: "[", count: 100) + String(repeating: "]", count: 100) + "}"
+        let token = Base64URL.encode(Array(header.utf8)) + ".eyJleHAiOjEwMH0.AAAA"
+        let policy = ProviderPolicy(algorithms: [.hs256], hmacSecret: Self.secret)
+        #expect(Verifier(policy: policy).verify(token: token, keys: JWKSet(keys: []), now: 0).outcome == "bad_json")
+    }
+
     @Test func emptyTokenIsMissingAndNoKeysIsReported() {
         let verifier = Verifier(policy: ProviderPolicy(algorithms: [.es256]))
         #expect(verifier.verify(token: "", keys: JWKSet(keys: []), now: 0).outcome == "missing")
