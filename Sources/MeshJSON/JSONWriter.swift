@@ -13,7 +13,7 @@ public struct JSONWriter: Sendable {
     public init() {}
 
     /// The output as a `String` (always valid UTF-8: every input is a Swift `String` or validated JSON).
-    public var string: String { String(decoding: bytes, as: UTF8.self) }
+    public var text: String { String(decoding: bytes, as: UTF8.self) }
 
     private mutating func separate() {
         if needsComma { bytes.append(UInt8(ascii: ",")) }
