@@ -15,6 +15,7 @@ extension ConfigDecoder {
             typeError("jwt_providers", member.value, expected: "an object of providers by name")
             return ([], [])
         }
+        for entry in members { checkName(entry, "jwt_providers") }
         let configs = members.compactMap { decodeProvider($0.key, $0.value, Self.join("jwt_providers", $0.key)) }
         return (configs, members.map(\.key))
     }
@@ -28,13 +29,16 @@ extension ConfigDecoder {
         if let node = provider["secret_env"], let variable = string(node.value, provider.path("secret_env")) {
             secretEnv = variable
             if (environment[variable] ?? "").isEmpty {
-                error(provider.path("secret_env"), node.value.position,
-                      "environment variable \(variable) is not set or empty; export it or remove secret_env")
+                error(
+                    provider.path("secret_env"), node.value.position,
+                    "environment variable \(variable) is not set or empty; export it or remove secret_env")
             }
         }
         // A present-but-broken `jwks` was already reported by decodeJWKS.
         if jwks.isEmpty && provider["secret_env"] == nil && provider["jwks"] == nil {
-            error(path, node.position, "a provider needs a key source: add \"jwks\" (file, url or inline) or \"secret_env\"")
+            error(
+                path, node.position,
+                "a provider needs a key source: add \"jwks\" (file, url or inline) or \"secret_env\"")
         }
         let algorithms = decodeAlgorithms(provider, jwks: jwks, hasSecret: secretEnv != nil)
         return JWTProviderConfig(
@@ -56,7 +60,9 @@ extension ConfigDecoder {
         if let url = jwks["url"], let text = httpURL(url.value, jwks.path("url")) {
             sources.append(.url(text, refreshMs: refresh ?? Defaults.jwksRefreshMs))
         } else if let member = jwks["refresh_ms"], jwks["url"] == nil {
-            error(jwks.path("refresh_ms"), member.keyPosition, "refresh_ms applies only to \"url\"; remove it or add a url")
+            error(
+                jwks.path("refresh_ms"), member.keyPosition,
+                "refresh_ms applies only to \"url\"; remove it or add a url")
         }
         if let inline = jwks["inline"] {
             let inlinePath = jwks.path("inline")
@@ -65,7 +71,8 @@ extension ConfigDecoder {
                 writer.value(inline.value.value)
                 sources.append(.inline(writer.text))
             } else {
-                error(inlinePath, inline.value.position, "expected a JWK Set object: {\"keys\": [ … ]} (RFC 7517 §5)")
+                let usage = "expected a JWK Set object: {\"keys\": [ … ]} (RFC 7517 §5)"
+                error(inlinePath, inline.value.position, usage)
             }
         }
         if jwks.members.isEmpty {
@@ -79,7 +86,9 @@ extension ConfigDecoder {
         var result: [String] = []
         for item in items {
             if item.value.lowercased() == "none" {
-                error(item.path, item.node.position, "\"none\" is never accepted: unsigned tokens would bypass authentication")
+                error(
+                    item.path, item.node.position,
+                    "\"none\" is never accepted: unsigned tokens would bypass authentication")
                 continue
             }
             guard KnownAlgorithms.all.contains(item.value) else {
@@ -90,8 +99,10 @@ extension ConfigDecoder {
             // SPEC §3: HMAC secrets come from secret_env or jwks.file/inline, never from jwks.url.
             let hasLocalKeys = jwks.contains { if case .url = $0 { false } else { true } }
             if KnownAlgorithms.isHMAC(item.value), !hasSecret, !hasLocalKeys {
-                error(item.path, item.node.position,
-                      "\(item.value) needs a secret from \"secret_env\" or jwks \"file\"/\"inline\" (never from jwks.url)")
+                error(
+                    item.path, item.node.position,
+                    "\(item.value) needs a secret from \"secret_env\" or jwks \"file\"/\"inline\" (never from jwks.url)"
+                )
             }
             result.append(item.value)
         }
@@ -118,7 +129,9 @@ extension ConfigDecoder {
             }
             if let header = string(source, "header") {
                 guard Syntax.isToken(header) else {
-                    error(source.path("header"), source["header"]?.value.position, "\(quoted(header)) is not a valid header name")
+                    error(
+                        source.path("header"), source["header"]?.value.position,
+                        "\(quoted(header)) is not a valid header name")
                     continue
                 }
                 sources.append(.header(header.lowercased()))
@@ -136,7 +149,9 @@ extension ConfigDecoder {
         if let member = required(rule, "provider"), let name = string(member.value, rule.path("provider")) {
             provider = name
             if !providers.contains(name) {
-                let known = providers.isEmpty ? "none are defined under \"jwt_providers\""
+                let known =
+                    providers.isEmpty
+                    ? "none are defined under \"jwt_providers\""
                     : "known providers: " + providers.joined(separator: ", ")
                 error(rule.path("provider"), member.value.position, "unknown provider \(quoted(name)); \(known)")
             }

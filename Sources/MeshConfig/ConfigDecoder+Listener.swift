@@ -18,21 +18,26 @@ extension ConfigDecoder {
             guard let listener = object(item.node, item.path, allowed: Self.listenerKeys) else { continue }
             let name = required(listener, "name").flatMap { string($0.value, listener.path("name")) } ?? "#\(index)"
             if let member = listener["name"], let first = names[name] {
-                error(listener.path("name"), member.value.position, "duplicate listener name \(quoted(name)) (first used by \(first))")
+                error(
+                    listener.path("name"), member.value.position,
+                    "duplicate listener name \(quoted(name)) (first used by \(first))")
             } else if listener["name"] != nil {
                 names[name] = item.path
             }
             var address = HostPort(host: "0.0.0.0", port: 1)
-            if let member = required(listener, "address"), let parsed = hostPort(member.value, listener.path("address")) {
+            if let member = required(listener, "address"), let parsed = hostPort(member.value, listener.path("address"))
+            {
                 if let clash = addresses.first(where: { Self.addressesConflict($0.address, parsed) }) {
-                    error(listener.path("address"), member.value.position,
-                          "address \(parsed) conflicts with \(clash.path) (\(clash.address)): both cannot bind")
+                    error(
+                        listener.path("address"), member.value.position,
+                        "address \(parsed) conflicts with \(clash.path) (\(clash.address)): both cannot bind")
                 }
                 addresses.append((parsed, listener.path("address")))
                 address = parsed
             }
             let jwt = listener["jwt"].flatMap { decodeJWTRule($0.value, listener.path("jwt"), providers: providers) }
-            let routes = decodeRoutes(listener, listenerName: name, listenerJWT: jwt, upstreams: upstreams, providers: providers)
+            let routes = decodeRoutes(
+                listener, listenerName: name, listenerJWT: jwt, upstreams: upstreams, providers: providers)
             listeners.append(ListenerConfig(name: name, address: address, jwt: jwt, routes: routes))
         }
         return listeners
@@ -59,8 +64,11 @@ extension ConfigDecoder {
             guard let route = decodeRoute(item.node, item.path, context) else { continue }
             if let first = names[route.name] {
                 let position = item.node["name"]?.position ?? item.node.position
-                error(ConfigDecoder.join(item.path, "name"), position,
-                      "duplicate route name \(quoted(route.name)) in listener \(quoted(listenerName)) (first used by \(first))")
+                error(
+                    ConfigDecoder.join(item.path, "name"), position,
+                    "duplicate route name \(quoted(route.name)) in listener \(quoted(listenerName))"
+                        + " (first used by \(first))"
+                )
             } else {
                 names[route.name] = item.path
             }

@@ -14,8 +14,9 @@ extension ConfigDecoder {
         // `$schema` lets editors find routes.schema.json; it has no meaning to meshgate.
         if let schema = root["$schema"] { _ = string(schema.value, "$schema") }
         if let version = required(root, "version", hint: " (add \"version\": 1)"), version.value.int64Value != 1 {
-            error("version", version.value.position,
-                  "unsupported version \(Self.describe(version.value)): this meshgate reads version 1")
+            error(
+                "version", version.value.position,
+                "unsupported version \(Self.describe(version.value)): this meshgate reads version 1")
         }
         let (upstreams, upstreamOrder) = decodeUpstreams(root)
         let providers = decodeProviders(root)
@@ -57,12 +58,15 @@ extension ConfigDecoder {
     func decodeLimits(_ root: ObjectNode) -> LimitsConfig {
         let d = Defaults.limits
         guard let member = root["limits"] else { return d }
-        let keys = ["max_header_bytes", "max_body_bytes", "max_connections", "header_timeout_ms", "idle_timeout_ms",
-                    "drain_grace_ms", "drain_timeout_ms"]
+        let keys = [
+            "max_header_bytes", "max_body_bytes", "max_connections", "header_timeout_ms", "idle_timeout_ms",
+            "drain_grace_ms", "drain_timeout_ms",
+        ]
         guard let limits = object(member.value, "limits", allowed: keys) else { return d }
         // 1 KiB is the smallest head that still fits a request line and a few headers.
         return LimitsConfig(
-            maxHeaderBytes: int(limits, "max_header_bytes", 1024...Int.max, what: "a number of bytes") ?? d.maxHeaderBytes,
+            maxHeaderBytes: int(limits, "max_header_bytes", 1024...Int.max, what: "a number of bytes")
+                ?? d.maxHeaderBytes,
             maxBodyBytes: int(limits, "max_body_bytes", 0...Int.max, what: "a number of bytes") ?? d.maxBodyBytes,
             maxConnections: int(limits, "max_connections", 1...Int.max, what: "a positive integer") ?? d.maxConnections,
             headerTimeoutMs: duration(limits, "header_timeout_ms", min: 1) ?? d.headerTimeoutMs,

@@ -16,7 +16,9 @@ extension ConfigDecoder {
         if let member = required(route, "upstream"), let value = string(member.value, route.path("upstream")) {
             upstream = value
             if !context.upstreams.contains(value) {
-                let known = context.upstreams.isEmpty ? "none are defined under \"upstreams\""
+                let known =
+                    context.upstreams.isEmpty
+                    ? "none are defined under \"upstreams\""
                     : "known upstreams: " + context.upstreams.joined(separator: ", ")
                 error(route.path("upstream"), member.value.position, "unknown upstream \(quoted(value)); \(known)")
             }
@@ -29,8 +31,9 @@ extension ConfigDecoder {
         let timeout = duration(route, "timeout_ms", min: 1) ?? Defaults.timeoutMs
         let perTry = duration(route, "per_try_timeout_ms", min: 1) ?? Defaults.perTryTimeoutMs
         if let perTry, perTry > timeout, let member = route["per_try_timeout_ms"] {
-            error(route.path("per_try_timeout_ms"), member.value.position,
-                  "per_try_timeout_ms (\(perTry)) must not exceed timeout_ms (\(timeout)), the budget for all tries")
+            error(
+                route.path("per_try_timeout_ms"), member.value.position,
+                "per_try_timeout_ms (\(perTry)) must not exceed timeout_ms (\(timeout)), the budget for all tries")
         }
         guard let match else { return nil }
         return RouteConfig(
@@ -51,9 +54,11 @@ extension ConfigDecoder {
         guard let match = object(node, path, allowed: Self.matchKeys) else { return nil }
         let given = ["path", "path_prefix", "path_template"].filter { match[$0] != nil }
         guard given.count == 1, let kind = given.first, let member = match[kind] else {
-            let message = given.isEmpty
+            let message =
+                given.isEmpty
                 ? "give one of \"path\" (exact), \"path_prefix\" or \"path_template\""
-                : "give exactly one of \"path\", \"path_prefix\" or \"path_template\", not " + given.map(quoted).joined(separator: " and ")
+                : "give exactly one of \"path\", \"path_prefix\" or \"path_template\", not "
+                    + given.map(quoted).joined(separator: " and ")
             error(path, node.position, message)
             return nil
         }
@@ -106,7 +111,9 @@ extension ConfigDecoder {
         var pairs: [(name: String, value: String)] = []
         for entry in stringMap(object, key) ?? [] {
             guard Syntax.isToken(entry.key) else {
-                error(entry.path, entry.member.keyPosition, "\(quoted(entry.key)) is not a valid header name (RFC 9110 token)")
+                error(
+                    entry.path, entry.member.keyPosition,
+                    "\(quoted(entry.key)) is not a valid header name (RFC 9110 token)")
                 continue
             }
             if let problem = Syntax.headerValueProblem(entry.value) {
@@ -115,7 +122,9 @@ extension ConfigDecoder {
             }
             let name = entry.key.lowercased()
             if pairs.contains(where: { $0.name == name }) {
-                error(entry.path, entry.member.keyPosition, "header \(quoted(name)) is listed twice (names are case-insensitive)")
+                error(
+                    entry.path, entry.member.keyPosition,
+                    "header \(quoted(name)) is listed twice (names are case-insensitive)")
                 continue
             }
             pairs.append((name, entry.value))

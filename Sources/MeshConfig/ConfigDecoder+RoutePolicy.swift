@@ -29,8 +29,9 @@ extension ConfigDecoder {
         let maximum = duration(retry, "backoff_max_ms") ?? Defaults.backoffMaxMs
         if base > maximum {
             let key = retry["backoff_base_ms"] != nil ? "backoff_base_ms" : "backoff_max_ms"
-            error(retry.path(key), retry[key]?.value.position,
-                  "backoff_base_ms (\(base)) must not exceed backoff_max_ms (\(maximum))")
+            error(
+                retry.path(key), retry[key]?.value.position,
+                "backoff_base_ms (\(base)) must not exceed backoff_max_ms (\(maximum))")
         }
         return RetryConfig(retries: retries, on: on, statuses: statuses, backoffBaseMs: base, backoffMaxMs: maximum)
     }
@@ -64,7 +65,8 @@ extension ConfigDecoder {
         var remove: [String] = []
         for item in strings(edits, "remove") ?? [] {
             guard Syntax.isToken(item.value) else {
-                error(item.path, item.node.position, "\(quoted(item.value)) is not a valid header name (RFC 9110 token)")
+                error(
+                    item.path, item.node.position, "\(quoted(item.value)) is not a valid header name (RFC 9110 token)")
                 continue
             }
             remove.append(item.value.lowercased())

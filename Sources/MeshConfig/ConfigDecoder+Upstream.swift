@@ -16,6 +16,7 @@ extension ConfigDecoder {
         }
         var result: [UpstreamConfig] = []
         for entry in members {
+            checkName(entry, "upstreams")
             if let upstream = decodeUpstream(entry.key, entry.value, Self.join("upstreams", entry.key)) {
                 result.append(upstream)
             }
@@ -61,8 +62,9 @@ extension ConfigDecoder {
         if maxIdle > maxConnections {
             // Blame whichever key the user wrote; with only defaults this cannot happen.
             let key = pool["max_idle"] != nil ? "max_idle" : "max_connections"
-            error(pool.path(key), pool[key]?.value.position,
-                  "max_idle (\(maxIdle)) must not exceed max_connections (\(maxConnections))")
+            error(
+                pool.path(key), pool[key]?.value.position,
+                "max_idle (\(maxIdle)) must not exceed max_connections (\(maxConnections))")
         }
         return PoolConfig(
             maxConnections: maxConnections, maxIdle: maxIdle,
@@ -96,8 +98,9 @@ extension ConfigDecoder {
         let timeout = duration(check, "timeout_ms", min: 1) ?? d.timeoutMs
         if timeout > interval {
             let key = check["timeout_ms"] != nil ? "timeout_ms" : "interval_ms"
-            error(check.path(key), check[key]?.value.position,
-                  "timeout_ms (\(timeout)) must not exceed interval_ms (\(interval)), or checks would overlap")
+            error(
+                check.path(key), check[key]?.value.position,
+                "timeout_ms (\(timeout)) must not exceed interval_ms (\(interval)), or checks would overlap")
         }
         return HealthCheckConfig(
             path: path, intervalMs: interval, timeoutMs: timeout,

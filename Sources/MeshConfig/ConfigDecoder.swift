@@ -30,7 +30,8 @@ final class ConfigDecoder {
 
     func error(_ path: String, _ position: JSONPosition?, _ message: String) {
         errors.append(
-            ConfigError(path: path, line: position?.line, column: position?.column, message: message, fileName: fileName))
+            ConfigError(
+                path: path, line: position?.line, column: position?.column, message: message, fileName: fileName))
     }
 
     /// Errors sorted into file order; the sort is stable, so errors at one position keep the order they were found.
@@ -45,14 +46,16 @@ final class ConfigDecoder {
     }
 
     static func join(_ path: String, _ key: String) -> String {
-        let plain = !key.isEmpty && key.utf8.allSatisfy { byte in
-            switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"), UInt8(ascii: "-"):
-                true
-            default: false
+        let plain =
+            !key.isEmpty
+            && key.utf8.allSatisfy { byte in
+                switch byte {
+                case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                    UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"), UInt8(ascii: "-"):
+                    true
+                default: false
+                }
             }
-        }
         if !plain { return "\(path)[\(JSONWriter.escaped(key))]" }
         return path.isEmpty ? key : "\(path).\(key)"
     }
@@ -81,7 +84,8 @@ final class ConfigDecoder {
         }
         for member in members where !allowed.contains(member.key) {
             let hint = Suggestion.hint(for: member.key, in: allowed)
-            error(Self.join(path, member.key), member.keyPosition, "unknown key \(JSONWriter.escaped(member.key))\(hint)")
+            error(
+                Self.join(path, member.key), member.keyPosition, "unknown key \(JSONWriter.escaped(member.key))\(hint)")
         }
         return ObjectNode(node: node, path: path, members: members)
     }
@@ -91,6 +95,17 @@ final class ConfigDecoder {
         if let member = object[key] { return member }
         error(object.path, object.node.position, "missing required key \(JSONWriter.escaped(key))\(hint)")
         return nil
+    }
+
+    /// Upstream and provider names become metric label values and appear in logs: keep them printable.
+    func checkName(_ member: JSONMember, _ section: String) {
+        let printable =
+            !member.key.isEmpty && member.key.unicodeScalars.allSatisfy { $0.value > 0x20 && $0.value != 0x7F }
+        if !printable {
+            error(
+                Self.join(section, member.key), member.keyPosition,
+                "names must be non-empty, without spaces or control characters")
+        }
     }
 
     // MARK: - Scalars
@@ -133,7 +148,9 @@ final class ConfigDecoder {
             return nil
         }
         guard range.contains(value) else {
-            let bounds = range.upperBound == Int.max ? "at least \(range.lowerBound)"
+            let bounds =
+                range.upperBound == Int.max
+                ? "at least \(range.lowerBound)"
                 : "between \(range.lowerBound) and \(range.upperBound)"
             error(path, node.position, "\(value) is out of range: must be \(bounds)")
             return nil
@@ -155,8 +172,9 @@ final class ConfigDecoder {
             return nil
         }
         guard range.contains(value) else {
-            error(object.path(key), member.value.position,
-                  "\(value) is out of range: must be between \(range.lowerBound) and \(range.upperBound)")
+            error(
+                object.path(key), member.value.position,
+                "\(value) is out of range: must be between \(range.lowerBound) and \(range.upperBound)")
             return nil
         }
         return value
@@ -166,7 +184,9 @@ final class ConfigDecoder {
     func choice(_ node: JSONNode, _ path: String, _ allowed: [String]) -> String? {
         guard let value = string(node, path) else { return nil }
         guard allowed.contains(value) else {
-            error(path, node.position, "unknown value \(JSONWriter.escaped(value))\(Suggestion.hint(for: value, in: allowed))")
+            error(
+                path, node.position,
+                "unknown value \(JSONWriter.escaped(value))\(Suggestion.hint(for: value, in: allowed))")
             return nil
         }
         return value
@@ -193,13 +213,17 @@ final class ConfigDecoder {
     }
 
     /// An array of strings; invalid elements are reported and left out.
-    func strings(_ object: ObjectNode, _ key: String, nonEmpty: Bool = false) -> [(value: String, node: JSONNode, path: String)]? {
+    func strings(_ object: ObjectNode, _ key: String, nonEmpty: Bool = false) -> [(
+        value: String, node: JSONNode, path: String
+    )]? {
         guard let items = array(object, key, nonEmpty: nonEmpty) else { return nil }
         return items.compactMap { item in string(item.node, item.path).map { ($0, item.node, item.path) } }
     }
 
     /// An object used as a string → string map (`headers`, `claims_to_headers`), in file order.
-    func stringMap(_ object: ObjectNode, _ key: String) -> [(key: String, value: String, member: JSONMember, path: String)]? {
+    func stringMap(_ object: ObjectNode, _ key: String) -> [(
+        key: String, value: String, member: JSONMember, path: String
+    )]? {
         guard let member = object[key] else { return nil }
         let path = object.path(key)
         guard let members = member.value.objectValue else {

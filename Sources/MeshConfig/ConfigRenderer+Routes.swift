@@ -67,7 +67,9 @@ extension ConfigRenderer {
         w.string(route.upstream)
         if let rewrite = route.rewrite {
             w.key("rewrite")
-            let fields = [("strip_prefix", rewrite.stripPrefix), ("add_prefix", rewrite.addPrefix), ("host", rewrite.host)]
+            let fields = [
+                ("strip_prefix", rewrite.stripPrefix), ("add_prefix", rewrite.addPrefix), ("host", rewrite.host),
+            ]
             pairs(&w, fields.compactMap { key, value in value.map { (key, $0) } })
         }
         w.key("public")

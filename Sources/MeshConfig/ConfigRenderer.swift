@@ -49,10 +49,14 @@ enum ConfigRenderer {
     private static func processJSON(_ config: GatewayConfig, _ w: inout JSONWriter) {
         let l = config.limits
         w.key("limits")
-        fields(&w, [("max_header_bytes", l.maxHeaderBytes), ("max_body_bytes", l.maxBodyBytes),
-                    ("max_connections", l.maxConnections), ("header_timeout_ms", l.headerTimeoutMs),
-                    ("idle_timeout_ms", l.idleTimeoutMs), ("drain_grace_ms", l.drainGraceMs),
-                    ("drain_timeout_ms", l.drainTimeoutMs)])
+        fields(
+            &w,
+            [
+                ("max_header_bytes", l.maxHeaderBytes), ("max_body_bytes", l.maxBodyBytes),
+                ("max_connections", l.maxConnections), ("header_timeout_ms", l.headerTimeoutMs),
+                ("idle_timeout_ms", l.idleTimeoutMs), ("drain_grace_ms", l.drainGraceMs),
+                ("drain_timeout_ms", l.drainTimeoutMs),
+            ])
         w.key("tracing")
         w.beginObject()
         w.key("service_name")
@@ -118,19 +122,29 @@ enum ConfigRenderer {
         w.key("dns_refresh_ms")
         w.number(u.dnsRefreshMs)
         w.key("pool")
-        fields(&w, [("max_connections", u.pool.maxConnections), ("max_idle", u.pool.maxIdle),
-                    ("idle_timeout_ms", u.pool.idleTimeoutMs)])
+        fields(
+            &w,
+            [
+                ("max_connections", u.pool.maxConnections), ("max_idle", u.pool.maxIdle),
+                ("idle_timeout_ms", u.pool.idleTimeoutMs),
+            ])
         w.key("circuit_breaker")
         let b = u.circuitBreaker
-        fields(&w, [("consecutive_failures", b.consecutiveFailures), ("open_ms", b.openMs),
-                    ("half_open_requests", b.halfOpenRequests)])
+        fields(
+            &w,
+            [
+                ("consecutive_failures", b.consecutiveFailures), ("open_ms", b.openMs),
+                ("half_open_requests", b.halfOpenRequests),
+            ])
         if let h = u.healthCheck {
             w.key("health_check")
             w.beginObject()
             w.key("path")
             w.string(h.path)
-            for (key, value) in [("interval_ms", h.intervalMs), ("timeout_ms", h.timeoutMs),
-                                 ("unhealthy_threshold", h.unhealthyThreshold), ("healthy_threshold", h.healthyThreshold)] {
+            for (key, value) in [
+                ("interval_ms", h.intervalMs), ("timeout_ms", h.timeoutMs),
+                ("unhealthy_threshold", h.unhealthyThreshold), ("healthy_threshold", h.healthyThreshold),
+            ] {
                 w.key(key)
                 w.number(value)
             }
@@ -159,11 +173,13 @@ enum ConfigRenderer {
         case .array(let items):
             return .array(items.map { JSONNode(value: redact($0.value), position: $0.position) })
         case .object(let members):
-            return .object(members.map { member in
-                var copy = member
-                copy.value.value = secretJWKMembers.contains(member.key) ? .string(redacted) : redact(member.value.value)
-                return copy
-            })
+            return .object(
+                members.map { member in
+                    var copy = member
+                    copy.value.value =
+                        secretJWKMembers.contains(member.key) ? .string(redacted) : redact(member.value.value)
+                    return copy
+                })
         default:
             return value
         }

@@ -50,7 +50,9 @@ enum Defaults {
 
 /// Every algorithm SPEC §3 lists; anything else (notably `none`) is refused.
 enum KnownAlgorithms {
-    static let all = ["HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256",
-                      "ES384", "EdDSA"]
+    static let all = [
+        "HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256",
+        "ES384", "EdDSA",
+    ]
     static func isHMAC(_ alg: String) -> Bool { alg.hasPrefix("HS") }
 }

@@ -47,12 +47,14 @@ public struct HostPort: Sendable, Hashable, CustomStringConvertible {
     public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 }
 
+/// `admin`: where the admin listener (metrics, health, config) binds.
 public struct AdminConfig: Sendable {
     /// nil when `"admin": null` disables the admin listener.
     public let address: HostPort?
     public init(address: HostPort?) { self.address = address }
 }
 
+/// One entry of `listeners`: a bound address with its ordered routes.
 public struct ListenerConfig: Sendable {
     public let name: String
     public let address: HostPort
@@ -83,6 +85,7 @@ public enum HostMatch: Sendable, Equatable {
     case wildcardSuffix(String)
 }
 
+/// `match`: what a request must look like for its route to apply (all given parts must hold).
 public struct MatchConfig: Sendable {
     public let path: PathMatch
     /// Upper-case method names; empty means any method.
@@ -98,6 +101,7 @@ public struct MatchConfig: Sendable {
     }
 }
 
+/// `rewrite`: path and Host changes applied before the request goes upstream (each nil means unchanged).
 public struct RewriteConfig: Sendable {
     public let stripPrefix: String?
     public let addPrefix: String?
@@ -120,6 +124,7 @@ public struct HeaderEditsConfig: Sendable {
     public static let none = HeaderEditsConfig(set: [], remove: [])
 }
 
+/// A listener's or route's `jwt`: which provider checks the token and what a valid token must carry.
 public struct JWTRuleConfig: Sendable {
     public let provider: String
     public let required: Bool
@@ -137,6 +142,7 @@ public struct JWTRuleConfig: Sendable {
     }
 }
 
+/// `retry.on` values (SPEC §3): which failures are retried.
 public enum RetryOn: String, Sendable, CaseIterable {
     case connectFailure = "connect-failure"
     case reset
@@ -145,6 +151,7 @@ public enum RetryOn: String, Sendable, CaseIterable {
     case fiveXX = "5xx"
 }
 
+/// `retry` with defaults applied; `retries == 0` means retries are off.
 public struct RetryConfig: Sendable {
     public let retries: Int
     public let on: [RetryOn]
@@ -160,6 +167,7 @@ public struct RetryConfig: Sendable {
     }
 }
 
+/// `fallback.on` values: which outcomes are answered with the fallback response.
 public enum FallbackOn: String, Sendable, CaseIterable {
     case circuitOpen = "circuit-open"
     case timeout
@@ -167,6 +175,7 @@ public enum FallbackOn: String, Sendable, CaseIterable {
     case fiveXX = "5xx"
 }
 
+/// `fallback`: the degraded response served instead of an error (headers lowercased, in file order).
 public struct FallbackConfig: Sendable {
     public let status: Int
     public let headers: [(name: String, value: String)]
@@ -180,6 +189,7 @@ public struct FallbackConfig: Sendable {
     }
 }
 
+/// One route with every default applied and the JWT rule already inherited.
 public struct RouteConfig: Sendable {
     /// Unique within its listener; defaults to `"<listener>#<index>"` when the file gives none.
     public let name: String
@@ -215,12 +225,14 @@ public struct RouteConfig: Sendable {
     }
 }
 
+/// `balance`: how an upstream's endpoints are picked.
 public enum BalanceConfig: String, Sendable {
     case roundRobin = "round_robin"
     case leastRequest = "least_request"
     case random
 }
 
+/// `pool`: connection pool limits per worker per endpoint.
 public struct PoolConfig: Sendable {
     public let maxConnections: Int
     public let maxIdle: Int
@@ -232,6 +244,7 @@ public struct PoolConfig: Sendable {
     }
 }
 
+/// `circuit_breaker`: per-endpoint consecutive-failure breaker settings.
 public struct CircuitBreakerConfig: Sendable {
     public let consecutiveFailures: Int
     public let openMs: Int
@@ -243,6 +256,7 @@ public struct CircuitBreakerConfig: Sendable {
     }
 }
 
+/// `health_check`: active `GET path` probes; nil on the upstream means no active checks.
 public struct HealthCheckConfig: Sendable {
     public let path: String
     public let intervalMs: Int
@@ -258,6 +272,7 @@ public struct HealthCheckConfig: Sendable {
     }
 }
 
+/// One entry of `upstreams`, with defaults applied; endpoints are unique and non-empty.
 public struct UpstreamConfig: Sendable {
     public let name: String
     public let endpoints: [HostPort]
@@ -290,6 +305,7 @@ public enum TokenSource: Sendable, Equatable {
     case cookie(String)
 }
 
+/// One key source of a provider's `jwks`; a provider may have several.
 public enum JWKSSource: Sendable {
     case file(path: String)
     case url(String, refreshMs: Int)
@@ -297,6 +313,7 @@ public enum JWKSSource: Sendable {
     case inline(String)
 }
 
+/// One entry of `jwt_providers`; has at least one key source (`jwks` or `secretEnv`).
 public struct JWTProviderConfig: Sendable {
     public let name: String
     public let issuer: String
@@ -325,6 +342,7 @@ public struct JWTProviderConfig: Sendable {
     }
 }
 
+/// `limits`: process-wide size limits and timeouts.
 public struct LimitsConfig: Sendable {
     public let maxHeaderBytes: Int
     public let maxBodyBytes: Int
@@ -347,6 +365,7 @@ public struct LimitsConfig: Sendable {
     }
 }
 
+/// `tracing`: trace sampling and optional OTLP/HTTP span export (`otlpEndpoint` nil = off).
 public struct TracingConfig: Sendable {
     public let serviceName: String
     public let sampleRatio: Double
@@ -358,6 +377,7 @@ public struct TracingConfig: Sendable {
     }
 }
 
+/// `logging.level`; ordered so that `level >= config.level` decides whether a line is written.
 public enum LogLevel: String, Sendable, Comparable, CaseIterable {
     case debug, info, warn, error
     private var rank: Int {
@@ -371,6 +391,7 @@ public enum LogLevel: String, Sendable, Comparable, CaseIterable {
     public static func < (a: LogLevel, b: LogLevel) -> Bool { a.rank < b.rank }
 }
 
+/// `logging`: minimum level and whether one access-log line is written per request.
 public struct LoggingConfig: Sendable {
     public let level: LogLevel
     public let accessLog: Bool

@@ -2,22 +2,24 @@
 enum Suggestion {
     /// The closest candidate, or nil when nothing is close enough to be a plausible typo.
     ///
-    /// Uses the optimal-string-alignment distance (a swapped pair of letters costs 1, so `retires` → `retries`)
-    /// with a threshold of a third of the word (at least 2), and also accepts a candidate that extends the word
-    /// with a unit suffix (`timeout` → `timeout_ms`), the most common mistake in duration keys.
+    /// Uses the optimal-string-alignment distance, case-insensitively (a swapped pair of letters costs 1, so
+    /// `retires` → `retries`), with a threshold of a third of the word (at least 2). When nothing is that close, a
+    /// candidate that the word is a prefix of, or that is a prefix of the word, is taken (`timeout` → `timeout_ms`,
+    /// `warning` → `warn`): truncated and over-long names are the other common mistake.
     static func closest(to word: String, in candidates: [String]) -> String? {
-        let lowered = word.lowercased()
-        if let exactCase = candidates.first(where: { $0.lowercased() == lowered }) { return exactCase }
-        if let suffixed = candidates.first(where: { $0 == lowered + "_ms" || $0 == lowered + "_s" }) {
-            return suffixed
-        }
+        let lowered = Array(word.lowercased().utf8)
         let threshold = max(2, lowered.count / 3)
         var best: (candidate: String, distance: Int)? = nil
+        var prefixBest: (candidate: String, distance: Int)? = nil
         for candidate in candidates {
-            let d = distance(Array(lowered.utf8), Array(candidate.utf8))
+            let other = Array(candidate.lowercased().utf8)
+            let d = distance(lowered, other)
             if d <= threshold, d < (best?.distance ?? Int.max) { best = (candidate, d) }
+            let shorter = min(lowered.count, other.count)
+            let isPrefix = shorter >= 3 && lowered.prefix(shorter) == other.prefix(shorter)
+            if isPrefix, d < (prefixBest?.distance ?? Int.max) { prefixBest = (candidate, d) }
         }
-        return best?.candidate
+        return best?.candidate ?? prefixBest?.candidate
     }
 
     /// Optimal string alignment distance (Levenshtein plus adjacent transpositions).

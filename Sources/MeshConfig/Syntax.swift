@@ -5,14 +5,15 @@ import MeshJSON
 enum Syntax {
     /// RFC 9110 §5.6.2 `tchar`: what a method or header field name may contain.
     static func isToken(_ s: String) -> Bool {
-        !s.isEmpty && s.utf8.allSatisfy { byte in
-            switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-                UInt8(ascii: "0")...UInt8(ascii: "9"):
-                true
-            default: "!#$%&'*+-.^_`|~".utf8.contains(byte)
+        !s.isEmpty
+            && s.utf8.allSatisfy { byte in
+                switch byte {
+                case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                    UInt8(ascii: "0")...UInt8(ascii: "9"):
+                    true
+                default: "!#$%&'*+-.^_`|~".utf8.contains(byte)
+                }
             }
-        }
     }
 
     /// Header values go on the wire verbatim: CR, LF and NUL would split or truncate the message (RFC 9110 §5.5).
@@ -92,8 +93,9 @@ enum Syntax {
             return .success(.wildcardSuffix(suffix))
         }
         guard isHostName(lowered) else {
-            return .failure(SyntaxProblem(
-                "\(quoted(text)) is not a valid host: use \"api.example.com\" or \"*.example.com\" (no port)"))
+            return .failure(
+                SyntaxProblem(
+                    "\(quoted(text)) is not a valid host: use \"api.example.com\" or \"*.example.com\" (no port)"))
         }
         return .success(.exact(lowered))
     }
@@ -101,7 +103,8 @@ enum Syntax {
     /// A request path as configured: starts with `/`, no query, fragment, whitespace or control characters.
     static func pathProblem(_ path: String) -> String? {
         guard path.hasPrefix("/") else { return "path \(quoted(path)) must start with \"/\"" }
-        if path.utf8.contains(where: { $0 <= 0x20 || $0 == 0x7F || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") }) {
+        if path.utf8.contains(where: { $0 <= 0x20 || $0 == 0x7F || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") })
+        {
             return "path \(quoted(path)) must not contain spaces, control characters, \"?\" or \"#\""
         }
         return nil
@@ -121,8 +124,11 @@ enum Syntax {
             }
             let name = segment.dropFirst().dropLast()
             guard segment.hasPrefix("{"), segment.hasSuffix("}"), isIdentifier(name) else {
-                return .failure(SyntaxProblem(
-                    "template segment \(quoted(String(segment))) must be a whole segment \"{name}\" with a name of letters, digits and _"))
+                return .failure(
+                    SyntaxProblem(
+                        "template segment \(quoted(String(segment))) must be a whole segment \"{name}\""
+                            + " with a name of letters, digits and _"
+                    ))
             }
             guard !names.contains(String(name)) else {
                 return .failure(SyntaxProblem("template parameter {\(name)} appears twice; names must be unique"))

@@ -91,7 +91,8 @@ extension JSONParser {
             let byte = peek
             if byte == UInt8(ascii: "\"") {
                 index += 1
-                return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[contentStart..<index - 1]), as: UTF8.self)
+                return String(
+                    decoding: UnsafeRawBufferPointer(rebasing: bytes[contentStart..<index - 1]), as: UTF8.self)
             }
             if byte == UInt8(ascii: "\\") || byte < 0x20 || byte >= 0x80 { break }
             index += 1
@@ -143,19 +144,23 @@ extension JSONParser {
         let unit = try hex4(escapePosition)
         var scalar = UInt32(unit)
         if (0xDC00...0xDFFF).contains(unit) {
-            throw error("lone low surrogate \\u\(hex2(UInt8(unit >> 8)))\(hex2(UInt8(unit & 0xFF)))", at: escapePosition)
+            throw error(
+                "lone low surrogate \\u\(hex2(UInt8(unit >> 8)))\(hex2(UInt8(unit & 0xFF)))", at: escapePosition)
         }
         if (0xD800...0xDBFF).contains(unit) {
-            let isPair = bytes.count - index >= 6 && bytes[index] == UInt8(ascii: "\\")
+            let isPair =
+                bytes.count - index >= 6 && bytes[index] == UInt8(ascii: "\\")
                 && bytes[index + 1] == UInt8(ascii: "u")
             guard isPair else {
-                throw error("lone high surrogate: \\uD800-\\uDBFF must be followed by \\uDC00-\\uDFFF", at: escapePosition)
+                throw error(
+                    "lone high surrogate: \\uD800-\\uDBFF must be followed by \\uDC00-\\uDFFF", at: escapePosition)
             }
             let lowPosition = position
             index += 2
             let low = try hex4(lowPosition)
             guard (0xDC00...0xDFFF).contains(low) else {
-                throw error("lone high surrogate: \\uD800-\\uDBFF must be followed by \\uDC00-\\uDFFF", at: escapePosition)
+                throw error(
+                    "lone high surrogate: \\uD800-\\uDBFF must be followed by \\uDC00-\\uDFFF", at: escapePosition)
             }
             scalar = 0x10000 + ((UInt32(unit) - 0xD800) << 10) + (UInt32(low) - 0xDC00)
         }

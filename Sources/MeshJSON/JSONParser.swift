@@ -50,6 +50,12 @@ struct JSONParser {
     /// What the cursor is looking at, for messages: `'x'`, `byte 0xC3`, or `end of input`.
     var found: String { atEnd ? "end of input" : describe(peek) }
 
+    /// "expected X, found Y", except that a `/` gets the real reason: JSON has no comments (RFC 8259).
+    func unexpected(_ expected: String) -> JSONSyntaxError {
+        if !atEnd, peek == UInt8(ascii: "/") { return error("comments are not allowed in JSON") }
+        return error("\(expected), found \(found)")
+    }
+
     func describe(_ byte: UInt8) -> String {
         if byte > 0x20 && byte < 0x7F { return "'\(Character(Unicode.Scalar(byte)))'" }
         return "byte 0x" + hex2(byte)
@@ -79,6 +85,7 @@ struct JSONParser {
         if atEnd { throw error("empty document: expected a JSON value") }
         let node = try parseNested()
         skipWhitespace()
+        if !atEnd, peek == UInt8(ascii: "/") { throw unexpected("") }
         if !atEnd { throw error("unexpected \(found) after the JSON value") }
         return node
     }
@@ -160,7 +167,7 @@ struct JSONParser {
         }
         guard peek == closer else {
             let what = isObject ? "a member" : "an array element"
-            throw error("expected ',' or \(closerText) after \(what), found \(found)")
+            throw unexpected("expected ',' or \(closerText) after \(what)")
         }
         index += 1
         let frame = stack.removeLast()
@@ -171,7 +178,7 @@ struct JSONParser {
     /// Reads `"key" :` into the frame, rejecting a duplicate key at the key's position.
     private mutating func readKey(into frame: inout Frame) throws(JSONSyntaxError) {
         guard !atEnd, peek == UInt8(ascii: "\"") else {
-            throw error("expected a string key in double quotes, found \(found)")
+            throw unexpected("expected a string key in double quotes")
         }
         let keyPosition = position
         let key = try parseString()
@@ -181,7 +188,7 @@ struct JSONParser {
         }
         skipWhitespace()
         guard !atEnd, peek == UInt8(ascii: ":") else {
-            throw error("expected ':' after key \"\(key)\", found \(found)")
+            throw unexpected("expected ':' after key \"\(key)\"")
         }
         index += 1
         frame.pendingKey = key

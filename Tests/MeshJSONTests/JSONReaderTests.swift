@@ -145,8 +145,11 @@ private func syntaxError(_ bytes: [UInt8], options: JSONReader.Options = .init()
     @Test func hundredThousandNestedArraysFailWithoutCrashing() {
         let deep = [UInt8](repeating: UInt8(ascii: "["), count: 100_000)
         let error = syntaxError(deep)
-        #expect(error == JSONSyntaxError(
-            message: "nesting deeper than 128 levels", position: JSONPosition(line: 1, column: 129, offset: 128)))
+        #expect(
+            error
+                == JSONSyntaxError(
+                    message: "nesting deeper than 128 levels", position: JSONPosition(line: 1, column: 129, offset: 128)
+                ))
         // With the limit lifted the explicit stack still copes and the error is the missing end.
         var options = JSONReader.Options()
         options.maxDepth = 1_000_000
@@ -166,7 +169,8 @@ private func syntaxError(_ bytes: [UInt8], options: JSONReader.Options = .init()
     @Test func sizeLimit() {
         var options = JSONReader.Options()
         options.maxBytes = 4
-        #expect(syntaxError(Array("[1,2]".utf8), options: options)?.message == "document is 5 bytes, over the limit of 4")
+        #expect(
+            syntaxError(Array("[1,2]".utf8), options: options)?.message == "document is 5 bytes, over the limit of 4")
     }
 
     @Test func parsesFromRawBuffer() throws {
