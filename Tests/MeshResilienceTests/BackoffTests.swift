@@ -40,7 +40,8 @@ import Testing
         // 1,000 evenly spaced random words hit every one of the 26 values in [0, 25].
         var seen = Set<Int>()
         for i in 0..<1_000 {
-            seen.insert(Backoff.fullJitter(attempt: 0, baseMs: 25, maxMs: 250, random: UInt64(i) &* 0x9E37_79B9_7F4A_7C15))
+            let random = UInt64(i) &* 0x9E37_79B9_7F4A_7C15
+            seen.insert(Backoff.fullJitter(attempt: 0, baseMs: 25, maxMs: 250, random: random))
         }
         #expect(seen == Set(0...25))
     }
