@@ -1,5 +1,5 @@
 /// Where the value of one series lives.
-enum SeriesStorage: @unchecked Sendable {
+enum SeriesStorage: Sendable {
     case counter(word: Int)
     case statusCounter(word: Int)
     case gauge(word: Int, registryIndex: Int)

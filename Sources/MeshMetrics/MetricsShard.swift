@@ -68,7 +68,8 @@ public final class MetricsShard: @unchecked Sendable {
         let base = Int(handle.word)
         for slot in 0..<Self.statusSlots {
             let keyWord = base + 2 * slot
-            let current = words[keyWord].load(ordering: .acquiring)
+            // Only this thread writes keys, so its own read needs no ordering.
+            let current = words[keyWord].load(ordering: .relaxed)
             if current == key {
                 bump(keyWord + 1, amount)
                 return
