@@ -19,51 +19,54 @@ extension MetricsRegistry {
     }
 
     private func render(_ series: SeriesRecord, of family: FamilyRecord, into out: inout String) {
-        switch series.storage {
-        case .counter(let word):
-            let total = shards.reduce(UInt64(0)) { $0 &+ $1.load(word) }
+        let name = family.name
+        let labels = series.labels
+        if case .callback(let read) = series.storage {
             PrometheusText.sample(
-                &out, name: family.name, labelNames: family.labelNames, labelValues: series.labels,
-                value: String(total))
-        case .statusCounter(let word):
+                &out, name: name, labelNames: family.labelNames, labelValues: labels,
+                value: PrometheusText.formatDouble(read()))
+            return
+        }
+        guard let value = totalValue(key: MetricsRegistryBuilder.seriesKey(name, labels)) else { return }
+        switch value {
+        case .counter(let total):
+            PrometheusText.sample(
+                &out, name: name, labelNames: family.labelNames, labelValues: labels, value: String(total))
+        case .gaugeDelta(let deltas):
+            guard case .gauge(_, let registryIndex) = series.storage else { return }
+            let base = Double(bitPattern: gauges[registryIndex].load(ordering: .relaxed))
+            PrometheusText.sample(
+                &out, name: name, labelNames: family.labelNames, labelValues: labels,
+                value: PrometheusText.formatDouble(base + Double(deltas)))
+        case .status(let counts):
             let names = Array(family.labelNames.dropLast())
             let statusLabel = family.labelNames[family.labelNames.count - 1]
-            for (status, count) in statusCounts(word: word).sorted(by: { $0.key < $1.key }) {
+            for (status, count) in counts.sorted(by: { $0.key < $1.key }) {
                 PrometheusText.sample(
-                    &out, name: family.name, labelNames: names, labelValues: series.labels,
-                    extra: (statusLabel, String(status)), value: String(count))
+                    &out, name: name, labelNames: names, labelValues: labels, extra: (statusLabel, String(status)),
+                    value: String(count))
             }
-        case .gauge(let word, let registryIndex):
-            let value = gaugeValue(word: word, registryIndex: registryIndex)
-            PrometheusText.sample(
-                &out, name: family.name, labelNames: family.labelNames, labelValues: series.labels,
-                value: PrometheusText.formatDouble(value))
-        case .callback(let read):
-            PrometheusText.sample(
-                &out, name: family.name, labelNames: family.labelNames, labelValues: series.labels,
-                value: PrometheusText.formatDouble(read()))
-        case .histogram(let word, _, let boundsCount):
-            renderHistogram(series, of: family, word: word, boundsCount: boundsCount, into: &out)
+        case .histogram(let buckets, let sum):
+            renderHistogram(family, labels, buckets, sum, into: &out)
         }
     }
 
     private func renderHistogram(
-        _ series: SeriesRecord, of family: FamilyRecord, word: Int, boundsCount: Int, into out: inout String
+        _ family: FamilyRecord, _ labels: [String], _ buckets: [UInt64], _ sum: Double, into out: inout String
     ) {
-        let (buckets, sum) = histogramValues(word: word, boundsCount: boundsCount)
         var cumulative: UInt64 = 0
-        for i in 0...boundsCount {
-            cumulative &+= buckets[i]
-            let le = i < boundsCount ? PrometheusText.formatDouble(family.buckets[i]) : "+Inf"
+        for (i, count) in buckets.enumerated() {
+            cumulative &+= count
+            let le = i < family.buckets.count ? PrometheusText.formatDouble(family.buckets[i]) : "+Inf"
             PrometheusText.sample(
-                &out, name: family.name + "_bucket", labelNames: family.labelNames, labelValues: series.labels,
+                &out, name: family.name + "_bucket", labelNames: family.labelNames, labelValues: labels,
                 extra: ("le", le), value: String(cumulative))
         }
         PrometheusText.sample(
-            &out, name: family.name + "_sum", labelNames: family.labelNames, labelValues: series.labels,
+            &out, name: family.name + "_sum", labelNames: family.labelNames, labelValues: labels,
             value: PrometheusText.formatDouble(sum))
         PrometheusText.sample(
-            &out, name: family.name + "_count", labelNames: family.labelNames, labelValues: series.labels,
+            &out, name: family.name + "_count", labelNames: family.labelNames, labelValues: labels,
             value: String(cumulative))
     }
 }

@@ -5,6 +5,14 @@ enum SeriesStorage: Sendable {
     case gauge(word: Int, registryIndex: Int)
     case histogram(word: Int, boundsStart: Int, boundsCount: Int)
     case callback(@Sendable () -> Double)
+
+    /// The first shard word of the series, or nil for callbacks.
+    var word: Int? {
+        switch self {
+        case .counter(let word), .statusCounter(let word), .gauge(let word, _), .histogram(let word, _, _): word
+        case .callback: nil
+        }
+    }
 }
 
 /// One series: its label values and its storage.
@@ -119,8 +127,12 @@ public struct MetricsRegistryBuilder: Sendable {
     }
 
     /// Freezes the declarations into a registry with `shards` recording shards (one per worker, ≥ 1).
-    public func build(shards: Int) -> MetricsRegistry {
-        MetricsRegistry(builder: self, shardCount: max(1, shards))
+    ///
+    /// With `previous` (a reload), series that exist in both keep their counts: the new registry adds what the
+    /// previous one holds for the same family and labels, read live until `detachPrevious()` freezes it.
+    /// Registry-level gauge values (`set`) are not carried; set them again.
+    public func build(shards: Int, continuing previous: MetricsRegistry? = nil) -> MetricsRegistry {
+        MetricsRegistry(builder: self, shardCount: max(1, shards), continuing: previous)
     }
 
     // MARK: - Internals
@@ -168,7 +180,12 @@ public struct MetricsRegistryBuilder: Sendable {
     }
 
     private func key(_ index: Int, _ labels: [String]) -> String {
-        ([families[index].name] + labels).joined(separator: "\u{0}")
+        Self.seriesKey(families[index].name, labels)
+    }
+
+    /// The identity of a series across registries: family name and label values.
+    static func seriesKey(_ family: String, _ labels: [String]) -> String {
+        ([family] + labels).joined(separator: "\u{0}")
     }
 
     private func existing(_ index: Int, _ labels: [String]) -> SeriesStorage? {

@@ -28,7 +28,7 @@ import Testing
         }
         #expect(registry.value(status, status: 200) == UInt64(2 * perWorker))
         #expect(registry.value(status, status: 500) == UInt64(2 * perWorker))
-        let (buckets, sum) = registry.histogramValues(word: Int(hist.word), boundsCount: 2)
+        let (buckets, sum) = registry.value(hist)
         #expect(buckets == [UInt64(2 * perWorker), UInt64(2 * perWorker), 0])
         #expect(sum == Double(2 * perWorker) * 0.25 + Double(2 * perWorker) * 0.75)
     }

@@ -88,7 +88,7 @@ import Testing
         let handle = try builder.histogram(HistogramFamily("h", help: "h", buckets: [0.5, 1, 2]), labels: [])
         let registry = builder.build(shards: 1)
         registry.shards[0].observe(handle, value)
-        let (buckets, _) = registry.histogramValues(word: Int(handle.word), boundsCount: 3)
+        let (buckets, _) = registry.value(handle)
         #expect(buckets == (0...3).map { $0 == bucket ? 1 : 0 })
     }
 
