@@ -116,8 +116,9 @@ public enum TraceState {
     static func isValidKey(_ key: UnsafeRawBufferPointer) -> Bool {
         guard (1...maxKeyLength).contains(key.count), isLowerAlphaOrDigit(key[0]) else { return false }
         for byte in key.dropFirst() {
-            guard isLowerAlphaOrDigit(byte) || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")
-                || byte == UInt8(ascii: "*") || byte == UInt8(ascii: "/") || byte == UInt8(ascii: "@")
+            guard
+                isLowerAlphaOrDigit(byte) || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")
+                    || byte == UInt8(ascii: "*") || byte == UInt8(ascii: "/") || byte == UInt8(ascii: "@")
             else { return false }
         }
         return true

@@ -43,8 +43,9 @@ import Testing
         let requests = CounterFamily("http_requests_total", help: "Requests.", labelNames: ["route", "code"])
         let status = try builder.statusCounter(requests, labels: ["we\"ird\\route\nx"])
         let latency = try builder.histogram(
-            HistogramFamily("latency_seconds", help: "Latency \\ with \"quotes\".", labelNames: ["route"],
-                            buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]),
+            HistogramFamily(
+                "latency_seconds", help: "Latency \\ with \"quotes\".", labelNames: ["route"],
+                buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]),
             labels: ["a"])
         let gauge = try builder.gauge(GaugeFamily("temp_celsius", help: "Temp."), labels: [])
         try builder.callbackCounter(CounterFamily("process_cpu_seconds_total", help: "CPU."), labels: []) { 0.125 }
