@@ -43,7 +43,7 @@ let package = Package(
         .testTarget(name: "MeshConfigTests", dependencies: ["MeshConfig"], resources: [.copy("Fixtures")]),
         .testTarget(name: "MeshCryptoTests", dependencies: ["MeshCrypto"]),
         .testTarget(name: "MeshJWTTests", dependencies: ["MeshJWT"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "MeshTraceTests", dependencies: ["MeshTrace"]),
+        .testTarget(name: "MeshTraceTests", dependencies: ["MeshTrace"], resources: [.copy("Fixtures")]),
         .testTarget(name: "MeshMetricsTests", dependencies: ["MeshMetrics"]),
         .testTarget(name: "MeshResilienceTests", dependencies: ["MeshResilience"]),
         .testTarget(name: "MeshEventLoopTests", dependencies: ["MeshEventLoop", "MeshPosix"]),
