@@ -1,0 +1,37 @@
+import MeshHTTP1
+import MeshProxy
+
+/// One finished request as the access log and the request metrics see it. Filled by the exchange and
+/// handed to `WorkerTelemetry.requestFinished` on the worker's thread; strings are only built when the
+/// access log is on.
+public struct RequestRecord {
+    /// Index into `CompiledConfig.listeners`.
+    public var listener = 0
+    /// Index of the route within its listener, -1 when none matched.
+    public var route = -1
+    public var method: HTTPMethod = .get
+    /// The request path without its query (query strings never reach the logs), nil when not captured.
+    public var path: String?
+    public var status = 0
+    /// CLOCK_MONOTONIC nanoseconds at the first byte of the head and when the response was written.
+    public var startNs: Int64 = 0
+    public var endNs: Int64 = 0
+    /// Index into `CompiledConfig.upstreamNames` / the upstream's endpoints; -1 when none was used.
+    public var upstream = -1
+    public var endpoint = -1
+    public var attempts = 0
+    public var bytesIn = 0
+    public var bytesOut = 0
+    /// Set when the gateway produced the status itself.
+    public var error: GatewayError?
+    /// The client's address without port.
+    public var client: String = ""
+    /// Lowercase hex, empty when unknown.
+    public var traceID: String = ""
+    public var spanID: String = ""
+    public var requestID: String = ""
+
+    public init() {}
+
+    public var durationSeconds: Double { Double(endNs - startNs) / 1e9 }
+}
