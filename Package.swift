@@ -33,7 +33,7 @@ let package = Package(
             name: "MeshProxy",
             dependencies: ["MeshHTTP1", "MeshConfig", "MeshJWT", "MeshTrace", "MeshMetrics", "MeshLog", "MeshResilience"]
         ),
-        .target(name: "MeshGateway", dependencies: ["MeshProxy", "MeshEventLoop", "MeshPosix"]),
+        .target(name: "MeshGateway", dependencies: ["MeshProxy", "MeshEventLoop", "MeshPosix", "MeshCrypto", "CLinux"]),
         .executableTarget(name: "meshgate", dependencies: ["MeshGateway"]),
 
         // MARK: - Tests

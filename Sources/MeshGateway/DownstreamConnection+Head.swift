@@ -1,8 +1,11 @@
+import CLinux
 import MeshConfig
 import MeshEventLoop
 import MeshHTTP1
 import MeshPosix
 import MeshProxy
+import MeshResilience
+import MeshTrace
 
 extension DownstreamConnection {
     /// Reads and parses until a complete request head starts an exchange (or the client goes quiet).
@@ -15,6 +18,7 @@ extension DownstreamConnection {
                     begin(head)
                     return
                 case .invalid(let error):
+                    exchange.reset(startedMs: worker.loop.nowMs, startNs: clinux_monotonic_ns())
                     respond(GatewayError(error), close: true)
                     return
                 case .incomplete:
@@ -42,19 +46,26 @@ extension DownstreamConnection {
         }
     }
 
-    /// A complete head is at the front of `buffer`: route it and start the exchange.
+    /// A complete head is at the front of `buffer`: route it and start the first attempt.
     func begin(_ head: RequestHead) {
         let config = worker.config
-        exchange.reset(startedMs: worker.loop.nowMs)
+        exchange.reset(startedMs: worker.loop.nowMs, startNs: clinux_monotonic_ns())
         exchange.method = head.method
         exchange.clientVersion = head.version
         exchange.clientKeepAlive = head.keepAlive
         exchange.request.begin(head.framing)
         exchange.upgrade = head.upgrade
+        exchange.headOffset = buffer.start
+        exchange.bytesIn = head.headLength
         phase = .proxying
         let view = RequestView(buffer: buffer.readable, headers: worker.headers, head: head)
         // The view keeps pointing at the head's bytes; they stay in place until the buffer is read into again.
         buffer.start += head.headLength
+        adoptRequestID(view)
+        exchange.traceID = TraceID(high: worker.random.nextNonZero(), low: worker.random.next())
+        exchange.spanID = SpanID(worker.random.nextNonZero())
+        exchange.sampleRandom = worker.random.next()
+        if telemetry.accessLogEnabled { capturePath(view) }
         guard let pathLength = normalizedPath(view) else {
             respond(.badRequest, close: true)
             return
@@ -67,15 +78,18 @@ extension DownstreamConnection {
             return
         }
         exchange.route = route
+        exchange.upstreamIndex = route.upstreamIndex
         if case .contentLength(let n) = head.framing, n > config.source.limits.maxBodyBytes {
             respond(.payloadTooLarge, close: true)
             return
         }
-        let endpoint = worker.pickEndpoint(upstream: route.upstreamIndex)
-        exchange.endpoint = endpoint
-        setDeadline(exchange.startedMs + Int64(route.config.timeoutMs))
-        writeUpstreamHead(view, route: route, path: path, endpoint: endpoint)
-        queueBufferedBody()
+        guard takeBufferedBody() else {
+            respond(.badRequest, close: true)
+            return
+        }
+        worker.budgets[route.upstreamIndex].beginRequest()
+        exchange.countedInFlight = true
+        if exchange.request.done { exchange.deadlineMs = worker.loop.nowMs + Int64(route.config.timeoutMs) }
         if head.expectContinue && !exchange.request.done && buffer.isEmpty {
             // RFC 9110 §10.1.1: we will read the body, so tell the client to send it.
             let space = toClient.headSpace(from: worker.pool)
@@ -83,12 +97,27 @@ extension DownstreamConnection {
             w.write("HTTP/1.1 100 Continue\r\n\r\n")
             toClient.commitHead(w.count)
         }
-        connectUpstream(endpoint)
+        startAttempt(first: (view, pathLength))
+    }
+
+    /// Keeps the client's `x-request-id` when it is sane (≤ 128 visible ASCII), else makes one (SPEC §5).
+    private func adoptRequestID(_ view: RequestView) {
+        requestID.removeAll(keepingCapacity: true)
+        for i in 0..<view.head.headerCount where view.headers[i].known == .xRequestID {
+            let value = view.value(i)
+            if RequestID.isSane(value) { requestID.append(contentsOf: value) }
+            break
+        }
+        if requestID.isEmpty { worker.appendRequestID(into: &requestID) }
+    }
+
+    private func capturePath(_ view: RequestView) {
+        exchange.path = String(decoding: view.rawPath, as: UTF8.self)
     }
 
     /// Normalizes the request path into the worker's scratch; nil for a path that is invalid or climbs
     /// above `/` (→ 400).
-    private func normalizedPath(_ view: RequestView) -> Int? {
+    func normalizedPath(_ view: RequestView) -> Int? {
         let out = worker.pathScratch
         if view.head.form == .asterisk || view.head.pathLength == 0 {
             out[0] = view.head.form == .asterisk ? UInt8(ascii: "*") : UInt8(ascii: "/")
@@ -100,51 +129,19 @@ extension DownstreamConnection {
         }
     }
 
-    private func writeUpstreamHead(_ view: RequestView, route: CompiledRoute, path: UnsafeRawBufferPointer, endpoint: EndpointPool) {
-        let space = toUpstream.headSpace(from: worker.pool)
-        var w = HeadWriter(space)
-        let context = RequestHeadBuilder.Context(clientIP: clientIP, endpointAuthority: endpoint.authority)
-        RequestHeadBuilder.write(view, route: route, normalizedPath: path, context: context, into: &w)
-        toUpstream.commitHead(w.overflowed ? 0 : w.count)
-    }
-
-    /// Queues the body bytes that arrived with the head; the request can be replayed while it all fits.
-    private func queueBufferedBody() {
+    /// Takes the body bytes that arrived with the head. The request can be replayed (retried) when the
+    /// whole body is among them and within 64 KiB (SPEC §3).
+    private func takeBufferedBody() -> Bool {
         exchange.bodyOffset = buffer.start
         switch exchange.request.take(buffer.readable) {
         case .success(let n):
             exchange.bodyCount = n
-            if n > 0 { toUpstream.queueBody(UnsafeRawBufferPointer(rebasing: buffer.readable[0..<n])) }
+            exchange.bytesIn += n
             buffer.start += n
-            exchange.replayable = exchange.request.done
+            exchange.replayable = exchange.request.done && n <= RetryPolicy.maxBufferedBodyBytes
+            return true
         case .failure:
-            respond(.badRequest, close: true)
-        }
-    }
-
-    // MARK: - The gateway's own responses
-
-    /// Answers with a gateway error. The connection closes afterwards when `close` is set or when request
-    /// bytes that were never read would otherwise be taken for the next request.
-    func respond(_ error: GatewayError, close: Bool) {
-        if let upstream { releaseUpstream(upstream, reusable: false) }
-        toUpstream.reset(pool: worker.pool)
-        toClient.reset(pool: worker.pool)
-        let closing = close || !exchange.request.done || !exchange.clientKeepAlive || peerClosed
-        let space = toClient.headSpace(from: worker.pool)
-        var w = HeadWriter(space)
-        error.writeResponse(into: &w, requestID: worker.makeRequestID(), close: closing)
-        toClient.commitHead(w.count)
-        exchange.local = true
-        exchange.responseStarted = true
-        exchange.closeAfter = closing
-        if closing {
-            phase = .closing
-            setDeadline(worker.loop.nowMs + 5000)
-            flushAndClose()
-        } else {
-            phase = .proxying
-            pumpResponse()
+            return false
         }
     }
 }

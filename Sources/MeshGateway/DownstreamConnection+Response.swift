@@ -46,7 +46,7 @@ extension DownstreamConnection {
         case .incomplete:
             return .needMore
         case .invalid:
-            upstreamFailed(.badResponse)
+            attemptFailed(.reset)
             return .stop
         case .complete(let head):
             if head.isInformational {
@@ -55,6 +55,7 @@ extension DownstreamConnection {
                 up.parser.reset()
                 return .progressed
             }
+            guard responseHeadArrived(status: head.status) else { return .stop }
             startResponse(head, up)
             return .progressed
         }
@@ -70,10 +71,13 @@ extension DownstreamConnection {
             !keepClient ? .close : exchange.clientVersion == .http10 ? .keepAliveHTTP10 : .keepAlive
         let space = toClient.headSpace(from: worker.pool)
         var w = HeadWriter(space)
-        ResponseHeadBuilder.write(
-            buffer: up.buffer.readable, headers: worker.headers, head: head, route: exchange.route,
-            persistence: persistence, dechunk: exchange.dechunk, into: &w)
+        requestID.withUnsafeBytes { id in
+            ResponseHeadBuilder.write(
+                buffer: up.buffer.readable, headers: worker.headers, head: head, route: exchange.route,
+                persistence: persistence, dechunk: exchange.dechunk, requestID: id, into: &w)
+        }
         toClient.commitHead(w.overflowed ? 0 : w.count)
+        exchange.status = head.status
         up.buffer.start += head.headLength
         exchange.responseStarted = true
         exchange.upstreamKeepAlive = head.keepAlive && head.framing != .untilClose && !switching
@@ -82,6 +86,8 @@ extension DownstreamConnection {
             phase = .tunnel
             exchange.request.begin(.untilClose)
             setDeadline(.max)
+        } else if !exchange.response.done {
+            setDeadline(worker.loop.nowMs + Int64(worker.config.source.limits.idleTimeoutMs))
         }
     }
 
@@ -115,7 +121,7 @@ extension DownstreamConnection {
         } else if up.buffer.spaceAtEnd == 0 {
             up.buffer.compact()
             if up.buffer.spaceAtEnd == 0 {
-                upstreamFailed(.badResponse)  // a response head larger than a whole buffer
+                attemptFailed(.reset)  // a response head larger than a whole buffer
                 return false
             }
         }
@@ -138,6 +144,9 @@ extension DownstreamConnection {
         case .processed(let n):
             up.buffer.end += n
             if n < space { up.readable = false }
+            if exchange.responseStarted && phase == .proxying {
+                setDeadline(worker.loop.nowMs + Int64(worker.config.source.limits.idleTimeoutMs))
+            }
             return true
         }
     }
@@ -146,7 +155,7 @@ extension DownstreamConnection {
     private func upstreamLost(_ up: UpstreamConnection) {
         up.eof = true
         if !exchange.responseStarted {
-            upstreamFailed(.reset)
+            attemptFailed(.reset)
         } else if exchange.response.peerClosed() {
             exchange.upstreamKeepAlive = false
             if phase == .tunnel {
@@ -163,6 +172,7 @@ extension DownstreamConnection {
 
     /// Both directions are complete: park or close the upstream connection, then serve the next request.
     func finishExchange() {
+        report()
         if let up = upstream {
             let reusable = exchange.upstreamKeepAlive && exchange.request.done && !up.eof && up.buffer.isEmpty
             releaseUpstream(up, reusable: reusable)

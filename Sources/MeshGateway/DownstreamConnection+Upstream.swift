@@ -3,14 +3,17 @@ import MeshEventLoop
 import MeshHTTP1
 import MeshPosix
 import MeshProxy
+import MeshResilience
 
 extension DownstreamConnection {
     // MARK: - Connecting
 
-    /// Takes a pooled connection to `endpoint` or opens a new one, then starts sending.
+    /// Takes a pooled connection to `endpoint`, opens a new one, or waits for a slot (`max_connections`).
     func connectUpstream(_ endpoint: EndpointPool) {
         guard phase == .proxying else { return }
+        exchange.queued = false
         if let idle = endpoint.takeIdle() {
+            telemetry.upstreamConnections(upstream: exchange.upstreamIndex, activeDelta: 1, idleDelta: -1)
             idle.activate(owner: self)
             upstream = idle
             pumpRequest()
@@ -18,78 +21,78 @@ extension DownstreamConnection {
             return
         }
         guard endpoint.canOpen else {
-            respond(.unavailable, close: false)
+            // SPEC §3: excess requests wait up to the route timeout, then 503.
+            exchange.queued = true
+            endpoint.enqueue(self)
             return
         }
+        let fd: Int32
         do {
-            let fd = try Sockets.stream(family: endpoint.address.family)
-            let connected: Bool
-            do {
-                connected = try { () throws(SystemError) -> Bool in
-                    if case .processed = try Posix.connect(fd, endpoint.address) { return true }
-                    return false
-                }()
-            } catch {
-                Posix.close(fd)
-                upstreamFailed(.connectFailure)
-                return
-            }
-            let connection = try UpstreamConnection(worker: worker, pool: endpoint, fd: fd, connected: connected)
-            endpoint.active += 1
-            connection.activate(owner: self)
-            upstream = connection
-            if !connected {
-                setDeadline(min(timer.deadlineMs, worker.loop.nowMs + Int64(endpoint.connectTimeoutMs)))
-            }
-            pumpRequest()
+            fd = try Sockets.stream(family: endpoint.address.family)
         } catch {
-            upstreamFailed(.connectFailure)
-        }
-    }
-
-    /// Why an attempt failed before a response head reached the client.
-    enum AttemptFailure {
-        case connectFailure
-        case reset
-        case badResponse
-        case timeout
-    }
-
-    /// An attempt failed: send the request again on a fresh connection if it went out on a reused
-    /// keep-alive connection that the upstream had closed meanwhile, else answer 502/504.
-    func upstreamFailed(_ failure: AttemptFailure) {
-        let stale = failure == .reset && (upstream?.served ?? 0) > 1 && upstream?.buffer.isEmpty ?? true
-        if let upstream { releaseUpstream(upstream, reusable: false) }
-        if stale && exchange.replayable && exchange.method.isIdempotent, let endpoint = exchange.endpoint {
-            // The request is still whole in our buffer: rewind and send it again (nothing reached the client).
-            toUpstream.rewind()
-            if exchange.bodyCount > 0, let base = buffer.base {
-                toUpstream.queueBody(UnsafeRawBufferPointer(start: base + exchange.bodyOffset, count: exchange.bodyCount))
-            }
-            connectUpstream(endpoint)
+            attemptFailed(.connectFailure)
             return
         }
-        respond(failure == .timeout ? .gatewayTimeout : .badGateway, close: false)
+        let connected: Bool
+        do {
+            switch try Posix.connect(fd, endpoint.address) {
+            case .processed: connected = true
+            case .wouldBlock: connected = false
+            }
+        } catch {
+            Posix.close(fd)
+            attemptFailed(.connectFailure)
+            return
+        }
+        guard let connection = try? UpstreamConnection(worker: worker, pool: endpoint, fd: fd, connected: connected) else {
+            Posix.close(fd)
+            attemptFailed(.connectFailure)
+            return
+        }
+        endpoint.active += 1
+        telemetry.upstreamConnections(upstream: exchange.upstreamIndex, activeDelta: 1, idleDelta: 0)
+        connection.activate(owner: self)
+        upstream = connection
+        if !connected {
+            setDeadline(min(exchange.attemptDeadlineMs, worker.loop.nowMs + Int64(endpoint.connectTimeoutMs)))
+        }
+        pumpRequest()
+    }
+
+    /// A slot of a full pool opened up while this exchange was waiting for it.
+    func poolSlotFreed(_ endpoint: EndpointPool) {
+        guard exchange.queued, phase == .proxying else { return }
+        connectUpstream(endpoint)
     }
 
     func releaseUpstream(_ connection: UpstreamConnection, reusable: Bool) {
         upstream = nil
+        let u = exchange.upstreamIndex
         if reusable {
+            telemetry.upstreamConnections(upstream: u, activeDelta: -1, idleDelta: 1)
             connection.pool.park(connection, nowMs: worker.loop.nowMs)
         } else {
+            telemetry.upstreamConnections(upstream: u, activeDelta: -1, idleDelta: 0)
             connection.pool.released()
             connection.close()
         }
     }
 
-    /// `timeout_ms` (or the connect timeout) expired with the exchange still running.
+    /// The exchange's deadline passed: which one depends on where the exchange is.
     func timedOut() {
-        if exchange.responseStarted {
-            close()
+        if exchange.backingOff {
+            startAttempt(first: nil)
+        } else if exchange.queued {
+            exchange.queued = false
+            respond(.unavailable, close: false)
+        } else if exchange.responseStarted {
+            close()  // the response body stalled past the idle timeout
+        } else if !exchange.request.done {
+            respond(.requestTimeout, close: true)  // the client stopped sending its body
         } else if upstream?.state == .connecting {
-            upstreamFailed(.connectFailure)
+            attemptFailed(.connectFailure)
         } else {
-            upstreamFailed(.timeout)
+            attemptFailed(.timeout)
         }
     }
 
@@ -101,18 +104,17 @@ extension DownstreamConnection {
         guard let up = upstream else { return }
         if up.state == .connecting {
             guard up.writable else { return }
-            let error = Posix.socketError(up.fd)
-            guard error == 0 else {
-                upstreamFailed(.connectFailure)
+            guard Posix.socketError(up.fd) == 0 else {
+                attemptFailed(.connectFailure)
                 return
             }
             up.state = .active
-            setDeadline(exchange.startedMs + Int64(exchange.route?.config.timeoutMs ?? 3000))
+            if let route = exchange.route { armAttemptDeadline(route, now: worker.loop.nowMs) }
         }
         while phase == .proxying || phase == .tunnel {
             if !toUpstream.isEmpty {
                 guard up.writable else { return }
-                switch toUpstream.flush(up.fd, pool: worker.pool, keepHead: exchange.replayable) {
+                switch toUpstream.flush(up.fd, pool: worker.pool) {
                 case .done: break
                 case .blocked:
                     up.writable = false
@@ -130,7 +132,7 @@ extension DownstreamConnection {
             guard readable else { return }
             exchange.replayable = false
             switch readClient() {
-            case .data: continue
+            case .data: setDeadline(worker.loop.nowMs + Int64(worker.config.source.limits.idleTimeoutMs))
             case .drained: return
             case .eof, .failed:
                 clientClosedDuringRequest(up)
@@ -148,6 +150,12 @@ extension DownstreamConnection {
             }
             toUpstream.queueBody(UnsafeRawBufferPointer(rebasing: buffer.readable[0..<n]))
             buffer.start += n
+            exchange.bytesIn += n
+            if exchange.request.done, phase == .proxying, let route = exchange.route {
+                // The route timeout runs from the end of the request (as Envoy's does).
+                exchange.deadlineMs = worker.loop.nowMs + Int64(route.config.timeoutMs)
+                armAttemptDeadline(route, now: worker.loop.nowMs)
+            }
             return true
         case .failure:
             // SPEC §4: a bad chunk after the head went upstream aborts the upstream connection.
@@ -160,6 +168,7 @@ extension DownstreamConnection {
         if exchange.responseStarted {
             close()
         } else {
+            abandonAttempt()
             respond(error, close: true)
         }
     }
@@ -168,7 +177,7 @@ extension DownstreamConnection {
         if exchange.responseStarted {
             close()
         } else {
-            upstreamFailed(.reset)
+            attemptFailed(.reset)
         }
     }
 

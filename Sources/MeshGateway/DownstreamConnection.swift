@@ -1,3 +1,4 @@
+import CLinux
 import Glibc
 import MeshEventLoop
 import MeshHTTP1
@@ -36,6 +37,9 @@ final class DownstreamConnection: EventHandler {
     var timer = LazyTimer()
     var exchange = Exchange()
     var upstream: UpstreamConnection?
+    /// The request id of the exchange in progress (the client's when sane, else generated); storage reused.
+    var requestID: [UInt8] = []
+    var telemetry: WorkerTelemetry { worker.telemetry }
 
     init(worker: Worker, listener: Listener, fd: Int32, client: SocketAddress) throws(SystemError) {
         self.worker = worker
@@ -44,7 +48,9 @@ final class DownstreamConnection: EventHandler {
         parser = RequestParser(limits: worker.limits)
         registration = Registration(fd: fd, id: 0)
         registration = try worker.loop.register(fd: fd, handler: self)
+        requestID.reserveCapacity(128)
         worker.connections += 1
+        worker.telemetry.connectionOpened(listener: listener.listenerIndex)
         setDeadline(worker.loop.nowMs + Int64(worker.config.source.limits.headerTimeoutMs))
     }
 
@@ -165,12 +171,16 @@ final class DownstreamConnection: EventHandler {
 
     func close() {
         guard phase != .closed else { return }
+        if phase == .proxying || phase == .tunnel { abandonAttempt() }
+        report()
         phase = .closed
         if let upstream { releaseUpstream(upstream, reusable: false) }
         toClient.reset(pool: worker.pool)
         toUpstream.reset(pool: worker.pool)
         buffer.release(to: worker.pool)
         worker.connections -= 1
+        worker.telemetry.connectionClosed(listener: listener.listenerIndex)
+        worker.listenerSlotFreed()
         worker.loop.close(registration)
     }
 }

@@ -15,6 +15,12 @@ final class EndpointPool {
     let connectTimeoutMs: Int
     private(set) var idle: [UpstreamConnection] = []
     var active = 0
+    /// Exchanges waiting for a connection slot, oldest first (they give up at their route deadline).
+    private var waiters: [Waiter] = []
+
+    private struct Waiter {
+        weak var connection: DownstreamConnection?
+    }
 
     init(address: SocketAddress, configured: HostPort, policy: PoolConfig, connectTimeoutMs: Int) {
         self.address = address
@@ -36,12 +42,28 @@ final class EndpointPool {
     /// Parks a connection whose last response ended cleanly; closes it when `max_idle` is reached.
     func park(_ connection: UpstreamConnection, nowMs: Int64) {
         active -= 1
-        if idle.count >= policy.maxIdle {
+        if idle.count >= policy.maxIdle && waiters.isEmpty {
             connection.close()
             return
         }
         connection.becameIdle(deadlineMs: nowMs + Int64(policy.idleTimeoutMs))
         idle.append(connection)
+        wakeWaiter()
+    }
+
+    func enqueue(_ connection: DownstreamConnection) {
+        waiters.append(Waiter(connection: connection))
+    }
+
+    /// Hands the freed slot (or the parked connection) to the oldest exchange still waiting.
+    private func wakeWaiter() {
+        while !waiters.isEmpty {
+            let waiter = waiters.removeFirst()
+            if let connection = waiter.connection, connection.exchange.queued {
+                connection.poolSlotFreed(self)
+                return
+            }
+        }
     }
 
     /// Forgets an idle connection that closed (the upstream hung up or its idle timeout fired).
@@ -50,7 +72,10 @@ final class EndpointPool {
     }
 
     /// An active connection ended without being parked.
-    func released() { active -= 1 }
+    func released() {
+        active -= 1
+        wakeWaiter()
+    }
 
     func closeAll() {
         for connection in idle { connection.close() }

@@ -1,5 +1,7 @@
 import MeshHTTP1
 import MeshProxy
+import MeshResilience
+import MeshTrace
 
 /// What one request/response exchange on a client connection has done so far.
 struct Exchange {
@@ -11,7 +13,7 @@ struct Exchange {
     var response = BodyCursor()
     /// The response head (the upstream's or the gateway's own) has been queued for the client.
     var responseStarted = false
-    /// The response is the gateway's own (an error); no upstream is involved any more.
+    /// The response is the gateway's own (an error or a fallback); no upstream is involved any more.
     var local = false
     /// Close the client connection once the response is written.
     var closeAfter = false
@@ -20,18 +22,55 @@ struct Exchange {
     var upgrade = false
     /// The upstream connection may carry another request after this response.
     var upstreamKeepAlive = false
-    /// The whole request (head + body) is still in the client buffer and the built upstream head is kept, so
-    /// it can be sent again on another connection.
+
+    // MARK: Replay (retries)
+
+    /// The whole request (head and body, ≤ 64 KiB of body) is still in the client buffer, so another
+    /// attempt can rebuild the upstream head from it and send the body again.
     var replayable = false
+    var headOffset = 0
     var bodyOffset = 0
     var bodyCount = 0
-    var endpoint: EndpointPool?
+
+    // MARK: Attempts
+
+    var upstreamIndex = -1
+    var endpointIndex = -1
+    var attempts = 0
+    var ticket: CircuitBreaker.Ticket?
+    var attemptStartNs: Int64 = 0
+    /// Waiting out a retry back-off (the timer starts the next attempt).
+    var backingOff = false
+    /// Waiting for a pool slot (`max_connections` reached).
+    var queued = false
+    /// This attempt is a retry and holds a slot of the upstream's retry budget.
+    var holdsRetryBudget = false
+    /// The request counts in the upstream's in-flight total (for the retry budget).
+    var countedInFlight = false
+    /// The route's deadline (`timeout_ms` from when the request was fully received), loop milliseconds.
+    var deadlineMs: Int64 = .max
+    var attemptDeadlineMs: Int64 = .max
+
+    // MARK: Telemetry
+
     var startedMs: Int64 = 0
+    var startNs: Int64 = 0
+    var traceID = TraceID(high: 0, low: 0)
+    var spanID = SpanID(0)
+    /// Decides sampling of a new trace; kept so a retry rebuilds the same `traceparent`.
+    var sampleRandom: UInt64 = 0
+    /// The raw path (no query) for the access log, only when it is on.
+    var path: String?
+    /// The request has been handed to telemetry (exactly once per exchange).
+    var reported = false
+    var error: GatewayError?
     var bytesIn = 0
     var bytesOut = 0
+    var status = 0
 
-    mutating func reset(startedMs: Int64) {
+    mutating func reset(startedMs: Int64, startNs: Int64) {
         self = Exchange()
         self.startedMs = startedMs
+        self.startNs = startNs
     }
 }

@@ -27,6 +27,8 @@ public final class Gateway {
     private let options: Options
     private var workers: [Worker] = []
     private var threads: [WorkerThread] = []
+    let endpointRegistry = EndpointRegistry()
+    private var telemetry: Telemetry!
 
     public init(options: Options) { self.options = options }
 
@@ -40,6 +42,7 @@ public final class Gateway {
             return .invalidConfig
         }
         let compiled = CompiledConfig(config, generation: 1)
+        telemetry = Telemetry(config: compiled, workers: max(1, options.workers))
         let addresses: [[SocketAddress]]
         do {
             addresses = try Gateway.resolve(compiled)
@@ -63,10 +66,12 @@ public final class Gateway {
     }
 
     private func startWorkers(_ compiled: CompiledConfig, addresses: [[SocketAddress]]) -> ExitCode? {
-        let prefix = Gateway.randomHex(bytes: 10)
         for index in 0..<max(1, options.workers) {
             do {
-                let worker = try Worker(index: index, config: compiled, addresses: addresses, requestIDPrefix: prefix)
+                let worker = try Worker(
+                    index: index, config: compiled, addresses: addresses,
+                    states: endpointRegistry.states(for: compiled.source), workers: options.workers,
+                    telemetry: telemetry.worker(index))
                 var sockets: [(fd: Int32, listener: CompiledListener)] = []
                 for listener in compiled.listeners {
                     let fd = try bind(listener)
@@ -75,7 +80,7 @@ public final class Gateway {
                 try worker.start(listenerSockets: sockets)
                 workers.append(worker)
             } catch {
-                EventLog.error("cannot bind a listener", ["error": error.description])
+                EventLog.error("cannot bind a listener", ["error": "\(error)"])
                 return .cannotBind
             }
         }
@@ -138,15 +143,5 @@ public final class Gateway {
             }
             return
         }
-    }
-
-    static func randomHex(bytes: Int) -> String {
-        var raw = [UInt8](repeating: 0, count: bytes)
-        let fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC)
-        if fd >= 0 {
-            _ = read(fd, &raw, bytes)
-            Glibc.close(fd)
-        }
-        return raw.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
     }
 }

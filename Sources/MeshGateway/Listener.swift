@@ -9,6 +9,8 @@ final class Listener: EventHandler {
     let listenerIndex: Int
     let config: CompiledListener
     private var registration = Registration.none
+    /// At `max_connections`: new clients wait in the kernel's backlog (SPEC §4).
+    private(set) var paused = false
 
     init(worker: Worker, listenerIndex: Int, config: CompiledListener) {
         self.worker = worker
@@ -24,6 +26,10 @@ final class Listener: EventHandler {
         // Edge-triggered: accept until the backlog is empty.
         var storage = sockaddr_storage()
         while true {
+            guard worker.connections < worker.connectionLimit else {
+                paused = true
+                return
+            }
             let result: IOResult<Int32>
             do {
                 result = try Posix.accept(registration.fd, &storage)
@@ -43,6 +49,12 @@ final class Listener: EventHandler {
     }
 
     func handleTimer(nowMs: Int64) {}
+
+    /// Accepts what waited in the backlog while paused (edge-triggered: no new event would come for it).
+    func resume() {
+        paused = false
+        handleEvents(.readable)
+    }
 
     func close() { worker.loop.close(registration) }
 }

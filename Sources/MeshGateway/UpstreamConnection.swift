@@ -71,7 +71,7 @@ final class UpstreamConnection: EventHandler {
 
     /// Lends a parked connection to an exchange.
     func activate(owner: DownstreamConnection) {
-        state = .active
+        if state == .idle { state = .active }
         self.owner = owner
         served += 1
         idleTimer.set(.max, loop: worker.loop, registration: registration)

@@ -4,6 +4,8 @@ import MeshEventLoop
 import MeshHTTP1
 import MeshPosix
 import MeshProxy
+import MeshResilience
+import MeshTrace
 
 /// One worker thread: its epoll loop, its listeners (SO_REUSEPORT), its upstream pools and its buffers.
 ///
@@ -19,15 +21,26 @@ final class Worker {
     let headers: UnsafeMutableBufferPointer<HTTPHeaderField>
     /// Scratch for the normalized path of the head being processed.
     let pathScratch: UnsafeMutableRawBufferPointer
-    /// `endpoints[upstream][endpoint]`.
+    /// `endpoints[upstream][endpoint]`: this worker's connection pools.
     private(set) var endpoints: [[EndpointPool]]
-    private var nextEndpoint: [Int]
+    /// `states[upstream][endpoint]`: breaker and health, shared with every worker.
+    private(set) var states: [[EndpointState]]
+    var balancers: [LoadBalancer]
+    /// Per upstream: requests in flight and retries among them (SPEC §3 retry budget).
+    var budgets: [RetryBudgetTracker]
+    var random = FastRandom()
+    /// Scratch for the combined `tracestate` of the head being processed.
+    let traceScratch: UnsafeMutableRawBufferPointer
     var listeners: [Listener] = []
+    /// Open client connections on this worker and this worker's share of `limits.max_connections`.
     var connections = 0
-    private var requestCounter: UInt64 = 0
-    private let requestIDPrefix: String
+    let connectionLimit: Int
+    let telemetry: WorkerTelemetry
 
-    init(index: Int, config: CompiledConfig, addresses: [[SocketAddress]], requestIDPrefix: String) throws(SystemError) {
+    init(
+        index: Int, config: CompiledConfig, addresses: [[SocketAddress]], states: [[EndpointState]],
+        workers: Int, telemetry: WorkerTelemetry
+    ) throws(SystemError) {
         self.index = index
         loop = try EventLoop()
         self.config = config
@@ -38,8 +51,14 @@ final class Worker {
         headers = .allocate(capacity: limits.maxHeaderCount)
         pathScratch = .allocate(byteCount: limits.maxURIBytes + 16, alignment: 8)
         endpoints = []
-        nextEndpoint = Array(repeating: 0, count: config.upstreamNames.count)
-        self.requestIDPrefix = requestIDPrefix
+        self.states = states
+        balancers = config.upstreamNames.map { name in
+            LoadBalancer(kind: BalanceKind(rawValue: config.source.upstreams[name]!.balance.rawValue) ?? .roundRobin)
+        }
+        budgets = Array(repeating: RetryBudgetTracker(), count: config.upstreamNames.count)
+        traceScratch = .allocate(byteCount: l.maxHeaderBytes + 64, alignment: 8)
+        connectionLimit = max(1, l.maxConnections / max(1, workers))
+        self.telemetry = telemetry
         endpoints = makePools(config, addresses: addresses)
     }
 
@@ -53,20 +72,31 @@ final class Worker {
         }
     }
 
-    /// Round-robin over the upstream's endpoints (resilience brings breakers and other balancers).
-    func pickEndpoint(upstream: Int) -> EndpointPool {
+    /// The upstream's balancer's choice among endpoints that are healthy and whose breaker is not open,
+    /// preferring one other than `avoiding` (a retry); nil when none is eligible.
+    func pickEndpoint(upstream: Int, avoiding: Int?, nowMs: Int64) -> Int? {
+        let states = self.states[upstream]
         let pools = endpoints[upstream]
-        let i = nextEndpoint[upstream] % pools.count
-        nextEndpoint[upstream] = i + 1
-        return pools[i]
+        let r = random.next()
+        return balancers[upstream].pick(
+            count: states.count, avoiding: avoiding, random: r,
+            eligible: { states[$0].isHealthy && states[$0].breaker.state(nowMs: nowMs) != .open },
+            active: { pools[$0].active })
     }
 
-    /// A request id for responses the gateway makes itself: a per-process random prefix and a counter.
-    func makeRequestID() -> String {
-        requestCounter &+= 1
-        var digits = String(requestCounter, radix: 16)
-        if digits.count < 12 { digits = String(repeating: "0", count: 12 - digits.count) + digits }
-        return requestIDPrefix + digits
+    /// Appends a new request id (32 lowercase hex digits) to `out`.
+    func appendRequestID(into out: inout [UInt8]) {
+        let random = (self.random.next(), self.random.next())
+        withUnsafeTemporaryAllocation(byteCount: RequestID.generatedLength, alignment: 1) { scratch in
+            let n = RequestID.generate(random: random, into: scratch)
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: scratch[0..<n]))
+        }
+    }
+
+    /// A client connection closed: listeners paused at `max_connections` may accept again.
+    func listenerSlotFreed() {
+        guard connections < connectionLimit else { return }
+        for listener in listeners where listener.paused { listener.resume() }
     }
 
     func start(listenerSockets: [(fd: Int32, listener: CompiledListener)]) throws(SystemError) {

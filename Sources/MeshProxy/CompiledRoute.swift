@@ -1,5 +1,6 @@
 import MeshConfig
 import MeshHTTP1
+import MeshResilience
 
 /// A route prepared for matching and rewriting on bytes: every string the hot path compares against is
 /// turned into lowercase `[UInt8]` once, when the config is loaded.
@@ -20,6 +21,10 @@ public final class CompiledRoute: Sendable {
     let requestEdits: CompiledHeaderEdits
     let responseEdits: CompiledHeaderEdits
     public let nameBytes: [UInt8]
+    /// `retry` as the resilience module wants it.
+    public let retryPolicy: RetryPolicy
+    /// The whole `fallback` response, ready to write, or nil.
+    public let fallback: CompiledFallback?
 
     enum CompiledPath: Sendable {
         case exact([UInt8])
@@ -64,6 +69,20 @@ public final class CompiledRoute: Sendable {
         requestEdits = CompiledHeaderEdits(config.requestHeaders)
         responseEdits = CompiledHeaderEdits(config.responseHeaders)
         nameBytes = Array(config.name.utf8)
+        var conditions: RetryPolicy.Conditions = []
+        for reason in config.retry.on {
+            switch reason {
+            case .connectFailure: conditions.insert(.connectFailure)
+            case .reset: conditions.insert(.reset)
+            case .timeout: conditions.insert(.timeout)
+            case .gatewayError: conditions.insert(.gatewayError)
+            case .fiveXX: conditions.insert(.serverError)
+            }
+        }
+        retryPolicy = RetryPolicy(
+            retries: config.retry.retries, on: conditions, statuses: config.retry.statuses,
+            backoffBaseMs: config.retry.backoffBaseMs, backoffMaxMs: config.retry.backoffMaxMs)
+        fallback = config.fallback.map(CompiledFallback.init)
     }
 
     static func knownMethod(_ name: String) -> HTTPMethod? {
@@ -99,5 +118,45 @@ struct CompiledHeaderEdits: Sendable {
     func removes(_ name: UnsafeRawBufferPointer) -> Bool {
         for candidate in remove where Bytes.equalsIgnoringCase(name, candidate) { return true }
         return false
+    }
+}
+
+/// A route's `fallback`: the reasons it covers and its response bytes (head without the final CRLF, body).
+public struct CompiledFallback: Sendable {
+    public let on: Set<FallbackOn>
+    public let status: Int
+    /// `HTTP/1.1 …` status line and the configured headers plus content-length, each ending in CRLF.
+    public let head: [UInt8]
+    public let body: [UInt8]
+
+    init(_ config: FallbackConfig) {
+        on = Set(config.on)
+        status = config.status
+        body = Array(config.body.utf8)
+        var text = "HTTP/1.1 \(config.status) \(CompiledFallback.reason(config.status))\r\n"
+        for (name, value) in config.headers where name.lowercased() != "content-length" {
+            text += "\(name.lowercased()): \(value)\r\n"
+        }
+        text += "content-length: \(body.count)\r\nx-meshgate-fallback: 1\r\n"
+        head = Array(text.utf8)
+    }
+
+    public func covers(_ reason: FallbackOn) -> Bool { on.contains(reason) }
+
+    static func reason(_ status: Int) -> String {
+        switch status {
+        case 200: "OK"
+        case 201: "Created"
+        case 202: "Accepted"
+        case 203: "Non-Authoritative Information"
+        case 204: "No Content"
+        case 404: "Not Found"
+        case 429: "Too Many Requests"
+        case 500: "Internal Server Error"
+        case 502: "Bad Gateway"
+        case 503: "Service Unavailable"
+        case 504: "Gateway Timeout"
+        default: "Fallback"
+        }
     }
 }

@@ -12,11 +12,28 @@ public enum RequestHeadBuilder {
         public var endpointAuthority: [UInt8]
         /// Header names (lowercase) that must never come from the client (JWT `claims_to_headers`).
         public var strippedNames: [[UInt8]]
+        /// `x-meshgate-deadline-ms`: what is left of the route's `timeout_ms` (SPEC §3), nil to omit.
+        public var deadlineMs: Int?
+        /// The `traceparent` to send (55 bytes), empty to send none.
+        public var traceparent: UnsafeRawBufferPointer
+        /// The `tracestate` to send, empty to send none.
+        public var tracestate: UnsafeRawBufferPointer
+        /// The request id to send (the client's when sane, else generated), empty to send none.
+        public var requestID: UnsafeRawBufferPointer
 
-        public init(clientIP: [UInt8], endpointAuthority: [UInt8], strippedNames: [[UInt8]] = []) {
+        public init(
+            clientIP: [UInt8], endpointAuthority: [UInt8], strippedNames: [[UInt8]] = [], deadlineMs: Int? = nil,
+            traceparent: UnsafeRawBufferPointer = .init(start: nil, count: 0),
+            tracestate: UnsafeRawBufferPointer = .init(start: nil, count: 0),
+            requestID: UnsafeRawBufferPointer = .init(start: nil, count: 0)
+        ) {
             self.clientIP = clientIP
             self.endpointAuthority = endpointAuthority
             self.strippedNames = strippedNames
+            self.deadlineMs = deadlineMs
+            self.traceparent = traceparent
+            self.tracestate = tracestate
+            self.requestID = requestID
         }
     }
 
@@ -42,7 +59,7 @@ public enum RequestHeadBuilder {
             let field = request.headers[i]
             switch field.known {
             case .host, .connection, .keepAlive, .proxyConnection, .te, .trailer, .transferEncoding, .upgrade,
-                .expect, .xForwardedFor, .xForwardedProto, .xForwardedHost:
+                .expect, .xForwardedFor, .xForwardedProto, .xForwardedHost, .traceparent, .tracestate, .xRequestID:
                 continue
             default:
                 break
@@ -54,6 +71,7 @@ public enum RequestHeadBuilder {
         }
         writeForwarded(request: request, context: context, into: &w)
         if request.head.framing == .chunked { w.write("transfer-encoding: chunked\r\n") }
+        writeContext(context, into: &w)
         if request.head.upgrade, let upgrade = firstKnown(.upgrade, in: request) {
             w.write("connection: upgrade\r\nupgrade: ")
             w.write(upgrade)
@@ -78,6 +96,30 @@ public enum RequestHeadBuilder {
         if !authority.isEmpty {
             w.write("x-forwarded-host: ")
             w.write(authority)
+            w.write("\r\n")
+        }
+    }
+
+    /// The gateway's own fields: deadline, trace context, request id.
+    static func writeContext(_ context: Context, into w: inout HeadWriter) {
+        if let deadline = context.deadlineMs {
+            w.write("x-meshgate-deadline-ms: ")
+            w.writeDecimal(max(0, deadline))
+            w.write("\r\n")
+        }
+        if !context.traceparent.isEmpty {
+            w.write("traceparent: ")
+            w.write(context.traceparent)
+            w.write("\r\n")
+        }
+        if !context.tracestate.isEmpty {
+            w.write("tracestate: ")
+            w.write(context.tracestate)
+            w.write("\r\n")
+        }
+        if !context.requestID.isEmpty {
+            w.write("x-request-id: ")
+            w.write(context.requestID)
             w.write("\r\n")
         }
     }

@@ -17,7 +17,8 @@ public enum ResponseHeadBuilder {
     ///   - dechunk: the body is chunked upstream but sent to an HTTP/1.0 client as raw bytes until close.
     public static func write(
         buffer: UnsafeRawBufferPointer, headers: UnsafeMutableBufferPointer<HTTPHeaderField>, head: ResponseHead,
-        route: CompiledRoute?, persistence: Persistence, dechunk: Bool, into w: inout HeadWriter
+        route: CompiledRoute?, persistence: Persistence, dechunk: Bool, requestID: UnsafeRawBufferPointer,
+        into w: inout HeadWriter
     ) {
         w.write("HTTP/1.1 ")
         w.writeDecimal(head.status)
@@ -31,6 +32,8 @@ public enum ResponseHeadBuilder {
             case .connection, .keepAlive, .proxyConnection, .te, .trailer, .transferEncoding:
                 continue
             case .upgrade where !upgrading:
+                continue
+            case .xRequestID where !requestID.isEmpty:
                 continue
             default:
                 break
@@ -48,6 +51,11 @@ public enum ResponseHeadBuilder {
             w.write("\r\n")
         }
         if head.framing == .chunked && !dechunk { w.write("transfer-encoding: chunked\r\n") }
+        if !requestID.isEmpty {
+            w.write("x-request-id: ")
+            w.write(requestID)
+            w.write("\r\n")
+        }
         if let route {
             for (name, value) in route.responseEdits.additions {
                 name.withUnsafeBytes { n in value.withUnsafeBytes { v in RequestHeadBuilder.writeField(n, v, into: &w) } }

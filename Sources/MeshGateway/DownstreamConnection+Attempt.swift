@@ -1,0 +1,263 @@
+import CLinux
+import MeshConfig
+import MeshEventLoop
+import MeshHTTP1
+import MeshProxy
+import MeshResilience
+import MeshTrace
+
+/// Attempts, retries, breakers and fallbacks (SPEC §3): one place decides how an exchange continues after
+/// each attempt, like Envoy's retry state next to pingora's `fail_to_proxy`.
+extension DownstreamConnection {
+    // MARK: - Starting an attempt
+
+    /// Picks an endpoint (balancer, health, breaker), builds the upstream head and connects.
+    ///
+    /// - Parameter first: the head just parsed (first attempt); later attempts re-parse it from the buffer.
+    func startAttempt(first: (view: RequestView, pathLength: Int)?) {
+        guard let route = exchange.route else { return }
+        let now = worker.loop.nowMs
+        exchange.backingOff = false
+        if now >= exchange.deadlineMs {
+            finalFailure(.timeout)
+            return
+        }
+        let u = route.upstreamIndex
+        let avoid = exchange.attempts > 0 ? exchange.endpointIndex : nil
+        guard let index = worker.pickEndpoint(upstream: u, avoiding: avoid, nowMs: now) else {
+            circuitOpen()
+            return
+        }
+        let state = worker.states[u][index]
+        let admission = state.breaker.admit(nowMs: now)
+        if let transition = admission.transition { telemetry.breakerTransition(upstream: u, endpoint: index, transition) }
+        guard let ticket = admission.ticket else {
+            circuitOpen()
+            return
+        }
+        exchange.ticket = ticket
+        exchange.endpointIndex = index
+        exchange.attempts += 1
+        exchange.attemptStartNs = clinux_monotonic_ns()
+        armAttemptDeadline(route, now: now)
+        let endpoint = worker.endpoints[u][index]
+        toUpstream.reset(pool: worker.pool)
+        guard writeUpstreamHead(first: first, route: route, endpoint: endpoint) else {
+            respond(.badRequest, close: true)
+            return
+        }
+        if exchange.bodyCount > 0, let base = buffer.base {
+            toUpstream.queueBody(UnsafeRawBufferPointer(start: base + exchange.bodyOffset, count: exchange.bodyCount))
+        }
+        connectUpstream(endpoint)
+    }
+
+    /// The attempt's deadline: `per_try_timeout_ms` within `timeout_ms`; while the client is still sending
+    /// the body, the idle timeout governs instead (the route timeout starts once the request is complete).
+    func armAttemptDeadline(_ route: CompiledRoute, now: Int64) {
+        if let perTry = route.config.perTryTimeoutMs {
+            exchange.attemptDeadlineMs = min(exchange.deadlineMs, now + Int64(perTry))
+        } else {
+            exchange.attemptDeadlineMs = exchange.deadlineMs
+        }
+        if exchange.request.done {
+            setDeadline(exchange.attemptDeadlineMs)
+        } else {
+            setDeadline(now + Int64(worker.config.source.limits.idleTimeoutMs))
+        }
+    }
+
+    /// Builds the upstream head for this attempt into `toUpstream`; false when the head cannot be rebuilt.
+    private func writeUpstreamHead(
+        first: (view: RequestView, pathLength: Int)?, route: CompiledRoute, endpoint: EndpointPool
+    ) -> Bool {
+        if let first {
+            writeHead(first.view, pathLength: first.pathLength, route: route, endpoint: endpoint)
+            return true
+        }
+        guard let base = buffer.base else { return false }
+        var parser = RequestParser(limits: worker.limits)
+        let bytes = UnsafeRawBufferPointer(start: base + exchange.headOffset, count: buffer.capacity - exchange.headOffset)
+        guard case .complete(let head) = parser.parse(bytes, headers: worker.headers) else { return false }
+        let view = RequestView(buffer: bytes, headers: worker.headers, head: head)
+        guard let pathLength = normalizedPath(view) else { return false }
+        writeHead(view, pathLength: pathLength, route: route, endpoint: endpoint)
+        return true
+    }
+
+    private func writeHead(_ view: RequestView, pathLength: Int, route: CompiledRoute, endpoint: EndpointPool) {
+        let path = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(worker.pathScratch)[0..<pathLength])
+        let trace = decideTrace(view)
+        exchange.traceID = trace.traceParent.traceID
+        let remaining = exchange.deadlineMs == .max
+            ? route.config.timeoutMs : Int(exchange.deadlineMs - worker.loop.nowMs)
+        withUnsafeTemporaryAllocation(byteCount: TraceParent.length, alignment: 1) { traceparent in
+            _ = trace.traceParent.format(into: traceparent)
+            let tracestate = UnsafeRawBufferPointer(
+                start: worker.traceScratch.baseAddress, count: trace.traceStateLength ?? 0)
+            requestID.withUnsafeBytes { id in
+                let context = RequestHeadBuilder.Context(
+                    clientIP: clientIP, endpointAuthority: endpoint.authority, deadlineMs: remaining,
+                    traceparent: UnsafeRawBufferPointer(traceparent), tracestate: tracestate, requestID: id)
+                let space = toUpstream.headSpace(from: worker.pool)
+                var w = HeadWriter(space)
+                RequestHeadBuilder.write(view, route: route, normalizedPath: path, context: context, into: &w)
+                toUpstream.commitHead(w.overflowed ? 0 : w.count)
+            }
+        }
+    }
+
+    /// W3C trace context (SPEC §5): continue a valid incoming trace with our span, else start one.
+    private func decideTrace(_ view: RequestView) -> OutgoingTrace {
+        let headers = (0..<view.head.headerCount).lazy
+        return TracePropagation.decide(
+            traceparentLines: headers.filter { view.headers[$0].known == .traceparent }.map { view.value($0) },
+            tracestateLines: headers.filter { view.headers[$0].known == .tracestate }.map { view.value($0) },
+            newSpan: exchange.spanID, newTrace: exchange.traceID,
+            sampleRatio: worker.config.source.tracing.sampleRatio, sampleRandom: exchange.sampleRandom,
+            traceStateOut: worker.traceScratch)
+    }
+
+    // MARK: - Ending an attempt
+
+    /// Books the attempt's outcome with the endpoint's breaker and telemetry, and frees its retry slot.
+    func recordAttempt(_ outcome: AttemptOutcome) {
+        guard exchange.endpointIndex >= 0 else { return }
+        let u = exchange.upstreamIndex
+        let i = exchange.endpointIndex
+        if let ticket = exchange.ticket {
+            exchange.ticket = nil
+            let now = worker.loop.nowMs
+            if let transition = worker.states[u][i].breaker.record(ticket, success: outcome == .success, nowMs: now) {
+                telemetry.breakerTransition(upstream: u, endpoint: i, transition)
+            }
+        }
+        let seconds = Double(clinux_monotonic_ns() - exchange.attemptStartNs) / 1e9
+        telemetry.attemptFinished(upstream: u, endpoint: i, outcome: outcome, durationSeconds: seconds)
+        if exchange.holdsRetryBudget {
+            worker.budgets[u].endRetry()
+            exchange.holdsRetryBudget = false
+        }
+    }
+
+    /// Gives up the attempt without judging the endpoint (the client, not the upstream, ended it).
+    func abandonAttempt() {
+        if let upstream { releaseUpstream(upstream, reusable: false) }
+        if let ticket = exchange.ticket, exchange.endpointIndex >= 0 {
+            worker.states[exchange.upstreamIndex][exchange.endpointIndex].breaker.abandon(ticket)
+        }
+        exchange.ticket = nil
+        if exchange.holdsRetryBudget {
+            worker.budgets[exchange.upstreamIndex].endRetry()
+            exchange.holdsRetryBudget = false
+        }
+    }
+
+    /// The attempt ended without a usable response head.
+    func attemptFailed(_ failure: AttemptFailure) {
+        let stale = failure == .reset && (upstream?.served ?? 0) > 1 && (upstream?.buffer.isEmpty ?? true)
+        if let upstream { releaseUpstream(upstream, reusable: false) }
+        if stale && exchange.replayable && exchange.method.isIdempotent {
+            // A reused keep-alive connection the upstream had already closed: not the endpoint's fault and
+            // nothing reached it, so send again at once without counting an attempt.
+            abandonAttempt()
+            exchange.attempts -= 1
+            startAttempt(first: nil)
+            return
+        }
+        recordAttempt(AttemptOutcome(failure))
+        if retry(after: failure) { return }
+        finalFailure(failure)
+    }
+
+    /// Starts another attempt (now or after a back-off) when the policy, budget and deadline allow it.
+    func retry(after failure: AttemptFailure) -> Bool {
+        guard let route = exchange.route else { return false }
+        let now = worker.loop.nowMs
+        let u = route.upstreamIndex
+        guard route.retryPolicy.wouldRetry(
+                failure: failure, method: exchange.method.isIdempotent, bodyBuffered: exchange.replayable,
+                responseBytesSentToClient: exchange.responseStarted, attemptsSoFar: exchange.attempts),
+            now < exchange.deadlineMs, worker.budgets[u].tryBeginRetry()
+        else { return false }
+        exchange.holdsRetryBudget = true
+        telemetry.retried(listener: listener.listenerIndex, route: route.index)
+        let backoff = route.retryPolicy.backoffMs(retry: exchange.attempts - 1, random: worker.random.next())
+        if backoff <= 0 {
+            startAttempt(first: nil)
+        } else {
+            exchange.backingOff = true
+            setDeadline(min(exchange.deadlineMs, now + Int64(backoff)))
+        }
+        return true
+    }
+
+    /// No attempt is left: answer with the route's fallback if it covers the reason, else the gateway error.
+    func finalFailure(_ failure: AttemptFailure) {
+        switch failure {
+        case .connectFailure:
+            if !serveFallback(.connectFailure) { respond(.badGateway, close: false) }
+        case .timeout:
+            if !serveFallback(.timeout) { respond(.gatewayTimeout, close: false) }
+        case .reset, .status:
+            if !serveFallback(.fiveXX) { respond(.badGateway, close: false) }
+        }
+    }
+
+    /// Every eligible endpoint's breaker is open (or unhealthy): fail fast without touching the upstream.
+    func circuitOpen() {
+        if !serveFallback(.circuitOpen) { respond(.unavailable, close: false) }
+    }
+
+    /// A response head arrived. Returns false when it was consumed here (a retry or a fallback replaced it).
+    func responseHeadArrived(status: Int) -> Bool {
+        let outcome = AttemptOutcome(status: status)
+        recordAttempt(outcome)
+        guard outcome == .http5xx || exchange.route?.retryPolicy.statuses.contains(status) == true else { return true }
+        if let up = upstream, retryWouldApply(status) {
+            releaseUpstream(up, reusable: false)
+            _ = retry(after: .status(status))
+            return false
+        }
+        if outcome == .http5xx, exchange.route?.fallback?.covers(.fiveXX) == true, let up = upstream {
+            releaseUpstream(up, reusable: false)
+            return !serveFallback(.fiveXX)
+        }
+        return true
+    }
+
+    private func retryWouldApply(_ status: Int) -> Bool {
+        guard let route = exchange.route else { return false }
+        return route.retryPolicy.wouldRetry(
+            failure: .status(status), method: exchange.method.isIdempotent, bodyBuffered: exchange.replayable,
+            responseBytesSentToClient: exchange.responseStarted, attemptsSoFar: exchange.attempts)
+            && worker.loop.nowMs < exchange.deadlineMs
+            && worker.budgets[route.upstreamIndex].retryAvailable
+    }
+
+    /// Answers with the route's configured fallback when it covers `reason`.
+    func serveFallback(_ reason: FallbackOn) -> Bool {
+        guard let route = exchange.route, let fallback = route.fallback, fallback.covers(reason) else { return false }
+        if let upstream { releaseUpstream(upstream, reusable: false) }
+        toUpstream.reset(pool: worker.pool)
+        toClient.reset(pool: worker.pool)
+        let closing = !exchange.request.done || !exchange.clientKeepAlive || peerClosed
+        let space = toClient.headSpace(from: worker.pool)
+        var w = HeadWriter(space)
+        fallback.head.withUnsafeBytes { w.write($0) }
+        w.write("x-request-id: ")
+        requestID.withUnsafeBytes { w.write($0) }
+        w.write(closing ? "\r\nconnection: close\r\n\r\n" : "\r\n\r\n")
+        fallback.body.withUnsafeBytes { w.write($0) }
+        toClient.commitHead(w.count)
+        exchange.status = fallback.status
+        exchange.bytesOut = fallback.body.count
+        telemetry.fallbackServed(listener: listener.listenerIndex, route: route.index, reason: reason)
+        exchange.local = true
+        exchange.responseStarted = true
+        exchange.closeAfter = closing
+        phase = closing ? .closing : .proxying
+        if closing { flushAndClose() } else { pumpResponse() }
+        return true
+    }
+}

@@ -1,0 +1,76 @@
+import CLinux
+import MeshEventLoop
+import MeshHTTP1
+import MeshProxy
+import MeshTrace
+
+extension DownstreamConnection {
+    // MARK: - The gateway's own responses
+
+    /// Answers with a gateway error (SPEC §4's table, JSON body). The connection closes afterwards when
+    /// `close` is set or when request bytes that were never read would otherwise be taken for the next request.
+    func respond(_ error: GatewayError, close: Bool) {
+        if exchange.reported || exchange.startNs == 0 {
+            exchange.reset(startedMs: worker.loop.nowMs, startNs: clinux_monotonic_ns())
+            requestID.removeAll(keepingCapacity: true)
+            worker.appendRequestID(into: &requestID)
+        }
+        abandonAttempt()
+        toUpstream.reset(pool: worker.pool)
+        toClient.reset(pool: worker.pool)
+        let closing = close || !exchange.request.done || !exchange.clientKeepAlive || peerClosed
+        let space = toClient.headSpace(from: worker.pool)
+        var w = HeadWriter(space)
+        let id = String(decoding: requestID, as: UTF8.self)
+        error.writeResponse(into: &w, requestID: id, close: closing)
+        toClient.commitHead(w.count)
+        exchange.error = error
+        exchange.status = error.status
+        exchange.local = true
+        exchange.responseStarted = true
+        exchange.closeAfter = closing
+        if closing {
+            report()
+            phase = .closing
+            setDeadline(worker.loop.nowMs + 5000)
+            flushAndClose()
+        } else {
+            phase = .proxying
+            pumpResponse()
+        }
+    }
+
+    // MARK: - Telemetry
+
+    /// Hands the finished exchange to telemetry, once; also releases its share of the retry budget.
+    func report() {
+        guard !exchange.reported, exchange.startNs != 0 else { return }
+        exchange.reported = true
+        if exchange.countedInFlight {
+            worker.budgets[exchange.upstreamIndex].endRequest()
+            exchange.countedInFlight = false
+        }
+        var record = RequestRecord()
+        record.listener = listener.listenerIndex
+        record.route = exchange.route?.index ?? -1
+        record.method = exchange.method
+        // 499: the client went away before an answer (nginx's convention).
+        record.status = exchange.status == 0 ? 499 : exchange.status
+        record.startNs = exchange.startNs
+        record.endNs = clinux_monotonic_ns()
+        record.upstream = exchange.endpointIndex >= 0 ? exchange.upstreamIndex : -1
+        record.endpoint = exchange.endpointIndex
+        record.attempts = exchange.attempts
+        record.bytesIn = exchange.bytesIn
+        record.bytesOut = exchange.bytesOut
+        record.error = exchange.error
+        if telemetry.accessLogEnabled {
+            record.path = exchange.path
+            record.client = String(decoding: clientIP, as: UTF8.self)
+            record.traceID = exchange.traceID.hex
+            record.spanID = exchange.spanID.hex
+            record.requestID = String(decoding: requestID, as: UTF8.self)
+        }
+        telemetry.requestFinished(record)
+    }
+}
