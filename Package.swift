@@ -3,6 +3,12 @@
 // module maps; everything else is the toolchain and Glibc.
 import PackageDescription
 
+// Release builds: cross-module specialization (generic code of the leaf modules is specialized at the
+// call site), and no dynamic exclusivity checks (measured: 15% of the proxy's user instructions).
+let fast: [SwiftSetting] = [
+    .unsafeFlags(["-cross-module-optimization", "-enforce-exclusivity=unchecked"], .when(configuration: .release)),
+]
+
 let package = Package(
     name: "meshgate",
     products: [
@@ -16,25 +22,26 @@ let package = Package(
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3"),
 
         // MARK: - Leaves (no project dependencies)
-        .target(name: "MeshHTTP1"),
-        .target(name: "MeshJSON"),
-        .target(name: "MeshTrace"),
-        .target(name: "MeshMetrics"),
-        .target(name: "MeshResilience"),
+        .target(name: "MeshHTTP1", swiftSettings: fast),
+        .target(name: "MeshJSON", swiftSettings: fast),
+        .target(name: "MeshTrace", swiftSettings: fast),
+        .target(name: "MeshMetrics", swiftSettings: fast),
+        .target(name: "MeshResilience", swiftSettings: fast),
 
         // MARK: - Layers
-        .target(name: "MeshPosix", dependencies: ["CLinux"]),
-        .target(name: "MeshEventLoop", dependencies: ["MeshPosix", "CLinux"]),
-        .target(name: "MeshCrypto", dependencies: ["CCrypto"]),
-        .target(name: "MeshLog", dependencies: ["MeshJSON"]),
-        .target(name: "MeshConfig", dependencies: ["MeshJSON"]),
-        .target(name: "MeshJWT", dependencies: ["MeshCrypto", "MeshJSON"]),
+        .target(name: "MeshPosix", dependencies: ["CLinux"], swiftSettings: fast),
+        .target(name: "MeshEventLoop", dependencies: ["MeshPosix", "CLinux"], swiftSettings: fast),
+        .target(name: "MeshCrypto", dependencies: ["CCrypto"], swiftSettings: fast),
+        .target(name: "MeshLog", dependencies: ["MeshJSON"], swiftSettings: fast),
+        .target(name: "MeshConfig", dependencies: ["MeshJSON"], swiftSettings: fast),
+        .target(name: "MeshJWT", dependencies: ["MeshCrypto", "MeshJSON"], swiftSettings: fast),
         .target(
             name: "MeshProxy",
-            dependencies: ["MeshHTTP1", "MeshConfig", "MeshJWT", "MeshTrace", "MeshMetrics", "MeshLog", "MeshResilience"]
+            dependencies: ["MeshHTTP1", "MeshConfig", "MeshJWT", "MeshTrace", "MeshMetrics", "MeshLog", "MeshResilience"],
+            swiftSettings: fast
         ),
-        .target(name: "MeshGateway", dependencies: ["MeshProxy", "MeshEventLoop", "MeshPosix", "MeshCrypto", "CLinux"]),
-        .executableTarget(name: "meshgate", dependencies: ["MeshGateway"]),
+        .target(name: "MeshGateway", dependencies: ["MeshProxy", "MeshEventLoop", "MeshPosix", "MeshCrypto", "CLinux"], swiftSettings: fast),
+        .executableTarget(name: "meshgate", dependencies: ["MeshGateway"], swiftSettings: fast),
 
         // MARK: - Tests
         .target(name: "MeshTestSupport", dependencies: ["MeshPosix"], path: "Tests/MeshTestSupport"),

@@ -21,8 +21,8 @@ final class DownstreamConnection: EventHandler {
         case closed
     }
 
-    unowned let worker: Worker
-    unowned let listener: Listener
+    unowned(unsafe) let worker: Worker
+    unowned(unsafe) let listener: Listener
     private(set) var registration: Registration
     let clientIP: [UInt8]
     var phase: Phase = .readingHead

@@ -5,7 +5,7 @@ import MeshProxy
 
 /// Accepts client connections on one worker's socket for one configured listener.
 final class Listener: EventHandler {
-    unowned let worker: Worker
+    unowned(unsafe) let worker: Worker
     let listenerIndex: Int
     let config: CompiledListener
     private var registration = Registration.none

@@ -13,8 +13,8 @@ final class UpstreamConnection: EventHandler {
         case closed
     }
 
-    unowned let worker: Worker
-    unowned let pool: EndpointPool
+    unowned(unsafe) let worker: Worker
+    unowned(unsafe) let pool: EndpointPool
     private(set) var registration: Registration
     var state: State
     /// The exchange that owns the connection while `active`.
