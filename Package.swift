@@ -56,5 +56,9 @@ let package = Package(
         .testTarget(name: "MeshEventLoopTests", dependencies: ["MeshEventLoop", "MeshPosix"]),
         .testTarget(name: "MeshProxyTests", dependencies: ["MeshProxy"]),
         .testTarget(name: "IntegrationTests", dependencies: ["MeshGateway", "MeshTestSupport", "MeshPosix"]),
+        .testTarget(
+            name: "ControlPlaneTests",
+            dependencies: ["MeshGateway", "MeshConfig", "MeshJWT", "MeshCrypto", "MeshEventLoop", "MeshPosix"]
+        ),
     ]
 )
