@@ -96,13 +96,16 @@ extension DownstreamConnection {
             let tracestate = UnsafeRawBufferPointer(
                 start: worker.traceScratch.baseAddress, count: trace.traceStateLength ?? 0)
             requestID.withUnsafeBytes { id in
-                let context = RequestHeadBuilder.Context(
-                    clientIP: clientIP, endpointAuthority: endpoint.authority, deadlineMs: remaining,
-                    traceparent: UnsafeRawBufferPointer(traceparent), tracestate: tracestate, requestID: id)
-                let space = toUpstream.headSpace(from: worker.pool)
-                var w = HeadWriter(space)
-                RequestHeadBuilder.write(view, route: route, normalizedPath: path, context: context, into: &w)
-                toUpstream.commitHead(w.overflowed ? 0 : w.count)
+                claimLines.withUnsafeBytes { claims in
+                    let context = RequestHeadBuilder.Context(
+                        clientIP: clientIP, endpointAuthority: endpoint.authority, deadlineMs: remaining,
+                        traceparent: UnsafeRawBufferPointer(traceparent), tracestate: tracestate, requestID: id,
+                        extraLines: claims)
+                    let space = toUpstream.headSpace(from: worker.pool)
+                    var w = HeadWriter(space)
+                    RequestHeadBuilder.write(view, route: route, normalizedPath: path, context: context, into: &w)
+                    toUpstream.commitHead(w.overflowed ? 0 : w.count)
+                }
             }
         }
     }

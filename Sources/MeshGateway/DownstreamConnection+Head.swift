@@ -79,6 +79,7 @@ extension DownstreamConnection {
         }
         exchange.route = route
         exchange.upstreamIndex = route.upstreamIndex
+        guard authorize(view, route: route) else { return }
         if case .contentLength(let n) = head.framing, n > config.source.limits.maxBodyBytes {
             respond(.payloadTooLarge, close: true)
             return

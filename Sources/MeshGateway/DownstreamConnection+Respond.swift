@@ -9,7 +9,7 @@ extension DownstreamConnection {
 
     /// Answers with a gateway error (SPEC §4's table, JSON body). The connection closes afterwards when
     /// `close` is set or when request bytes that were never read would otherwise be taken for the next request.
-    func respond(_ error: GatewayError, close: Bool) {
+    func respond(_ error: GatewayError, close: Bool, extraHeader: String? = nil) {
         if exchange.reported || exchange.startNs == 0 {
             exchange.reset(startedMs: worker.loop.nowMs, startNs: clinux_monotonic_ns())
             requestID.removeAll(keepingCapacity: true)
@@ -22,7 +22,7 @@ extension DownstreamConnection {
         let space = toClient.headSpace(from: worker.pool)
         var w = HeadWriter(space)
         let id = String(decoding: requestID, as: UTF8.self)
-        error.writeResponse(into: &w, requestID: id, close: closing)
+        error.writeResponse(into: &w, requestID: id, close: closing, extraHeader: extraHeader)
         toClient.commitHead(w.count)
         exchange.error = error
         exchange.status = error.status

@@ -39,6 +39,8 @@ final class DownstreamConnection: EventHandler {
     var upstream: UpstreamConnection?
     /// The request id of the exchange in progress (the client's when sane, else generated); storage reused.
     var requestID: [UInt8] = []
+    /// `claims_to_headers` lines of the exchange in progress, kept so a retry sends them again.
+    var claimLines: [UInt8] = []
     var telemetry: WorkerTelemetry { worker.telemetry }
 
     init(worker: Worker, listener: Listener, fd: Int32, client: SocketAddress) throws(SystemError) {

@@ -1,6 +1,7 @@
 import CLinux
 import Glibc
 import MeshConfig
+import MeshJWT
 import MeshPosix
 import MeshProxy
 
@@ -29,6 +30,7 @@ public final class Gateway {
     private var threads: [WorkerThread] = []
     let endpointRegistry = EndpointRegistry()
     private var telemetry: Telemetry!
+    private var control: ControlPlane?
 
     public init(options: Options) { self.options = options }
 
@@ -53,7 +55,21 @@ public final class Gateway {
         Posix.ignoreSIGPIPE()
         Posix.raiseFileLimit()
         Gateway.blockSignals()
-        if let failure = startWorkers(compiled, addresses: addresses) { return failure }
+        let control: ControlPlane
+        do {
+            control = try ControlPlane(config: config, endpoints: endpointRegistry.states(for: config))
+            try control.start()
+        } catch {
+            EventLog.error("cannot start the control plane", ["error": "\(error)"])
+            return .cannotBind
+        }
+        self.control = control
+        for provider in control.providers.all {
+            for problem in provider.loadErrors {
+                EventLog.warn("JWT provider problem", ["provider": provider.name, "error": problem])
+            }
+        }
+        if let failure = startWorkers(compiled, addresses: addresses, control: control) { return failure }
         EventLog.info("started", [
             "config": options.configPath, "workers": "\(workers.count)",
             "listeners": compiled.listeners.map { "\($0.config.name)=\($0.config.address)" }.joined(separator: ","),
@@ -62,10 +78,14 @@ public final class Gateway {
         EventLog.info("stopping", [:])
         for worker in workers { worker.loop.stop() }
         for thread in threads { thread.join() }
+        control.stop()
         return .clean
     }
 
-    private func startWorkers(_ compiled: CompiledConfig, addresses: [[SocketAddress]]) -> ExitCode? {
+    private func startWorkers(_ compiled: CompiledConfig, addresses: [[SocketAddress]], control: ControlPlane)
+        -> ExitCode?
+    {
+        let providers = compiled.providerNames.compactMap { control.providers.runtime(named: $0) }
         for index in 0..<max(1, options.workers) {
             do {
                 let worker = try Worker(
@@ -77,6 +97,9 @@ public final class Gateway {
                     let fd = try bind(listener)
                     sockets.append((fd, listener))
                 }
+                worker.providers = providers
+                worker.tokenCaches = providers.map { _ in VerifiedTokenCache() }
+                worker.requestKeyRefetch = { name in control.requestRefetch(provider: name) }
                 try worker.start(listenerSockets: sockets)
                 workers.append(worker)
             } catch {

@@ -15,6 +15,7 @@ final class WorkerTelemetry {
     func attemptFinished(upstream: Int, endpoint: Int, outcome: AttemptOutcome, durationSeconds: Double) {}
     func retried(listener: Int, route: Int) {}
     func fallbackServed(listener: Int, route: Int, reason: FallbackOn) {}
+    func jwtValidated(provider: String, result: String) {}
     func connectionOpened(listener: Int) {}
     func connectionClosed(listener: Int) {}
     func upstreamConnections(upstream: Int, activeDelta: Int, idleDelta: Int) {}

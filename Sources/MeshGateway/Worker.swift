@@ -2,6 +2,7 @@ import Glibc
 import MeshConfig
 import MeshEventLoop
 import MeshHTTP1
+import MeshJWT
 import MeshPosix
 import MeshProxy
 import MeshResilience
@@ -36,6 +37,11 @@ final class Worker {
     var connections = 0
     let connectionLimit: Int
     let telemetry: WorkerTelemetry
+    /// JWT providers in `CompiledConfig.providerNames` order, and this worker's verified-token cache for each.
+    var providers: [ProviderRuntime] = []
+    var tokenCaches: [VerifiedTokenCache] = []
+    /// Asks the control plane to refetch a provider's JWKS (an unknown `kid` was seen).
+    var requestKeyRefetch: (String) -> Void = { _ in }
 
     init(
         index: Int, config: CompiledConfig, addresses: [[SocketAddress]], states: [[EndpointState]],

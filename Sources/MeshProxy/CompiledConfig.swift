@@ -9,6 +9,8 @@ public final class CompiledConfig: Sendable {
     public let listeners: [CompiledListener]
     /// Upstream names in file order; a route's `upstreamIndex` points in here.
     public let upstreamNames: [String]
+    /// JWT provider names, sorted; a route's `jwtProvider` points in here.
+    public let providerNames: [String]
     /// Increases by one per successful (re)load.
     public let generation: Int
 
@@ -18,10 +20,22 @@ public final class CompiledConfig: Sendable {
         upstreamNames = config.upstreamOrder
         var indexByName: [String: Int] = [:]
         for (i, name) in config.upstreamOrder.enumerated() { indexByName[name] = i }
+        let providers = config.jwtProviders.keys.sorted()
+        providerNames = providers
         listeners = config.listeners.map { listener in
+            var trusted: [[UInt8]] = []
+            let rules = [listener.jwt] + listener.routes.map(\.jwt)
+            for mapping in rules.compactMap({ $0 }).flatMap(\.claimsToHeaders) {
+                let name = Array(mapping.header.lowercased().utf8)
+                if !trusted.contains(name) { trusted.append(name) }
+            }
             let routes = listener.routes.enumerated().map { i, route in
-                // Validation guarantees the reference exists.
-                CompiledRoute(config: route, index: i, upstreamIndex: indexByName[route.upstream] ?? 0)
+                // Validation guarantees the references exist.
+                let provider = route.jwt.flatMap { rule in providers.firstIndex(of: rule.provider) } ?? -1
+                let forward = route.jwt.flatMap { config.jwtProviders[$0.provider]?.forwardToken } ?? true
+                return CompiledRoute(
+                    config: route, index: i, upstreamIndex: indexByName[route.upstream] ?? 0,
+                    providerIndex: provider, forwardToken: forward, trustedHeaders: trusted)
             }
             return CompiledListener(config: listener, routes: routes)
         }

@@ -1,5 +1,6 @@
 import MeshConfig
 import MeshHTTP1
+import MeshJWT
 import MeshResilience
 
 /// A route prepared for matching and rewriting on bytes: every string the hot path compares against is
@@ -25,6 +26,13 @@ public final class CompiledRoute: Sendable {
     public let retryPolicy: RetryPolicy
     /// The whole `fallback` response, ready to write, or nil.
     public let fallback: CompiledFallback?
+    /// Index into `CompiledConfig.providerNames` of the route's JWT provider, -1 when the route is public.
+    public let jwtProvider: Int
+    /// `require_claims` and `claims_to_headers` of the route's JWT rule.
+    public let claims: ClaimsCheck
+    /// Header names (lowercase) never taken from the client on this route: the `claims_to_headers` targets
+    /// (SPEC §3: "removed first, always"), and `authorization` when the provider does not forward tokens.
+    public let strippedNames: [[UInt8]]
 
     enum CompiledPath: Sendable {
         case exact([UInt8])
@@ -37,7 +45,12 @@ public final class CompiledRoute: Sendable {
         case suffix([UInt8])
     }
 
-    public init(config: RouteConfig, index: Int, upstreamIndex: Int) {
+    /// - Parameter trustedHeaders: every `claims_to_headers` target of the listener (its own rule and all its
+    ///   routes'): never accepted from a client on any route of that listener, public ones included.
+    public init(
+        config: RouteConfig, index: Int, upstreamIndex: Int, providerIndex: Int, forwardToken: Bool,
+        trustedHeaders: [[UInt8]] = []
+    ) {
         self.config = config
         self.index = index
         self.upstreamIndex = upstreamIndex
@@ -83,6 +96,19 @@ public final class CompiledRoute: Sendable {
             retries: config.retry.retries, on: conditions, statuses: config.retry.statuses,
             backoffBaseMs: config.retry.backoffBaseMs, backoffMaxMs: config.retry.backoffMaxMs)
         fallback = config.fallback.map(CompiledFallback.init)
+        jwtProvider = providerIndex
+        let rule = config.jwt
+        claims = ClaimsCheck(
+            requirements: (rule?.requireClaims ?? []).map { ClaimsCheck.Requirement(claim: $0.claim, value: $0.value) },
+            headerMappings: (rule?.claimsToHeaders ?? []).map {
+                ClaimsCheck.HeaderMapping(claim: $0.claim, header: $0.header.lowercased())
+            })
+        var stripped = trustedHeaders
+        for mapping in rule?.claimsToHeaders ?? [] where !stripped.contains(Array(mapping.header.lowercased().utf8)) {
+            stripped.append(Array(mapping.header.lowercased().utf8))
+        }
+        if rule != nil && !forwardToken { stripped.append(Array("authorization".utf8)) }
+        strippedNames = stripped
     }
 
     static func knownMethod(_ name: String) -> HTTPMethod? {

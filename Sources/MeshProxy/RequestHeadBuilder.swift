@@ -10,8 +10,6 @@ public enum RequestHeadBuilder {
         public var clientIP: [UInt8]
         /// `Host` to send when the client gave none (HTTP/1.0) and the route does not rewrite it.
         public var endpointAuthority: [UInt8]
-        /// Header names (lowercase) that must never come from the client (JWT `claims_to_headers`).
-        public var strippedNames: [[UInt8]]
         /// `x-meshgate-deadline-ms`: what is left of the route's `timeout_ms` (SPEC §3), nil to omit.
         public var deadlineMs: Int?
         /// The `traceparent` to send (55 bytes), empty to send none.
@@ -20,16 +18,19 @@ public enum RequestHeadBuilder {
         public var tracestate: UnsafeRawBufferPointer
         /// The request id to send (the client's when sane, else generated), empty to send none.
         public var requestID: UnsafeRawBufferPointer
+        /// Complete `name: value\r\n` lines to add (verified JWT claims), empty for none.
+        public var extraLines: UnsafeRawBufferPointer
 
         public init(
-            clientIP: [UInt8], endpointAuthority: [UInt8], strippedNames: [[UInt8]] = [], deadlineMs: Int? = nil,
+            clientIP: [UInt8], endpointAuthority: [UInt8], deadlineMs: Int? = nil,
             traceparent: UnsafeRawBufferPointer = .init(start: nil, count: 0),
             tracestate: UnsafeRawBufferPointer = .init(start: nil, count: 0),
-            requestID: UnsafeRawBufferPointer = .init(start: nil, count: 0)
+            requestID: UnsafeRawBufferPointer = .init(start: nil, count: 0),
+            extraLines: UnsafeRawBufferPointer = .init(start: nil, count: 0)
         ) {
+            self.extraLines = extraLines
             self.clientIP = clientIP
             self.endpointAuthority = endpointAuthority
-            self.strippedNames = strippedNames
             self.deadlineMs = deadlineMs
             self.traceparent = traceparent
             self.tracestate = tracestate
@@ -66,7 +67,7 @@ public enum RequestHeadBuilder {
             }
             let name = request.name(i)
             if request.head.connectionHasCustomTokens && ConnectionTokens.names(name, in: request) { continue }
-            if route.requestEdits.removes(name) || isStripped(name, context.strippedNames) { continue }
+            if route.requestEdits.removes(name) || isStripped(name, route.strippedNames) { continue }
             writeField(name, request.value(i), into: &w)
         }
         writeForwarded(request: request, context: context, into: &w)
@@ -122,6 +123,7 @@ public enum RequestHeadBuilder {
             w.write(context.requestID)
             w.write("\r\n")
         }
+        w.write(context.extraLines)
     }
 
     /// `strip_prefix` (segment-aware), then `add_prefix`; an emptied path becomes `/`.
