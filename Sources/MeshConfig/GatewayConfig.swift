@@ -233,7 +233,7 @@ public enum BalanceConfig: String, Sendable {
 }
 
 /// `pool`: connection pool limits per worker per endpoint.
-public struct PoolConfig: Sendable {
+public struct PoolConfig: Sendable, Equatable {
     public let maxConnections: Int
     public let maxIdle: Int
     public let idleTimeoutMs: Int

@@ -15,22 +15,22 @@ extension DownstreamConnection {
     ///
     /// - Parameter first: the head just parsed (first attempt); later attempts re-parse it from the buffer.
     func startAttempt(first: (view: RequestView, pathLength: Int)?) {
-        guard let route = exchange.route else { return }
+        guard let route = exchange.route, let target = exchange.target else { return }
         let now = worker.loop.nowMs
         exchange.backingOff = false
         if now >= exchange.deadlineMs {
             finalFailure(.timeout)
             return
         }
-        let u = route.upstreamIndex
         let avoid = exchange.attempts > 0 ? exchange.endpointIndex : nil
-        guard let index = worker.pickEndpoint(upstream: u, avoiding: avoid, nowMs: now) else {
+        guard let index = target.pick(avoiding: avoid, nowMs: now, random: worker.random.next()) else {
             circuitOpen()
             return
         }
-        let state = worker.states[u][index]
-        let admission = state.breaker.admit(nowMs: now)
-        if let transition = admission.transition { telemetry.breakerTransition(upstream: u, endpoint: index, transition) }
+        let admission = target.states[index].breaker.admit(nowMs: now)
+        if let transition = admission.transition {
+            telemetry.breakerTransition(upstream: target.index, endpoint: index, transition)
+        }
         guard let ticket = admission.ticket else {
             circuitOpen()
             return
@@ -40,7 +40,7 @@ extension DownstreamConnection {
         exchange.attempts += 1
         exchange.attemptStartNs = clinux_monotonic_ns()
         armAttemptDeadline(route, now: now)
-        let endpoint = worker.endpoints[u][index]
+        let endpoint = target.pools[index]
         toUpstream.reset(pool: worker.pool)
         guard writeUpstreamHead(first: first, route: route, endpoint: endpoint) else {
             respond(.badRequest, close: true)
@@ -125,20 +125,19 @@ extension DownstreamConnection {
 
     /// Books the attempt's outcome with the endpoint's breaker and telemetry, and frees its retry slot.
     func recordAttempt(_ outcome: AttemptOutcome) {
-        guard exchange.endpointIndex >= 0 else { return }
-        let u = exchange.upstreamIndex
+        guard exchange.endpointIndex >= 0, let target = exchange.target else { return }
         let i = exchange.endpointIndex
         if let ticket = exchange.ticket {
             exchange.ticket = nil
             let now = worker.loop.nowMs
-            if let transition = worker.states[u][i].breaker.record(ticket, success: outcome == .success, nowMs: now) {
-                telemetry.breakerTransition(upstream: u, endpoint: i, transition)
+            if let transition = target.states[i].breaker.record(ticket, success: outcome == .success, nowMs: now) {
+                telemetry.breakerTransition(upstream: target.index, endpoint: i, transition)
             }
         }
         let seconds = Double(clinux_monotonic_ns() - exchange.attemptStartNs) / 1e9
-        telemetry.attemptFinished(upstream: u, endpoint: i, outcome: outcome, durationSeconds: seconds)
+        telemetry.attemptFinished(upstream: target.index, endpoint: i, outcome: outcome, durationSeconds: seconds)
         if exchange.holdsRetryBudget {
-            worker.budgets[u].endRetry()
+            target.budget.endRetry()
             exchange.holdsRetryBudget = false
         }
     }
@@ -147,11 +146,11 @@ extension DownstreamConnection {
     func abandonAttempt() {
         if let upstream { releaseUpstream(upstream, reusable: false) }
         if let ticket = exchange.ticket, exchange.endpointIndex >= 0 {
-            worker.states[exchange.upstreamIndex][exchange.endpointIndex].breaker.abandon(ticket)
+            exchange.target?.states[exchange.endpointIndex].breaker.abandon(ticket)
         }
         exchange.ticket = nil
         if exchange.holdsRetryBudget {
-            worker.budgets[exchange.upstreamIndex].endRetry()
+            exchange.target?.budget.endRetry()
             exchange.holdsRetryBudget = false
         }
     }
@@ -175,13 +174,12 @@ extension DownstreamConnection {
 
     /// Starts another attempt (now or after a back-off) when the policy, budget and deadline allow it.
     func retry(after failure: AttemptFailure) -> Bool {
-        guard let route = exchange.route else { return false }
+        guard let route = exchange.route, let target = exchange.target else { return false }
         let now = worker.loop.nowMs
-        let u = route.upstreamIndex
         guard route.retryPolicy.wouldRetry(
                 failure: failure, method: exchange.method.isIdempotent, bodyBuffered: exchange.replayable,
                 responseBytesSentToClient: exchange.responseStarted, attemptsSoFar: exchange.attempts),
-            now < exchange.deadlineMs, worker.budgets[u].tryBeginRetry()
+            now < exchange.deadlineMs, target.budget.tryBeginRetry()
         else { return false }
         exchange.holdsRetryBudget = true
         telemetry.retried(listener: listener.listenerIndex, route: route.index)
@@ -235,7 +233,7 @@ extension DownstreamConnection {
             failure: .status(status), method: exchange.method.isIdempotent, bodyBuffered: exchange.replayable,
             responseBytesSentToClient: exchange.responseStarted, attemptsSoFar: exchange.attempts)
             && worker.loop.nowMs < exchange.deadlineMs
-            && worker.budgets[route.upstreamIndex].retryAvailable
+            && exchange.target?.retryAvailable == true
     }
 
     /// Answers with the route's configured fallback when it covers `reason`.

@@ -78,7 +78,8 @@ extension DownstreamConnection {
             return
         }
         exchange.route = route
-        exchange.upstreamIndex = route.upstreamIndex
+        let target = worker.upstreams[route.upstreamIndex]
+        exchange.target = target
         guard authorize(view, route: route) else { return }
         if case .contentLength(let n) = head.framing, n > config.source.limits.maxBodyBytes {
             respond(.payloadTooLarge, close: true)
@@ -88,7 +89,7 @@ extension DownstreamConnection {
             respond(.badRequest, close: true)
             return
         }
-        worker.budgets[route.upstreamIndex].beginRequest()
+        target.budget.beginRequest()
         exchange.countedInFlight = true
         if exchange.request.done { exchange.deadlineMs = worker.loop.nowMs + Int64(route.config.timeoutMs) }
         if head.expectContinue && !exchange.request.done && buffer.isEmpty {

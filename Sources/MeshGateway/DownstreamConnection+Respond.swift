@@ -47,7 +47,7 @@ extension DownstreamConnection {
         guard !exchange.reported, exchange.startNs != 0 else { return }
         exchange.reported = true
         if exchange.countedInFlight {
-            worker.budgets[exchange.upstreamIndex].endRequest()
+            exchange.target?.budget.endRequest()
             exchange.countedInFlight = false
         }
         var record = RequestRecord()
@@ -58,7 +58,7 @@ extension DownstreamConnection {
         record.status = exchange.status == 0 ? 499 : exchange.status
         record.startNs = exchange.startNs
         record.endNs = clinux_monotonic_ns()
-        record.upstream = exchange.endpointIndex >= 0 ? exchange.upstreamIndex : -1
+        record.upstream = exchange.endpointIndex >= 0 ? exchange.target?.index ?? -1 : -1
         record.endpoint = exchange.endpointIndex
         record.attempts = exchange.attempts
         record.bytesIn = exchange.bytesIn

@@ -13,7 +13,7 @@ extension DownstreamConnection {
         guard phase == .proxying else { return }
         exchange.queued = false
         if let idle = endpoint.takeIdle() {
-            telemetry.upstreamConnections(upstream: exchange.upstreamIndex, activeDelta: 1, idleDelta: -1)
+            telemetry.upstreamConnections(upstream: exchange.target?.index ?? -1, activeDelta: 1, idleDelta: -1)
             idle.activate(owner: self)
             upstream = idle
             pumpRequest()
@@ -50,7 +50,7 @@ extension DownstreamConnection {
             return
         }
         endpoint.active += 1
-        telemetry.upstreamConnections(upstream: exchange.upstreamIndex, activeDelta: 1, idleDelta: 0)
+        telemetry.upstreamConnections(upstream: exchange.target?.index ?? -1, activeDelta: 1, idleDelta: 0)
         connection.activate(owner: self)
         upstream = connection
         if !connected {
@@ -67,7 +67,7 @@ extension DownstreamConnection {
 
     func releaseUpstream(_ connection: UpstreamConnection, reusable: Bool) {
         upstream = nil
-        let u = exchange.upstreamIndex
+        let u = exchange.target?.index ?? -1
         if reusable {
             telemetry.upstreamConnections(upstream: u, activeDelta: -1, idleDelta: 1)
             connection.pool.park(connection, nowMs: worker.loop.nowMs)

@@ -34,7 +34,8 @@ struct Exchange {
 
     // MARK: Attempts
 
-    var upstreamIndex = -1
+    /// The upstream the route sends to, as this worker saw it when the exchange started.
+    var target: UpstreamRuntime?
     var endpointIndex = -1
     var attempts = 0
     var ticket: CircuitBreaker.Ticket?

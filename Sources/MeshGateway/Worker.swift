@@ -22,13 +22,8 @@ final class Worker {
     let headers: UnsafeMutableBufferPointer<HTTPHeaderField>
     /// Scratch for the normalized path of the head being processed.
     let pathScratch: UnsafeMutableRawBufferPointer
-    /// `endpoints[upstream][endpoint]`: this worker's connection pools.
-    private(set) var endpoints: [[EndpointPool]]
-    /// `states[upstream][endpoint]`: breaker and health, shared with every worker.
-    private(set) var states: [[EndpointState]]
-    var balancers: [LoadBalancer]
-    /// Per upstream: requests in flight and retries among them (SPEC §3 retry budget).
-    var budgets: [RetryBudgetTracker]
+    /// The current config's upstreams, in `CompiledConfig.upstreamNames` order.
+    private(set) var upstreams: [UpstreamRuntime] = []
     var random = FastRandom()
     /// Scratch for the combined `tracestate` of the head being processed.
     let traceScratch: UnsafeMutableRawBufferPointer
@@ -56,39 +51,36 @@ final class Worker {
         pool = BufferPool(bufferSize: max(64 * 1024, l.maxHeaderBytes + 1024))
         headers = .allocate(capacity: limits.maxHeaderCount)
         pathScratch = .allocate(byteCount: limits.maxURIBytes + 16, alignment: 8)
-        endpoints = []
-        self.states = states
-        balancers = config.upstreamNames.map { name in
-            LoadBalancer(kind: BalanceKind(rawValue: config.source.upstreams[name]!.balance.rawValue) ?? .roundRobin)
-        }
-        budgets = Array(repeating: RetryBudgetTracker(), count: config.upstreamNames.count)
         traceScratch = .allocate(byteCount: l.maxHeaderBytes + 64, alignment: 8)
         connectionLimit = max(1, l.maxConnections / max(1, workers))
         self.telemetry = telemetry
-        endpoints = makePools(config, addresses: addresses)
+        upstreams = makeUpstreams(config, addresses: addresses, states: states)
     }
 
-    private func makePools(_ config: CompiledConfig, addresses: [[SocketAddress]]) -> [[EndpointPool]] {
-        config.upstreamNames.enumerated().map { i, name in
+    /// Runtimes for `config`'s upstreams. Pools of endpoints this worker already has (same upstream, address
+    /// and pool policy) are kept with their idle connections; the others start empty.
+    func makeUpstreams(_ config: CompiledConfig, addresses: [[SocketAddress]], states: [[EndpointState]])
+        -> [UpstreamRuntime]
+    {
+        var existing: [String: EndpointPool] = [:]
+        for runtime in upstreams {
+            for pool in runtime.pools { existing["\(runtime.name)/\(pool.label)"] = pool }
+        }
+        return config.upstreamNames.enumerated().map { i, name in
             let upstream = config.source.upstreams[name]!
-            return zip(upstream.endpoints, addresses[i]).map { configured, address in
-                EndpointPool(address: address, configured: configured, policy: upstream.pool,
-                             connectTimeoutMs: upstream.connectTimeoutMs)
+            let pools = zip(upstream.endpoints, addresses[i]).map { configured, address in
+                if let pool = existing["\(name)/\(configured)"], pool.address == address,
+                    pool.policy == upstream.pool, pool.connectTimeoutMs == upstream.connectTimeoutMs
+                {
+                    return pool
+                }
+                return EndpointPool(address: address, configured: configured, policy: upstream.pool,
+                                    connectTimeoutMs: upstream.connectTimeoutMs)
             }
+            return UpstreamRuntime(index: i, config: upstream, pools: pools, states: states[i])
         }
     }
 
-    /// The upstream's balancer's choice among endpoints that are healthy and whose breaker is not open,
-    /// preferring one other than `avoiding` (a retry); nil when none is eligible.
-    func pickEndpoint(upstream: Int, avoiding: Int?, nowMs: Int64) -> Int? {
-        let states = self.states[upstream]
-        let pools = endpoints[upstream]
-        let r = random.next()
-        return balancers[upstream].pick(
-            count: states.count, avoiding: avoiding, random: r,
-            eligible: { states[$0].isHealthy && states[$0].breaker.state(nowMs: nowMs) != .open },
-            active: { pools[$0].active })
-    }
 
     /// Appends a new request id (32 lowercase hex digits) to `out`.
     func appendRequestID(into out: inout [UInt8]) {
@@ -115,6 +107,6 @@ final class Worker {
 
     func run() {
         loop.run()
-        for row in endpoints { for pool in row { pool.closeAll() } }
+        for runtime in upstreams { for pool in runtime.pools { pool.closeAll() } }
     }
 }
