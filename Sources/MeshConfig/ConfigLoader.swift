@@ -16,6 +16,15 @@ public enum ConfigLoader {
         }
     }
 
+    /// `load(path:)` that also returns the bytes it read, so a reload can tell an unchanged file from a new one.
+    public static func loadKeepingBytes(path: String) -> Result<(config: GatewayConfig, bytes: [UInt8]), ConfigErrors> {
+        switch readFile(path) {
+        case .success(let bytes):
+            return parse(bytes, fileName: path, environment: processEnvironment()).map { ($0, bytes) }
+        case .failure(let error): return .failure(ConfigErrors(errors: [error]))
+        }
+    }
+
     /// Validates a document held in memory. `fileName` only labels errors; `environment` is where `secret_env`
     /// names are looked up (a provider whose variable is unset or empty is an error: it would have no key).
     public static func parse(

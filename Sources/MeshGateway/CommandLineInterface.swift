@@ -36,8 +36,9 @@ public enum CommandLineInterface {
         case "check":
             return check(arguments.configPath)
         case "run":
-            let gateway = Gateway(options: .init(configPath: arguments.configPath, workers: arguments.workers))
-            return gateway.run().rawValue
+            let gateway = Gateway(
+                options: .init(configPath: arguments.configPath, workers: arguments.workers, app: arguments.app))
+            return gateway.run()
         default:
             Console.error("meshgate: '\(arguments.command)' is not built yet\n")
             return Gateway.ExitCode.usage.rawValue

@@ -242,7 +242,7 @@ extension DownstreamConnection {
         if let upstream { releaseUpstream(upstream, reusable: false) }
         toUpstream.reset(pool: worker.pool)
         toClient.reset(pool: worker.pool)
-        let closing = !exchange.request.done || !exchange.clientKeepAlive || peerClosed
+        let closing = !exchange.request.done || !exchange.clientKeepAlive || peerClosed || worker.draining
         let space = toClient.headSpace(from: worker.pool)
         var w = HeadWriter(space)
         fallback.head.withUnsafeBytes { w.write($0) }

@@ -18,7 +18,7 @@ extension DownstreamConnection {
         abandonAttempt()
         toUpstream.reset(pool: worker.pool)
         toClient.reset(pool: worker.pool)
-        let closing = close || !exchange.request.done || !exchange.clientKeepAlive || peerClosed
+        let closing = close || !exchange.request.done || !exchange.clientKeepAlive || peerClosed || worker.draining
         let space = toClient.headSpace(from: worker.pool)
         var w = HeadWriter(space)
         let id = String(decoding: requestID, as: UTF8.self)

@@ -64,7 +64,7 @@ extension DownstreamConnection {
     private func startResponse(_ head: ResponseHead, _ up: UpstreamConnection) {
         let switching = head.status == 101 && exchange.upgrade
         exchange.dechunk = head.framing == .chunked && exchange.clientVersion == .http10
-        let keepClient = exchange.clientKeepAlive && !peerClosed && head.framing != .untilClose
+        let keepClient = exchange.clientKeepAlive && !peerClosed && !worker.draining && head.framing != .untilClose
             && !exchange.dechunk && exchange.request.done
         exchange.closeAfter = !keepClient && !switching
         let persistence: ResponseHeadBuilder.Persistence =
@@ -178,7 +178,7 @@ extension DownstreamConnection {
             releaseUpstream(up, reusable: reusable)
         }
         toUpstream.reset(pool: worker.pool)
-        if exchange.closeAfter || phase == .tunnel || peerClosed && buffer.isEmpty {
+        if exchange.closeAfter || phase == .tunnel || worker.draining || peerClosed && buffer.isEmpty {
             close()
             return
         }

@@ -41,6 +41,8 @@ final class DownstreamConnection: EventHandler {
     var requestID: [UInt8] = []
     /// `claims_to_headers` lines of the exchange in progress, kept so a retry sends them again.
     var claimLines: [UInt8] = []
+    /// Index in `worker.clients`, -1 once closed.
+    var slot = -1
     var telemetry: WorkerTelemetry { worker.telemetry }
 
     init(worker: Worker, listener: Listener, fd: Int32, client: SocketAddress) throws(SystemError) {
@@ -51,12 +53,15 @@ final class DownstreamConnection: EventHandler {
         registration = Registration(fd: fd, id: 0)
         registration = try worker.loop.register(fd: fd, handler: self)
         requestID.reserveCapacity(128)
-        worker.connections += 1
+        worker.clientOpened(self)
         worker.telemetry.connectionOpened(listener: listener.listenerIndex)
         setDeadline(worker.loop.nowMs + Int64(worker.config.source.limits.headerTimeoutMs))
     }
 
     var fd: Int32 { registration.fd }
+
+    /// Between requests with nothing received: safe to close when draining.
+    var isIdle: Bool { phase == .idle && buffer.isEmpty }
 
     // MARK: - Events
 
@@ -180,9 +185,8 @@ final class DownstreamConnection: EventHandler {
         toClient.reset(pool: worker.pool)
         toUpstream.reset(pool: worker.pool)
         buffer.release(to: worker.pool)
-        worker.connections -= 1
         worker.telemetry.connectionClosed(listener: listener.listenerIndex)
-        worker.listenerSlotFreed()
+        worker.clientClosed(self)
         worker.loop.close(registration)
     }
 }

@@ -4,16 +4,24 @@ import MeshConfig
 import MeshJWT
 import MeshPosix
 import MeshProxy
+import Synchronization
 
 /// The running gateway: loads the config, binds every listener once per worker (SO_REUSEPORT), starts the
-/// workers and waits for signals on the main thread.
-public final class Gateway {
+/// control plane and the workers, then serves signals on the main thread: SIGHUP reloads, SIGTERM/SIGINT
+/// drain, SIGCHLD ends sidecar mode when the app exits (SPEC §2, §7).
+///
+/// Shared by the main thread, the admin thread (`POST /reload`, `/readyz`) and the config watcher: mutable
+/// state lives behind `state`'s lock or in atomics.
+public final class Gateway: @unchecked Sendable {
     public struct Options: Sendable {
         public var configPath: String
         public var workers: Int
-        public init(configPath: String, workers: Int) {
+        /// Sidecar mode: the app to start (`-- APP ARGS...`), empty for none.
+        public var app: [String]
+        public init(configPath: String, workers: Int, app: [String] = []) {
             self.configPath = configPath
             self.workers = workers
+            self.app = app
         }
     }
 
@@ -25,26 +33,72 @@ public final class Gateway {
         case cannotBind = 3
     }
 
-    private let options: Options
-    private var workers: [Worker] = []
-    private var threads: [WorkerThread] = []
+    /// What a reload changes, guarded by one lock (reloads are rare and serialized).
+    struct State {
+        var config: CompiledConfig
+        /// Listener keys (`name@address`) bound now, in config order.
+        var listenerKeys: [String]
+        var telemetry: Telemetry
+        /// Errors of the last failed reload, shown on `/config`; empty after a good one.
+        var lastErrors: [String] = []
+        /// The bytes the running config was loaded from (a watcher event with the same bytes is no change).
+        var fileBytes: [UInt8]
+    }
+
+    let options: Options
+    var workers: [Worker] = []
+    var threads: [WorkerThread] = []
     let endpointRegistry = EndpointRegistry()
-    private var telemetry: Telemetry!
-    private var control: ControlPlane?
+    var control: ControlPlane!
+    let state: Mutex<State?> = Mutex(nil)
+    let draining = Atomic<Bool>(false)
+    /// Sidecar: the app answered its health URL (always true without an app or a health URL).
+    let appHealthy = Atomic<Bool>(true)
+    var sidecar: Sidecar?
+    var watcher: ConfigWatcher?
 
     public init(options: Options) { self.options = options }
 
-    /// Runs until SIGTERM/SIGINT; returns the process exit code.
-    public func run() -> ExitCode {
+    var workerCount: Int { max(1, options.workers) }
+
+    /// Runs until drained; returns the process exit code.
+    public func run() -> Int32 {
         let config: GatewayConfig
-        switch ConfigLoader.load(path: options.configPath) {
-        case .success(let loaded): config = loaded
+        let bytes: [UInt8]
+        switch Gateway.readConfig(options.configPath) {
+        case .success(let loaded): (config, bytes) = loaded
         case .failure(let errors):
             for error in errors.errors { EventLog.error("invalid configuration", ["error": error.description]) }
-            return .invalidConfig
+            return ExitCode.invalidConfig.rawValue
         }
+        Posix.ignoreSIGPIPE()
+        Posix.raiseFileLimit()
+        Gateway.blockSignals()
+        if let failure = start(config, bytes: bytes) { return failure.rawValue }
+        if !options.app.isEmpty {
+            sidecar = Sidecar(arguments: options.app, app: config.app, gateway: self)
+            guard sidecar!.start() else {
+                drain()
+                return 1
+            }
+        }
+        let code = serveSignals()
+        watcher?.stop()
+        control.stop()
+        current.telemetry.stop()
+        return code
+    }
+
+    /// The config and telemetry in force.
+    var current: State { state.withLock { $0! } }
+
+    /// `/readyz`: listeners bound, keys loaded, (sidecar) app healthy, not draining (SPEC §6).
+    public var isReady: Bool {
+        !draining.load(ordering: .relaxed) && appHealthy.load(ordering: .relaxed) && (control?.isReady ?? false)
+    }
+
+    private func start(_ config: GatewayConfig, bytes: [UInt8]) -> ExitCode? {
         let compiled = CompiledConfig(config, generation: 1)
-        telemetry = Telemetry(config: compiled, workers: max(1, options.workers))
         let addresses: [[SocketAddress]]
         do {
             addresses = try Gateway.resolve(compiled)
@@ -52,79 +106,67 @@ public final class Gateway {
             EventLog.error("cannot resolve an endpoint", ["error": error.description])
             return .invalidConfig
         }
-        Posix.ignoreSIGPIPE()
-        Posix.raiseFileLimit()
-        Gateway.blockSignals()
-        let control: ControlPlane
+        let states = endpointRegistry.states(for: config)
         do {
-            control = try ControlPlane(config: config, endpoints: endpointRegistry.states(for: config))
+            control = try ControlPlane(config: config, endpoints: states)
             try control.start()
         } catch {
             EventLog.error("cannot start the control plane", ["error": "\(error)"])
             return .cannotBind
         }
-        self.control = control
+        logProviderProblems()
+        let telemetry = Telemetry(config: compiled, workers: workerCount)
+        let sockets: [[Int32]]
+        do {
+            sockets = try bindListeners(compiled.listeners, reserved: [])
+        } catch {
+            EventLog.error("cannot bind a listener", ["error": "\(error)"])
+            return .cannotBind
+        }
+        let providers = compiled.providerNames.compactMap { control.providers.runtime(named: $0) }
+        for index in 0..<workerCount {
+            do {
+                let worker = try Worker(
+                    index: index, config: compiled, addresses: addresses, states: states, workers: workerCount,
+                    telemetry: telemetry.worker(index))
+                worker.setProviders(providers)
+                let control = self.control!
+                worker.requestKeyRefetch = { name in control.requestRefetch(provider: name) }
+                try worker.start(listenerSockets: zip(sockets[index], compiled.listeners).map { ($0, $1) })
+                workers.append(worker)
+            } catch {
+                EventLog.error("cannot start a worker", ["error": "\(error)"])
+                return .cannotBind
+            }
+        }
+        state.withLock {
+            $0 = State(config: compiled, listenerKeys: compiled.listeners.map(Gateway.key), telemetry: telemetry,
+                       fileBytes: bytes)
+        }
+        for worker in workers {
+            threads.append(WorkerThread(name: "meshgate-w\(worker.index)") { worker.run() })
+        }
+        if config.watchConfig { watcher = ConfigWatcher(path: options.configPath, gateway: self) }
+        EventLog.info("started", [
+            "config": options.configPath, "workers": "\(workers.count)", "generation": "1",
+            "listeners": compiled.listeners.map { "\($0.config.name)=\($0.config.address)" }.joined(separator: ","),
+        ])
+        return nil
+    }
+
+    func logProviderProblems() {
         for provider in control.providers.all {
             for problem in provider.loadErrors {
                 EventLog.warn("JWT provider problem", ["provider": provider.name, "error": problem])
             }
         }
-        if let failure = startWorkers(compiled, addresses: addresses, control: control) { return failure }
-        EventLog.info("started", [
-            "config": options.configPath, "workers": "\(workers.count)",
-            "listeners": compiled.listeners.map { "\($0.config.name)=\($0.config.address)" }.joined(separator: ","),
-        ])
-        waitForTermination()
-        EventLog.info("stopping", [:])
-        for worker in workers { worker.loop.stop() }
-        for thread in threads { thread.join() }
-        control.stop()
-        return .clean
     }
 
-    private func startWorkers(_ compiled: CompiledConfig, addresses: [[SocketAddress]], control: ControlPlane)
-        -> ExitCode?
-    {
-        let providers = compiled.providerNames.compactMap { control.providers.runtime(named: $0) }
-        for index in 0..<max(1, options.workers) {
-            do {
-                let worker = try Worker(
-                    index: index, config: compiled, addresses: addresses,
-                    states: endpointRegistry.states(for: compiled.source), workers: options.workers,
-                    telemetry: telemetry.worker(index))
-                var sockets: [(fd: Int32, listener: CompiledListener)] = []
-                for listener in compiled.listeners {
-                    let fd = try bind(listener)
-                    sockets.append((fd, listener))
-                }
-                worker.providers = providers
-                worker.tokenCaches = providers.map { _ in VerifiedTokenCache() }
-                worker.requestKeyRefetch = { name in control.requestRefetch(provider: name) }
-                try worker.start(listenerSockets: sockets)
-                workers.append(worker)
-            } catch {
-                EventLog.error("cannot bind a listener", ["error": "\(error)"])
-                return .cannotBind
-            }
-        }
-        for worker in workers {
-            threads.append(WorkerThread(name: "meshgate-w\(worker.index)") { worker.run() })
-        }
-        return nil
-    }
+    static func key(_ listener: CompiledListener) -> String { "\(listener.config.name)@\(listener.config.address)" }
 
-    private func bind(_ listener: CompiledListener) throws(SystemError) -> Int32 {
-        let configured = listener.config.address
-        guard let address = try SocketAddress.resolve(host: configured.host, port: configured.port).first else {
-            throw SystemError(errno: EADDRNOTAVAIL, call: "resolve \(configured)")
-        }
-        do {
-            // SO_REUSEPORT would let a second meshgate share the port silently: probe without it first.
-            if workers.isEmpty { Posix.close(try Sockets.listener(address, reusePort: false, backlog: 1)) }
-            return try Sockets.listener(address, reusePort: true)
-        } catch {
-            throw SystemError(errno: error.errno, call: "listen on \(configured) (listener \(listener.config.name))")
-        }
+    /// Reads and validates the config file, keeping its bytes.
+    static func readConfig(_ path: String) -> Result<(GatewayConfig, [UInt8]), ConfigErrors> {
+        ConfigLoader.loadKeepingBytes(path: path).map { ($0.config, $0.bytes) }
     }
 
     static func resolve(_ compiled: CompiledConfig) throws(SystemError) -> [[SocketAddress]] {
@@ -140,31 +182,5 @@ public final class Gateway {
             result.append(row)
         }
         return result
-    }
-
-    // MARK: - Signals
-
-    /// Blocks the termination and reload signals in every thread (workers inherit the mask), so only
-    /// `sigwait` on the main thread sees them.
-    static func blockSignals() {
-        var set = sigset_t()
-        sigemptyset(&set)
-        for s in [SIGTERM, SIGINT, SIGHUP] { sigaddset(&set, s) }
-        pthread_sigmask(SIG_BLOCK, &set, nil)
-    }
-
-    private func waitForTermination() {
-        var set = sigset_t()
-        sigemptyset(&set)
-        for s in [SIGTERM, SIGINT, SIGHUP] { sigaddset(&set, s) }
-        while true {
-            var signal: Int32 = 0
-            guard sigwait(&set, &signal) == 0 else { continue }
-            if signal == SIGHUP {
-                EventLog.warn("reload requested; hot reload is not built yet, keeping the running config", [:])
-                continue
-            }
-            return
-        }
     }
 }

@@ -6,8 +6,9 @@ import MeshProxy
 /// Accepts client connections on one worker's socket for one configured listener.
 final class Listener: EventHandler {
     unowned(unsafe) let worker: Worker
-    let listenerIndex: Int
-    let config: CompiledListener
+    private(set) var listenerIndex: Int
+    /// The listener's routes; a reload that keeps the listener swaps them (new requests see the new routes).
+    private(set) var config: CompiledListener
     private var registration = Registration.none
     /// At `max_connections`: new clients wait in the kernel's backlog (SPEC §4).
     private(set) var paused = false
@@ -18,12 +19,20 @@ final class Listener: EventHandler {
         self.config = config
     }
 
+    var key: String { Gateway.key(config) }
+
+    func update(config: CompiledListener, index: Int) {
+        self.config = config
+        listenerIndex = index
+    }
+
     func register(fd: Int32) throws(SystemError) {
         registration = try worker.loop.register(fd: fd, interest: [.readable, .edgeTriggered], handler: self)
     }
 
     func handleEvents(_ events: IOEvents) {
         // Edge-triggered: accept until the backlog is empty.
+        guard registration != .none else { return }
         var storage = sockaddr_storage()
         while true {
             guard worker.connections < worker.connectionLimit else {
@@ -56,5 +65,11 @@ final class Listener: EventHandler {
         handleEvents(.readable)
     }
 
-    func close() { worker.loop.close(registration) }
+    /// Stops accepting (closing the socket; connections it accepted go on).
+    func close() {
+        guard registration != .none else { return }
+        worker.loop.close(registration)
+        registration = .none
+        paused = false
+    }
 }

@@ -5,8 +5,12 @@ import MeshResilience
 // Stand-in until the observability branch lands (same API); removed at that merge.
 final class Telemetry: @unchecked Sendable {
     private let workers: [WorkerTelemetry]
-    init(config: CompiledConfig, workers: Int) { self.workers = (0..<workers).map { _ in WorkerTelemetry() } }
+    init(config: CompiledConfig, workers: Int, previous: Telemetry? = nil) {
+        self.workers = (0..<workers).map { _ in WorkerTelemetry() }
+    }
     func worker(_ index: Int) -> WorkerTelemetry { workers[index] }
+    func configReloaded(success: Bool, generation: Int) {}
+    func stop() {}
 }
 
 final class WorkerTelemetry {

@@ -7,12 +7,14 @@ import MeshPosix
 import MeshProxy
 import MeshResilience
 import MeshTrace
+import Synchronization
 
 /// One worker thread: its epoll loop, its listeners (SO_REUSEPORT), its upstream pools and its buffers.
 ///
 /// Nothing here is shared with other workers except the immutable `CompiledConfig`; every field is touched
-/// only on the worker's own thread.
-final class Worker {
+/// only on the worker's own thread (the main thread reaches a worker only through `loop.execute`, hence the
+/// unchecked `Sendable`).
+final class Worker: @unchecked Sendable {
     let index: Int
     let loop: EventLoop
     private(set) var config: CompiledConfig
@@ -31,7 +33,17 @@ final class Worker {
     /// Open client connections on this worker and this worker's share of `limits.max_connections`.
     var connections = 0
     let connectionLimit: Int
-    let telemetry: WorkerTelemetry
+    /// `connections`, readable from the main thread while it drains.
+    let openConnections = Atomic<Int>(0)
+    /// Every open client connection (each knows its slot), so a drain can close the idle ones.
+    var clients: [DownstreamConnection] = []
+    /// SIGTERM arrived: no new connections, no keep-alive after the current response (SPEC §7).
+    private(set) var draining = false
+    private(set) var telemetry: WorkerTelemetry
+    /// Listeners and pools a reload removed, kept alive while connections that started on them still
+    /// point at them (those references are unowned on the hot path).
+    private var retiredListeners: [Listener] = []
+    private var retiredPools: [EndpointPool] = []
     /// JWT providers in `CompiledConfig.providerNames` order, and this worker's verified-token cache for each.
     var providers: [ProviderRuntime] = []
     var tokenCaches: [VerifiedTokenCache] = []
@@ -103,6 +115,100 @@ final class Worker {
             try listener.register(fd: fd)
             listeners.append(listener)
         }
+    }
+
+    func setProviders(_ providers: [ProviderRuntime]) {
+        let old = Dictionary(zip(self.providers.map(ObjectIdentifier.init), tokenCaches), uniquingKeysWith: { a, _ in a })
+        tokenCaches = providers.map { old[ObjectIdentifier($0)] ?? VerifiedTokenCache() }
+        self.providers = providers
+    }
+
+    // MARK: - Connections
+
+    func clientOpened(_ connection: DownstreamConnection) {
+        connection.slot = clients.count
+        clients.append(connection)
+        connections += 1
+        openConnections.store(connections, ordering: .relaxed)
+    }
+
+    func clientClosed(_ connection: DownstreamConnection) {
+        let slot = connection.slot
+        if slot >= 0 && slot < clients.count && clients[slot] === connection {
+            let last = clients.removeLast()
+            if slot < clients.count {
+                clients[slot] = last
+                last.slot = slot
+            }
+        }
+        connection.slot = -1
+        connections -= 1
+        openConnections.store(connections, ordering: .relaxed)
+        listenerSlotFreed()
+    }
+
+    // MARK: - Reload and drain
+
+    /// A validated new config for this worker, built on the thread that reloaded. The telemetry shard
+    /// inside is handed to this worker alone.
+    struct ConfigUpdate: @unchecked Sendable {
+        var config: CompiledConfig
+        var addresses: [[SocketAddress]]
+        var states: [[EndpointState]]
+        var providers: [ProviderRuntime]
+        var telemetry: WorkerTelemetry
+        /// Sockets bound for listeners that are new in this config.
+        var added: [(fd: Int32, key: String)]
+    }
+
+    /// Swaps in a new config between events: new requests see it, exchanges in flight keep what they hold.
+    func apply(_ update: ConfigUpdate) {
+        let oldPools = upstreams.flatMap(\.pools)
+        config = update.config
+        telemetry = update.telemetry
+        upstreams = makeUpstreams(update.config, addresses: update.addresses, states: update.states)
+        let kept = Set(upstreams.flatMap(\.pools).map(ObjectIdentifier.init))
+        for pool in oldPools where !kept.contains(ObjectIdentifier(pool)) {
+            pool.closeAll()
+            retiredPools.append(pool)
+        }
+        retiredPools.removeAll { $0.active == 0 }
+        setProviders(update.providers)
+        rebindListeners(update)
+    }
+
+    private func rebindListeners(_ update: ConfigUpdate) {
+        var byKey: [String: Listener] = [:]
+        for listener in listeners { byKey[listener.key] = listener }
+        var next: [Listener] = []
+        for (index, compiled) in update.config.listeners.enumerated() {
+            let key = Gateway.key(compiled)
+            if let existing = byKey.removeValue(forKey: key) {
+                existing.update(config: compiled, index: index)
+                next.append(existing)
+            } else if let socket = update.added.first(where: { $0.key == key }) {
+                let listener = Listener(worker: self, listenerIndex: index, config: compiled)
+                do {
+                    try listener.register(fd: socket.fd)
+                    if draining { listener.close() }
+                    next.append(listener)
+                } catch {
+                    Posix.close(socket.fd)
+                }
+            }
+        }
+        for removed in byKey.values {
+            removed.close()
+            retiredListeners.append(removed)
+        }
+        listeners = next
+    }
+
+    /// Stops accepting and closes idle connections; busy ones close after their response.
+    func beginDrain() {
+        draining = true
+        for listener in listeners { listener.close() }
+        for client in clients where client.isIdle { client.close() }
     }
 
     func run() {

@@ -1,0 +1,82 @@
+import Glibc
+import MeshConfig
+import MeshPosix
+import MeshProxy
+
+extension Gateway {
+    /// What started a reload; a file event whose bytes did not change is no reload at all.
+    public enum ReloadTrigger: String, Sendable {
+        case signal = "SIGHUP"
+        case admin = "POST /reload"
+        case file = "file change"
+    }
+
+    /// Loads, validates and applies the config file (SPEC §7). An invalid file changes nothing: the old
+    /// config keeps serving, the errors are logged, counted and kept for `/config`.
+    ///
+    /// Safe from any thread; reloads are serialized.
+    @discardableResult
+    public func reload(_ trigger: ReloadTrigger) -> (ok: Bool, errors: [String]) {
+        state.withLock { slot in
+            guard var state = slot else { return (false, ["the gateway is not running yet"]) }
+            defer { slot = state }
+            let loaded: (GatewayConfig, [UInt8])
+            switch Gateway.readConfig(options.configPath) {
+            case .success(let value): loaded = value
+            case .failure(let errors):
+                return rejected(errors.errors.map(\.description), trigger: trigger, state: &state)
+            }
+            if trigger == .file && loaded.1 == state.fileBytes { return (true, []) }
+            do throws(SystemError) {
+                try apply(loaded.0, bytes: loaded.1, state: &state)
+            } catch {
+                return rejected([error.description], trigger: trigger, state: &state)
+            }
+            state.lastErrors = []
+            state.telemetry.configReloaded(success: true, generation: state.config.generation)
+            EventLog.info("config reloaded", [
+                "trigger": trigger.rawValue, "generation": "\(state.config.generation)",
+                "listeners": state.listenerKeys.joined(separator: ","),
+            ])
+            return (true, [])
+        }
+    }
+
+    private func rejected(_ errors: [String], trigger: ReloadTrigger, state: inout State) -> (ok: Bool, errors: [String]) {
+        state.lastErrors = errors
+        state.telemetry.configReloaded(success: false, generation: state.config.generation)
+        for error in errors {
+            EventLog.error("config reload rejected; the running config stays", [
+                "trigger": trigger.rawValue, "error": error,
+            ])
+        }
+        return (false, errors)
+    }
+
+    /// Swaps in a validated config: binds added listeners first (a failure leaves everything as it was),
+    /// then hands each worker its new snapshot on its own thread.
+    private func apply(_ config: GatewayConfig, bytes: [UInt8], state: inout State) throws(SystemError) {
+        let compiled = CompiledConfig(config, generation: state.config.generation + 1)
+        let addresses = try Gateway.resolve(compiled)
+        let keys = compiled.listeners.map(Gateway.key)
+        let kept = Set(keys).intersection(state.listenerKeys)
+        let added = compiled.listeners.filter { !kept.contains(Gateway.key($0)) }
+        let sockets = try bindListeners(added, reserved: [])
+        let states = endpointRegistry.states(for: config)
+        control.reconfigure(config: config, endpoints: states)
+        logProviderProblems()
+        let providers = compiled.providerNames.compactMap { control.providers.runtime(named: $0) }
+        let telemetry = Telemetry(config: compiled, workers: workerCount, previous: state.telemetry)
+        for worker in workers {
+            let update = Worker.ConfigUpdate(
+                config: compiled, addresses: addresses, states: states, providers: providers,
+                telemetry: telemetry.worker(worker.index),
+                added: zip(sockets[worker.index], added).map { (fd: $0, key: Gateway.key($1)) })
+            worker.loop.execute { worker.apply(update) }
+        }
+        state.config = compiled
+        state.listenerKeys = keys
+        state.telemetry = telemetry
+        state.fileBytes = bytes
+    }
+}
