@@ -33,11 +33,13 @@ public final class LogWriter: @unchecked Sendable {
         self.idleMs = Int32(max(1, idleMs))
         self.stopTimeoutMs = stopTimeoutMs
         let unmanaged = Unmanaged.passRetained(self)
-        let rc = pthread_create(&thread, nil, { arg in
-            let this = Unmanaged<LogWriter>.fromOpaque(arg!).takeRetainedValue()
-            this.run()
-            return nil
-        }, unmanaged.toOpaque())
+        let rc = pthread_create(
+            &thread, nil,
+            { arg in
+                let this = Unmanaged<LogWriter>.fromOpaque(arg!).takeRetainedValue()
+                this.run()
+                return nil
+            }, unmanaged.toOpaque())
         precondition(rc == 0, "pthread_create failed: \(rc)")
     }
 

@@ -21,7 +21,8 @@ struct LogLineTests {
         line.field("attempts", 1)
         line.fieldNull("error")
         line.end()
-        let expected = #"{"ts":"2025-11-25T07:51:34.123Z","level":"info","service":"meshgate","msg":"request","#
+        let expected =
+            #"{"ts":"2025-11-25T07:51:34.123Z","level":"info","service":"meshgate","msg":"request","#
             + #""trace_id":"4bf92f3577b34da6a3ce929d0e0e4736","request_id":"r-1","route":"profile","method":"GET","#
             + #""path":"/v1/users/7","status":200,"duration_ms":1.235,"attempts":1,"error":null}"# + "\n"
         #expect(text(line) == expected)
@@ -85,7 +86,9 @@ struct LogLineTests {
 
     /// Every line built from arbitrary field values is one valid JSON object followed by one newline.
     @Test func linesAreValidJSON() throws {
-        let values = ["", "\"", "\\", "\u{0}", "line\nbreak", "{\"json\":[1,2]}", "€", String(repeating: "x", count: 5000)]
+        let values = [
+            "", "\"", "\\", "\u{0}", "line\nbreak", "{\"json\":[1,2]}", "€", String(repeating: "x", count: 5000),
+        ]
         for (i, value) in values.enumerated() {
             var line = LogLine()
             line.begin(timestampMs: Self.ts + Int64(i), level: .debug, service: value, message: value)
@@ -102,8 +105,10 @@ struct LogLineTests {
         }
     }
 
-    @Test(arguments: [(0.0, "0.000"), (0.0004, "0.000"), (0.0005, "0.001"), (12.3456, "12.346"), (-1, "0.000"),
-                      (Double.nan, "0.000"), (1500, "1500.000")])
+    @Test(arguments: [
+        (0.0, "0.000"), (0.0004, "0.000"), (0.0005, "0.001"), (12.3456, "12.346"), (-1, "0.000"),
+        (Double.nan, "0.000"), (1500, "1500.000"),
+    ])
     func milliFormatting(value: Double, expected: String) {
         var line = LogLine()
         line.begin(timestampMs: 0, level: .info, service: "s", message: "m")

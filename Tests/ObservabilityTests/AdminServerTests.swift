@@ -89,9 +89,10 @@ final class HookState: Sendable {
             #expect(failed.status == 400)
             let node = try JSONReader.parse(failed.body)
             #expect(node["ok"]?.boolValue == false)
-            #expect(node["errors"]?.arrayValue?.map { $0.stringValue } == [
-                "routes[0].upstream: unknown upstream \"nope\"", "second \"error\"",
-            ])
+            #expect(
+                node["errors"]?.arrayValue?.map { $0.stringValue } == [
+                    "routes[0].upstream: unknown upstream \"nope\"", "second \"error\"",
+                ])
             #expect(state.reloads.load(ordering: .relaxed) == 2)
         }
     }

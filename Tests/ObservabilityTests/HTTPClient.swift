@@ -57,7 +57,8 @@ final class HTTPClient {
 
     private func parse(head: Bool) -> Response? {
         let separator: [UInt8] = [13, 10, 13, 10]
-        guard buffer.count >= 4, let end = (0...(buffer.count - 4)).first(where: { Array(buffer[$0..<$0 + 4]) == separator })
+        guard buffer.count >= 4,
+            let end = (0...(buffer.count - 4)).first(where: { Array(buffer[$0..<$0 + 4]) == separator })
         else { return nil }
         let headText = String(decoding: buffer[0..<end], as: UTF8.self)
         var lines = headText.split(separator: "\r\n", omittingEmptySubsequences: false).map(String.init)

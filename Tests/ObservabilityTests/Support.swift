@@ -6,32 +6,32 @@ import MeshProxy
 
 /// A config with every kind of series: two listeners, named routes, two upstreams, a JWT provider.
 let testConfigJSON = """
-{
-  "version": 1,
-  "listeners": [
-    { "name": "edge", "address": "127.0.0.1:18080",
-      "routes": [
-        { "name": "profile", "match": { "path_prefix": "/profile/" }, "upstream": "profile",
-          "jwt": { "provider": "hmac", "required": true },
-          "fallback": { "status": 200, "body": "{}", "on": ["circuit-open", "5xx"] } },
-        { "name": "public", "match": { "path": "/public" }, "upstream": "profile", "public": true }
-      ] },
-    { "name": "internal", "address": "127.0.0.1:18081",
-      "routes": [ { "name": "graph", "match": { "path_prefix": "/" }, "upstream": "graph" } ] }
-  ],
-  "upstreams": {
-    "profile": { "endpoints": ["127.0.0.1:9102", "127.0.0.1:9103"] },
-    "graph": { "endpoints": ["127.0.0.1:9104"] }
-  },
-  "jwt_providers": {
-    "hmac": { "issuer": "internal",
-              "jwks": { "inline": { "keys": [ { "kty": "oct", "kid": "k1", "k": "c2VjcmV0LXNlY3JldC1zZWNyZXQ" } ] } },
-              "algorithms": ["HS256"] }
-  },
-  "tracing": { "service_name": "edge-gw" },
-  "logging": { "level": "LEVEL", "access_log": ACCESS }
-}
-"""
+    {
+      "version": 1,
+      "listeners": [
+        { "name": "edge", "address": "127.0.0.1:18080",
+          "routes": [
+            { "name": "profile", "match": { "path_prefix": "/profile/" }, "upstream": "profile",
+              "jwt": { "provider": "hmac", "required": true },
+              "fallback": { "status": 200, "body": "{}", "on": ["circuit-open", "5xx"] } },
+            { "name": "public", "match": { "path": "/public" }, "upstream": "profile", "public": true }
+          ] },
+        { "name": "internal", "address": "127.0.0.1:18081",
+          "routes": [ { "name": "graph", "match": { "path_prefix": "/" }, "upstream": "graph" } ] }
+      ],
+      "upstreams": {
+        "profile": { "endpoints": ["127.0.0.1:9102", "127.0.0.1:9103"] },
+        "graph": { "endpoints": ["127.0.0.1:9104"] }
+      },
+      "jwt_providers": {
+        "hmac": { "issuer": "internal",
+                  "jwks": { "inline": { "keys": [ { "kty": "oct", "kid": "k1", "k": "c2VjcmV0LXNlY3JldC1zZWNyZXQ" } ] } },
+                  "algorithms": ["HS256"] }
+      },
+      "tracing": { "service_name": "edge-gw" },
+      "logging": { "level": "LEVEL", "access_log": ACCESS }
+    }
+    """
 
 /// The test config compiled, with `logging` set as asked.
 func testConfig(level: String = "info", accessLog: Bool = true, generation: Int = 1) -> CompiledConfig {

@@ -35,10 +35,12 @@ import Testing
         #expect(MetricsText.value(text, "http_request_duration_seconds_count" + labels + "}") == 100)
         #expect(MetricsText.value(text, "http_request_duration_seconds_bucket" + labels + #",le="0.0025"}"#) == 0)
         #expect(MetricsText.value(text, "http_request_duration_seconds_bucket" + labels + #",le="0.005"}"#) == 100)
-        #expect(MetricsText.value(text, "http_request_duration_seconds_sum" + labels + "}").map { abs($0 - 0.3) < 1e-9 }
-            == true)
+        #expect(
+            MetricsText.value(text, "http_request_duration_seconds_sum" + labels + "}").map { abs($0 - 0.3) < 1e-9 }
+                == true)
         // Unmatched requests: route label "".
-        #expect(MetricsText.value(text, #"http_requests_total{listener="edge",route="",method="POST",code="404"}"#) == 1)
+        #expect(
+            MetricsText.value(text, #"http_requests_total{listener="edge",route="",method="POST",code="404"}"#) == 1)
     }
 
     @Test func everySpecMetricIsDeclared() {
@@ -76,8 +78,13 @@ import Testing
         w.upstreamConnections(upstream: 0, endpoint: 0, activeDelta: -1, idleDelta: 1)
         let text = telemetry.metricsText()
         let v = { (series: String) in MetricsText.value(text, series) }
-        #expect(v(#"meshgate_upstream_requests_total{upstream="profile",endpoint="127.0.0.1:9103",outcome="http_5xx"}"#) == 2)
-        #expect(v(#"meshgate_upstream_requests_total{upstream="graph",endpoint="127.0.0.1:9104",outcome="connect_failure"}"#) == 1)
+        #expect(
+            v(#"meshgate_upstream_requests_total{upstream="profile",endpoint="127.0.0.1:9103",outcome="http_5xx"}"#)
+                == 2)
+        #expect(
+            v(
+                #"meshgate_upstream_requests_total{upstream="graph",endpoint="127.0.0.1:9104",outcome="connect_failure"}"#
+            ) == 1)
         #expect(v(#"meshgate_upstream_request_duration_seconds_count{upstream="profile"}"#) == 2)
         #expect(v(#"meshgate_retries_total{route="profile"}"#) == 1)
         #expect(v(#"meshgate_retries_total{route="graph"}"#) == 1)
@@ -106,8 +113,12 @@ import Testing
         let text = second.metricsText()
         let v = { (series: String) in MetricsText.value(text, series) }
         #expect(v(#"http_requests_total{listener="edge",route="profile",method="GET",code="200"}"#) == 5)
-        #expect(v(#"meshgate_circuit_breaker_transitions_total{upstream="profile",endpoint="127.0.0.1:9103",to="open"}"#) == 1)
-        #expect(v(#"meshgate_circuit_breaker_transitions_total{upstream="profile",endpoint="127.0.0.1:9102",to="open"}"#) == 0)
+        #expect(
+            v(#"meshgate_circuit_breaker_transitions_total{upstream="profile",endpoint="127.0.0.1:9103",to="open"}"#)
+                == 1)
+        #expect(
+            v(#"meshgate_circuit_breaker_transitions_total{upstream="profile",endpoint="127.0.0.1:9102",to="open"}"#)
+                == 0)
         #expect(v(#"meshgate_jwks_refresh_failures_total{provider="hmac"}"#) == 1)
         #expect((v(#"meshgate_jwks_age_seconds{provider="hmac"}"#) ?? 0) >= 10)
         #expect(v(#"meshgate_config_reloads_total{result="failure"}"#) == 1)
@@ -130,7 +141,11 @@ import Testing
             if let ticket = breaker.allow(nowMs: now) { _ = breaker.record(ticket, success: false, nowMs: now) }
         }
         let text = telemetry.metricsText()
-        #expect(MetricsText.value(text, #"meshgate_circuit_breaker_state{upstream="profile",endpoint="127.0.0.1:9103"}"#) == 1)
-        #expect(MetricsText.value(text, #"meshgate_circuit_breaker_state{upstream="profile",endpoint="127.0.0.1:9102"}"#) == 0)
+        #expect(
+            MetricsText.value(text, #"meshgate_circuit_breaker_state{upstream="profile",endpoint="127.0.0.1:9103"}"#)
+                == 1)
+        #expect(
+            MetricsText.value(text, #"meshgate_circuit_breaker_state{upstream="profile",endpoint="127.0.0.1:9102"}"#)
+                == 0)
     }
 }

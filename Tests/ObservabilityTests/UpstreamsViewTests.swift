@@ -34,8 +34,9 @@ struct UpstreamsViewTests {
         #expect(graph["breaker"]?.stringValue == "open")
         #expect(graph["health"]?.stringValue == "unknown")
         // After open_ms the breaker reads half-open.
-        let later = try JSONReader.parse(UpstreamsView.render(
-            config: config.source, states: states, poolCounts: nil, nowMs: 1000 + breaker.settings.openMs))
+        let later = try JSONReader.parse(
+            UpstreamsView.render(
+                config: config.source, states: states, poolCounts: nil, nowMs: 1000 + breaker.settings.openMs))
         #expect(later["upstreams"]?.arrayValue?[1]["endpoints"]?.arrayValue?[0]["breaker"]?.stringValue == "half_open")
         #expect(later["upstreams"]?.arrayValue?[0]["endpoints"]?.arrayValue?[1]["active"]?.int64Value == 0)
     }

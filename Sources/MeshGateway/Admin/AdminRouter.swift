@@ -21,7 +21,8 @@ enum AdminRouter {
         switch path {
         case "/metrics":
             guard isGet else { return notAllowed("GET, HEAD") }
-            return AdminResponse(status: 200, contentType: MetricsRegistry.contentType, body: Array(hooks.metrics().utf8))
+            return AdminResponse(
+                status: 200, contentType: MetricsRegistry.contentType, body: Array(hooks.metrics().utf8))
         case "/healthz":
             guard isGet else { return notAllowed("GET, HEAD") }
             return jsonResponse(200, #"{"status":"ok"}"#)
@@ -39,7 +40,8 @@ enum AdminRouter {
             return reload(hooks)
         case "/", "/index.html":
             guard isGet else { return notAllowed("GET, HEAD") }
-            return AdminResponse(status: 200, contentType: "text/html; charset=utf-8", body: Array(DashboardPage.html.utf8))
+            return AdminResponse(
+                status: 200, contentType: "text/html; charset=utf-8", body: Array(DashboardPage.html.utf8))
         default:
             return jsonResponse(404, #"{"error":"not_found"}"#)
         }

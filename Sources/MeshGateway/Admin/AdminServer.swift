@@ -38,7 +38,8 @@ public final class AdminServer: @unchecked Sendable {
         let acceptor = AdminAcceptor(server: self)
         self.acceptor = acceptor
         do {
-            listenRegistration = try loop.register(fd: listenFD, interest: [.readable, .edgeTriggered], handler: acceptor)
+            listenRegistration = try loop.register(
+                fd: listenFD, interest: [.readable, .edgeTriggered], handler: acceptor)
         } catch {
             Posix.close(listenFD)
             return

@@ -16,6 +16,8 @@ struct AccessLogNames: Sendable {
         listeners = config.listeners.map { Array($0.config.name.utf8) }
         routes = config.listeners.map { $0.routes.map { Array($0.config.name.utf8) } }
         upstreams = config.upstreamNames.map { Array($0.utf8) }
-        endpoints = config.upstreamNames.indices.map { config.upstream(at: $0).endpoints.map { Array($0.description.utf8) } }
+        endpoints = config.upstreamNames.indices.map {
+            config.upstream(at: $0).endpoints.map { Array($0.description.utf8) }
+        }
     }
 }

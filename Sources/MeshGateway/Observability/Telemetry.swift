@@ -70,9 +70,11 @@ public final class Telemetry: Sendable {
         let accessLog = config.source.logging.accessLog && log.producerCount > 0
         var made: [WorkerTelemetry] = []
         for i in 0..<workerCount {
-            made.append(WorkerTelemetry(
-                index: i, shard: registry.shards[i], handles: handles, ring: log.ring(min(i, log.producerCount - 1)),
-                connections: connections, names: names, service: service, accessLog: accessLog))
+            made.append(
+                WorkerTelemetry(
+                    index: i, shard: registry.shards[i], handles: handles,
+                    ring: log.ring(min(i, log.producerCount - 1)),
+                    connections: connections, names: names, service: service, accessLog: accessLog))
         }
         self.workers = made
     }
@@ -112,8 +114,9 @@ public final class Telemetry: Sendable {
         let address = endpoints[endpoint].description
         let to = UpstreamsView.label(state)
         counters.add(ProcessCounters.key(GatewayMetrics.breakerTransitions.name, name, address, to))
-        event(state == .open ? .warn : .info, "circuit breaker transition",
-              [("upstream", name), ("endpoint", address), ("to", to)])
+        event(
+            state == .open ? .warn : .info, "circuit breaker transition",
+            [("upstream", name), ("endpoint", address), ("to", to)])
     }
 
     /// Counts a reload attempt; on success also records the new generation. Any thread.
@@ -130,7 +133,8 @@ public final class Telemetry: Sendable {
     /// Records the key set's age now (0 right after a fetch); scrapes add the time elapsed since. Any thread.
     public func setJWKSAge(provider: String, seconds: Double) {
         counters.set(ProcessCounters.key(GatewayMetrics.jwksAge.name, provider), seconds)
-        counters.set(ProcessCounters.key(GatewayMetrics.jwksAge.name, provider, "at"), ProcessCounters.monotonicSeconds())
+        counters.set(
+            ProcessCounters.key(GatewayMetrics.jwksAge.name, provider, "at"), ProcessCounters.monotonicSeconds())
     }
 
     /// Writes what is queued and stops the log writer thread (shared by every generation: call once, at exit).
