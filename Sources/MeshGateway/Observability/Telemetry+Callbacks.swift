@@ -2,6 +2,7 @@ import CLinux
 import MeshLog
 import MeshMetrics
 import MeshProxy
+import Synchronization
 
 extension Telemetry {
     /// Registers the series read at scrape time: breaker state, process-wide event counters, JWKS ages, the log
@@ -46,12 +47,28 @@ extension Telemetry {
         try registerProcess(&b)
     }
 
-    /// `process_*` from /proc, read once per scrape per series (four small files).
+    /// `process_*` from /proc: one read serves the four series of a scrape (see `ProcessSampler`).
     static func registerProcess(_ b: inout MetricsRegistryBuilder) throws(MetricsError) {
         typealias M = GatewayMetrics
-        try b.callbackCounter(M.processCPU, labels: []) { ProcessMetrics.read()?.cpuSeconds ?? .nan }
-        try b.callbackGauge(M.processResident, labels: []) { ProcessMetrics.read()?.residentBytes ?? .nan }
-        try b.callbackGauge(M.processOpenFDs, labels: []) { ProcessMetrics.read()?.openFDs ?? .nan }
-        try b.callbackGauge(M.processStart, labels: []) { ProcessMetrics.read()?.startTimeSeconds ?? .nan }
+        let sampler = ProcessSampler()
+        try b.callbackCounter(M.processCPU, labels: []) { sampler.sample()?.cpuSeconds ?? .nan }
+        try b.callbackGauge(M.processResident, labels: []) { sampler.sample()?.residentBytes ?? .nan }
+        try b.callbackGauge(M.processOpenFDs, labels: []) { sampler.sample()?.openFDs ?? .nan }
+        try b.callbackGauge(M.processStart, labels: []) { sampler.sample()?.startTimeSeconds ?? .nan }
+    }
+}
+
+/// Reads /proc at most once per 100 ms, so the four `process_*` series of one scrape cost one read.
+final class ProcessSampler: Sendable {
+    private let cache = Mutex<(atMs: Int64, value: ProcessMetrics?)>((Int64.min, nil))
+
+    /// The latest sample, re-read when older than 100 ms (CLOCK_MONOTONIC_COARSE).
+    func sample() -> ProcessMetrics? {
+        let now = clinux_monotonic_coarse_ms()
+        return cache.withLock { cached in
+            if cached.atMs != Int64.min, now - cached.atMs < 100 { return cached.value }
+            cached = (now, ProcessMetrics.read())
+            return cached.value
+        }
     }
 }
