@@ -55,6 +55,11 @@ let package = Package(
         .testTarget(name: "MeshResilienceTests", dependencies: ["MeshResilience"]),
         .testTarget(name: "MeshEventLoopTests", dependencies: ["MeshEventLoop", "MeshPosix"]),
         .testTarget(name: "MeshProxyTests", dependencies: ["MeshProxy"]),
+        .testTarget(name: "MeshLogTests", dependencies: ["MeshLog", "MeshJSON"]),
+        .testTarget(
+            name: "ObservabilityTests",
+            dependencies: ["MeshGateway", "MeshProxy", "MeshConfig", "MeshJSON", "MeshLog", "MeshPosix", "MeshResilience"]
+        ),
         .testTarget(name: "IntegrationTests", dependencies: ["MeshGateway", "MeshTestSupport", "MeshPosix"]),
         .testTarget(
             name: "ControlPlaneTests",

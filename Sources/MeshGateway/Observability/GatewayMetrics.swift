@@ -1,0 +1,117 @@
+import MeshHTTP1
+import MeshMetrics
+
+/// Every metric meshgate exports, declared in one place (STYLE #9, Envoy's `stats.h`): SPEC §6's names, help
+/// texts, label sets and bucket lists. Call sites record through typed handles (`MetricHandles`), never by name.
+///
+/// Label values are configuration names (listener, route, upstream, endpoint `host:port`, provider) and closed
+/// enums (method, outcome, breaker state, fallback reason, JWT result), never raw request data. A request that
+/// matched no route is counted with `route=""` (an empty label value: it cannot collide with a route name,
+/// which is never empty, and Prometheus treats it as "no route").
+public enum GatewayMetrics {
+    /// SPEC §6 request duration buckets, in seconds.
+    public static let durationBuckets: [Double] = [
+        0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+    ]
+
+    /// The `method` label values; anything else is `OTHER`.
+    public static let methods = [
+        "GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "CONNECT", "TRACE", "OTHER",
+    ]
+
+    /// `meshgate_jwt_validations_total{result}` values: `success`, every `JWTError.label`, and `other` for a label
+    /// this list does not know (kept in step with MeshJWT's `JWTError.label`).
+    public static let jwtResults = [
+        "success", "missing", "malformed", "too_large", "bad_base64", "bad_json", "algorithm_not_allowed",
+        "algorithm_none", "key_type_mismatch", "unknown_kid", "no_keys", "bad_signature", "expired", "exp_missing",
+        "not_yet_valid", "issued_in_future", "issuer_mismatch", "audience_mismatch", "unknown_critical",
+        "claim_missing", "claim_mismatch", "other",
+    ]
+
+    /// `meshgate_circuit_breaker_transitions_total{to}` values.
+    public static let breakerStates = ["closed", "open", "half_open"]
+
+    /// `http_requests_total{listener,route,method,code}` (code recorded as a status-counter label).
+    public static let requests = CounterFamily(
+        "http_requests_total", help: "Requests answered, by listener, route, method and status code.",
+        labelNames: ["listener", "route", "method", "code"])
+    /// `http_request_duration_seconds{listener,route}`.
+    public static let requestDuration = HistogramFamily(
+        "http_request_duration_seconds",
+        help: "Time from the first byte of the request head to the end of the response.",
+        labelNames: ["listener", "route"], buckets: durationBuckets)
+    /// `meshgate_upstream_requests_total{upstream,endpoint,outcome}`, outcome from `AttemptOutcome.label`.
+    public static let upstreamRequests = CounterFamily(
+        "meshgate_upstream_requests_total", help: "Upstream attempts (retries included) by endpoint and outcome.",
+        labelNames: ["upstream", "endpoint", "outcome"])
+    /// `meshgate_upstream_request_duration_seconds{upstream}`.
+    public static let upstreamDuration = HistogramFamily(
+        "meshgate_upstream_request_duration_seconds", help: "Duration of upstream attempts, connect included.",
+        labelNames: ["upstream"], buckets: durationBuckets)
+    /// `meshgate_retries_total{route}`.
+    public static let retries = CounterFamily(
+        "meshgate_retries_total", help: "Retries made (attempts after the first).", labelNames: ["route"])
+    /// `meshgate_fallbacks_total{route,reason}`, reason spelled as in config (`circuit-open`, `timeout`, …).
+    public static let fallbacks = CounterFamily(
+        "meshgate_fallbacks_total", help: "Fallback responses served, by the reason that triggered them.",
+        labelNames: ["route", "reason"])
+    /// `meshgate_circuit_breaker_state{upstream,endpoint}`, read from `EndpointState` at scrape.
+    public static let breakerState = GaugeFamily(
+        "meshgate_circuit_breaker_state", help: "Circuit breaker state: 0 closed, 1 open, 2 half-open.",
+        labelNames: ["upstream", "endpoint"])
+    /// `meshgate_circuit_breaker_transitions_total{upstream,endpoint,to}`.
+    public static let breakerTransitions = CounterFamily(
+        "meshgate_circuit_breaker_transitions_total", help: "Circuit breaker state changes, by the state entered.",
+        labelNames: ["upstream", "endpoint", "to"])
+    /// `meshgate_jwt_validations_total{provider,result}`.
+    public static let jwtValidations = CounterFamily(
+        "meshgate_jwt_validations_total", help: "JWT validations by provider and result.",
+        labelNames: ["provider", "result"])
+    /// `meshgate_jwks_age_seconds{provider}`.
+    public static let jwksAge = GaugeFamily(
+        "meshgate_jwks_age_seconds", help: "Seconds since the provider's key set was last fetched (NaN before).",
+        labelNames: ["provider"])
+    /// `meshgate_jwks_refresh_failures_total{provider}`.
+    public static let jwksRefreshFailures = CounterFamily(
+        "meshgate_jwks_refresh_failures_total", help: "Failed JWKS fetches.", labelNames: ["provider"])
+    /// `meshgate_connections_active{listener}`.
+    public static let connectionsActive = GaugeFamily(
+        "meshgate_connections_active", help: "Open client connections per listener.", labelNames: ["listener"])
+    /// `meshgate_upstream_connections{upstream,state}`, state `active|idle`.
+    public static let upstreamConnections = GaugeFamily(
+        "meshgate_upstream_connections",
+        help: "Upstream connections by state (active: carrying a request, idle: pooled).",
+        labelNames: ["upstream", "state"])
+    /// `meshgate_config_reloads_total{result}`, result `success|failure`.
+    public static let configReloads = CounterFamily(
+        "meshgate_config_reloads_total", help: "Configuration reloads by result (success, failure).",
+        labelNames: ["result"])
+    /// `meshgate_config_generation`.
+    public static let configGeneration = GaugeFamily(
+        "meshgate_config_generation", help: "Generation of the running configuration (1 at start, +1 per reload).")
+    /// `meshgate_log_dropped_total`: log lines dropped rather than blocking (SPEC §5).
+    public static let logDropped = CounterFamily(
+        "meshgate_log_dropped_total", help: "Log lines dropped because stdout could not keep up.")
+    /// `process_cpu_seconds_total` (Prometheus client-library convention).
+    public static let processCPU = CounterFamily(
+        "process_cpu_seconds_total", help: "Total user and system CPU time spent in seconds.")
+    /// `process_resident_memory_bytes`.
+    public static let processResident = GaugeFamily(
+        "process_resident_memory_bytes", help: "Resident memory size in bytes.")
+    /// `process_open_fds`.
+    public static let processOpenFDs = GaugeFamily("process_open_fds", help: "Number of open file descriptors.")
+    /// `process_start_time_seconds`.
+    public static let processStart = GaugeFamily(
+        "process_start_time_seconds", help: "Start time of the process since unix epoch in seconds.")
+
+    /// Every family name SPEC §6 requires (tests check the exposition against this list).
+    public static let specNames = [
+        requests.name, requestDuration.name, upstreamRequests.name, upstreamDuration.name, retries.name,
+        fallbacks.name, breakerState.name, breakerTransitions.name, jwtValidations.name, jwksAge.name,
+        jwksRefreshFailures.name, connectionsActive.name, upstreamConnections.name, configReloads.name,
+        configGeneration.name, processCPU.name, processResident.name, processOpenFDs.name, processStart.name,
+    ]
+
+    /// The `method` label index of an HTTP method (`methods[index]`).
+    public static func methodIndex(_ method: HTTPMethod) -> Int { min(Int(method.rawValue), methods.count - 1) }
+}

@@ -1,0 +1,74 @@
+import CLinux
+import MeshLog
+import MeshMetrics
+import MeshProxy
+import Synchronization
+
+extension Telemetry {
+    /// Registers the series read at scrape time: breaker state, process-wide event counters, JWKS ages, the log
+    /// writer's drops and the standard `process_*` metrics.
+    static func registerCallbacks(
+        _ b: inout MetricsRegistryBuilder, config: CompiledConfig, endpoints: [[EndpointState]],
+        counters: ProcessCounters, log: LogWriter
+    ) throws(MetricsError) {
+        typealias M = GatewayMetrics
+        for (u, name) in config.upstreamNames.enumerated() {
+            for (e, address) in config.upstream(at: u).endpoints.enumerated() {
+                let endpoint = address.description
+                if u < endpoints.count, e < endpoints[u].count {
+                    let state = endpoints[u][e]
+                    try b.callbackGauge(M.breakerState, labels: [name, endpoint]) {
+                        Double(state.breaker.state(nowMs: clinux_monotonic_coarse_ms()).metricValue)
+                    }
+                }
+                for to in M.breakerStates {
+                    let key = ProcessCounters.key(M.breakerTransitions.name, name, endpoint, to)
+                    try b.callbackCounter(M.breakerTransitions, labels: [name, endpoint, to]) { counters.value(key) }
+                }
+            }
+        }
+        for provider in config.source.jwtProviders.keys.sorted() {
+            let failures = ProcessCounters.key(M.jwksRefreshFailures.name, provider)
+            try b.callbackCounter(M.jwksRefreshFailures, labels: [provider]) { counters.value(failures) }
+            let age = ProcessCounters.key(M.jwksAge.name, provider)
+            let at = ProcessCounters.key(M.jwksAge.name, provider, "at")
+            try b.callbackGauge(M.jwksAge, labels: [provider]) {
+                let seconds = counters.value(age, missing: .nan)
+                return seconds + (ProcessCounters.monotonicSeconds() - counters.value(at))
+            }
+        }
+        for result in ["success", "failure"] {
+            let key = ProcessCounters.key(M.configReloads.name, result)
+            try b.callbackCounter(M.configReloads, labels: [result]) { counters.value(key) }
+        }
+        let generation = ProcessCounters.key(M.configGeneration.name)
+        try b.callbackGauge(M.configGeneration, labels: []) { counters.value(generation) }
+        try b.callbackCounter(M.logDropped, labels: []) { Double(log.droppedLines) }
+        try registerProcess(&b)
+    }
+
+    /// `process_*` from /proc: one read serves the four series of a scrape (see `ProcessSampler`).
+    static func registerProcess(_ b: inout MetricsRegistryBuilder) throws(MetricsError) {
+        typealias M = GatewayMetrics
+        let sampler = ProcessSampler()
+        try b.callbackCounter(M.processCPU, labels: []) { sampler.sample()?.cpuSeconds ?? .nan }
+        try b.callbackGauge(M.processResident, labels: []) { sampler.sample()?.residentBytes ?? .nan }
+        try b.callbackGauge(M.processOpenFDs, labels: []) { sampler.sample()?.openFDs ?? .nan }
+        try b.callbackGauge(M.processStart, labels: []) { sampler.sample()?.startTimeSeconds ?? .nan }
+    }
+}
+
+/// Reads /proc at most once per 100 ms, so the four `process_*` series of one scrape cost one read.
+final class ProcessSampler: Sendable {
+    private let cache = Mutex<(atMs: Int64, value: ProcessMetrics?)>((Int64.min, nil))
+
+    /// The latest sample, re-read when older than 100 ms (CLOCK_MONOTONIC_COARSE).
+    func sample() -> ProcessMetrics? {
+        let now = clinux_monotonic_coarse_ms()
+        return cache.withLock { cached in
+            if cached.atMs != Int64.min, now - cached.atMs < 100 { return cached.value }
+            cached = (now, ProcessMetrics.read())
+            return cached.value
+        }
+    }
+}

@@ -1,0 +1,64 @@
+import MeshHTTP1
+import MeshLog
+
+extension WorkerTelemetry {
+    /// Formats SPEC §5's request line into the reused buffer and hands it to the worker's ring.
+    ///
+    /// `ts` is when the line is written (the response's end); `route`, `upstream` and `endpoint` are null when
+    /// none applied; `error` is present only when the gateway produced the status itself. The path is cut at `?`
+    /// and every value is redacted (see `LogEscaping`).
+    func writeAccessLine(_ r: borrowing RequestRecord) {
+        line.begin(timestampMs: RFC3339.nowMs(), level: .info, service: service, message: "request")
+        line.field("trace_id", r.traceID)
+        line.field("span_id", r.spanID)
+        line.field("request_id", r.requestID)
+        line.field("listener", utf8: names.listeners[r.listener])
+        if r.route >= 0, r.route < names.routes[r.listener].count {
+            line.field("route", utf8: names.routes[r.listener][r.route])
+        } else {
+            line.fieldNull("route")
+        }
+        line.field("method", code: Self.methodName(r.method))
+        line.field("path", path: r.path ?? "")
+        line.field("status", r.status)
+        line.field("duration_ms", milli: Double(r.endNs - r.startNs) / 1e6)
+        if r.upstream >= 0, r.upstream < names.upstreams.count {
+            line.field("upstream", utf8: names.upstreams[r.upstream])
+            if r.endpoint >= 0, r.endpoint < names.endpoints[r.upstream].count {
+                line.field("endpoint", utf8: names.endpoints[r.upstream][r.endpoint])
+            } else {
+                line.fieldNull("endpoint")
+            }
+        } else {
+            line.fieldNull("upstream")
+            line.fieldNull("endpoint")
+        }
+        line.field("attempts", r.attempts)
+        line.field("bytes_in", r.bytesIn)
+        line.field("bytes_out", r.bytesOut)
+        line.field("client", r.client)
+        if let error = r.error { line.field("error", code: error.code) }
+        line.end()
+        if line.bytes.count > LogWriter.maxLineBytes {
+            ring.countDrop()
+            return
+        }
+        _ = line.bytes.withUnsafeBufferPointer { ring.push($0) }
+    }
+
+    /// The `method` field / label spelling.
+    static func methodName(_ method: HTTPMethod) -> StaticString {
+        switch method {
+        case .get: "GET"
+        case .head: "HEAD"
+        case .post: "POST"
+        case .put: "PUT"
+        case .delete: "DELETE"
+        case .options: "OPTIONS"
+        case .patch: "PATCH"
+        case .connect: "CONNECT"
+        case .trace: "TRACE"
+        case .other: "OTHER"
+        }
+    }
+}
