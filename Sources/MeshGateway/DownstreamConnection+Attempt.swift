@@ -29,7 +29,7 @@ extension DownstreamConnection {
         }
         let admission = target.states[index].breaker.admit(nowMs: now)
         if let transition = admission.transition {
-            telemetry.breakerTransition(upstream: target.index, endpoint: index, transition)
+            worker.processTelemetry.breakerTransition(upstream: target.index, endpoint: index, to: transition.to)
         }
         guard let ticket = admission.ticket else {
             circuitOpen()
@@ -131,7 +131,7 @@ extension DownstreamConnection {
             exchange.ticket = nil
             let now = worker.loop.nowMs
             if let transition = target.states[i].breaker.record(ticket, success: outcome == .success, nowMs: now) {
-                telemetry.breakerTransition(upstream: target.index, endpoint: i, transition)
+                worker.processTelemetry.breakerTransition(upstream: target.index, endpoint: i, to: transition.to)
             }
         }
         let seconds = Double(clinux_monotonic_ns() - exchange.attemptStartNs) / 1e9

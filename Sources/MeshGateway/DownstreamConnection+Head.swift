@@ -86,7 +86,7 @@ extension DownstreamConnection {
             return
         }
         guard takeBufferedBody() else {
-            respond(.badRequest, close: true)
+            respond(exchange.bodyTooLarge ? .payloadTooLarge : .badRequest, close: true)
             return
         }
         target.budget.beginRequest()
@@ -137,6 +137,11 @@ extension DownstreamConnection {
         exchange.bodyOffset = buffer.start
         switch exchange.request.take(buffer.readable) {
         case .success(let n):
+            // A chunked body has no length up front: its buffered part counts against the limit too.
+            guard exchange.request.total <= worker.config.source.limits.maxBodyBytes else {
+                exchange.bodyTooLarge = true
+                return false
+            }
             exchange.bodyCount = n
             exchange.bytesIn += n
             buffer.start += n

@@ -143,7 +143,8 @@ extension DownstreamConnection {
             return phase == .proxying || phase == .tunnel
         case .processed(let n):
             up.buffer.end += n
-            if n < space { up.readable = false }
+            // A short read means drained, unless the peer's FIN/RST came with the data: then read the end too.
+            if n < space && !up.hangupSeen { up.readable = false }
             if exchange.responseStarted && phase == .proxying {
                 setDeadline(worker.loop.nowMs + Int64(worker.config.source.limits.idleTimeoutMs))
             }

@@ -13,7 +13,6 @@ extension DownstreamConnection {
         guard phase == .proxying else { return }
         exchange.queued = false
         if let idle = endpoint.takeIdle() {
-            telemetry.upstreamConnections(upstream: exchange.target?.index ?? -1, activeDelta: 1, idleDelta: -1)
             idle.activate(owner: self)
             upstream = idle
             pumpRequest()
@@ -49,8 +48,7 @@ extension DownstreamConnection {
             attemptFailed(.connectFailure)
             return
         }
-        endpoint.active += 1
-        telemetry.upstreamConnections(upstream: exchange.target?.index ?? -1, activeDelta: 1, idleDelta: 0)
+        endpoint.opened()
         connection.activate(owner: self)
         upstream = connection
         if !connected {
@@ -67,12 +65,9 @@ extension DownstreamConnection {
 
     func releaseUpstream(_ connection: UpstreamConnection, reusable: Bool) {
         upstream = nil
-        let u = exchange.target?.index ?? -1
         if reusable {
-            telemetry.upstreamConnections(upstream: u, activeDelta: -1, idleDelta: 1)
             connection.pool.park(connection, nowMs: worker.loop.nowMs)
         } else {
-            telemetry.upstreamConnections(upstream: u, activeDelta: -1, idleDelta: 0)
             connection.pool.released()
             connection.close()
         }

@@ -144,8 +144,8 @@ final class DownstreamConnection: EventHandler {
                 return .eof
             case .processed(let n):
                 buffer.end += n
-                exchange.bytesIn += n
-                if n < space { readable = false }
+                // A short read means drained, unless the client's FIN came with the data: then read the end too.
+                if n < space && !peerClosed { readable = false }
                 return .data
             }
         } catch {

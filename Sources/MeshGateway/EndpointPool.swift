@@ -14,7 +14,12 @@ final class EndpointPool {
     let policy: PoolConfig
     let connectTimeoutMs: Int
     private(set) var idle: [UpstreamConnection] = []
-    var active = 0
+    /// Connections lent to exchanges (connecting ones included).
+    private(set) var active = 0
+    /// Where this pool's counts go: the worker's current telemetry, under the indexes of the current config
+    /// (a reload that keeps the pool renumbers it).
+    unowned(unsafe) let worker: Worker
+    var slot: (upstream: Int, endpoint: Int) = (-1, -1)
     /// Exchanges waiting for a connection slot, oldest first (they give up at their route deadline).
     private var waiters: [Waiter] = []
 
@@ -22,7 +27,8 @@ final class EndpointPool {
         weak var connection: DownstreamConnection?
     }
 
-    init(address: SocketAddress, configured: HostPort, policy: PoolConfig, connectTimeoutMs: Int) {
+    init(worker: Worker, address: SocketAddress, configured: HostPort, policy: PoolConfig, connectTimeoutMs: Int) {
+        self.worker = worker
         self.address = address
         authority = Array(configured.description.utf8)
         label = configured.description
@@ -34,7 +40,18 @@ final class EndpointPool {
     func takeIdle() -> UpstreamConnection? {
         guard let connection = idle.popLast() else { return nil }
         active += 1
+        report(active: 1, idle: -1)
         return connection
+    }
+
+    /// A new connection was opened for an exchange.
+    func opened() {
+        active += 1
+        report(active: 1, idle: 0)
+    }
+
+    private func report(active: Int, idle: Int) {
+        worker.telemetry.upstreamConnections(upstream: slot.upstream, endpoint: slot.endpoint, activeDelta: active, idleDelta: idle)
     }
 
     var canOpen: Bool { active + idle.count < policy.maxConnections }
@@ -43,9 +60,11 @@ final class EndpointPool {
     func park(_ connection: UpstreamConnection, nowMs: Int64) {
         active -= 1
         if idle.count >= policy.maxIdle && waiters.isEmpty {
+            report(active: -1, idle: 0)
             connection.close()
             return
         }
+        report(active: -1, idle: 1)
         connection.becameIdle(deadlineMs: nowMs + Int64(policy.idleTimeoutMs))
         idle.append(connection)
         wakeWaiter()
@@ -68,17 +87,22 @@ final class EndpointPool {
 
     /// Forgets an idle connection that closed (the upstream hung up or its idle timeout fired).
     func removeIdle(_ connection: UpstreamConnection) {
-        if let i = idle.lastIndex(where: { $0 === connection }) { idle.remove(at: i) }
+        if let i = idle.lastIndex(where: { $0 === connection }) {
+            idle.remove(at: i)
+            report(active: 0, idle: -1)
+        }
     }
 
     /// An active connection ended without being parked.
     func released() {
         active -= 1
+        report(active: -1, idle: 0)
         wakeWaiter()
     }
 
     func closeAll() {
         for connection in idle { connection.close() }
+        report(active: 0, idle: -idle.count)
         idle.removeAll()
     }
 }

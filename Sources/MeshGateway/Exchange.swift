@@ -20,6 +20,8 @@ struct Exchange {
     /// Upstream chunked body sent to an HTTP/1.0 client as plain bytes.
     var dechunk = false
     var upgrade = false
+    /// The body seen so far is over `max_body_bytes` (→ 413).
+    var bodyTooLarge = false
     /// The upstream connection may carry another request after this response.
     var upstreamKeepAlive = false
 

@@ -56,6 +56,7 @@ public final class Gateway: @unchecked Sendable {
     let appHealthy = Atomic<Bool>(true)
     var sidecar: Sidecar?
     var watcher: ConfigWatcher?
+    var admin: AdminServer?
 
     public init(options: Options) { self.options = options }
 
@@ -84,6 +85,7 @@ public final class Gateway: @unchecked Sendable {
         }
         let code = serveSignals()
         watcher?.stop()
+        admin?.stop()
         control.stop()
         current.telemetry.stop()
         return code
@@ -107,15 +109,15 @@ public final class Gateway: @unchecked Sendable {
             return .invalidConfig
         }
         let states = endpointRegistry.states(for: config)
+        let telemetry = Telemetry(config: compiled, workers: workerCount, endpoints: states)
         do {
-            control = try ControlPlane(config: config, endpoints: states)
+            control = try ControlPlane(config: config, endpoints: states, callbacks: controlCallbacks())
             try control.start()
         } catch {
             EventLog.error("cannot start the control plane", ["error": "\(error)"])
             return .cannotBind
         }
         logProviderProblems()
-        let telemetry = Telemetry(config: compiled, workers: workerCount)
         let sockets: [[Int32]]
         do {
             sockets = try bindListeners(compiled.listeners, reserved: [])
@@ -128,7 +130,7 @@ public final class Gateway: @unchecked Sendable {
             do {
                 let worker = try Worker(
                     index: index, config: compiled, addresses: addresses, states: states, workers: workerCount,
-                    telemetry: telemetry.worker(index))
+                    telemetry: telemetry)
                 worker.setProviders(providers)
                 let control = self.control!
                 worker.requestKeyRefetch = { name in control.requestRefetch(provider: name) }
@@ -146,12 +148,44 @@ public final class Gateway: @unchecked Sendable {
         for worker in workers {
             threads.append(WorkerThread(name: "meshgate-w\(worker.index)") { worker.run() })
         }
+        do {
+            admin = try startAdmin(config)
+        } catch {
+            EventLog.error("cannot bind the admin listener", ["error": error.description])
+            return .cannotBind
+        }
         if config.watchConfig { watcher = ConfigWatcher(path: options.configPath, gateway: self) }
         EventLog.info("started", [
             "config": options.configPath, "workers": "\(workers.count)", "generation": "1",
             "listeners": compiled.listeners.map { "\($0.config.name)=\($0.config.address)" }.joined(separator: ","),
         ])
         return nil
+    }
+
+    /// Control-plane events go to telemetry and the event log of the config in force.
+    func controlCallbacks() -> ControlPlane.Callbacks {
+        ControlPlane.Callbacks(
+            onRefresh: { [unowned self] provider, success, error in
+                guard let telemetry = state.withLock({ $0?.telemetry }) else { return }
+                if success {
+                    telemetry.setJWKSAge(provider: provider, seconds: 0)
+                } else {
+                    telemetry.jwksRefreshFailed(provider: provider)
+                    EventLog.warn("JWKS refresh failed; keeping the last good keys", [
+                        "provider": provider, "error": error ?? "unknown",
+                    ])
+                }
+            },
+            onHealthChange: { upstream, endpoint, health in
+                EventLog.info("endpoint health changed", [
+                    "upstream": upstream, "endpoint": endpoint.description, "health": health.label,
+                ])
+            },
+            onResolveFailure: { upstream, endpoint, error in
+                EventLog.warn("DNS refresh failed; keeping the last addresses", [
+                    "upstream": upstream, "endpoint": endpoint.description, "error": error,
+                ])
+            })
     }
 
     func logProviderProblems() {

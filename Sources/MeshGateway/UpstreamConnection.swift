@@ -24,6 +24,8 @@ final class UpstreamConnection: EventHandler {
     var readable = false
     var writable = false
     var eof = false
+    /// epoll reported the upstream's FIN/RST: a short read no longer means "drained", the end is still to read.
+    var hangupSeen = false
     var parser: ResponseParser
     /// Requests this connection has carried; > 0 means a failure may be a stale keep-alive connection.
     var served = 0
@@ -43,6 +45,7 @@ final class UpstreamConnection: EventHandler {
 
     func handleEvents(_ events: IOEvents) {
         if !events.intersection([.readable, .readHangup, .hangup, .error]).isEmpty { readable = true }
+        if !events.intersection([.readHangup, .hangup, .error]).isEmpty { hangupSeen = true }
         if events.contains(.writable) || events.contains(.error) { writable = true }
         switch state {
         case .connecting, .active:

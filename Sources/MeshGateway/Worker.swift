@@ -40,6 +40,8 @@ final class Worker: @unchecked Sendable {
     /// SIGTERM arrived: no new connections, no keep-alive after the current response (SPEC §7).
     private(set) var draining = false
     private(set) var telemetry: WorkerTelemetry
+    /// Process-wide telemetry (breaker transitions are counted once per process).
+    private(set) var processTelemetry: Telemetry
     /// Listeners and pools a reload removed, kept alive while connections that started on them still
     /// point at them (those references are unowned on the hot path).
     private var retiredListeners: [Listener] = []
@@ -52,7 +54,7 @@ final class Worker: @unchecked Sendable {
 
     init(
         index: Int, config: CompiledConfig, addresses: [[SocketAddress]], states: [[EndpointState]],
-        workers: Int, telemetry: WorkerTelemetry
+        workers: Int, telemetry: Telemetry
     ) throws(SystemError) {
         self.index = index
         loop = try EventLoop()
@@ -65,7 +67,8 @@ final class Worker: @unchecked Sendable {
         pathScratch = .allocate(byteCount: limits.maxURIBytes + 16, alignment: 8)
         traceScratch = .allocate(byteCount: l.maxHeaderBytes + 64, alignment: 8)
         connectionLimit = max(1, l.maxConnections / max(1, workers))
-        self.telemetry = telemetry
+        self.telemetry = telemetry.worker(index)
+        processTelemetry = telemetry
         upstreams = makeUpstreams(config, addresses: addresses, states: states)
     }
 
@@ -86,9 +89,10 @@ final class Worker: @unchecked Sendable {
                 {
                     return pool
                 }
-                return EndpointPool(address: address, configured: configured, policy: upstream.pool,
+                return EndpointPool(worker: self, address: address, configured: configured, policy: upstream.pool,
                                     connectTimeoutMs: upstream.connectTimeoutMs)
             }
+            for (e, pool) in pools.enumerated() { pool.slot = (i, e) }
             return UpstreamRuntime(index: i, config: upstream, pools: pools, states: states[i])
         }
     }
@@ -156,7 +160,7 @@ final class Worker: @unchecked Sendable {
         var addresses: [[SocketAddress]]
         var states: [[EndpointState]]
         var providers: [ProviderRuntime]
-        var telemetry: WorkerTelemetry
+        var telemetry: Telemetry
         /// Sockets bound for listeners that are new in this config.
         var added: [(fd: Int32, key: String)]
     }
@@ -165,7 +169,8 @@ final class Worker: @unchecked Sendable {
     func apply(_ update: ConfigUpdate) {
         let oldPools = upstreams.flatMap(\.pools)
         config = update.config
-        telemetry = update.telemetry
+        telemetry = update.telemetry.worker(index)
+        processTelemetry = update.telemetry
         upstreams = makeUpstreams(update.config, addresses: update.addresses, states: update.states)
         let kept = Set(upstreams.flatMap(\.pools).map(ObjectIdentifier.init))
         for pool in oldPools where !kept.contains(ObjectIdentifier(pool)) {

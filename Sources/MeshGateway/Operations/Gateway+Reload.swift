@@ -66,11 +66,11 @@ extension Gateway {
         control.reconfigure(config: config, endpoints: states)
         logProviderProblems()
         let providers = compiled.providerNames.compactMap { control.providers.runtime(named: $0) }
-        let telemetry = Telemetry(config: compiled, workers: workerCount, previous: state.telemetry)
+        let telemetry = Telemetry(config: compiled, workers: workerCount, endpoints: states, previous: state.telemetry)
         for worker in workers {
             let update = Worker.ConfigUpdate(
                 config: compiled, addresses: addresses, states: states, providers: providers,
-                telemetry: telemetry.worker(worker.index),
+                telemetry: telemetry,
                 added: zip(sockets[worker.index], added).map { (fd: $0, key: Gateway.key($1)) })
             worker.loop.execute { worker.apply(update) }
         }

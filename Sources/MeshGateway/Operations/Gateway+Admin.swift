@@ -1,0 +1,45 @@
+import MeshConfig
+import MeshJSON
+import MeshPosix
+
+extension Gateway {
+    /// Starts the admin listener (SPEC §6) when the config has one; its hooks read the state in force.
+    func startAdmin(_ config: GatewayConfig) throws(SystemError) -> AdminServer? {
+        guard let configured = config.admin.address else { return nil }
+        guard let address = try SocketAddress.resolve(host: configured.host, port: configured.port).first else {
+            throw SystemError(errno: 99, call: "resolve admin address \(configured)")
+        }
+        let hooks = AdminHooks(
+            metrics: { [unowned self] in current.telemetry.metricsText() },
+            config: { [unowned self] in configDocument() },
+            upstreams: { [unowned self] in current.telemetry.upstreamsJSON() },
+            ready: { [unowned self] in isReady },
+            reload: { [unowned self] in reload(.admin) })
+        let server: AdminServer
+        do {
+            server = try AdminServer(address: address, hooks: hooks)
+        } catch {
+            throw SystemError(errno: error.errno, call: "admin listener on \(configured)")
+        }
+        server.start()
+        return server
+    }
+
+    /// `GET /config`: `{"generation":N,"reload_errors":[...],"config":{...}}`, the effective config with
+    /// secrets redacted and the errors of the last rejected reload (empty after a good one).
+    func configDocument() -> String {
+        let state = current
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.key("generation")
+        writer.number(state.config.generation)
+        writer.key("reload_errors")
+        writer.beginArray()
+        for error in state.lastErrors { writer.string(error) }
+        writer.endArray()
+        writer.key("config")
+        writer.raw(ConfigLoader.render(state.config.source))
+        writer.endObject()
+        return writer.text
+    }
+}
