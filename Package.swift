@@ -48,6 +48,6 @@ let package = Package(
         .testTarget(name: "MeshResilienceTests", dependencies: ["MeshResilience"]),
         .testTarget(name: "MeshEventLoopTests", dependencies: ["MeshEventLoop", "MeshPosix"]),
         .testTarget(name: "MeshProxyTests", dependencies: ["MeshProxy"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["MeshGateway", "MeshTestSupport", "MeshPosix"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["meshgate", "MeshGateway", "MeshTestSupport", "MeshPosix"]),
     ]
 )
