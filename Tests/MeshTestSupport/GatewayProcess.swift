@@ -58,7 +58,7 @@ public final class GatewayProcess {
     public func memoryKiB(_ field: String) -> Int? {
         let status = ChildProcess.readFile("/proc/\(pid)/status")
         for line in status.split(separator: "\n") where line.hasPrefix(field + ":") {
-            return Int(line.dropFirst(field.count + 1).split(separator: " ").first ?? "")
+            return Int(line.dropFirst(field.count + 1).split(whereSeparator: { $0 == " " || $0 == "\t" }).first ?? "")
         }
         return nil
     }

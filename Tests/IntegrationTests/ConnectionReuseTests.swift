@@ -1,0 +1,53 @@
+import MeshTestSupport
+import Testing
+
+/// SPEC §4 keep-alive and pipelining; SPEC §3 upstream connection pools.
+@Suite struct ConnectionReuseTests {
+    @Test func fiftySequentialRequestsShareOneUpstreamConnection() throws {
+        let rig = try Rig(.echo)
+        let client = try rig.client()
+        for index in 0..<50 {
+            let response = try client.request("GET /seq/\(index) HTTP/1.1\r\nHost: test.local\r\n\r\n")
+            #expect(response.status == 200)
+            #expect(response.bodyText.hasPrefix("GET /seq/\(index) HTTP/1.1\r\n"), "response \(index) out of order")
+        }
+        let requests = rig.upstream.requests
+        #expect(requests.count == 50)
+        #expect(Set(requests.map(\.connection)).count == 1, "connections used: \(Set(requests.map(\.connection)))")
+        #expect(rig.upstream.connectionCount == 1)
+        rig.expectCleanStop()
+    }
+
+    @Test func clientConnectionsInTurnReusePooledUpstreamConnections() throws {
+        let rig = try Rig(.echo)
+        for round in 0..<5 {
+            let client = try rig.client()
+            for index in 0..<3 {
+                let response = try client.request("GET /round/\(round)/\(index) HTTP/1.1\r\nHost: test.local\r\n\r\n")
+                #expect(response.status == 200)
+            }
+            client.close()
+        }
+        #expect(rig.upstream.requests.count == 15)
+        // Sequential clients on one worker need one pooled connection; allow one spare for a racing close.
+        #expect(rig.upstream.connectionCount <= 2, "upstream connections: \(rig.upstream.connectionCount)")
+        rig.expectCleanStop()
+    }
+
+    @Test func pipelinedRequestsAreAnsweredInOrder() throws {
+        let rig = try Rig(.echo)
+        let client = try rig.client()
+        try client.send(
+            "GET /p/1 HTTP/1.1\r\nHost: test.local\r\n\r\n"
+                + "POST /p/2 HTTP/1.1\r\nHost: test.local\r\nContent-Length: 5\r\n\r\nhello"
+                + "GET /p/3 HTTP/1.1\r\nHost: test.local\r\n\r\n")
+        for (index, method) in ["GET", "POST", "GET"].enumerated() {
+            let response = try client.readResponse(method: method)
+            #expect(response.status == 200)
+            #expect(response.bodyText.hasPrefix("\(method) /p/\(index + 1) HTTP/1.1\r\n"), "got \(response.bodyText)")
+        }
+        #expect(rig.upstream.requests.map(\.target) == ["/p/1", "/p/2", "/p/3"])
+        #expect(rig.upstream.requests[1].bodyText == "hello")
+        rig.expectCleanStop()
+    }
+}
