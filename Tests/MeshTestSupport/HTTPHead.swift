@@ -1,6 +1,6 @@
 /// A parsed HTTP/1.x head as the tests see it: the start line split in three, and the header fields in order.
 /// Parsing is lenient on purpose (it only reads what the gateway wrote); assertions decide what is right.
-public struct HTTPHead: Sendable {
+public struct HTTPHead: Sendable, CustomStringConvertible {
     /// The exact bytes of the head, blank line included.
     public let raw: [UInt8]
     /// Start line parts: request `method target version`, or response `version status reason`.
@@ -37,6 +37,9 @@ public struct HTTPHead: Sendable {
 
     /// Whether a header `name` is present.
     public func has(_ name: String) -> Bool { header(name) != nil }
+
+    /// The head as text (what failure messages show).
+    public var description: String { text }
 
     /// The head as text (for failure messages).
     public var text: String { String(decoding: raw, as: UTF8.self) }

@@ -1,7 +1,7 @@
 import Foundation
 
 /// A response as a `RawClient` read it off the wire.
-public struct HTTPResponse: Sendable {
+public struct HTTPResponse: Sendable, CustomStringConvertible {
     /// The head exactly as received, parsed.
     public let head: HTTPHead
     /// The first `RawClient.keptBodyBytes` body bytes (de-chunked).
@@ -31,6 +31,9 @@ public struct HTTPResponse: Sendable {
     public var version: String { head.startLine[0] }
     /// The first value of header `name`.
     public func header(_ name: String) -> String? { head.header(name) }
+    /// Head and the first 500 body bytes, for failure messages.
+    public var description: String { head.text + String(decoding: body.prefix(500), as: UTF8.self) }
+
     /// Body as text.
     public var bodyText: String { String(decoding: body, as: UTF8.self) }
 

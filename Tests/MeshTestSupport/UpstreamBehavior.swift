@@ -74,7 +74,7 @@ public struct UpstreamReply: Sendable {
 }
 
 /// One request as a `TestUpstream` received it.
-public struct ReceivedRequest: Sendable {
+public struct ReceivedRequest: Sendable, CustomStringConvertible {
     /// Which accepted TCP connection it came on (1 = the first one this upstream accepted).
     public let connection: Int
     /// The head exactly as received, parsed.
@@ -96,4 +96,7 @@ public struct ReceivedRequest: Sendable {
     public var version: String { head.startLine[2] }
     /// Body as text.
     public var bodyText: String { String(decoding: body, as: UTF8.self) }
+
+    /// Short form for failure messages: start line, connection and body size.
+    public var description: String { "\(method) \(target) \(version) (connection \(connection), body \(bodyCount) bytes)" }
 }

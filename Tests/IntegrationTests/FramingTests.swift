@@ -1,0 +1,65 @@
+import MeshTestSupport
+import Testing
+
+/// RFC 9112 message framing through the gateway: HTTP/1.0, HEAD, 204/304, chunked and close-delimited responses.
+@Suite struct FramingTests {
+    @Test func http10ClientWithoutHostIsAnsweredAndClosed() throws {
+        let rig = try Rig(.fixed(UpstreamReply(body: "hello 1.0")))
+        let client = try rig.client()
+        let response = try client.request("GET /old HTTP/1.0\r\n\r\n")
+        #expect(response.status == 200)
+        #expect(response.bodyText == "hello 1.0")
+        // A 1.0 client cannot read chunked framing (RFC 9112 §7.1).
+        #expect(response.framing != .chunked)
+        #expect(client.serverClosed(), "HTTP/1.0 connection without keep-alive left open")
+        rig.expectCleanStop()
+    }
+
+    @Test func headResponseHasNoBody() throws {
+        let rig = try Rig(.fixed(UpstreamReply(body: "0123456789")))
+        let client = try rig.client()
+        let head = try client.request("HEAD /h HTTP/1.1\r\nHost: test.local\r\n\r\n")
+        #expect(head.status == 200)
+        // If body bytes followed the HEAD response, the next response would not parse.
+        let next = try client.request("GET /h HTTP/1.1\r\nHost: test.local\r\n\r\n")
+        #expect(next.status == 200)
+        #expect(next.bodyText == "0123456789")
+        #expect(rig.upstream.requests.map(\.method) == ["HEAD", "GET"])
+        rig.expectCleanStop()
+    }
+
+    @Test(arguments: [204, 304])
+    func bodylessStatusHasNoBody(status: Int) throws {
+        let rig = try Rig(.fixed(UpstreamReply(status: status)))
+        let client = try rig.client()
+        let first = try client.request("GET /n HTTP/1.1\r\nHost: test.local\r\n\r\n")
+        #expect(first.status == status)
+        #expect(first.header("transfer-encoding") == nil)
+        let second = try client.request("GET /n HTTP/1.1\r\nHost: test.local\r\n\r\n")
+        #expect(second.status == status, "connection out of sync after a \(status)")
+        rig.expectCleanStop()
+    }
+
+    @Test func chunkedResponsePassesThroughToAnHTTP11Client() throws {
+        let rig = try Rig(.fixed(UpstreamReply(body: "hello chunked world", chunked: true)))
+        let client = try rig.client()
+        let response = try client.request("GET /c HTTP/1.1\r\nHost: test.local\r\n\r\n")
+        #expect(response.status == 200)
+        #expect(response.framing == .chunked)
+        #expect(response.bodyText == "hello chunked world")
+        #expect(try client.request("GET /c HTTP/1.1\r\nHost: test.local\r\n\r\n").bodyText == "hello chunked world")
+        rig.expectCleanStop()
+    }
+
+    @Test func closeDelimitedUpstreamResponseIsDeliveredWhole() throws {
+        let size = 300_000
+        let body = (0..<size).map { UInt8(truncatingIfNeeded: $0 % 251) }
+        let rig = try Rig(.closeDelimited(body: body))
+        let client = try rig.client()
+        let response = try client.request("GET /cd HTTP/1.1\r\nHost: test.local\r\n\r\n")
+        #expect(response.status == 200)
+        #expect(response.bodyCount == size)
+        #expect(response.bodyMatchesPattern)
+        rig.expectCleanStop()
+    }
+}
