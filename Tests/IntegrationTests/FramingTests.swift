@@ -15,6 +15,29 @@ import Testing
         rig.expectCleanStop()
     }
 
+    @Test func connectionCloseRequestIsAnsweredThenClosed() throws {
+        let rig = try Rig(.echo)
+        let client = try rig.client()
+        let response = try client.request("GET /bye HTTP/1.1\r\nHost: test.local\r\nConnection: close\r\n\r\n")
+        #expect(response.status == 200)
+        #expect(client.serverClosed(), "connection left open after Connection: close")
+        rig.expectCleanStop()
+    }
+
+    @Test func expect100ContinueGetsAnInterimResponseBeforeTheBody() throws {
+        let rig = try Rig(.echo)
+        let client = try rig.client()
+        try client.send("POST /e HTTP/1.1\r\nHost: test.local\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n")
+        // RFC 9110 §10.1.1: the client waits for 100 (or a final status) before sending the body.
+        let interim = try #require(try client.reader.readHead())
+        #expect(HTTPHead(raw: interim).startLine[1] == "100", "got \(String(decoding: interim, as: UTF8.self))")
+        try client.send("hello")
+        let response = try client.readResponse(method: "POST")
+        #expect(response.status == 200)
+        #expect(rig.upstream.requests.first?.bodyText == "hello")
+        rig.expectCleanStop()
+    }
+
     @Test func headResponseHasNoBody() throws {
         let rig = try Rig(.fixed(UpstreamReply(body: "0123456789")))
         let client = try rig.client()

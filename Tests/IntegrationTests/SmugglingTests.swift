@@ -33,12 +33,31 @@ import Testing
         Vector(name: "bare LF", bytes: "GET /s HTTP/1.1\r\nHost: x\nX-A: b\r\n\r\n"),
         // RFC 9110 §5.5: NUL is never valid in a field value.
         Vector(name: "NUL in header", bytes: "GET /s HTTP/1.1\r\nHost: x\r\nX-A: a\u{0}b\r\n\r\n"),
+        // RFC 9112 §3.2: a 1.1 request with no Host, or more than one, MUST get a 400.
+        Vector(name: "no Host in 1.1", bytes: "GET /s HTTP/1.1\r\nX-A: b\r\n\r\n"),
+        Vector(name: "two Hosts", bytes: "GET /s HTTP/1.1\r\nHost: a.test\r\nHost: b.test\r\n\r\n"),
         // RFC 9112 §7.1: chunk-size is 1*HEXDIG.
         Vector(name: "bad chunk size", bytes: "POST /s HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n",
                headMayReachUpstream: true),
         Vector(name: "overflowing chunk size", bytes: "POST /s HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nfffffffffffffffff1\r\nhello\r\n0\r\n\r\n",
                headMayReachUpstream: true),
     ]
+
+    /// Responses an upstream must never get through: the gateway answers 502 instead (SPEC §4 error table).
+    static let badResponses: [String] = [
+        "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!",
+        "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nX-A: a\r\n b\r\nContent-Length: 0\r\n\r\n",
+        "HTTP/1.1 2x0 OK\r\nContent-Length: 0\r\n\r\n",
+        "SMTP ready\r\n\r\n",
+    ]
+
+    @Test(arguments: badResponses)
+    func malformedUpstreamResponseIs502(raw: String) throws {
+        let rig = try Rig(.raw(Array(raw.utf8)), route: "\"retry\": { \"retries\": 0 }")
+        expectGatewayError(try rig.get("/x"), 502, "bad_gateway")
+        rig.expectCleanStop()
+    }
 
     @Test(arguments: vectors)
     func ambiguousRequestIs400AndNeverForwarded(vector: Vector) throws {

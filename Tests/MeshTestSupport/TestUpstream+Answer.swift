@@ -41,6 +41,9 @@ extension TestUpstream {
         case .closeDelimited(let body):
             try TestSocket.writeAll(fd, Array("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n".utf8) + body)
             return .close
+        case .raw(let bytes):
+            try TestSocket.writeAll(fd, bytes)
+            return .close
         case .stream(let bytes, let chunked):
             try stream(bytes: bytes, chunked: chunked, fd: fd, method: request.method)
         }

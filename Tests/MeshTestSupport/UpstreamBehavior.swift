@@ -16,6 +16,8 @@ public enum UpstreamBehavior: Sendable {
     case failThenSucceed(failures: Int)
     /// `HTTP/1.1 200` with neither Content-Length nor Transfer-Encoding: the body ends when the connection closes.
     case closeDelimited(body: [UInt8])
+    /// Writes `bytes` exactly (e.g. a malformed response) and closes normally (FIN).
+    case raw([UInt8])
     /// 200 with a generated `PatternBody` of `bytes` bytes, Content-Length or chunked in 64 KiB chunks.
     case stream(bytes: Int, chunked: Bool)
 }
