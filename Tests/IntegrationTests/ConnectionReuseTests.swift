@@ -51,3 +51,34 @@ import Testing
         rig.expectCleanStop()
     }
 }
+
+/// Pool hygiene: connections the upstream ended, or said it would end, are never used again.
+@Suite struct PoolHygieneTests {
+    @Test func upstreamConnectionCloseIsNotReused() throws {
+        // The upstream says `Connection: close` but leaves the socket open: the gateway must close it itself
+        // (RFC 9112 §9.6) and open a new one for the next request.
+        let rig = try Rig(.fixed(UpstreamReply(headers: [("Connection", "close")], body: "once")))
+        let client = try rig.client()
+        for _ in 0..<3 {
+            let response = try client.request("GET /c HTTP/1.1\r\nHost: test.local\r\n\r\n")
+            #expect(response.status == 200)
+            #expect(response.bodyText == "once")
+        }
+        let connections = rig.upstream.requests.map(\.connection)
+        #expect(connections.count == 3)
+        #expect(Set(connections).count == 3, "requests shared a connection the upstream closed: \(connections)")
+        rig.expectCleanStop()
+    }
+
+    @Test func upstreamClosingAfterEachResponseNeverFailsARequest() throws {
+        // A complete response, then FIN (as a server with a short idle timeout would): reusing that
+        // connection must not cost the client an error; an idempotent request is sent again (SPEC §4).
+        let rig = try Rig(.raw(Array("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".utf8)))
+        let client = try rig.client()
+        for index in 0..<10 {
+            let response = try client.request("GET /r/\(index) HTTP/1.1\r\nHost: test.local\r\n\r\n")
+            #expect(response.status == 200, "request \(index): \(response)")
+        }
+        rig.expectCleanStop()
+    }
+}

@@ -1,3 +1,4 @@
+import Glibc
 import MeshTestSupport
 import Testing
 
@@ -10,11 +11,24 @@ import Testing
         rig.expectCleanStop()
     }
 
-    // Regression: integ — a partial head followed by RST sometimes gets 504 gateway_timeout after
-    // connect_timeout_ms (1 s) instead of an immediate 502 (the reset is not noticed until a timer fires).
-    @Test func upstreamResetBeforeACompleteHeadIs502() throws {
-        let rig = try Rig(.reset(partial: Array("HTTP/1.1 200 OK\r\nContent-Le".utf8)))
-        expectGatewayError(try rig.get("/x"), 502, "bad_gateway")
+    /// Upstreams that end the connection before a complete response head.
+    static let brokenUpstreams: [(String, UpstreamBehavior)] = [
+        ("RST after half a head", .reset(partial: Array("HTTP/1.1 200 OK\r\nContent-Le".utf8))),
+        ("RST before any byte", .reset(partial: [])),
+        ("FIN after half a head", .raw(Array("HTTP/1.1 200 OK\r\nContent-Le".utf8))),
+        ("FIN before any byte", .raw([])),
+    ]
+
+    // Regression: integ — when the upstream resets (or closes) right after sending part of a head, the client
+    // often gets 504 gateway_timeout after connect_timeout_ms (1 s) instead of an immediate 502: the end of
+    // the upstream connection is not noticed until a timer fires.
+    @Test(arguments: 0..<4)
+    func upstreamEndingBeforeACompleteHeadIs502(index: Int) throws {
+        let (name, behavior) = Self.brokenUpstreams[index]
+        let rig = try Rig(behavior)
+        let response = try rig.get("/x")
+        #expect(response.status == 502, "\(name): \(response)")
+        expectGatewayError(response, 502, "bad_gateway")
         rig.expectCleanStop()
     }
 
@@ -35,12 +49,36 @@ import Testing
         rig.expectCleanStop()
     }
 
-    // Regression: integ — a chunked body over max_body_bytes is forwarded whole and the client gets 200.
-    @Test func chunkedBodyOverTheLimitIs413() throws {
+    /// `size` pattern bytes as chunks of `chunkSize`, with the last chunk.
+    static func chunked(_ size: Int, chunkSize: Int) -> [UInt8] {
+        var out: [UInt8] = []
+        var sent = 0
+        while sent < size {
+            let n = min(chunkSize, size - sent)
+            out += Array("\(String(n, radix: 16))\r\n".utf8)
+            out += (sent..<(sent + n)).map { UInt8(truncatingIfNeeded: $0 % 251) } + [13, 10]
+            sent += n
+        }
+        return out + Array("0\r\n\r\n".utf8)
+    }
+
+    // Regression: integ — a chunked body over max_body_bytes that arrives in the same read as the head
+    // (or before the upstream connection is up) is forwarded whole and the client gets the upstream's 200.
+    @Test(arguments: [true, false])
+    func chunkedBodyOverTheLimitIs413(bodyWithHead: Bool) throws {
         let rig = try Rig(.echo, limits: "{ \"max_body_bytes\": 1024 }")
         let client = try rig.client()
-        try client.send("POST /x HTTP/1.1\r\nHost: test.local\r\nTransfer-Encoding: chunked\r\n\r\n")
-        try client.sendPattern(bytes: 4096, chunked: true, chunkSize: 700)
+        let head = Array("POST /x HTTP/1.1\r\nHost: test.local\r\nTransfer-Encoding: chunked\r\n\r\n".utf8)
+        let body = Self.chunked(4096, chunkSize: 700)
+        if bodyWithHead {
+            try client.send(head + body)
+        } else {
+            try client.send(head)
+            // Bounded poll: the body follows only once the head has reached the upstream.
+            let deadline = TestSocket.nowMs() + 5000
+            while rig.upstream.bytesReceived == 0 && TestSocket.nowMs() < deadline { usleep(1000) }
+            try client.send(body)
+        }
         expectGatewayError(try client.readResponse(method: "POST"), 413, "payload_too_large")
         #expect(rig.upstream.requests.isEmpty, "an over-limit body reached the upstream whole")
         rig.expectCleanStop()
@@ -78,6 +116,24 @@ import Testing
         let response = try rig.get("/nothing-here")
         #expect(response.header("content-type")?.hasPrefix("application/json") == true)
         #expect(response.jsonObject != nil, "not JSON: \(response.bodyText)")
+        rig.expectCleanStop()
+    }
+}
+
+/// SPEC §3 `timeout_ms` (default 3000): the whole request's budget, not the connect timeout's.
+@Suite struct TimeoutTests {
+    // Regression: integ — probing whether the 1 s connect timeout also caps a slow answer on a fresh connection.
+    @Test func answerSlowerThanConnectTimeoutButWithinRouteTimeoutSucceeds() throws {
+        let rig = try Rig(.slow(delayMs: 1500, reply: UpstreamReply(body: "late")), route: "\"timeout_ms\": 3000")
+        let response = try rig.get("/slow")
+        #expect(response.status == 200, "\(response)")
+        #expect(response.bodyText == "late")
+        rig.expectCleanStop()
+    }
+
+    @Test func routeTimeoutGives504() throws {
+        let rig = try Rig(.neverAnswer, route: "\"timeout_ms\": 300, \"retry\": { \"retries\": 0 }")
+        expectGatewayError(try rig.get("/never"), 504, "gateway_timeout")
         rig.expectCleanStop()
     }
 }

@@ -3,8 +3,9 @@ import Testing
 
 /// RFC 9112 message framing through the gateway: HTTP/1.0, HEAD, 204/304, chunked and close-delimited responses.
 @Suite struct FramingTests {
-    @Test func http10ClientWithoutHostIsAnsweredAndClosed() throws {
-        let rig = try Rig(.fixed(UpstreamReply(body: "hello 1.0")))
+    @Test(arguments: [false, true])
+    func http10ClientWithoutHostIsAnsweredAndClosed(upstreamChunked: Bool) throws {
+        let rig = try Rig(.fixed(UpstreamReply(body: "hello 1.0", chunked: upstreamChunked)))
         let client = try rig.client()
         let response = try client.request("GET /old HTTP/1.0\r\n\r\n")
         #expect(response.status == 200)

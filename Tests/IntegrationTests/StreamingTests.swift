@@ -26,8 +26,9 @@ import Testing
         rig.expectCleanStop()
     }
 
-    @Test func hugeResponseBodyIsStreamedToTheClient() throws {
-        let rig = try Rig(.stream(bytes: Self.size, chunked: false))
+    @Test(arguments: [false, true])
+    func hugeResponseBodyIsStreamedToTheClient(chunked: Bool) throws {
+        let rig = try Rig(.stream(bytes: Self.size, chunked: chunked))
         let client = try rig.client(timeoutMs: 20_000)
         let response = try client.request("GET /download HTTP/1.1\r\nHost: test.local\r\n\r\n")
         #expect(response.status == 200)
