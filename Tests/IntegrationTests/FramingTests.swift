@@ -39,8 +39,9 @@ import Testing
         rig.expectCleanStop()
     }
 
-    @Test func headResponseHasNoBody() throws {
-        let rig = try Rig(.fixed(UpstreamReply(body: "0123456789")))
+    @Test(arguments: [false, true])
+    func headResponseHasNoBody(upstreamChunked: Bool) throws {
+        let rig = try Rig(.fixed(UpstreamReply(body: "0123456789", chunked: upstreamChunked)))
         let client = try rig.client()
         let head = try client.request("HEAD /h HTTP/1.1\r\nHost: test.local\r\n\r\n")
         #expect(head.status == 200)
@@ -61,6 +62,27 @@ import Testing
         #expect(first.header("transfer-encoding") == nil)
         let second = try client.request("GET /n HTTP/1.1\r\nHost: test.local\r\n\r\n")
         #expect(second.status == status, "connection out of sync after a \(status)")
+        rig.expectCleanStop()
+    }
+
+    @Test func notModifiedWithContentLengthHasNoBody() throws {
+        // RFC 9110 §8.6: a 304 may carry the Content-Length the 200 would have had; no body follows.
+        let rig = try Rig(.raw(Array("HTTP/1.1 304 Not Modified\r\nContent-Length: 10\r\nETag: \"v1\"\r\n\r\n".utf8)))
+        let client = try rig.client()
+        let response = try client.request("GET /n HTTP/1.1\r\nHost: test.local\r\nIf-None-Match: \"v1\"\r\n\r\n")
+        #expect(response.status == 304)
+        #expect(response.header("etag") == "\"v1\"")
+        #expect(try client.request("GET /n HTTP/1.1\r\nHost: test.local\r\n\r\n").status == 304)
+        rig.expectCleanStop()
+    }
+
+    @Test func interimEarlyHintsDoNotBreakTheFinalResponse() throws {
+        let hints = "HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n"
+        let rig = try Rig(.raw(Array((hints + "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok").utf8)))
+        let client = try rig.client()
+        let response = try client.request("GET /hints HTTP/1.1\r\nHost: test.local\r\n\r\n")
+        #expect(response.status == 200, "\(response)")
+        #expect(response.bodyText == "ok")
         rig.expectCleanStop()
     }
 

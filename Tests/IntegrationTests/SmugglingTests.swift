@@ -16,18 +16,23 @@ import Testing
 
     static let vectors: [Vector] = [
         // RFC 9112 §6.1: a message with both must be treated as an error by a proxy.
-        Vector(name: "CL+TE", bytes: "POST /s HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nX"),
+        Vector(name: "CL+TE",
+            bytes: "POST /s HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nX"),
         // RFC 9112 §6.3 item 5: differing Content-Lengths are unrecoverable.
-        Vector(name: "two Content-Lengths", bytes: "POST /s HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!"),
+        Vector(name: "two Content-Lengths",
+            bytes: "POST /s HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!"),
         Vector(name: "CL list", bytes: "POST /s HTTP/1.1\r\nHost: x\r\nContent-Length: 5, 6\r\n\r\nhello!"),
         Vector(name: "CL with sign", bytes: "POST /s HTTP/1.1\r\nHost: x\r\nContent-Length: +5\r\n\r\nhello"),
         // RFC 9112 §6.3 item 4: chunked must be the final coding.
-        Vector(name: "TE chunked, identity", bytes: "POST /s HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, identity\r\n\r\n5\r\nhello\r\n0\r\n\r\n"),
+        Vector(name: "TE chunked, identity",
+            bytes: "POST /s HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, identity\r\n"
+                + "\r\n5\r\nhello\r\n0\r\n\r\n"),
         Vector(name: "TE identity", bytes: "POST /s HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: identity\r\n\r\nhello"),
         // RFC 9112 §5.2: obs-fold is rejected by a proxy.
         Vector(name: "obs-fold", bytes: "GET /s HTTP/1.1\r\nHost: x\r\nX-A: a\r\n b\r\n\r\n"),
         // RFC 9112 §5.1: no whitespace between field name and colon.
-        Vector(name: "space before colon", bytes: "POST /s HTTP/1.1\r\nHost: x\r\nTransfer-Encoding : chunked\r\nContent-Length: 5\r\n\r\nhello"),
+        Vector(name: "space before colon",
+            bytes: "POST /s HTTP/1.1\r\nHost: x\r\nTransfer-Encoding : chunked\r\nContent-Length: 5\r\n\r\nhello"),
         // RFC 9112 §2.2: a bare CR is invalid.
         Vector(name: "bare CR", bytes: "GET /s HTTP/1.1\r\nHost: x\r\nX-A: a\rX-B: b\r\n\r\n"),
         Vector(name: "bare LF", bytes: "GET /s HTTP/1.1\r\nHost: x\nX-A: b\r\n\r\n"),
@@ -37,10 +42,13 @@ import Testing
         Vector(name: "no Host in 1.1", bytes: "GET /s HTTP/1.1\r\nX-A: b\r\n\r\n"),
         Vector(name: "two Hosts", bytes: "GET /s HTTP/1.1\r\nHost: a.test\r\nHost: b.test\r\n\r\n"),
         // RFC 9112 §7.1: chunk-size is 1*HEXDIG.
-        Vector(name: "bad chunk size", bytes: "POST /s HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n",
-               headMayReachUpstream: true),
-        Vector(name: "overflowing chunk size", bytes: "POST /s HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nfffffffffffffffff1\r\nhello\r\n0\r\n\r\n",
-               headMayReachUpstream: true),
+        Vector(name: "bad chunk size",
+            bytes: "POST /s HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n",
+            headMayReachUpstream: true),
+        Vector(name: "overflowing chunk size",
+            bytes: "POST /s HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+                + "\r\nfffffffffffffffff1\r\nhello\r\n0\r\n\r\n",
+            headMayReachUpstream: true),
     ]
 
     /// Responses an upstream must never get through: the gateway answers 502 instead (SPEC §4 error table).
@@ -77,3 +85,4 @@ import Testing
         rig.expectCleanStop()
     }
 }
+

@@ -18,7 +18,8 @@ public final class GatewayProcess {
         let configPath = directory + "/config.json"
         try ChildProcess.writeFile(configPath, configJSON)
         child = try ChildProcess(
-            path: try GatewayProcess.binaryPath(), arguments: ["run", "--config", configPath, "--workers", "\(workers)"],
+            path: try GatewayProcess.binaryPath(),
+            arguments: ["run", "--config", configPath, "--workers", "\(workers)"],
             outputPrefix: directory + "/meshgate")
         try waitUntilReady(timeoutMs: readyTimeoutMs)
     }
@@ -29,7 +30,8 @@ public final class GatewayProcess {
         let deadline = TestSocket.nowMs() + timeoutMs
         while true {
             if child.poll() {
-                throw TestSupportError("meshgate exited (\(child.termination!)) before listening:\n\(child.stdout)\n\(child.stderr)")
+                throw TestSupportError(
+                    "meshgate exited (\(child.termination!)) before listening:\n\(child.stdout)\n\(child.stderr)")
             }
             if let fd = try? TestSocket.connect(port: port, timeoutMs: 1000) {
                 close(fd)

@@ -47,7 +47,7 @@ public final class RawClient {
 
     // MARK: - Receiving
 
-    /// Reads one response to a request with `method`: skips interim 100 responses, then reads the body framed
+    /// Reads one response to a request with `method`: skips interim 1xx responses (not 101), then reads the body framed
     /// per RFC 9112 §6.3 (none for HEAD/1xx/204/304, chunked, Content-Length, else until close).
     public func readResponse(method: String = "GET") throws -> HTTPResponse {
         var head: HTTPHead
@@ -56,7 +56,7 @@ public final class RawClient {
                 throw TestSupportError("RawClient: connection closed before a response head")
             }
             head = HTTPHead(raw: raw)
-        } while head.startLine[1] == "100"
+        } while head.startLine[1].hasPrefix("1") && head.startLine[1] != "101"
         let status = Int(head.startLine[1]) ?? 0
         var kept: [UInt8] = []
         var counter = PatternCounter()

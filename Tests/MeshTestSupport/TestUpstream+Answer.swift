@@ -19,7 +19,8 @@ extension TestUpstream {
                 + "X-Body-Bytes: \(request.bodyCount)\r\nContent-Length: \(body.count)\r\n\r\n"
             try TestSocket.writeAll(fd, Array(head.utf8) + (request.method == "HEAD" ? [] : body))
         case .upgrade:
-            try TestSocket.writeAll(fd, Array("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n".utf8))
+            let head = "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n"
+            try TestSocket.writeAll(fd, Array(head.utf8))
             while true {
                 let bytes = try reader.readAvailable()
                 if bytes.isEmpty { return .close }
@@ -59,7 +60,8 @@ extension TestUpstream {
 
     private func stream(bytes: Int, chunked: Bool, fd: Int32, method: String) throws {
         let framing = chunked ? "Transfer-Encoding: chunked" : "Content-Length: \(bytes)"
-        try TestSocket.writeAll(fd, Array("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n\(framing)\r\n\r\n".utf8))
+        let head = "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n\(framing)\r\n\r\n"
+        try TestSocket.writeAll(fd, Array(head.utf8))
         if method == "HEAD" { return }
         let block = UnsafeMutableRawBufferPointer.allocate(byteCount: PatternBody.blockSize, alignment: 16)
         defer { block.deallocate() }

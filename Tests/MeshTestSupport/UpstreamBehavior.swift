@@ -100,5 +100,7 @@ public struct ReceivedRequest: Sendable, CustomStringConvertible {
     public var bodyText: String { String(decoding: body, as: UTF8.self) }
 
     /// Short form for failure messages: start line, connection and body size.
-    public var description: String { "\(method) \(target) \(version) (connection \(connection), body \(bodyCount) bytes)" }
+    public var description: String {
+        "\(method) \(target) \(version) (connection \(connection), body \(bodyCount) bytes)"
+    }
 }
