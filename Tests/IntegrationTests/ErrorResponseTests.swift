@@ -26,9 +26,12 @@ import Testing
     func upstreamEndingBeforeACompleteHeadIs502(index: Int) throws {
         let (name, behavior) = Self.brokenUpstreams[index]
         let rig = try Rig(behavior)
-        let response = try rig.get("/x")
-        #expect(response.status == 502, "\(name): \(response)")
-        expectGatewayError(response, 502, "bad_gateway")
+        // The failure depends on how the bytes and the close fall into reads: a few tries make it show.
+        for attempt in 0..<5 {
+            let response = try rig.get("/x/\(attempt)")
+            #expect(response.status == 502, "\(name), attempt \(attempt): \(response)")
+            #expect(response.jsonString("error") == "bad_gateway")
+        }
         rig.expectCleanStop()
     }
 
