@@ -4,16 +4,19 @@ import Testing
 
 /// SPEC §2 command line and exit codes; SPEC §3 error reporting (line/column for syntax, JSON path otherwise).
 @Suite struct CommandLineTests {
-    /// Writes `text` as a config file in a fresh temp dir and returns its path.
-    static func configFile(_ text: String) throws -> String {
-        let path = try GatewayProcess.makeTempDirectory() + "/routes.json"
+    /// Writes `text` as `routes.json` in a fresh temp dir, runs `meshgate <arguments> --config <it>`, removes the dir.
+    static func run(_ arguments: [String], config text: String) throws -> (GatewayProcess.CommandResult, String) {
+        let directory = try GatewayProcess.makeTempDirectory()
+        defer { GatewayProcess.removeDirectory(directory) }
+        let path = directory + "/routes.json"
         try ChildProcess.writeFile(path, text)
-        return path
+        return (try GatewayProcess.command(arguments + ["--config", path], timeoutMs: 10_000), path)
     }
 
+    static let validConfig = TestConfig.json(port: 1, routes: [TestConfig.route("/", to: "app")], upstreams: ["app": 2])
+
     @Test func checkReportsTheLineOfASyntaxError() throws {
-        let path = try Self.configFile("{\n  \"version\": 1,\n  \"listeners\": [ ,\n}\n")
-        let result = try GatewayProcess.command(["check", "--config", path])
+        let (result, path) = try Self.run(["check"], config: "{\n  \"version\": 1,\n  \"listeners\": [ ,\n}\n")
         #expect(result.termination == .exited(1))
         #expect(result.stderr.contains("\(path):3:"), "stderr: \(result.stderr)")
     }
@@ -22,14 +25,13 @@ import Testing
         let config = TestConfig.json(
             port: 1, routes: [TestConfig.route("/", to: "app"), TestConfig.route("/x", to: "missing")],
             upstreams: ["app": 2])
-        let result = try GatewayProcess.command(["check", "--config", try Self.configFile(config)])
+        let (result, _) = try Self.run(["check"], config: config)
         #expect(result.termination == .exited(1))
         #expect(result.stderr.contains("listeners[0].routes[1].upstream"), "stderr: \(result.stderr)")
     }
 
     @Test func checkAcceptsAValidConfig() throws {
-        let config = TestConfig.json(port: 1, routes: [TestConfig.route("/", to: "app")], upstreams: ["app": 2])
-        let result = try GatewayProcess.command(["check", "--config", try Self.configFile(config)])
+        let (result, _) = try Self.run(["check"], config: Self.validConfig)
         #expect(result.termination == .exited(0), "stderr: \(result.stderr)")
     }
 
@@ -46,7 +48,7 @@ import Testing
     }
 
     @Test func runWithAnInvalidConfigExits1() throws {
-        let result = try GatewayProcess.command(["run", "--config", try Self.configFile("{ \"version\": 1, ")])
+        let (result, _) = try Self.run(["run", "--workers", "1"], config: "{ \"version\": 1, ")
         #expect(result.termination == .exited(1))
     }
 
@@ -54,8 +56,7 @@ import Testing
         let (holder, port) = try TestSocket.listen()
         defer { close(holder) }
         let config = TestConfig.json(port: port, routes: [TestConfig.route("/", to: "app")], upstreams: ["app": 2])
-        let result = try GatewayProcess.command(
-            ["run", "--config", try Self.configFile(config), "--workers", "1"], timeoutMs: 10_000)
+        let (result, _) = try Self.run(["run", "--workers", "1"], config: config)
         #expect(result.termination == .exited(3), "stdout: \(result.stdout)\nstderr: \(result.stderr)")
     }
 

@@ -60,6 +60,18 @@ import Testing
         rig.expectCleanStop()
     }
 
+    @Test func halfClosedClientStillGetsItsResponse() throws {
+        // RFC 9112 §9.6 leaves half-close to the peer; nginx and HAProxy answer it (e.g. `nc -N` clients).
+        let rig = try Rig(.fixed(UpstreamReply(body: "answered")))
+        let client = try rig.client()
+        try client.send("GET /half HTTP/1.1\r\nHost: test.local\r\n\r\n")
+        client.shutdownWrite()
+        let response = try client.readResponse()
+        #expect(response.status == 200)
+        #expect(response.bodyText == "answered")
+        rig.expectCleanStop()
+    }
+
     @Test func clientsVanishingMidRequestLeaveItServing() throws {
         let rig = try Rig(.echo)
         let partialHead = try rig.client()

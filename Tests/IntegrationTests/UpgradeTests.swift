@@ -30,4 +30,16 @@ import Testing
         #expect(try rig.get("/after").status == 101, "gateway stopped serving after a tunnel closed")
         rig.expectCleanStop()
     }
+
+    @Test func upgradeDeclinedByTheUpstreamStaysHTTP() throws {
+        let rig = try Rig(.fixed(UpstreamReply(body: "plain")))
+        let client = try rig.client()
+        let response = try client.request(
+            "GET /ws HTTP/1.1\r\nHost: test.local\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n")
+        #expect(response.status == 200)
+        #expect(response.bodyText == "plain")
+        // No tunnel was opened: the connection still speaks HTTP.
+        #expect(try client.request("GET /again HTTP/1.1\r\nHost: test.local\r\n\r\n").bodyText == "plain")
+        rig.expectCleanStop()
+    }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Glibc
 
 /// The real `meshgate` binary under test: writes a config into a temp dir, spawns `meshgate run`, waits
@@ -24,7 +25,10 @@ public final class GatewayProcess {
         try waitUntilReady(timeoutMs: readyTimeoutMs)
     }
 
-    deinit { _ = child.terminate(signal: SIGKILL, graceMs: 2000) }
+    deinit {
+        _ = child.terminate(signal: SIGKILL, graceMs: 2000)
+        GatewayProcess.removeDirectory(directory)
+    }
 
     private func waitUntilReady(timeoutMs: Int) throws {
         let deadline = TestSocket.nowMs() + timeoutMs
@@ -85,6 +89,7 @@ public final class GatewayProcess {
         let directory = try makeTempDirectory()
         let child = try ChildProcess(path: try binaryPath(), arguments: arguments, outputPrefix: directory + "/cmd")
         let termination = child.wait(timeoutMs: timeoutMs) ?? child.terminate(signal: SIGKILL)
+        defer { removeDirectory(directory) }
         return CommandResult(termination: termination, stdout: child.stdout, stderr: child.stderr)
     }
 
@@ -105,6 +110,11 @@ public final class GatewayProcess {
             directory = directory[..<(directory.lastIndex(of: "/") ?? directory.startIndex)]
         }
         throw TestSupportError("meshgate binary not found near \(exe); run `swift build` first")
+    }
+
+    /// Removes a directory made by `makeTempDirectory` and everything in it (best effort).
+    public static func removeDirectory(_ path: String) {
+        try? FileManager.default.removeItem(atPath: path)
     }
 
     /// A fresh private directory under $TMPDIR or /tmp.
