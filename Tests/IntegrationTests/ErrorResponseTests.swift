@@ -35,6 +35,19 @@ import Testing
         rig.expectCleanStop()
     }
 
+    @Test func upstreamStatusesPassThroughUnchanged() throws {
+        // SPEC §3: "its 503 stays a 503" — the gateway's JSON errors are only for failures of its own.
+        let rig = try Rig(.failThenSucceed(failures: 2), route: "\"retry\": { \"retries\": 0 }")
+        let client = try rig.client()
+        for expected in [(503, "try again"), (503, "try again"), (200, "ok")] {
+            let response = try client.request("GET /flaky HTTP/1.1\r\nHost: test.local\r\n\r\n")
+            #expect(response.status == expected.0)
+            #expect(response.bodyText == expected.1)
+        }
+        #expect(rig.upstream.requests.count == 3)
+        rig.expectCleanStop()
+    }
+
     @Test func noMatchingRouteIs404() throws {
         let rig = try Rig(upstreams: ["app": .echo], routes: [TestConfig.route("/api", to: "app")])
         expectGatewayError(try rig.get("/apix"), 404, "no_route")
