@@ -34,6 +34,15 @@ import Testing
         rig.expectCleanStop()
     }
 
+    @Test func idleClientConnectionIsClosedAfterIdleTimeout() throws {
+        let rig = try Rig(.echo, limits: "{ \"idle_timeout_ms\": 300 }")
+        let client = try rig.client()
+        #expect(try client.request("GET /once HTTP/1.1\r\nHost: test.local\r\n\r\n").status == 200)
+        // The read waits (bounded by the client's 5 s timeout) for the gateway to close the idle connection.
+        #expect(client.serverClosed(), "idle keep-alive connection not closed after idle_timeout_ms")
+        rig.expectCleanStop()
+    }
+
     @Test func pipelinedRequestsAreAnsweredInOrder() throws {
         let rig = try Rig(.echo)
         let client = try rig.client()
