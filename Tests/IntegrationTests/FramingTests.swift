@@ -65,6 +65,19 @@ import Testing
         rig.expectCleanStop()
     }
 
+    @Test func chunkedResponseWithTrailersKeepsTheConnectionInSync() throws {
+        let chunked = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Checksum\r\n\r\n"
+            + "5;name=value\r\nhello\r\n0\r\nX-Checksum: abc\r\n\r\n"
+        let rig = try Rig(.raw(Array(chunked.utf8)))
+        let client = try rig.client()
+        for index in 0..<2 {
+            let response = try client.request("GET /t/\(index) HTTP/1.1\r\nHost: test.local\r\n\r\n")
+            #expect(response.status == 200)
+            #expect(response.bodyText == "hello")
+        }
+        rig.expectCleanStop()
+    }
+
     @Test func notModifiedWithContentLengthHasNoBody() throws {
         // RFC 9110 §8.6: a 304 may carry the Content-Length the 200 would have had; no body follows.
         let rig = try Rig(.raw(Array("HTTP/1.1 304 Not Modified\r\nContent-Length: 10\r\nETag: \"v1\"\r\n\r\n".utf8)))
