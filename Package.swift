@@ -60,7 +60,7 @@ let package = Package(
             name: "ObservabilityTests",
             dependencies: ["MeshGateway", "MeshProxy", "MeshConfig", "MeshJSON", "MeshLog", "MeshPosix", "MeshResilience"]
         ),
-        .testTarget(name: "IntegrationTests", dependencies: ["MeshGateway", "MeshTestSupport", "MeshPosix"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["meshgate", "MeshGateway", "MeshTestSupport", "MeshPosix"]),
         .testTarget(
             name: "ControlPlaneTests",
             dependencies: ["MeshGateway", "MeshConfig", "MeshJWT", "MeshCrypto", "MeshEventLoop", "MeshPosix"]

@@ -1,0 +1,69 @@
+import Glibc
+import MeshTestSupport
+import Testing
+
+/// SPEC §2 command line and exit codes; SPEC §3 error reporting (line/column for syntax, JSON path otherwise).
+@Suite struct CommandLineTests {
+    /// Writes `text` as `routes.json` in a fresh temp dir, runs `meshgate <arguments> --config <it>`, removes the dir.
+    static func run(_ arguments: [String], config text: String) throws -> (GatewayProcess.CommandResult, String) {
+        let directory = try GatewayProcess.makeTempDirectory()
+        defer { GatewayProcess.removeDirectory(directory) }
+        let path = directory + "/routes.json"
+        try ChildProcess.writeFile(path, text)
+        return (try GatewayProcess.command(arguments + ["--config", path], timeoutMs: 10_000), path)
+    }
+
+    static let validConfig = TestConfig.json(port: 1, routes: [TestConfig.route("/", to: "app")], upstreams: ["app": 2])
+
+    @Test func checkReportsTheLineOfASyntaxError() throws {
+        let (result, path) = try Self.run(["check"], config: "{\n  \"version\": 1,\n  \"listeners\": [ ,\n}\n")
+        #expect(result.termination == .exited(1))
+        #expect(result.stderr.contains("\(path):3:"), "stderr: \(result.stderr)")
+    }
+
+    @Test func checkNamesTheJSONPathOfAnUnknownUpstream() throws {
+        let config = TestConfig.json(
+            port: 1, routes: [TestConfig.route("/", to: "app"), TestConfig.route("/x", to: "missing")],
+            upstreams: ["app": 2])
+        let (result, _) = try Self.run(["check"], config: config)
+        #expect(result.termination == .exited(1))
+        #expect(result.stderr.contains("listeners[0].routes[1].upstream"), "stderr: \(result.stderr)")
+    }
+
+    @Test func checkAcceptsAValidConfig() throws {
+        let (result, _) = try Self.run(["check"], config: Self.validConfig)
+        #expect(result.termination == .exited(0), "stderr: \(result.stderr)")
+    }
+
+    @Test func versionPrintsTheName() throws {
+        let result = try GatewayProcess.command(["version"])
+        #expect(result.termination == .exited(0))
+        #expect(result.stdout.hasPrefix("meshgate "), "stdout: \(result.stdout)")
+    }
+
+    @Test(arguments: [["--bogus"], ["run", "--frobnicate"], ["run", "--workers", "zero"], ["run", "--config"]])
+    func usageErrorsExit2(arguments: [String]) throws {
+        let result = try GatewayProcess.command(arguments)
+        #expect(result.termination == .exited(2), "stderr: \(result.stderr)")
+    }
+
+    @Test func runWithAnInvalidConfigExits1() throws {
+        let (result, _) = try Self.run(["run", "--workers", "1"], config: "{ \"version\": 1, ")
+        #expect(result.termination == .exited(1))
+    }
+
+    @Test func listenerPortInUseExits3() throws {
+        let (holder, port) = try TestSocket.listen()
+        defer { close(holder) }
+        let config = TestConfig.json(port: port, routes: [TestConfig.route("/", to: "app")], upstreams: ["app": 2])
+        let (result, _) = try Self.run(["run", "--workers", "1"], config: config)
+        #expect(result.termination == .exited(3), "stdout: \(result.stdout)\nstderr: \(result.stderr)")
+    }
+
+    @Test func sigtermStopsARunningGatewayWithExit0() throws {
+        let rig = try Rig(.echo)
+        #expect(try rig.get("/x").status == 200)
+        #expect(rig.gateway.stdout.contains("\"msg\":\"started\""))
+        rig.expectCleanStop()
+    }
+}
