@@ -59,7 +59,7 @@ struct ProviderRuntimeTests {
         let variable = "MESHGATE_CONTROL_TEST_SECRET_\(getpid())"
         setenv(variable, "correct horse battery staple", 1)
         defer { unsetenv(variable) }
-        let block = provider("p", extra: #""secret_env": "\#(variable)""#)
+        let block = provider("p", algorithms: #"["HS256"]"#, extra: #""secret_env": "\#(variable)""#)
         let runtime = try runtime(block, environment: [variable: "correct horse battery staple"])
         #expect(runtime.policy.hmacSecret == Array("correct horse battery staple".utf8))
         #expect(runtime.hasKeys)
@@ -78,7 +78,7 @@ struct ProviderRuntimeTests {
 
     @Test func unsetSecretVariableMeansNoKeys() throws {
         let variable = "MESHGATE_CONTROL_TEST_UNSET_\(getpid())"
-        let block = provider("p", extra: #""secret_env": "\#(variable)""#)
+        let block = provider("p", algorithms: #"["HS256"]"#, extra: #""secret_env": "\#(variable)""#)
         // The loader checks its own environment; the runtime reads the process's, where the variable is unset.
         let config = try makeConfig(providers: "{\(block)}", environment: [variable: "x"])
         let runtime = ProviderRuntime(config: config.jwtProviders["p"]!)

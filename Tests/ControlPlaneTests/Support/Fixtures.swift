@@ -50,8 +50,8 @@ func makeConfig(
 }
 
 /// A provider block `"name": {...}` with the common claims and `jwks` / extra members.
-func provider(_ name: String, jwks: String? = nil, extra: String = "") -> String {
-    var members = [#""issuer": "meshgate-auth""#, #""audiences": ["meshgate"]"#, #""algorithms": ["ES256", "HS256"]"#]
+func provider(_ name: String, jwks: String? = nil, algorithms: String = #"["ES256"]"#, extra: String = "") -> String {
+    var members = [#""issuer": "meshgate-auth""#, #""audiences": ["meshgate"]"#, #""algorithms": \#(algorithms)"#]
     if let jwks { members.append("\"jwks\": \(jwks)") }
     if !extra.isEmpty { members.append(extra) }
     return "\"\(name)\": {\(members.joined(separator: ", "))}"

@@ -174,3 +174,13 @@ func chunkedResponse(_ chunks: [String]) -> [UInt8] {
     for chunk in chunks { text += String(chunk.utf8.count, radix: 16) + "\r\n" + chunk + "\r\n" }
     return Array((text + "0\r\n\r\n").utf8)
 }
+
+/// A value shared between a test and its servers' threads.
+final class Shared<Value: Sendable>: Sendable {
+    private let storage: Mutex<Value>
+    init(_ value: Value) { storage = Mutex(value) }
+    var value: Value {
+        get { storage.withLock { $0 } }
+        set { storage.withLock { $0 = newValue } }
+    }
+}
