@@ -166,6 +166,12 @@ public final class ControlPlane: Sendable {
         return onLoop(default: 0) { state in state.fetches(for: keys) }
     }
 
+    /// Upstreams with a running health checker → probes it has started (for tests and debugging). Blocks until
+    /// the control thread answers; empty when not running.
+    public func activeHealthChecks() -> [String: Int] {
+        onLoop(default: [:]) { state in state.healthCheckProbes() }
+    }
+
     // MARK: - Internals
 
     private func publishAddresses(_ config: GatewayConfig) {

@@ -28,8 +28,8 @@ final class ControlState: @unchecked Sendable {
     /// Fetches started by the refresher of `keys` (0 when it has none).
     func fetches(for keys: ProviderKeys) -> Int { refreshers[ObjectIdentifier(keys)]?.fetches ?? 0 }
 
-    /// Health checker of `upstream`, if any.
-    func checker(_ upstream: String) -> HealthChecker? { checkers[upstream] }
+    /// Upstream → probes started by its checker.
+    func healthCheckProbes() -> [String: Int] { checkers.mapValues { $0.probesStarted.reduce(0, +) } }
 
     /// Follows a (new) config: keeps refreshers whose key material is unchanged and checkers whose policy and
     /// endpoints are unchanged; starts the new ones; stops the rest.
