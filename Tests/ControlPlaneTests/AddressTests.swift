@@ -28,8 +28,10 @@ struct ResolvedAddressesTests {
     @Test func firstAddressesFollowTheGivenOrder() {
         let table = ResolvedAddresses()
         let other = HostPort(host: "10.0.0.2", port: 80)
-        table.publish(upstreams: ["app": [[Self.a, Self.b]], "db": [[Self.b]]],
-                      endpoints: ["app": [Self.endpoint], "db": [other]])
+        table.publish(
+            upstreams: ["app": [[Self.a, Self.b]], "db": [[Self.b]]],
+            endpoints: ["app": [Self.endpoint], "db": [other]]
+        )
         #expect(table.snapshot().firstAddresses(order: ["db", "app"]) == [[Self.b], [Self.a]])
         #expect(table.snapshot().firstAddresses(order: ["missing"]) == nil)
         table.publish(upstreams: ["app": [[]]], endpoints: ["app": [Self.endpoint]])
@@ -72,14 +74,21 @@ struct DNSTests {
         let callbacks = ControlPlane.Callbacks(onResolveFailure: { upstream, endpoint, _ in
             failures.value.append("\(upstream)/\(endpoint)")
         })
-        let control = try ControlPlane(config: config, endpoints: EndpointRegistry().states(for: config),
-                                       callbacks: callbacks)
+        let control = try ControlPlane(
+            config: config,
+            endpoints: EndpointRegistry().states(for: config),
+            callbacks: callbacks
+        )
         try control.start()
         defer { control.stop() }
         #expect(failures.value.first == "app/no-such-host.invalid:80")
-        #expect(control.addresses.snapshot().addresses(upstream: "app",
-                                                       endpoint: HostPort(host: "no-such-host.invalid", port: 80))
-            .isEmpty)
+        #expect(
+            control.addresses.snapshot().addresses(
+                upstream: "app",
+                endpoint: HostPort(host: "no-such-host.invalid", port: 80)
+            )
+            .isEmpty
+        )
         // The refresher keeps trying on its own thread, every dns_refresh_ms.
         #expect(waitUntil(timeoutMs: 10_000) { failures.value.count >= 3 })
     }
@@ -94,8 +103,13 @@ struct DNSTests {
         control.reconfigure(config: second, endpoints: registry.states(for: second))
         let snapshot = control.addresses.snapshot()
         #expect(snapshot.generation == 2)
-        #expect(snapshot.firstAddresses(order: ["app"]) == [[
-            SocketAddress(numericHost: "127.0.0.1", port: 3000)!, SocketAddress(numericHost: "127.0.0.2", port: 3000)!,
-        ]])
+        #expect(
+            snapshot.firstAddresses(order: ["app"]) == [
+                [
+                    SocketAddress(numericHost: "127.0.0.1", port: 3000)!,
+                    SocketAddress(numericHost: "127.0.0.2", port: 3000)!,
+                ]
+            ]
+        )
     }
 }

@@ -7,7 +7,9 @@ import Testing
 struct HTTPClientTests {
     /// Serves `reply` for every path and returns the client's result for `/x`.
     private func fetch(
-        _ reply: TestServer.Reply, timeoutMs: Int = 2000, maxBodyBytes: Int = 1 << 20
+        _ reply: TestServer.Reply,
+        timeoutMs: Int = 2000,
+        maxBodyBytes: Int = 1 << 20
     ) async throws -> Result<HTTPClientResponse, HTTPClientError> {
         let server = try TestServer { _ in reply }
         let client = try ClientLoop()
@@ -37,8 +39,16 @@ struct HTTPClientTests {
     }
 
     @Test func keepsStatusAndHeaders() async throws {
-        let response = try await fetch(.raw(httpResponse(status: 503, reason: "Busy", body: "no",
-                                                         extraHeaders: "Retry-After: 1\r\n"))).get()
+        let response = try await fetch(
+            .raw(
+                httpResponse(
+                    status: 503,
+                    reason: "Busy",
+                    body: "no",
+                    extraHeaders: "Retry-After: 1\r\n"
+                )
+            )
+        ).get()
         #expect(response.status == 503)
         #expect(!response.isSuccess)
         #expect(response.header("retry-after") == "1")
@@ -157,8 +167,10 @@ struct HTTPClientTests {
 @Suite("HTTPTarget")
 struct HTTPTargetTests {
     static let valid: [(String, HTTPTarget)] = [
-        ("http://127.0.0.1:9101/.well-known/jwks.json",
-         HTTPTarget(host: "127.0.0.1", port: 9101, path: "/.well-known/jwks.json")),
+        (
+            "http://127.0.0.1:9101/.well-known/jwks.json",
+            HTTPTarget(host: "127.0.0.1", port: 9101, path: "/.well-known/jwks.json")
+        ),
         ("http://auth/jwks", HTTPTarget(host: "auth", port: 80, path: "/jwks")),
         ("http://auth:8080", HTTPTarget(host: "auth", port: 8080, path: "/")),
         ("http://[::1]:9/k?x=1#frag", HTTPTarget(host: "::1", port: 9, path: "/k?x=1")),

@@ -7,7 +7,12 @@ import Testing
 @Suite("HealthProbeState")
 struct HealthProbeStateTests {
     /// Feeds `outcomes` (1 = success, 0 = failure) and returns the transitions, as "index:health".
-    private func transitions(_ outcomes: [Int], from start: EndpointHealth = .unknown, healthy: Int, unhealthy: Int)
+    private func transitions(
+        _ outcomes: [Int],
+        from start: EndpointHealth = .unknown,
+        healthy: Int,
+        unhealthy: Int
+    )
         -> [String]
     {
         var state = HealthProbeState(health: start, healthyThreshold: healthy, unhealthyThreshold: unhealthy)

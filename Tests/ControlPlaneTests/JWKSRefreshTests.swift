@@ -43,8 +43,11 @@ struct JWKSRefreshTests {
     private func start(_ jwks: JWKSServer, log: RefreshLog, refreshMs: Int = 300_000) throws -> ControlPlane {
         let block = provider("p", jwks: #"{"url": "\#(jwks.url)", "refresh_ms": \#(refreshMs)}"#)
         let config = try makeConfig(providers: "{\(block)}")
-        let control = try ControlPlane(config: config, endpoints: EndpointRegistry().states(for: config),
-                                       callbacks: log.callbacks)
+        let control = try ControlPlane(
+            config: config,
+            endpoints: EndpointRegistry().states(for: config),
+            callbacks: log.callbacks
+        )
         try control.start()
         return control
     }
@@ -52,7 +55,10 @@ struct JWKSRefreshTests {
     private func authenticate(_ control: ControlPlane, _ token: String, now: Int64) -> Authenticator.Outcome {
         var cache = VerifiedTokenCache(capacity: 8)
         return control.providers.runtime(named: "p")!.authenticator.authenticate(
-            header: bearer(token), cache: &cache, now: now)
+            header: bearer(token),
+            cache: &cache,
+            now: now
+        )
     }
 
     @Test func initialFetchMakesTheGatewayReady() throws {

@@ -65,10 +65,16 @@ struct ProviderRuntimeTests {
         #expect(runtime.hasKeys)
         let now = Int64(time(nil))
         let claims = #"{"iss":"meshgate-auth","aud":"meshgate","sub":"svc","exp":\#(now + 60)}"#
-        let good = TokenSigner.sign(claimsJSON: Array(claims.utf8), algorithm: .hs256,
-                                    key: .secret(Array("correct horse battery staple".utf8)))!
-        let forged = TokenSigner.sign(claimsJSON: Array(claims.utf8), algorithm: .hs256,
-                                      key: .secret(Array("wrong".utf8)))!
+        let good = TokenSigner.sign(
+            claimsJSON: Array(claims.utf8),
+            algorithm: .hs256,
+            key: .secret(Array("correct horse battery staple".utf8))
+        )!
+        let forged = TokenSigner.sign(
+            claimsJSON: Array(claims.utf8),
+            algorithm: .hs256,
+            key: .secret(Array("wrong".utf8))
+        )!
         #expect(try verify(runtime, good).get().subject == "svc")
         guard case .failure(.badSignature) = verify(runtime, forged) else {
             Issue.record("a token signed with another secret must fail")
@@ -87,8 +93,11 @@ struct ProviderRuntimeTests {
     }
 
     @Test func tokenSourcesFollowFrom() throws {
-        let block = provider("p", jwks: #"{"inline": \#(TestKey.jwks([Self.signer]))}"#,
-                             extra: #""from": [{"header": "x-token"}, {"cookie": "at"}]"#)
+        let block = provider(
+            "p",
+            jwks: #"{"inline": \#(TestKey.jwks([Self.signer]))}"#,
+            extra: #""from": [{"header": "x-token"}, {"cookie": "at"}]"#
+        )
         let runtime = try runtime(block)
         #expect(runtime.extractor.locations == [.header("x-token"), .cookie("at")])
     }
@@ -102,7 +111,9 @@ struct ProviderRuntimeTests {
         let q1 = try #require(registry.runtime(named: "q"))
 
         // Same config: the very same runtime objects.
-        registry.update(config: try makeConfig(providers: "{\(provider("p", jwks: inline)), \(provider("q", jwks: inline))}"))
+        registry.update(
+            config: try makeConfig(providers: "{\(provider("p", jwks: inline)), \(provider("q", jwks: inline))}")
+        )
         #expect(registry.runtime(named: "p") === p1)
 
         // q changes its leeway only: a new runtime, but the same key material (fetched keys survive).

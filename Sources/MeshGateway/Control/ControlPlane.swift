@@ -17,8 +17,9 @@ public final class ControlPlane: Sendable {
         /// A `jwks.url` fetch finished: provider name, success, and on failure an operator-readable reason.
         public var onRefresh: @Sendable (_ provider: String, _ success: Bool, _ error: String?) -> Void
         /// Active health checks moved an endpoint to a new health.
-        public var onHealthChange: @Sendable (_ upstream: String, _ endpoint: HostPort, _ health: EndpointHealth)
-            -> Void
+        public var onHealthChange:
+            @Sendable (_ upstream: String, _ endpoint: HostPort, _ health: EndpointHealth)
+                -> Void
         /// An endpoint's name did not resolve (its previous addresses, if any, are kept).
         public var onResolveFailure: @Sendable (_ upstream: String, _ endpoint: HostPort, _ error: String) -> Void
 
@@ -60,7 +61,9 @@ public final class ControlPlane: Sendable {
     /// `loadErrors`). `endpoints[i]` are the shared states of `config.upstreamOrder[i]`. Nothing runs until
     /// `start()`.
     public init(
-        config: GatewayConfig, endpoints: [[EndpointState]], callbacks: Callbacks = Callbacks(),
+        config: GatewayConfig,
+        endpoints: [[EndpointState]],
+        callbacks: Callbacks = Callbacks(),
         environment: @escaping @Sendable (String) -> String? = { ProviderRuntime.processEnvironment($0) }
     ) throws(SystemError) {
         loop = try EventLoop()
@@ -145,7 +148,8 @@ public final class ControlPlane: Sendable {
     /// 30 s (SPEC §3; `now` is unix seconds). Returns true when a fetch was requested. Any thread.
     @discardableResult
     public func requestRefetch(provider: String, now: Int64 = ProviderRuntime.unixNow()) -> Bool {
-        guard let runtime = providers.runtime(named: provider), runtime.keys.url != nil,
+        // Not running: do not burn the 30 s slot on a fetch that cannot happen.
+        guard runningState() != nil, let runtime = providers.runtime(named: provider), runtime.keys.url != nil,
             runtime.store.claimUnknownKidRefetch(now: now)
         else { return false }
         post { state in state.refetch(runtime.keys) }
@@ -175,7 +179,11 @@ public final class ControlPlane: Sendable {
     // MARK: - Internals
 
     private func publishAddresses(_ config: GatewayConfig) {
-        let resolved = DNSRefresher.resolveAll(config, previous: addresses.snapshot(), onFailure: callbacks.onResolveFailure)
+        let resolved = DNSRefresher.resolveAll(
+            config,
+            previous: addresses.snapshot(),
+            onFailure: callbacks.onResolveFailure
+        )
         addresses.publish(upstreams: resolved.upstreams, endpoints: resolved.endpoints)
     }
 
@@ -192,22 +200,11 @@ public final class ControlPlane: Sendable {
         }
     }
 
-    /// Runs `body` on the control thread and waits for its answer.
+    /// Runs `body` on the control thread and waits (at most 5 s: the loop may be stopping) for its answer.
     private func onLoop<T: Sendable>(default value: T, _ body: @escaping @Sendable (ControlState) -> T) -> T {
         guard let state = runningState() else { return value }
-        let answer = Mutex<T?>(nil)
-        let done = UnsafeMutablePointer<sem_t>.allocate(capacity: 1)
-        sem_init(done, 0, 0)
-        defer {
-            sem_destroy(done)
-            done.deallocate()
-        }
-        let signal = LoopBound(done)
-        loop.execute {
-            answer.withLock { $0 = body(state) }
-            sem_post(signal.value)
-        }
-        while sem_wait(done) != 0 && errno == EINTR {}
-        return answer.withLock { $0 } ?? value
+        let reply = Reply<T>()
+        loop.execute { reply.deliver(body(state)) }
+        return reply.wait(timeoutMs: 5000) ?? value
     }
 }

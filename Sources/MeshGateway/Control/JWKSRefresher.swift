@@ -23,8 +23,12 @@ final class JWKSRefresher {
     private var inFlight = false
     private var stopped = false
 
-    init(keys: ProviderKeys, refreshMs: Int, client: HTTPClient,
-         onRefresh: @escaping @Sendable (String, Bool, String?) -> Void) {
+    init(
+        keys: ProviderKeys,
+        refreshMs: Int,
+        client: HTTPClient,
+        onRefresh: @escaping @Sendable (String, Bool, String?) -> Void
+    ) {
         self.keys = keys
         self.refreshMs = max(1, refreshMs)
         self.client = client
@@ -87,7 +91,10 @@ final class JWKSRefresher {
     }
 
     /// A fetched response → key set, or why it is unusable (operator-readable).
-    static func keySet(from result: Result<HTTPClientResponse, HTTPClientError>, url: String)
+    static func keySet(
+        from result: Result<HTTPClientResponse, HTTPClientError>,
+        url: String
+    )
         -> Result<JWKSet, ReadFailure>
     {
         switch result {

@@ -39,10 +39,11 @@ public final class ProviderKeys: Sendable {
         self.provider = provider
         self.sources = sources
         fingerprint = Self.identities(sources)
-        url = sources.lazy.compactMap { source -> String? in
-            if case .url(let url, _) = source { return url }
-            return nil
-        }.first
+        url =
+            sources.lazy.compactMap { source -> String? in
+                if case .url(let url, _) = source { return url }
+                return nil
+            }.first
         let loaded = Self.loadStatic(sources)
         var initial = Parts()
         initial.staticKeys = loaded.keys
@@ -50,8 +51,10 @@ public final class ProviderKeys: Sendable {
         initial.staticBytes = loaded.bytes
         initial.loadErrors = loaded.errors
         parts = Mutex(initial)
-        store = KeySetStore(initial: loaded.keys.isEmpty ? nil : JWKSet(keys: loaded.keys, skipped: loaded.skipped),
-                            now: now)
+        store = KeySetStore(
+            initial: loaded.keys.isEmpty ? nil : JWKSet(keys: loaded.keys, skipped: loaded.skipped),
+            now: now
+        )
     }
 
     /// Problems met loading file/inline sources at the last (re)load; empty when all loaded.
@@ -112,7 +115,9 @@ public final class ProviderKeys: Sendable {
         }
     }
 
-    private static func loadStatic(_ sources: [JWKSSource])
+    private static func loadStatic(
+        _ sources: [JWKSSource]
+    )
         -> (keys: [JWK], skipped: Int, bytes: [[UInt8]], errors: [String])
     {
         var keys: [JWK] = []

@@ -48,11 +48,16 @@ final class TestServer: @unchecked Sendable {
         port = UInt16(bigEndian: address.sin_port)
         state.withLock { $0.listenFD = fd }
         let unmanaged = Unmanaged.passRetained(self)
-        pthread_create(&thread, nil, { arg in
-            let server = Unmanaged<TestServer>.fromOpaque(arg!).takeRetainedValue()
-            server.serve()
-            return nil
-        }, unmanaged.toOpaque())
+        pthread_create(
+            &thread,
+            nil,
+            { arg in
+                let server = Unmanaged<TestServer>.fromOpaque(arg!).takeRetainedValue()
+                server.serve()
+                return nil
+            },
+            unmanaged.toOpaque()
+        )
     }
 
     /// `http://127.0.0.1:PORT` + `path`.
@@ -105,7 +110,9 @@ final class TestServer: @unchecked Sendable {
         case .raw(let bytes):
             var offset = 0
             while offset < bytes.count {
-                let written = bytes[offset...].withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                let written = bytes[offset...].withUnsafeBytes {
+                    send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
+                }
                 if written <= 0 { break }
                 offset += written
             }
