@@ -77,7 +77,7 @@ struct HealthCheckTests {
         let log = HealthLog()
         let upstreams = """
             {"app": {"endpoints": ["127.0.0.1:\(backend.server.port)"],
-                     "health_check": {"path": "/healthz", "interval_ms": 30, "timeout_ms": 30,
+                     "health_check": {"path": "/healthz", "interval_ms": 100, "timeout_ms": 100,
                                       "unhealthy_threshold": 3, "healthy_threshold": 2}}}
             """
         let config = try makeConfig(upstreams: upstreams)
