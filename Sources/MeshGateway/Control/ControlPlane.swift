@@ -203,7 +203,7 @@ public final class ControlPlane: Sendable {
     /// Runs `body` on the control thread and waits (at most 5 s: the loop may be stopping) for its answer.
     private func onLoop<T: Sendable>(default value: T, _ body: @escaping @Sendable (ControlState) -> T) -> T {
         guard let state = runningState() else { return value }
-        let reply = Reply<T>()
+        let reply = ControlReply<T>()
         loop.execute { reply.deliver(body(state)) }
         return reply.wait(timeoutMs: 5000) ?? value
     }

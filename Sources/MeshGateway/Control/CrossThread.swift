@@ -13,7 +13,7 @@ struct LoopBound<Value>: @unchecked Sendable {
 
 /// A one-shot answer from the control thread. A class, so a late answer after a timed-out wait still writes
 /// into live memory (the closure keeps it alive).
-final class Reply<T: Sendable>: @unchecked Sendable {
+final class ControlReply<T: Sendable>: @unchecked Sendable {
     private let answer = Mutex<T?>(nil)
     private let semaphore = UnsafeMutablePointer<sem_t>.allocate(capacity: 1)
 

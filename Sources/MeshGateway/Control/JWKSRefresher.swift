@@ -95,18 +95,18 @@ final class JWKSRefresher {
         from result: Result<HTTPClientResponse, HTTPClientError>,
         url: String
     )
-        -> Result<JWKSet, ReadFailure>
+        -> Result<JWKSet, KeyLoadFailure>
     {
         switch result {
         case .failure(let error):
-            return .failure(ReadFailure("fetching \(url): \(error)"))
+            return .failure(KeyLoadFailure("fetching \(url): \(error)"))
         case .success(let response) where !response.isSuccess:
-            return .failure(ReadFailure("fetching \(url): HTTP status \(response.status)"))
+            return .failure(KeyLoadFailure("fetching \(url): HTTP status \(response.status)"))
         case .success(let response):
             switch JWKSet.parse(response.body, source: .url) {
             case .success(let set): return .success(set)
             case .failure(let error):
-                return .failure(ReadFailure("\(url) did not return a usable JWK Set (\(error.label))"))
+                return .failure(KeyLoadFailure("\(url) did not return a usable JWK Set (\(error.label))"))
             }
         }
     }

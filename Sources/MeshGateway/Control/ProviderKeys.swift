@@ -156,9 +156,9 @@ public final class ProviderKeys: Sendable {
     }
 
     /// Reads a small file with Glibc (no Foundation in the gateway's key path).
-    static func readFile(_ path: String) -> Result<[UInt8], ReadFailure> {
+    static func readFile(_ path: String) -> Result<[UInt8], KeyLoadFailure> {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return .failure(ReadFailure(String(cString: strerror(errno)))) }
+        guard fd >= 0 else { return .failure(KeyLoadFailure(String(cString: strerror(errno)))) }
         defer { close(fd) }
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65536)
@@ -166,18 +166,18 @@ public final class ProviderKeys: Sendable {
             let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if count < 0 {
                 if errno == EINTR { continue }
-                return .failure(ReadFailure(String(cString: strerror(errno))))
+                return .failure(KeyLoadFailure(String(cString: strerror(errno))))
             }
             if count == 0 { return .success(bytes) }
             bytes.append(contentsOf: chunk[0..<count])
             // JWKSet.parse refuses documents over 1 MiB anyway; stop reading a runaway file early.
-            if bytes.count > 1 << 20 { return .failure(ReadFailure("larger than 1 MiB")) }
+            if bytes.count > 1 << 20 { return .failure(KeyLoadFailure("larger than 1 MiB")) }
         }
     }
 }
 
 /// Why a key file could not be read (strerror text).
-struct ReadFailure: Error {
+struct KeyLoadFailure: Error {
     let message: String
     init(_ message: String) { self.message = message }
 }
