@@ -113,3 +113,68 @@ struct DNSTests {
         )
     }
 }
+
+/// A DNS the test controls: `svc.test` answers with whatever `answer` holds.
+final class FakeDNS: Sendable {
+    let answer = Shared<[SocketAddress]>([SocketAddress(numericHost: "10.0.0.1", port: 80)!])
+    let lookups = Shared(0)
+    let hosts = Shared<Set<String>>([])
+
+    var lookup: BlockingResolver.Lookup {
+        { host, _ in
+            self.lookups.value += 1
+            self.hosts.value.insert(host)
+            guard host == "svc.test" else { return .failure(SystemError(errno: EHOSTUNREACH, call: "fake dns")) }
+            return .success(self.answer.value)
+        }
+    }
+}
+
+@Suite("DNS refresh")
+struct DNSRefreshTests {
+    @Test func changedAnswersArePublishedWithANewGeneration() throws {
+        let dns = FakeDNS()
+        let upstreams = #"{"app": {"endpoints": ["svc.test:80", "127.0.0.1:81"], "dns_refresh_ms": 20}}"#
+        let config = try makeConfig(upstreams: upstreams)
+        let control = try ControlPlane(
+            config: config,
+            endpoints: EndpointRegistry().states(for: config),
+            lookup: dns.lookup
+        )
+        try control.start()
+        defer { control.stop() }
+        let endpoint = HostPort(host: "svc.test", port: 80)
+        #expect(control.addresses.generation == 1)
+        #expect(
+            control.addresses.snapshot().addresses(upstream: "app", endpoint: endpoint)
+                == [SocketAddress(numericHost: "10.0.0.1", port: 80)!]
+        )
+
+        // Same answer on every refresh: lookups happen, the generation does not move.
+        #expect(waitUntil { dns.lookups.value >= 3 })
+        #expect(control.addresses.generation == 1)
+
+        // The service scaled out: the next refresh publishes both addresses.
+        let scaled = [
+            SocketAddress(numericHost: "10.0.0.1", port: 80)!, SocketAddress(numericHost: "10.0.0.2", port: 80)!,
+        ]
+        dns.answer.value = scaled
+        #expect(waitUntil { control.addresses.generation == 2 })
+        let snapshot = control.addresses.snapshot()
+        #expect(snapshot.addresses(upstream: "app", endpoint: endpoint) == scaled)
+        // The literal endpoint is untouched and never looked up.
+        #expect(
+            snapshot.addresses(upstream: "app", endpoint: HostPort(host: "127.0.0.1", port: 81))
+                == [SocketAddress(numericHost: "127.0.0.1", port: 81)!]
+        )
+
+        #expect(dns.hosts.value == ["svc.test"])
+
+        // An empty answer (a DNS blip) keeps the last addresses.
+        dns.answer.value = []
+        let lookups = dns.lookups.value
+        #expect(waitUntil { dns.lookups.value >= lookups + 2 })
+        #expect(control.addresses.generation == 2)
+        #expect(control.addresses.snapshot().addresses(upstream: "app", endpoint: endpoint) == scaled)
+    }
+}

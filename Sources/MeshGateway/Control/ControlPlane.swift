@@ -54,23 +54,26 @@ public final class ControlPlane: Sendable {
     private let loop: EventLoop
     private let callbacks: Callbacks
     private let environment: @Sendable (String) -> String?
+    private let lookup: BlockingResolver.Lookup
     private let desired: Mutex<Desired>
     private let phase = Mutex(Phase.idle)
 
     /// Builds provider runtimes (loading `jwks.file`/`jwks.inline` now; problems are in each runtime's
     /// `loadErrors`). `endpoints[i]` are the shared states of `config.upstreamOrder[i]`. Nothing runs until
-    /// `start()`.
+    /// `start()`. `lookup` resolves endpoint names (default getaddrinfo; tests inject their own DNS).
     public init(
         config: GatewayConfig,
         endpoints: [[EndpointState]],
         callbacks: Callbacks = Callbacks(),
-        environment: @escaping @Sendable (String) -> String? = { ProviderRuntime.processEnvironment($0) }
+        environment: @escaping @Sendable (String) -> String? = { ProviderRuntime.processEnvironment($0) },
+        lookup: @escaping BlockingResolver.Lookup = BlockingResolver.system
     ) throws(SystemError) {
         loop = try EventLoop()
         providers = ProviderRegistry()
         addresses = ResolvedAddresses()
         self.callbacks = callbacks
         self.environment = environment
+        self.lookup = lookup
         let runtimes = providers.update(config: config, environment: environment)
         desired = Mutex(Desired(config: config, endpoints: endpoints, runtimes: runtimes))
     }
@@ -84,7 +87,7 @@ public final class ControlPlane: Sendable {
         publishAddresses(current.config)
         try phase.withLock { phase throws(SystemError) in
             guard case .idle = phase else { return }
-            let resolver = BlockingResolver()
+            let resolver = BlockingResolver(lookup: lookup)
             let state: ControlState
             do throws(SystemError) {
                 state = try ControlState(loop: loop, resolver: resolver, addresses: addresses, callbacks: callbacks)
@@ -182,6 +185,7 @@ public final class ControlPlane: Sendable {
         let resolved = DNSRefresher.resolveAll(
             config,
             previous: addresses.snapshot(),
+            lookup: lookup,
             onFailure: callbacks.onResolveFailure
         )
         addresses.publish(upstreams: resolved.upstreams, endpoints: resolved.endpoints)

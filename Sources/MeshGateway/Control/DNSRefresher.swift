@@ -119,6 +119,7 @@ final class DNSRefresher {
     static func resolveAll(
         _ config: GatewayConfig,
         previous: ResolvedAddresses.Snapshot,
+        lookup: BlockingResolver.Lookup,
         onFailure: (String, HostPort, String) -> Void
     ) -> (upstreams: [String: [[SocketAddress]]], endpoints: [String: [HostPort]]) {
         var rows: [String: [[SocketAddress]]] = [:]
@@ -129,11 +130,12 @@ final class DNSRefresher {
             rows[name] = upstream.endpoints.map { endpoint in
                 let known = previous.addresses(upstream: name, endpoint: endpoint)
                 if !known.isEmpty { return known }
-                do throws(SystemError) {
-                    let found = try SocketAddress.resolve(host: endpoint.host, port: endpoint.port)
+                if let literal = SocketAddress(numericHost: endpoint.host, port: endpoint.port) { return [literal] }
+                switch lookup(endpoint.host, endpoint.port) {
+                case .success(let found):
                     if found.isEmpty { onFailure(name, endpoint, "no addresses") }
                     return found
-                } catch {
+                case .failure(let error):
                     onFailure(name, endpoint, error.description)
                     return []
                 }
