@@ -7,7 +7,9 @@ import Testing
 struct HTTPClientTests {
     /// Serves `reply` for every path and returns the client's result for `/x`.
     private func fetch(
-        _ reply: TestServer.Reply, timeoutMs: Int = 2000, maxBodyBytes: Int = 1 << 20
+        _ reply: TestServer.Reply,
+        timeoutMs: Int = 2000,
+        maxBodyBytes: Int = 1 << 20
     ) async throws -> Result<HTTPClientResponse, HTTPClientError> {
         let server = try TestServer { _ in reply }
         let client = try ClientLoop()
@@ -29,16 +31,25 @@ struct HTTPClientTests {
         ("empty content-length", httpResponse(body: ""), ""),
     ]
 
-    @Test("reads a body framed by", arguments: bodies)
-    func readsBody(_ name: String, _ reply: [UInt8], _ expected: String) async throws {
+    @Test("reads a body framed by", arguments: bodies.map { WireCase($0.0, $0.1, expected: $0.2) })
+    func readsBody(_ wire: WireCase) async throws {
+        let (reply, expected) = (wire.bytes, wire.expected)
         let response = try await fetch(.raw(reply)).get()
         #expect(response.status == 200)
         #expect(String(decoding: response.body, as: UTF8.self) == expected)
     }
 
     @Test func keepsStatusAndHeaders() async throws {
-        let response = try await fetch(.raw(httpResponse(status: 503, reason: "Busy", body: "no",
-                                                         extraHeaders: "Retry-After: 1\r\n"))).get()
+        let response = try await fetch(
+            .raw(
+                httpResponse(
+                    status: 503,
+                    reason: "Busy",
+                    body: "no",
+                    extraHeaders: "Retry-After: 1\r\n"
+                )
+            )
+        ).get()
         #expect(response.status == 503)
         #expect(!response.isSuccess)
         #expect(response.header("retry-after") == "1")
@@ -81,8 +92,9 @@ struct HTTPClientTests {
         ("closed mid-head", Array("HTTP/1.1 200 OK\r\nContent-".utf8)),
     ]
 
-    @Test("garbage is badResponse", arguments: garbage)
-    func garbageIsBadResponse(_ name: String, _ reply: [UInt8]) async throws {
+    @Test("garbage is badResponse", arguments: garbage.map { WireCase($0.0, $0.1) })
+    func garbageIsBadResponse(_ wire: WireCase) async throws {
+        let (name, reply) = (wire.name, wire.bytes)
         let result = try await fetch(.raw(reply))
         guard case .failure(.badResponse) = result else {
             Issue.record("\(name): expected badResponse, got \(result)")
@@ -96,8 +108,9 @@ struct HTTPClientTests {
         ("close-delimited", Array(("HTTP/1.1 200 OK\r\n\r\n" + String(repeating: "c", count: 50)).utf8)),
     ]
 
-    @Test("a body over the limit is bodyTooLarge", arguments: oversized)
-    func oversizedBody(_ name: String, _ reply: [UInt8]) async throws {
+    @Test("a body over the limit is bodyTooLarge", arguments: oversized.map { WireCase($0.0, $0.1) })
+    func oversizedBody(_ wire: WireCase) async throws {
+        let (name, reply) = (wire.name, wire.bytes)
         let result = try await fetch(.raw(reply), maxBodyBytes: 10)
         guard case .failure(.bodyTooLarge(_, let limit)) = result else {
             Issue.record("\(name): expected bodyTooLarge, got \(result)")
@@ -157,8 +170,10 @@ struct HTTPClientTests {
 @Suite("HTTPTarget")
 struct HTTPTargetTests {
     static let valid: [(String, HTTPTarget)] = [
-        ("http://127.0.0.1:9101/.well-known/jwks.json",
-         HTTPTarget(host: "127.0.0.1", port: 9101, path: "/.well-known/jwks.json")),
+        (
+            "http://127.0.0.1:9101/.well-known/jwks.json",
+            HTTPTarget(host: "127.0.0.1", port: 9101, path: "/.well-known/jwks.json")
+        ),
         ("http://auth/jwks", HTTPTarget(host: "auth", port: 80, path: "/jwks")),
         ("http://auth:8080", HTTPTarget(host: "auth", port: 8080, path: "/")),
         ("http://[::1]:9/k?x=1#frag", HTTPTarget(host: "::1", port: 9, path: "/k?x=1")),
@@ -182,4 +197,19 @@ struct HTTPTargetTests {
         #expect(HTTPTarget(host: "::1", port: 80, path: "/").hostHeader == "[::1]:80")
         #expect(HTTPTarget(host: "auth", port: 80, path: "").path == "/")
     }
+}
+
+/// Bytes a test server sends, named for the test report (instead of printing every byte).
+struct WireCase: Sendable, CustomTestStringConvertible {
+    let name: String
+    let bytes: [UInt8]
+    let expected: String
+
+    init(_ name: String, _ bytes: [UInt8], expected: String = "") {
+        self.name = name
+        self.bytes = bytes
+        self.expected = expected
+    }
+
+    var testDescription: String { name }
 }

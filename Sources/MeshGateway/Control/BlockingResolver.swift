@@ -10,6 +10,17 @@ import Synchronization
 public final class BlockingResolver: @unchecked Sendable {
     /// The answer to one lookup.
     public typealias Completion = @Sendable (Result<[SocketAddress], SystemError>) -> Void
+    /// A blocking name lookup (host, port) → addresses; `system` (getaddrinfo) unless a test injects another.
+    public typealias Lookup = @Sendable (String, UInt16) -> Result<[SocketAddress], SystemError>
+
+    /// getaddrinfo through `SocketAddress.resolve`; IP literals are returned without a lookup.
+    public static let system: Lookup = { host, port in
+        do throws(SystemError) {
+            return .success(try SocketAddress.resolve(host: host, port: port))
+        } catch {
+            return .failure(error)
+        }
+    }
 
     private struct Job {
         let host: String
@@ -26,9 +37,11 @@ public final class BlockingResolver: @unchecked Sendable {
     // sem_t must not move: it lives in its own allocation for the resolver's whole life.
     private let semaphore: UnsafeMutablePointer<sem_t>
     private let thread = Mutex<WorkerThread?>(nil)
+    private let lookup: Lookup
 
-    /// Starts the resolver thread.
-    public init(name: String = "meshgate-dns") {
+    /// Starts the resolver thread; `lookup` does the blocking work (default: getaddrinfo).
+    public init(name: String = "meshgate-dns", lookup: @escaping Lookup = BlockingResolver.system) {
+        self.lookup = lookup
         semaphore = .allocate(capacity: 1)
         sem_init(semaphore, 0, 0)
         let worker = WorkerThread(name: name) { [self] in self.run() }
@@ -85,13 +98,7 @@ public final class BlockingResolver: @unchecked Sendable {
             case .none: continue
             case .some(.none): return
             case .some(.some(let job)):
-                let result: Result<[SocketAddress], SystemError>
-                do {
-                    result = .success(try SocketAddress.resolve(host: job.host, port: job.port))
-                } catch {
-                    result = .failure(error)
-                }
-                job.completion(result)
+                job.completion(lookup(job.host, job.port))
             }
         }
     }

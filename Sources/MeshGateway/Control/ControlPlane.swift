@@ -17,8 +17,9 @@ public final class ControlPlane: Sendable {
         /// A `jwks.url` fetch finished: provider name, success, and on failure an operator-readable reason.
         public var onRefresh: @Sendable (_ provider: String, _ success: Bool, _ error: String?) -> Void
         /// Active health checks moved an endpoint to a new health.
-        public var onHealthChange: @Sendable (_ upstream: String, _ endpoint: HostPort, _ health: EndpointHealth)
-            -> Void
+        public var onHealthChange:
+            @Sendable (_ upstream: String, _ endpoint: HostPort, _ health: EndpointHealth)
+                -> Void
         /// An endpoint's name did not resolve (its previous addresses, if any, are kept).
         public var onResolveFailure: @Sendable (_ upstream: String, _ endpoint: HostPort, _ error: String) -> Void
 
@@ -53,21 +54,26 @@ public final class ControlPlane: Sendable {
     private let loop: EventLoop
     private let callbacks: Callbacks
     private let environment: @Sendable (String) -> String?
+    private let lookup: BlockingResolver.Lookup
     private let desired: Mutex<Desired>
     private let phase = Mutex(Phase.idle)
 
     /// Builds provider runtimes (loading `jwks.file`/`jwks.inline` now; problems are in each runtime's
     /// `loadErrors`). `endpoints[i]` are the shared states of `config.upstreamOrder[i]`. Nothing runs until
-    /// `start()`.
+    /// `start()`. `lookup` resolves endpoint names (default getaddrinfo; tests inject their own DNS).
     public init(
-        config: GatewayConfig, endpoints: [[EndpointState]], callbacks: Callbacks = Callbacks(),
-        environment: @escaping @Sendable (String) -> String? = { ProviderRuntime.processEnvironment($0) }
+        config: GatewayConfig,
+        endpoints: [[EndpointState]],
+        callbacks: Callbacks = Callbacks(),
+        environment: @escaping @Sendable (String) -> String? = { ProviderRuntime.processEnvironment($0) },
+        lookup: @escaping BlockingResolver.Lookup = BlockingResolver.system
     ) throws(SystemError) {
         loop = try EventLoop()
         providers = ProviderRegistry()
         addresses = ResolvedAddresses()
         self.callbacks = callbacks
         self.environment = environment
+        self.lookup = lookup
         let runtimes = providers.update(config: config, environment: environment)
         desired = Mutex(Desired(config: config, endpoints: endpoints, runtimes: runtimes))
     }
@@ -81,7 +87,7 @@ public final class ControlPlane: Sendable {
         publishAddresses(current.config)
         try phase.withLock { phase throws(SystemError) in
             guard case .idle = phase else { return }
-            let resolver = BlockingResolver()
+            let resolver = BlockingResolver(lookup: lookup)
             let state: ControlState
             do throws(SystemError) {
                 state = try ControlState(loop: loop, resolver: resolver, addresses: addresses, callbacks: callbacks)
@@ -145,7 +151,8 @@ public final class ControlPlane: Sendable {
     /// 30 s (SPEC §3; `now` is unix seconds). Returns true when a fetch was requested. Any thread.
     @discardableResult
     public func requestRefetch(provider: String, now: Int64 = ProviderRuntime.unixNow()) -> Bool {
-        guard let runtime = providers.runtime(named: provider), runtime.keys.url != nil,
+        // Not running: do not burn the 30 s slot on a fetch that cannot happen.
+        guard runningState() != nil, let runtime = providers.runtime(named: provider), runtime.keys.url != nil,
             runtime.store.claimUnknownKidRefetch(now: now)
         else { return false }
         post { state in state.refetch(runtime.keys) }
@@ -166,10 +173,21 @@ public final class ControlPlane: Sendable {
         return onLoop(default: 0) { state in state.fetches(for: keys) }
     }
 
+    /// Upstreams with a running health checker → probes it has started (for tests and debugging). Blocks until
+    /// the control thread answers; empty when not running.
+    public func activeHealthChecks() -> [String: Int] {
+        onLoop(default: [:]) { state in state.healthCheckProbes() }
+    }
+
     // MARK: - Internals
 
     private func publishAddresses(_ config: GatewayConfig) {
-        let resolved = DNSRefresher.resolveAll(config, previous: addresses.snapshot(), onFailure: callbacks.onResolveFailure)
+        let resolved = DNSRefresher.resolveAll(
+            config,
+            previous: addresses.snapshot(),
+            lookup: lookup,
+            onFailure: callbacks.onResolveFailure
+        )
         addresses.publish(upstreams: resolved.upstreams, endpoints: resolved.endpoints)
     }
 
@@ -186,22 +204,11 @@ public final class ControlPlane: Sendable {
         }
     }
 
-    /// Runs `body` on the control thread and waits for its answer.
+    /// Runs `body` on the control thread and waits (at most 5 s: the loop may be stopping) for its answer.
     private func onLoop<T: Sendable>(default value: T, _ body: @escaping @Sendable (ControlState) -> T) -> T {
         guard let state = runningState() else { return value }
-        let answer = Mutex<T?>(nil)
-        let done = UnsafeMutablePointer<sem_t>.allocate(capacity: 1)
-        sem_init(done, 0, 0)
-        defer {
-            sem_destroy(done)
-            done.deallocate()
-        }
-        let signal = LoopBound(done)
-        loop.execute {
-            answer.withLock { $0 = body(state) }
-            sem_post(signal.value)
-        }
-        while sem_wait(done) != 0 && errno == EINTR {}
-        return answer.withLock { $0 } ?? value
+        let reply = ControlReply<T>()
+        loop.execute { reply.deliver(body(state)) }
+        return reply.wait(timeoutMs: 5000) ?? value
     }
 }

@@ -16,20 +16,29 @@ final class ControlState: @unchecked Sendable {
     private var checkers: [String: HealthChecker] = [:]
 
     /// Builds the state; call on the loop's thread or before the loop runs.
-    init(loop: EventLoop, resolver: BlockingResolver, addresses: ResolvedAddresses,
-         callbacks: ControlPlane.Callbacks) throws(SystemError) {
+    init(
+        loop: EventLoop,
+        resolver: BlockingResolver,
+        addresses: ResolvedAddresses,
+        callbacks: ControlPlane.Callbacks
+    ) throws(SystemError) {
         client = try HTTPClient(loop: loop, resolver: resolver)
         self.addresses = addresses
         self.callbacks = callbacks
-        dns = DNSRefresher(loop: loop, timers: client.timers, resolver: resolver, addresses: addresses,
-                           onFailure: callbacks.onResolveFailure)
+        dns = DNSRefresher(
+            loop: loop,
+            timers: client.timers,
+            resolver: resolver,
+            addresses: addresses,
+            onFailure: callbacks.onResolveFailure
+        )
     }
 
     /// Fetches started by the refresher of `keys` (0 when it has none).
     func fetches(for keys: ProviderKeys) -> Int { refreshers[ObjectIdentifier(keys)]?.fetches ?? 0 }
 
-    /// Health checker of `upstream`, if any.
-    func checker(_ upstream: String) -> HealthChecker? { checkers[upstream] }
+    /// Upstream → probes started by its checker.
+    func healthCheckProbes() -> [String: Int] { checkers.mapValues { $0.probesStarted.reduce(0, +) } }
 
     /// Follows a (new) config: keeps refreshers whose key material is unchanged and checkers whose policy and
     /// endpoints are unchanged; starts the new ones; stops the rest.
@@ -49,8 +58,12 @@ final class ControlState: @unchecked Sendable {
                 next[id] = existing
                 continue
             }
-            let refresher = JWKSRefresher(keys: runtime.keys, refreshMs: refreshMs, client: client,
-                                          onRefresh: callbacks.onRefresh)
+            let refresher = JWKSRefresher(
+                keys: runtime.keys,
+                refreshMs: refreshMs,
+                client: client,
+                onRefresh: callbacks.onRefresh
+            )
             next[id] = refresher
             refresher.start()
         }
@@ -72,8 +85,14 @@ final class ControlState: @unchecked Sendable {
                 continue
             }
             checkers[name]?.stop()
-            let checker = HealthChecker(upstream: name, policy: policy, endpoints: states, client: client,
-                                        addresses: addresses, onChange: callbacks.onHealthChange)
+            let checker = HealthChecker(
+                upstream: name,
+                policy: policy,
+                endpoints: states,
+                client: client,
+                addresses: addresses,
+                onChange: callbacks.onHealthChange
+            )
             next[name] = checker
             checker.start()
         }

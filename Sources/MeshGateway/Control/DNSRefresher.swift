@@ -24,8 +24,13 @@ final class DNSRefresher {
     /// Completed refresh rounds, for tests and logs.
     private(set) var rounds = 0
 
-    init(loop: EventLoop, timers: LoopTimers, resolver: BlockingResolver, addresses: ResolvedAddresses,
-         onFailure: @escaping @Sendable (String, HostPort, String) -> Void) {
+    init(
+        loop: EventLoop,
+        timers: LoopTimers,
+        resolver: BlockingResolver,
+        addresses: ResolvedAddresses,
+        onFailure: @escaping @Sendable (String, HostPort, String) -> Void
+    ) {
         self.loop = loop
         self.timers = timers
         self.resolver = resolver
@@ -83,8 +88,12 @@ final class DNSRefresher {
         }
     }
 
-    private func resolved(_ upstream: String, _ round: DNSRound, _ index: Int,
-                          _ result: Result<[SocketAddress], SystemError>) {
+    private func resolved(
+        _ upstream: String,
+        _ round: DNSRound,
+        _ index: Int,
+        _ result: Result<[SocketAddress], SystemError>
+    ) {
         switch result {
         case .success(let found) where !found.isEmpty: round.results[index] = found
         case .success: onFailure(upstream, round.endpoints[index], "no addresses")
@@ -108,7 +117,9 @@ final class DNSRefresher {
     /// Blocking: resolves every endpoint of `config`, reusing `previous` rows for endpoints already known
     /// (the refresher keeps those fresh). For `start()` and reloads, never on a loop thread.
     static func resolveAll(
-        _ config: GatewayConfig, previous: ResolvedAddresses.Snapshot,
+        _ config: GatewayConfig,
+        previous: ResolvedAddresses.Snapshot,
+        lookup: BlockingResolver.Lookup,
         onFailure: (String, HostPort, String) -> Void
     ) -> (upstreams: [String: [[SocketAddress]]], endpoints: [String: [HostPort]]) {
         var rows: [String: [[SocketAddress]]] = [:]
@@ -119,11 +130,12 @@ final class DNSRefresher {
             rows[name] = upstream.endpoints.map { endpoint in
                 let known = previous.addresses(upstream: name, endpoint: endpoint)
                 if !known.isEmpty { return known }
-                do throws(SystemError) {
-                    let found = try SocketAddress.resolve(host: endpoint.host, port: endpoint.port)
+                if let literal = SocketAddress(numericHost: endpoint.host, port: endpoint.port) { return [literal] }
+                switch lookup(endpoint.host, endpoint.port) {
+                case .success(let found):
                     if found.isEmpty { onFailure(name, endpoint, "no addresses") }
                     return found
-                } catch {
+                case .failure(let error):
                     onFailure(name, endpoint, error.description)
                     return []
                 }

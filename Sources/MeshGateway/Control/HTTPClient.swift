@@ -38,16 +38,26 @@ public final class HTTPClient {
         case .success(let parsed): target = parsed
         }
         if let literal = SocketAddress(numericHost: target.host, port: target.port) {
-            get(address: literal, target: target, timeoutMs: timeoutMs, maxBodyBytes: maxBodyBytes,
-                completion: completion)
+            get(
+                address: literal,
+                target: target,
+                timeoutMs: timeoutMs,
+                maxBodyBytes: maxBodyBytes,
+                completion: completion
+            )
             return
         }
         guard let resolver else {
             let reason = "no resolver thread on this client; use an IP address"
             return completion(.failure(.resolveFailed(host: target.host, reason: reason)))
         }
-        let exchange = start(target: target, label: target.hostHeader, timeoutMs: timeoutMs,
-                             maxBodyBytes: maxBodyBytes, completion: completion)
+        let exchange = start(
+            target: target,
+            label: target.hostHeader,
+            timeoutMs: timeoutMs,
+            maxBodyBytes: maxBodyBytes,
+            completion: completion
+        )
         let handoff = LoopBound((self, exchange))
         let loop = self.loop
         resolver.resolve(host: target.host, port: target.port) { result in
@@ -69,11 +79,19 @@ public final class HTTPClient {
     /// `GET target.path` from `address`, with `Host: target.hostHeader` (health probes use the configured
     /// endpoint's name while connecting to the address it resolved to).
     public func get(
-        address: SocketAddress, target: HTTPTarget, timeoutMs: Int, maxBodyBytes: Int,
+        address: SocketAddress,
+        target: HTTPTarget,
+        timeoutMs: Int,
+        maxBodyBytes: Int,
         completion: @escaping Completion
     ) {
-        let exchange = start(target: target, label: address.description, timeoutMs: timeoutMs,
-                             maxBodyBytes: maxBodyBytes, completion: completion)
+        let exchange = start(
+            target: target,
+            label: address.description,
+            timeoutMs: timeoutMs,
+            maxBodyBytes: maxBodyBytes,
+            completion: completion
+        )
         exchange.connect(to: address)
     }
 
@@ -84,10 +102,19 @@ public final class HTTPClient {
     }
 
     private func start(
-        target: HTTPTarget, label: String, timeoutMs: Int, maxBodyBytes: Int, completion: @escaping Completion
+        target: HTTPTarget,
+        label: String,
+        timeoutMs: Int,
+        maxBodyBytes: Int,
+        completion: @escaping Completion
     ) -> HTTPClientExchange {
         let exchange = HTTPClientExchange(
-            client: self, target: target, label: label, maxBodyBytes: maxBodyBytes, completion: completion)
+            client: self,
+            target: target,
+            label: label,
+            maxBodyBytes: maxBodyBytes,
+            completion: completion
+        )
         active[ObjectIdentifier(exchange)] = exchange
         exchange.deadline = timers.schedule(afterMs: Int64(timeoutMs)) { [weak exchange] in
             exchange?.fail(.timeout(address: label, afterMs: timeoutMs))
@@ -100,12 +127,4 @@ public final class HTTPClient {
         active[ObjectIdentifier(exchange)] = nil
         timers.cancel(exchange.deadline)
     }
-}
-
-/// A value that crosses to another thread only to be handed back to the loop that owns it.
-///
-/// The receiving side must touch `value` on that loop's thread only (inside `EventLoop.execute`).
-struct LoopBound<Value>: @unchecked Sendable {
-    let value: Value
-    init(_ value: Value) { self.value = value }
 }

@@ -30,7 +30,10 @@ final class HTTPClientExchange: EventHandler {
     private var body: [UInt8] = []
 
     init(
-        client: HTTPClient, target: HTTPTarget, label: String, maxBodyBytes: Int,
+        client: HTTPClient,
+        target: HTTPTarget,
+        label: String,
+        maxBodyBytes: Int,
         completion: @escaping HTTPClient.Completion
     ) {
         self.client = client
@@ -40,7 +43,8 @@ final class HTTPClientExchange: EventHandler {
         self.completion = completion
         headerFields = .allocate(capacity: parser.limits.maxHeaderCount)
         headerFields.initialize(repeating: .empty)
-        let text = "GET \(target.path) HTTP/1.1\r\nHost: \(target.hostHeader)\r\nUser-Agent: meshgate\r\n"
+        let text =
+            "GET \(target.path) HTTP/1.1\r\nHost: \(target.hostHeader)\r\nUser-Agent: meshgate\r\n"
             + "Accept: */*\r\nConnection: close\r\n\r\n"
         request = Array(text.utf8)
     }
@@ -175,8 +179,10 @@ final class HTTPClientExchange: EventHandler {
                 let fields = received.withUnsafeBytes { bytes in
                     (0..<parsed.headerCount).map { index in
                         let field = headerFields[index]
-                        return (name: String(decoding: field.name(in: bytes), as: UTF8.self),
-                                value: String(decoding: field.value(in: bytes), as: UTF8.self))
+                        return (
+                            name: String(decoding: field.name(in: bytes), as: UTF8.self),
+                            value: String(decoding: field.value(in: bytes), as: UTF8.self)
+                        )
                     }
                 }
                 received.removeFirst(parsed.headLength)
@@ -210,7 +216,8 @@ final class HTTPClientExchange: EventHandler {
 
     private func endOfStream() {
         guard let head else {
-            let reason = received.isEmpty
+            let reason =
+                received.isEmpty
                 ? "the connection was closed without a response"
                 : "the connection was closed in the middle of the response head"
             return fail(.badResponse(address: label, reason: reason))

@@ -24,8 +24,14 @@ final class HealthChecker {
     private var timer: LoopTimers.ID?
     private var stopped = false
 
-    init(upstream: String, policy: HealthCheckConfig, endpoints: [EndpointState], client: HTTPClient,
-         addresses: ResolvedAddresses, onChange: @escaping @Sendable (String, HostPort, EndpointHealth) -> Void) {
+    init(
+        upstream: String,
+        policy: HealthCheckConfig,
+        endpoints: [EndpointState],
+        client: HTTPClient,
+        addresses: ResolvedAddresses,
+        onChange: @escaping @Sendable (String, HostPort, EndpointHealth) -> Void
+    ) {
         self.upstream = upstream
         self.policy = policy
         self.endpoints = endpoints
@@ -34,8 +40,11 @@ final class HealthChecker {
         self.onChange = onChange
         // Continue from what the shared state says, so a reload that rebuilds the checker does not forget.
         states = endpoints.map {
-            HealthProbeState(health: $0.health, healthyThreshold: policy.healthyThreshold,
-                             unhealthyThreshold: policy.unhealthyThreshold)
+            HealthProbeState(
+                health: $0.health,
+                healthyThreshold: policy.healthyThreshold,
+                unhealthyThreshold: policy.unhealthyThreshold
+            )
         }
         inFlight = Array(repeating: false, count: endpoints.count)
         probesStarted = Array(repeating: 0, count: endpoints.count)

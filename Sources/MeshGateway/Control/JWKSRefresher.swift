@@ -23,8 +23,12 @@ final class JWKSRefresher {
     private var inFlight = false
     private var stopped = false
 
-    init(keys: ProviderKeys, refreshMs: Int, client: HTTPClient,
-         onRefresh: @escaping @Sendable (String, Bool, String?) -> Void) {
+    init(
+        keys: ProviderKeys,
+        refreshMs: Int,
+        client: HTTPClient,
+        onRefresh: @escaping @Sendable (String, Bool, String?) -> Void
+    ) {
         self.keys = keys
         self.refreshMs = max(1, refreshMs)
         self.client = client
@@ -87,19 +91,22 @@ final class JWKSRefresher {
     }
 
     /// A fetched response → key set, or why it is unusable (operator-readable).
-    static func keySet(from result: Result<HTTPClientResponse, HTTPClientError>, url: String)
-        -> Result<JWKSet, ReadFailure>
+    static func keySet(
+        from result: Result<HTTPClientResponse, HTTPClientError>,
+        url: String
+    )
+        -> Result<JWKSet, KeyLoadFailure>
     {
         switch result {
         case .failure(let error):
-            return .failure(ReadFailure("fetching \(url): \(error)"))
+            return .failure(KeyLoadFailure("fetching \(url): \(error)"))
         case .success(let response) where !response.isSuccess:
-            return .failure(ReadFailure("fetching \(url): HTTP status \(response.status)"))
+            return .failure(KeyLoadFailure("fetching \(url): HTTP status \(response.status)"))
         case .success(let response):
             switch JWKSet.parse(response.body, source: .url) {
             case .success(let set): return .success(set)
             case .failure(let error):
-                return .failure(ReadFailure("\(url) did not return a usable JWK Set (\(error.label))"))
+                return .failure(KeyLoadFailure("\(url) did not return a usable JWK Set (\(error.label))"))
             }
         }
     }

@@ -59,8 +59,10 @@ public final class LoopTimers: EventHandler {
         registration = .none
     }
 
+    /// The eventfd is never signalled: nothing to do.
     public func handleEvents(_ events: IOEvents) {}
 
+    /// Runs every action due at `nowMs`, earliest first.
     public func handleTimer(nowMs: Int64) {
         let due = entries.filter { $0.value.deadlineMs <= nowMs }.sorted { $0.value.deadlineMs < $1.value.deadlineMs }
         // An action may cancel another one due in the same batch: look each up again just before running it.

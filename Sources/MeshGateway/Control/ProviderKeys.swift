@@ -39,10 +39,11 @@ public final class ProviderKeys: Sendable {
         self.provider = provider
         self.sources = sources
         fingerprint = Self.identities(sources)
-        url = sources.lazy.compactMap { source -> String? in
-            if case .url(let url, _) = source { return url }
-            return nil
-        }.first
+        url =
+            sources.lazy.compactMap { source -> String? in
+                if case .url(let url, _) = source { return url }
+                return nil
+            }.first
         let loaded = Self.loadStatic(sources)
         var initial = Parts()
         initial.staticKeys = loaded.keys
@@ -50,8 +51,10 @@ public final class ProviderKeys: Sendable {
         initial.staticBytes = loaded.bytes
         initial.loadErrors = loaded.errors
         parts = Mutex(initial)
-        store = KeySetStore(initial: loaded.keys.isEmpty ? nil : JWKSet(keys: loaded.keys, skipped: loaded.skipped),
-                            now: now)
+        store = KeySetStore(
+            initial: loaded.keys.isEmpty ? nil : JWKSet(keys: loaded.keys, skipped: loaded.skipped),
+            now: now
+        )
     }
 
     /// Problems met loading file/inline sources at the last (re)load; empty when all loaded.
@@ -112,7 +115,9 @@ public final class ProviderKeys: Sendable {
         }
     }
 
-    private static func loadStatic(_ sources: [JWKSSource])
+    private static func loadStatic(
+        _ sources: [JWKSSource]
+    )
         -> (keys: [JWK], skipped: Int, bytes: [[UInt8]], errors: [String])
     {
         var keys: [JWK] = []
@@ -151,9 +156,9 @@ public final class ProviderKeys: Sendable {
     }
 
     /// Reads a small file with Glibc (no Foundation in the gateway's key path).
-    static func readFile(_ path: String) -> Result<[UInt8], ReadFailure> {
+    static func readFile(_ path: String) -> Result<[UInt8], KeyLoadFailure> {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return .failure(ReadFailure(String(cString: strerror(errno)))) }
+        guard fd >= 0 else { return .failure(KeyLoadFailure(String(cString: strerror(errno)))) }
         defer { close(fd) }
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65536)
@@ -161,18 +166,18 @@ public final class ProviderKeys: Sendable {
             let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if count < 0 {
                 if errno == EINTR { continue }
-                return .failure(ReadFailure(String(cString: strerror(errno))))
+                return .failure(KeyLoadFailure(String(cString: strerror(errno))))
             }
             if count == 0 { return .success(bytes) }
             bytes.append(contentsOf: chunk[0..<count])
             // JWKSet.parse refuses documents over 1 MiB anyway; stop reading a runaway file early.
-            if bytes.count > 1 << 20 { return .failure(ReadFailure("larger than 1 MiB")) }
+            if bytes.count > 1 << 20 { return .failure(KeyLoadFailure("larger than 1 MiB")) }
         }
     }
 }
 
 /// Why a key file could not be read (strerror text).
-struct ReadFailure: Error {
+struct KeyLoadFailure: Error {
     let message: String
     init(_ message: String) { self.message = message }
 }

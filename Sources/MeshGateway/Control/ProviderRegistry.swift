@@ -16,7 +16,8 @@ public final class ProviderRegistry: Sendable {
     /// sources are (re)read here, synchronously: call it off the workers' loops.
     @discardableResult
     public func update(
-        config: GatewayConfig, environment: (String) -> String? = ProviderRuntime.processEnvironment,
+        config: GatewayConfig,
+        environment: (String) -> String? = ProviderRuntime.processEnvironment,
         now: Int64 = ProviderRuntime.unixNow()
     ) -> [ProviderRuntime] {
         let previous = runtimes.withLock { $0 }

@@ -29,7 +29,8 @@ public final class ProviderRuntime: Sendable {
     /// inline sources are loaded now, synchronously. `environment` looks up `secret_env` (default: the process
     /// environment); `now` is unix seconds.
     public init(
-        config: JWTProviderConfig, keys: ProviderKeys? = nil,
+        config: JWTProviderConfig,
+        keys: ProviderKeys? = nil,
         environment: (String) -> String? = ProviderRuntime.processEnvironment,
         now: Int64 = ProviderRuntime.unixNow()
     ) {
@@ -49,9 +50,13 @@ public final class ProviderRuntime: Sendable {
         name = config.name
         self.config = config
         policy = ProviderPolicy(
-            issuer: config.issuer.isEmpty ? nil : config.issuer, audiences: config.audiences,
-            algorithms: algorithms, leewaySeconds: Int64(config.leewaySeconds), maxTokenBytes: config.maxTokenBytes,
-            hmacSecret: secret)
+            issuer: config.issuer.isEmpty ? nil : config.issuer,
+            audiences: config.audiences,
+            algorithms: algorithms,
+            leewaySeconds: Int64(config.leewaySeconds),
+            maxTokenBytes: config.maxTokenBytes,
+            hmacSecret: secret
+        )
         extractor = TokenExtractor(locations: config.from.map(Self.location))
         self.keys = keys ?? ProviderKeys(provider: config.name, sources: config.jwks, now: now)
         authenticator = Authenticator(extractor: extractor, verifier: Verifier(policy: policy), store: self.keys.store)
@@ -101,9 +106,11 @@ public final class ProviderRuntime: Sendable {
         init(config: JWTProviderConfig, environment: (String) -> String?) {
             sources = ProviderKeys.identities(config.jwks)
             refreshMs = config.jwks.compactMap { if case .url(_, let ms) = $0 { ms } else { nil } }
-            policy = [config.issuer, config.audiences.joined(separator: "\u{0}"),
-                      config.algorithms.joined(separator: ","), String(config.leewaySeconds),
-                      String(config.maxTokenBytes), String(config.forwardToken), config.secretEnv ?? ""]
+            policy = [
+                config.issuer, config.audiences.joined(separator: "\u{0}"),
+                config.algorithms.joined(separator: ","), String(config.leewaySeconds),
+                String(config.maxTokenBytes), String(config.forwardToken), config.secretEnv ?? "",
+            ]
             from = config.from
             secret = ProviderRuntime.secret(config, environment)
         }

@@ -13,15 +13,24 @@ final class ClientLoop: @unchecked Sendable {
         loop = try EventLoop()
         client = try HTTPClient(loop: loop, resolver: resolver)
         let unmanaged = Unmanaged.passRetained(self)
-        pthread_create(&thread, nil, { arg in
-            let runner = Unmanaged<ClientLoop>.fromOpaque(arg!).takeRetainedValue()
-            runner.loop.run()
-            return nil
-        }, unmanaged.toOpaque())
+        pthread_create(
+            &thread,
+            nil,
+            { arg in
+                let runner = Unmanaged<ClientLoop>.fromOpaque(arg!).takeRetainedValue()
+                runner.loop.run()
+                return nil
+            },
+            unmanaged.toOpaque()
+        )
     }
 
     /// `client.get(url:…)` on the loop's thread; returns its result.
-    func get(_ url: String, timeoutMs: Int = 2000, maxBodyBytes: Int = 1 << 20) async
+    func get(
+        _ url: String,
+        timeoutMs: Int = 2000,
+        maxBodyBytes: Int = 1 << 20
+    ) async
         -> Result<HTTPClientResponse, HTTPClientError>
     {
         await withCheckedContinuation { continuation in

@@ -48,11 +48,16 @@ final class TestServer: @unchecked Sendable {
         port = UInt16(bigEndian: address.sin_port)
         state.withLock { $0.listenFD = fd }
         let unmanaged = Unmanaged.passRetained(self)
-        pthread_create(&thread, nil, { arg in
-            let server = Unmanaged<TestServer>.fromOpaque(arg!).takeRetainedValue()
-            server.serve()
-            return nil
-        }, unmanaged.toOpaque())
+        pthread_create(
+            &thread,
+            nil,
+            { arg in
+                let server = Unmanaged<TestServer>.fromOpaque(arg!).takeRetainedValue()
+                server.serve()
+                return nil
+            },
+            unmanaged.toOpaque()
+        )
     }
 
     /// `http://127.0.0.1:PORT` + `path`.
@@ -105,7 +110,9 @@ final class TestServer: @unchecked Sendable {
         case .raw(let bytes):
             var offset = 0
             while offset < bytes.count {
-                let written = bytes[offset...].withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                let written = bytes[offset...].withUnsafeBytes {
+                    send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
+                }
                 if written <= 0 { break }
                 offset += written
             }
@@ -173,4 +180,14 @@ func chunkedResponse(_ chunks: [String]) -> [UInt8] {
     var text = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
     for chunk in chunks { text += String(chunk.utf8.count, radix: 16) + "\r\n" + chunk + "\r\n" }
     return Array((text + "0\r\n\r\n").utf8)
+}
+
+/// A value shared between a test and its servers' threads.
+final class Shared<Value: Sendable>: Sendable {
+    private let storage: Mutex<Value>
+    init(_ value: Value) { storage = Mutex(value) }
+    var value: Value {
+        get { storage.withLock { $0 } }
+        set { storage.withLock { $0 = newValue } }
+    }
 }
