@@ -133,7 +133,7 @@ public final class Gateway: @unchecked Sendable {
                     telemetry: telemetry)
                 worker.setProviders(providers)
                 let control = self.control!
-                worker.requestKeyRefetch = { name in control.requestRefetch(provider: name) }
+                worker.requestKeyRefetch = { name in control.refetchClaimed(provider: name) }
                 try worker.start(listenerSockets: zip(sockets[index], compiled.listeners).map { ($0, $1) })
                 workers.append(worker)
             } catch {
