@@ -19,6 +19,7 @@ extension DownstreamConnection {
                     return
                 case .invalid(let error):
                     exchange.reset(startedMs: worker.loop.nowMs, startNs: clinux_monotonic_ns())
+                    requestID.removeAll(keepingCapacity: true)
                     respond(GatewayError(error), close: true)
                     return
                 case .incomplete:

@@ -13,8 +13,8 @@ extension DownstreamConnection {
         if exchange.reported || exchange.startNs == 0 {
             exchange.reset(startedMs: worker.loop.nowMs, startNs: clinux_monotonic_ns())
             requestID.removeAll(keepingCapacity: true)
-            worker.appendRequestID(into: &requestID)
         }
+        if requestID.isEmpty { worker.appendRequestID(into: &requestID) }
         abandonAttempt()
         toUpstream.reset(pool: worker.pool)
         toClient.reset(pool: worker.pool)
