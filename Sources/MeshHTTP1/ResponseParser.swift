@@ -7,6 +7,8 @@ public struct ResponseParser: Sendable {
     /// The limits this parser enforces (`maxURIBytes` is unused).
     public let limits: HTTPLimits
     private var scanner = HeadScanner()
+    /// Whether the complete status line of the partial head was already validated.
+    private var statusLineChecked = false
 
     /// Creates a parser with the given limits.
     public init(limits: HTTPLimits = HTTPLimits()) {
@@ -16,6 +18,7 @@ public struct ResponseParser: Sendable {
     /// Forgets any partial scan, before the next response on the connection.
     public mutating func reset() {
         scanner.reset()
+        statusLineChecked = false
     }
 
     /// Parses a response head at the start of `buffer`; `requestMethod` is the method of the request it answers
@@ -29,10 +32,9 @@ public struct ResponseParser: Sendable {
         let base = raw.assumingMemoryBound(to: UInt8.self)
         switch scanner.scan(base, count: buffer.count, limit: limits.maxHeaderBytes) {
         case .incomplete:
-            // Fail fast on an upstream that does not speak HTTP/1.x at all.
-            if !scanner.startLineEnded && !Self.startsLikeHTTP(base, count: buffer.count) {
+            if let error = partialLineError(base, count: buffer.count) {
                 reset()
-                return .invalid(.invalidVersion)
+                return .invalid(error)
             }
             if buffer.count >= limits.maxHeaderBytes {
                 reset()
@@ -51,11 +53,19 @@ public struct ResponseParser: Sendable {
         }
     }
 
-    private static func startsLikeHTTP(_ base: UnsafePointer<UInt8>, count: Int) -> Bool {
+    /// Fails fast on an upstream that does not speak HTTP/1.x at all, or whose status line (once complete, checked
+    /// once) is malformed.
+    private mutating func partialLineError(_ base: UnsafePointer<UInt8>, count: Int) -> HTTPParseError? {
+        if scanner.startLineEnded {
+            guard !statusLineChecked else { return nil }
+            statusLineChecked = true
+            if case .failure(let error) = StatusLine.parse(base) { return error }
+            return nil
+        }
         let prefix: StaticString = "HTTP/1."
         let p = prefix.utf8Start
-        for k in 0..<min(count, 7) where base[k] != p[k] { return false }
-        return true
+        for k in 0..<min(count, 7) where base[k] != p[k] { return .invalidVersion }
+        return nil
     }
 
     /// The one pass over a complete head.

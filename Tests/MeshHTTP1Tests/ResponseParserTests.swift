@@ -131,4 +131,9 @@ struct ResponseParserTests {
         let text = "HTTP/1.1 200 OK\r\nX: " + String(repeating: "v", count: 70_000)
         #expect(parseResponse(GuardedBuffer(text)).0 == .invalid(.headersTooLarge))
     }
+
+    @Test(arguments: ["HTTP/1.1 2x0 OK\r\nContent-Length: 1\r\n", "HTTP/1.1 200 O\u{1}K\r\n", "HTTX", "<html>"])
+    func badStatusLineIsRefusedBeforeTheHeadEnds(text: String) {
+        #expect(parseResponse(GuardedBuffer(text)).0.error != nil)
+    }
 }
