@@ -24,8 +24,9 @@ private func checkFields(_ headers: UnsafeMutableBufferPointer<HTTPHeaderField>,
         let f = headers[k]
         check(f.nameLength > 0 && f.nameStart >= 0, "non-empty name")
         check(Int(f.nameStart + f.nameLength) <= headLength, "name inside head")
-        check(f.valueStart >= f.nameStart + f.nameLength && Int(f.valueStart + f.valueLength) <= headLength,
-              "value inside head")
+        check(
+            f.valueStart >= f.nameStart + f.nameLength && Int(f.valueStart + f.valueLength) <= headLength,
+            "value inside head")
     }
 }
 

@@ -108,19 +108,25 @@ public struct RequestParser: Sendable {
         }
         if let error = Self.semanticError(framing, version: line.version) { return .failure(error) }
         let http11 = line.version == .http11
-        let body: BodyFraming =
-            framing.transferEncodingCount > 0 ? .chunked : framing.contentLength >= 0 ? .contentLength(framing.contentLength) : .none
-        return .success(RequestHead(
-            method: line.method, methodLength: Int32(line.methodLength),
-            targetStart: Int32(line.targetStart), targetLength: Int32(line.targetLength), form: line.target.form,
-            authorityStart: Int32(line.target.authorityStart), authorityLength: Int32(line.target.authorityLength),
-            pathStart: Int32(line.target.pathStart), pathLength: Int32(line.target.pathLength),
-            queryStart: Int32(line.target.queryStart), queryLength: Int32(line.target.queryLength),
-            version: line.version, headerCount: headerCount, headLength: headLength, framing: body,
-            keepAlive: framing.persistent(version: line.version),
-            expectContinue: http11 && framing.expectContinue,
-            upgrade: http11 && framing.connectionUpgrade && framing.hasUpgrade,
-            hostIndex: framing.hostIndex, connectionHasCustomTokens: framing.connectionCustom))
+        // RFC 9112 §6.3 rules 4-7 for requests: chunked, else Content-Length, else no body (never until-close).
+        var body = BodyFraming.none
+        if framing.transferEncodingCount > 0 {
+            body = .chunked
+        } else if framing.contentLength >= 0 {
+            body = .contentLength(framing.contentLength)
+        }
+        return .success(
+            RequestHead(
+                method: line.method, methodLength: Int32(line.methodLength),
+                targetStart: Int32(line.targetStart), targetLength: Int32(line.targetLength), form: line.target.form,
+                authorityStart: Int32(line.target.authorityStart), authorityLength: Int32(line.target.authorityLength),
+                pathStart: Int32(line.target.pathStart), pathLength: Int32(line.target.pathLength),
+                queryStart: Int32(line.target.queryStart), queryLength: Int32(line.target.queryLength),
+                version: line.version, headerCount: headerCount, headLength: headLength, framing: body,
+                keepAlive: framing.persistent(version: line.version),
+                expectContinue: http11 && framing.expectContinue,
+                upgrade: http11 && framing.connectionUpgrade && framing.hasUpgrade,
+                hostIndex: framing.hostIndex, connectionHasCustomTokens: framing.connectionCustom))
     }
 
     /// The request-level rules of RFC 9112 §3.2 and §6, in a fixed order so each input has one answer.
