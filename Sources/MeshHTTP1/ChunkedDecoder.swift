@@ -51,7 +51,8 @@ public struct ChunkedDecoder: Sendable {
 
     /// Validates framing and hands each run of chunk-data bytes to `onData` (slices of `buffer`, never empty):
     /// de-chunking use. After `.done`, further calls return `.done(consumed: 0)`.
-    public mutating func decode(_ buffer: UnsafeRawBufferPointer, onData: (UnsafeRawBufferPointer) -> Void) -> ChunkScan {
+    public mutating func decode(_ buffer: UnsafeRawBufferPointer, onData: (UnsafeRawBufferPointer) -> Void) -> ChunkScan
+    {
         if let failure { return .invalid(failure) }
         if state == .done { return .done(consumed: 0) }
         var i = 0

@@ -63,7 +63,8 @@ public enum KnownHeader: UInt8, Sendable {
         case 2: return eq(name, "te") ? .te : .other
         case 3: return eq(name, "via") ? .via : .other
         case 4: return eq(name, "host") ? .host : eq(name, "date") ? .date : .other
-        case 6: return eq(name, "cookie") ? .cookie : eq(name, "expect") ? .expect : eq(name, "server") ? .server : .other
+        case 6:
+            return eq(name, "cookie") ? .cookie : eq(name, "expect") ? .expect : eq(name, "server") ? .server : .other
         case 7: return eq(name, "upgrade") ? .upgrade : eq(name, "trailer") ? .trailer : .other
         case 9: return eq(name, "forwarded") ? .forwarded : .other
         case 10:

@@ -33,7 +33,9 @@ public enum PathNormalizer {
 
     /// Copies `path` into `out`, decoding %XX of unreserved bytes and uppercasing the hex of the others
     /// (RFC 3986 §6.2.2.1-2). Returns the decoded length, nil on a bad byte or escape.
-    private static func decodeUnreserved(_ path: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer) -> Int? {
+    private static func decodeUnreserved(_ path: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer)
+        -> Int?
+    {
         var r = 0
         var w = 0
         while r < path.count {

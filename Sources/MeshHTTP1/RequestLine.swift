@@ -40,9 +40,10 @@ struct RequestLine {
         case .success(let parsed): target = parsed
         case .failure(let error): return .failure(error)
         }
-        return .success(RequestLine(
-            method: method, methodLength: methodLength, targetStart: targetStart, targetLength: targetLength,
-            target: target, version: version, length: i + 10))
+        return .success(
+            RequestLine(
+                method: method, methodLength: methodLength, targetStart: targetStart, targetLength: targetLength,
+                target: target, version: version, length: i + 10))
     }
 
     /// Exactly `HTTP/1.1` or `HTTP/1.0` followed by CRLF (RFC 9112 §2.3: the name is case-sensitive).

@@ -10,6 +10,8 @@ public struct RequestParser: Sendable {
     private var scanner = HeadScanner()
     /// Offset up to which the request-target was searched for its end while the request line is incomplete.
     private var targetScanned = 0
+    /// Whether the complete request line of the partial head was already validated.
+    private var requestLineChecked = false
 
     /// Creates a parser with the given limits.
     public init(limits: HTTPLimits = HTTPLimits()) {
@@ -20,6 +22,7 @@ public struct RequestParser: Sendable {
     public mutating func reset() {
         scanner.reset()
         targetScanned = 0
+        requestLineChecked = false
     }
 
     /// Parses a request head at the start of `buffer`.
@@ -46,8 +49,9 @@ public struct RequestParser: Sendable {
             }
             return .incomplete
         case .invalid(let error):
+            let lineError = partialLineError(base, count: buffer.count)
             reset()
-            return .invalid(partialLineError(base, count: buffer.count) ?? error)
+            return .invalid(lineError ?? error)
         case .end(let headLength):
             reset()
             switch parseHead(base, headLength: headLength, headers: headers) {
@@ -57,14 +61,23 @@ public struct RequestParser: Sendable {
         }
     }
 
-    /// Early rejection while the request line is still arriving: a non-token method byte (a TLS ClientHello on a
-    /// plain port fails here at once) or a target already over the URI limit (414 before 431).
+    /// Early rejection while the head is still arriving, so garbage is refused at once instead of after the
+    /// header timeout: a non-token method byte (a TLS ClientHello on a plain port), a target already over the URI
+    /// limit (414 before 431), or, once the request line is complete, any error in it (checked once).
     private mutating func partialLineError(_ base: UnsafePointer<UInt8>, count: Int) -> HTTPParseError? {
-        guard !scanner.startLineEnded else { return nil }
+        if scanner.startLineEnded {
+            guard !requestLineChecked else { return nil }
+            requestLineChecked = true
+            if case .failure(let error) = RequestLine.parse(base, maxURIBytes: limits.maxURIBytes) { return error }
+            return nil
+        }
         var i = 0
         while i < count && i < 32 && ASCII.isToken(base[i]) { i += 1 }
         guard i < count else { return nil }
-        guard base[i] == ASCII.sp, i > 0 else { return i == 32 ? nil : .invalidMethod }
+        guard base[i] == ASCII.sp, i > 0 else {
+            if i == 32 { return nil }
+            return base[i] == 0 ? .nulInHead : .invalidMethod
+        }
         let targetStart = i + 1
         guard count - targetStart > limits.maxURIBytes else { return nil }
         var j = max(targetScanned, targetStart)
@@ -95,19 +108,25 @@ public struct RequestParser: Sendable {
         }
         if let error = Self.semanticError(framing, version: line.version) { return .failure(error) }
         let http11 = line.version == .http11
-        let body: BodyFraming =
-            framing.transferEncodingCount > 0 ? .chunked : framing.contentLength >= 0 ? .contentLength(framing.contentLength) : .none
-        return .success(RequestHead(
-            method: line.method, methodLength: Int32(line.methodLength),
-            targetStart: Int32(line.targetStart), targetLength: Int32(line.targetLength), form: line.target.form,
-            authorityStart: Int32(line.target.authorityStart), authorityLength: Int32(line.target.authorityLength),
-            pathStart: Int32(line.target.pathStart), pathLength: Int32(line.target.pathLength),
-            queryStart: Int32(line.target.queryStart), queryLength: Int32(line.target.queryLength),
-            version: line.version, headerCount: headerCount, headLength: headLength, framing: body,
-            keepAlive: framing.persistent(version: line.version),
-            expectContinue: http11 && framing.expectContinue,
-            upgrade: http11 && framing.connectionUpgrade && framing.hasUpgrade,
-            hostIndex: framing.hostIndex, connectionHasCustomTokens: framing.connectionCustom))
+        // RFC 9112 §6.3 rules 4-7 for requests: chunked, else Content-Length, else no body (never until-close).
+        var body = BodyFraming.none
+        if framing.transferEncodingCount > 0 {
+            body = .chunked
+        } else if framing.contentLength >= 0 {
+            body = .contentLength(framing.contentLength)
+        }
+        return .success(
+            RequestHead(
+                method: line.method, methodLength: Int32(line.methodLength),
+                targetStart: Int32(line.targetStart), targetLength: Int32(line.targetLength), form: line.target.form,
+                authorityStart: Int32(line.target.authorityStart), authorityLength: Int32(line.target.authorityLength),
+                pathStart: Int32(line.target.pathStart), pathLength: Int32(line.target.pathLength),
+                queryStart: Int32(line.target.queryStart), queryLength: Int32(line.target.queryLength),
+                version: line.version, headerCount: headerCount, headLength: headLength, framing: body,
+                keepAlive: framing.persistent(version: line.version),
+                expectContinue: http11 && framing.expectContinue,
+                upgrade: http11 && framing.connectionUpgrade && framing.hasUpgrade,
+                hostIndex: framing.hostIndex, connectionHasCustomTokens: framing.connectionCustom))
     }
 
     /// The request-level rules of RFC 9112 §3.2 and §6, in a fixed order so each input has one answer.

@@ -17,7 +17,9 @@ struct RequestTarget {
     {
         let target = UnsafeRawBufferPointer(start: base + start, count: length)
         if method == .connect {
-            guard Authority.isValid(target, requirePort: true, allowEmpty: false) else { return .failure(.invalidTarget) }
+            guard Authority.isValid(target, requirePort: true, allowEmpty: false) else {
+                return .failure(.invalidTarget)
+            }
             return .success(RequestTarget(form: .authority, authorityStart: start, authorityLength: length))
         }
         if target[0] == ASCII.slash {
@@ -46,8 +48,11 @@ struct RequestTarget {
         var i = schemeLength
         while i < target.count && target[i] != ASCII.slash && target[i] != ASCII.question { i += 1 }
         let authority = UnsafeRawBufferPointer(rebasing: target[schemeLength..<i])
-        guard Authority.isValid(authority, requirePort: false, allowEmpty: false) else { return .failure(.invalidTarget) }
-        var parts = RequestTarget(form: .absolute, authorityStart: offset + schemeLength, authorityLength: i - schemeLength)
+        guard Authority.isValid(authority, requirePort: false, allowEmpty: false) else {
+            return .failure(.invalidTarget)
+        }
+        var parts = RequestTarget(
+            form: .absolute, authorityStart: offset + schemeLength, authorityLength: i - schemeLength)
         parts.splitPathAndQuery(target, offset: offset, from: i)
         return .success(parts)
     }

@@ -7,6 +7,8 @@ public struct ResponseParser: Sendable {
     /// The limits this parser enforces (`maxURIBytes` is unused).
     public let limits: HTTPLimits
     private var scanner = HeadScanner()
+    /// Whether the complete status line of the partial head was already validated.
+    private var statusLineChecked = false
 
     /// Creates a parser with the given limits.
     public init(limits: HTTPLimits = HTTPLimits()) {
@@ -16,6 +18,7 @@ public struct ResponseParser: Sendable {
     /// Forgets any partial scan, before the next response on the connection.
     public mutating func reset() {
         scanner.reset()
+        statusLineChecked = false
     }
 
     /// Parses a response head at the start of `buffer`; `requestMethod` is the method of the request it answers
@@ -29,10 +32,9 @@ public struct ResponseParser: Sendable {
         let base = raw.assumingMemoryBound(to: UInt8.self)
         switch scanner.scan(base, count: buffer.count, limit: limits.maxHeaderBytes) {
         case .incomplete:
-            // Fail fast on an upstream that does not speak HTTP/1.x at all.
-            if !scanner.startLineEnded && !Self.startsLikeHTTP(base, count: buffer.count) {
+            if let error = partialLineError(base, count: buffer.count) {
                 reset()
-                return .invalid(.invalidVersion)
+                return .invalid(error)
             }
             if buffer.count >= limits.maxHeaderBytes {
                 reset()
@@ -51,11 +53,19 @@ public struct ResponseParser: Sendable {
         }
     }
 
-    private static func startsLikeHTTP(_ base: UnsafePointer<UInt8>, count: Int) -> Bool {
+    /// Fails fast on an upstream that does not speak HTTP/1.x at all, or whose status line (once complete, checked
+    /// once) is malformed.
+    private mutating func partialLineError(_ base: UnsafePointer<UInt8>, count: Int) -> HTTPParseError? {
+        if scanner.startLineEnded {
+            guard !statusLineChecked else { return nil }
+            statusLineChecked = true
+            if case .failure(let error) = StatusLine.parse(base) { return error }
+            return nil
+        }
         let prefix: StaticString = "HTTP/1."
         let p = prefix.utf8Start
-        for k in 0..<min(count, 7) where base[k] != p[k] { return false }
-        return true
+        for k in 0..<min(count, 7) where base[k] != p[k] { return .invalidVersion }
+        return nil
     }
 
     /// The one pass over a complete head.
@@ -81,13 +91,14 @@ public struct ResponseParser: Sendable {
         }
         if let error = framing.bodyError(version: line.version) { return .failure(error) }
         let body = Self.bodyFraming(status: line.status, requestMethod: requestMethod, framing: framing)
-        return .success(ResponseHead(
-            status: line.status, version: line.version,
-            reasonStart: Int32(line.reasonStart), reasonLength: Int32(line.reasonLength),
-            headerCount: headerCount, headLength: headLength, framing: body,
-            keepAlive: body != .untilClose && framing.persistent(version: line.version),
-            connectionHasCustomTokens: framing.connectionCustom,
-            isInformational: line.status < 200 && line.status != 101))
+        return .success(
+            ResponseHead(
+                status: line.status, version: line.version,
+                reasonStart: Int32(line.reasonStart), reasonLength: Int32(line.reasonLength),
+                headerCount: headerCount, headLength: headLength, framing: body,
+                keepAlive: body != .untilClose && framing.persistent(version: line.version),
+                connectionHasCustomTokens: framing.connectionCustom,
+                isInformational: line.status < 200 && line.status != 101))
     }
 
     /// RFC 9112 §6.3, rules 1-7, for a head whose CL/TE fields already passed `FramingState.bodyError`.
@@ -98,59 +109,5 @@ public struct ResponseParser: Sendable {
         if framing.transferEncodingCount > 0 { return .chunked }
         if framing.contentLength >= 0 { return .contentLength(framing.contentLength) }
         return .untilClose
-    }
-}
-
-/// `HTTP-version SP status-code SP [ reason-phrase ] CRLF` (RFC 9112 §4).
-struct StatusLine {
-    var version: HTTPVersion
-    var status: Int
-    var reasonStart: Int
-    var reasonLength: Int
-    /// Bytes of the line including its CRLF.
-    var length: Int
-
-    /// Parses the line at `base[0...]` of a complete head. A missing SP before an empty reason is tolerated
-    /// (`HTTP/1.1 200\r\n`), as RFC 9112 §4 suggests for robustness.
-    static func parse(_ base: UnsafePointer<UInt8>) -> Result<StatusLine, HTTPParseError> {
-        var i = 0
-        while base[i] != ASCII.cr && base[i] != ASCII.sp && base[i] != 0 { i += 1 }
-        guard i == 8, base[8] == ASCII.sp, let version = versionAt(base) else {
-            return .failure(FieldLineParser.error(at: i, base, otherwise: .invalidVersion))
-        }
-        var status = 0
-        for k in 9..<12 {
-            let b = base[k]
-            guard b >= 0x30 && b <= 0x39 else { return .failure(FieldLineParser.error(at: k, base, otherwise: .invalidStatus)) }
-            status = status * 10 + Int(b &- 0x30)
-        }
-        guard (100...599).contains(status) else { return .failure(.invalidStatus) }
-        i = 12
-        var reasonStart = 12
-        if base[i] == ASCII.sp {
-            i += 1
-            reasonStart = i
-            while base[i] != ASCII.cr {
-                guard ASCII.isFieldValue(base[i]) else {
-                    return .failure(base[i] == 0 ? .nulInHead : .invalidStatus)
-                }
-                i += 1
-            }
-        }
-        guard base[i] == ASCII.cr else { return .failure(FieldLineParser.error(at: i, base, otherwise: .invalidStatus)) }
-        guard base[i + 1] == ASCII.lf else { return .failure(.bareCR) }
-        return .success(StatusLine(
-            version: version, status: status, reasonStart: reasonStart, reasonLength: i - reasonStart, length: i + 2))
-    }
-
-    private static func versionAt(_ base: UnsafePointer<UInt8>) -> HTTPVersion? {
-        let prefix: StaticString = "HTTP/1."
-        let p = prefix.utf8Start
-        for k in 0..<7 where base[k] != p[k] { return nil }
-        switch base[7] {
-        case 0x31: return .http11
-        case 0x30: return .http10
-        default: return nil
-        }
     }
 }

@@ -12,14 +12,17 @@ struct ValidChunkedBody: CustomTestStringConvertible, Sendable {
 let validChunkedBodies: [ValidChunkedBody] = [
     ValidChunkedBody(name: "empty", body: "0\r\n\r\n", data: ""),
     ValidChunkedBody(name: "two chunks", body: "5\r\nhello\r\n7\r\n, world\r\n0\r\n\r\n", data: "hello, world"),
-    ValidChunkedBody(name: "upper and lower hex, leading zeros", body: "00A\r\n0123456789\r\nb\r\nabcdefghijk\r\n000\r\n\r\n",
-                     data: "0123456789abcdefghijk"),
-    ValidChunkedBody(name: "extensions", body: "3;a=b;c\r\nabc\r\n2 ; q=\"x\\\"y\" ;r = s\r\nde\r\n0;last\r\n\r\n",
-                     data: "abcde"),
+    ValidChunkedBody(
+        name: "upper and lower hex, leading zeros", body: "00A\r\n0123456789\r\nb\r\nabcdefghijk\r\n000\r\n\r\n",
+        data: "0123456789abcdefghijk"),
+    ValidChunkedBody(
+        name: "extensions", body: "3;a=b;c\r\nabc\r\n2 ; q=\"x\\\"y\" ;r = s\r\nde\r\n0;last\r\n\r\n",
+        data: "abcde"),
     ValidChunkedBody(name: "trailers", body: "4\r\nwiki\r\n0\r\nExpires: never\r\nX-Sum:  abc \r\n\r\n", data: "wiki"),
     ValidChunkedBody(name: "CRLF inside data", body: "4\r\n\r\n\r\n\r\n0\r\n\r\n", data: "\r\n\r\n"),
-    ValidChunkedBody(name: "15 hex digits", body: "00000000000000f\r\nfifteen bytes!!\r\n0\r\n\r\n",
-                     data: "fifteen bytes!!"),
+    ValidChunkedBody(
+        name: "15 hex digits", body: "00000000000000f\r\nfifteen bytes!!\r\n0\r\n\r\n",
+        data: "fifteen bytes!!"),
 ]
 
 /// Runs `decode` over `bytes` cut at the given split points; returns the final result and the data delivered.

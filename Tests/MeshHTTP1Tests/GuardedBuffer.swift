@@ -59,7 +59,9 @@ func parseResponse(_ input: GuardedBuffer, method: HTTPMethod = .get, capacity: 
 {
     var parser = ResponseParser()
     var headers = [HTTPHeaderField](repeating: .empty, count: capacity)
-    let result = headers.withUnsafeMutableBufferPointer { parser.parse(input.bytes, headers: $0, requestMethod: method) }
+    let result = headers.withUnsafeMutableBufferPointer {
+        parser.parse(input.bytes, headers: $0, requestMethod: method)
+    }
     if case .complete(let head) = result { return (result, Array(headers[0..<head.headerCount])) }
     return (result, [])
 }

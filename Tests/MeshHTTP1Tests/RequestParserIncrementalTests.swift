@@ -115,4 +115,15 @@ struct RequestParserIncrementalTests {
         let head = try #require(result.head)
         #expect(other.string(head.pathStart, head.pathLength) == "/bb")
     }
+
+    // Regression: fuzzer input "OPTIOecTP/1.0\r\nConnection: keep-aliive\r\n…" — a bad request line was refused
+    // when fed in pieces but left waiting for the rest of the head when it arrived in one read.
+    @Test(arguments: [
+        ("OPTIOecTP/1.0\r\nConnection: keep-alive\r\n", HTTPParseError.invalidMethod),
+        ("GET / HTTP/9.9\r\nHost: a\r\n", .invalidVersion),
+        ("GET a HTTP/1.1\r\n", .invalidTarget),
+    ])
+    func badRequestLineIsRefusedBeforeTheHeadEnds(text: String, error: HTTPParseError) {
+        #expect(parseRequest(GuardedBuffer(text)).0 == .invalid(error))
+    }
 }

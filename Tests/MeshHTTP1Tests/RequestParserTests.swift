@@ -108,7 +108,9 @@ struct RequestParserTests {
         let head = try #require(result.head)
         #expect(head.headLength == input.bytes.count - 4)
         #expect(head.hostIndex == 0)
-        let texts = headers.map { (input.string($0.nameStart, $0.nameLength), input.string($0.valueStart, $0.valueLength)) }
+        let texts = headers.map {
+            (input.string($0.nameStart, $0.nameLength), input.string($0.valueStart, $0.valueLength))
+        }
         #expect(texts.map(\.0) == ["hOsT", "X-A", "X-Empty"])
         #expect(texts.map(\.1) == ["example.com", "b c", ""])
         #expect(headers.map(\.known) == [.host, .other, .other])
@@ -127,8 +129,10 @@ struct RequestParserTests {
         let rest = UnsafeRawBufferPointer(rebasing: input.bytes[head.headLength...])
         let next = headers.withUnsafeMutableBufferPointer { parser.parse(rest, headers: $0) }
         let nextHead = try #require(next.head)
-        #expect(String(decoding: rest[Int(nextHead.pathStart)..<Int(nextHead.pathStart + nextHead.pathLength)],
-                       as: UTF8.self) == "/b")
+        #expect(
+            String(
+                decoding: rest[Int(nextHead.pathStart)..<Int(nextHead.pathStart + nextHead.pathLength)],
+                as: UTF8.self) == "/b")
     }
 
     @Test(arguments: [
@@ -158,7 +162,8 @@ struct RequestParserTests {
         #expect(HTTPParseError.headersTooLarge.status == 431)
         #expect(HTTPParseError.tooManyHeaders.status == 431)
         #expect(HTTPParseError.contentLengthAndTransferEncoding.status == 400)
-        #expect(HTTPParseError.contentLengthAndTransferEncoding.reason
-            == "Content-Length and Transfer-Encoding both present")
+        #expect(
+            HTTPParseError.contentLengthAndTransferEncoding.reason
+                == "Content-Length and Transfer-Encoding both present")
     }
 }

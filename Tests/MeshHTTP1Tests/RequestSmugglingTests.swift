@@ -15,34 +15,46 @@ private func req(_ headers: String, line: String = "POST / HTTP/1.1") -> String 
 
 /// SPEC §4 "Strict framing" and RFC 9112's MUST-rejects, one row per vector.
 let badRequests: [BadRequest] = [
-    BadRequest(name: "CL + TE", text: req("Host: a\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n"),
-               error: .contentLengthAndTransferEncoding),
-    BadRequest(name: "TE + CL", text: req("Host: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 0\r\n"),
-               error: .contentLengthAndTransferEncoding),
-    BadRequest(name: "differing CL lines", text: req("Host: a\r\nContent-Length: 5\r\nContent-Length: 6\r\n"),
-               error: .conflictingContentLength),
-    BadRequest(name: "differing CL list", text: req("Host: a\r\nContent-Length: 5, 6\r\n"),
-               error: .conflictingContentLength),
-    BadRequest(name: "TE chunked, identity", text: req("Host: a\r\nTransfer-Encoding: chunked, identity\r\n"),
-               error: .unsupportedTransferEncoding),
-    BadRequest(name: "TE gzip, chunked", text: req("Host: a\r\nTransfer-Encoding: gzip, chunked\r\n"),
-               error: .unsupportedTransferEncoding),
-    BadRequest(name: "TE gzip", text: req("Host: a\r\nTransfer-Encoding: gzip\r\n"),
-               error: .unsupportedTransferEncoding),
-    BadRequest(name: "TE chunked twice in a list", text: req("Host: a\r\nTransfer-Encoding: chunked, chunked\r\n"),
-               error: .unsupportedTransferEncoding),
-    BadRequest(name: "TE chunked on two lines",
-               text: req("Host: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n"),
-               error: .unsupportedTransferEncoding),
-    BadRequest(name: "TE xchunked", text: req("Host: a\r\nTransfer-Encoding: xchunked\r\n"),
-               error: .unsupportedTransferEncoding),
+    BadRequest(
+        name: "CL + TE", text: req("Host: a\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n"),
+        error: .contentLengthAndTransferEncoding),
+    BadRequest(
+        name: "TE + CL", text: req("Host: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 0\r\n"),
+        error: .contentLengthAndTransferEncoding),
+    BadRequest(
+        name: "differing CL lines", text: req("Host: a\r\nContent-Length: 5\r\nContent-Length: 6\r\n"),
+        error: .conflictingContentLength),
+    BadRequest(
+        name: "differing CL list", text: req("Host: a\r\nContent-Length: 5, 6\r\n"),
+        error: .conflictingContentLength),
+    BadRequest(
+        name: "TE chunked, identity", text: req("Host: a\r\nTransfer-Encoding: chunked, identity\r\n"),
+        error: .unsupportedTransferEncoding),
+    BadRequest(
+        name: "TE gzip, chunked", text: req("Host: a\r\nTransfer-Encoding: gzip, chunked\r\n"),
+        error: .unsupportedTransferEncoding),
+    BadRequest(
+        name: "TE gzip", text: req("Host: a\r\nTransfer-Encoding: gzip\r\n"),
+        error: .unsupportedTransferEncoding),
+    BadRequest(
+        name: "TE chunked twice in a list", text: req("Host: a\r\nTransfer-Encoding: chunked, chunked\r\n"),
+        error: .unsupportedTransferEncoding),
+    BadRequest(
+        name: "TE chunked on two lines",
+        text: req("Host: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n"),
+        error: .unsupportedTransferEncoding),
+    BadRequest(
+        name: "TE xchunked", text: req("Host: a\r\nTransfer-Encoding: xchunked\r\n"),
+        error: .unsupportedTransferEncoding),
     BadRequest(name: "TE empty", text: req("Host: a\r\nTransfer-Encoding:\r\n"), error: .unsupportedTransferEncoding),
-    BadRequest(name: "TE in HTTP/1.0", text: req("Transfer-Encoding: chunked\r\n", line: "POST / HTTP/1.0"),
-               error: .unsupportedTransferEncoding),
+    BadRequest(
+        name: "TE in HTTP/1.0", text: req("Transfer-Encoding: chunked\r\n", line: "POST / HTTP/1.0"),
+        error: .unsupportedTransferEncoding),
     BadRequest(name: "obs-fold TE", text: req("Host: a\r\nTransfer-Encoding:\r\n chunked\r\n"), error: .obsFold),
     BadRequest(name: "obs-fold first line", text: req("\tHost: a\r\n"), error: .obsFold),
-    BadRequest(name: "space before colon", text: req("Host: a\r\nContent-Length : 5\r\n"),
-               error: .whitespaceBeforeColon),
+    BadRequest(
+        name: "space before colon", text: req("Host: a\r\nContent-Length : 5\r\n"),
+        error: .whitespaceBeforeColon),
     BadRequest(name: "tab before colon", text: req("Host\t: a\r\n"), error: .whitespaceBeforeColon),
     BadRequest(name: "bare CR in value", text: req("Host: a\rX: b\r\n"), error: .bareCR),
     BadRequest(name: "bare CR in request line", text: "GET /\r HTTP/1.1\r\nHost: a\r\n\r\n", error: .bareCR),
@@ -59,10 +71,12 @@ let badRequests: [BadRequest] = [
     BadRequest(name: "CL empty", text: req("Host: a\r\nContent-Length: \r\n"), error: .invalidContentLength),
     BadRequest(name: "CL 5 5", text: req("Host: a\r\nContent-Length: 5 5\r\n"), error: .invalidContentLength),
     BadRequest(name: "CL trailing comma", text: req("Host: a\r\nContent-Length: 5,\r\n"), error: .invalidContentLength),
-    BadRequest(name: "CL overflow", text: req("Host: a\r\nContent-Length: 99999999999999999999\r\n"),
-               error: .invalidContentLength),
-    BadRequest(name: "CL Int.max + 1", text: req("Host: a\r\nContent-Length: 9223372036854775808\r\n"),
-               error: .invalidContentLength),
+    BadRequest(
+        name: "CL overflow", text: req("Host: a\r\nContent-Length: 99999999999999999999\r\n"),
+        error: .invalidContentLength),
+    BadRequest(
+        name: "CL Int.max + 1", text: req("Host: a\r\nContent-Length: 9223372036854775808\r\n"),
+        error: .invalidContentLength),
     BadRequest(name: "missing Host", text: req("Content-Length: 0\r\n"), error: .missingHost),
     BadRequest(name: "two Host", text: req("Host: a\r\nHost: b\r\n"), error: .multipleHost),
     BadRequest(name: "Host with space", text: req("Host: a b\r\n"), error: .invalidHeaderValue),
@@ -84,8 +98,9 @@ let badRequests: [BadRequest] = [
     BadRequest(name: "relative target", text: "GET a/b HTTP/1.1\r\nHost: a\r\n\r\n", error: .invalidTarget),
     BadRequest(name: "ftp scheme", text: "GET ftp://a/ HTTP/1.1\r\nHost: a\r\n\r\n", error: .invalidTarget),
     BadRequest(name: "empty authority", text: "GET http:///x HTTP/1.1\r\nHost: a\r\n\r\n", error: .invalidTarget),
-    BadRequest(name: "userinfo in absolute-form", text: "GET http://u@a/ HTTP/1.1\r\nHost: a\r\n\r\n",
-               error: .invalidTarget),
+    BadRequest(
+        name: "userinfo in absolute-form", text: "GET http://u@a/ HTTP/1.1\r\nHost: a\r\n\r\n",
+        error: .invalidTarget),
     BadRequest(name: "fragment", text: "GET /a#b HTTP/1.1\r\nHost: a\r\n\r\n", error: .invalidTarget),
     BadRequest(name: "* with GET", text: "GET * HTTP/1.1\r\nHost: a\r\n\r\n", error: .invalidTarget),
     BadRequest(name: "CONNECT origin-form", text: "CONNECT / HTTP/1.1\r\nHost: a\r\n\r\n", error: .invalidTarget),

@@ -16,34 +16,47 @@ struct ValidResponse: CustomTestStringConvertible, Sendable {
 }
 
 let validResponses: [ValidResponse] = [
-    ValidResponse(name: "200 with Content-Length", text: "HTTP/1.1 200 OK\r\nContent-Length: 12\r\n\r\n",
-                  status: 200, reason: "OK", framing: .contentLength(12)),
-    ValidResponse(name: "chunked", text: "HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n\r\n",
-                  status: 201, reason: "Created", framing: .chunked),
-    ValidResponse(name: "close-delimited", text: "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n",
-                  status: 200, reason: "OK", framing: .untilClose, keepAlive: false),
-    ValidResponse(name: "HTTP/1.0 with keep-alive and length",
-                  text: "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 3\r\n\r\n",
-                  status: 200, reason: "OK", version: .http10, framing: .contentLength(3)),
-    ValidResponse(name: "HTTP/1.0 default close", text: "HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\n\r\n",
-                  status: 404, reason: "Not Found", version: .http10, framing: .contentLength(0), keepAlive: false),
-    ValidResponse(name: "204 ignores Content-Length", text: "HTTP/1.1 204 No Content\r\nContent-Length: 10\r\n\r\n",
-                  status: 204, reason: "No Content", framing: .none),
-    ValidResponse(name: "304 bodiless", text: "HTTP/1.1 304 Not Modified\r\nETag: \"x\"\r\n\r\n",
-                  status: 304, reason: "Not Modified", framing: .none),
-    ValidResponse(name: "HEAD response bodiless", text: "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n",
-                  method: .head, status: 200, reason: "OK", framing: .none),
-    ValidResponse(name: "100 Continue", text: "HTTP/1.1 100 Continue\r\n\r\n",
-                  status: 100, reason: "Continue", framing: .none, informational: true),
-    ValidResponse(name: "101 Switching Protocols",
-                  text: "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n",
-                  status: 101, reason: "Switching Protocols", framing: .none),
-    ValidResponse(name: "2xx to CONNECT is a tunnel", text: "HTTP/1.1 200 Connection established\r\n\r\n",
-                  method: .connect, status: 200, reason: "Connection established", framing: .none),
-    ValidResponse(name: "empty reason", text: "HTTP/1.1 503 \r\nContent-Length: 0\r\n\r\n",
-                  status: 503, reason: "", framing: .contentLength(0)),
-    ValidResponse(name: "no SP before empty reason", text: "HTTP/1.1 502\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-                  status: 502, reason: "", framing: .contentLength(0), keepAlive: false),
+    ValidResponse(
+        name: "200 with Content-Length", text: "HTTP/1.1 200 OK\r\nContent-Length: 12\r\n\r\n",
+        status: 200, reason: "OK", framing: .contentLength(12)),
+    ValidResponse(
+        name: "chunked", text: "HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n\r\n",
+        status: 201, reason: "Created", framing: .chunked),
+    ValidResponse(
+        name: "close-delimited", text: "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n",
+        status: 200, reason: "OK", framing: .untilClose, keepAlive: false),
+    ValidResponse(
+        name: "HTTP/1.0 with keep-alive and length",
+        text: "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 3\r\n\r\n",
+        status: 200, reason: "OK", version: .http10, framing: .contentLength(3)),
+    ValidResponse(
+        name: "HTTP/1.0 default close", text: "HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\n\r\n",
+        status: 404, reason: "Not Found", version: .http10, framing: .contentLength(0), keepAlive: false),
+    ValidResponse(
+        name: "204 ignores Content-Length", text: "HTTP/1.1 204 No Content\r\nContent-Length: 10\r\n\r\n",
+        status: 204, reason: "No Content", framing: .none),
+    ValidResponse(
+        name: "304 bodiless", text: "HTTP/1.1 304 Not Modified\r\nETag: \"x\"\r\n\r\n",
+        status: 304, reason: "Not Modified", framing: .none),
+    ValidResponse(
+        name: "HEAD response bodiless", text: "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n",
+        method: .head, status: 200, reason: "OK", framing: .none),
+    ValidResponse(
+        name: "100 Continue", text: "HTTP/1.1 100 Continue\r\n\r\n",
+        status: 100, reason: "Continue", framing: .none, informational: true),
+    ValidResponse(
+        name: "101 Switching Protocols",
+        text: "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n",
+        status: 101, reason: "Switching Protocols", framing: .none),
+    ValidResponse(
+        name: "2xx to CONNECT is a tunnel", text: "HTTP/1.1 200 Connection established\r\n\r\n",
+        method: .connect, status: 200, reason: "Connection established", framing: .none),
+    ValidResponse(
+        name: "empty reason", text: "HTTP/1.1 503 \r\nContent-Length: 0\r\n\r\n",
+        status: 503, reason: "", framing: .contentLength(0)),
+    ValidResponse(
+        name: "no SP before empty reason", text: "HTTP/1.1 502\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+        status: 502, reason: "", framing: .contentLength(0), keepAlive: false),
 ]
 
 @Suite("ResponseParser")
@@ -90,21 +103,26 @@ struct ResponseParserTests {
         let input = GuardedBuffer(interim + final)
         var parser = ResponseParser()
         var headers = [HTTPHeaderField](repeating: .empty, count: 8)
-        let first = try #require(headers.withUnsafeMutableBufferPointer {
-            parser.parse(input.bytes, headers: $0, requestMethod: .put)
-        }.head)
+        let first = try #require(
+            headers.withUnsafeMutableBufferPointer {
+                parser.parse(input.bytes, headers: $0, requestMethod: .put)
+            }.head)
         #expect(first.isInformational && first.status == 100)
         let rest = UnsafeRawBufferPointer(rebasing: input.bytes[first.headLength...])
-        let second = try #require(headers.withUnsafeMutableBufferPointer {
-            parser.parse(rest, headers: $0, requestMethod: .put)
-        }.head)
+        let second = try #require(
+            headers.withUnsafeMutableBufferPointer {
+                parser.parse(rest, headers: $0, requestMethod: .put)
+            }.head)
         #expect(second.status == 200 && !second.isInformational)
         #expect(second.framing == .contentLength(2))
         #expect(first.headLength + second.headLength + 2 == input.bytes.count)
     }
 
     @Test(arguments: [
-        ("HTTP/1.1 200 OK\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n", HTTPParseError.contentLengthAndTransferEncoding),
+        (
+            "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n",
+            HTTPParseError.contentLengthAndTransferEncoding
+        ),
         ("HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", .conflictingContentLength),
         ("HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", .invalidContentLength),
         ("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", .unsupportedTransferEncoding),
@@ -130,5 +148,10 @@ struct ResponseParserTests {
     @Test func oversizedResponseHeadIs431() {
         let text = "HTTP/1.1 200 OK\r\nX: " + String(repeating: "v", count: 70_000)
         #expect(parseResponse(GuardedBuffer(text)).0 == .invalid(.headersTooLarge))
+    }
+
+    @Test(arguments: ["HTTP/1.1 2x0 OK\r\nContent-Length: 1\r\n", "HTTP/1.1 200 O\u{1}K\r\n", "HTTX", "<html>"])
+    func badStatusLineIsRefusedBeforeTheHeadEnds(text: String) {
+        #expect(parseResponse(GuardedBuffer(text)).0.error != nil)
     }
 }
