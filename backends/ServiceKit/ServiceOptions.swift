@@ -74,4 +74,9 @@ public struct ServiceOptions: Sendable {
 public struct ServiceUsageError: Error, Sendable {
     /// What is wrong.
     public let message: String
+
+    /// Creates a usage error.
+    public init(message: String) {
+        self.message = message
+    }
 }

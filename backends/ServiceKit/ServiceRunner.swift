@@ -26,6 +26,9 @@ public enum ServiceRunner {
         do {
             try ServiceOptions.makeDirectories(options.dataDirectory)
             router = try makeRouter(options, log)
+        } catch let usage as ServiceUsageError {
+            printError("\(service): \(usage.message)\n")
+            return 2
         } catch {
             log.error("cannot start", ["error": .string("\(error)"), "data_dir": .string(options.dataDirectory)])
             return 1
