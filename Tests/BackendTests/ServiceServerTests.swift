@@ -1,0 +1,135 @@
+import Foundation
+import Glibc
+import Testing
+
+/// ServiceKit's HTTP server behaviour, observed on a real backend process (profile-service is the smallest).
+@Suite struct ServiceServerTests {
+    @Test func keepAliveAndPipelinedRequestsAreAnsweredInOrder() throws {
+        let service = try ServiceProcess("profile-service")
+        let request = "GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n"
+        let missing = "GET /profiles/nobody HTTP/1.1\r\nhost: x\r\n\r\n"
+        let last = "GET /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n"
+        let replies = try HTTPClient.raw(port: service.port, Array((request + missing + last).utf8), expect: 3)
+        #expect(replies.map(\.status) == [200, 404, 200])
+        #expect(replies[0].header("connection") == nil)
+        #expect(replies[2].header("connection") == "close")
+    }
+
+    @Test func chunkedBodiesAreDecoded() throws {
+        let service = try ServiceProcess("profile-service")
+        let json = #"{"nickname":"chunked"}"#
+        let chunks = json.utf8.split(separator: UInt8(ascii: ":"), omittingEmptySubsequences: false)
+        var body = ""
+        for (i, chunk) in chunks.enumerated() {
+            let text = String(decoding: chunk, as: UTF8.self) + (i < chunks.count - 1 ? ":" : "")
+            body += String(text.utf8.count, radix: 16) + "\r\n" + text + "\r\n"
+        }
+        body += "0\r\n\r\n"
+        let head = "PUT /profiles/ivan HTTP/1.1\r\nhost: x\r\nx-user-id: ivan\r\ntransfer-encoding: chunked\r\n"
+            + "connection: close\r\n\r\n"
+        let reply = try HTTPClient.raw(port: service.port, Array((head + body).utf8), expect: 1)[0]
+        #expect(reply.status == 200, "\(reply.text)")
+        #expect(reply.json?["nickname"]?.stringValue == "chunked")
+    }
+
+    @Test(arguments: [
+        "GET /healthz HTTP/1.1\r\nhost: x\r\ncontent-length: 5\r\ntransfer-encoding: chunked\r\n\r\n",
+        "GET /healthz HTTP/1.1\r\n\r\n",
+        "GET /healthz HTTP/1.1\r\nhost : x\r\n\r\n",
+        "PUT /profiles/ivan HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n",
+        "\u{16}\u{03}\u{01}\u{02}\u{00}\u{01}",
+    ])
+    func malformedRequestsGet400JSONAndTheServerLives(_ text: String) throws {
+        let service = try ServiceProcess("profile-service")
+        let reply = try HTTPClient.raw(port: service.port, Array(text.utf8), expect: 1)[0]
+        #expect(reply.status == 400)
+        #expect(reply.errorCode == "bad_request")
+        #expect(reply.header("connection") == "close")
+        #expect(try HTTPClient.request(port: service.port, "GET", "/healthz").status == 200)
+    }
+
+    @Test func contentLengthOverTheLimitIs413BeforeTheBodyArrives() throws {
+        let service = try ServiceProcess("profile-service")
+        let head = "PUT /profiles/ivan HTTP/1.1\r\nhost: x\r\nx-user-id: ivan\r\ncontent-length: 99999999\r\n\r\n"
+        let reply = try HTTPClient.raw(port: service.port, Array(head.utf8), expect: 1)[0]
+        #expect(reply.status == 413)
+        #expect(reply.errorCode == "payload_too_large")
+    }
+
+    @Test func expiredDeadlineIs504WithoutDoingTheWork() throws {
+        let service = try ServiceProcess("profile-service")
+        for deadline in ["0", "-5"] {
+            let reply = try HTTPClient.json(port: service.port, "PUT", "/profiles/judy", #"{"nickname":"late"}"#,
+                                            headers: [("x-user-id", "judy"), ("x-meshgate-deadline-ms", deadline)])
+            #expect(reply.status == 504)
+            #expect(reply.errorCode == "deadline_exceeded")
+        }
+        #expect(try HTTPClient.request(port: service.port, "GET", "/profiles/judy").status == 404)
+        let inTime = try HTTPClient.json(port: service.port, "PUT", "/profiles/judy", #"{"nickname":"ok"}"#,
+                                         headers: [("x-user-id", "judy"), ("x-meshgate-deadline-ms", "5000")])
+        #expect(inTime.status == 200)
+    }
+
+    @Test func metricsCountRequestsByRouteAndCode() throws {
+        let service = try ServiceProcess("profile-service")
+        _ = try HTTPClient.request(port: service.port, "GET", "/profiles/nobody")
+        _ = try HTTPClient.request(port: service.port, "GET", "/profiles/nobody")
+        _ = try HTTPClient.request(port: service.port, "GET", "/no/such/route")
+        let metrics = try HTTPClient.request(port: service.port, "GET", "/metrics")
+        #expect(metrics.status == 200)
+        #expect(metrics.header("content-type")?.hasPrefix("text/plain; version=0.0.4") == true)
+        #expect(metrics.text.contains(#"http_requests_total{route="profile-read",code="404"} 2"#))
+        #expect(metrics.text.contains(#"http_requests_total{route="unmatched",code="404"} 1"#))
+        #expect(metrics.text.contains(#"http_request_duration_seconds_count{route="profile-read"} 2"#))
+    }
+
+    @Test func logLinesCarryTheIncomingTraceID() throws {
+        let service = try ServiceProcess("profile-service")
+        let traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
+        let parent = "00f067aa0ba902b7"
+        _ = try HTTPClient.request(port: service.port, "GET", "/profiles/kim?secret=1",
+                                   headers: [("traceparent", "00-\(traceID)-\(parent)-01"), ("x-request-id", "req-42")])
+        #expect(service.stop() == 0)
+        let lines = service.log().split(separator: "\n").compactMap { line in
+            try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+        }
+        let line = try #require(lines.first { $0["path"] as? String == "/profiles/kim" })
+        #expect(line["trace_id"] as? String == traceID)
+        #expect(line["parent_span_id"] as? String == parent)
+        #expect((line["span_id"] as? String)?.count == 16)
+        #expect(line["span_id"] as? String != parent)
+        #expect(line["request_id"] as? String == "req-42")
+        #expect(line["status"] as? Int == 404)
+        #expect(line["method"] as? String == "GET")
+        #expect(line["service"] as? String == "profile-service")
+        #expect(line["level"] as? String == "info")
+        #expect(line["duration_ms"] is Double || line["duration_ms"] is Int)
+        #expect((line["ts"] as? String)?.hasSuffix("Z") == true)
+        #expect(!service.log().contains("secret=1"))
+    }
+
+    @Test(arguments: [SIGTERM, SIGINT])
+    func terminationSignalsExitZero(_ signal: Int32) throws {
+        let service = try ServiceProcess("relationship-service")
+        #expect(service.stop(signal) == 0)
+    }
+
+    @Test func usageErrorsExitTwoAndBindFailuresExitThree() throws {
+        func run(_ arguments: [String]) throws -> Int32 {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: ServiceProcess.binaryDirectory + "/profile-service")
+            process.arguments = arguments
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            process.waitUntilExit()
+            return process.terminationStatus
+        }
+        let directory = try ServiceProcess.temporaryDirectory("usage")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        #expect(try run(["--nope", "1"]) == 2)
+        #expect(try run(["--listen", "not-an-address", "--data-dir", directory]) == 2)
+        let busy = try ServiceProcess("profile-service")
+        #expect(try run(["--listen", "127.0.0.1:\(busy.port)", "--data-dir", directory]) == 3)
+    }
+}
