@@ -56,10 +56,15 @@ let package = Package(
         // MARK: - Backends (SPEC §8): nothing in Sources/ imports these; `meshgate demo` spawns the binaries.
         .target(
             name: "ServiceKit",
-            dependencies: ["MeshEventLoop", "MeshPosix", "MeshHTTP1", "MeshJSON", "MeshMetrics", "MeshTrace", "CSQLite"],
+            dependencies: [
+                "MeshEventLoop", "MeshPosix", "MeshHTTP1", "MeshJSON", "MeshMetrics", "MeshTrace", "CSQLite",
+            ],
             path: "backends/ServiceKit"
         ),
-        .target(name: "AuthService", dependencies: ["ServiceKit", "MeshCrypto", "MeshJWT"], path: "backends/auth", exclude: ["main"]),
+        .target(
+            name: "AuthService", dependencies: ["ServiceKit", "MeshCrypto", "MeshJWT"], path: "backends/auth",
+            exclude: ["main"]
+        ),
         .executableTarget(name: "AuthServiceMain", dependencies: ["AuthService"], path: "backends/auth/main"),
         .target(name: "ProfileService", dependencies: ["ServiceKit"], path: "backends/profile", exclude: ["main"]),
         .executableTarget(name: "ProfileServiceMain", dependencies: ["ProfileService"], path: "backends/profile/main"),

@@ -7,13 +7,26 @@ import Testing
 /// auth-service over real sockets: registration rules, login tokens that verify against the served JWKS with
 /// MeshJWT, key persistence across restarts, and `rotate-key`.
 @Suite struct AuthServiceTests {
-    static func register(_ service: ServiceProcess, _ user: String, _ password: String = "correct horse") throws
+    static func register(
+        _ service: ServiceProcess,
+        _ user: String,
+        _ password: String = "correct horse"
+    ) throws
         -> HTTPReply
     {
-        try HTTPClient.json(port: service.port, "POST", "/register", #"{"username":"\#(user)","password":"\#(password)"}"#)
+        try HTTPClient.json(
+            port: service.port,
+            "POST",
+            "/register",
+            #"{"username":"\#(user)","password":"\#(password)"}"#
+        )
     }
 
-    static func login(_ service: ServiceProcess, _ user: String, _ password: String = "correct horse") throws
+    static func login(
+        _ service: ServiceProcess,
+        _ user: String,
+        _ password: String = "correct horse"
+    ) throws
         -> HTTPReply
     {
         try HTTPClient.json(port: service.port, "POST", "/login", #"{"username":"\#(user)","password":"\#(password)"}"#)
@@ -49,7 +62,9 @@ import Testing
         #expect(verified.claims["scope"]?.stringValue?.split(separator: " ").contains("profile:write") == true)
         // A verifier expecting another audience must refuse it: the claim is really checked.
         let other = ProviderPolicy(issuer: "meshgate-auth", audiences: ["elsewhere"], algorithms: [.es256])
-        #expect((try? Verifier(policy: other).verify(token: token, keys: try Self.jwks(service), now: now).get()) == nil)
+        #expect(
+            (try? Verifier(policy: other).verify(token: token, keys: try Self.jwks(service), now: now).get()) == nil
+        )
     }
 
     @Test func issuerAndAudienceFlagsAreUsed() throws {
@@ -58,7 +73,9 @@ import Testing
         let token = try #require(try Self.login(service, "bob").json?["access_token"]?.stringValue)
         let policy = ProviderPolicy(issuer: "iss-x", audiences: ["aud-y"], algorithms: [.es256])
         let now = Int64(Date().timeIntervalSince1970)
-        #expect((try? Verifier(policy: policy).verify(token: token, keys: try Self.jwks(service), now: now).get()) != nil)
+        #expect(
+            (try? Verifier(policy: policy).verify(token: token, keys: try Self.jwks(service), now: now).get()) != nil
+        )
     }
 
     @Test func duplicateRegistrationIs409AndWrongPasswordsAre401() throws {
@@ -121,7 +138,9 @@ import Testing
         // The token issued before the restart still verifies, and the user is still there.
         let policy = ProviderPolicy(issuer: "meshgate-auth", audiences: ["meshgate"], algorithms: [.es256])
         let now = Int64(Date().timeIntervalSince1970)
-        #expect((try? Verifier(policy: policy).verify(token: token, keys: try Self.jwks(service), now: now).get()) != nil)
+        #expect(
+            (try? Verifier(policy: policy).verify(token: token, keys: try Self.jwks(service), now: now).get()) != nil
+        )
         #expect(try Self.login(service, "erin").status == 200)
     }
 

@@ -68,9 +68,13 @@ struct GatewayEndToEndTests {
 
         func log() -> String { (try? String(contentsOfFile: directory + "/gateway.log", encoding: .utf8)) ?? "" }
 
-        func call(_ method: String, _ path: String, token: String? = nil, json: String? = nil,
-                  headers: [(String, String)] = []) throws -> HTTPReply
-        {
+        func call(
+            _ method: String,
+            _ path: String,
+            token: String? = nil,
+            json: String? = nil,
+            headers: [(String, String)] = []
+        ) throws -> HTTPReply {
             var all = headers
             if let token { all.append(("authorization", "Bearer \(token)")) }
             if let json { return try HTTPClient.json(port: edgePort, method, path, json, headers: all) }
@@ -79,7 +83,11 @@ struct GatewayEndToEndTests {
 
         func login(_ user: String) throws -> String {
             let password = "\(user)-password"
-            let register = try call("POST", "/auth/register", json: #"{"username":"\#(user)","password":"\#(password)"}"#)
+            let register = try call(
+                "POST",
+                "/auth/register",
+                json: #"{"username":"\#(user)","password":"\#(password)"}"#
+            )
             #expect(register.status == 201, "register \(user): \(register.text)")
             let login = try call("POST", "/auth/login", json: #"{"username":"\#(user)","password":"\#(password)"}"#)
             #expect(login.status == 200, "login \(user): \(login.text)")
@@ -121,8 +129,13 @@ struct GatewayEndToEndTests {
         #expect(anonymous.status == 401)
         #expect(anonymous.header("www-authenticate")?.hasPrefix("Bearer") == true)
         // A forged x-user-id is replaced by the token's sub (SPEC §3: claim headers are stripped first).
-        let forged = try stack.call("PUT", "/profiles/bob", token: alice, json: #"{"nickname":"forged"}"#,
-                                    headers: [("x-user-id", "bob")])
+        let forged = try stack.call(
+            "PUT",
+            "/profiles/bob",
+            token: alice,
+            json: #"{"nickname":"forged"}"#,
+            headers: [("x-user-id", "bob")]
+        )
         #expect(forged.status == 403)
         let forgedNoToken = try stack.call("PUT", "/profiles/bob", json: "{}", headers: [("x-user-id", "bob")])
         #expect(forgedNoToken.status == 401)

@@ -6,8 +6,15 @@ import Testing
 @Suite struct ProfileServiceTests {
     @Test func putThenGetReturnsTheProfile() throws {
         let service = try ServiceProcess("profile-service")
-        let body = #"{"nickname":"Ally","avatar_url":"https://img.example/a.png","preferences":{"theme":"dark","n":[1,2]}}"#
-        let put = try HTTPClient.json(port: service.port, "PUT", "/profiles/alice", body, headers: [("x-user-id", "alice")])
+        let body =
+            #"{"nickname":"Ally","avatar_url":"https://img.example/a.png","preferences":{"theme":"dark","n":[1,2]}}"#
+        let put = try HTTPClient.json(
+            port: service.port,
+            "PUT",
+            "/profiles/alice",
+            body,
+            headers: [("x-user-id", "alice")]
+        )
         #expect(put.status == 200)
         let get = try HTTPClient.request(port: service.port, "GET", "/profiles/alice")
         #expect(get.status == 200)
@@ -23,8 +30,13 @@ import Testing
     @Test func putReplacesTheWholeProfile() throws {
         let service = try ServiceProcess("profile-service")
         let headers = [("x-user-id", "carol")]
-        _ = try HTTPClient.json(port: service.port, "PUT", "/profiles/carol", #"{"nickname":"C","avatar_url":"http://a.b/c"}"#,
-                                headers: headers)
+        _ = try HTTPClient.json(
+            port: service.port,
+            "PUT",
+            "/profiles/carol",
+            #"{"nickname":"C","avatar_url":"http://a.b/c"}"#,
+            headers: headers
+        )
         _ = try HTTPClient.json(port: service.port, "PUT", "/profiles/carol", #"{"nickname":"D"}"#, headers: headers)
         let json = try #require(try HTTPClient.request(port: service.port, "GET", "/profiles/carol").json)
         #expect(json["nickname"]?.stringValue == "D")
@@ -54,7 +66,13 @@ import Testing
             "{\"nickname\":\"a\",\"nickname\":\"b\"}",
         ]
         for body in bad {
-            let reply = try HTTPClient.json(port: service.port, "PUT", "/profiles/dave", body, headers: [("x-user-id", "dave")])
+            let reply = try HTTPClient.json(
+                port: service.port,
+                "PUT",
+                "/profiles/dave",
+                body,
+                headers: [("x-user-id", "dave")]
+            )
             #expect(reply.status == 400, "\(body.prefix(60)) → \(reply.status) \(reply.text)")
             #expect(reply.errorCode == "bad_request")
             #expect(reply.json?["detail"]?.stringValue?.isEmpty == false)
@@ -67,7 +85,13 @@ import Testing
         let service = try ServiceProcess("profile-service")
         for size in [(1 << 20) - 64, 1 << 20] {
             let body = "{\"nickname\":\"" + String(repeating: "n", count: size) + "\"}"
-            let reply = try HTTPClient.json(port: service.port, "PUT", "/profiles/erin", body, headers: [("x-user-id", "erin")])
+            let reply = try HTTPClient.json(
+                port: service.port,
+                "PUT",
+                "/profiles/erin",
+                body,
+                headers: [("x-user-id", "erin")]
+            )
             #expect(reply.status == 400 || reply.status == 413)
             #expect(reply.errorCode != nil)
         }
@@ -81,7 +105,13 @@ import Testing
     func writesOnlyForTheUserNamedByTheGateway(caller: String?, status: Int, code: String) throws {
         let service = try ServiceProcess("profile-service")
         let headers = caller.map { [("x-user-id", $0)] } ?? []
-        let reply = try HTTPClient.json(port: service.port, "PUT", "/profiles/frank", #"{"nickname":"F"}"#, headers: headers)
+        let reply = try HTTPClient.json(
+            port: service.port,
+            "PUT",
+            "/profiles/frank",
+            #"{"nickname":"F"}"#,
+            headers: headers
+        )
         #expect(reply.status == status)
         #expect(reply.errorCode == code)
         #expect(try HTTPClient.request(port: service.port, "GET", "/profiles/frank").status == 404)
@@ -98,8 +128,13 @@ import Testing
     /// SPEC §8: a write acknowledged with 2xx survives kill -9 of the backend.
     @Test func acknowledgedWriteSurvivesKill9() throws {
         let service = try ServiceProcess("profile-service")
-        let put = try HTTPClient.json(port: service.port, "PUT", "/profiles/grace", #"{"nickname":"durable"}"#,
-                                      headers: [("x-user-id", "grace")])
+        let put = try HTTPClient.json(
+            port: service.port,
+            "PUT",
+            "/profiles/grace",
+            #"{"nickname":"durable"}"#,
+            headers: [("x-user-id", "grace")]
+        )
         #expect(put.status == 200)
         #expect(service.stop(SIGKILL) == -SIGKILL)
         try service.restart()

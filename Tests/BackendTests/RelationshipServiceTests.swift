@@ -5,7 +5,12 @@ import Testing
 /// relationship-service over real sockets: idempotent follow/unfollow as the `x-user-id` caller, lists, friends,
 /// keyset paging, and bad input.
 @Suite struct RelationshipServiceTests {
-    static func follow(_ service: ServiceProcess, _ caller: String, _ target: String, _ method: String = "PUT") throws
+    static func follow(
+        _ service: ServiceProcess,
+        _ caller: String,
+        _ target: String,
+        _ method: String = "PUT"
+    ) throws
         -> HTTPReply
     {
         try HTTPClient.request(port: service.port, method, "/follows/\(target)", headers: [("x-user-id", caller)])

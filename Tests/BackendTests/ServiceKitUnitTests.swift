@@ -65,14 +65,24 @@ import Testing
     }
 
     @Test func optionsKeepDefaultsAndExtraFlags() throws {
-        let parsed = try ServiceOptions.parse(["rotate-key", "--issuer", "me"], service: "svc",
-                                              defaultListen: "127.0.0.1:9", extraFlags: ["issuer": "x"]).get()
+        let parsed = try ServiceOptions.parse(
+            ["rotate-key", "--issuer", "me"],
+            service: "svc",
+            defaultListen: "127.0.0.1:9",
+            extraFlags: ["issuer": "x"]
+        ).get()
         #expect(parsed.dataDirectory == "./.meshgate-data/svc")
         #expect(parsed.listen.port == 9)
         #expect(parsed.extra["issuer"] == "me")
         #expect(parsed.positional == ["rotate-key"])
-        #expect((try? ServiceOptions.parse(["--issuer"], service: "s", defaultListen: "127.0.0.1:9",
-                                           extraFlags: ["issuer": "x"]).get()) == nil)
+        #expect(
+            (try? ServiceOptions.parse(
+                ["--issuer"],
+                service: "s",
+                defaultListen: "127.0.0.1:9",
+                extraFlags: ["issuer": "x"]
+            ).get()) == nil
+        )
     }
 
     @Test func queryStringsAreDecoded() {

@@ -25,7 +25,8 @@ import Testing
             body += String(text.utf8.count, radix: 16) + "\r\n" + text + "\r\n"
         }
         body += "0\r\n\r\n"
-        let head = "PUT /profiles/ivan HTTP/1.1\r\nhost: x\r\nx-user-id: ivan\r\ntransfer-encoding: chunked\r\n"
+        let head =
+            "PUT /profiles/ivan HTTP/1.1\r\nhost: x\r\nx-user-id: ivan\r\ntransfer-encoding: chunked\r\n"
             + "connection: close\r\n\r\n"
         let reply = try HTTPClient.raw(port: service.port, Array((head + body).utf8), expect: 1)[0]
         #expect(reply.status == 200, "\(reply.text)")
@@ -59,14 +60,24 @@ import Testing
     @Test func expiredDeadlineIs504WithoutDoingTheWork() throws {
         let service = try ServiceProcess("profile-service")
         for deadline in ["0", "-5"] {
-            let reply = try HTTPClient.json(port: service.port, "PUT", "/profiles/judy", #"{"nickname":"late"}"#,
-                                            headers: [("x-user-id", "judy"), ("x-meshgate-deadline-ms", deadline)])
+            let reply = try HTTPClient.json(
+                port: service.port,
+                "PUT",
+                "/profiles/judy",
+                #"{"nickname":"late"}"#,
+                headers: [("x-user-id", "judy"), ("x-meshgate-deadline-ms", deadline)]
+            )
             #expect(reply.status == 504)
             #expect(reply.errorCode == "deadline_exceeded")
         }
         #expect(try HTTPClient.request(port: service.port, "GET", "/profiles/judy").status == 404)
-        let inTime = try HTTPClient.json(port: service.port, "PUT", "/profiles/judy", #"{"nickname":"ok"}"#,
-                                         headers: [("x-user-id", "judy"), ("x-meshgate-deadline-ms", "5000")])
+        let inTime = try HTTPClient.json(
+            port: service.port,
+            "PUT",
+            "/profiles/judy",
+            #"{"nickname":"ok"}"#,
+            headers: [("x-user-id", "judy"), ("x-meshgate-deadline-ms", "5000")]
+        )
         #expect(inTime.status == 200)
     }
 
@@ -87,8 +98,12 @@ import Testing
         let service = try ServiceProcess("profile-service")
         let traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
         let parent = "00f067aa0ba902b7"
-        _ = try HTTPClient.request(port: service.port, "GET", "/profiles/kim?secret=1",
-                                   headers: [("traceparent", "00-\(traceID)-\(parent)-01"), ("x-request-id", "req-42")])
+        _ = try HTTPClient.request(
+            port: service.port,
+            "GET",
+            "/profiles/kim?secret=1",
+            headers: [("traceparent", "00-\(traceID)-\(parent)-01"), ("x-request-id", "req-42")]
+        )
         #expect(service.stop() == 0)
         let lines = service.log().split(separator: "\n").compactMap { line in
             try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]

@@ -49,8 +49,12 @@ public final class Database {
     public func migrate(_ migrations: [String]) throws(SQLiteError) {
         let current = try schemaVersion()
         guard current <= migrations.count else {
-            throw SQLiteError(code: SQLITE_ERROR, message: "schema version \(current) is newer than this binary "
-                + "(\(migrations.count))", operation: "migrate")
+            throw SQLiteError(
+                code: SQLITE_ERROR,
+                message: "schema version \(current) is newer than this binary "
+                    + "(\(migrations.count))",
+                operation: "migrate"
+            )
         }
         for version in current..<migrations.count {
             try transaction { () throws(SQLiteError) in
@@ -152,7 +156,10 @@ public final class Database {
     }
 
     private func error(_ rc: Int32, _ operation: String) -> SQLiteError {
-        SQLiteError(code: sqlite3_extended_errcode(handle), message: String(cString: sqlite3_errmsg(handle)),
-                    operation: operation)
+        SQLiteError(
+            code: sqlite3_extended_errcode(handle),
+            message: String(cString: sqlite3_errmsg(handle)),
+            operation: operation
+        )
     }
 }

@@ -20,8 +20,11 @@ public struct Request: Sendable {
 
     /// Creates a request (the server builds these; tests may too).
     public init(
-        method: String, path: String, query: [(name: String, value: String)] = [],
-        headers: [(name: String, value: String)] = [], body: [UInt8] = []
+        method: String,
+        path: String,
+        query: [(name: String, value: String)] = [],
+        headers: [(name: String, value: String)] = [],
+        body: [UInt8] = []
     ) {
         self.method = method
         self.path = path

@@ -3,7 +3,9 @@ import MeshHTTP1
 /// Turns a parsed head (offsets into the connection's buffer) into an owned `Request`.
 enum RequestBuilder {
     static func request(
-        _ head: RequestHead, buffer: UnsafeRawBufferPointer, fields: UnsafeMutableBufferPointer<HTTPHeaderField>
+        _ head: RequestHead,
+        buffer: UnsafeRawBufferPointer,
+        fields: UnsafeMutableBufferPointer<HTTPHeaderField>
     ) -> Request {
         func text(_ start: Int32, _ length: Int32) -> String {
             String(decoding: UnsafeRawBufferPointer(rebasing: buffer[Int(start)..<Int(start + length)]), as: UTF8.self)

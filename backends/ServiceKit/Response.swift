@@ -43,7 +43,11 @@ public struct Response: Sendable {
     }
 
     /// Plain text (metrics exposition, health checks).
-    public static func text(_ status: Int = 200, _ text: String, contentType: String = "text/plain; charset=utf-8")
+    public static func text(
+        _ status: Int = 200,
+        _ text: String,
+        contentType: String = "text/plain; charset=utf-8"
+    )
         -> Response
     {
         Response(status: status, headers: [("content-type", contentType)], body: Array(text.utf8))

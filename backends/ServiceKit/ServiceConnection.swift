@@ -72,7 +72,9 @@ final class ServiceConnection: EventHandler {
         while !closed {
             let result: IOResult<Int>
             do {
-                result = try scratch.withUnsafeMutableBytes { try Posix.read(registration.fd, $0.baseAddress!, $0.count) }
+                result = try scratch.withUnsafeMutableBytes {
+                    try Posix.read(registration.fd, $0.baseAddress!, $0.count)
+                }
             } catch {
                 close()
                 return
@@ -121,8 +123,11 @@ final class ServiceConnection: EventHandler {
             return false
         case .invalid(let error):
             let code = error.status == 431 ? "headers_too_large" : error.status == 414 ? "uri_too_long" : "bad_request"
-            finish(server.rejected(HTTPError(status: error.status, code: code, detail: "malformed request: \(error)")),
-                   keepAlive: false, head: false)
+            finish(
+                server.rejected(HTTPError(status: error.status, code: code, detail: "malformed request: \(error)")),
+                keepAlive: false,
+                head: false
+            )
             return false
         case .complete(let head):
             return begin(head)

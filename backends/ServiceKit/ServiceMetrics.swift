@@ -9,11 +9,16 @@ import MeshMetrics
 /// so a client cannot create series with raw paths. One shard: a service runs one loop thread.
 final class ServiceMetrics {
     static let requests = CounterFamily(
-        "http_requests_total", help: "Requests handled, by route and status code.", labelNames: ["route", "code"])
+        "http_requests_total",
+        help: "Requests handled, by route and status code.",
+        labelNames: ["route", "code"]
+    )
     static let duration = HistogramFamily(
-        "http_request_duration_seconds", help: "Time from complete request to response queued, by route.",
+        "http_request_duration_seconds",
+        help: "Time from complete request to response queued, by route.",
         labelNames: ["route"],
-        buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10])
+        buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+    )
     static let unmatched = "unmatched"
 
     let registry: MetricsRegistry

@@ -15,7 +15,10 @@ public struct ServiceOptions: Sendable {
 
     /// Parses `arguments` (without the program name); the error text is meant for stderr.
     public static func parse(
-        _ arguments: [String], service: String, defaultListen: String, extraFlags: [String: String] = [:]
+        _ arguments: [String],
+        service: String,
+        defaultListen: String,
+        extraFlags: [String: String] = [:]
     ) -> Result<ServiceOptions, ServiceUsageError> {
         var listenText = defaultListen
         var dataDirectory = "./.meshgate-data/\(service)"
@@ -41,10 +44,18 @@ public struct ServiceOptions: Sendable {
             }
         }
         guard let address = parseAddress(listenText) else {
-            return .failure(ServiceUsageError(message: "--listen wants host:port with a numeric host, got '\(listenText)'"))
+            return .failure(
+                ServiceUsageError(message: "--listen wants host:port with a numeric host, got '\(listenText)'")
+            )
         }
-        return .success(ServiceOptions(listen: address, dataDirectory: dataDirectory, extra: extra,
-                                       positional: positional))
+        return .success(
+            ServiceOptions(
+                listen: address,
+                dataDirectory: dataDirectory,
+                extra: extra,
+                positional: positional
+            )
+        )
     }
 
     /// `127.0.0.1:9101`, `[::1]:9101`, `localhost:9101` (as 127.0.0.1); nil when malformed.

@@ -10,7 +10,10 @@ public enum ServiceRunner {
     /// - Parameter makeRouter: opens the service's storage under `options.dataDirectory` and returns its routes;
     ///   a thrown error is logged and exits 1.
     public static func run(
-        service: String, defaultListen: String, extraFlags: [String: String] = [:], arguments: [String],
+        service: String,
+        defaultListen: String,
+        extraFlags: [String: String] = [:],
+        arguments: [String],
         makeRouter: (ServiceOptions, ServiceLog) throws -> Router
     ) -> Int32 {
         let log = ServiceLog(service: service)

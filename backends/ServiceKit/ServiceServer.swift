@@ -91,8 +91,13 @@ public final class ServiceServer {
                 request.parameters = parameters
                 response = run(route.handler, request)
             case .methodNotAllowed(let allowed):
-                var answer = Response.error(HTTPError(status: 405, code: "method_not_allowed",
-                    detail: "\(request.method) is not allowed on \(request.path)"))
+                var answer = Response.error(
+                    HTTPError(
+                        status: 405,
+                        code: "method_not_allowed",
+                        detail: "\(request.method) is not allowed on \(request.path)"
+                    )
+                )
                 answer.headers.append(("allow", allowed.joined(separator: ", ")))
                 response = answer
             case .notFound:
@@ -131,9 +136,13 @@ public final class ServiceServer {
         return nil
     }
 
-    private func logRequest(_ request: Request, route: String, response: Response, trace: TraceContext,
-                            seconds: Double)
-    {
+    private func logRequest(
+        _ request: Request,
+        route: String,
+        response: Response,
+        trace: TraceContext,
+        seconds: Double
+    ) {
         var fields: [(String, ServiceLog.Field)] = [
             ("trace_id", .string(trace.traceID)), ("span_id", .string(trace.spanID)),
         ]

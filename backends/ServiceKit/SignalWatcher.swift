@@ -22,15 +22,20 @@ final class SignalWatcher: @unchecked Sendable {
         let watcher = SignalWatcher(onSignal: onSignal)
         var thread = pthread_t()
         let context = Unmanaged.passRetained(watcher).toOpaque()
-        let rc = pthread_create(&thread, nil, { arg in
-            let watcher = Unmanaged<SignalWatcher>.fromOpaque(arg!).takeRetainedValue()
-            var set = SignalWatcher.signalSet()
-            var number: Int32 = 0
-            while sigwait(&set, &number) != 0 {}
-            watcher.signal.store(number, ordering: .releasing)
-            watcher.onSignal()
-            return nil
-        }, context)
+        let rc = pthread_create(
+            &thread,
+            nil,
+            { arg in
+                let watcher = Unmanaged<SignalWatcher>.fromOpaque(arg!).takeRetainedValue()
+                var set = SignalWatcher.signalSet()
+                var number: Int32 = 0
+                while sigwait(&set, &number) != 0 {}
+                watcher.signal.store(number, ordering: .releasing)
+                watcher.onSignal()
+                return nil
+            },
+            context
+        )
         precondition(rc == 0, "pthread_create failed: \(rc)")
         pthread_detach(thread)
         return watcher

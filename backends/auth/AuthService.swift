@@ -113,8 +113,12 @@ public final class AuthService {
         claims.string(settings.scope)
         claims.endObject()
         let signer = keys.current
-        return TokenSigner.sign(claimsJSON: claims.bytes, algorithm: .es256, key: .privateKey(signer.key),
-                                kid: signer.kid)
+        return TokenSigner.sign(
+            claimsJSON: claims.bytes,
+            algorithm: .es256,
+            key: .privateKey(signer.key),
+            kid: signer.kid
+        )
     }
 
     /// `{"username","password"}` with issue 7's rules: name 3–32 of `[a-z0-9_.-]`, password 8–128 characters.

@@ -9,7 +9,10 @@ public enum AuthServiceCommand {
     public static func main(_ arguments: [String]) -> Int32 {
         if arguments.first == "rotate-key" { return rotate(Array(arguments.dropFirst())) }
         return ServiceRunner.run(
-            service: "auth-service", defaultListen: "127.0.0.1:9101", extraFlags: flags, arguments: arguments
+            service: "auth-service",
+            defaultListen: "127.0.0.1:9101",
+            extraFlags: flags,
+            arguments: arguments
         ) { options, log in
             let settings = try settings(options)
             let service = try AuthService(dataDirectory: options.dataDirectory, settings: settings)
@@ -23,12 +26,18 @@ public enum AuthServiceCommand {
     static func rotate(_ arguments: [String]) -> Int32 {
         let log = ServiceLog(service: "auth-service")
         let options: ServiceOptions
-        switch ServiceOptions.parse(arguments, service: "auth-service", defaultListen: "127.0.0.1:9101",
-                                    extraFlags: flags) {
+        switch ServiceOptions.parse(
+            arguments,
+            service: "auth-service",
+            defaultListen: "127.0.0.1:9101",
+            extraFlags: flags
+        ) {
         case .success(let parsed): options = parsed
         case .failure(let usage):
-            ServiceRunner.printError("auth-service rotate-key: \(usage.message)\n"
-                + "usage: auth-service rotate-key [--data-dir DIR]\n")
+            ServiceRunner.printError(
+                "auth-service rotate-key: \(usage.message)\n"
+                    + "usage: auth-service rotate-key [--data-dir DIR]\n"
+            )
             return 2
         }
         do {

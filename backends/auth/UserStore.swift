@@ -23,10 +23,12 @@ final class UserStore {
     /// cannot both win).
     func insert(_ username: String, passwordHash: String, now: Int64) throws(SQLiteError) -> Bool {
         do {
-            try database.execute("INSERT INTO users (username, password_hash, created_at) VALUES (?, ?, ?)",
-                                 [.text(username), .text(passwordHash), .integer(now)])
+            try database.execute(
+                "INSERT INTO users (username, password_hash, created_at) VALUES (?, ?, ?)",
+                [.text(username), .text(passwordHash), .integer(now)]
+            )
             return true
-        } catch where error.isConstraint {
+        } catch  where error.isConstraint {
             return false
         }
     }

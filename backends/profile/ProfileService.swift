@@ -109,7 +109,8 @@ public enum ProfileServiceCommand {
     /// Runs the service with `arguments` (program name excluded); returns the exit code.
     public static func main(_ arguments: [String]) -> Int32 {
         ServiceRunner.run(service: "profile-service", defaultListen: "127.0.0.1:9102", arguments: arguments) {
-            options, _ in
+            options,
+            _ in
             try ProfileService(dataDirectory: options.dataDirectory).router()
         }
     }

@@ -35,10 +35,16 @@ final class ProfileStore {
 
     func profile(_ user: String) throws(SQLiteError) -> Profile? {
         let rows = try database.query(
-            "SELECT nickname, avatar_url, preferences FROM profiles WHERE user = ?", [.text(user)])
+            "SELECT nickname, avatar_url, preferences FROM profiles WHERE user = ?",
+            [.text(user)]
+        )
         guard let row = rows.first else { return nil }
-        return Profile(user: user, nickname: row[0].text ?? "", avatarURL: row[1].text,
-                       preferencesJSON: row[2].text ?? "{}")
+        return Profile(
+            user: user,
+            nickname: row[0].text ?? "",
+            avatarURL: row[1].text,
+            preferencesJSON: row[2].text ?? "{}"
+        )
     }
 
     /// Inserts or replaces; committed (and fsynced, synchronous=FULL) before it returns.
@@ -49,7 +55,10 @@ final class ProfileStore {
             ON CONFLICT(user) DO UPDATE SET nickname = excluded.nickname, avatar_url = excluded.avatar_url,
                 preferences = excluded.preferences, updated_at = excluded.updated_at
             """,
-            [.text(profile.user), .text(profile.nickname), profile.avatarURL.map { .text($0) } ?? .null,
-             .text(profile.preferencesJSON), .integer(now)])
+            [
+                .text(profile.user), .text(profile.nickname), profile.avatarURL.map { .text($0) } ?? .null,
+                .text(profile.preferencesJSON), .integer(now),
+            ]
+        )
     }
 }

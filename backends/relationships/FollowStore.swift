@@ -32,13 +32,16 @@ final class FollowStore {
     func follow(_ follower: String, _ followee: String, now: Int64) throws(SQLiteError) -> Bool {
         try database.execute(
             "INSERT OR IGNORE INTO follows (follower, followee, created_at) VALUES (?, ?, ?)",
-            [.text(follower), .text(followee), .integer(now)]) > 0
+            [.text(follower), .text(followee), .integer(now)]
+        ) > 0
     }
 
     /// Removes the edge; true when it existed. Idempotent.
     func unfollow(_ follower: String, _ followee: String) throws(SQLiteError) -> Bool {
-        try database.execute("DELETE FROM follows WHERE follower = ? AND followee = ?",
-                             [.text(follower), .text(followee)]) > 0
+        try database.execute(
+            "DELETE FROM follows WHERE follower = ? AND followee = ?",
+            [.text(follower), .text(followee)]
+        ) > 0
     }
 
     /// Up to `limit` names after `after` in name order, and whether more follow (keyset paging: stable under

@@ -31,7 +31,8 @@ public final class RelationshipService {
         let caller = try Username.caller(request)
         let target = try Username.validated(try request.parameter("user"), "user in path")
         guard caller != target else { throw HTTPError.badRequest("you cannot follow yourself") }
-        let changed = on
+        let changed =
+            on
             ? try store.follow(caller, target, now: WallClock.nowSeconds()) : try store.unfollow(caller, target)
         return .json(200) { w in
             w.beginObject()
@@ -85,7 +86,8 @@ public enum RelationshipServiceCommand {
     /// Runs the service with `arguments` (program name excluded); returns the exit code.
     public static func main(_ arguments: [String]) -> Int32 {
         ServiceRunner.run(service: "relationship-service", defaultListen: "127.0.0.1:9103", arguments: arguments) {
-            options, _ in
+            options,
+            _ in
             try RelationshipService(dataDirectory: options.dataDirectory).router()
         }
     }

@@ -51,7 +51,9 @@ final class ChildProcess {
         defer { for pointer in environment { free(pointer) } }
         var pid: pid_t = 0
         let rc = posix_spawn(&pid, arguments[0], &actions, &attributes, &argv, &environment)
-        guard rc == 0 else { throw SystemErrorText("cannot start \(name) (\(arguments[0])): \(String(cString: strerror(rc)))") }
+        guard rc == 0 else {
+            throw SystemErrorText("cannot start \(name) (\(arguments[0])): \(String(cString: strerror(rc)))")
+        }
         return ChildProcess(name: name, logPath: logPath, pid: pid)
     }
 

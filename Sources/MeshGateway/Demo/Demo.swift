@@ -28,8 +28,10 @@ public enum Demo {
         Backend(binary: "auth-service", upstream: "auth", fallback: HostPort(host: "127.0.0.1", port: 9101)),
         Backend(binary: "profile-service", upstream: "profile", fallback: HostPort(host: "127.0.0.1", port: 9102)),
         Backend(
-            binary: "relationship-service", upstream: "relationships",
-            fallback: HostPort(host: "127.0.0.1", port: 9103)),
+            binary: "relationship-service",
+            upstream: "relationships",
+            fallback: HostPort(host: "127.0.0.1", port: 9103)
+        ),
     ]
 
     /// Runs the demo with the gateway config at `configPath`; returns the exit code (0 after a clean stop,
@@ -59,8 +61,10 @@ public enum Demo {
         printWalkthrough(config)
         let failed = supervisor.waitForSignalOrExit()
         if let failed {
-            Console.error("meshgate demo: \(failed.name) exited (status \(failed.exitStatus ?? -1)); "
-                + "see \(failed.logPath):\n\(failed.logTail())\n")
+            Console.error(
+                "meshgate demo: \(failed.name) exited (status \(failed.exitStatus ?? -1)); "
+                    + "see \(failed.logPath):\n\(failed.logTail())\n"
+            )
         } else {
             say("\nstopping…")
         }
@@ -70,29 +74,43 @@ public enum Demo {
     }
 
     /// Starts each backend and waits for its `/healthz`, then the gateway and waits for its first listener.
-    static func start(config: GatewayConfig, configPath: String, binaries: String,
-                      supervisor: inout DemoSupervisor) throws(SystemErrorText)
-    {
+    static func start(
+        config: GatewayConfig,
+        configPath: String,
+        binaries: String,
+        supervisor: inout DemoSupervisor
+    ) throws(SystemErrorText) {
         for backend in backends {
             let address = config.upstreams[backend.upstream]?.endpoints.first ?? backend.fallback
             let path = "\(binaries)/\(backend.binary)"
             guard access(path, X_OK) == 0 else {
-                throw SystemErrorText("\(path) not found: build it first with `swift build` (it is a product of "
-                    + "this package, built next to meshgate)")
+                throw SystemErrorText(
+                    "\(path) not found: build it first with `swift build` (it is a product of "
+                        + "this package, built next to meshgate)"
+                )
             }
             let log = "\(logDirectory)/\(backend.binary).log"
             let child = try ChildProcess.spawn(
                 name: backend.binary,
                 arguments: [path, "--listen", address.description, "--data-dir", "\(dataDirectory)/\(backend.binary)"],
-                logPath: log)
+                logPath: log
+            )
             supervisor.children.append(child)
-            try supervisor.waitReady(child, host: address.host, port: address.port, path: "/healthz",
-                                     timeoutMs: startTimeoutMs)
+            try supervisor.waitReady(
+                child,
+                host: address.host,
+                port: address.port,
+                path: "/healthz",
+                timeoutMs: startTimeoutMs
+            )
             say("started \(backend.binary) on \(address) (pid \(child.pid), log \(log))")
         }
         let log = "\(logDirectory)/gateway.log"
         let gateway = try ChildProcess.spawn(
-            name: "meshgate", arguments: ["\(binaries)/meshgate", "run", "--config", configPath], logPath: log)
+            name: "meshgate",
+            arguments: ["\(binaries)/meshgate", "run", "--config", configPath],
+            logPath: log
+        )
         supervisor.children.append(gateway)
         if let edge = config.listeners.first?.address {
             try supervisor.waitReady(gateway, host: edge.host, port: edge.port, path: nil, timeoutMs: startTimeoutMs)

@@ -11,14 +11,22 @@ struct DemoSupervisor {
 
     /// Polls until `GET path` answers 200 (or, with no path, until the port accepts a connection). Fails with
     /// the child's name and log when it exits first or the bound passes.
-    func waitReady(_ child: ChildProcess, host: String, port: UInt16, path: String?, timeoutMs: Int)
+    func waitReady(
+        _ child: ChildProcess,
+        host: String,
+        port: UInt16,
+        path: String?,
+        timeoutMs: Int
+    )
         throws(SystemErrorText)
     {
         let deadline = clinux_monotonic_ns() + Int64(timeoutMs) * 1_000_000
         while clinux_monotonic_ns() < deadline {
             if child.reap() {
-                throw SystemErrorText("\(child.name) exited during start (status \(child.exitStatus ?? -1)); "
-                    + "see \(child.logPath):\n\(child.logTail())")
+                throw SystemErrorText(
+                    "\(child.name) exited during start (status \(child.exitStatus ?? -1)); "
+                        + "see \(child.logPath):\n\(child.logTail())"
+                )
             }
             if let path {
                 if DemoFiles.probe(host: host, port: port, path: path) == 200 { return }
@@ -28,8 +36,10 @@ struct DemoSupervisor {
             }
             usleep(50_000)
         }
-        throw SystemErrorText("\(child.name) did not become ready on \(host):\(port) within \(timeoutMs / 1000) s; "
-            + "see \(child.logPath):\n\(child.logTail())")
+        throw SystemErrorText(
+            "\(child.name) did not become ready on \(host):\(port) within \(timeoutMs / 1000) s; "
+                + "see \(child.logPath):\n\(child.logTail())"
+        )
     }
 
     /// Waits for SIGTERM/SIGINT (returns nil) or for a child to exit on its own (returns that child).

@@ -28,7 +28,11 @@ struct HTTPClientError: Error, CustomStringConvertible {
 /// hanging it.
 enum HTTPClient {
     static func request(
-        port: UInt16, _ method: String, _ path: String, headers: [(String, String)] = [], body: [UInt8]? = nil
+        port: UInt16,
+        _ method: String,
+        _ path: String,
+        headers: [(String, String)] = [],
+        body: [UInt8]? = nil
     ) throws -> HTTPReply {
         var head = "\(method) \(path) HTTP/1.1\r\nhost: 127.0.0.1:\(port)\r\nconnection: close\r\n"
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
@@ -40,10 +44,19 @@ enum HTTPClient {
 
     /// JSON body convenience.
     static func json(
-        port: UInt16, _ method: String, _ path: String, _ json: String, headers: [(String, String)] = []
+        port: UInt16,
+        _ method: String,
+        _ path: String,
+        _ json: String,
+        headers: [(String, String)] = []
     ) throws -> HTTPReply {
-        try request(port: port, method, path, headers: [("content-type", "application/json")] + headers,
-                    body: Array(json.utf8))
+        try request(
+            port: port,
+            method,
+            path,
+            headers: [("content-type", "application/json")] + headers,
+            body: Array(json.utf8)
+        )
     }
 
     /// Sends `bytes` as they are, reads until the server closes (or `expect` replies are complete and the
@@ -69,7 +82,9 @@ enum HTTPClient {
             received += chunk[0..<n]
         }
         guard let replies = parseAll(received), replies.count >= expect else {
-            throw HTTPClientError(description: "incomplete reply: \(String(decoding: received.prefix(200), as: UTF8.self))")
+            throw HTTPClientError(
+                description: "incomplete reply: \(String(decoding: received.prefix(200), as: UTF8.self))"
+            )
         }
         return replies
     }
@@ -99,7 +114,9 @@ enum HTTPClient {
         var replies: [HTTPReply] = []
         var offset = 0
         while offset < bytes.count {
-            guard let (reply, length) = parseOne(Array(bytes[offset...])) else { return replies.isEmpty ? nil : replies }
+            guard let (reply, length) = parseOne(Array(bytes[offset...])) else {
+                return replies.isEmpty ? nil : replies
+            }
             offset += length
             if reply.status != 100 { replies.append(reply) }
         }
@@ -117,12 +134,16 @@ enum HTTPClient {
         var headers: [(name: String, value: String)] = []
         for line in lines.dropFirst() {
             guard let colon = line.firstIndex(of: ":") else { continue }
-            headers.append((line[..<colon].lowercased(), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
+            headers.append(
+                (line[..<colon].lowercased(), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
+            )
         }
         let length = Int(headers.first { $0.name == "content-length" }?.value ?? "0") ?? 0
         let bodyStart = end + 4
         guard bytes.count >= bodyStart + length else { return nil }
-        return (HTTPReply(status: status, headers: headers, body: Array(bytes[bodyStart..<(bodyStart + length)])),
-                bodyStart + length)
+        return (
+            HTTPReply(status: status, headers: headers, body: Array(bytes[bodyStart..<(bodyStart + length)])),
+            bodyStart + length
+        )
     }
 }
