@@ -92,6 +92,8 @@ import Testing
         #expect(metrics.text.contains(#"http_requests_total{route="profile-read",code="404"} 2"#))
         #expect(metrics.text.contains(#"http_requests_total{route="unmatched",code="404"} 1"#))
         #expect(metrics.text.contains(#"http_request_duration_seconds_count{route="profile-read"} 2"#))
+        let openFDs = metrics.text.split(separator: "\n").first { $0.hasPrefix("process_open_fds ") }
+        #expect((openFDs?.split(separator: " ").last).flatMap { Double($0) }.map { $0 > 3 } == true)
     }
 
     @Test func logLinesCarryTheIncomingTraceID() throws {

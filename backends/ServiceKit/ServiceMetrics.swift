@@ -4,6 +4,8 @@ import MeshMetrics
 ///
 /// - `http_requests_total{route,code}`: requests by route name and status.
 /// - `http_request_duration_seconds{route}`: handling time, SPEC §6's bucket list.
+/// - `process_cpu_seconds_total`, `process_resident_memory_bytes`, `process_open_fds`,
+///   `process_start_time_seconds`: read from /proc at scrape time.
 ///
 /// Route labels are the router's route names plus `healthz`, `metrics` and `unmatched` (404/405/parse errors),
 /// so a client cannot create series with raw paths. One shard: a service runs one loop thread.
@@ -38,9 +40,31 @@ final class ServiceMetrics {
                 preconditionFailure("metric declaration failed: \(error)")
             }
         }
+        Self.declareProcessMetrics(&builder)
         registry = builder.build(shards: 1)
         shard = registry.shards[0]
         self.handles = handles
+    }
+
+    /// The standard process series as scrape-time callbacks (the same names the gateway exports, SPEC §6).
+    private static func declareProcessMetrics(_ builder: inout MetricsRegistryBuilder) {
+        do {
+            try builder.callbackCounter(
+                CounterFamily("process_cpu_seconds_total", help: "User and system CPU time, seconds."), labels: []
+            ) { ProcessMetrics.read()?.cpuSeconds ?? 0 }
+            let gauges: [(String, String, @Sendable (ProcessMetrics) -> Double)] = [
+                ("process_resident_memory_bytes", "Resident set size, bytes.", { $0.residentBytes }),
+                ("process_open_fds", "Open file descriptors.", { $0.openFDs }),
+                ("process_start_time_seconds", "Start time, seconds since the Unix epoch.", { $0.startTimeSeconds }),
+            ]
+            for (name, help, value) in gauges {
+                try builder.callbackGauge(GaugeFamily(name, help: help), labels: []) {
+                    ProcessMetrics.read().map(value) ?? 0
+                }
+            }
+        } catch {
+            preconditionFailure("metric declaration failed: \(error)")
+        }
     }
 
     /// Records one finished request; an unknown route name counts as `unmatched`.

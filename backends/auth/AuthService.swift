@@ -69,6 +69,8 @@ public final class AuthService {
         try body.rejectUnknownKeys(["username", "password"])
         let username = try body.string("username")
         let password = try body.string("password")
+        // No stored password is longer: refuse without spending scrypt time on a huge input.
+        guard password.unicodeScalars.count <= 128 else { throw HTTPError.unauthorized("wrong user name or password") }
         let stored = try users.passwordHash(username)
         let matches = PasswordHash.verify(Array(password.utf8), against: stored ?? decoyHash)
         guard stored != nil, matches else { throw HTTPError.unauthorized("wrong user name or password") }

@@ -32,6 +32,8 @@ final class ChildProcess {
         posix_spawn_file_actions_addopen(&actions, 1, logPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        // Descriptors the demo itself inherited without close-on-exec (from a shell, a CI runner) stop here too.
+        for fd in ChildProcess.inheritableDescriptors() { posix_spawn_file_actions_addclose(&actions, fd) }
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -62,6 +64,24 @@ final class ChildProcess {
     static func environment() -> [String] {
         guard let bytes = DemoFiles.read("/proc/self/environ") else { return [] }
         return bytes.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// Open descriptors above stderr without FD_CLOEXEC (our own all have it; these came from our parent).
+    static func inheritableDescriptors() -> [Int32] {
+        guard let directory = opendir("/proc/self/fd") else { return [] }
+        var numbers: [Int32] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if let fd = Int32(name), fd > 2 { numbers.append(fd) }
+        }
+        closedir(directory)
+        // The listing's own descriptor is closed now: F_GETFD fails for it and it is skipped.
+        return numbers.filter { fd in
+            let flags = fcntl(fd, F_GETFD)
+            return flags >= 0 && flags & FD_CLOEXEC == 0
+        }
     }
 
     /// Reaps the child if it has exited; true when it is gone.
