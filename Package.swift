@@ -79,6 +79,8 @@ let package = Package(
             dependencies: [
                 "ServiceKit", "AuthService", "ProfileService", "RelationshipService", "MeshJWT", "MeshCrypto",
                 "MeshJSON", "AuthServiceMain", "ProfileServiceMain", "RelationshipServiceMain",
+                // The demo and end-to-end tests run the gateway binary too.
+                "meshgate",
             ]
         ),
     ]
