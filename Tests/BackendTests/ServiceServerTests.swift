@@ -15,6 +15,18 @@ import Testing
         #expect(replies[2].header("connection") == "close")
     }
 
+    /// Thousands of pipelined requests: several reads on the server, partial writes waiting for EPOLLOUT.
+    @Test func manyPipelinedRequestsAllGetAnswers() throws {
+        let service = try ServiceProcess("profile-service")
+        let count = 3000
+        var text = String(repeating: "GET /profiles/nobody HTTP/1.1\r\nhost: x\r\n\r\n", count: count - 1)
+        text += "GET /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n"
+        let replies = try HTTPClient.raw(port: service.port, Array(text.utf8), expect: count)
+        #expect(replies.count == count)
+        #expect(replies.dropLast().allSatisfy { $0.status == 404 })
+        #expect(replies.last?.status == 200)
+    }
+
     @Test func chunkedBodiesAreDecoded() throws {
         let service = try ServiceProcess("profile-service")
         let json = #"{"nickname":"chunked"}"#

@@ -30,6 +30,10 @@ final class ServiceConnection: EventHandler {
     private var outOffset = 0
     private var timer = LazyTimer()
     private var closed = false
+    /// Reading stopped because the client is not reading our responses (back-pressure); resumed by `flush`.
+    private var readPaused = false
+    /// Unsent response bytes above which we stop reading more requests.
+    static let maxUnsentBytes = 1 << 20
     /// The request whose body is being read.
     var current: Request?
     var currentKeepAlive = true
@@ -68,13 +72,15 @@ final class ServiceConnection: EventHandler {
 
     /// Reads until the kernel has nothing more (a short read means drained), processing as bytes arrive.
     private func readAll() {
-        var scratch = [UInt8](repeating: 0, count: 65536)
+        let scratch = server.readBuffer
         while !closed {
+            if outbox.count - outOffset > Self.maxUnsentBytes {
+                readPaused = true
+                return
+            }
             let result: IOResult<Int>
             do {
-                result = try scratch.withUnsafeMutableBytes {
-                    try Posix.read(registration.fd, $0.baseAddress!, $0.count)
-                }
+                result = try Posix.read(registration.fd, scratch.baseAddress!, scratch.count)
             } catch {
                 close()
                 return
@@ -88,7 +94,7 @@ final class ServiceConnection: EventHandler {
                 return
             }
             touch()
-            pending.append(contentsOf: scratch[0..<count])
+            pending.append(contentsOf: UnsafeRawBufferPointer(rebasing: scratch[0..<count]))
             process()
             if count < scratch.count { return }
         }
@@ -232,7 +238,13 @@ final class ServiceConnection: EventHandler {
             guard case .processed(let written) = result else { return }
             outOffset += written
         }
-        if case .closing = phase { close() }
+        if case .closing = phase {
+            close()
+        } else if readPaused {
+            // Edge-triggered: bytes left unread will not be announced again, so read them now.
+            readPaused = false
+            readAll()
+        }
     }
 
     private func close() {

@@ -50,7 +50,8 @@ final class ServiceMetrics {
     private static func declareProcessMetrics(_ builder: inout MetricsRegistryBuilder) {
         do {
             try builder.callbackCounter(
-                CounterFamily("process_cpu_seconds_total", help: "User and system CPU time, seconds."), labels: []
+                CounterFamily("process_cpu_seconds_total", help: "User and system CPU time, seconds."),
+                labels: []
             ) { ProcessMetrics.read()?.cpuSeconds ?? 0 }
             let gauges: [(String, String, @Sendable (ProcessMetrics) -> Double)] = [
                 ("process_resident_memory_bytes", "Resident set size, bytes.", { $0.residentBytes }),

@@ -34,6 +34,9 @@ public final class ServiceServer {
     private var router: Router
     private let metrics: ServiceMetrics
     var connections = 0
+    /// One read buffer shared by every connection: the loop is single-threaded and a read's bytes are copied
+    /// into the connection's pending bytes before the next read.
+    let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 16)
 
     /// Creates a server for `service` answering `router`'s routes plus `GET /healthz` and `GET /metrics`.
     public init(service: String, router: Router, limits: Limits = Limits()) throws(SystemError) {
@@ -57,6 +60,8 @@ public final class ServiceServer {
         self.router = router
         self.metrics = metrics
     }
+
+    deinit { readBuffer.deallocate() }
 
     /// Binds `address`, serves until SIGTERM/SIGINT, then closes the listener and returns.
     ///

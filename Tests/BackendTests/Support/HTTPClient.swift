@@ -124,9 +124,10 @@ enum HTTPClient {
     }
 
     private static func parseOne(_ bytes: [UInt8]) -> (HTTPReply, Int)? {
-        let separator: [UInt8] = [13, 10, 13, 10]
         guard bytes.count >= 4,
-            let end = (0...(bytes.count - 4)).first(where: { Array(bytes[$0..<($0 + 4)]) == separator })
+            let end = (0...(bytes.count - 4)).first(where: {
+                bytes[$0] == 13 && bytes[$0 + 1] == 10 && bytes[$0 + 2] == 13 && bytes[$0 + 3] == 10
+            })
         else { return nil }
         let lines = String(decoding: bytes[0..<end], as: UTF8.self).components(separatedBy: "\r\n")
         let statusParts = lines[0].split(separator: " ")
