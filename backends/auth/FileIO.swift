@@ -66,11 +66,4 @@ enum FileIO {
         }
         return names
     }
-
-    /// The modification time of `path` in nanoseconds, or nil.
-    static func modificationNs(_ path: String) -> Int64? {
-        var info = stat()
-        guard stat(path, &info) == 0 else { return nil }
-        return Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
-    }
 }

@@ -10,7 +10,8 @@ import ServiceKit
 /// The newest key signs. An older key stays published in the JWKS until `retention` after its successor was
 /// created (tokens it signed live at most token-ttl; the retention adds a minute for clock skew and leeway), so
 /// a rotation never invalidates tokens already handed out. `rotate-key` run against a live service's data dir
-/// is picked up without a restart: the directory's mtime is checked on every use.
+/// is picked up without a restart: the directory is listed on every use (a few entries; directory mtimes are
+/// too coarse to tell two changes a few milliseconds apart).
 final class SigningKeys {
     /// One loaded key.
     struct Entry {
@@ -22,7 +23,7 @@ final class SigningKeys {
     let directory: String
     let retentionMs: Int64
     private(set) var entries: [Entry] = []
-    private var loadedMtime: Int64?
+    private var loadedNames: Set<String> = []
 
     /// Loads the keys in `directory`, creating the directory and a first key when there is none.
     init(directory: String, retentionSeconds: Int64) throws {
@@ -51,13 +52,13 @@ final class SigningKeys {
         TokenSigner.jwksDocument(published(nowMs: nowMs).reversed().map { ($0.kid, .es256, $0.key.publicJWK()) })
     }
 
-    /// Re-reads the directory if it changed since the last load (a `rotate-key` from another process).
+    /// Re-reads the keys if the set of key files changed since the last load (a `rotate-key` from another process).
     func reloadIfChanged() throws {
-        let mtime = FileIO.modificationNs(directory)
-        guard mtime == nil || mtime != loadedMtime else { return }
-        guard let names = FileIO.list(directory) else {
+        guard let listing = FileIO.list(directory) else {
             throw SystemError(errno: errno, call: "opendir \(directory)")
         }
+        let names = Set(listing.filter { SigningKeys.parseName($0) != nil })
+        guard names != loadedNames || entries.isEmpty else { return }
         var loaded: [Entry] = []
         for name in names {
             guard let (createdMs, kid) = SigningKeys.parseName(name) else { continue }
@@ -67,7 +68,7 @@ final class SigningKeys {
             loaded.append(Entry(kid: kid, createdMs: createdMs, key: key))
         }
         entries = loaded.sorted { ($0.createdMs, $0.kid) < ($1.createdMs, $1.kid) }
-        loadedMtime = mtime
+        loadedNames = names
     }
 
     /// Generates a P-256 key, stores it (0600, atomically, durably) and returns its kid.
