@@ -27,6 +27,28 @@ import Testing
         #expect(replies.last?.status == 200)
     }
 
+    /// RFC 9110 §10.1.1: with `Expect: 100-continue` the interim 100 comes before the client sends the body.
+    @Test func expectContinueIsAnsweredBeforeTheBody() throws {
+        let service = try ServiceProcess("profile-service")
+        let fd = try HTTPClient.connect(port: service.port)
+        defer { close(fd) }
+        let head =
+            "PUT /profiles/zed HTTP/1.1\r\nhost: x\r\nx-user-id: zed\r\nexpect: 100-continue\r\n"
+            + "content-length: 16\r\nconnection: close\r\n\r\n"
+        #expect(send(fd, head, head.utf8.count, Int32(MSG_NOSIGNAL)) == head.utf8.count)
+        var interim = [UInt8](repeating: 0, count: 25)
+        #expect(recv(fd, &interim, interim.count, Int32(MSG_WAITALL)) == 25)
+        #expect(String(decoding: interim, as: UTF8.self) == "HTTP/1.1 100 Continue\r\n\r\n")
+        let body = #"{"nickname":"z"}"#
+        #expect(send(fd, body, body.utf8.count, Int32(MSG_NOSIGNAL)) == body.utf8.count)
+        var reply: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while case let n = recv(fd, &chunk, chunk.count, 0), n > 0 { reply += chunk[0..<n] }
+        let parsed = try #require(HTTPClient.parseAll(reply)?.first)
+        #expect(parsed.status == 200)
+        #expect(parsed.json?["nickname"]?.stringValue == "z")
+    }
+
     @Test func chunkedBodiesAreDecoded() throws {
         let service = try ServiceProcess("profile-service")
         let json = #"{"nickname":"chunked"}"#

@@ -154,14 +154,20 @@ final class ServiceConnection: EventHandler {
                 tooLarge()
                 return false
             }
-            if head.expectContinue && pending.count < length { queue(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)) }
             phase = .body(remaining: length)
+            if head.expectContinue && pending.count < length { sendContinue() }
         case .chunked:
             decoder.reset()
-            if head.expectContinue { queue(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)) }
             phase = .chunked
+            if head.expectContinue && pending.isEmpty { sendContinue() }
         }
         return true
+    }
+
+    /// RFC 9110 §10.1.1: the client waits for this interim response before sending the body.
+    private func sendContinue() {
+        queue(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
+        flush()
     }
 
     /// Feeds `pending` to the chunked decoder; true once the body is complete and dispatched.
