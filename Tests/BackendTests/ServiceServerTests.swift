@@ -83,6 +83,39 @@ import Testing
         #expect(try HTTPClient.request(port: service.port, "GET", "/healthz").status == 200)
     }
 
+    /// Deterministic garbage (a fixed-seed generator, so a failure replays): every connection ends with a 4xx
+    /// or a close, and the process keeps serving.
+    @Test func garbageNeverCrashesTheServer() throws {
+        let service = try ServiceProcess("relationship-service")
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next() -> UInt64 {
+            state ^= state << 13
+            state ^= state >> 7
+            state ^= state << 17
+            return state
+        }
+        let prefixes = [
+            "", "GET / HTTP/1.1\r\n", "PUT /follows/abc HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\n",
+        ]
+        for round in 0..<60 {
+            let length = Int(next() % 300)
+            let noise = (0..<length).map { _ in UInt8(truncatingIfNeeded: next()) }
+            let bytes = Array(prefixes[round % prefixes.count].utf8) + noise + Array("\r\n\r\n".utf8)
+            let fd = try HTTPClient.connect(port: service.port)
+            _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            shutdown(fd, Int32(SHUT_WR))
+            var reply = [UInt8](repeating: 0, count: 4096)
+            let n = recv(fd, &reply, reply.count, 0)
+            close(fd)
+            if n > 12 {
+                let status = Int(String(decoding: reply[9..<12], as: UTF8.self)) ?? 0
+                #expect((400..<500).contains(status), "round \(round): \(status)")
+            }
+        }
+        #expect(service.isRunning)
+        #expect(try HTTPClient.request(port: service.port, "GET", "/healthz").status == 200)
+    }
+
     @Test func contentLengthOverTheLimitIs413BeforeTheBodyArrives() throws {
         let service = try ServiceProcess("profile-service")
         let head = "PUT /profiles/ivan HTTP/1.1\r\nhost: x\r\nx-user-id: ivan\r\ncontent-length: 99999999\r\n\r\n"
