@@ -13,6 +13,9 @@ let package = Package(
     name: "meshgate",
     products: [
         .executable(name: "meshgate", targets: ["meshgate"]),
+        .executable(name: "auth-service", targets: ["AuthServiceMain"]),
+        .executable(name: "profile-service", targets: ["ProfileServiceMain"]),
+        .executable(name: "relationship-service", targets: ["RelationshipServiceMain"]),
     ],
     dependencies: [],
     targets: [
@@ -64,6 +67,37 @@ let package = Package(
         .testTarget(
             name: "ControlPlaneTests",
             dependencies: ["MeshGateway", "MeshConfig", "MeshJWT", "MeshCrypto", "MeshEventLoop", "MeshPosix"]
+        ),
+
+        // MARK: - Backends (SPEC §8): nothing in Sources/ imports these; `meshgate demo` spawns the binaries.
+        .target(
+            name: "ServiceKit",
+            dependencies: [
+                "MeshEventLoop", "MeshPosix", "MeshHTTP1", "MeshJSON", "MeshMetrics", "MeshTrace", "CSQLite",
+            ],
+            path: "backends/ServiceKit"
+        ),
+        .target(
+            name: "AuthService", dependencies: ["ServiceKit", "MeshCrypto", "MeshJWT"], path: "backends/auth",
+            exclude: ["main"]
+        ),
+        .executableTarget(name: "AuthServiceMain", dependencies: ["AuthService"], path: "backends/auth/main"),
+        .target(name: "ProfileService", dependencies: ["ServiceKit"], path: "backends/profile", exclude: ["main"]),
+        .executableTarget(name: "ProfileServiceMain", dependencies: ["ProfileService"], path: "backends/profile/main"),
+        .target(
+            name: "RelationshipService", dependencies: ["ServiceKit"], path: "backends/relationships", exclude: ["main"]
+        ),
+        .executableTarget(
+            name: "RelationshipServiceMain", dependencies: ["RelationshipService"], path: "backends/relationships/main"
+        ),
+        .testTarget(
+            name: "BackendTests",
+            dependencies: [
+                "ServiceKit", "AuthService", "ProfileService", "RelationshipService", "MeshJWT", "MeshCrypto",
+                "MeshJSON", "AuthServiceMain", "ProfileServiceMain", "RelationshipServiceMain",
+                // The demo and end-to-end tests run the gateway binary too.
+                "meshgate",
+            ]
         ),
     ]
 )

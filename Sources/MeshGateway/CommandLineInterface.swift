@@ -35,6 +35,7 @@ public enum CommandLineInterface {
             return 0
         case "check":
             return check(arguments.configPath)
+        case "demo": return Demo.run(configPath: arguments.configPath)
         case "run":
             let gateway = Gateway(
                 options: .init(configPath: arguments.configPath, workers: arguments.workers, app: arguments.app))

@@ -1,0 +1,36 @@
+/// The text `meshgate demo` prints once everything is up: a curl session through the gateway.
+enum DemoWalkthrough {
+    static func text(edge: String, admin: String?, profile: String?, logs: String) -> String {
+        var metrics = ""
+        if let admin { metrics += "curl -s \(admin)/metrics | head\n" }
+        if let profile { metrics += "curl -s \(profile)/metrics | head\n" }
+        return """
+
+            meshgate demo is running: gateway on \(edge), backends behind it.
+            Output of every process goes to \(logs)/ (gateway.log, auth-service.log, …). Ctrl-C stops everything.
+
+            # 1. register two users and log in as alice (public routes)
+            curl -s -X POST \(edge)/auth/register -d '{"username":"alice","password":"wonderland1"}'
+            curl -s -X POST \(edge)/auth/register -d '{"username":"bob","password":"builder123"}'
+            TOKEN=$(curl -s -X POST \(edge)/auth/login -d '{"username":"alice","password":"wonderland1"}' \\
+                    | sed -E 's/.*"access_token":"([^"]+)".*/\\1/')
+            BOB=$(curl -s -X POST \(edge)/auth/login -d '{"username":"bob","password":"builder123"}' \\
+                    | sed -E 's/.*"access_token":"([^"]+)".*/\\1/')
+
+            # 2. write and read your profile (the gateway checks the token and sets x-user-id from "sub")
+            curl -s -X PUT \(edge)/profiles/alice -H "Authorization: Bearer $TOKEN" \\
+                 -d '{"nickname":"Alice","avatar_url":"https://example.com/alice.png","preferences":{"theme":"dark"}}'
+            curl -s \(edge)/profiles/alice -H "Authorization: Bearer $TOKEN"
+            curl -s -i -X PUT \(edge)/profiles/bob -H "Authorization: Bearer $TOKEN" -d '{}'     # 403: not yours
+            curl -s -i \(edge)/profiles/alice                                                  # 401: no token
+
+            # 3. follow each other and list friends
+            curl -s -X PUT \(edge)/follows/bob -H "Authorization: Bearer $TOKEN"
+            curl -s -X PUT \(edge)/follows/alice -H "Authorization: Bearer $BOB"
+            curl -s "\(edge)/friends/alice?limit=10" -H "Authorization: Bearer $TOKEN"
+
+            # 4. metrics: the gateway's admin listener and a backend's own /metrics
+            \(metrics)
+            """
+    }
+}

@@ -1,0 +1,262 @@
+import Glibc
+import MeshEventLoop
+import MeshHTTP1
+import MeshPosix
+
+/// One client connection of a `ServiceServer`: reads requests (head, then a Content-Length or chunked body),
+/// answers each in order (pipelining keeps order because handlers are synchronous), keeps the connection alive
+/// unless the client or an error says otherwise.
+///
+/// The event loop retains the connection through its registration; `close()` drops that and the object goes.
+/// Everything runs on the loop thread.
+final class ServiceConnection: EventHandler {
+    /// Where in the current request we are.
+    enum Phase {
+        case head
+        case body(remaining: Int)
+        case chunked
+        /// A final response is queued; close once it is written.
+        case closing
+    }
+
+    unowned let server: ServiceServer
+    private var registration = Registration.none
+    private var phase = Phase.head
+    private var parser: RequestParser
+    private let headers: UnsafeMutableBufferPointer<HTTPHeaderField>
+    /// Received bytes not yet consumed by the parser.
+    var pending: [UInt8] = []
+    private var outbox: [UInt8] = []
+    private var outOffset = 0
+    private var timer = LazyTimer()
+    private var closed = false
+    /// Reading stopped because the client is not reading our responses (back-pressure); resumed by `flush`.
+    private var readPaused = false
+    /// Unsent response bytes above which we stop reading more requests.
+    static let maxUnsentBytes = 1 << 20
+    /// The request whose body is being read.
+    var current: Request?
+    var currentKeepAlive = true
+    var currentStartedNs: Int64 = 0
+    var decoder = ChunkedDecoder()
+
+    init(server: ServiceServer, fd: Int32) throws(SystemError) {
+        self.server = server
+        parser = RequestParser(limits: HTTPLimits(maxHeaderBytes: server.limits.maxHeaderBytes))
+        headers = .allocate(capacity: 100)
+        headers.initialize(repeating: .empty)
+        registration = try server.loop.register(fd: fd, handler: self)
+        server.connections += 1
+        touch()
+    }
+
+    deinit { headers.deallocate() }
+
+    func handleEvents(_ events: IOEvents) {
+        guard !closed else { return }
+        if events.contains(.writable) || events.contains(.error) { flush() }
+        guard !closed else { return }
+        if !events.intersection([.readable, .readHangup, .hangup, .error]).isEmpty { readAll() }
+    }
+
+    func handleTimer(nowMs: Int64) {
+        guard !closed, timer.fired(nowMs: nowMs, loop: server.loop, registration: registration) else { return }
+        close()
+    }
+
+    private func touch() {
+        timer.set(server.loop.nowMs + server.limits.idleTimeoutMs, loop: server.loop, registration: registration)
+    }
+
+    // MARK: - Reading
+
+    /// Reads until the kernel has nothing more (a short read means drained), processing as bytes arrive.
+    private func readAll() {
+        let scratch = server.readBuffer
+        while !closed {
+            if outbox.count - outOffset > Self.maxUnsentBytes {
+                readPaused = true
+                return
+            }
+            let result: IOResult<Int>
+            do {
+                result = try Posix.read(registration.fd, scratch.baseAddress!, scratch.count)
+            } catch {
+                close()
+                return
+            }
+            guard case .processed(let count) = result else { return }
+            if count == 0 {
+                // Peer closed its side: answer what is complete, then close once written.
+                process()
+                if case .closing = phase {} else { phase = .closing }
+                flush()
+                return
+            }
+            touch()
+            pending.append(contentsOf: UnsafeRawBufferPointer(rebasing: scratch[0..<count]))
+            process()
+            if count < scratch.count { return }
+        }
+    }
+
+    /// Consumes as many complete requests from `pending` as possible.
+    func process() {
+        while !closed {
+            switch phase {
+            case .closing:
+                pending.removeAll()
+                return
+            case .head:
+                guard parseHead() else { return }
+            case .body(let remaining):
+                guard pending.count >= remaining else { return }
+                current?.body = Array(pending[0..<remaining])
+                pending.removeFirst(remaining)
+                dispatch()
+            case .chunked:
+                guard decodeChunks() else { return }
+            }
+        }
+    }
+
+    /// Parses one head from `pending`; false when more bytes are needed (or the connection is closing).
+    private func parseHead() -> Bool {
+        guard !pending.isEmpty else { return false }
+        let result = pending.withUnsafeBytes { parser.parse($0, headers: headers) }
+        switch result {
+        case .incomplete:
+            return false
+        case .invalid(let error):
+            let code = error.status == 431 ? "headers_too_large" : error.status == 414 ? "uri_too_long" : "bad_request"
+            finish(
+                server.rejected(HTTPError(status: error.status, code: code, detail: "malformed request: \(error)")),
+                keepAlive: false,
+                head: false
+            )
+            return false
+        case .complete(let head):
+            return begin(head)
+        }
+    }
+
+    /// Sets up body reading for a parsed head; dispatches at once when there is no body.
+    private func begin(_ head: RequestHead) -> Bool {
+        currentStartedNs = WallClock.monotonicNanoseconds()
+        current = pending.withUnsafeBytes { RequestBuilder.request(head, buffer: $0, fields: headers) }
+        currentKeepAlive = head.keepAlive
+        pending.removeFirst(head.headLength)
+        switch head.framing {
+        case .none, .untilClose, .contentLength(0):
+            dispatch()
+        case .contentLength(let length):
+            guard length <= server.limits.maxBodyBytes else {
+                tooLarge()
+                return false
+            }
+            phase = .body(remaining: length)
+            if head.expectContinue && pending.count < length { sendContinue() }
+        case .chunked:
+            decoder.reset()
+            phase = .chunked
+            if head.expectContinue && pending.isEmpty { sendContinue() }
+        }
+        return true
+    }
+
+    /// RFC 9110 §10.1.1: the client waits for this interim response before sending the body.
+    private func sendContinue() {
+        queue(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
+        flush()
+    }
+
+    /// Feeds `pending` to the chunked decoder; true once the body is complete and dispatched.
+    private func decodeChunks() -> Bool {
+        guard !pending.isEmpty else { return false }
+        var body = current?.body ?? []
+        var overflow = false
+        let limit = server.limits.maxBodyBytes
+        let scan = pending.withUnsafeBytes { raw in
+            decoder.decode(raw) { data in
+                if body.count + data.count > limit { overflow = true } else { body.append(contentsOf: data) }
+            }
+        }
+        current?.body = body
+        if overflow {
+            tooLarge()
+            return false
+        }
+        switch scan {
+        case .needMore:
+            pending.removeAll(keepingCapacity: true)
+            return false
+        case .invalid(let error):
+            finish(server.rejected(.badRequest("malformed chunked body: \(error)")), keepAlive: false, head: false)
+            return false
+        case .done(let consumed):
+            pending.removeFirst(consumed)
+            dispatch()
+            return true
+        }
+    }
+
+    private func tooLarge() {
+        let limit = server.limits.maxBodyBytes
+        finish(server.rejected(.payloadTooLarge("request body is over \(limit) bytes")), keepAlive: false, head: false)
+    }
+
+    private func dispatch() {
+        guard let request = current else { return }
+        current = nil
+        let response = server.respond(to: request, startedNs: currentStartedNs)
+        finish(response, keepAlive: currentKeepAlive, head: request.method == "HEAD")
+    }
+
+    /// Queues a response; without keep-alive the connection closes once it is written.
+    private func finish(_ response: Response, keepAlive: Bool, head: Bool) {
+        queue(response.serialized(close: !keepAlive, headRequest: head))
+        phase = keepAlive ? .head : .closing
+        flush()
+    }
+
+    // MARK: - Writing
+
+    private func queue(_ bytes: [UInt8]) {
+        if outOffset == outbox.count {
+            outbox.removeAll(keepingCapacity: true)
+            outOffset = 0
+        }
+        outbox += bytes
+    }
+
+    /// Writes what the socket takes; a partial write waits for EPOLLOUT (edge-triggered, registered once).
+    private func flush() {
+        while outOffset < outbox.count {
+            let result: IOResult<Int>
+            do {
+                result = try outbox.withUnsafeBytes { raw in
+                    try Posix.write(registration.fd, raw.baseAddress! + outOffset, raw.count - outOffset)
+                }
+            } catch {
+                close()
+                return
+            }
+            guard case .processed(let written) = result else { return }
+            outOffset += written
+        }
+        if case .closing = phase {
+            close()
+        } else if readPaused {
+            // Edge-triggered: bytes left unread will not be announced again, so read them now.
+            readPaused = false
+            readAll()
+        }
+    }
+
+    private func close() {
+        guard !closed else { return }
+        closed = true
+        server.connections -= 1
+        server.loop.close(registration)
+    }
+}
