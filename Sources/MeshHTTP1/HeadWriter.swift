@@ -41,7 +41,7 @@ public struct HeadWriter {
     }
 
     /// Appends a string's UTF-8 bytes (native strings are contiguous, so this does not copy them first).
-    public mutating func write(_ s: String) {
+    public mutating func write(string s: String) {
         let done: Void? = s.utf8.withContiguousStorageIfAvailable { write(UnsafeRawBufferPointer($0)) }
         if done == nil {
             for byte in s.utf8 { writeByte(byte) }

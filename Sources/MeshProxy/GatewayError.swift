@@ -98,16 +98,16 @@ public enum GatewayError: UInt8, Sendable {
         writer.write("\r\ncontent-type: application/json\r\ncontent-length: ")
         writer.writeDecimal(bodyLength)
         writer.write("\r\nx-request-id: ")
-        writer.write(requestID)
+        writer.write(string: requestID)
         if let extraHeader {
             writer.write("\r\n")
-            writer.write(extraHeader)
+            writer.write(string: extraHeader)
         }
         writer.write(close ? "\r\nconnection: close\r\n\r\n" : "\r\n\r\n")
         writer.write("{\"error\":\"")
         writer.write(code)
         writer.write("\",\"request_id\":\"")
-        writer.write(requestID)
+        writer.write(string: requestID)
         writer.write("\"}")
     }
 }

@@ -18,7 +18,7 @@ struct HeadWriterTests {
             w.write("HTTP/1.1 ")
             w.writeDecimal(200)
             w.write(" OK\r\n")
-            w.write(name)
+            w.write(string: name)
             w.write(": ")
             Array("abc".utf8).withUnsafeBytes { w.write($0) }
             w.write("\r\ncontent-length: ")
