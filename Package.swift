@@ -1,7 +1,24 @@
 // swift-tools-version: 6.0
 // meshgate: dependencies stay empty (SPEC §1). System C libraries come in through
 // module maps; everything else is the toolchain and Glibc.
+import Foundation
 import PackageDescription
+
+/// The commit being built, for `meshgate version` (read from .git when the manifest is evaluated; a
+/// source tarball without .git says "unknown").
+let commit: String = {
+    let root = URL(fileURLWithPath: Context.packageDirectory).appendingPathComponent(".git")
+    guard let head = try? String(contentsOf: root.appendingPathComponent("HEAD"), encoding: .utf8)
+        .trimmingCharacters(in: .whitespacesAndNewlines) else { return "unknown" }
+    guard head.hasPrefix("ref: ") else { return String(head.prefix(12)) }
+    let ref = String(head.dropFirst(5))
+    if let loose = try? String(contentsOf: root.appendingPathComponent(ref), encoding: .utf8) {
+        return String(loose.trimmingCharacters(in: .whitespacesAndNewlines).prefix(12))
+    }
+    let packed = (try? String(contentsOf: root.appendingPathComponent("packed-refs"), encoding: .utf8)) ?? ""
+    let line = packed.split(separator: "\n").first { $0.hasSuffix(" " + ref) }
+    return line.map { String($0.prefix(12)) } ?? "unknown"
+}()
 
 // Release builds: cross-module specialization (generic code of the leaf modules is specialized at the
 // call site), and no dynamic exclusivity checks (measured: 15% of the proxy's user instructions).
@@ -20,7 +37,7 @@ let package = Package(
     dependencies: [],
     targets: [
         // MARK: - C shims and system libraries
-        .target(name: "CLinux", cSettings: [.define("_GNU_SOURCE")]),
+        .target(name: "CLinux", cSettings: [.define("_GNU_SOURCE"), .define("MESHGATE_COMMIT", to: "\"\(commit)\"")]),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto"),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3"),
 

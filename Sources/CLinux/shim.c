@@ -3,3 +3,11 @@
 int clinux_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags) {
     return accept4(fd, addr, len, flags);
 }
+
+#ifndef MESHGATE_COMMIT
+#define MESHGATE_COMMIT "unknown"
+#endif
+
+const char *clinux_build_commit(void) {
+    return MESHGATE_COMMIT;
+}

@@ -1,3 +1,4 @@
+import CLinux
 import Glibc
 import MeshConfig
 import MeshPosix
@@ -31,7 +32,7 @@ public enum CommandLineInterface {
         }
         switch arguments.command {
         case "version":
-            print("meshgate \(version)")
+            print("meshgate \(version) (commit \(String(cString: clinux_build_commit())))")
             return 0
         case "check":
             return check(arguments.configPath)

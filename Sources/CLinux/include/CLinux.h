@@ -60,6 +60,9 @@ static inline int64_t clinux_realtime_ms(void) {
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/// The commit this binary was built from (Package.swift defines it when compiling shim.c).
+const char *clinux_build_commit(void);
+
 /// Names the calling thread (shown by top -H and in /proc), at most 15 bytes.
 static inline void clinux_set_thread_name(const char *name) { prctl(PR_SET_NAME, name, 0, 0, 0); }
 
