@@ -49,6 +49,7 @@ public enum Demo {
             Console.error("meshgate demo: cannot create \(logDirectory)\n")
             return 1
         }
+        guard DemoBuild.ensure(backends.map(\.binary), in: directory) else { return 1 }
         blockSignals()
         var supervisor = DemoSupervisor()
         do {
