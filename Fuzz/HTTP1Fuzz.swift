@@ -14,6 +14,15 @@ private func splitPoints(_ data: UnsafeRawBufferPointer) -> [Int] {
     return points.sorted()
 }
 
+/// Runs `body` on a heap copy of `bytes` of exactly its size, so AddressSanitizer traps a read past the piece
+/// (a slice of the fuzzer's input would hide one: the bytes after it are still valid memory).
+private func withExactCopy<R>(_ bytes: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+    let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 1)
+    defer { copy.deallocate() }
+    if !bytes.isEmpty { copy.copyMemory(from: bytes) }
+    return body(UnsafeRawBufferPointer(rebasing: copy[0..<bytes.count]))
+}
+
 private func check(_ condition: Bool, _ message: StaticString) {
     if !condition { fatalError("invariant violated: \(message)") }
 }
@@ -37,7 +46,9 @@ private func fuzzRequest(_ data: UnsafeRawBufferPointer, _ headers: UnsafeMutabl
     var resumed = RequestParser(limits: limits)
     var pieces: HeadParseResult<RequestHead> = .incomplete
     for end in splitPoints(data) + [data.count] where end > 0 {
-        pieces = resumed.parse(UnsafeRawBufferPointer(rebasing: data[0..<end]), headers: headers)
+        pieces = withExactCopy(UnsafeRawBufferPointer(rebasing: data[0..<end])) {
+            resumed.parse($0, headers: headers)
+        }
         if case .incomplete = pieces { continue }
         break
     }
@@ -85,7 +96,9 @@ private func fuzzChunked(_ data: UnsafeRawBufferPointer) {
     var start = 0
     var b = ChunkScan.needMore
     for end in splitPoints(data) + [data.count] where end >= start {
-        b = split.decode(UnsafeRawBufferPointer(rebasing: data[start..<end])) { splitData += $0.count }
+        b = withExactCopy(UnsafeRawBufferPointer(rebasing: data[start..<end])) { piece in
+            split.decode(piece) { splitData += $0.count }
+        }
         if case .done(let consumed) = b {
             check(consumed <= end - start, "consumed within piece")
             consumedTotal += consumed

@@ -36,7 +36,7 @@ enum FieldLineParser {
             i += 1
             while ASCII.isWhitespace(base[i]) { i += 1 }
             let valueStart = i
-            var valueEnd = i
+            i = skipPlainValueBytes(base, from: i, limit: headLength)
             while true {
                 let b = base[i]
                 if b == ASCII.cr {
@@ -45,8 +45,9 @@ enum FieldLineParser {
                 }
                 guard ASCII.isFieldValue(b) else { return .failure(b == 0 ? .nulInHead : .invalidHeaderValue) }
                 i += 1
-                if !ASCII.isWhitespace(b) { valueEnd = i }
             }
+            var valueEnd = i
+            while valueEnd > valueStart && ASCII.isWhitespace(base[valueEnd - 1]) { valueEnd -= 1 }
             i += 2
             guard count < limit else { return .failure(.tooManyHeaders) }
             let field = HTTPHeaderField(
@@ -58,6 +59,25 @@ enum FieldLineParser {
             count += 1
         }
         return .success(count)
+    }
+
+    /// Skips 8 bytes at a time while none is a CTL or DEL (the common case for values: VCHAR, SP, obs-text);
+    /// the byte loop after it handles the rest of the line. Never reads at or past `limit`.
+    @inline(__always)
+    private static func skipPlainValueBytes(_ base: UnsafePointer<UInt8>, from start: Int, limit: Int) -> Int {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        var i = start
+        while i + 8 <= limit {
+            let w = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
+            // Bit-twiddling "has a byte less than n": some byte < 0x20, or (after XOR) some byte == 0x7F.
+            let hasControl = (w &- ones &* 0x20) & ~w & highs
+            let del = w ^ (ones &* 0x7F)
+            let hasDelete = (del &- ones) & ~del & highs
+            if hasControl | hasDelete != 0 { break }
+            i += 8
+        }
+        return i
     }
 
     /// Distinguishes `Name : value` (RFC 9112 §5.1 MUST reject with 400) from other malformed names.

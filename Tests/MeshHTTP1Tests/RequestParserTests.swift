@@ -117,6 +117,14 @@ struct RequestParserTests {
         #expect(input.string(head.targetStart, head.targetLength) == "/")
     }
 
+    @Test func longValuesWithObsTextAndTrailingWhitespace() throws {
+        let value = "caf\u{E9} " + String(repeating: "0123456789", count: 5) + " \u{2713}"
+        let input = GuardedBuffer("GET / HTTP/1.1\r\nHost: a\r\nX-Long:  \(value) \t \t  \r\n\r\n")
+        let (result, headers) = parseRequest(input)
+        _ = try #require(result.head)
+        #expect(input.string(headers[1].valueStart, headers[1].valueLength) == value)
+    }
+
     @Test func pipelinedRequestsParseOneAtATime() throws {
         let first = "GET /a HTTP/1.1\r\nHost: a\r\n\r\n"
         let second = "GET /b HTTP/1.1\r\nHost: b\r\n\r\n"

@@ -83,6 +83,18 @@ let badRequests: [BadRequest] = [
     BadRequest(name: "Host with userinfo", text: req("Host: u@a\r\n"), error: .invalidHeaderValue),
     BadRequest(name: "CTL in value", text: req("Host: a\r\nX: a\u{1}b\r\n"), error: .invalidHeaderValue),
     BadRequest(name: "DEL in value", text: req("Host: a\r\nX: a\u{7F}\r\n"), error: .invalidHeaderValue),
+    BadRequest(
+        name: "CTL after 16 plain bytes", text: req("Host: a\r\nX: abcdefghijklmnop\u{1}q\r\n"),
+        error: .invalidHeaderValue),
+    BadRequest(
+        name: "DEL after 16 plain bytes", text: req("Host: a\r\nX: abcdefghijklmnopqr\u{7F}\r\n"),
+        error: .invalidHeaderValue),
+    BadRequest(
+        name: "NUL after 16 plain bytes", text: req("Host: a\r\nX: abcdefghijklmnopqr\0\r\n"),
+        error: .nulInHead),
+    BadRequest(
+        name: "bare CR after 16 plain bytes", text: req("Host: a\r\nX: abcdefghijklmnopqr\rs\r\n"),
+        error: .bareCR),
     BadRequest(name: "empty header name", text: req("Host: a\r\n: b\r\n"), error: .invalidHeaderName),
     BadRequest(name: "no colon", text: req("Host: a\r\nNoColon\r\n"), error: .invalidHeaderName),
     BadRequest(name: "separator in name", text: req("Host: a\r\nX(y): b\r\n"), error: .invalidHeaderName),

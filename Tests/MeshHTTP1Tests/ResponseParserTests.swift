@@ -83,8 +83,9 @@ struct ResponseParserTests {
         var resumed = ResponseParser()
         for n in 0..<input.bytes.count {
             var fresh = ResponseParser()
+            let guarded = GuardedBuffer(Array(input.prefix(n)))
             let a = headers.withUnsafeMutableBufferPointer {
-                fresh.parse(input.prefix(n), headers: $0, requestMethod: expected.method)
+                fresh.parse(guarded.bytes, headers: $0, requestMethod: expected.method)
             }
             let b = headers.withUnsafeMutableBufferPointer {
                 resumed.parse(input.prefix(n), headers: $0, requestMethod: expected.method)
