@@ -38,8 +38,14 @@ public enum CommandLineInterface {
             return check(arguments.configPath)
         case "demo": return Demo.run(configPath: arguments.configPath)
         case "run":
+            let level = arguments.logLevel.flatMap(LogLevel.init(rawValue:))
+            if let given = arguments.logLevel, level == nil {
+                Console.error("meshgate: --log-level wants debug, info, warn or error, got '\(given)'\n\(usage)\n")
+                return Gateway.ExitCode.usage.rawValue
+            }
             let gateway = Gateway(
-                options: .init(configPath: arguments.configPath, workers: arguments.workers, app: arguments.app))
+                options: .init(
+                    configPath: arguments.configPath, workers: arguments.workers, app: arguments.app, logLevel: level))
             return gateway.run()
         default:
             Console.error("meshgate: '\(arguments.command)' is not built yet\n")

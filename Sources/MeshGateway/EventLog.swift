@@ -1,5 +1,7 @@
 import CLinux
 import Glibc
+import MeshConfig
+import Synchronization
 
 /// Event lines (start, stop, errors) as JSON on stdout, SPEC §5's shape: `ts`, `level`, `service`, `msg`.
 ///
@@ -9,7 +11,17 @@ public enum EventLog {
     public static func warn(_ message: String, _ fields: [String: String]) { emit("warn", message, fields) }
     public static func error(_ message: String, _ fields: [String: String]) { emit("error", message, fields) }
 
+    /// Once the gateway runs, event lines go through its telemetry (level filter, non-blocking writer).
+    private static let sink = Mutex<Telemetry?>(nil)
+
+    static func route(to telemetry: Telemetry?) { sink.withLock { $0 = telemetry } }
+
     static func emit(_ level: String, _ message: String, _ fields: [String: String]) {
+        if let telemetry = sink.withLock({ $0 }) {
+            let fieldList = fields.keys.sorted().map { ($0, fields[$0]!) }
+            telemetry.event(LogLevel(rawValue: level) ?? .info, message, fieldList)
+            return
+        }
         var line = "{\"ts\":\"\(timestamp())\",\"level\":\"\(level)\",\"service\":\"meshgate\",\"msg\":\(quote(message))"
         for key in fields.keys.sorted() { line += ",\(quote(key)):\(quote(fields[key]!))" }
         line += "}\n"

@@ -18,10 +18,13 @@ public final class Gateway: @unchecked Sendable {
         public var workers: Int
         /// Sidecar mode: the app to start (`-- APP ARGS...`), empty for none.
         public var app: [String]
-        public init(configPath: String, workers: Int, app: [String] = []) {
+        /// `--log-level`: wins over `logging.level`.
+        public var logLevel: LogLevel?
+        public init(configPath: String, workers: Int, app: [String] = [], logLevel: LogLevel? = nil) {
             self.configPath = configPath
             self.workers = workers
             self.app = app
+            self.logLevel = logLevel
         }
     }
 
@@ -87,7 +90,9 @@ public final class Gateway: @unchecked Sendable {
         watcher?.stop()
         admin?.stop()
         control.stop()
-        current.telemetry.stop()
+        let telemetry = current.telemetry
+        EventLog.route(to: nil)
+        telemetry.stop()
         return code
     }
 
@@ -109,7 +114,8 @@ public final class Gateway: @unchecked Sendable {
             return .invalidConfig
         }
         let states = endpointRegistry.states(for: config)
-        let telemetry = Telemetry(config: compiled, workers: workerCount, endpoints: states)
+        let telemetry = Telemetry(
+            config: compiled, workers: workerCount, endpoints: states, levelOverride: options.logLevel)
         do {
             control = try ControlPlane(config: config, endpoints: states, callbacks: controlCallbacks())
             try control.start()
@@ -141,6 +147,7 @@ public final class Gateway: @unchecked Sendable {
                 return .cannotBind
             }
         }
+        EventLog.route(to: telemetry)
         state.withLock {
             $0 = State(config: compiled, listenerKeys: compiled.listeners.map(Gateway.key), telemetry: telemetry,
                        fileBytes: bytes)

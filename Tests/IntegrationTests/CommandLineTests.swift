@@ -63,6 +63,12 @@ import Testing
     @Test func sigtermStopsARunningGatewayWithExit0() throws {
         let rig = try Rig(.echo)
         #expect(try rig.get("/x").status == 200)
+        // Log lines leave through a background writer (the event loop never waits on stdout): poll, bounded.
+        var waitedMs = 0
+        while !rig.gateway.stdout.contains("\"msg\":\"started\"") && waitedMs < 3000 {
+            usleep(20_000)
+            waitedMs += 20
+        }
         #expect(rig.gateway.stdout.contains("\"msg\":\"started\""))
         rig.expectCleanStop()
     }

@@ -37,9 +37,10 @@ public final class Telemetry: Sendable {
     ///   - endpoints: `EndpointRegistry.states(for: config.source)`; nil makes fresh states (tests, tools).
     ///   - previous: the telemetry of the config being replaced (reload), or nil at start.
     ///   - output: where log lines go when there is no `previous` (stdout). Not closed by `stop()`.
+    ///   - levelOverride: `--log-level`, which wins over `logging.level`.
     public init(
         config: CompiledConfig, workers: Int, endpoints: [[EndpointState]]? = nil, previous: Telemetry? = nil,
-        output: Int32 = 1
+        output: Int32 = 1, levelOverride: LogLevel? = nil
     ) {
         let workerCount = max(1, workers)
         self.config = config
@@ -52,7 +53,7 @@ public final class Telemetry: Sendable {
         } else {
             connections = ConnectionTable(layout: layout, workers: workerCount)
         }
-        level = LogSeverity(name: config.source.logging.level.rawValue) ?? .info
+        level = LogSeverity(name: (levelOverride ?? config.source.logging.level).rawValue) ?? .info
         service = config.source.tracing.serviceName
         var builder = MetricsRegistryBuilder()
         let handles: MetricHandles

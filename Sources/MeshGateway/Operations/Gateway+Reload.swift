@@ -66,7 +66,9 @@ extension Gateway {
         control.reconfigure(config: config, endpoints: states)
         logProviderProblems()
         let providers = compiled.providerNames.compactMap { control.providers.runtime(named: $0) }
-        let telemetry = Telemetry(config: compiled, workers: workerCount, endpoints: states, previous: state.telemetry)
+        let telemetry = Telemetry(
+            config: compiled, workers: workerCount, endpoints: states, previous: state.telemetry,
+            levelOverride: options.logLevel)
         for worker in workers {
             let update = Worker.ConfigUpdate(
                 config: compiled, addresses: addresses, states: states, providers: providers,
@@ -78,5 +80,6 @@ extension Gateway {
         state.listenerKeys = keys
         state.telemetry = telemetry
         state.fileBytes = bytes
+        EventLog.route(to: telemetry)
     }
 }
