@@ -65,7 +65,9 @@ let package = Package(
         ),
         .testTarget(
             name: "OTLPTests",
-            dependencies: ["MeshGateway", "MeshProxy", "MeshConfig", "MeshJSON", "MeshPosix", "MeshTrace", "MeshResilience"]
+            dependencies: [
+                "MeshGateway", "MeshProxy", "MeshConfig", "MeshJSON", "MeshPosix", "MeshTrace", "MeshResilience",
+            ]
         ),
         .testTarget(name: "IntegrationTests", dependencies: ["meshgate", "MeshGateway", "MeshTestSupport", "MeshPosix"]),
         .testTarget(

@@ -89,7 +89,8 @@ final class Collector: @unchecked Sendable {
         while !stopping.load(ordering: .acquiring) {
             if let (headEnd, length) = Self.head(bytes), bytes.count >= headEnd + length {
                 let head = String(decoding: bytes[..<headEnd], as: UTF8.self)
-                guard head.hasPrefix("POST /v1/traces HTTP/1.1\r\n"), head.lowercased().contains("content-type: application/json")
+                guard head.hasPrefix("POST /v1/traces HTTP/1.1\r\n"),
+                    head.lowercased().contains("content-type: application/json")
                 else { return nil }
                 return Array(bytes[headEnd..<(headEnd + length)])
             }
@@ -105,7 +106,7 @@ final class Collector: @unchecked Sendable {
     /// The head's length (blank line included) and Content-Length once the head is complete.
     private static func head(_ bytes: [UInt8]) -> (Int, Int)? {
         guard bytes.count >= 4 else { return nil }
-        for i in 0...(bytes.count - 4) where bytes[i] == 13 && bytes[i + 1] == 10 && bytes[i + 2] == 13 && bytes[i + 3] == 10 {
+        for i in 0...(bytes.count - 4) where bytes[i..<(i + 4)].elementsEqual([13, 10, 13, 10]) {
             let head = String(decoding: bytes[..<i], as: UTF8.self).lowercased()
             guard let line = head.split(separator: "\r\n").first(where: { $0.hasPrefix("content-length:") }),
                 let length = Int(line.dropFirst("content-length:".count).trimmingCharacters())

@@ -49,7 +49,8 @@ import Testing
         let log = LogFile()
         defer { log.remove() }
         let endpoint = "http://127.0.0.1:\(closedPort())/v1/traces"
-        let telemetry = Telemetry(config: otlpConfig(endpoint: endpoint), workers: 1, output: log.fd, otlp: fastOptions())
+        let telemetry = Telemetry(
+            config: otlpConfig(endpoint: endpoint), workers: 1, output: log.fd, otlp: fastOptions())
         let exporter = try #require(telemetry.exporter)
         for n in 1...3 {
             telemetry.worker(0).requestFinished(sampledRecord(UInt64(n)))
