@@ -13,7 +13,8 @@ import Synchronization
 /// `onFailure`, at most once per `failureLogIntervalMs`) and its spans are lost.
 ///
 /// Lifecycle: `init` starts the thread; `stop()` sends what is queued (one attempt per batch, giving up on the
-/// first failure) and joins it; `retire()` does the same without waiting (a reload that replaced this exporter).
+/// first failure or after about `2 × timeoutMs`) and joins it; `retire()` does the same without waiting (a reload
+/// that replaced this exporter).
 /// Spans pushed after either are dropped and counted.
 public final class OTLPExporter: @unchecked Sendable {
     /// Tuning; the defaults are the product's (8192 spans, 512 per batch, 1 s, 2 s timeout).
@@ -50,6 +51,9 @@ public final class OTLPExporter: @unchecked Sendable {
     private let exported = Atomic<UInt64>(0)
     private let droppedAtStop = Atomic<UInt64>(0)
     private var thread = pthread_t()
+    /// Failure-log rate limiting, touched by the exporter thread only.
+    private var lastReportMs: Int64 = .min
+    private var unreported: UInt64 = 0
 
     /// Starts the exporter thread for `producers` worker queues, POSTing to `endpoint` (`http://host:port/path`;
     /// an endpoint that does not parse makes every batch fail).
@@ -90,7 +94,8 @@ public final class OTLPExporter: @unchecked Sendable {
     /// SERVER spans the collector accepted (2xx).
     public var exportedSpans: UInt64 { exported.load(ordering: .relaxed) }
 
-    /// Sends what is queued and joins the thread; idempotent, any thread. Takes up to `timeoutMs` per batch left.
+    /// Sends what is queued and joins the thread; idempotent, any thread. Takes at most about `4 × timeoutMs`: a
+    /// POST in flight, `2 × timeoutMs` of flushing, then the POST that crossed that limit.
     public func stop() {
         guard !ended.exchange(true, ordering: .acquiringAndReleasing) else { return }
         for queue in queues { queue.close() }
@@ -113,8 +118,10 @@ public final class OTLPExporter: @unchecked Sendable {
         batch.reserveCapacity(options.maxBatch)
         var oldestMs: Int64 = 0
         var next = 0
+        var giveUpMs = Int64.max
         while true {
             let finishing = stopping.load(ordering: .acquiring)
+            if finishing, giveUpMs == .max { giveUpMs = Self.nowMs() + 2 * Int64(options.timeoutMs) }
             let wasEmpty = batch.isEmpty
             // Start at a different queue each round so that one busy worker cannot starve the others.
             for k in 0..<queues.count where batch.count < options.maxBatch {
@@ -128,7 +135,8 @@ public final class OTLPExporter: @unchecked Sendable {
             if due {
                 let sent = export(batch)
                 batch.removeAll(keepingCapacity: true)
-                if finishing, !sent { return dropRemaining() }
+                // Shutdown is bounded: one failure, or about two timeouts of a slow collector, and the rest goes.
+                if finishing, !sent || Self.nowMs() >= giveUpMs { return dropRemaining() }
                 continue
             }
             if finishing, batch.isEmpty { return }
@@ -156,9 +164,6 @@ public final class OTLPExporter: @unchecked Sendable {
             return false
         }
     }
-
-    private var lastReportMs: Int64 = .min
-    private var unreported: UInt64 = 0
 
     /// Calls `onFailure` at most once per `failureLogIntervalMs` (a dead collector must not flood the log).
     private func reportFailure(_ error: OTLPExportError) {
