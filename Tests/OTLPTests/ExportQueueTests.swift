@@ -94,6 +94,27 @@ import Testing
         #expect(telemetry.exporter?.droppedSpans == 1)
     }
 
+    @Test func generationsWithDifferentServiceNamesShareABatchAsTwoResources() throws {
+        let collector = try Collector()
+        defer { collector.stop() }
+        var options = fastOptions()
+        options.flushIntervalMs = 600_000
+        let old = Telemetry(
+            config: otlpConfig(endpoint: collector.url, service: "old-name"), workers: 1, output: Self.devNull,
+            otlp: options)
+        let new = Telemetry(config: otlpConfig(endpoint: collector.url, service: "new-name"), workers: 1, previous: old)
+        #expect(new.exporter === old.exporter)
+        // A late request of the old generation and one of the new, on the same worker thread.
+        old.worker(0).requestFinished(sampledRecord(1))
+        new.worker(0).requestFinished(sampledRecord(2))
+        new.stop()
+        let requests = try collector.received.map(ExportRequest.init)
+        try #require(requests.count == 1)
+        let services = requests[0].resourceSpans.map { $0["resource"]?.attribute("service.name")?.text }
+        #expect(services == ["old-name", "new-name"])
+        #expect(requests[0].spans.count == 2)
+    }
+
     @Test func reloadKeepsExporterForSameEndpointAndReplacesIt() throws {
         let collector = try Collector()
         defer { collector.stop() }
