@@ -80,6 +80,12 @@ let package = Package(
             name: "ObservabilityTests",
             dependencies: ["MeshGateway", "MeshProxy", "MeshConfig", "MeshJSON", "MeshLog", "MeshPosix", "MeshResilience"]
         ),
+        .testTarget(
+            name: "OTLPTests",
+            dependencies: [
+                "MeshGateway", "MeshProxy", "MeshConfig", "MeshJSON", "MeshPosix", "MeshTrace", "MeshResilience",
+            ]
+        ),
         .testTarget(name: "IntegrationTests", dependencies: ["meshgate", "MeshGateway", "MeshTestSupport", "MeshPosix"]),
         .testTarget(
             name: "ControlPlaneTests",

@@ -92,6 +92,15 @@ public enum GatewayMetrics {
     /// `meshgate_log_dropped_total`: log lines dropped rather than blocking (SPEC §5).
     public static let logDropped = CounterFamily(
         "meshgate_log_dropped_total", help: "Log lines dropped because stdout could not keep up.")
+    /// `meshgate_otlp_spans_dropped_total`: request spans dropped rather than blocking (SPEC §5); 0 when export
+    /// is off.
+    public static let otlpSpansDropped = CounterFamily(
+        "meshgate_otlp_spans_dropped_total",
+        help: "Request spans dropped because the OTLP export queue was full or the exporter had stopped.")
+    /// `meshgate_otlp_export_failures_total`: OTLP batches the collector did not accept.
+    public static let otlpExportFailures = CounterFamily(
+        "meshgate_otlp_export_failures_total",
+        help: "OTLP/HTTP span batches that failed (connect error, timeout, non-2xx answer).")
     /// `process_cpu_seconds_total` (Prometheus client-library convention).
     public static let processCPU = CounterFamily(
         "process_cpu_seconds_total", help: "Total user and system CPU time spent in seconds.")

@@ -1,5 +1,6 @@
 import MeshHTTP1
 import MeshProxy
+import MeshTrace
 
 /// One finished request as the access log and the request metrics see it. Filled by the exchange and
 /// handed to `WorkerTelemetry.requestFinished` on the worker's thread; strings are only built when the
@@ -30,6 +31,24 @@ public struct RequestRecord {
     public var traceID: String = ""
     public var spanID: String = ""
     public var requestID: String = ""
+
+    // MARK: - Span export (OTLP); ignored unless `WorkerTelemetry.spanExportEnabled` and `sampled`
+
+    /// The W3C sampled flag of the outgoing `traceparent`: only sampled requests become spans.
+    public var sampled = false
+    /// The trace this request belongs to (continued or new).
+    public var trace = TraceID(high: 0, low: 0)
+    /// The gateway's span for this request: the parent-id it forwards upstream.
+    public var span = SpanID(0)
+    /// The incoming `traceparent`'s parent-id when the trace was continued; 0 (invalid) for a new trace.
+    public var parentSpan = SpanID(0)
+    /// CLOCK_REALTIME nanoseconds since the unix epoch at `startNs`; 0 lets the exporter derive it from the
+    /// monotonic times (same instant, one clock read per batch instead of one per request).
+    public var startUnixNs: Int64 = 0
+    /// The request's `Host` without port (`server.address`), nil when not captured.
+    public var host: String?
+    /// The first `OTLPAttempts.capacity` upstream attempts (one CLIENT span each); `attempts` keeps the total.
+    public var spanAttempts = OTLPAttempts()
 
     public init() {}
 

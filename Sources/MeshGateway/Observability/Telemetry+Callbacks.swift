@@ -6,10 +6,10 @@ import Synchronization
 
 extension Telemetry {
     /// Registers the series read at scrape time: breaker state, process-wide event counters, JWKS ages, the log
-    /// writer's drops and the standard `process_*` metrics.
+    /// writer's and the span exporter's drops, export failures and the standard `process_*` metrics.
     static func registerCallbacks(
         _ b: inout MetricsRegistryBuilder, config: CompiledConfig, endpoints: [[EndpointState]],
-        counters: ProcessCounters, log: LogWriter
+        counters: ProcessCounters, log: LogWriter, exporter: OTLPExporter?
     ) throws(MetricsError) {
         typealias M = GatewayMetrics
         for (u, name) in config.upstreamNames.enumerated() {
@@ -44,6 +44,9 @@ extension Telemetry {
         let generation = ProcessCounters.key(M.configGeneration.name)
         try b.callbackGauge(M.configGeneration, labels: []) { counters.value(generation) }
         try b.callbackCounter(M.logDropped, labels: []) { Double(log.droppedLines) }
+        // Registered even with export off (reading 0) so dashboards need no special case.
+        try b.callbackCounter(M.otlpSpansDropped, labels: []) { Double(exporter?.droppedSpans ?? 0) }
+        try b.callbackCounter(M.otlpExportFailures, labels: []) { Double(exporter?.exportFailures ?? 0) }
         try registerProcess(&b)
     }
 

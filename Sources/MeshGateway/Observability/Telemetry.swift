@@ -24,6 +24,8 @@ public final class Telemetry: Sendable {
     public let connections: ConnectionTable
     /// The log writer (stdout by default), shared across reloads.
     public let log: LogWriter
+    /// The span exporter when `tracing.otlp_endpoint` is set; shared across reloads while the endpoint stays.
+    public let exporter: OTLPExporter?
     let counters: ProcessCounters
     let workers: [WorkerTelemetry]
     /// `logging.level` as MeshLog's type.
@@ -38,9 +40,10 @@ public final class Telemetry: Sendable {
     ///   - previous: the telemetry of the config being replaced (reload), or nil at start.
     ///   - output: where log lines go when there is no `previous` (stdout). Not closed by `stop()`.
     ///   - levelOverride: `--log-level`, which wins over `logging.level`.
+    ///   - otlp: the span exporter's tuning (tests shorten the intervals); used only when a new exporter starts.
     public init(
         config: CompiledConfig, workers: Int, endpoints: [[EndpointState]]? = nil, previous: Telemetry? = nil,
-        output: Int32 = 1, levelOverride: LogLevel? = nil
+        output: Int32 = 1, levelOverride: LogLevel? = nil, otlp: OTLPExporter.Options = OTLPExporter.Options()
     ) {
         let workerCount = max(1, workers)
         self.config = config
@@ -55,12 +58,15 @@ public final class Telemetry: Sendable {
         }
         level = LogSeverity(name: (levelOverride ?? config.source.logging.level).rawValue) ?? .info
         service = config.source.tracing.serviceName
+        exporter = Self.exporter(
+            for: config, workers: workerCount, previous: previous, log: log, level: level, options: otlp)
         var builder = MetricsRegistryBuilder()
         let handles: MetricHandles
         do {
             handles = try MetricHandles(config: config, builder: &builder)
             try Self.registerCallbacks(
-                &builder, config: config, endpoints: self.endpoints, counters: counters, log: log)
+                &builder, config: config, endpoints: self.endpoints, counters: counters, log: log,
+                exporter: exporter)
         } catch {
             // The declarations are static and the label sets come from a validated config: a bug, not input.
             fatalError("meshgate metric declarations are inconsistent: \(error)")
@@ -69,13 +75,15 @@ public final class Telemetry: Sendable {
         counters.set(ProcessCounters.key(GatewayMetrics.configGeneration.name), Double(config.generation))
         let names = AccessLogNames(config)
         let accessLog = config.source.logging.accessLog && log.producerCount > 0
+        let spanNames = exporter.map { _ in OTLPNames(config) }
         var made: [WorkerTelemetry] = []
         for i in 0..<workerCount {
+            let spans = exporter.flatMap { exporter in spanNames.map { (queue: exporter.queue(i), names: $0) } }
             made.append(
                 WorkerTelemetry(
                     index: i, shard: registry.shards[i], handles: handles,
                     ring: log.ring(min(i, log.producerCount - 1)),
-                    connections: connections, names: names, service: service, accessLog: accessLog))
+                    connections: connections, names: names, service: service, accessLog: accessLog, spans: spans))
         }
         self.workers = made
     }
@@ -138,6 +146,38 @@ public final class Telemetry: Sendable {
             ProcessCounters.key(GatewayMetrics.jwksAge.name, provider, "at"), ProcessCounters.monotonicSeconds())
     }
 
-    /// Writes what is queued and stops the log writer thread (shared by every generation: call once, at exit).
-    public func stop() { log.stop() }
+    /// Sends the queued spans, writes what is queued and stops the exporter and log writer threads (shared by
+    /// every generation: call once, at exit).
+    public func stop() {
+        exporter?.stop()
+        log.stop()
+    }
+
+    /// The previous generation's exporter when the endpoint and worker count are unchanged, else a new one (the
+    /// previous one is retired: it sends what it holds in the background). Failures are logged as `warn` events,
+    /// at most one line per `failureLogIntervalMs` with the count of the ones not logged.
+    private static func exporter(
+        for config: CompiledConfig, workers: Int, previous: Telemetry?, log: LogWriter, level: LogSeverity,
+        options: OTLPExporter.Options
+    ) -> OTLPExporter? {
+        guard let endpoint = config.source.tracing.otlpEndpoint else {
+            previous?.exporter?.retire()
+            return nil
+        }
+        if let kept = previous?.exporter, kept.endpoint == endpoint, kept.producerCount == workers { return kept }
+        previous?.exporter?.retire()
+        let service = config.source.tracing.serviceName
+        // host:port only: the URL may carry credentials, which never reach the logs (SPEC §5).
+        let collector = (try? HTTPTarget.parse(endpoint).get())?.hostHeader ?? "(invalid URL)"
+        return OTLPExporter(endpoint: endpoint, producers: workers, options: options) { error, unreported in
+            guard level.admits(.warn) else { return }
+            var line = LogLine(capacity: 256)
+            line.begin(timestampMs: RFC3339.nowMs(), level: .warn, service: service, message: "otlp export failed")
+            line.field("collector", collector)
+            line.field("error", error.description)
+            line.field("unreported_failures", Int(clamping: unreported))
+            line.end()
+            log.submitShared(line.bytes)
+        }
+    }
 }

@@ -21,14 +21,22 @@ public final class WorkerTelemetry: @unchecked Sendable {
     let names: AccessLogNames
     let service: String
     var line = LogLine(capacity: 1024)
+    /// This worker's span queue and the names of this generation, nil when span export is off.
+    let spans: (queue: OTLPSpanQueue, names: OTLPNames)?
 
     /// Whether `requestFinished` writes access-log lines (`logging.access_log`); the exchange may skip filling
     /// the record's strings (path, client, ids) when false.
     public let accessLogEnabled: Bool
 
+    /// Whether sampled requests become OTLP spans (`tracing.otlp_endpoint` set). When true, the exchange fills
+    /// the record's span fields (`sampled`, `trace`, `span`, `parentSpan`, `spanAttempts`, and for sampled
+    /// requests the strings `path`, `host`, `client`, `requestID`).
+    public var spanExportEnabled: Bool { spans != nil }
+
     init(
         index: Int, shard: MetricsShard, handles: MetricHandles, ring: LogRing, connections: ConnectionTable,
-        names: AccessLogNames, service: String, accessLog: Bool
+        names: AccessLogNames, service: String, accessLog: Bool,
+        spans: (queue: OTLPSpanQueue, names: OTLPNames)? = nil
     ) {
         self.index = index
         self.shard = shard
@@ -38,10 +46,12 @@ public final class WorkerTelemetry: @unchecked Sendable {
         self.names = names
         self.service = service
         accessLogEnabled = accessLog
+        self.spans = spans
     }
 
     /// Records a finished request: `http_requests_total{listener,route,method,code}`,
-    /// `http_request_duration_seconds{listener,route}` and, when enabled, one access-log line (SPEC §5).
+    /// `http_request_duration_seconds{listener,route}` and, when enabled, one access-log line (SPEC §5); a
+    /// sampled request is queued for span export when that is on (dropped and counted if the queue is full).
     public func requestFinished(_ r: borrowing RequestRecord) {
         guard r.listener >= 0, r.listener < handles.slotBase.count else { return }
         let routeCount = names.routes[r.listener].count
@@ -50,6 +60,7 @@ public final class WorkerTelemetry: @unchecked Sendable {
         shard.add(handles.requests[slot * GatewayMetrics.methods.count + method], status: r.status)
         shard.observe(handles.durations[slot], max(0, r.durationSeconds))
         if accessLogEnabled { writeAccessLine(r) }
+        if r.sampled, let spans { spans.queue.push(r, names: spans.names) }
     }
 
     /// Records one upstream attempt: `meshgate_upstream_requests_total{upstream,endpoint,outcome}` and
