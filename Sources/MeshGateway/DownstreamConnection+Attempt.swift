@@ -89,6 +89,10 @@ extension DownstreamConnection {
         let path = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(worker.pathScratch)[0..<pathLength])
         let trace = decideTrace(view)
         exchange.traceID = trace.traceParent.traceID
+        exchange.sampled = trace.traceParent.sampled
+        if trace.continued, let incoming = view.firstValue(of: .traceparent) {
+            exchange.parentSpan = TraceParent.parse(incoming)?.parentID ?? SpanID(0)
+        }
         let remaining = exchange.deadlineMs == .max
             ? route.config.timeoutMs : Int(exchange.deadlineMs - worker.loop.nowMs)
         withUnsafeTemporaryAllocation(byteCount: TraceParent.length, alignment: 1) { traceparent in
@@ -124,7 +128,7 @@ extension DownstreamConnection {
     // MARK: - Ending an attempt
 
     /// Books the attempt's outcome with the endpoint's breaker and telemetry, and frees its retry slot.
-    func recordAttempt(_ outcome: AttemptOutcome) {
+    func recordAttempt(_ outcome: AttemptOutcome, status: Int = 0) {
         guard exchange.endpointIndex >= 0, let target = exchange.target else { return }
         let i = exchange.endpointIndex
         if let ticket = exchange.ticket {
@@ -134,8 +138,14 @@ extension DownstreamConnection {
                 worker.processTelemetry.breakerTransition(upstream: target.index, endpoint: i, to: transition.to)
             }
         }
-        let seconds = Double(clinux_monotonic_ns() - exchange.attemptStartNs) / 1e9
+        let endNs = clinux_monotonic_ns()
+        let seconds = Double(endNs - exchange.attemptStartNs) / 1e9
         telemetry.attemptFinished(upstream: target.index, endpoint: i, outcome: outcome, durationSeconds: seconds)
+        if telemetry.spanExportEnabled && exchange.sampled {
+            _ = exchange.attemptSpans.append(OTLPAttempt(
+                upstream: target.index, endpoint: i, startNs: exchange.attemptStartNs, endNs: endNs, status: status,
+                outcome: outcome))
+        }
         if exchange.holdsRetryBudget {
             target.budget.endRetry()
             exchange.holdsRetryBudget = false
@@ -213,7 +223,7 @@ extension DownstreamConnection {
     /// A response head arrived. Returns false when it was consumed here (a retry or a fallback replaced it).
     func responseHeadArrived(status: Int) -> Bool {
         let outcome = AttemptOutcome(status: status)
-        recordAttempt(outcome)
+        recordAttempt(outcome, status: status)
         guard outcome == .http5xx || exchange.route?.retryPolicy.statuses.contains(status) == true else { return true }
         if let up = upstream, retryWouldApply(status) {
             releaseUpstream(up, reusable: false)

@@ -66,7 +66,10 @@ extension DownstreamConnection {
         exchange.traceID = TraceID(high: worker.random.nextNonZero(), low: worker.random.next())
         exchange.spanID = SpanID(worker.random.nextNonZero())
         exchange.sampleRandom = worker.random.next()
-        if telemetry.accessLogEnabled { capturePath(view) }
+        if telemetry.accessLogEnabled || telemetry.spanExportEnabled { capturePath(view) }
+        if telemetry.spanExportEnabled {
+            exchange.host = String(decoding: Bytes.hostWithoutPort(view.authority), as: UTF8.self)
+        }
         guard let pathLength = normalizedPath(view) else {
             respond(.badRequest, close: true)
             return

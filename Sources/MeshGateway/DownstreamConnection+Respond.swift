@@ -64,7 +64,13 @@ extension DownstreamConnection {
         record.bytesIn = exchange.bytesIn
         record.bytesOut = exchange.bytesOut
         record.error = exchange.error
-        if telemetry.accessLogEnabled {
+        record.sampled = exchange.sampled
+        record.trace = exchange.traceID
+        record.span = exchange.spanID
+        record.parentSpan = exchange.parentSpan
+        record.host = exchange.host
+        record.spanAttempts = exchange.attemptSpans
+        if telemetry.accessLogEnabled || telemetry.spanExportEnabled && exchange.sampled {
             record.path = exchange.path
             record.client = String(decoding: clientIP, as: UTF8.self)
             record.traceID = exchange.traceID.hex

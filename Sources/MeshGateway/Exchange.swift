@@ -66,6 +66,14 @@ struct Exchange {
     var path: String?
     /// The request has been handed to telemetry (exactly once per exchange).
     var reported = false
+    /// The sampled flag of the `traceparent` sent upstream (only sampled requests become OTLP spans).
+    var sampled = false
+    /// The caller's span (incoming parent-id) when the trace was continued, else 0.
+    var parentSpan = SpanID(0)
+    /// Host without port, captured only when spans are exported (`server.address`).
+    var host: String?
+    /// The attempts as child spans (the first few, stored inline: no allocation).
+    var attemptSpans = OTLPAttempts()
     var error: GatewayError?
     var bytesIn = 0
     var bytesOut = 0

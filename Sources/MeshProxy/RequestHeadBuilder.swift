@@ -73,7 +73,7 @@ public enum RequestHeadBuilder {
         writeForwarded(request: request, context: context, into: &w)
         if request.head.framing == .chunked { w.write("transfer-encoding: chunked\r\n") }
         writeContext(context, into: &w)
-        if request.head.upgrade, let upgrade = firstKnown(.upgrade, in: request) {
+        if request.head.upgrade, let upgrade = request.firstValue(of: .upgrade) {
             w.write("connection: upgrade\r\nupgrade: ")
             w.write(upgrade)
             w.write("\r\n")
@@ -153,10 +153,5 @@ public enum RequestHeadBuilder {
     static func isStripped(_ name: UnsafeRawBufferPointer, _ names: [[UInt8]]) -> Bool {
         for candidate in names where Bytes.equalsIgnoringCase(name, candidate) { return true }
         return false
-    }
-
-    static func firstKnown(_ known: KnownHeader, in request: RequestView) -> UnsafeRawBufferPointer? {
-        for i in 0..<request.head.headerCount where request.headers[i].known == known { return request.value(i) }
-        return nil
     }
 }

@@ -33,6 +33,12 @@ public struct RequestView {
         return UnsafeRawBufferPointer(start: nil, count: 0)
     }
 
+    /// The value of the first field of a kind the parser recognized, or nil.
+    public func firstValue(of known: KnownHeader) -> UnsafeRawBufferPointer? {
+        for i in 0..<head.headerCount where headers[i].known == known { return value(i) }
+        return nil
+    }
+
     /// The first header whose lowercase name equals `name` (a lowercase byte array).
     public func firstValue(named name: [UInt8]) -> UnsafeRawBufferPointer? {
         for i in 0..<head.headerCount where Bytes.equalsIgnoringCase(self.name(i), name) {
