@@ -18,14 +18,27 @@ public enum HashFunction: Sendable, Equatable {
         }
     }
 
-    /// libcrypto's static `EVP_MD` for this hash (never freed: OpenSSL owns the legacy method tables).
+    /// libcrypto's `EVP_MD` for this hash, fetched once from the default provider and kept for the process.
+    ///
+    /// OpenSSL 3 re-fetches the implementation behind `EVP_sha256()` on every `EVP_Digest` call (a provider
+    /// lookup under a lock: measured at ~9,000 instructions per hash); a fetched `EVP_MD` skips that. Fetched
+    /// methods are immutable and safe to share between threads.
     var evpMD: OpaquePointer {
         switch self {
-        case .sha256: return EVP_sha256()
-        case .sha384: return EVP_sha384()
-        case .sha512: return EVP_sha512()
+        case .sha256: return FetchedDigests.sha256
+        case .sha384: return FetchedDigests.sha384
+        case .sha512: return FetchedDigests.sha512
         }
     }
+}
+
+/// The fetched digest methods (never freed: they live as long as the process).
+private enum FetchedDigests {
+    nonisolated(unsafe) static let sha256: OpaquePointer = fetch("SHA2-256") ?? EVP_sha256()
+    nonisolated(unsafe) static let sha384: OpaquePointer = fetch("SHA2-384") ?? EVP_sha384()
+    nonisolated(unsafe) static let sha512: OpaquePointer = fetch("SHA2-512") ?? EVP_sha512()
+
+    static func fetch(_ name: String) -> OpaquePointer? { EVP_MD_fetch(nil, name, nil) }
 }
 
 /// One-shot message digests from libcrypto (`EVP_Digest`).

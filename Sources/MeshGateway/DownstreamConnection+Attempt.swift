@@ -24,7 +24,8 @@ extension DownstreamConnection {
         }
         let avoid = exchange.attempts > 0 ? exchange.endpointIndex : nil
         guard let index = target.pick(avoiding: avoid, nowMs: now, random: worker.random.next()) else {
-            circuitOpen()
+            // A retry that finds every breaker open ends with the last attempt's outcome (SPEC §3).
+            if let last = exchange.lastFailure { finalFailure(last) } else { circuitOpen() }
             return
         }
         let admission = target.states[index].breaker.admit(nowMs: now)
@@ -178,6 +179,7 @@ extension DownstreamConnection {
             return
         }
         recordAttempt(AttemptOutcome(failure))
+        exchange.lastFailure = failure
         if retry(after: failure) { return }
         finalFailure(failure)
     }
@@ -244,6 +246,7 @@ extension DownstreamConnection {
             responseBytesSentToClient: exchange.responseStarted, attemptsSoFar: exchange.attempts)
             && worker.loop.nowMs < exchange.deadlineMs
             && exchange.target?.retryAvailable == true
+            && exchange.target?.hasEligibleEndpoint(nowMs: worker.loop.nowMs) == true
     }
 
     /// Answers with the route's configured fallback when it covers `reason`.

@@ -65,7 +65,7 @@ extension DownstreamConnection {
         let switching = head.status == 101 && exchange.upgrade
         exchange.dechunk = head.framing == .chunked && exchange.clientVersion == .http10
         let keepClient = exchange.clientKeepAlive && !peerClosed && !worker.draining && head.framing != .untilClose
-            && !exchange.dechunk && exchange.request.done
+            && !exchange.dechunk && exchange.request.done && !exchange.requestAbandoned
         exchange.closeAfter = !keepClient && !switching
         let persistence: ResponseHeadBuilder.Persistence =
             !keepClient ? .close : exchange.clientVersion == .http10 ? .keepAliveHTTP10 : .keepAlive

@@ -96,7 +96,7 @@ extension DownstreamConnection {
     /// Sends the upstream head and as much body as is available; reads more body from the client only when
     /// everything before it went out (back-pressure).
     func pumpRequest() {
-        guard let up = upstream else { return }
+        guard let up = upstream, !exchange.requestAbandoned else { return }
         if up.state == .connecting {
             guard up.writable else { return }
             guard Posix.socketError(up.fd) == 0 else {
@@ -168,12 +168,19 @@ extension DownstreamConnection {
         }
     }
 
+    /// The upstream stopped reading the request. It may have answered early (a 413 before the whole body, an
+    /// error) and closed: RFC 9112 §9.6. Read what it sent: a complete response head is its answer (the rest
+    /// of the client's body is dropped and the client connection closes after it); nothing is a reset.
     private func upstreamWriteFailed() {
-        if exchange.responseStarted {
+        guard !exchange.responseStarted, let up = upstream else {
             close()
-        } else {
-            attemptFailed(.reset)
+            return
         }
+        exchange.requestAbandoned = true
+        toUpstream.reset(pool: worker.pool)
+        up.readable = true
+        up.hangupSeen = true
+        pumpResponse()
     }
 
     /// The client stopped sending. In a tunnel that is a half-close to pass on; mid-body it is an abort.

@@ -22,6 +22,8 @@ struct Exchange {
     var upgrade = false
     /// The body seen so far is over `max_body_bytes` (→ 413).
     var bodyTooLarge = false
+    /// The upstream stopped reading the request and answered early: the rest of the body is not forwarded.
+    var requestAbandoned = false
     /// The upstream connection may carry another request after this response.
     var upstreamKeepAlive = false
 
@@ -53,6 +55,8 @@ struct Exchange {
     /// The route's deadline (`timeout_ms` from when the request was fully received), loop milliseconds.
     var deadlineMs: Int64 = .max
     var attemptDeadlineMs: Int64 = .max
+    /// How the previous attempt failed (the answer if no retry can follow).
+    var lastFailure: AttemptFailure?
 
     // MARK: Telemetry
 

@@ -33,8 +33,13 @@ final class UpstreamRuntime {
         let pools = self.pools
         return balancer.pick(
             count: states.count, avoiding: avoiding, random: random,
-            eligible: { states[$0].isHealthy && states[$0].breaker.state(nowMs: nowMs) != .open },
+            eligible: { states[$0].isHealthy && states[$0].breaker.peek(nowMs: nowMs) != .open },
             active: { pools[$0].active })
+    }
+
+    /// Whether some endpoint could take an attempt now (healthy, breaker not open), without picking one.
+    func hasEligibleEndpoint(nowMs: Int64) -> Bool {
+        states.contains { $0.isHealthy && $0.breaker.peek(nowMs: nowMs) != .open }
     }
 
     /// Whether a retry would fit the budget now, without taking it.

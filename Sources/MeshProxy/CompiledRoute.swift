@@ -103,7 +103,10 @@ public final class CompiledRoute: Sendable {
             headerMappings: (rule?.claimsToHeaders ?? []).map {
                 ClaimsCheck.HeaderMapping(claim: $0.claim, header: $0.header.lowercased())
             })
-        var stripped = trustedHeaders
+        // The gateway's own deadline header: a client's copy would let it shorten (or zero) every upstream's
+        // budget, and upstreams read the first copy.
+        var stripped = [Array("x-meshgate-deadline-ms".utf8)]
+        for name in trustedHeaders where !stripped.contains(name) { stripped.append(name) }
         for mapping in rule?.claimsToHeaders ?? [] where !stripped.contains(Array(mapping.header.lowercased().utf8)) {
             stripped.append(Array(mapping.header.lowercased().utf8))
         }

@@ -102,6 +102,12 @@ public struct CircuitBreaker: Sendable {
         return storedState
     }
 
+    /// The state at `nowMs` without changing anything: an open breaker past `openMs` reads as half-open, but
+    /// the transition itself is left to `admit`, which reports it (so it is counted and logged once).
+    public func peek(nowMs: Int64) -> BreakerState {
+        storedState == .open && nowMs >= openUntilMs ? .halfOpen : storedState
+    }
+
     /// Moves `open → halfOpen` when `openMs` has elapsed; returns that transition, or nil.
     public mutating func refresh(nowMs: Int64) -> Transition? {
         guard storedState == .open, nowMs >= openUntilMs else { return nil }

@@ -22,6 +22,11 @@ public final class SharedCircuitBreaker: Sendable {
         breaker.withLock { $0.state(nowMs: nowMs) }
     }
 
+    /// See `CircuitBreaker.peek(nowMs:)`: reading, for balancers, dashboards and gauges.
+    public func peek(nowMs: Int64) -> BreakerState {
+        breaker.withLock { $0.peek(nowMs: nowMs) }
+    }
+
     /// See `CircuitBreaker.allow(nowMs:)`.
     public func allow(nowMs: Int64) -> CircuitBreaker.Ticket? {
         breaker.withLock { $0.allow(nowMs: nowMs) }

@@ -18,7 +18,7 @@ extension Telemetry {
                 if u < endpoints.count, e < endpoints[u].count {
                     let state = endpoints[u][e]
                     try b.callbackGauge(M.breakerState, labels: [name, endpoint]) {
-                        Double(state.breaker.state(nowMs: clinux_monotonic_coarse_ms()).metricValue)
+                        Double(state.breaker.peek(nowMs: clinux_monotonic_coarse_ms()).metricValue)
                     }
                 }
                 for to in M.breakerStates {

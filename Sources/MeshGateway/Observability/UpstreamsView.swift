@@ -33,7 +33,7 @@ public enum UpstreamsView {
                 w.key("health")
                 w.string(state?.health.label ?? EndpointHealth.unknown.label)
                 w.key("breaker")
-                w.string(label(state?.breaker.state(nowMs: nowMs) ?? .closed))
+                w.string(label(state?.breaker.peek(nowMs: nowMs) ?? .closed))
                 w.key("active")
                 w.number(counts.active)
                 w.key("idle")
