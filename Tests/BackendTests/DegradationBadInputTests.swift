@@ -119,6 +119,34 @@ import Testing
         try Self.run(Self.relationshipCases, extraHeaders: [("authorization", "Bearer not.a.jwt")])
     }
 
+    /// A client sending bodies over a service's 1 MiB limit (but under the gateway's 10 MiB) gets the service's
+    /// 413 each time. The service answers early and closes while the gateway is still streaming the body; the
+    /// complete 413 arrived before the connection went down, so it is a response, not a `reset` (SPEC §3), and the
+    /// client's mistakes must not count against the upstream and open its breaker for every other user.
+    @Test func oversizedBodiesGetThe413AndLeaveTheBreakerClosed() throws {
+        let stack = try DegradationStack()
+        let body = Array(#"{"username":"zed","password":""#.utf8) + [UInt8](repeating: 0x70, count: 8 << 20)
+            + Array(#""}"#.utf8)
+        for attempt in 1...8 {
+            do {
+                let reply = try HTTPClient.request(
+                    port: stack.edgePort,
+                    "POST",
+                    "/auth/register",
+                    headers: [("content-type", "application/json")],
+                    body: body
+                )
+                #expect(reply.status == 413, "attempt \(attempt): \(reply.status) \(reply.text)")
+            } catch {
+                Issue.record("attempt \(attempt): no reply at all (\(error))")
+            }
+        }
+        #expect(try stack.metric("meshgate_circuit_breaker_state", ["upstream": "auth"]) == 0)
+        #expect(try stack.breakerInUpstreams("auth") == "closed")
+        let login = try stack.call("POST", "/auth/login", json: #"{"username":"zed","password":"longenough1"}"#)
+        #expect(login.status == 401, "login after the oversized requests: \(login.text)")
+    }
+
     /// Runs `cases` against one stack (alice and bob registered), then checks every process survived and the
     /// normal paths still work.
     static func run(_ cases: [Case], extraHeaders: [(String, String)] = []) throws {
