@@ -91,6 +91,8 @@ import Testing
         Case("someone else's profile", "PUT", "/profiles/bob", #"{"nickname":"x"}"#, status: 403),
         Case("no token", "PUT", "/profiles/alice", #"{"nickname":"x"}"#, auth: false, status: 401),
         Case("unknown profile", "GET", "/profiles/nobody", nil, status: 404),
+        Case("9 KiB path", "GET", "/profiles/" + String(repeating: "a", count: 9 * 1024), nil, status: 414),
+        Case("dot-segments above the root", "GET", "/profiles/../../etc/passwd", nil),
     ]
 
     static let relationshipCases: [Case] = [
