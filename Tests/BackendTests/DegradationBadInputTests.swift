@@ -149,6 +149,23 @@ import Testing
         #expect(login.status == 401, "login after the oversized requests: \(login.text)")
     }
 
+    /// `x-meshgate-deadline-ms` is the gateway's header (SPEC §3: what is left of the route's `timeout_ms`). A
+    /// client's own copy must not reach the backend: there it would win (ServiceKit reads the first value), a `0`
+    /// turns every request into a 504 `deadline_exceeded`, and those 5xx count against the upstream's breaker.
+    @Test func clientDeadlineHeaderDoesNotReachTheBackend() throws {
+        let stack = try DegradationStack()
+        let alice = try stack.login("alice")
+        // "0" and "-5" first: six 504s in a row (one try and two retries each) would open the breaker.
+        for value in ["0", "-5", "1", "abc"] {
+            let spoofed = [("x-meshgate-deadline-ms", value)]
+            let reply = try stack.call("GET", "/friends/alice", token: alice, headers: spoofed)
+            #expect(reply.status == 200, "x-meshgate-deadline-ms: \(value) → \(reply.status) \(reply.text)")
+        }
+        #expect(try stack.metric("meshgate_circuit_breaker_state", ["upstream": "relationships"]) == 0)
+        let other = try stack.call("GET", "/following/alice", token: alice)
+        #expect(other.status == 200, "another client after the spoofed deadlines: \(other.text)")
+    }
+
     /// Runs `cases` against one stack (alice and bob registered), then checks every process survived and the
     /// normal paths still work.
     static func run(_ cases: [Case], extraHeaders: [(String, String)] = []) throws {
