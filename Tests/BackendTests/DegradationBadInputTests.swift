@@ -39,9 +39,11 @@ import Testing
     static let longNickname = #"{"nickname":""# + String(repeating: "a", count: mebibyte - 64) + #""}"#
     /// Far deeper than MeshJSON's nesting limit (128): must be refused, not recursed into.
     static let deepArray = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
-    static let deepPreferences = #"{"preferences":"# + String(repeating: #"{"a":"#, count: 200) + "1"
+    static let deepPreferences =
+        #"{"preferences":"# + String(repeating: #"{"a":"#, count: 200) + "1"
         + String(repeating: "}", count: 200) + "}"
-    static let invalidUTF8: [UInt8] = Array(#"{"username":""#.utf8) + [0xC3, 0x28, 0xFF] + Array(#"","password":"x"}"#.utf8)
+    static let invalidUTF8: [UInt8] =
+        Array(#"{"username":""#.utf8) + [0xC3, 0x28, 0xFF] + Array(#"","password":"longenough1"}"#.utf8)
 
     /// The same body mistakes, against both public auth routes.
     static let authBodies: [(String, String?, Int)] = [
@@ -57,18 +59,44 @@ import Testing
     static let authCases: [Case] =
         authBodies.map { Case("register, \($0.0)", "POST", "/auth/register", $0.1, auth: false, status: $0.2) }
         + authBodies.map { Case("login, \($0.0)", "POST", "/auth/login", $0.1, auth: false, status: $0.2) } + [
-            Case("register, bad name", "POST", "/auth/register", #"{"username":"Bad Name!","password":"longenough1"}"#,
-                auth: false),
-            Case("register, short password", "POST", "/auth/register", #"{"username":"zed","password":"short"}"#,
-                auth: false),
-            Case("register, NUL in name", "POST", "/auth/register",
-                #"{"username":"ze\u0000d","password":"longenough1"}"#, auth: false),
+            Case(
+                "register, bad name",
+                "POST",
+                "/auth/register",
+                #"{"username":"Bad Name!","password":"longenough1"}"#,
+                auth: false
+            ),
+            Case(
+                "register, short password",
+                "POST",
+                "/auth/register",
+                #"{"username":"zed","password":"short"}"#,
+                auth: false
+            ),
+            Case(
+                "register, NUL in name",
+                "POST",
+                "/auth/register",
+                #"{"username":"ze\u0000d","password":"longenough1"}"#,
+                auth: false
+            ),
             Case("register, invalid UTF-8", "POST", "/auth/register", bytes: invalidUTF8, auth: false, status: 400),
-            Case("login, wrong password", "POST", "/auth/login", #"{"username":"alice","password":"nope-nope"}"#,
-                auth: false, status: 401),
-            Case("login, huge password", "POST", "/auth/login",
+            Case(
+                "login, wrong password",
+                "POST",
+                "/auth/login",
+                #"{"username":"alice","password":"nope-nope"}"#,
+                auth: false,
+                status: 401
+            ),
+            Case(
+                "login, huge password",
+                "POST",
+                "/auth/login",
                 #"{"username":"alice","password":""# + String(repeating: "p", count: 100_000) + #""}"#,
-                auth: false, status: 401),
+                auth: false,
+                status: 401
+            ),
             Case("register, wrong method", "GET", "/auth/register", nil, auth: false, status: 404),
         ]
 
@@ -80,12 +108,21 @@ import Testing
         Case("avatar not http", "PUT", "/profiles/alice", #"{"avatar_url":"javascript:alert(1)"}"#),
         Case("unknown field", "PUT", "/profiles/alice", #"{"nick":"typo"}"#),
         Case("control character", "PUT", "/profiles/alice", #"{"nickname":"bell\u0007"}"#),
-        Case("65 characters", "PUT", "/profiles/alice", #"{"nickname":""# + String(repeating: "é", count: 65) + #""}"#),
+        Case(
+            "65 characters",
+            "PUT",
+            "/profiles/alice",
+            #"{"nickname":""# + String(repeating: "é", count: 65) + #""}"#
+        ),
         Case("1 MiB nickname, body over the limit", "PUT", "/profiles/alice", hugeNickname, status: 413),
         Case("1 MiB nickname, body under the limit", "PUT", "/profiles/alice", longNickname),
         Case("deep preferences", "PUT", "/profiles/alice", deepPreferences),
-        Case("preferences over 16 KiB", "PUT", "/profiles/alice",
-            #"{"preferences":{"x":""# + String(repeating: "x", count: 17_000) + #""}}"#),
+        Case(
+            "preferences over 16 KiB",
+            "PUT",
+            "/profiles/alice",
+            #"{"preferences":{"x":""# + String(repeating: "x", count: 17_000) + #""}}"#
+        ),
         Case("bad user in path", "PUT", "/profiles/Bad%20Name", #"{"nickname":"x"}"#),
         Case("NUL in path", "GET", "/profiles/%00", nil),
         Case("someone else's profile", "PUT", "/profiles/bob", #"{"nickname":"x"}"#, status: 403),
@@ -127,7 +164,8 @@ import Testing
     /// client's mistakes must not count against the upstream and open its breaker for every other user.
     @Test func oversizedBodiesGetThe413AndLeaveTheBreakerClosed() throws {
         let stack = try DegradationStack()
-        let body = Array(#"{"username":"zed","password":""#.utf8) + [UInt8](repeating: 0x70, count: 8 << 20)
+        let body =
+            Array(#"{"username":"zed","password":""#.utf8) + [UInt8](repeating: 0x70, count: 8 << 20)
             + Array(#""}"#.utf8)
         for attempt in 1...8 {
             do {

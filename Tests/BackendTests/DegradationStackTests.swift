@@ -40,7 +40,8 @@ final class DegradationStack {
             guard config.contains(text) else { throw HTTPClientError(description: "routes.json lacks \(text)") }
             config = config.replacingOccurrences(of: text, with: replacement)
         }
-        config = config
+        config =
+            config
             .replacingOccurrences(of: "\"$schema\": \"./routes.schema.json\",", with: "")
             .replacingOccurrences(of: "127.0.0.1:9101", with: "127.0.0.1:\(auth.port)")
             .replacingOccurrences(of: "127.0.0.1:9102", with: "127.0.0.1:\(profile.port)")

@@ -27,10 +27,11 @@ import Testing
     static func profileFailures(_ stack: DegradationStack) throws -> Double {
         var total = 0.0
         for outcome in ["connect_failure", "reset", "timeout", "http_5xx"] {
-            total += try stack.metric(
-                "meshgate_upstream_requests_total",
-                ["upstream": "profile", "outcome": outcome]
-            ) ?? 0
+            total +=
+                try stack.metric(
+                    "meshgate_upstream_requests_total",
+                    ["upstream": "profile", "outcome": outcome]
+                ) ?? 0
         }
         return total
     }
@@ -68,10 +69,11 @@ import Testing
 
         // Open: requests fail fast with the fallback, without another attempt upstream.
         let failures = try Self.profileFailures(stack)
-        let circuitOpenBefore = try stack.metric(
-            "meshgate_fallbacks_total",
-            ["route": "profile-read", "reason": "circuit-open"]
-        ) ?? 0
+        let circuitOpenBefore =
+            try stack.metric(
+                "meshgate_fallbacks_total",
+                ["route": "profile-read", "reason": "circuit-open"]
+            ) ?? 0
         Self.expectFallback(try stack.call("GET", "/profiles/alice", token: alice), "while open")
         #expect(try Self.profileFailures(stack) == failures)
         let circuitOpenAfter = try stack.metric(
