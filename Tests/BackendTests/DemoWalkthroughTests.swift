@@ -56,7 +56,8 @@ import Testing
         let lines = output.split(separator: "\n").map(String.init)
         #expect(lines.contains(#"{"username":"alice"}"#), "\(output)")
         #expect(lines.contains(#"{"username":"bob"}"#))
-        let profile = #"{"user":"alice","nickname":"Alice","avatar_url":"https://example.com/alice.png","#
+        let profile =
+            #"{"user":"alice","nickname":"Alice","avatar_url":"https://example.com/alice.png","#
             + #""preferences":{"theme":"dark"}}"#
         #expect(lines.filter { $0 == profile }.count == 2, "PUT and GET answer the profile")
         #expect(lines.contains { $0.hasPrefix("HTTP/1.1 403") }, "someone else's profile")
