@@ -43,7 +43,9 @@ import Testing
         }
         let read = try #require(edge.routes.first { $0.name == "profile-read" })
         #expect(read.match.methods == ["GET"])
-        #expect(read.fallback?.body == #"{"avatar":"/static/default.png","nickname":""}"#)
+        // profile-service's response shape (SPEC §8) with empty values and a default avatar.
+        let fallback = #"{"user":"","nickname":"","avatar_url":"/static/default.png","preferences":{}}"#
+        #expect(read.fallback?.body == fallback)
         let methods = Set(edge.routes.filter { $0.upstream == "relationships" }.flatMap(\.match.methods))
         #expect(methods == ["PUT", "DELETE", "GET"])
     }
