@@ -64,6 +64,7 @@ let package = Package(
             dependencies: ["MeshGateway", "MeshProxy", "MeshConfig", "MeshJSON", "MeshLog", "MeshPosix", "MeshResilience"]
         ),
         .testTarget(name: "IntegrationTests", dependencies: ["meshgate", "MeshGateway", "MeshTestSupport", "MeshPosix"]),
+        .testTarget(name: "OperationsTests", dependencies: ["meshgate", "MeshTestSupport", "MeshPosix"]),
         .testTarget(
             name: "ControlPlaneTests",
             dependencies: ["MeshGateway", "MeshConfig", "MeshJWT", "MeshCrypto", "MeshEventLoop", "MeshPosix"]

@@ -1,0 +1,109 @@
+import Glibc
+import MeshTestSupport
+import Testing
+
+/// SPEC §2/§7 sidecar mode: `meshgate run --config F -- APP ARGS...`.
+@Suite struct SidecarTests {
+    /// One sidecar with its app, the "other" service behind the outbound listener, and cleanup that never
+    /// leaves the app running (its pid is read from the app's own file).
+    final class World {
+        let other: TestUpstream
+        let gateway: GatewayProcess
+        let admin: AdminClient
+        let state: String
+        let inboundPort: UInt16
+        let appPort: UInt16
+
+        init() throws {
+            other = try TestUpstream(.failThenSucceed(failures: 1))
+            let python = try SidecarApp.python()
+            let directory = try GatewayProcess.makeTempDirectory()
+            state = directory
+            inboundPort = try TestSocket.freePort()
+            let outboundPort = try TestSocket.freePort()
+            appPort = try TestSocket.freePort()
+            let adminPort = try TestSocket.freePort()
+            try ChildProcess.writeFile(directory + "/app.py", SidecarApp.script)
+            let retry = "\"retry\": { \"retries\": 2, \"on\": [\"gateway-error\"], \"backoff_base_ms\": 5, \"backoff_max_ms\": 20 }"
+            let config = OpsConfig.document(
+                admin: adminPort,
+                listeners: [
+                    OpsConfig.listener("inbound", port: inboundPort, routes: [
+                        OpsConfig.route("app", prefix: "/", to: "app", "\"retry\": { \"retries\": 0 }"),
+                    ]),
+                    OpsConfig.listener("outbound", port: outboundPort, routes: [
+                        "{ \"name\": \"other\", \"match\": { \"path_prefix\": \"/\", \"host\": \"other\" }, "
+                            + "\"upstream\": \"other\", \(retry) }",
+                    ]),
+                ],
+                upstreams: ["app": appPort, "other": other.port],
+                limits: "{ \"drain_grace_ms\": 0, \"drain_timeout_ms\": 5000 }", watch: false,
+                extra: "\"app\": { \"health_url\": \"http://127.0.0.1:\(appPort)/healthz\", \"startup_timeout_ms\": 20000 }")
+            try ChildProcess.writeFile(directory + "/routes.json", config)
+            do {
+                gateway = try GatewayProcess.start(
+                    configPath: directory + "/routes.json", directory: directory, port: outboundPort,
+                    adminPort: adminPort,
+                    app: [python, directory + "/app.py", directory, "\(appPort)", "\(outboundPort)"])
+            } catch {
+                other.shutdown()
+                throw error
+            }
+            admin = AdminClient(port: adminPort)
+        }
+
+        deinit {
+            if gateway.isRunning { gateway.stop(graceMs: 3000) }
+            if let pid = Int32(file("pid")), kill(pid, 0) == 0 { kill(pid, SIGKILL) }
+            other.shutdown()
+        }
+
+        /// The contents of a file the app wrote, or "".
+        func file(_ name: String) -> String { ChildProcess.readFile(state + "/" + name) }
+
+        /// Waits (bounded) until the app wrote `name`.
+        func waitForFile(_ name: String) -> Bool { Poll.until(timeoutMs: 10_000) { !file(name).isEmpty } }
+
+        /// Makes the app healthy and waits (bounded) for `/readyz` 200.
+        func becomeReady() -> Bool {
+            _ = try? ChildProcess.writeFile(state + "/healthy", "yes")
+            return Poll.until(timeoutMs: 5000) { admin.readyStatus() == 200 }
+        }
+    }
+
+    @Test func appStartsAfterTheSidecarAndReadinessFollowsItsHealth() throws {
+        let world = try World()
+        #expect(world.waitForFile("pid"), "the app never started:\n\(world.gateway.stdout)")
+        #expect(world.file("first-connect") == "ok", "the app's first connect to its sidecar failed")
+        // The app is up and answers its health URL with 503: the sidecar is not ready.
+        #expect(Poll.until(timeoutMs: 10_000) {
+            try RawClient(port: world.appPort).get("/healthz").status == 503
+        })
+        #expect(world.admin.readyStatus() == 503)
+        #expect(world.becomeReady(), "/readyz never turned 200 once the app was healthy")
+
+        // The app reaches "other" through the outbound listener; the first attempt gets a 503 and is retried.
+        let call = try RawClient(port: world.inboundPort).get("/call")
+        #expect(call.status == 200 && call.bodyText == "200 ok", "\(call)")
+        #expect(world.other.requests.count == 2)
+        #expect(world.other.requests.first?.head.header("host") == "other")
+        #expect(try world.admin.metric("meshgate_retries_total", ["route": "other"]) == 1)
+
+        // The app exits 7: the sidecar drains and exits 7 too.
+        let bye = try RawClient(port: world.inboundPort).get("/exit/7")
+        #expect(bye.status == 200 && bye.bodyText == "bye")
+        let ended = world.gateway.child.wait(timeoutMs: 10_000)
+        #expect(ended == .exited(7), "meshgate ended with \(String(describing: ended))")
+    }
+
+    @Test func sigtermIsForwardedToTheAppAndItsExitCodeReturned() throws {
+        let world = try World()
+        #expect(world.waitForFile("pid"), "the app never started:\n\(world.gateway.stdout)")
+        #expect(world.becomeReady())
+        world.gateway.signal(SIGTERM)
+        let ended = world.gateway.child.wait(timeoutMs: 10_000)
+        #expect(world.file("signal") == "SIGTERM", "the app did not get SIGTERM")
+        // The app's SIGTERM handler exits 42; the sidecar reports exactly that.
+        #expect(ended == .exited(42), "meshgate ended with \(String(describing: ended))")
+    }
+}
