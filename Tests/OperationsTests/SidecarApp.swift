@@ -9,7 +9,8 @@ import MeshTestSupport
 /// - `GET /call`: `GET http://other/hello` through the outbound listener as its HTTP proxy (absolute form,
 ///   what `HTTP_PROXY` clients send) and answers with the status and body it got;
 /// - `GET /exit/N`: answers, then exits with code N.
-/// On SIGTERM it writes `signal` ("SIGTERM") and exits 42. Its pid goes to the file `pid`.
+/// On SIGTERM (SIGINT) it writes the signal's name to the file `signal` and exits 42 (43). Its pid goes to the
+/// file `pid`.
 enum SidecarApp {
     static let script = #"""
         import os, signal, socket, sys, urllib.error, urllib.request
@@ -30,11 +31,12 @@ enum SidecarApp {
             record("first-connect", "error: %s" % error)
         record("pid", str(os.getpid()))
 
-        def on_term(signum, frame):
-            record("signal", "SIGTERM")
-            os._exit(42)
+        def on_signal(signum, frame):
+            record("signal", signal.Signals(signum).name)
+            os._exit(42 if signum == signal.SIGTERM else 43)
 
-        signal.signal(signal.SIGTERM, on_term)
+        signal.signal(signal.SIGTERM, on_signal)
+        signal.signal(signal.SIGINT, on_signal)
         proxy = urllib.request.build_opener(urllib.request.ProxyHandler({"http": "http://127.0.0.1:%d" % outbound}))
 
         class Handler(BaseHTTPRequestHandler):

@@ -14,7 +14,8 @@ import Testing
         let inboundPort: UInt16
         let appPort: UInt16
 
-        init() throws {
+        /// `jwksPort`: also a JWT provider (on the inbound listener) whose key set comes from that port.
+        init(jwksPort: UInt16? = nil) throws {
             other = try TestUpstream(.failThenSucceed(failures: 1))
             let python = try SidecarApp.python()
             let directory = try GatewayProcess.makeTempDirectory()
@@ -29,7 +30,8 @@ import Testing
                 admin: adminPort,
                 listeners: [
                     OpsConfig.listener("inbound", port: inboundPort, routes: [
-                        OpsConfig.route("app", prefix: "/", to: "app", "\"retry\": { \"retries\": 0 }"),
+                        OpsConfig.route("app", prefix: "/", to: "app", "\"retry\": { \"retries\": 0 }"
+                            + (jwksPort == nil ? "" : ", \"jwt\": { \"provider\": \"mesh\", \"required\": true }")),
                     ]),
                     OpsConfig.listener("outbound", port: outboundPort, routes: [
                         "{ \"name\": \"other\", \"match\": { \"path_prefix\": \"/\", \"host\": \"other\" }, "
@@ -38,7 +40,8 @@ import Testing
                 ],
                 upstreams: ["app": appPort, "other": other.port],
                 limits: "{ \"drain_grace_ms\": 0, \"drain_timeout_ms\": 5000 }", watch: false,
-                extra: "\"app\": { \"health_url\": \"http://127.0.0.1:\(appPort)/healthz\", \"startup_timeout_ms\": 20000 }")
+                extra: "\"app\": { \"health_url\": \"http://127.0.0.1:\(appPort)/healthz\", \"startup_timeout_ms\": 20000 }"
+                    + (jwksPort.map { ",\n  \"jwt_providers\": " + SidecarTests.provider(jwksPort: $0) } ?? ""))
             try ChildProcess.writeFile(directory + "/routes.json", config)
             do {
                 gateway = try GatewayProcess.start(
@@ -96,14 +99,47 @@ import Testing
         #expect(ended == .exited(7), "meshgate ended with \(String(describing: ended))")
     }
 
-    @Test func sigtermIsForwardedToTheAppAndItsExitCodeReturned() throws {
+    @Test(arguments: [(SIGTERM, "SIGTERM", 42), (SIGINT, "SIGINT", 43)])
+    func signalIsForwardedToTheAppAndItsExitCodeReturned(signal: Int32, name: String, code: Int32) throws {
         let world = try World()
         #expect(world.waitForFile("pid"), "the app never started:\n\(world.gateway.stdout)")
         #expect(world.becomeReady())
-        world.gateway.signal(SIGTERM)
+        world.gateway.signal(signal)
         let ended = world.gateway.child.wait(timeoutMs: 10_000)
-        #expect(world.file("signal") == "SIGTERM", "the app did not get SIGTERM")
-        // The app's SIGTERM handler exits 42; the sidecar reports exactly that.
-        #expect(ended == .exited(42), "meshgate ended with \(String(describing: ended))")
+        #expect(world.file("signal") == name, "the app did not get \(name)")
+        // The app's handler exits 42 (SIGTERM) or 43 (SIGINT); the sidecar reports exactly that.
+        #expect(ended == .exited(code), "meshgate ended with \(String(describing: ended))")
     }
+
+    /// The app starts only once every JWT provider has keys (SPEC §7): the JWKS server holds its answer for
+    /// `delayMs`, so the app cannot have started earlier than that after the gateway asked for the keys.
+    @Test func appStartsOnlyOnceTheJWTProviderHasKeys() throws {
+        let delayMs = 2500
+        let jwks = try TestUpstream(.slow(delayMs: delayMs, reply: UpstreamReply(
+            headers: [("content-type", "application/json")], body: SidecarTests.jwks)))
+        defer { jwks.shutdown() }
+        let world = try World(jwksPort: jwks.port)
+        #expect(jwks.waitForRequests(1, timeoutMs: 10_000).count >= 1, "the JWKS was never fetched")
+        let asked = TestSocket.nowMs()
+        #expect(world.waitForFile("pid"), "the app never started:\n\(world.gateway.stdout)")
+        let started = TestSocket.nowMs()
+        // A lower bound only (the key set cannot have arrived sooner); the margin covers the 2 ms poll steps.
+        #expect(started - asked >= delayMs - 200, "the app started \(started - asked) ms after the JWKS request")
+        #expect(world.file("first-connect") == "ok")
+        #expect(world.becomeReady(), "/readyz never turned 200:\n\(world.gateway.stdout.suffix(2000))")
+    }
+
+    /// A JWT provider entry whose key set is served on `jwksPort`.
+    static func provider(jwksPort: UInt16) -> String {
+        """
+        { "mesh": { "issuer": "meshgate-auth", "audiences": ["meshgate"], "algorithms": ["ES256"],
+                    "jwks": { "url": "http://127.0.0.1:\(jwksPort)/jwks.json", "refresh_ms": 300000 } } }
+        """
+    }
+
+    /// One P-256 public key (from the JWT tests' generated fixtures).
+    static let jwks = """
+        {"keys":[{"kty":"EC","crv":"P-256","kid":"ec-256",\
+        "x":"kL7011qYAn-yeZ9QidXc5riDDKwnaRMTA6AocvgLmRg","y":"hyN5k7Tf_y-4gj9eF-cNGLSwONDWRrSLeFx0rgk2efM"}]}
+        """
 }
