@@ -71,4 +71,66 @@ import Testing
         let drained = gateway.logLines("drained")
         #expect(drained.count == 1 && drained.first?["connections_cut"] as? String == "0", "\(drained)")
     }
+
+    /// An upgraded tunnel is in flight, not idle: it keeps working during the drain. What outlives
+    /// `drain_timeout_ms` (the tunnel, a request the upstream never answers) is cut, and the exit is still 0.
+    @Test func tunnelsLiveUntilTheDrainTimeoutThenEverythingIsCut() throws {
+        let tunnel = try TestUpstream(.upgrade)
+        let stuck = try TestUpstream(.neverAnswer)
+        defer {
+            tunnel.shutdown()
+            stuck.shutdown()
+        }
+        let timeoutMs = 1500
+        let port = try TestSocket.freePort()
+        let adminPort = try TestSocket.freePort()
+        let config = OpsConfig.document(
+            admin: adminPort,
+            listeners: [OpsConfig.listener("edge", port: port, routes: [
+                OpsConfig.route("stuck", prefix: "/stuck", to: "stuck", "\"timeout_ms\": 60000, \"retry\": { \"retries\": 0 }"),
+                OpsConfig.route("ws", prefix: "/", to: "tunnel"),
+            ])],
+            upstreams: ["tunnel": tunnel.port, "stuck": stuck.port],
+            limits: "{ \"drain_grace_ms\": 0, \"drain_timeout_ms\": \(timeoutMs) }", watch: false)
+        let directory = try GatewayProcess.makeTempDirectory()
+        try ChildProcess.writeFile(directory + "/routes.json", config)
+        let gateway = try GatewayProcess.start(
+            configPath: directory + "/routes.json", directory: directory, port: port, adminPort: adminPort)
+        let admin = AdminClient(port: adminPort)
+
+        let client = try RawClient(port: port)
+        let upgraded = try client.request(
+            "GET /ws HTTP/1.1\r\nHost: ops.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n")
+        #expect(upgraded.status == 101, "\(upgraded)")
+        let waiting = try RawClient(port: port)
+        try waiting.send("GET /stuck HTTP/1.1\r\nHost: ops.test\r\n\r\n")
+        #expect(stuck.waitForRequests(1).count == 1)
+
+        let signalled = TestSocket.nowMs()
+        gateway.signal(SIGTERM)
+        #expect(Poll.until(timeoutMs: 1000, intervalMs: 2) { admin.readyStatus() == 503 })
+        #expect(Poll.until(timeoutMs: 3000, intervalMs: 5) {
+            guard let fd = try? TestSocket.connect(port: port, timeoutMs: 500) else { return true }
+            close(fd)
+            return false
+        }, "the listener kept accepting after a drain with no grace")
+        // Draining, before the timeout: the tunnel still carries bytes both ways.
+        let message = Array("ping during drain".utf8)
+        try client.send(message)
+        var echoed: [UInt8] = []
+        while echoed.count < message.count {
+            let bytes = try client.readAvailable()
+            if bytes.isEmpty { break }
+            echoed += bytes
+        }
+        #expect(echoed == message, "the tunnel was cut at the start of the drain")
+        #expect(TestSocket.nowMs() - signalled < timeoutMs, "too slow to test the tunnel before the timeout")
+
+        let ended = gateway.child.wait(timeoutMs: timeoutMs + 5000)
+        #expect(ended == .exited(0), "ended: \(String(describing: ended))\n\(gateway.stdout.suffix(2000))")
+        #expect(client.serverClosed(), "the tunnel outlived the gateway")
+        #expect(waiting.serverClosed())
+        let drained = gateway.logLines("drained")
+        #expect(drained.first?["connections_cut"] as? String == "2", "\(drained)")
+    }
 }
