@@ -4,14 +4,15 @@ import MeshTestSupport
 /// Config documents (SPEC §3) for the operations tests: an admin listener on 127.0.0.1, named listeners and
 /// routes, and upstreams on local ports. Fragments are raw JSON texts.
 enum OpsConfig {
-    /// A whole config: `admin` port, `listeners` (from `listener`), upstreams by name → port, `limits`, and
-    /// `extra` root members (raw JSON, e.g. `"app": {...}`).
+    /// A whole config: `admin` port, `listeners` (from `listener`), upstreams by name → port (each with the
+    /// members `upstreamExtra`), `limits`, and `extra` root members (raw JSON, e.g. `"app": {...}`).
     static func document(
-        admin: UInt16, listeners: [String], upstreams: [String: UInt16], limits: String = "{}",
-        watch: Bool, extra: String = ""
+        admin: UInt16, listeners: [String], upstreams: [String: UInt16], upstreamExtra: String = "",
+        limits: String = "{}", watch: Bool, extra: String = ""
     ) -> String {
+        let more = upstreamExtra.isEmpty ? "" : ", " + upstreamExtra
         let upstreamText = upstreams.sorted { $0.key < $1.key }
-            .map { "\"\($0.key)\": { \"endpoints\": [\"127.0.0.1:\($0.value)\"] }" }
+            .map { "\"\($0.key)\": { \"endpoints\": [\"127.0.0.1:\($0.value)\"]\(more) }" }
             .joined(separator: ",\n    ")
         return """
             {
