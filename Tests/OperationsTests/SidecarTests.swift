@@ -111,6 +111,16 @@ import Testing
         #expect(ended == .exited(code), "meshgate ended with \(String(describing: ended))")
     }
 
+    /// An app killed by a signal: the sidecar exits 128 + the signal number, as a shell reports it.
+    @Test func appKilledBySignalGivesTheShellExitCode() throws {
+        let world = try World()
+        #expect(world.waitForFile("pid"), "the app never started:\n\(world.gateway.stdout)")
+        let pid = try #require(Int32(world.file("pid")))
+        kill(pid, SIGKILL)
+        let ended = world.gateway.child.wait(timeoutMs: 10_000)
+        #expect(ended == .exited(128 + SIGKILL), "meshgate ended with \(String(describing: ended))")
+    }
+
     /// The app starts only once every JWT provider has keys (SPEC §7): the JWKS server holds its answer for
     /// `delayMs`, so the app cannot have started earlier than that after the gateway asked for the keys.
     @Test func appStartsOnlyOnceTheJWTProviderHasKeys() throws {
