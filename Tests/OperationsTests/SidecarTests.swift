@@ -139,6 +139,20 @@ import Testing
         #expect(world.becomeReady(), "/readyz never turned 200:\n\(world.gateway.stdout.suffix(2000))")
     }
 
+    /// SIGTERM while the sidecar still waits for JWT keys (auth-service down, a rollout cancelled): the signal
+    /// must be served now, not after `startup_timeout_ms`, and the app has no reason to start any more.
+    @Test func sigtermWhileWaitingForKeysStopsAtOnce() throws {
+        let jwks = try TestUpstream(.neverAnswer)
+        defer { jwks.shutdown() }
+        let world = try World(jwksPort: jwks.port)
+        #expect(jwks.waitForRequests(1, timeoutMs: 10_000).count >= 1, "the JWKS was never fetched")
+        world.gateway.signal(SIGTERM)
+        // startup_timeout_ms is 20 s; drain_timeout_ms 5 s bounds a prompt exit.
+        let ended = world.gateway.child.wait(timeoutMs: 7000)
+        #expect(ended == .exited(0), "SIGTERM was not served while waiting for keys: \(String(describing: ended))")
+        #expect(world.file("pid").isEmpty, "the app was started after SIGTERM")
+    }
+
     /// A JWT provider entry whose key set is served on `jwksPort`.
     static func provider(jwksPort: UInt16) -> String {
         """
