@@ -66,4 +66,34 @@ import Testing
         #expect(gateway.isRunning)
         #expect(gateway.stop() == .exited(0))
     }
+
+    /// A burst of writes with no pause (an editor saving repeatedly, a config tool writing file by file): the
+    /// debounce may merge them, but the last one must be in force within 1 s of the burst's end.
+    @Test func burstOfWritesEndsOnTheLastOne() throws {
+        let a = try TestUpstream(.fixed(UpstreamReply(body: "A")))
+        let b = try TestUpstream(.fixed(UpstreamReply(body: "B")))
+        defer {
+            a.shutdown()
+            b.shutdown()
+        }
+        let port = try TestSocket.freePort()
+        let adminPort = try TestSocket.freePort()
+        func version(_ upstream: String) -> String {
+            OpsConfig.document(
+                admin: adminPort,
+                listeners: [OpsConfig.listener("edge", port: port, routes: [OpsConfig.route("v", prefix: "/v", to: upstream)])],
+                upstreams: ["a": a.port, "b": b.port], watch: true)
+        }
+        let directory = try GatewayProcess.makeTempDirectory()
+        let files = try ConfigDirectory(directory: directory, style: .kubernetes, initial: version("a"))
+        let gateway = try GatewayProcess.start(configPath: files.path, directory: directory, port: port, adminPort: adminPort)
+        for index in 1...21 { try files.write(version(index % 2 == 1 ? "b" : "a")) }
+        let client = try RawClient(port: port)
+        #expect(Poll.until(timeoutMs: ReloadUnderLoadTests.effectBoundMs) { try client.get("/v").bodyText == "B" })
+        // Whatever was merged, nothing was rejected and at least one reload happened.
+        let admin = AdminClient(port: adminPort)
+        #expect(try admin.metric("meshgate_config_reloads_total", ["result": "failure"]) ?? 0 == 0)
+        #expect(try admin.metric("meshgate_config_reloads_total", ["result": "success"]) ?? 0 >= 1)
+        #expect(gateway.stop() == .exited(0))
+    }
 }
