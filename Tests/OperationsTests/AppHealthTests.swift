@@ -7,16 +7,20 @@ import Testing
 /// URL must gate readiness there too (deploy/kubernetes/sidecar-deployment.yaml relies on it).
 @Suite struct AppHealthTests {
     @Test func healthURLGatesReadinessWithoutAnAppCommand() throws {
-        // The "app": 503 for its first 2000 answers (the gateway polls every 100 ms); the test uses those up itself when it wants it healthy.
+        // The "app": 503 for its first 2000 answers (the gateway polls every 100 ms); the test uses those up
+        // itself when it wants the app healthy.
         let app = try TestUpstream(.failThenSucceed(failures: 2000))
         defer { app.shutdown() }
         let port = try TestSocket.freePort()
         let adminPort = try TestSocket.freePort()
         let config = OpsConfig.document(
             admin: adminPort,
-            listeners: [OpsConfig.listener("inbound", port: port, routes: [OpsConfig.route("app", prefix: "/", to: "app")])],
+            listeners: [
+                OpsConfig.listener("inbound", port: port, routes: [OpsConfig.route("app", prefix: "/", to: "app")])
+            ],
             upstreams: ["app": app.port], watch: false,
-            extra: "\"app\": { \"health_url\": \"http://127.0.0.1:\(app.port)/healthz\", \"startup_timeout_ms\": 20000 }")
+            extra:
+                "\"app\": { \"health_url\": \"http://127.0.0.1:\(app.port)/healthz\", \"startup_timeout_ms\": 20000 }")
         let directory = try GatewayProcess.makeTempDirectory()
         try ChildProcess.writeFile(directory + "/routes.json", config)
         let gateway = try GatewayProcess.start(

@@ -19,10 +19,15 @@ import Testing
         let adminPort = try TestSocket.freePort()
         let config = OpsConfig.document(
             admin: adminPort,
-            listeners: [OpsConfig.listener("edge", port: port, routes: [
-                OpsConfig.route("slow", prefix: "/slow", to: "slow", "\"timeout_ms\": 8000, \"retry\": { \"retries\": 0 }"),
-                OpsConfig.route("fast", prefix: "/", to: "fast"),
-            ])],
+            listeners: [
+                OpsConfig.listener(
+                    "edge", port: port,
+                    routes: [
+                        OpsConfig.route(
+                            "slow", prefix: "/slow", to: "slow", "\"timeout_ms\": 8000, \"retry\": { \"retries\": 0 }"),
+                        OpsConfig.route("fast", prefix: "/", to: "fast"),
+                    ])
+            ],
             upstreams: ["slow": slow.port, "fast": fast.port],
             limits: "{ \"drain_grace_ms\": \(DrainTests.graceMs), \"drain_timeout_ms\": \(DrainTests.timeoutMs) }",
             watch: false)
@@ -86,10 +91,16 @@ import Testing
         let adminPort = try TestSocket.freePort()
         let config = OpsConfig.document(
             admin: adminPort,
-            listeners: [OpsConfig.listener("edge", port: port, routes: [
-                OpsConfig.route("stuck", prefix: "/stuck", to: "stuck", "\"timeout_ms\": 60000, \"retry\": { \"retries\": 0 }"),
-                OpsConfig.route("ws", prefix: "/", to: "tunnel"),
-            ])],
+            listeners: [
+                OpsConfig.listener(
+                    "edge", port: port,
+                    routes: [
+                        OpsConfig.route(
+                            "stuck", prefix: "/stuck", to: "stuck",
+                            "\"timeout_ms\": 60000, \"retry\": { \"retries\": 0 }"),
+                        OpsConfig.route("ws", prefix: "/", to: "tunnel"),
+                    ])
+            ],
             upstreams: ["tunnel": tunnel.port, "stuck": stuck.port],
             limits: "{ \"drain_grace_ms\": 0, \"drain_timeout_ms\": \(timeoutMs) }", watch: false)
         let directory = try GatewayProcess.makeTempDirectory()
@@ -109,11 +120,12 @@ import Testing
         let signalled = TestSocket.nowMs()
         gateway.signal(SIGTERM)
         #expect(Poll.until(timeoutMs: 1000, intervalMs: 2) { admin.readyStatus() == 503 })
-        #expect(Poll.until(timeoutMs: 3000, intervalMs: 5) {
-            guard let fd = try? TestSocket.connect(port: port, timeoutMs: 500) else { return true }
-            close(fd)
-            return false
-        }, "the listener kept accepting after a drain with no grace")
+        #expect(
+            Poll.until(timeoutMs: 3000, intervalMs: 5) {
+                guard let fd = try? TestSocket.connect(port: port, timeoutMs: 500) else { return true }
+                close(fd)
+                return false
+            }, "the listener kept accepting after a drain with no grace")
         // Draining, before the timeout: the tunnel still carries bytes both ways.
         let message = Array("ping during drain".utf8)
         try client.send(message)

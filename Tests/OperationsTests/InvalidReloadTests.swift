@@ -19,12 +19,15 @@ import Testing
         func version(_ upstream: String) -> String {
             OpsConfig.document(
                 admin: adminPort,
-                listeners: [OpsConfig.listener("edge", port: port, routes: [OpsConfig.route("v", prefix: "/v", to: upstream)])],
+                listeners: [
+                    OpsConfig.listener("edge", port: port, routes: [OpsConfig.route("v", prefix: "/v", to: upstream)])
+                ],
                 upstreams: ["a": a.port, "b": b.port], watch: true)
         }
         let directory = try GatewayProcess.makeTempDirectory()
         let files = try ConfigDirectory(directory: directory, style: .rename, initial: version("a"))
-        let gateway = try GatewayProcess.start(configPath: files.path, directory: directory, port: port, adminPort: adminPort)
+        let gateway = try GatewayProcess.start(
+            configPath: files.path, directory: directory, port: port, adminPort: adminPort)
         let admin = AdminClient(port: adminPort)
         let client = try RawClient(port: port)
 
@@ -82,13 +85,15 @@ import Testing
     ) throws {
         // One log line per error; a rejected reload of these files has exactly one error.
         let logged = Poll.until(timeoutMs: 3000) { gateway.logLines(InvalidReloadTests.rejected).count >= count }
-        #expect(logged, "no rejection #\(count) logged:\n\(gateway.stdout.suffix(3000))", sourceLocation: sourceLocation)
+        #expect(
+            logged, "no rejection #\(count) logged:\n\(gateway.stdout.suffix(3000))", sourceLocation: sourceLocation)
         guard let line = gateway.logLines(InvalidReloadTests.rejected).last else { return }
         #expect(line["level"] as? String == "error", sourceLocation: sourceLocation)
         #expect(line["trigger"] as? String == trigger, "\(line)", sourceLocation: sourceLocation)
         #expect((line["error"] as? String)?.contains(text) == true, "\(line)", sourceLocation: sourceLocation)
-        #expect(try admin.metric("meshgate_config_reloads_total", ["result": "failure"]) == Double(count),
-                sourceLocation: sourceLocation)
+        #expect(
+            try admin.metric("meshgate_config_reloads_total", ["result": "failure"]) == Double(count),
+            sourceLocation: sourceLocation)
     }
 
     private func reloadErrors(_ admin: AdminClient) throws -> [String] {

@@ -20,7 +20,8 @@ import Testing
 
     @Test(arguments: ["sidecar-deployment.yaml", "gateway-deployment.yaml"])
     func manifestIsConsistent(file: String) throws {
-        let documents = try KubernetesManifestTests.load(KubernetesManifestTests.repository + "/deploy/kubernetes/" + file)
+        let documents = try KubernetesManifestTests.load(
+            KubernetesManifestTests.repository + "/deploy/kubernetes/" + file)
         let kinds = documents.map { "\($0["apiVersion"] as? String ?? "?")/\($0["kind"] as? String ?? "?")" }
         #expect(Set(kinds) == KubernetesManifestTests.known, "\(file): \(kinds)")
         let configMaps = documents.filter { $0["kind"] as? String == "ConfigMap" }
@@ -33,7 +34,9 @@ import Testing
     }
 
     @Test func exampleSidecarConfigPassesCheck() throws {
-        let result = try GatewayProcess.command(["check", "--config", KubernetesManifestTests.repository + "/examples/sidecar.json"])
+        let result = try GatewayProcess.command([
+            "check", "--config", KubernetesManifestTests.repository + "/examples/sidecar.json",
+        ])
         #expect(result.termination == .exited(0), "\(result.stdout)\(result.stderr)")
     }
 
@@ -46,71 +49,93 @@ import Testing
         #expect(selector.allSatisfy { labels[$0.key] == $0.value }, "\(file): selector does not match the Pod labels")
 
         // meshgate is a container, or a native sidecar (an init container that keeps running).
-        let initContainers = podSpec["initContainers"] as? [Object] ?? []
         let containers = podSpec["containers"] as? [Object] ?? []
-        let sidecars = initContainers.filter { $0["restartPolicy"] as? String == "Always" }
+        let sidecars = (podSpec["initContainers"] as? [Object] ?? []).filter {
+            $0["restartPolicy"] as? String == "Always"
+        }
         guard let meshgate = (containers + sidecars).first(where: { $0["name"] as? String == "meshgate" }) else {
             Issue.record("\(file): no meshgate container")
             return
         }
-        let args = meshgate["args"] as? [String] ?? []
-        guard let flag = args.firstIndex(of: "--config"), flag + 1 < args.count else {
-            Issue.record("\(file): meshgate has no --config")
-            return
-        }
-        let configPath = args[flag + 1]
-        let directory = String(configPath[..<configPath.lastIndex(of: "/")!])
-        let fileName = String(configPath[configPath.index(after: configPath.lastIndex(of: "/")!)...])
+        guard let routes = mountedConfig(meshgate, podSpec: podSpec, configMaps: configMaps, file: file) else { return }
+        try expectCheckPasses(routes, file: file)
+        let config = try JSONSerialization.jsonObject(with: Data(routes.utf8)) as? Object ?? [:]
+        checkProbesAndPorts(meshgate, config: config, services: services, file: file)
 
-        // The ConfigMap is mounted as a whole directory: a subPath mount never sees updates.
+        // Termination: every preStop sleep in the Pod, then drain_grace_ms + drain_timeout_ms, must fit the
+        // grace period.
+        let limits = config["limits"] as? Object ?? [:]
+        let drainMs = (limits["drain_grace_ms"] as? Int ?? 0) + (limits["drain_timeout_ms"] as? Int ?? 15_000)
+        let sleeps = (containers + sidecars).map(preStopSleepSeconds)
+        #expect(preStopSleepSeconds(meshgate) > 0, "\(file): meshgate needs a preStop sleep")
+        let grace = podSpec["terminationGracePeriodSeconds"] as? Int ?? 30
+        #expect(
+            grace * 1000 >= sleeps.reduce(0, +) * 1000 + drainMs,
+            "\(file): terminationGracePeriodSeconds \(grace) < preStop \(sleeps) s + drain \(drainMs) ms")
+
+        if config["app"] != nil {
+            checkSidecar(config, containers: containers, file: file)
+        } else {
+            checkEdge(config, file: file)
+        }
+    }
+
+    /// The text of the file meshgate's `--config` names, from the ConfigMap mounted (as a whole directory: a
+    /// subPath mount never sees updates) at its directory; nil (with an issue recorded) when it is not there.
+    private func mountedConfig(_ meshgate: Object, podSpec: Object, configMaps: [Object], file: String) -> String? {
+        let args = meshgate["args"] as? [String] ?? []
+        guard let flag = args.firstIndex(of: "--config"), flag + 1 < args.count,
+            let slash = args[flag + 1].lastIndex(of: "/")
+        else {
+            Issue.record("\(file): meshgate has no --config with a directory")
+            return nil
+        }
+        let directory = String(args[flag + 1][..<slash])
+        let fileName = String(args[flag + 1][args[flag + 1].index(after: slash)...])
         let mounts = meshgate["volumeMounts"] as? [Object] ?? []
         let mount = mounts.first { $0["mountPath"] as? String == directory }
         #expect(mount != nil && mount?["subPath"] == nil, "\(file): \(directory) must be a directory mount")
-        let volume = (podSpec["volumes"] as? [Object] ?? []).first { $0["name"] as? String == mount?["name"] as? String }
+        let volume = (podSpec["volumes"] as? [Object] ?? []).first {
+            $0["name"] as? String == mount?["name"] as? String
+        }
         let configMapName = (volume?["configMap"] as? Object)?["name"] as? String
         let configMap = configMaps.first { ($0["metadata"] as? Object)?["name"] as? String == configMapName }
         guard let routes = (configMap?["data"] as? [String: String])?[fileName] else {
             Issue.record("\(file): the mounted ConfigMap has no \(fileName)")
-            return
+            return nil
         }
-        try expectCheckPasses(routes, file: file)
-        let config = try JSONSerialization.jsonObject(with: Data(routes.utf8)) as? Object ?? [:]
+        return routes
+    }
 
-        // Probes hit the Pod IP: the admin listener must listen on all interfaces, on the probes' port.
+    /// Probes hit the Pod IP: the admin listener listens on all interfaces, on the probes' port. Listeners
+    /// off loopback are declared container ports, and every Service targets one of them.
+    private func checkProbesAndPorts(_ meshgate: Object, config: Object, services: [Object], file: String) {
         let admin = ((config["admin"] as? Object)?["address"] as? String) ?? "127.0.0.1:9901"
         let adminPort = Int(admin.split(separator: ":").last ?? "") ?? -1
         #expect(admin.hasPrefix("0.0.0.0:"), "\(file): admin \(admin) is not reachable by the kubelet")
         for (probe, path) in [("readinessProbe", "/readyz"), ("livenessProbe", "/healthz")] {
             let get = (meshgate[probe] as? Object)?["httpGet"] as? Object
             #expect(get?["path"] as? String == path, "\(file): \(probe) path")
-            #expect(port(get?["port"], in: meshgate) == adminPort, "\(file): \(probe) port is not the admin port \(adminPort)")
+            #expect(
+                port(get?["port"], in: meshgate) == adminPort,
+                "\(file): \(probe) port is not the admin port \(adminPort)")
         }
-
-        // Every listener on a non-loopback address is declared as a container port.
         let declared = Set((meshgate["ports"] as? [Object] ?? []).compactMap { $0["containerPort"] as? Int })
         for listener in config["listeners"] as? [Object] ?? [] {
             let address = listener["address"] as? String ?? ""
             guard !address.hasPrefix("127.") else { continue }
-            #expect(declared.contains(Int(address.split(separator: ":").last ?? "") ?? -1), "\(file): \(address) not declared")
+            #expect(
+                declared.contains(Int(address.split(separator: ":").last ?? "") ?? -1),
+                "\(file): \(address) not declared")
         }
         for service in services {
             for servicePort in ((service["spec"] as? Object)?["ports"] as? [Object]) ?? [] {
                 let target = port(servicePort["targetPort"], in: meshgate)
-                #expect(target != nil && declared.contains(target!), "\(file): Service targets \(String(describing: servicePort["targetPort"]))")
+                #expect(
+                    target != nil && declared.contains(target!),
+                    "\(file): Service targets \(String(describing: servicePort["targetPort"]))")
             }
         }
-
-        // Termination: every preStop sleep in the Pod, then drain_grace_ms + drain_timeout_ms, must fit the grace period.
-        let limits = config["limits"] as? Object ?? [:]
-        let drainMs = (limits["drain_grace_ms"] as? Int ?? 0) + (limits["drain_timeout_ms"] as? Int ?? 15_000)
-        let sleeps = (containers + sidecars).map(preStopSleepSeconds)
-        #expect(preStopSleepSeconds(meshgate) > 0, "\(file): meshgate needs a preStop sleep")
-        let grace = podSpec["terminationGracePeriodSeconds"] as? Int ?? 30
-        #expect(grace * 1000 >= sleeps.reduce(0, +) * 1000 + drainMs,
-                "\(file): terminationGracePeriodSeconds \(grace) < preStop \(sleeps) s + drain \(drainMs) ms")
-
-        if config["app"] != nil { checkSidecar(config, containers: containers, file: file) }
-        else { checkEdge(config, file: file) }
     }
 
     /// Sidecar: the app's health URL and the "app" upstream point at the port the app container listens on.
@@ -163,7 +188,8 @@ import Testing
     static func load(_ path: String) throws -> [Object] {
         let directory = try GatewayProcess.makeTempDirectory()
         defer { GatewayProcess.removeDirectory(directory) }
-        let script = "import json, sys, yaml; json.dump([d for d in yaml.safe_load_all(open(sys.argv[1])) if d], sys.stdout)"
+        let script =
+            "import json, sys, yaml; json.dump([d for d in yaml.safe_load_all(open(sys.argv[1])) if d], sys.stdout)"
         let child = try ChildProcess(
             path: try SidecarApp.python(), arguments: ["-c", script, path], outputPrefix: directory + "/yaml")
         guard child.wait(timeoutMs: 15_000) == .exited(0) else {

@@ -29,7 +29,9 @@ import Testing
         static func config(_ listeners: [(String, UInt16)], admin: UInt16, upstream: UInt16) -> String {
             OpsConfig.document(
                 admin: admin,
-                listeners: listeners.map { OpsConfig.listener($0.0, port: $0.1, routes: [OpsConfig.route("all", prefix: "/", to: "up")]) },
+                listeners: listeners.map {
+                    OpsConfig.listener($0.0, port: $0.1, routes: [OpsConfig.route("all", prefix: "/", to: "up")])
+                },
                 upstreams: ["up": upstream], watch: false)
         }
     }
@@ -41,10 +43,12 @@ import Testing
         defer { close(busyFD) }
         let freePort = try TestSocket.freePort()
         // "fresh" would bind; "busy" cannot (another process holds the port): neither may be left behind.
-        try ChildProcess.writeFile(world.path, world.config([("edge", world.port), ("fresh", freePort), ("busy", busyPort)]))
+        try ChildProcess.writeFile(
+            world.path, world.config([("edge", world.port), ("fresh", freePort), ("busy", busyPort)]))
         let reload = try AdminClient(port: world.adminPort).post("/reload")
         #expect(reload.status == 400, "\(reload)")
-        #expect((reload.jsonObject?["errors"] as? [String])?.contains { $0.contains("\(busyPort)") } == true, "\(reload)")
+        #expect(
+            (reload.jsonObject?["errors"] as? [String])?.contains { $0.contains("\(busyPort)") } == true, "\(reload)")
         #expect(throws: (any Error).self, "the rejected reload left listener 'fresh' bound") {
             close(try TestSocket.connect(port: freePort, timeoutMs: 500))
         }
@@ -60,7 +64,9 @@ import Testing
         defer { world.upstream.shutdown() }
         try ChildProcess.writeFile(world.path, world.config([("renamed", world.port)]))
         let reload = try AdminClient(port: world.adminPort).post("/reload")
-        #expect(reload.status == 200, "renaming listener 'edge' to 'renamed' on the same port was rejected: \(reload.bodyText)")
+        #expect(
+            reload.status == 200,
+            "renaming listener 'edge' to 'renamed' on the same port was rejected: \(reload.bodyText)")
         #expect(try RawClient(port: world.port).get("/").bodyText == "up")
         let document = try AdminClient(port: world.adminPort).get("/config").jsonObject
         let listeners = (document?["config"] as? [String: Any])?["listeners"] as? [[String: Any]]

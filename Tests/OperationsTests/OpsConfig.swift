@@ -39,7 +39,9 @@ enum OpsConfig {
     /// A named route sending `pathPrefix` to `upstream`, with extra members (raw JSON).
     static func route(_ name: String, prefix: String, to upstream: String, _ extra: String = "") -> String {
         let tail = extra.isEmpty ? "" : ", " + extra
-        return "{ \"name\": \"\(name)\", \"match\": { \"path_prefix\": \"\(prefix)\" }, \"upstream\": \"\(upstream)\"\(tail) }"
+        return
+            "{ \"name\": \"\(name)\", \"match\": { \"path_prefix\": \"\(prefix)\" }, "
+            + "\"upstream\": \"\(upstream)\"\(tail) }"
     }
 }
 

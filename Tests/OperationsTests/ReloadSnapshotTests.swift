@@ -22,9 +22,12 @@ import Testing
         let v1 = OpsConfig.document(
             admin: adminPort,
             listeners: [
-                OpsConfig.listener("edge", port: port, routes: [
-                    OpsConfig.route("slow", prefix: "/slow", to: "slow", "\"retry\": { \"retries\": 0 }"), fastRoute,
-                ]),
+                OpsConfig.listener(
+                    "edge", port: port,
+                    routes: [
+                        OpsConfig.route("slow", prefix: "/slow", to: "slow", "\"retry\": { \"retries\": 0 }"),
+                        fastRoute,
+                    ]),
                 OpsConfig.listener("old", port: oldPort, routes: [fastRoute]),
             ],
             upstreams: upstreams, watch: false)

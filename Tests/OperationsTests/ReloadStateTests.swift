@@ -13,10 +13,14 @@ import Testing
         func version(_ routeName: String) -> String {
             OpsConfig.document(
                 admin: adminPort,
-                listeners: [OpsConfig.listener("edge", port: port, routes: [
-                    OpsConfig.route("kept", prefix: "/kept", to: "down", "\"retry\": { \"retries\": 0 }"),
-                    OpsConfig.route(routeName, prefix: "/", to: "down", "\"retry\": { \"retries\": 0 }"),
-                ])],
+                listeners: [
+                    OpsConfig.listener(
+                        "edge", port: port,
+                        routes: [
+                            OpsConfig.route("kept", prefix: "/kept", to: "down", "\"retry\": { \"retries\": 0 }"),
+                            OpsConfig.route(routeName, prefix: "/", to: "down", "\"retry\": { \"retries\": 0 }"),
+                        ])
+                ],
                 upstreams: ["down": failing.port],
                 upstreamExtra: "\"circuit_breaker\": { \"consecutive_failures\": 3, \"open_ms\": 60000 }",
                 watch: false)

@@ -23,9 +23,13 @@ import Testing
         func version(_ upstream: String) -> String {
             OpsConfig.document(
                 admin: adminPort,
-                listeners: [OpsConfig.listener("edge", port: port, routes: [
-                    OpsConfig.route("v", prefix: "/v", to: upstream, "\"retry\": { \"retries\": 0 }"),
-                ])],
+                listeners: [
+                    OpsConfig.listener(
+                        "edge", port: port,
+                        routes: [
+                            OpsConfig.route("v", prefix: "/v", to: upstream, "\"retry\": { \"retries\": 0 }")
+                        ])
+                ],
                 upstreams: ["a": a.port, "b": b.port], watch: true)
         }
         let directory = try GatewayProcess.makeTempDirectory()
@@ -59,7 +63,8 @@ import Testing
         // identical bytes and were ignored.
         let document = try admin.get("/config").jsonObject
         #expect(document?["generation"] as? Int == 1 + ReloadUnderLoadTests.rewrites, "\(String(describing: document))")
-        #expect(try admin.metric("meshgate_config_reloads_total", ["result": "success"])
+        #expect(
+            try admin.metric("meshgate_config_reloads_total", ["result": "success"])
                 == Double(ReloadUnderLoadTests.rewrites))
         #expect(try admin.metric("meshgate_config_reloads_total", ["result": "failure"]) ?? 0 == 0)
         print("reload under load (\(style)): \(tally.ok) requests, slowest route switch \(slowest) ms")
@@ -81,12 +86,15 @@ import Testing
         func version(_ upstream: String) -> String {
             OpsConfig.document(
                 admin: adminPort,
-                listeners: [OpsConfig.listener("edge", port: port, routes: [OpsConfig.route("v", prefix: "/v", to: upstream)])],
+                listeners: [
+                    OpsConfig.listener("edge", port: port, routes: [OpsConfig.route("v", prefix: "/v", to: upstream)])
+                ],
                 upstreams: ["a": a.port, "b": b.port], watch: true)
         }
         let directory = try GatewayProcess.makeTempDirectory()
         let files = try ConfigDirectory(directory: directory, style: .kubernetes, initial: version("a"))
-        let gateway = try GatewayProcess.start(configPath: files.path, directory: directory, port: port, adminPort: adminPort)
+        let gateway = try GatewayProcess.start(
+            configPath: files.path, directory: directory, port: port, adminPort: adminPort)
         for index in 1...21 { try files.write(version(index % 2 == 1 ? "b" : "a")) }
         let client = try RawClient(port: port)
         #expect(Poll.until(timeoutMs: ReloadUnderLoadTests.effectBoundMs) { try client.get("/v").bodyText == "B" })

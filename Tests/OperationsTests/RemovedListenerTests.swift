@@ -16,7 +16,8 @@ import Testing
             OpsConfig.document(
                 admin: adminPort,
                 listeners: indices.map {
-                    OpsConfig.listener(names[$0], port: ports[$0], routes: [OpsConfig.route("all", prefix: "/", to: "up")])
+                    OpsConfig.listener(
+                        names[$0], port: ports[$0], routes: [OpsConfig.route("all", prefix: "/", to: "up")])
                 },
                 upstreams: ["up": upstream.port], watch: false)
         }
@@ -37,12 +38,16 @@ import Testing
         if let response = try? old.get("/") { #expect(response.status == 200, "\(response)") }
         old.close()
         #expect(try RawClient(port: ports[kept]).get("/").status == 200)
-        #expect(gateway.isRunning, "the gateway died:\n\(gateway.stdout.suffix(1500))\n\(gateway.child.stderr.suffix(1500))")
+        #expect(
+            gateway.isRunning, "the gateway died:\n\(gateway.stdout.suffix(1500))\n\(gateway.child.stderr.suffix(1500))"
+        )
         let metrics = try admin.get("/metrics")
         #expect(metrics.status == 200)
         // The kept listener's requests are counted under its own name, never under the removed one's.
-        let keptCount = PrometheusText.value(of: "http_requests_total", labels: ["listener": names[kept]], in: metrics.bodyText)
-        #expect(keptCount == 1, "\(metrics.bodyText.split(separator: "\n").filter { $0.hasPrefix("http_requests_total") })")
+        let keptCount = PrometheusText.value(
+            of: "http_requests_total", labels: ["listener": names[kept]], in: metrics.bodyText)
+        #expect(
+            keptCount == 1, "\(metrics.bodyText.split(separator: "\n").filter { $0.hasPrefix("http_requests_total") })")
         #expect(gateway.stop() == .exited(0))
     }
 }

@@ -25,23 +25,9 @@ import Testing
             appPort = try TestSocket.freePort()
             let adminPort = try TestSocket.freePort()
             try ChildProcess.writeFile(directory + "/app.py", SidecarApp.script)
-            let retry = "\"retry\": { \"retries\": 2, \"on\": [\"gateway-error\"], \"backoff_base_ms\": 5, \"backoff_max_ms\": 20 }"
-            let config = OpsConfig.document(
-                admin: adminPort,
-                listeners: [
-                    OpsConfig.listener("inbound", port: inboundPort, routes: [
-                        OpsConfig.route("app", prefix: "/", to: "app", "\"retry\": { \"retries\": 0 }"
-                            + (jwksPort == nil ? "" : ", \"jwt\": { \"provider\": \"mesh\", \"required\": true }")),
-                    ]),
-                    OpsConfig.listener("outbound", port: outboundPort, routes: [
-                        "{ \"name\": \"other\", \"match\": { \"path_prefix\": \"/\", \"host\": \"other\" }, "
-                            + "\"upstream\": \"other\", \(retry) }",
-                    ]),
-                ],
-                upstreams: ["app": appPort, "other": other.port],
-                limits: "{ \"drain_grace_ms\": 0, \"drain_timeout_ms\": 5000 }", watch: false,
-                extra: "\"app\": { \"health_url\": \"http://127.0.0.1:\(appPort)/healthz\", \"startup_timeout_ms\": 20000 }"
-                    + (jwksPort.map { ",\n  \"jwt_providers\": " + SidecarTests.provider(jwksPort: $0) } ?? ""))
+            let config = World.config(
+                ports: (admin: adminPort, inbound: inboundPort, outbound: outboundPort, app: appPort),
+                other: other.port, jwksPort: jwksPort)
             try ChildProcess.writeFile(directory + "/routes.json", config)
             do {
                 gateway = try GatewayProcess.start(
@@ -53,6 +39,36 @@ import Testing
                 throw error
             }
             admin = AdminClient(port: adminPort)
+        }
+
+        /// Inbound listener → the app (JWT-checked when there is a provider); outbound listener, by `Host: other`,
+        /// → "other" with retries on 502/503/504; the app's health URL; a quick drain.
+        static func config(
+            ports: (admin: UInt16, inbound: UInt16, outbound: UInt16, app: UInt16), other: UInt16, jwksPort: UInt16?
+        ) -> String {
+            let jwt = jwksPort == nil ? "" : ", \"jwt\": { \"provider\": \"mesh\", \"required\": true }"
+            let retry =
+                "\"retry\": { \"retries\": 2, \"on\": [\"gateway-error\"], "
+                + "\"backoff_base_ms\": 5, \"backoff_max_ms\": 20 }"
+            let outbound =
+                "{ \"name\": \"other\", \"match\": { \"path_prefix\": \"/\", \"host\": \"other\" }, "
+                + "\"upstream\": \"other\", \(retry) }"
+            var extra =
+                "\"app\": { \"health_url\": \"http://127.0.0.1:\(ports.app)/healthz\", "
+                + "\"startup_timeout_ms\": 20000 }"
+            if let jwksPort { extra += ",\n  \"jwt_providers\": " + SidecarTests.provider(jwksPort: jwksPort) }
+            return OpsConfig.document(
+                admin: ports.admin,
+                listeners: [
+                    OpsConfig.listener(
+                        "inbound", port: ports.inbound,
+                        routes: [
+                            OpsConfig.route("app", prefix: "/", to: "app", "\"retry\": { \"retries\": 0 }" + jwt)
+                        ]),
+                    OpsConfig.listener("outbound", port: ports.outbound, routes: [outbound]),
+                ],
+                upstreams: ["app": ports.app, "other": other],
+                limits: "{ \"drain_grace_ms\": 0, \"drain_timeout_ms\": 5000 }", watch: false, extra: extra)
         }
 
         deinit {
@@ -79,9 +95,10 @@ import Testing
         #expect(world.waitForFile("pid"), "the app never started:\n\(world.gateway.stdout)")
         #expect(world.file("first-connect") == "ok", "the app's first connect to its sidecar failed")
         // The app is up and answers its health URL with 503: the sidecar is not ready.
-        #expect(Poll.until(timeoutMs: 10_000) {
-            try RawClient(port: world.appPort).get("/healthz").status == 503
-        })
+        #expect(
+            Poll.until(timeoutMs: 10_000) {
+                try RawClient(port: world.appPort).get("/healthz").status == 503
+            })
         #expect(world.admin.readyStatus() == 503)
         #expect(world.becomeReady(), "/readyz never turned 200 once the app was healthy")
 
@@ -125,8 +142,11 @@ import Testing
     /// `delayMs`, so the app cannot have started earlier than that after the gateway asked for the keys.
     @Test func appStartsOnlyOnceTheJWTProviderHasKeys() throws {
         let delayMs = 2500
-        let jwks = try TestUpstream(.slow(delayMs: delayMs, reply: UpstreamReply(
-            headers: [("content-type", "application/json")], body: SidecarTests.jwks)))
+        let jwks = try TestUpstream(
+            .slow(
+                delayMs: delayMs,
+                reply: UpstreamReply(
+                    headers: [("content-type", "application/json")], body: SidecarTests.jwks)))
         defer { jwks.shutdown() }
         let world = try World(jwksPort: jwks.port)
         #expect(jwks.waitForRequests(1, timeoutMs: 10_000).count >= 1, "the JWKS was never fetched")

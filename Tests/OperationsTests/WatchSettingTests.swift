@@ -21,17 +21,22 @@ import Testing
             files = try ConfigDirectory(
                 directory: directory, style: .rename,
                 initial: World.config(port: port, admin: adminPort, a: a.port, b: b.port, to: "a", watch: watch))
-            gateway = try GatewayProcess.start(configPath: files.path, directory: directory, port: port, adminPort: adminPort)
+            gateway = try GatewayProcess.start(
+                configPath: files.path, directory: directory, port: port, adminPort: adminPort)
         }
 
         func config(to upstream: String, watch: Bool) -> String {
             World.config(port: port, admin: adminPort, a: a.port, b: b.port, to: upstream, watch: watch)
         }
 
-        static func config(port: UInt16, admin: UInt16, a: UInt16, b: UInt16, to upstream: String, watch: Bool) -> String {
+        static func config(port: UInt16, admin: UInt16, a: UInt16, b: UInt16, to upstream: String, watch: Bool)
+            -> String
+        {
             OpsConfig.document(
                 admin: admin,
-                listeners: [OpsConfig.listener("edge", port: port, routes: [OpsConfig.route("v", prefix: "/v", to: upstream)])],
+                listeners: [
+                    OpsConfig.listener("edge", port: port, routes: [OpsConfig.route("v", prefix: "/v", to: upstream)])
+                ],
                 upstreams: ["a": a, "b": b], watch: watch)
         }
 
@@ -50,8 +55,9 @@ import Testing
         #expect(try AdminClient(port: world.adminPort).post("/reload").status == 200)
         try world.files.write(world.config(to: "b", watch: true))
         let client = try RawClient(port: world.port)
-        #expect(Poll.until(timeoutMs: 2000) { try client.get("/v").bodyText == "B" },
-                "watch_config: true from a reload is ignored: the file change was not applied")
+        #expect(
+            Poll.until(timeoutMs: 2000) { try client.get("/v").bodyText == "B" },
+            "watch_config: true from a reload is ignored: the file change was not applied")
         #expect(world.gateway.stop() == .exited(0))
     }
 
@@ -63,9 +69,10 @@ import Testing
         let admin = AdminClient(port: world.adminPort)
         let good = world.config(to: "a", watch: true)
         try world.files.write(good + "}")
-        #expect(Poll.until(timeoutMs: 3000) {
-            (try admin.get("/config").jsonObject?["reload_errors"] as? [String])?.isEmpty == false
-        }, "the bad edit was not reported")
+        #expect(
+            Poll.until(timeoutMs: 3000) {
+                (try admin.get("/config").jsonObject?["reload_errors"] as? [String])?.isEmpty == false
+            }, "the bad edit was not reported")
         try world.files.write(good)
         let cleared = Poll.until(timeoutMs: 2000) {
             (try admin.get("/config").jsonObject?["reload_errors"] as? [String])?.isEmpty == true
