@@ -87,6 +87,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "IntegrationTests", dependencies: ["meshgate", "MeshGateway", "MeshTestSupport", "MeshPosix"]),
+        .testTarget(name: "OperationsTests", dependencies: ["meshgate", "MeshTestSupport", "MeshPosix"]),
         .testTarget(
             name: "ControlPlaneTests",
             dependencies: ["MeshGateway", "MeshConfig", "MeshJWT", "MeshCrypto", "MeshEventLoop", "MeshPosix"]

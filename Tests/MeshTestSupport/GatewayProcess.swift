@@ -25,6 +25,16 @@ public final class GatewayProcess {
         try waitUntilReady(timeoutMs: readyTimeoutMs)
     }
 
+    /// Starts `meshgate <arguments>` (the caller wrote the config it names, e.g. under `directory`) and waits
+    /// until `port` accepts, as above. `directory` becomes this process's to remove; `meshgate` output goes there.
+    public init(arguments: [String], directory: String, port: UInt16, readyTimeoutMs: Int = 15_000) throws {
+        self.directory = directory
+        self.port = port
+        child = try ChildProcess(
+            path: try GatewayProcess.binaryPath(), arguments: arguments, outputPrefix: directory + "/meshgate")
+        try waitUntilReady(timeoutMs: readyTimeoutMs)
+    }
+
     deinit {
         _ = child.terminate(signal: SIGKILL, graceMs: 2000)
         GatewayProcess.removeDirectory(directory)

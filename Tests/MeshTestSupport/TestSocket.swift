@@ -9,7 +9,7 @@ public struct TestSupportError: Error, CustomStringConvertible, Sendable {
     public init(_ description: String) { self.description = description }
 
     /// Builds the error for a failed syscall from the current `errno`.
-    static func system(_ call: String) -> TestSupportError {
+    public static func system(_ call: String) -> TestSupportError {
         TestSupportError("\(call): \(String(cString: strerror(errno))) (errno \(errno))")
     }
 }
