@@ -58,7 +58,8 @@ public final class Gateway: @unchecked Sendable {
     /// Sidecar: the app answered its health URL (always true without an app or a health URL).
     let appHealthy = Atomic<Bool>(true)
     var sidecar: Sidecar?
-    var watcher: ConfigWatcher?
+    /// The config-file watcher while `watch_config` is on (a reload can switch it).
+    let watcherLock = Mutex<ConfigWatcher?>(nil)
     var admin: AdminServer?
 
     public init(options: Options) { self.options = options }
@@ -78,16 +79,17 @@ public final class Gateway: @unchecked Sendable {
         Posix.ignoreSIGPIPE()
         Posix.raiseFileLimit()
         Gateway.blockSignals()
+        // Not ready until the app's health URL answers (set before listeners accept anything).
+        if config.app != nil { appHealthy.store(false, ordering: .relaxed) }
         if let failure = start(config, bytes: bytes) { return failure.rawValue }
+        if let app = config.app { AppHealth.start(app, gateway: self) }
         if !options.app.isEmpty {
-            sidecar = Sidecar(arguments: options.app, app: config.app, gateway: self)
-            guard sidecar!.start() else {
-                drain()
-                return 1
-            }
+            sidecar = Sidecar(
+                arguments: options.app, startupTimeoutMs: config.app?.startupTimeoutMs ?? 30_000, gateway: self)
+            sidecar!.start()
         }
         let code = serveSignals()
-        watcher?.stop()
+        watcherLock.withLock { $0 }?.stop()
         admin?.stop()
         control.stop()
         let telemetry = current.telemetry
@@ -98,6 +100,8 @@ public final class Gateway: @unchecked Sendable {
 
     /// The config and telemetry in force.
     var current: State { state.withLock { $0! } }
+
+    var isDraining: Bool { draining.load(ordering: .relaxed) }
 
     /// `/readyz`: listeners bound, keys loaded, (sidecar) app healthy, not draining (SPEC §6).
     public var isReady: Bool {
@@ -161,7 +165,7 @@ public final class Gateway: @unchecked Sendable {
             EventLog.error("cannot bind the admin listener", ["error": error.description])
             return .cannotBind
         }
-        if config.watchConfig { watcher = ConfigWatcher(path: options.configPath, gateway: self) }
+        updateWatcher(config)
         EventLog.info("started", [
             "config": options.configPath, "workers": "\(workers.count)", "generation": "1",
             "listeners": compiled.listeners.map { "\($0.config.name)=\($0.config.address)" }.joined(separator: ","),
@@ -203,7 +207,8 @@ public final class Gateway: @unchecked Sendable {
         }
     }
 
-    static func key(_ listener: CompiledListener) -> String { "\(listener.config.name)@\(listener.config.address)" }
+    /// A listener's identity across reloads is its address: a renamed listener keeps its socket.
+    static func key(_ listener: CompiledListener) -> String { listener.config.address.description }
 
     /// Reads and validates the config file, keeping its bytes.
     static func readConfig(_ path: String) -> Result<(GatewayConfig, [UInt8]), ConfigErrors> {

@@ -204,6 +204,8 @@ final class Worker: @unchecked Sendable {
         }
         for removed in byKey.values {
             removed.close()
+            // Connections it accepted keep going; their requests no longer count under any listener's labels.
+            removed.update(config: removed.config, index: -1)
             retiredListeners.append(removed)
         }
         listeners = next

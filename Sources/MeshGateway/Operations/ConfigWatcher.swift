@@ -1,6 +1,21 @@
 import CLinux
 import Glibc
+import MeshConfig
 import Synchronization
+
+extension Gateway {
+    /// Starts or stops watching the config file as `watch_config` says (a reload may change it).
+    func updateWatcher(_ config: GatewayConfig) {
+        watcherLock.withLock { watcher in
+            if config.watchConfig && watcher == nil {
+                watcher = ConfigWatcher(path: options.configPath, gateway: self)
+            } else if !config.watchConfig, let running = watcher {
+                watcher = nil
+                running.stopSoon()
+            }
+        }
+    }
+}
 
 /// Reloads when the config file changes (SPEC §7): inotify on the file's DIRECTORY, so an editor's
 /// write-to-temp-then-rename and a Kubernetes ConfigMap's `..data` symlink swap are seen too. Events are
@@ -26,13 +41,18 @@ final class ConfigWatcher: @unchecked Sendable {
         let stopped = self.stopped
         thread = WorkerThread(name: "meshgate-watch") {
             ConfigWatcher.watch(fd: fd, stopped: stopped) { gateway.reload(.file) }
+            Glibc.close(fd)
         }
     }
 
     func stop() {
         stopped.set()
         thread?.join()
-        Glibc.close(fd)
+    }
+
+    /// Stops without waiting (called from a reload, which may run on the watcher's own thread).
+    func stopSoon() {
+        stopped.set()
     }
 
     static func directory(of path: String) -> String {

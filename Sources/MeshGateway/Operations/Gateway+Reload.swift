@@ -26,7 +26,11 @@ extension Gateway {
             case .failure(let errors):
                 return rejected(errors.errors.map(\.description), trigger: trigger, state: &state)
             }
-            if trigger == .file && loaded.1 == state.fileBytes { return (true, []) }
+            if trigger == .file && loaded.1 == state.fileBytes {
+                // Back to the running config's bytes (a bad edit reverted): its errors are history.
+                state.lastErrors = []
+                return (true, [])
+            }
             do throws(SystemError) {
                 try apply(loaded.0, bytes: loaded.1, state: &state)
             } catch {
@@ -76,6 +80,7 @@ extension Gateway {
                 added: zip(sockets[worker.index], added).map { (fd: $0, key: Gateway.key($1)) })
             worker.loop.execute { worker.apply(update) }
         }
+        updateWatcher(config)
         state.config = compiled
         state.listenerKeys = keys
         state.telemetry = telemetry

@@ -1,76 +1,87 @@
 import CLinux
 import Glibc
 import MeshConfig
+import Synchronization
 
 /// Sidecar mode (SPEC §2, §7): the app starts only once the listeners are bound and every JWT provider has
-/// keys, `/readyz` waits for the app's health URL, signals are forwarded, and the gateway exits with the
-/// app's exit code.
+/// keys, signals are forwarded, and the gateway exits with the app's exit code.
+///
+/// The wait for keys runs on its own thread, so the main thread keeps serving signals meanwhile: a SIGTERM
+/// before the app started stops the gateway at once and the app is never started.
 final class Sidecar: @unchecked Sendable {
     let arguments: [String]
-    let app: AppConfig?
+    let startupTimeoutMs: Int
     unowned let gateway: Gateway
-    private(set) var pid: pid_t = 0
-    private var exitStatus: Int32?
+    private struct Child {
+        var pid: pid_t = 0
+        var exitStatus: Int32?
+        /// The app could not be started: the exit code to leave with.
+        var failure: Int32?
+    }
+    private let child = Mutex(Child())
 
-    init(arguments: [String], app: AppConfig?, gateway: Gateway) {
+    init(arguments: [String], startupTimeoutMs: Int, gateway: Gateway) {
         self.arguments = arguments
-        self.app = app
+        self.startupTimeoutMs = startupTimeoutMs
         self.gateway = gateway
     }
 
-    /// Waits for JWT keys, starts the app, and (with a health URL) starts polling it for readiness.
-    func start() -> Bool {
-        let startupMs = app?.startupTimeoutMs ?? 30_000
-        if !gateway.control.waitUntilReady(timeoutMs: startupMs) {
-            EventLog.error("JWT providers have no keys; starting the app anyway", ["waited_ms": "\(startupMs)"])
-        }
-        guard let spawned = Sidecar.spawn(arguments) else {
-            EventLog.error("cannot start the app", ["app": arguments[0], "error": String(cString: strerror(errno))])
-            return false
-        }
-        pid = spawned
-        EventLog.info("app started", ["app": arguments.joined(separator: " "), "pid": "\(pid)"])
-        if let app {
-            gateway.appHealthy.store(false, ordering: .relaxed)
-            let gateway = self.gateway
-            _ = WorkerThread(name: "meshgate-app") {
-                Sidecar.pollHealth(app, gateway: gateway)
+    /// Waits for JWT keys (bounded by the startup timeout) and starts the app, on a thread of its own.
+    func start() {
+        _ = WorkerThread(name: "meshgate-app") { [self] in
+            let deadline = clinux_monotonic_ns() + Int64(startupTimeoutMs) * 1_000_000
+            while !gateway.control.isReady && !gateway.isDraining && clinux_monotonic_ns() < deadline {
+                gateway.sleepMs(10)
             }
+            if gateway.isDraining { return }
+            if !gateway.control.isReady {
+                EventLog.error("JWT providers have no keys; starting the app anyway", ["waited_ms": "\(startupTimeoutMs)"])
+            }
+            launch()
         }
-        return true
     }
 
-    /// Polls the app's health URL until it answers 2xx (then `/readyz` may turn 200) or the startup timeout.
-    static func pollHealth(_ app: AppConfig, gateway: Gateway) {
-        let deadline = clinux_monotonic_ns() + Int64(app.startupTimeoutMs) * 1_000_000
-        while clinux_monotonic_ns() < deadline && !gateway.draining.load(ordering: .relaxed) {
-            if let status = HealthProbe.get(app.healthURL, timeoutMs: 1000), (200...299).contains(status) {
-                gateway.appHealthy.store(true, ordering: .relaxed)
-                EventLog.info("app is healthy", ["health_url": app.healthURL])
-                return
-            }
-            gateway.sleepMs(100)
+    private func launch() {
+        let started: pid_t? = child.withLock { child in
+            // Checked under the lock that `forward`/`waitForExit` take, so a drain never misses the child.
+            guard !gateway.isDraining, let pid = Sidecar.spawn(arguments) else { return nil }
+            child.pid = pid
+            return pid
         }
-        EventLog.error("app did not become healthy; /readyz stays 503", [
-            "health_url": app.healthURL, "startup_timeout_ms": "\(app.startupTimeoutMs)",
-        ])
+        guard let pid = started else {
+            if gateway.isDraining { return }
+            EventLog.error("cannot start the app; stopping", [
+                "app": arguments[0], "error": String(cString: strerror(errno)),
+            ])
+            child.withLock { $0.failure = 127 }
+            kill(getpid(), SIGTERM)
+            return
+        }
+        EventLog.info("app started", ["app": arguments.joined(separator: " "), "pid": "\(pid)"])
     }
 
     func forward(_ signal: Int32) {
-        if pid > 0 && exitStatus == nil { kill(pid, signal) }
+        child.withLock { child in
+            if child.pid > 0 && child.exitStatus == nil { kill(child.pid, signal) }
+        }
     }
 
     /// After SIGCHLD: the app's exit code if it has exited.
     func reap() -> Int32? {
-        if let exitStatus { return exitStatus }
-        var status: Int32 = 0
-        guard pid > 0, waitpid(pid, &status, WNOHANG) == pid else { return nil }
-        exitStatus = Sidecar.exitCode(status)
-        return exitStatus
+        child.withLock { child in
+            if let status = child.exitStatus { return status }
+            var status: Int32 = 0
+            guard child.pid > 0, waitpid(child.pid, &status, WNOHANG) == child.pid else { return nil }
+            child.exitStatus = Sidecar.exitCode(status)
+            return child.exitStatus
+        }
     }
 
-    /// Waits for the app to exit after a forwarded signal; kills it past the timeout.
+    /// Waits for the app to exit after a forwarded signal; kills it past the timeout. 0 when it never ran.
     func waitForExit(timeoutMs: Int) -> Int32 {
+        let (pid, failure) = child.withLock { ($0.pid, $0.failure) }
+        if let failure { return failure }
+        guard pid > 0 else { return 0 }
         let deadline = clinux_monotonic_ns() + Int64(timeoutMs) * 1_000_000
         while clinux_monotonic_ns() < deadline {
             if let code = reap() { return code }
@@ -83,7 +94,7 @@ final class Sidecar: @unchecked Sendable {
     }
 
     static func exitCode(_ status: Int32) -> Int32 {
-        // WIFEXITED / WEXITSTATUS / WTERMSIG by hand (macros do not import).
+        // WIFEXITED / WEXITSTATUS / WTERMSIG by hand (the macros do not import).
         let signal = status & 0x7f
         return signal == 0 ? (status >> 8) & 0xff : 128 + signal
     }
@@ -106,5 +117,31 @@ final class Sidecar: @unchecked Sendable {
             return nil
         }
         return pid
+    }
+}
+
+/// `app.health_url` gates `/readyz` (SPEC §7) whether or not meshgate started the app itself: in Kubernetes
+/// the app is often a container of its own.
+enum AppHealth {
+    static func start(_ app: AppConfig, gateway: Gateway) {
+        gateway.appHealthy.store(false, ordering: .relaxed)
+        _ = WorkerThread(name: "meshgate-health") { poll(app, gateway: gateway) }
+    }
+
+    /// Polls the app's health URL until it answers 2xx (then `/readyz` may turn 200) or the startup timeout.
+    static func poll(_ app: AppConfig, gateway: Gateway) {
+        let deadline = clinux_monotonic_ns() + Int64(app.startupTimeoutMs) * 1_000_000
+        while clinux_monotonic_ns() < deadline && !gateway.isDraining {
+            if let status = HealthProbe.get(app.healthURL, timeoutMs: 1000), (200...299).contains(status) {
+                gateway.appHealthy.store(true, ordering: .relaxed)
+                EventLog.info("app is healthy", ["health_url": app.healthURL])
+                return
+            }
+            gateway.sleepMs(100)
+        }
+        if gateway.isDraining { return }
+        EventLog.error("app did not become healthy; /readyz stays 503", [
+            "health_url": app.healthURL, "startup_timeout_ms": "\(app.startupTimeoutMs)",
+        ])
     }
 }
