@@ -87,7 +87,7 @@ extension DownstreamConnection {
             exchange.request.begin(.untilClose)
             setDeadline(.max)
         } else if !exchange.response.done {
-            setDeadline(worker.loop.nowMs + Int64(worker.config.source.limits.idleTimeoutMs))
+            armBodyDeadline()
         }
     }
 
@@ -145,11 +145,15 @@ extension DownstreamConnection {
             up.buffer.end += n
             // A short read means drained, unless the peer's FIN/RST came with the data: then read the end too.
             if n < space && !up.hangupSeen { up.readable = false }
-            if exchange.responseStarted && phase == .proxying {
-                setDeadline(worker.loop.nowMs + Int64(worker.config.source.limits.idleTimeoutMs))
-            }
+            if exchange.responseStarted && phase == .proxying { armBodyDeadline() }
             return true
         }
+    }
+
+    /// While the response body streams: the idle timeout between reads, within the route's `timeout_ms`
+    /// (SPEC §3: the whole request; set a larger `timeout_ms` on routes that stream big downloads).
+    private func armBodyDeadline() {
+        setDeadline(min(exchange.deadlineMs, worker.loop.nowMs + Int64(worker.config.source.limits.idleTimeoutMs)))
     }
 
     /// The upstream closed (or reset) its side.

@@ -69,6 +69,12 @@ final class DownstreamConnection: EventHandler {
         if !events.intersection([.readable, .readHangup, .hangup, .error]).isEmpty { readable = true }
         if events.contains(.readHangup) { peerClosed = true }
         if events.contains(.writable) || events.contains(.error) { writable = true }
+        // A reset (or both directions gone) while we wait on the upstream: nobody is left to answer, so free
+        // the upstream connection now. A FIN alone is a half-close: the client may still read the answer.
+        if !events.intersection([.hangup, .error]).isEmpty && (phase == .proxying || phase == .tunnel) {
+            close()
+            return
+        }
         drive()
     }
 

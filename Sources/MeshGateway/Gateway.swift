@@ -120,6 +120,12 @@ public final class Gateway: @unchecked Sendable {
         let states = endpointRegistry.states(for: config)
         let telemetry = Telemetry(
             config: compiled, workers: workerCount, endpoints: states, levelOverride: options.logLevel)
+        // In force before the control plane starts: its first JWKS fetch may report before the workers run.
+        EventLog.route(to: telemetry)
+        state.withLock {
+            $0 = State(config: compiled, listenerKeys: compiled.listeners.map(Gateway.key), telemetry: telemetry,
+                       fileBytes: bytes)
+        }
         do {
             control = try ControlPlane(config: config, endpoints: states, callbacks: controlCallbacks())
             try control.start()
@@ -150,11 +156,6 @@ public final class Gateway: @unchecked Sendable {
                 EventLog.error("cannot start a worker", ["error": "\(error)"])
                 return .cannotBind
             }
-        }
-        EventLog.route(to: telemetry)
-        state.withLock {
-            $0 = State(config: compiled, listenerKeys: compiled.listeners.map(Gateway.key), telemetry: telemetry,
-                       fileBytes: bytes)
         }
         for worker in workers {
             threads.append(WorkerThread(name: "meshgate-w\(worker.index)") { worker.run() })

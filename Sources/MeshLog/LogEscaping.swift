@@ -12,28 +12,44 @@ public enum LogEscaping {
     public static let redacted: StaticString = "[REDACTED]"
 
     /// Appends `"s"` escaped and redacted.
-    public static func appendString(_ s: String, to out: inout [UInt8]) {
+    public static func appendString<Sink: ByteSink>(_ s: String, to out: inout Sink) {
         var s = s
         s.withUTF8 { appendString($0, to: &out) }
     }
 
     /// Appends `"bytes"` (UTF-8) escaped and redacted.
-    public static func appendString(_ bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+    ///
+    /// Plain runs are copied with one append each (a per-byte append costs a uniqueness check every time);
+    /// only `"`, `\\`, control bytes and an actual secret marker stop a run.
+    public static func appendString<Sink: ByteSink>(_ bytes: UnsafeBufferPointer<UInt8>, to out: inout Sink) {
         out.append(UInt8(ascii: "\""))
         var i = 0
+        var runStart = 0
         while i < bytes.count {
             let b = bytes[i]
-            if b == UInt8(ascii: "a") || b == UInt8(ascii: "A") || b == UInt8(ascii: "b") || b == UInt8(ascii: "B") {
-                if let secretStart = secretValueStart(bytes, at: i) {
-                    appendEscaped(UnsafeBufferPointer(rebasing: bytes[i..<secretStart]), to: &out)
-                    redacted.withUTF8Buffer { out.append(contentsOf: $0) }
-                    i = secretEnd(bytes, from: secretStart)
+            let folded = b | 0x20
+            if b >= 0x20 && b != UInt8(ascii: "\"") && b != UInt8(ascii: "\\") {
+                // `a`/`b` followed by `c`/`e` may start `access_token=` / `bearer `: look closer only then.
+                guard folded == 0x61 || folded == 0x62, i + 1 < bytes.count,
+                    bytes[i + 1] | 0x20 == (folded == 0x61 ? 0x63 : 0x65),
+                    let secretStart = secretValueStart(bytes, at: i)
+                else {
+                    i += 1
                     continue
                 }
+                if runStart < i { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<i])) }
+                appendEscaped(UnsafeBufferPointer(rebasing: bytes[i..<secretStart]), to: &out)
+                redacted.withUTF8Buffer { out.append(contentsOf: $0) }
+                i = secretEnd(bytes, from: secretStart)
+                runStart = i
+                continue
             }
+            if runStart < i { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<i])) }
             appendEscapedByte(b, to: &out)
             i += 1
+            runStart = i
         }
+        if runStart < i { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<i])) }
         out.append(UInt8(ascii: "\""))
     }
 
@@ -76,12 +92,12 @@ public enum LogEscaping {
         }
     }
 
-    static func appendEscaped(_ bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+    static func appendEscaped<Sink: ByteSink>(_ bytes: UnsafeBufferPointer<UInt8>, to out: inout Sink) {
         for b in bytes { appendEscapedByte(b, to: &out) }
     }
 
     @inline(__always)
-    static func appendEscapedByte(_ b: UInt8, to out: inout [UInt8]) {
+    static func appendEscapedByte<Sink: ByteSink>(_ b: UInt8, to out: inout Sink) {
         switch b {
         case UInt8(ascii: "\""), UInt8(ascii: "\\"):
             out.append(UInt8(ascii: "\\"))
@@ -106,7 +122,7 @@ public enum LogEscaping {
     }
 
     @inline(__always)
-    private static func appendPair(_ letter: UInt8, _ out: inout [UInt8]) {
+    private static func appendPair<Sink: ByteSink>(_ letter: UInt8, _ out: inout Sink) {
         out.append(UInt8(ascii: "\\"))
         out.append(letter)
     }

@@ -13,7 +13,7 @@ public enum RFC3339 {
     }
 
     /// Appends the 24-byte timestamp for `ms` (milliseconds since the epoch, ≥ 0) to `out`.
-    public static func append(ms: Int64, to out: inout [UInt8]) {
+    public static func append<Sink: ByteSink>(ms: Int64, to out: inout Sink) {
         let clamped = max(0, ms)
         let days = clamped / 86_400_000
         let msOfDay = clamped % 86_400_000
@@ -55,7 +55,7 @@ public enum RFC3339 {
     }
 
     @inline(__always)
-    static func appendDigits(_ value: Int64, _ width: Int, _ out: inout [UInt8]) {
+    static func appendDigits<Sink: ByteSink>(_ value: Int64, _ width: Int, _ out: inout Sink) {
         var divisor: Int64 = 1
         for _ in 1..<width { divisor *= 10 }
         var v = value

@@ -28,7 +28,8 @@ import Testing
 
     @Test(arguments: [false, true])
     func hugeResponseBodyIsStreamedToTheClient(chunked: Bool) throws {
-        let rig = try Rig(.stream(bytes: Self.size, chunked: chunked))
+        // SPEC §3: timeout_ms covers the whole response; a route that streams big downloads sets a larger one.
+        let rig = try Rig(.stream(bytes: Self.size, chunked: chunked), route: "\"timeout_ms\": 120000")
         let client = try rig.client(timeoutMs: 20_000)
         let response = try client.request("GET /download HTTP/1.1\r\nHost: test.local\r\n\r\n")
         #expect(response.status == 200)

@@ -9,7 +9,7 @@ struct LogLineTests {
 
     /// A request line as `WorkerTelemetry` writes it, field for field (SPEC §5).
     @Test func requestLineGolden() {
-        var line = LogLine()
+        let line = LogLine()
         line.begin(timestampMs: Self.ts, level: .info, service: "meshgate", message: "request")
         line.field("trace_id", "4bf92f3577b34da6a3ce929d0e0e4736")
         line.field("request_id", "r-1")
@@ -29,7 +29,7 @@ struct LogLineTests {
     }
 
     @Test func reuseStartsAFreshLine() {
-        var line = LogLine()
+        let line = LogLine()
         line.begin(timestampMs: 0, level: .warn, service: "a", message: "first")
         line.field("n", -42)
         line.end()
@@ -61,7 +61,7 @@ struct LogLineTests {
         ("cookie access_token=s3cr3t; other=1", "s3cr3t"),
     ])
     func secretsAreRedacted(input: String, secret: String) {
-        var line = LogLine()
+        let line = LogLine()
         line.begin(timestampMs: Self.ts, level: .info, service: "meshgate", message: input)
         line.field("detail", input)
         line.field(dynamicKey: input, input)
@@ -73,7 +73,7 @@ struct LogLineTests {
     }
 
     @Test func pathNeverCarriesTheQuery() {
-        var line = LogLine()
+        let line = LogLine()
         line.begin(timestampMs: Self.ts, level: .info, service: "s", message: "m")
         line.field("path", path: "/login?access_token=tok123&next=/home")
         line.field("fragment", path: "/a#access_token=tok456")
@@ -90,7 +90,7 @@ struct LogLineTests {
             "", "\"", "\\", "\u{0}", "line\nbreak", "{\"json\":[1,2]}", "€", String(repeating: "x", count: 5000),
         ]
         for (i, value) in values.enumerated() {
-            var line = LogLine()
+            let line = LogLine()
             line.begin(timestampMs: Self.ts + Int64(i), level: .debug, service: value, message: value)
             line.field("v", value)
             line.field("i", i)
@@ -110,7 +110,7 @@ struct LogLineTests {
         (Double.nan, "0.000"), (1500, "1500.000"),
     ])
     func milliFormatting(value: Double, expected: String) {
-        var line = LogLine()
+        let line = LogLine()
         line.begin(timestampMs: 0, level: .info, service: "s", message: "m")
         line.field("d", milli: value)
         line.end()

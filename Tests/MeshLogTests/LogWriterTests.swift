@@ -5,7 +5,7 @@ import Testing
 
 struct LogWriterTests {
     func requestLine(_ i: Int, padding: Int = 0) -> LogLine {
-        var line = LogLine()
+        let line = LogLine()
         line.begin(timestampMs: 1_764_057_094_123, level: .info, service: "meshgate", message: "request")
         line.field("i", i)
         line.field("path", path: "/items/\(i)?access_token=secret\(i)")

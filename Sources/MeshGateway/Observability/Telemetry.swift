@@ -107,7 +107,7 @@ public final class Telemetry: Sendable {
     public func event(_ level: LogLevel, _ msg: String, _ fields: [(String, String)] = []) {
         let severity = LogSeverity(name: level.rawValue) ?? .info
         guard self.level.admits(severity) else { return }
-        var line = LogLine(capacity: 256)
+        let line = LogLine(capacity: 256)
         line.begin(timestampMs: RFC3339.nowMs(), level: severity, service: service, message: msg)
         for (key, value) in fields { line.field(dynamicKey: key, value) }
         line.end()
@@ -171,7 +171,7 @@ public final class Telemetry: Sendable {
         let collector = (try? HTTPTarget.parse(endpoint).get())?.hostHeader ?? "(invalid URL)"
         return OTLPExporter(endpoint: endpoint, producers: workers, options: options) { error, unreported in
             guard level.admits(.warn) else { return }
-            var line = LogLine(capacity: 256)
+            let line = LogLine(capacity: 256)
             line.begin(timestampMs: RFC3339.nowMs(), level: .warn, service: service, message: "otlp export failed")
             line.field("collector", collector)
             line.field("error", error.description)

@@ -39,11 +39,11 @@ extension WorkerTelemetry {
         line.field("client", r.client)
         if let error = r.error { line.field("error", code: error.code) }
         line.end()
-        if line.bytes.count > LogWriter.maxLineBytes {
+        if line.count > LogWriter.maxLineBytes {
             ring.countDrop()
             return
         }
-        _ = line.bytes.withUnsafeBufferPointer { ring.push($0) }
+        _ = line.withBytes { ring.push($0) }
     }
 
     /// The `method` field / label spelling.
