@@ -38,22 +38,24 @@ struct MintingKey: Sendable {
                 .utf8)
     }
 
-    /// Routes: `/public` (public), `/admin` (needs scope `admin`), everything else protected by the listener's
-    /// rule; `sub` → `x-user-id` everywhere.
+    /// Routes: `/public` (public), `/admin` (needs scope `admin`, also copies `scope` → `x-scope`), everything
+    /// else protected by the listener's rule; `sub` → `x-user-id`.
     static func routes(provider: String) -> [String] {
         [
             TestConfig.route("/public", to: "app", #""public": true"#),
             TestConfig.route("/admin", to: "app", """
-                "jwt": { "provider": "\(provider)", "required": true, "claims_to_headers": { "sub": "x-user-id" },
+                "jwt": { "provider": "\(provider)", "required": true,
+                         "claims_to_headers": { "sub": "x-user-id", "scope": "x-scope" },
                          "require_claims": { "scope": "admin" } }
                 """),
             TestConfig.route("/", to: "app"),
         ]
     }
 
-    /// A gateway whose provider `idp` fetches keys from `jwks`.
-    static func testbed(jwks: JWKSServer, refreshMs: Int = 1000) throws -> Testbed {
-        try Testbed(upstreams: ["app": .echo]) { ports in
+    /// A gateway whose provider `idp` fetches keys from `jwks`; with `waitForKeys` it returns once `/readyz` says
+    /// the provider has its key set (the listener accepts before that, SPEC §3).
+    static func testbed(jwks: JWKSServer, refreshMs: Int = 1000, waitForKeys: Bool = true) throws -> Testbed {
+        let bed = try Testbed(upstreams: ["app": .echo]) { ports in
             TestConfig.document(
                 port: ports.listener, adminPort: ports.admin, routes: routes(provider: "idp"),
                 upstreams: ["app": TestConfig.upstream([ports["app"]])],
@@ -64,6 +66,11 @@ struct MintingKey: Sendable {
                     """,
                 listenerJWT: #"{ "provider": "idp", "required": true, "claims_to_headers": { "sub": "x-user-id" } }"#)
         }
+        if waitForKeys {
+            let ready = try bed.pollAdmin("/readyz", timeoutMs: 10_000) { $0.status == 200 }
+            #expect(ready.status == 200, "the provider never got its keys: \(ready)")
+        }
+        return bed
     }
 
     static func bearer(_ token: String) -> String { "Authorization: Bearer \(token)\r\n" }
@@ -104,19 +111,28 @@ struct MintingKey: Sendable {
     }
 
     @Test func aClientsOwnClaimHeadersNeverReachTheUpstream() throws {
+        // SPEC §3: headers named in any claims_to_headers of the listener are removed from every request on it,
+        // protected or public, before claims are copied in.
         let key = MintingKey(kid: "k1")
         let jwks = try JWKSServer(document: MintingKey.jwks([key]))
         defer { jwks.shutdown() }
         let bed = try Self.testbed(jwks: jwks)
-        let spoof = "X-User-Id: mallory\r\nx-user-id: root\r\n"
+        let spoof = "X-User-Id: mallory\r\nx-user-id: root\r\nX-Scope: admin\r\n"
         let protected = try bed.request("GET", "/profile", headers: spoof + Self.bearer(key.token()))
-        #expect(protected.status == 200)
+        #expect(protected.status == 200, "\(protected)")
+        let scoped = try bed.request("GET", "/admin/x", headers: spoof + Self.bearer(key.token(scope: "admin")))
+        #expect(scoped.status == 200, "\(scoped)")
         let publicAnswer = try bed.request("GET", "/public/page", headers: spoof)
         #expect(publicAnswer.status == 200, "\(publicAnswer)")
         let seen = bed["app"].requests
-        #expect(seen.count == 2)
-        #expect(seen.first?.head.headers("x-user-id") == ["alice"], "\(seen.first?.head.text ?? "")")
-        #expect(seen.last?.head.headers("x-user-id") == [], "\(seen.last?.head.text ?? "")")
+        #expect(seen.map(\.target) == ["/profile", "/admin/x", "/public/page"])
+        guard seen.count == 3 else { return }
+        #expect(seen[0].head.headers("x-user-id") == ["alice"], "\(seen[0].head.text)")
+        #expect(seen[0].head.headers("x-scope") == [], "\(seen[0].head.text)")
+        #expect(seen[1].head.headers("x-user-id") == ["alice"], "\(seen[1].head.text)")
+        #expect(seen[1].head.headers("x-scope") == ["admin"], "\(seen[1].head.text)")
+        #expect(seen[2].head.headers("x-user-id") == [], "\(seen[2].head.text)")
+        #expect(seen[2].head.headers("x-scope") == [], "\(seen[2].head.text)")
         #expect(bed.stop() == .exited(0))
     }
 
@@ -171,7 +187,7 @@ struct MintingKey: Sendable {
         let key = MintingKey(kid: "k1")
         let jwks = try JWKSServer(document: MintingKey.jwks([key]), running: false)
         defer { jwks.shutdown() }
-        let bed = try Self.testbed(jwks: jwks)
+        let bed = try Self.testbed(jwks: jwks, waitForKeys: false)
         let notReady = try bed.admin("/readyz")
         #expect(notReady.status == 503, "\(notReady)")
         let early = try bed.request("GET", "/a", headers: Self.bearer(key.token()))

@@ -44,6 +44,24 @@ import Testing
         #expect(bed.stop() == .exited(0))
     }
 
+    @Test func breakerStateIsSharedByAllWorkers() throws {
+        // Two workers (SO_REUSEPORT spreads new connections over them): failures seen by either count toward
+        // one breaker, and once it is open neither worker sends traffic.
+        let bed = try Testbed(upstreams: ["app": Self.failing], workers: 2) { ports in
+            TestConfig.document(
+                port: ports.listener, adminPort: ports.admin,
+                routes: [TestConfig.route("/", to: "app", #""retry": { "retries": 0 }"#)],
+                upstreams: ["app": TestConfig.upstream(
+                    [ports["app"]], #""circuit_breaker": { "consecutive_failures": 5, "open_ms": 60000 }"#)])
+        }
+        var statuses: [Int] = []
+        for index in 0..<16 { statuses.append(try bed.request("GET", "/x/\(index)").status) }
+        #expect(statuses.prefix(5).allSatisfy { $0 == 500 }, "\(statuses)")
+        #expect(statuses.dropFirst(5).allSatisfy { $0 == 503 }, "\(statuses)")
+        #expect(bed["app"].requests.count == 5, "workers kept separate breakers: \(bed["app"].requests.count)")
+        #expect(bed.stop() == .exited(0))
+    }
+
     @Test func fourFailuresThenASuccessKeepTheBreakerClosed() throws {
         // 4 consecutive failures stay under the threshold of 5; the success resets the count.
         let bed = try Self.testbed(.failThenSucceed(failures: 4), breaker: #"{ "consecutive_failures": 5 }"#)

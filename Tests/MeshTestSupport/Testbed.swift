@@ -26,9 +26,10 @@ public final class Testbed {
     public let ports: Ports
     private var stopped: Termination?
 
-    /// Starts `behaviors` as upstreams, then a gateway with the config `config(ports)` returns.
+    /// Starts `behaviors` as upstreams, then a gateway with `workers` worker threads and the config
+    /// `config(ports)` returns.
     public init(
-        upstreams behaviors: [String: UpstreamBehavior], environment: [String: String] = [:],
+        upstreams behaviors: [String: UpstreamBehavior], workers: Int = 1, environment: [String: String] = [:],
         stdoutToUnreadPipe: Bool = false, config: (Ports) throws -> String
     ) throws {
         var started: [String: TestUpstream] = [:]
@@ -38,7 +39,7 @@ public final class Testbed {
                 listener: try TestSocket.freePort(), admin: try TestSocket.freePort(),
                 upstreams: started.mapValues(\.port))
             gateway = try GatewayProcess(
-                configJSON: try config(ports), port: ports.listener, environment: environment,
+                configJSON: try config(ports), port: ports.listener, workers: workers, environment: environment,
                 stdoutToUnreadPipe: stdoutToUnreadPipe)
         } catch {
             for upstream in started.values { upstream.shutdown() }
@@ -66,9 +67,19 @@ public final class Testbed {
             "\(method) \(path) HTTP/1.1\r\nHost: test.local\r\n\(headers)\(framing)\r\n\(body ?? "")", method: method)
     }
 
-    /// `GET path` on the admin listener.
+    /// `GET path` on the admin listener. The gateway is known ready when its main listener accepts; the admin
+    /// listener may bind a moment later, so a refused connection is retried for up to 5 s.
     public func admin(_ path: String) throws -> HTTPResponse {
-        try RawClient(port: ports.admin).request("GET \(path) HTTP/1.1\r\nHost: admin\r\n\r\n")
+        let deadline = TestSocket.nowMs() + 5000
+        while true {
+            do {
+                let client = try RawClient(port: ports.admin)
+                return try client.request("GET \(path) HTTP/1.1\r\nHost: admin\r\n\r\n")
+            } catch let error as TestSupportError where error.description.contains("errno \(ECONNREFUSED)") {
+                if TestSocket.nowMs() > deadline || !gateway.isRunning { throw error }
+                usleep(10_000)
+            }
+        }
     }
 
     /// Polls `GET path` on the admin listener (every 20 ms, up to `timeoutMs`) until `done` accepts the
