@@ -16,8 +16,12 @@ struct MintingKey: Sendable {
 
     /// An ES256 token for `subject`, `iss: meshgate-auth`, `aud: meshgate`, valid for an hour (wall clock).
     func token(subject: String = "alice", scope: String = "read") -> String {
-        TokenSigner.sign(claimsJSON: JWTGatewayTests.claims(subject, scope), algorithm: .es256,
-                         key: .privateKey(key), kid: kid)!
+        token(claims: JWTGatewayTests.claims(subject, scope))
+    }
+
+    /// An ES256 token over exactly `claims` (JSON bytes).
+    func token(claims: [UInt8]) -> String {
+        TokenSigner.sign(claimsJSON: claims, algorithm: .es256, key: .privateKey(key), kid: kid)!
     }
 
     /// `{"keys":[…]}` publishing `keys`.
@@ -93,7 +97,14 @@ struct MintingKey: Sendable {
         // Same header and claims, signature bytes changed.
         let genuine = key.token()
         let forged = String(genuine.dropLast(4)) + (genuine.hasSuffix("AAAA") ? "BBBB" : "AAAA")
-        for bad in ["not.a.jwt", forged, MintingKey(kid: "k1").token()] {
+        let now = Int(time(nil))
+        let expired = key.token(claims: Array(
+            #"{"iss":"meshgate-auth","aud":"meshgate","sub":"alice","iat":\#(now - 7200),"exp":\#(now - 3600)}"#.utf8))
+        let otherAudience = key.token(claims: Array(
+            #"{"iss":"meshgate-auth","aud":"elsewhere","sub":"alice","iat":\#(now),"exp":\#(now + 3600)}"#.utf8))
+        let otherIssuer = key.token(claims: Array(
+            #"{"iss":"evil","aud":"meshgate","sub":"alice","iat":\#(now),"exp":\#(now + 3600)}"#.utf8))
+        for bad in ["not.a.jwt", forged, MintingKey(kid: "k1").token(), expired, otherAudience, otherIssuer] {
             let response = try bed.request("GET", "/profile", headers: Self.bearer(bad))
             expectGatewayError(response, 401, "unauthorized")
             #expect(response.header("www-authenticate") == #"Bearer realm="meshgate", error="invalid_token""#)

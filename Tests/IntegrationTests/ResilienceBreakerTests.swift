@@ -41,6 +41,10 @@ import Testing
         let metrics = try bed.admin("/metrics").bodyText
         #expect(PrometheusText.value(metrics, "meshgate_circuit_breaker_state", ["upstream": "app"]) == 1, "\(metrics)")
         #expect(PrometheusText.sum(metrics, "meshgate_circuit_breaker_transitions_total", ["to": "open"]) == 1)
+        // SPEC §5: a breaker transition is a log event.
+        let deadline = TestSocket.nowMs() + 5000
+        while !bed.gateway.stdout.lowercased().contains("breaker") && TestSocket.nowMs() < deadline { usleep(10_000) }
+        #expect(bed.gateway.stdout.lowercased().contains("breaker"), "no breaker event logged:\n\(bed.gateway.stdout)")
         #expect(bed.stop() == .exited(0))
     }
 
@@ -123,22 +127,47 @@ import Testing
         #expect(bed.stop() == .exited(0))
     }
 
-    @Test func trafficMovesToTheHealthyEndpoint() throws {
+    @Test(arguments: ["round_robin", "least_request", "random"])
+    func trafficMovesToTheHealthyEndpoint(balance: String) throws {
         let bed = try Testbed(upstreams: ["bad": Self.failing, "good": .echo]) { ports in
             TestConfig.document(
                 port: ports.listener, adminPort: ports.admin,
                 routes: [TestConfig.route("/", to: "app", #""retry": { "retries": 0 }"#)],
                 upstreams: ["app": TestConfig.upstream(
                     [ports["bad"], ports["good"]],
-                    #""circuit_breaker": { "consecutive_failures": 3, "open_ms": 60000 }"#)])
+                    #""balance": "\#(balance)", "circuit_breaker": { "consecutive_failures": 3, "open_ms": 60000 }"#)])
         }
         var statuses: [Int] = []
-        for index in 0..<20 { statuses.append(try bed.request("GET", "/r/\(index)").status) }
+        for index in 0..<40 { statuses.append(try bed.request("GET", "/r/\(index)").status) }
         // The bad endpoint gets exactly the 3 failures that open its breaker; the rest all go to the good one.
-        #expect(bed["bad"].requests.count == 3, "\(bed["bad"].requests)")
-        #expect(bed["good"].requests.count == 17)
+        // (With `random`, fewer than 3 picks of the bad endpoint in the first 30 requests has p < 1e-6.)
+        #expect(bed["bad"].requests.count == 3, "\(balance): \(bed["bad"].requests)")
+        #expect(bed["good"].requests.count == 37)
         #expect(statuses.filter { $0 == 500 }.count == 3)
-        #expect(statuses.suffix(10).allSatisfy { $0 == 200 }, "\(statuses)")
+        #expect(statuses.suffix(10).allSatisfy { $0 == 200 }, "\(balance): \(statuses)")
+        #expect(bed.stop() == .exited(0))
+    }
+
+    @Test func halfOpenLetsOnlyOneProbeThrough() throws {
+        // `half_open_requests: 1`: while the (slow) probe is in flight, other requests still fail fast.
+        let slowFailure = UpstreamBehavior.slow(delayMs: 400, reply: UpstreamReply(status: 500, body: "broken"))
+        let bed = try Self.testbed(slowFailure, breaker: #"{ "consecutive_failures": 2, "open_ms": 200 }"#)
+        for _ in 0..<2 { #expect(try bed.request("GET", "/x").status == 500) }
+        let deadline = TestSocket.nowMs() + 5000
+        var probe: RawClient?
+        while probe == nil && TestSocket.nowMs() < deadline {
+            let client = try bed.client()
+            try client.send("GET /probe HTTP/1.1\r\nHost: test.local\r\n\r\n")
+            if bed["app"].waitForRequests(3, timeoutMs: 100).count >= 3 {
+                probe = client
+            } else {
+                expectGatewayError(try client.readResponse(), 503, "unavailable")
+            }
+        }
+        let inFlight = try #require(probe, "no probe reached the upstream in 5 s")
+        expectGatewayError(try bed.request("GET", "/second"), 503, "unavailable")
+        #expect(bed["app"].requests.map(\.target) == ["/x", "/x", "/probe"])
+        #expect(try inFlight.readResponse().status == 500)
         #expect(bed.stop() == .exited(0))
     }
 

@@ -61,6 +61,28 @@ import Testing
         #expect(bed.stop() == .exited(0))
     }
 
+    @Test func theRouteTimeoutRunsFromTheEndOfTheRequest() throws {
+        // A slow uploader is not the upstream's fault: the 200 ms start only once the body is complete.
+        let bed = try Testbed(upstreams: ["app": .echo]) { ports in
+            TestConfig.document(
+                port: ports.listener,
+                routes: [TestConfig.route("/", to: "app", #""timeout_ms": 200"#)],
+                upstreams: ["app": TestConfig.upstream([ports["app"]])])
+        }
+        let client = try bed.client()
+        try client.send("POST /upload HTTP/1.1\r\nHost: test.local\r\nContent-Length: 10\r\n\r\n01234")
+        // Wait (bounded) until the head and the first half went upstream, then model a slow client: the pause
+        // is what is being tested, not a wait for readiness.
+        let deadline = TestSocket.nowMs() + 5000
+        while bed["app"].bytesReceived < 5 && TestSocket.nowMs() < deadline { usleep(2000) }
+        usleep(600_000)
+        try client.send("56789")
+        let response = try client.readResponse(method: "POST")
+        #expect(response.status == 200, "\(response)")
+        #expect(bed["app"].requests.map(\.bodyText) == ["0123456789"])
+        #expect(bed.stop() == .exited(0))
+    }
+
     // Bug (reported): a client's own `x-meshgate-deadline-ms` is forwarded next to the gateway's, first, so an
     // upstream that reads the first value trusts a deadline the client made up.
     @Test func aClientsDeadlineHeaderIsReplacedNotForwarded() throws {

@@ -61,6 +61,7 @@ import Testing
         #expect(response.header("content-type") == "application/json")
         #expect(response.header("x-degraded") == "yes")
         #expect(response.header("x-meshgate-fallback") == "1")
+        #expect(response.header("x-request-id")?.isEmpty == false, "\(response)")
         #expect(bed.upstreams["app"]?.requests.count ?? 0 == test.upstreamRequests)
         let metrics = try bed.admin("/metrics").bodyText
         let counted = PrometheusText.sum(metrics, "meshgate_fallbacks_total", ["route": "r"])

@@ -103,6 +103,20 @@ import Testing
         #expect(bed.stop() == .exited(0))
     }
 
+    @Test func nothingIsRetriedOnceTheResponseHeadArrived() throws {
+        // SPEC §3: a complete head followed by a reset mid-body is not a `reset` failure to retry — the response
+        // has started. The client gets a 502 or a cut-off 200; the upstream saw exactly one request.
+        let partial = Array("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789".utf8)
+        let bed = try Self.testbed(.reset(partial: partial), route: #""timeout_ms": 5000"#)
+        let client = try bed.client()
+        try client.send("GET /x HTTP/1.1\r\nHost: test.local\r\n\r\n")
+        if let response = try? client.readResponse() {
+            #expect(response.status == 502, "a cut-off body was answered as complete: \(response)")
+        }
+        #expect(bed["app"].requests.count == 1, "\(bed["app"].requests)")
+        #expect(bed.stop() == .exited(0))
+    }
+
     @Test func retriesAreOffWithZeroRetries() throws {
         let bed = try Self.testbed(.reset(partial: []), route: #""retry": { "retries": 0 }"#)
         expectGatewayError(try bed.request("GET", "/x"), 502, "bad_gateway")

@@ -104,6 +104,21 @@ import Testing
         #expect(bed.stop() == .exited(0))
     }
 
+    @Test func anOversizedTracestateIsDropped() throws {
+        // W3C Trace Context §3.3.1: at most 32 list members; a longer list is invalid and not forwarded.
+        let bed = try Self.testbed()
+        let members = (0..<33).map { "v\($0)=x" }.joined(separator: ",")
+        let valid = (0..<32).map { "v\($0)=x" }.joined(separator: ",")
+        for state in [members, valid] {
+            let response = try bed.request(
+                "GET", "/x", headers: "traceparent: 00-\(Self.traceID)-\(Self.parentID)-01\r\ntracestate: \(state)\r\n")
+            #expect(response.status == 200)
+        }
+        let seen = bed["app"].requests.map { $0.head.header("tracestate") }
+        #expect(seen == [nil, valid], "\(seen)")
+        #expect(bed.stop() == .exited(0))
+    }
+
     @Test func aHigherVersionIsReadByItsFirstFourFields() throws {
         let bed = try Self.testbed()
         let response = try bed.request(
@@ -136,6 +151,10 @@ import Testing
         #expect(response.status == 400, "\(response)")
         #expect(response.header("x-request-id") == "it-error-42")
         #expect(response.jsonString("request_id") == "it-error-42")
+        #expect(bed.upstreams["app"]?.requests.isEmpty == true)
+        let line = try #require(Self.accessLogLine(bed, requestID: "it-error-42"), "\(bed.gateway.stdout)")
+        #expect((line["status"] as? NSNumber)?.intValue == 400)
+        #expect(line["error"] as? String == "bad_request", "\(line)")
         #expect(bed.stop() == .exited(0))
     }
 }
