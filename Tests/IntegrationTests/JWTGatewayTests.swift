@@ -37,9 +37,9 @@ struct MintingKey: Sendable {
     /// Claims JSON with the provider's issuer and audience, valid for an hour.
     static func claims(_ subject: String, _ scope: String) -> [UInt8] {
         let now = Int(time(nil))
+        let times = #""iat":\#(now),"exp":\#(now + 3600)"#
         return Array(
-            #"{"iss":"meshgate-auth","aud":"meshgate","sub":"\#(subject)","scope":"\#(scope)","iat":\#(now),"exp":\#(now + 3600)}"#
-                .utf8)
+            #"{"iss":"meshgate-auth","aud":"meshgate","sub":"\#(subject)","scope":"\#(scope)",\#(times)}"#.utf8)
     }
 
     /// Routes: `/public` (public), `/admin` (needs scope `admin`, also copies `scope` → `x-scope`), everything

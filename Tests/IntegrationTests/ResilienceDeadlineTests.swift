@@ -108,7 +108,8 @@ import Testing
                     TestConfig.route("/quick", to: "app", #""timeout_ms": 200, "retry": { "retries": 0 }"#),
                     TestConfig.route("/", to: "app", #""timeout_ms": 5000, "retry": { "retries": 0 }"#),
                 ],
-                upstreams: ["app": TestConfig.upstream([ports["app"]], #""pool": { "max_connections": 1, "max_idle": 1 }"#)])
+                upstreams: ["app": TestConfig.upstream(
+                    [ports["app"]], #""pool": { "max_connections": 1, "max_idle": 1 }"#)])
         }
     }
 

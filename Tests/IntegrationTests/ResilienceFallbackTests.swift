@@ -77,7 +77,8 @@ import Testing
                 port: ports.listener,
                 routes: [TestConfig.route(
                     "/", to: "app",
-                    #""retry": { "retries": 0 }, "# + Self.fallback.replacingOccurrences(of: "REASON", with: "timeout"))],
+                    #""retry": { "retries": 0 }, "#
+                        + Self.fallback.replacingOccurrences(of: "REASON", with: "timeout"))],
                 upstreams: ["app": TestConfig.upstream([refused])])
         }
         let response = try bed.request("GET", "/avatar")

@@ -65,7 +65,8 @@ import Testing
         #expect(head.header("tracestate") == "congo=t61rcWkgMzE,rojo=00f067aa0ba902b7")
         #expect(head.headers("x-request-id") == [requestID])
 
-        let line = try #require(Self.accessLogLine(bed, requestID: requestID), "no access log line:\n\(bed.gateway.stdout)")
+        let line = try #require(
+            Self.accessLogLine(bed, requestID: requestID), "no access log line:\n\(bed.gateway.stdout)")
         #expect(line["trace_id"] as? String == Self.traceID, "\(line)")
         #expect(line["span_id"] as? String == forwarded.parent, "\(line)")
         #expect(line["route"] as? String == "traced")
