@@ -86,9 +86,12 @@ struct MintingKey: Sendable {
         let bed = try Self.testbed(jwks: jwks)
         let app = bed["app"]
 
-        let valid = try bed.request("GET", "/profile", headers: Self.bearer(key.token()))
+        let token = key.token()
+        let valid = try bed.request("GET", "/profile", headers: Self.bearer(token))
         #expect(valid.status == 200, "\(valid)")
         #expect(app.requests.last?.head.headers("x-user-id") == ["alice"])
+        // forward_token defaults to true.
+        #expect(app.requests.last?.head.headers("authorization") == ["Bearer \(token)"])
 
         let missing = try bed.request("GET", "/profile")
         expectGatewayError(missing, 401, "unauthorized")
@@ -213,6 +216,7 @@ struct MintingKey: Sendable {
     }
 
     @Test func hs256SecretComesFromTheEnvironment() throws {
+        // Also: a token from a cookie (`from`), forward_token false, and the max_token_bytes limit.
         let secret = "integration-test-secret-0123456789abcdef"
         let variable = "MESHGATE_IT_HS_SECRET"
         let bed = try Testbed(upstreams: ["app": .echo], environment: [variable: secret]) { ports in
@@ -221,21 +225,28 @@ struct MintingKey: Sendable {
                 upstreams: ["app": TestConfig.upstream([ports["app"]])],
                 providers: """
                     { "hs": { "issuer": "meshgate-auth", "audiences": ["meshgate"], "algorithms": ["HS256"],
-                              "secret_env": "\(variable)" } }
+                              "secret_env": "\(variable)", "forward_token": false, "max_token_bytes": 1024,
+                              "from": ["bearer", { "cookie": "access_token" }] } }
                     """,
                 listenerJWT: #"{ "provider": "hs", "claims_to_headers": { "sub": "x-user-id" } }"#)
         }
-        func token(_ secret: String) -> String {
-            TokenSigner.sign(claimsJSON: Self.claims("carol", "read"), algorithm: .hs256,
+        func token(_ secret: String, subject: String = "carol") -> String {
+            TokenSigner.sign(claimsJSON: Self.claims(subject, "read"), algorithm: .hs256,
                              key: .secret(Array(secret.utf8)))!
         }
         let good = try bed.request("GET", "/a", headers: Self.bearer(token(secret)))
         #expect(good.status == 200, "\(good)")
         #expect(bed["app"].requests.last?.head.headers("x-user-id") == ["carol"])
+        #expect(bed["app"].requests.last?.head.has("authorization") == false, "forward_token is false")
+        let cookie = try bed.request("GET", "/c", headers: "Cookie: theme=dark; access_token=\(token(secret))\r\n")
+        #expect(cookie.status == 200, "\(cookie)")
         let wrong = try bed.request("GET", "/b", headers: Self.bearer(token(secret + "x")))
         expectGatewayError(wrong, 401, "unauthorized")
         #expect(wrong.header("www-authenticate") == #"Bearer realm="meshgate", error="invalid_token""#)
-        #expect(bed["app"].requests.count == 1)
+        let long = token(secret, subject: String(repeating: "z", count: 1200))
+        let huge = try bed.request("GET", "/h", headers: Self.bearer(long))
+        expectGatewayError(huge, 401, "unauthorized")
+        #expect(bed["app"].requests.map(\.target) == ["/a", "/c"])
         #expect(bed.stop() == .exited(0))
     }
 }

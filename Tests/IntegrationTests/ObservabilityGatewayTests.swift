@@ -94,7 +94,15 @@ import Testing
         var served = 0
         var dropped = 0.0
         while sent < 8000 && (sent < 1200 || dropped == 0) {
-            served += try Self.load(bed, count: 400, connections: 4, padding: padding)
+            do {
+                served += try Self.load(bed, count: 400, connections: 4, padding: padding)
+            } catch {
+                Issue.record("""
+                    after \(sent)+ requests: \(error); gateway running: \(bed.gateway.isRunning); \
+                    upstream saw \(bed["app"].requests.count); stderr: \(bed.gateway.child.stderr.suffix(3000))
+                    """)
+                throw error
+            }
             sent += 400
             dropped = PrometheusText.sum(try bed.admin("/metrics").bodyText, "meshgate_log_dropped_total")
         }

@@ -1,3 +1,4 @@
+import Foundation
 import Glibc
 import MeshTestSupport
 import Testing
@@ -42,6 +43,30 @@ import Testing
         #expect(bed.stop() == .exited(0))
     }
 
+    /// SPEC §3: after the request was sent, only idempotent methods are retried (3 attempts), others get 1.
+    @Test(arguments: [("GET", 3), ("HEAD", 3), ("OPTIONS", 3), ("PUT", 3), ("DELETE", 3), ("POST", 1), ("PATCH", 1)])
+    func only503sOfIdempotentMethodsAreRetried(method: String, attempts: Int) throws {
+        let bed = try Self.testbed(.failThenSucceed(failures: 10), route: #""retry": { "on": ["gateway-error"] }"#)
+        let response = try bed.request(method, "/m", body: method == "GET" || method == "HEAD" ? nil : "x")
+        #expect(response.status == 503, "\(method): \(response)")
+        #expect(bed["app"].requests.count == attempts, "\(method): \(bed["app"].requests)")
+        #expect(bed["app"].requests.allSatisfy { $0.method == method })
+        #expect(bed.stop() == .exited(0))
+    }
+
+    @Test func aBodyOver64KiBIsNotRetried() throws {
+        // SPEC §3: only up to 64 KiB are kept for retries; a longer body cannot be sent again.
+        let bed = try Self.testbed(.reset(partial: []), route: #""timeout_ms": 5000"#)
+        let client = try bed.client()
+        try client.send("PUT /big HTTP/1.1\r\nHost: test.local\r\nContent-Length: 100000\r\n\r\n")
+        try client.sendPattern(bytes: 100_000, chunked: false)
+        expectGatewayError(try client.readResponse(method: "PUT"), 502, "bad_gateway")
+        let seen = bed["app"].requests
+        #expect(seen.count == 1, "\(seen)")
+        #expect(seen.first?.bodyCount == 100_000 && seen.first?.bodyMatchesPattern == true)
+        #expect(bed.stop() == .exited(0))
+    }
+
     @Test func postIsRetriedAfterAConnectFailure() throws {
         // Two endpoints, the first refuses: a POST that hit it was never sent, so it moves on to the second.
         let refused = try TestUpstream.refusedPort()
@@ -70,10 +95,20 @@ import Testing
 
     @Test func upstream503TwiceThen200WithGatewayErrorRetries() throws {
         let bed = try Self.testbed(.failThenSucceed(failures: 2), route: #""retry": { "on": ["gateway-error"] }"#)
-        let response = try bed.request("GET", "/flaky")
+        let response = try bed.request("GET", "/flaky", headers: "x-request-id: it-retry-503\r\n")
         #expect(response.status == 200, "\(response)")
         #expect(response.bodyText == "ok")
-        #expect(bed["app"].requests.count == 3)
+        let seen = bed["app"].requests
+        #expect(seen.count == 3)
+        #expect(seen.allSatisfy { $0.head.headers("x-request-id") == ["it-retry-503"] }, "one request id for all tries")
+        let metrics = try bed.admin("/metrics").bodyText
+        #expect(PrometheusText.sum(metrics, "meshgate_retries_total", ["route": "r"]) == 2, "\(metrics)")
+        #expect(PrometheusText.sum(metrics, "meshgate_upstream_requests_total", ["outcome": "http_5xx"]) == 2)
+        #expect(PrometheusText.sum(metrics, "meshgate_upstream_requests_total", ["outcome": "success"]) == 1)
+        // The access log line tells how many attempts it took (SPEC §5).
+        let line = TraceContextGatewayTests.accessLogLine(bed, requestID: "it-retry-503")
+        #expect((line?["attempts"] as? NSNumber)?.intValue == 3, "\(line ?? [:])")
+        #expect((line?["status"] as? NSNumber)?.intValue == 200)
         #expect(bed.stop() == .exited(0))
     }
 

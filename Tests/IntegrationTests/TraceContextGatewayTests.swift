@@ -9,11 +9,11 @@ import Testing
     static let traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
     static let parentID = "00f067aa0ba902b7"
 
-    static func testbed() throws -> Testbed {
+    static func testbed(tracing: String = "{}") throws -> Testbed {
         try Testbed(upstreams: ["app": .echo]) { ports in
             TestConfig.document(
                 port: ports.listener, routes: [TestConfig.route("/", to: "app", #""name": "traced""#)],
-                upstreams: ["app": TestConfig.upstream([ports["app"]])])
+                upstreams: ["app": TestConfig.upstream([ports["app"]])], tracing: tracing)
         }
     }
 
@@ -117,6 +117,21 @@ import Testing
         }
         let seen = bed["app"].requests.map { $0.head.header("tracestate") }
         #expect(seen == [nil, valid], "\(seen)")
+        #expect(bed.stop() == .exited(0))
+    }
+
+    @Test(arguments: [0.0, 1.0])
+    func newTracesAreSampledPerSampleRatio(ratio: Double) throws {
+        let bed = try Self.testbed(tracing: #"{ "sample_ratio": \#(ratio) }"#)
+        for index in 0..<5 { #expect(try bed.request("GET", "/s/\(index)").status == 200) }
+        // A continued trace keeps the caller's decision whatever the ratio.
+        let incoming = "traceparent: 00-\(Self.traceID)-\(Self.parentID)-01\r\n"
+        let continued = try bed.request("GET", "/c", headers: incoming)
+        #expect(continued.status == 200)
+        let flags = bed["app"].requests.compactMap { Self.parse($0.head.header("traceparent")) }
+            .map { (UInt8($0.flags, radix: 16) ?? 0xff) & 1 }
+        let sampled: UInt8 = ratio >= 1 ? 1 : 0
+        #expect(flags == Array(repeating: sampled, count: 5) + [1], "sampled bits: \(flags)")
         #expect(bed.stop() == .exited(0))
     }
 

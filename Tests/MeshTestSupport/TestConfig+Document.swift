@@ -4,9 +4,11 @@ extension TestConfig {
     /// - `upstreams`: name → the upstream object's text (see `upstream(_:_:)`).
     /// - `adminPort`: nil turns the admin listener off.
     /// - `listenerJWT`: the listener's `jwt` rule object text, or nil.
+    /// - `tracing`: the `tracing` object text.
     public static func document(
         port: UInt16, adminPort: UInt16? = nil, routes: [String], upstreams: [String: String],
-        providers: String = "{}", listenerJWT: String? = nil, limits: String = "{}", accessLog: Bool = true
+        providers: String = "{}", listenerJWT: String? = nil, limits: String = "{}", accessLog: Bool = true,
+        tracing: String = "{}"
     ) -> String {
         let admin = adminPort.map { "{ \"address\": \"127.0.0.1:\($0)\" }" } ?? "null"
         let jwt = listenerJWT.map { "\"jwt\": \($0),\n" } ?? ""
@@ -27,6 +29,7 @@ extension TestConfig {
               },
               "jwt_providers": \(providers),
               "limits": \(limits),
+              "tracing": \(tracing),
               "logging": { "level": "info", "access_log": \(accessLog) },
               "watch_config": false
             }
