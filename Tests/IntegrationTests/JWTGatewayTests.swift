@@ -107,7 +107,11 @@ struct MintingKey: Sendable {
             #"{"iss":"meshgate-auth","aud":"elsewhere","sub":"alice","iat":\#(now),"exp":\#(now + 3600)}"#.utf8))
         let otherIssuer = key.token(claims: Array(
             #"{"iss":"evil","aud":"meshgate","sub":"alice","iat":\#(now),"exp":\#(now + 3600)}"#.utf8))
-        for bad in ["not.a.jwt", forged, MintingKey(kid: "k1").token(), expired, otherAudience, otherIssuer] {
+        // RFC 7519 §6: an unsecured token; never accepted.
+        let unsigned = Base64URL.encode(Array(#"{"alg":"none","typ":"JWT","kid":"k1"}"#.utf8)) + "."
+            + Base64URL.encode(Self.claims("alice", "admin")) + "."
+        let bad = ["not.a.jwt", forged, MintingKey(kid: "k1").token(), expired, otherAudience, otherIssuer, unsigned]
+        for bad in bad {
             let response = try bed.request("GET", "/profile", headers: Self.bearer(bad))
             expectGatewayError(response, 401, "unauthorized")
             #expect(response.header("www-authenticate") == #"Bearer realm="meshgate", error="invalid_token""#)
@@ -221,7 +225,7 @@ struct MintingKey: Sendable {
         let variable = "MESHGATE_IT_HS_SECRET"
         let bed = try Testbed(upstreams: ["app": .echo], environment: [variable: secret]) { ports in
             TestConfig.document(
-                port: ports.listener, routes: Self.routes(provider: "hs"),
+                port: ports.listener, adminPort: ports.admin, routes: Self.routes(provider: "hs"),
                 upstreams: ["app": TestConfig.upstream([ports["app"]])],
                 providers: """
                     { "hs": { "issuer": "meshgate-auth", "audiences": ["meshgate"], "algorithms": ["HS256"],
@@ -247,6 +251,11 @@ struct MintingKey: Sendable {
         let huge = try bed.request("GET", "/h", headers: Self.bearer(long))
         expectGatewayError(huge, 401, "unauthorized")
         #expect(bed["app"].requests.map(\.target) == ["/a", "/c"])
+        // Secrets and tokens never show: not in /config (SPEC §6), not in the logs (SPEC §5).
+        let config = try bed.admin("/config")
+        #expect(config.status == 200)
+        #expect(!config.bodyText.contains(secret), "/config shows the HMAC secret")
+        #expect(!bed.gateway.stdout.contains(token(secret)), "a token reached the log")
         #expect(bed.stop() == .exited(0))
     }
 }

@@ -66,6 +66,26 @@ import Testing
         #expect(bed.stop() == .exited(0))
     }
 
+    @Test func retriesCountTowardTheBreakerAndStopWhenItOpens() throws {
+        // SPEC §3: every attempt counts. Request 1 makes 3 failed attempts, request 2 the 4th and 5th, which open
+        // the breaker, so its last retry must not go out; request 3 fails fast.
+        let bed = try Testbed(upstreams: ["app": .reset(partial: [])]) { ports in
+            TestConfig.document(
+                port: ports.listener,
+                routes: [TestConfig.route("/", to: "app", #""timeout_ms": 5000"#)],
+                upstreams: ["app": TestConfig.upstream(
+                    [ports["app"]], #""circuit_breaker": { "consecutive_failures": 5, "open_ms": 60000 }"#)])
+        }
+        expectGatewayError(try bed.request("GET", "/1"), 502, "bad_gateway")
+        #expect(bed["app"].requests.count == 3)
+        let second = try bed.request("GET", "/2")
+        #expect([502, 503].contains(second.status), "\(second)")
+        #expect(bed["app"].requests.count == 5, "a retry went to an open endpoint: \(bed["app"].requests)")
+        expectGatewayError(try bed.request("GET", "/3"), 503, "unavailable")
+        #expect(bed["app"].requests.count == 5)
+        #expect(bed.stop() == .exited(0))
+    }
+
     @Test func fourFailuresThenASuccessKeepTheBreakerClosed() throws {
         // 4 consecutive failures stay under the threshold of 5; the success resets the count.
         let bed = try Self.testbed(.failThenSucceed(failures: 4), breaker: #"{ "consecutive_failures": 5 }"#)

@@ -135,6 +135,22 @@ import Testing
         #expect(bed.stop() == .exited(0))
     }
 
+    @Test func twoTraceparentLinesStartANewTrace() throws {
+        let bed = try Self.testbed()
+        let other = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+        let response = try bed.request("GET", "/x", headers: """
+            traceparent: 00-\(Self.traceID)-\(Self.parentID)-01\r
+            traceparent: \(other)\r
+
+            """)
+        #expect(response.status == 200)
+        let head = try #require(bed["app"].requests.first?.head)
+        let forwarded = try #require(Self.parse(head.header("traceparent")), "\(head.text)")
+        #expect(head.headers("traceparent").count == 1, "\(head.text)")
+        #expect(forwarded.trace != Self.traceID && !other.contains(forwarded.trace), "\(head.text)")
+        #expect(bed.stop() == .exited(0))
+    }
+
     @Test func aHigherVersionIsReadByItsFirstFourFields() throws {
         let bed = try Self.testbed()
         let response = try bed.request(
@@ -147,6 +163,10 @@ import Testing
 
     @Test func requestIDsAreGeneratedWhenAbsentOrInsane() throws {
         let bed = try Self.testbed()
+        let longest = String(repeating: "k", count: 128)
+        let kept = try bed.request("GET", "/kept", headers: "x-request-id: \(longest)\r\n")
+        #expect(kept.header("x-request-id") == longest, "128 visible characters are sane")
+        #expect(bed["app"].requests.first?.head.headers("x-request-id") == [longest])
         let insane = String(repeating: "x", count: 129)
         for (index, header) in ["", "x-request-id: \(insane)\r\n", "x-request-id: has space\r\n"].enumerated() {
             let response = try bed.request("GET", "/r/\(index)", headers: header)
@@ -156,7 +176,7 @@ import Testing
             let seen = bed["app"].requests.last?.head.headers("x-request-id")
             #expect(seen == [returned], "forwarded \(seen ?? []) but returned \(returned)")
         }
-        let ids = bed["app"].requests.compactMap { $0.head.header("x-request-id") }
+        let ids = bed["app"].requests.dropFirst().compactMap { $0.head.header("x-request-id") }
         #expect(Set(ids).count == 3, "generated ids must differ: \(ids)")
         #expect(bed.stop() == .exited(0))
     }
