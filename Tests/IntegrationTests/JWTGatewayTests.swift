@@ -154,6 +154,24 @@ struct MintingKey: Sendable {
         #expect(bed.stop() == .exited(0))
     }
 
+    // Bug (reported, intermittent): `meshgate_jwks_age_seconds{provider}` stays NaN ("before the first fetch")
+    // although the key set was fetched from jwks.url and tokens verify with it. Gateway.controlCallbacks'
+    // onRefresh drops the event while `state` is still nil, and the first fetch can finish before start() sets it.
+    @Test func jwksAgeIsReportedOnceKeysWereFetched() throws {
+        let key = MintingKey(kid: "k1")
+        let jwks = try JWKSServer(document: MintingKey.jwks([key]))
+        defer { jwks.shutdown() }
+        let bed = try Self.testbed(jwks: jwks, refreshMs: 300_000)
+        #expect(try bed.request("GET", "/a", headers: Self.bearer(key.token())).status == 200)
+        #expect(jwks.fetches >= 1)
+        let response = try bed.pollAdmin("/metrics", timeoutMs: 3000) {
+            PrometheusText.value($0.bodyText, "meshgate_jwks_age_seconds", ["provider": "idp"])?.isFinite == true
+        }
+        let age = PrometheusText.value(response.bodyText, "meshgate_jwks_age_seconds", ["provider": "idp"])
+        #expect(age.map { $0.isFinite && $0 >= 0 && $0 < 300 } == true, "meshgate_jwks_age_seconds = \(age as Any)")
+        #expect(bed.stop() == .exited(0))
+    }
+
     @Test func aNewKidIsAcceptedAfterOneRefetch() throws {
         let old = MintingKey(kid: "old")
         let new = MintingKey(kid: "new")
