@@ -14,9 +14,10 @@ import Testing
         ("resets mid-head", .reset(partial: Array("HTTP/1.1 200 OK\r\nContent-Le".utf8))),
         ("sends garbage", .raw(Array("NOT HTTP AT ALL\r\n\r\n".utf8))),
         ("refuses connections", nil),
+        ("stalls mid-head", .stall(partial: Array("HTTP/1.1 200 OK\r\nContent-Le".utf8))),
     ]
 
-    @Test(arguments: 0..<6)
+    @Test(arguments: 0..<7)
     func everyRequestAnswersWithinTheRouteTimeout(index: Int) throws {
         let (name, behavior) = Self.misbehaving[index]
         let refused = try TestUpstream.refusedPort()
@@ -38,6 +39,37 @@ import Testing
         }
         // Default retries: at most 3 attempts per request reached the upstream.
         if let upstream = bed.upstreams["app"] { #expect(upstream.requests.count <= 6, "\(name)") }
+        #expect(bed.stop() == .exited(0))
+    }
+
+    // Bug (reported): once the response head went to the client, a body that stalls is never cut: the client
+    // waits forever (here: until its own 3 s read timeout), although timeout_ms covers the whole exchange.
+    @Test func aBodyThatStallsIsCutAtTheRouteTimeout() throws {
+        // `timeout_ms` covers the whole exchange (SPEC §3): a head then silence must not hold the client forever.
+        let stalled = Array("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789".utf8)
+        let bed = try Testbed(upstreams: ["app": .stall(partial: stalled)]) { ports in
+            TestConfig.document(
+                port: ports.listener,
+                routes: [TestConfig.route("/", to: "app", #""timeout_ms": 400"#)],
+                upstreams: ["app": TestConfig.upstream([ports["app"]])], limits: #"{ "drain_timeout_ms": 500 }"#)
+        }
+        let client = try bed.client(timeoutMs: 3000)
+        let started = TestSocket.nowMs()
+        try client.send("GET /x HTTP/1.1\r\nHost: test.local\r\n\r\n")
+        var outcome = "complete"
+        do {
+            let response = try client.readResponse()
+            outcome = "complete response \(response.status) with \(response.bodyCount) body bytes"
+        } catch {
+            outcome = "\(error)"
+        }
+        let elapsed = TestSocket.nowMs() - started
+        #expect(!outcome.hasPrefix("complete"), "a cut-off body was delivered as complete: \(outcome)")
+        #expect(!outcome.contains("timed out"), "the gateway never ended the stalled response: \(outcome)")
+        #expect(elapsed < 400 + 2000, "ended after \(elapsed) ms: \(outcome)")
+        #expect(bed["app"].requests.count == 1)
+        // Otherwise the exchange is still in flight and draining waits for it (up to drain_timeout_ms).
+        client.close()
         #expect(bed.stop() == .exited(0))
     }
 
