@@ -1,3 +1,4 @@
+import Foundation
 import Glibc
 import MeshTestSupport
 import Testing
@@ -70,6 +71,35 @@ import Testing
         #expect(bed["app"].requests.count == 1)
         // Otherwise the exchange is still in flight and draining waits for it (up to drain_timeout_ms).
         client.close()
+        #expect(bed.stop() == .exited(0))
+    }
+
+    // Bug (reported): a client that closes (FIN) or resets (RST) its connection while the gateway waits for the
+    // upstream's answer is not noticed: the upstream connection stays active until timeout_ms, and SIGTERM's
+    // drain waits for the orphan up to drain_timeout_ms.
+    @Test(arguments: [false, true])
+    func aClientThatGoesAwayReleasesItsUpstreamConnection(withReset: Bool) throws {
+        // Nobody is left to answer: the upstream exchange is abandoned, not kept until timeout_ms (10 s).
+        let bed = try Testbed(upstreams: ["app": .neverAnswer]) { ports in
+            TestConfig.document(
+                port: ports.listener, adminPort: ports.admin,
+                routes: [TestConfig.route("/", to: "app", #""timeout_ms": 10000"#)],
+                upstreams: ["app": TestConfig.upstream([ports["app"]])], limits: #"{ "drain_timeout_ms": 500 }"#)
+        }
+        func active(_ response: HTTPResponse) -> Int? {
+            let upstreams = response.jsonObject?["upstreams"] as? [[String: Any]]
+            let endpoint = (upstreams?.first?["endpoints"] as? [[String: Any]])?.first
+            return (endpoint?["active"] as? NSNumber)?.intValue
+        }
+        let client = try bed.client()
+        try client.send("GET /x HTTP/1.1\r\nHost: test.local\r\n\r\n")
+        bed["app"].waitForRequests(1)
+        #expect(active(try bed.admin("/upstreams")) == 1)
+        if withReset { client.reset() } else { client.close() }
+        let after = try bed.pollAdmin("/upstreams", timeoutMs: 3000) { active($0) == 0 }
+        #expect(active(after) == 0, "still busy 3 s after the client left: \(after.bodyText)")
+        #expect(bed["app"].openConnectionCount == 0, "the upstream connection is still open")
+        #expect(bed["app"].requests.count == 1)
         #expect(bed.stop() == .exited(0))
     }
 
