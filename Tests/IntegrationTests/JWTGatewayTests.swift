@@ -200,6 +200,27 @@ struct MintingKey: Sendable {
         #expect(bed.stop() == .exited(0))
     }
 
+    @Test func aKeyRemovedFromTheSetIsRejectedAfterTheRefetch() throws {
+        let old = MintingKey(kid: "old")
+        let new = MintingKey(kid: "new")
+        let jwks = try JWKSServer(document: MintingKey.jwks([old]))
+        defer { jwks.shutdown() }
+        let bed = try Self.testbed(jwks: jwks, refreshMs: 300_000)
+        #expect(try bed.request("GET", "/a", headers: Self.bearer(old.token())).status == 200)
+        jwks.document = MintingKey.jwks([new])
+        let deadline = TestSocket.nowMs() + 5000
+        var status = 0
+        while status != 200 && TestSocket.nowMs() < deadline {
+            status = try bed.request("GET", "/b", headers: Self.bearer(new.token())).status
+            if status != 200 { usleep(20_000) }
+        }
+        #expect(status == 200, "the new kid was never accepted")
+        let revoked = try bed.request("GET", "/c", headers: Self.bearer(old.token(subject: "mallory")))
+        expectGatewayError(revoked, 401, "unauthorized")
+        #expect(!bed["app"].requests.contains { $0.head.header("x-user-id") == "mallory" })
+        #expect(bed.stop() == .exited(0))
+    }
+
     @Test func keysKeepWorkingWhileTheKeyServerIsDown() throws {
         let key = MintingKey(kid: "k1")
         let jwks = try JWKSServer(document: MintingKey.jwks([key]))

@@ -29,6 +29,9 @@ import Testing
         let bed = try Self.testbed(.neverAnswer, route: #""timeout_ms": 5000, "per_try_timeout_ms": 150"#)
         expectGatewayError(try bed.request("GET", "/x"), 504, "gateway_timeout")
         #expect(bed["app"].requests.count == 3, "\(bed["app"].requests)")
+        // A connection with an answer still pending is never reused (its late answer would go to the wrong
+        // request): each try has its own connection.
+        #expect(Set(bed["app"].requests.map(\.connection)).count == 3, "\(bed["app"].requests)")
         #expect(bed.stop() == .exited(0))
     }
 
