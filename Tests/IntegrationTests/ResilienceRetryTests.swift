@@ -155,6 +155,24 @@ import Testing
         #expect(bed.stop() == .exited(0))
     }
 
+    @Test func retriesAreBudgeted() throws {
+        // SPEC §3: at most 20% of the upstream's in-flight requests (but at least 3) may be retries. Ten requests
+        // whose tries all time out together would make 30 attempts without a budget.
+        let bed = try Self.testbed(
+            .neverAnswer, route: #""timeout_ms": 3000, "per_try_timeout_ms": 300"#,
+            upstream: #""circuit_breaker": { "consecutive_failures": 1000 }"#)
+        let clients = try (0..<10).map { _ in try bed.client() }
+        for (index, client) in clients.enumerated() {
+            try client.send("GET /b/\(index) HTTP/1.1\r\nHost: test.local\r\n\r\n")
+        }
+        for client in clients { expectGatewayError(try client.readResponse(), 504, "gateway_timeout") }
+        let attempts = bed["app"].requests.count
+        #expect((13...20).contains(attempts), "\(attempts) attempts for 10 requests")
+        let metrics = try bed.admin("/metrics").bodyText
+        #expect(PrometheusText.sum(metrics, "meshgate_retries_total", ["route": "r"]) == Double(attempts - 10))
+        #expect(bed.stop() == .exited(0))
+    }
+
     @Test func retriesAreOffWithZeroRetries() throws {
         let bed = try Self.testbed(.reset(partial: []), route: #""retry": { "retries": 0 }"#)
         expectGatewayError(try bed.request("GET", "/x"), 502, "bad_gateway")
