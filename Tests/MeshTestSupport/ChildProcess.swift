@@ -32,16 +32,34 @@ public final class ChildProcess {
     public let stderrPath: String
     /// Set once reaped.
     public private(set) var termination: Termination?
+    /// The read end of the stdout pipe when spawned with `stdoutToUnreadPipe` (held open, never read).
+    private let unreadPipeFD: Int32?
 
-    /// Spawns `path` with `arguments` (argv[1...]) and the current environment, in a fresh signal state.
-    public init(path: String, arguments: [String], outputPrefix: String) throws {
+    /// Spawns `path` with `arguments` (argv[1...]) and the current environment plus `environment` (which wins
+    /// over inherited variables), in a fresh signal state. With `stdoutToUnreadPipe` the child's stdout is a pipe
+    /// that nobody reads (it fills up and then blocks or fails writes): `stdout` is then always empty.
+    public init(
+        path: String, arguments: [String], outputPrefix: String, environment: [String: String] = [:],
+        stdoutToUnreadPipe: Bool = false
+    ) throws {
         stdoutPath = outputPrefix + ".stdout"
         stderrPath = outputPrefix + ".stderr"
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         let flags = O_WRONLY | O_CREAT | O_TRUNC
-        posix_spawn_file_actions_addopen(&actions, 1, stdoutPath, flags, 0o644)
+        var pipeEnds: [Int32] = [-1, -1]
+        if stdoutToUnreadPipe {
+            // FD_CLOEXEC on both ends: only the dup2'd copy (fd 1) survives into the child.
+            guard pipe(&pipeEnds) == 0 else { throw TestSupportError.system("pipe") }
+            for end in pipeEnds { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
+            posix_spawn_file_actions_adddup2(&actions, pipeEnds[1], 1)
+            unreadPipeFD = pipeEnds[0]
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 1, stdoutPath, flags, 0o644)
+            unreadPipeFD = nil
+        }
+        defer { if pipeEnds[1] >= 0 { close(pipeEnds[1]) } }
         posix_spawn_file_actions_addopen(&actions, 2, stderrPath, flags, 0o644)
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         var attributes = posix_spawnattr_t()
@@ -57,12 +75,31 @@ public final class ChildProcess {
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         let argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
+        let envp: [UnsafeMutablePointer<CChar>?] = ChildProcess.environment(adding: environment).map { strdup($0) }
+            + [nil]
+        defer { for pointer in envp { free(pointer) } }
         var child: pid_t = 0
-        let result = posix_spawn(&child, path, &actions, &attributes, argv, environ)
+        let result = posix_spawn(&child, path, &actions, &attributes, argv, envp)
         guard result == 0 else {
+            if let unreadPipeFD { close(unreadPipeFD) }
             throw TestSupportError("posix_spawn \(path): \(String(cString: strerror(result)))")
         }
         pid = child
+    }
+
+    deinit { if let unreadPipeFD { close(unreadPipeFD) } }
+
+    /// The current environment as `NAME=value` strings, with `extra` replacing or adding variables.
+    static func environment(adding extra: [String: String]) -> [String] {
+        var out: [String] = []
+        var pointer = environ
+        while let entry = pointer.pointee {
+            let text = String(cString: entry)
+            let name = String(text.prefix { $0 != "=" })
+            if extra[name] == nil { out.append(text) }
+            pointer += 1
+        }
+        return out + extra.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
     }
 
     /// Reaps the child if it has ended; returns whether it has.

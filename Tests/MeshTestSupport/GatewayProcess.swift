@@ -13,7 +13,12 @@ public final class GatewayProcess {
 
     /// Starts `meshgate run --config <dir>/config.json --workers N` with `configJSON` and waits until `port`
     /// accepts connections (up to `readyTimeoutMs`); throws with the gateway's output if it exits or times out.
-    public init(configJSON: String, port: UInt16, workers: Int = 1, readyTimeoutMs: Int = 15_000) throws {
+    /// `environment` adds variables (e.g. a provider's `secret_env`); `stdoutToUnreadPipe` makes its stdout a
+    /// pipe nobody reads (a stuck log consumer), so `stdout` stays empty.
+    public init(
+        configJSON: String, port: UInt16, workers: Int = 1, readyTimeoutMs: Int = 15_000,
+        environment: [String: String] = [:], stdoutToUnreadPipe: Bool = false
+    ) throws {
         directory = try GatewayProcess.makeTempDirectory()
         self.port = port
         let configPath = directory + "/config.json"
@@ -21,7 +26,7 @@ public final class GatewayProcess {
         child = try ChildProcess(
             path: try GatewayProcess.binaryPath(),
             arguments: ["run", "--config", configPath, "--workers", "\(workers)"],
-            outputPrefix: directory + "/meshgate")
+            outputPrefix: directory + "/meshgate", environment: environment, stdoutToUnreadPipe: stdoutToUnreadPipe)
         try waitUntilReady(timeoutMs: readyTimeoutMs)
     }
 

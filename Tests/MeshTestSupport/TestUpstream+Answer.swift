@@ -29,6 +29,10 @@ extension TestUpstream {
         case .neverAnswer:
             while try !reader.readAvailable().isEmpty {}
             return .close
+        case .stall(let partial):
+            try TestSocket.writeAll(fd, partial)
+            while try !reader.readAvailable().isEmpty {}
+            return .close
         case .slow(let delayMs, let reply):
             var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
             if poll(&pfd, 1, Int32(delayMs)) != 0 { return .close }

@@ -43,6 +43,8 @@ public final class TestUpstream: Sendable {
     public var requests: [ReceivedRequest] { state.withLock { $0.requests } }
     /// TCP connections accepted so far.
     public var connectionCount: Int { state.withLock { $0.connections } }
+    /// Connections accepted and not yet closed (by either side).
+    public var openConnectionCount: Int { state.withLock { $0.open.count } }
     /// Every byte read from any connection (heads, bodies, tunnelled bytes, partial requests).
     public var bytesReceived: Int { state.withLock { $0.bytesReceived } }
 

@@ -8,6 +8,9 @@ public enum UpstreamBehavior: Sendable {
     case upgrade
     /// Reads the request, never answers, and holds the connection until the peer or shutdown closes it.
     case neverAnswer
+    /// Writes `partial` (e.g. a head and part of its body), then holds the connection silently until the peer or
+    /// shutdown closes it.
+    case stall(partial: [UInt8])
     /// Waits `delayMs` (woken early if the peer closes), then sends `reply`.
     case slow(delayMs: Int, reply: UpstreamReply)
     /// Writes `partial` (e.g. half a head, or a head and part of a body) then closes with SO_LINGER 0 (RST).
