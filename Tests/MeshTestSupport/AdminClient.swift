@@ -29,29 +29,6 @@ public struct AdminClient: Sendable {
     }
 }
 
-/// Reads values out of Prometheus text exposition format 0.0.4, enough for assertions.
-public enum PrometheusText {
-    /// The sum of the samples named exactly `metric` whose label set contains every pair of `labels`, or nil
-    /// when no sample matches.
-    public static func value(of metric: String, labels: [String: String] = [:], in text: String) -> Double? {
-        var total: Double?
-        for line in text.split(separator: "\n") where !line.hasPrefix("#") {
-            let nameEnd = line.firstIndex { $0 == "{" || $0 == " " } ?? line.endIndex
-            guard line[..<nameEnd] == metric else { continue }
-            var labelText = Substring("")
-            var rest = line[nameEnd...]
-            if rest.first == "{", let close = rest.lastIndex(of: "}") {
-                labelText = rest[rest.index(after: rest.startIndex)..<close]
-                rest = rest[rest.index(after: close)...]
-            }
-            let matches = labels.allSatisfy { labelText.contains("\($0.key)=\"\($0.value)\"") }
-            guard matches, let sample = Double(rest.split(separator: " ").first ?? "") else { continue }
-            total = (total ?? 0) + sample
-        }
-        return total
-    }
-}
-
 /// Bounded polling for tests: no bare sleeps waiting for readiness, and never an unbounded wait.
 public enum Poll {
     /// Evaluates `condition` every `intervalMs` until it is true (returns true) or `timeoutMs` has passed

@@ -23,4 +23,11 @@ public enum PrometheusText {
         }
         return values
     }
+
+    /// The sum of the samples named exactly `metric` whose labels include every pair of `labels`, or nil when
+    /// no sample matches.
+    public static func value(of metric: String, labels: [String: String] = [:], in text: String) -> Double? {
+        let found = samples(text, metric, labels)
+        return found.isEmpty ? nil : found.reduce(0, +)
+    }
 }
