@@ -33,7 +33,8 @@ extension DownstreamConnection {
             worker.processTelemetry.breakerTransition(upstream: target.index, endpoint: index, to: transition.to)
         }
         guard let ticket = admission.ticket else {
-            circuitOpen()
+            // Half-open with its probes taken: no attempt now (a retry ends with the last outcome).
+            if let last = exchange.lastFailure { finalFailure(last) } else { circuitOpen() }
             return
         }
         exchange.ticket = ticket
@@ -261,7 +262,8 @@ extension DownstreamConnection {
         fallback.head.withUnsafeBytes { w.write($0) }
         w.write("x-request-id: ")
         requestID.withUnsafeBytes { w.write($0) }
-        w.write(closing ? "\r\nconnection: close\r\n\r\n" : "\r\n\r\n")
+        w.write("\r\n")
+        ResponseHeadBuilder.writePersistence(persistence(closing: closing), into: &w)
         fallback.body.withUnsafeBytes { w.write($0) }
         toClient.commitHead(w.count)
         exchange.status = fallback.status

@@ -82,6 +82,7 @@ extension DownstreamConnection {
             return
         }
         exchange.route = route
+        worker.refreshAddressesIfChanged()
         let target = worker.upstreams[route.upstreamIndex]
         exchange.target = target
         guard authorize(view, route: route) else { return }

@@ -22,7 +22,7 @@ extension DownstreamConnection {
         let space = toClient.headSpace(from: worker.pool)
         var w = HeadWriter(space)
         let id = String(decoding: requestID, as: UTF8.self)
-        error.writeResponse(into: &w, requestID: id, close: closing, extraHeader: extraHeader)
+        error.writeResponse(into: &w, requestID: id, persistence: persistence(closing: closing), extraHeader: extraHeader)
         toClient.commitHead(w.count)
         exchange.error = error
         exchange.status = error.status
@@ -38,6 +38,11 @@ extension DownstreamConnection {
             phase = .proxying
             pumpResponse()
         }
+    }
+
+    /// How the client connection continues after a response the gateway writes itself.
+    func persistence(closing: Bool) -> ResponseHeadBuilder.Persistence {
+        closing ? .close : exchange.clientVersion == .http10 ? .keepAliveHTTP10 : .keepAlive
     }
 
     // MARK: - Telemetry

@@ -1,6 +1,6 @@
-import CLinux
 import Glibc
 import MeshConfig
+import MeshLog
 import Synchronization
 
 /// Event lines (start, stop, errors) as JSON on stdout, SPEC §5's shape: `ts`, `level`, `service`, `msg`.
@@ -17,50 +17,18 @@ public enum EventLog {
     static func route(to telemetry: Telemetry?) { sink.withLock { $0 = telemetry } }
 
     static func emit(_ level: String, _ message: String, _ fields: [String: String]) {
+        let keys = fields.keys.sorted()
         if let telemetry = sink.withLock({ $0 }) {
-            let fieldList = fields.keys.sorted().map { ($0, fields[$0]!) }
-            telemetry.event(LogLevel(rawValue: level) ?? .info, message, fieldList)
+            telemetry.event(LogLevel(rawValue: level) ?? .info, message, keys.map { ($0, fields[$0]!) })
             return
         }
-        var line = "{\"ts\":\"\(timestamp())\",\"level\":\"\(level)\",\"service\":\"meshgate\",\"msg\":\(quote(message))"
-        for key in fields.keys.sorted() { line += ",\(quote(key)):\(quote(fields[key]!))" }
-        line += "}\n"
-        Console.write(line, to: 1)
-    }
-
-    /// RFC 3339 UTC with milliseconds.
-    static func timestamp() -> String {
-        let ms = clinux_realtime_ms()
-        var seconds = time_t(ms / 1000)
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        func pad(_ v: Int32, _ width: Int) -> String {
-            let s = String(v)
-            return String(repeating: "0", count: max(0, width - s.count)) + s
-        }
-        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
-            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(ms % 1000), 3))Z"
-    }
-
-    static func quote(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
+        // Before the gateway runs (config errors, bind failures) and after it stopped: write at once.
+        let line = LogLine(capacity: 256)
+        line.begin(timestampMs: RFC3339.nowMs(), level: LogSeverity(name: level) ?? .info, service: "meshgate",
+                   message: message)
+        for key in keys { line.field(dynamicKey: key, fields[key]!) }
+        line.end()
+        Console.write(String(decoding: line.bytes, as: UTF8.self), to: 1)
     }
 }
 

@@ -149,6 +149,7 @@ public final class Gateway: @unchecked Sendable {
                     telemetry: telemetry)
                 worker.setProviders(providers)
                 let control = self.control!
+                worker.resolved = control.addresses
                 worker.requestKeyRefetch = { name in control.refetchClaimed(provider: name) }
                 try worker.start(listenerSockets: zip(sockets[index], compiled.listeners).map { ($0, $1) })
                 workers.append(worker)

@@ -51,6 +51,9 @@ final class Worker: @unchecked Sendable {
     var tokenCaches: [VerifiedTokenCache] = []
     /// Asks the control plane to refetch a provider's JWKS (an unknown `kid` was seen).
     var requestKeyRefetch: (String) -> Void = { _ in }
+    /// Endpoint addresses the control plane re-resolves every `dns_refresh_ms`, and the generation in use.
+    var resolved: ResolvedAddresses?
+    private var addressGeneration = 0
 
     init(
         index: Int, config: CompiledConfig, addresses: [[SocketAddress]], states: [[EndpointState]],
@@ -151,6 +154,38 @@ final class Worker: @unchecked Sendable {
         listenerSlotFreed()
     }
 
+    // MARK: - DNS refresh
+
+    /// Picks up endpoint addresses the control plane re-resolved (SPEC §3: DNS names every `dns_refresh_ms`).
+    /// Pools of endpoints whose address changed start over; exchanges in flight keep the runtime they hold.
+    /// One atomic load per request when nothing changed.
+    func refreshAddressesIfChanged() {
+        guard let resolved, resolved.generation != addressGeneration else { return }
+        let snapshot = resolved.snapshot()
+        addressGeneration = snapshot.generation
+        let addresses = upstreams.map { runtime in
+            zip(runtime.config.endpoints, runtime.pools).map { configured, pool in
+                snapshot.addresses(upstream: runtime.name, endpoint: configured).first ?? pool.address
+            }
+        }
+        let changed = zip(addresses, upstreams).contains { row, runtime in !zip(row, runtime.pools).allSatisfy { $0 == $1.address } }
+        guard changed else { return }
+        replaceUpstreams(makeUpstreams(config, addresses: addresses, states: upstreams.map(\.states)))
+    }
+
+    /// Swaps the upstream runtimes; pools that are not kept close their idle connections and stay alive while
+    /// exchanges still use them.
+    private func replaceUpstreams(_ next: [UpstreamRuntime]) {
+        let oldPools = upstreams.flatMap(\.pools)
+        upstreams = next
+        let kept = Set(upstreams.flatMap(\.pools).map(ObjectIdentifier.init))
+        for pool in oldPools where !kept.contains(ObjectIdentifier(pool)) {
+            pool.closeAll()
+            retiredPools.append(pool)
+        }
+        retiredPools.removeAll { $0.active == 0 }
+    }
+
     // MARK: - Reload and drain
 
     /// A validated new config for this worker, built on the thread that reloaded. The telemetry shard
@@ -167,17 +202,10 @@ final class Worker: @unchecked Sendable {
 
     /// Swaps in a new config between events: new requests see it, exchanges in flight keep what they hold.
     func apply(_ update: ConfigUpdate) {
-        let oldPools = upstreams.flatMap(\.pools)
         config = update.config
         telemetry = update.telemetry.worker(index)
         processTelemetry = update.telemetry
-        upstreams = makeUpstreams(update.config, addresses: update.addresses, states: update.states)
-        let kept = Set(upstreams.flatMap(\.pools).map(ObjectIdentifier.init))
-        for pool in oldPools where !kept.contains(ObjectIdentifier(pool)) {
-            pool.closeAll()
-            retiredPools.append(pool)
-        }
-        retiredPools.removeAll { $0.active == 0 }
+        replaceUpstreams(makeUpstreams(update.config, addresses: update.addresses, states: update.states))
         setProviders(update.providers)
         rebindListeners(update)
     }

@@ -87,9 +87,13 @@ public enum GatewayError: UInt8, Sendable {
     ///
     /// - Parameters:
     ///   - requestID: echoed in the body and in `x-request-id`.
-    ///   - close: adds `connection: close`; the caller closes after the write.
+    ///   - persistence: `.close` adds `connection: close` (the caller closes after the write); an HTTP/1.0
+    ///     keep-alive client is told `connection: keep-alive`, without which it would wait for a close.
     ///   - extraHeader: a complete `name: value` line without CRLF (e.g. `WWW-Authenticate`), or nil.
-    public func writeResponse(into writer: inout HeadWriter, requestID: String, close: Bool, extraHeader: String? = nil) {
+    public func writeResponse(
+        into writer: inout HeadWriter, requestID: String, persistence: ResponseHeadBuilder.Persistence,
+        extraHeader: String? = nil
+    ) {
         let bodyLength = 10 + code.utf8CodeUnitCount + 16 + requestID.utf8.count + 2
         writer.write("HTTP/1.1 ")
         writer.writeDecimal(status)
@@ -103,7 +107,8 @@ public enum GatewayError: UInt8, Sendable {
             writer.write("\r\n")
             writer.write(string: extraHeader)
         }
-        writer.write(close ? "\r\nconnection: close\r\n\r\n" : "\r\n\r\n")
+        writer.write("\r\n")
+        ResponseHeadBuilder.writePersistence(persistence, into: &writer)
         writer.write("{\"error\":\"")
         writer.write(code)
         writer.write("\",\"request_id\":\"")

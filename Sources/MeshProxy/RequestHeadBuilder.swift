@@ -66,7 +66,12 @@ public enum RequestHeadBuilder {
                 break
             }
             let name = request.name(i)
-            if request.head.connectionHasCustomTokens && ConnectionTokens.names(name, in: request) { continue }
+            if HopByHop.isHopByHop(
+                field, in: request.buffer, headers: UnsafeBufferPointer(rebasing: request.headers[0..<request.head.headerCount]),
+                connectionHasCustomTokens: request.head.connectionHasCustomTokens)
+            {
+                continue
+            }
             if route.requestEdits.removes(name) || isStripped(name, route.strippedNames) { continue }
             writeField(name, request.value(i), into: &w)
         }

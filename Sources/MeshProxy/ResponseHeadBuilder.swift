@@ -40,7 +40,9 @@ public enum ResponseHeadBuilder {
             }
             let name = UnsafeRawBufferPointer(rebasing: buffer[Int(field.nameStart)..<Int(field.nameStart + field.nameLength)])
             if head.connectionHasCustomTokens
-                && ConnectionTokens.names(name, buffer: buffer, headers: headers, count: head.headerCount)
+                && HopByHop.isHopByHop(
+                    field, in: buffer, headers: UnsafeBufferPointer(rebasing: headers[0..<head.headerCount]),
+                    connectionHasCustomTokens: true)
             {
                 continue
             }
@@ -65,6 +67,11 @@ public enum ResponseHeadBuilder {
             w.write("connection: upgrade\r\n\r\n")
             return
         }
+        writePersistence(persistence, into: &w)
+    }
+
+    /// The `connection` field a persistence needs (none for HTTP/1.1 keep-alive) and the end of the head.
+    public static func writePersistence(_ persistence: Persistence, into w: inout HeadWriter) {
         switch persistence {
         case .keepAlive: w.write("\r\n")
         case .keepAliveHTTP10: w.write("connection: keep-alive\r\n\r\n")

@@ -50,6 +50,20 @@ import Testing
         rig.expectCleanStop()
     }
 
+    // Regression: bench — `ab -k` (HTTP/1.0 keep-alive) hung on the gateway's own errors: without
+    // `connection: keep-alive` an HTTP/1.0 client waits for the close that never comes.
+    @Test func errorsKeepAnHTTP10KeepAliveConnectionUsable() throws {
+        let rig = try Rig(upstreams: ["app": .echo], routes: [TestConfig.route("/api", to: "app")])
+        let client = try rig.client()
+        for _ in 0..<3 {
+            let response = try client.request("GET /other HTTP/1.0\r\nHost: test.local\r\nConnection: keep-alive\r\n\r\n")
+            expectGatewayError(response, 404, "no_route")
+            #expect(response.header("connection")?.lowercased() == "keep-alive")
+        }
+        #expect(!client.serverClosed())
+        rig.expectCleanStop()
+    }
+
     @Test func noMatchingRouteIs404() throws {
         let rig = try Rig(upstreams: ["app": .echo], routes: [TestConfig.route("/api", to: "app")])
         expectGatewayError(try rig.get("/apix"), 404, "no_route")
