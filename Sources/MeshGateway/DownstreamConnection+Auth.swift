@@ -12,6 +12,16 @@ extension DownstreamConnection {
         guard route.jwtProvider >= 0, let rule = route.config.jwt else { return true }
         let provider = worker.providers[route.jwtProvider]
         let now = Int64(time(nil))
+        let generation = provider.store.current().generation
+        // Only for providers that read `Authorization: Bearer` alone: the memo must key on the token verified.
+        let presented = provider.extractor.locations == [.bearer] ? TokenMemo.bearerToken(view) : nil
+        if let memo = tokenMemo, let presented,
+            memo.matches(route: ObjectIdentifier(route), generation: generation, now: now, token: presented)
+        {
+            claimLines.append(contentsOf: memo.claimLines)
+            telemetry.jwtValidated(provider: provider.name, result: "success")
+            return true
+        }
         let outcome = provider.authenticator.authenticate(
             header: { name in Self.values(of: name, in: view) }, cache: &worker.tokenCaches[route.jwtProvider],
             now: now)
@@ -36,6 +46,11 @@ extension DownstreamConnection {
                 claimLines.append(contentsOf: ": ".utf8)
                 claimLines.append(contentsOf: value.utf8)
                 claimLines.append(contentsOf: "\r\n".utf8)
+            }
+            if let presented, let expiresAt = token.expiresAt {
+                tokenMemo = TokenMemo(
+                    route: ObjectIdentifier(route), generation: generation, expiresAt: expiresAt,
+                    token: Array(presented), claimLines: claimLines)
             }
             return true
         }

@@ -41,6 +41,8 @@ final class DownstreamConnection: EventHandler {
     var requestID: [UInt8] = []
     /// `claims_to_headers` lines of the exchange in progress, kept so a retry sends them again.
     var claimLines: [UInt8] = []
+    /// The last verified token on this connection (keep-alive clients resend the same one).
+    var tokenMemo: TokenMemo?
     /// Index in `worker.clients`, -1 once closed.
     var slot = -1
     var telemetry: WorkerTelemetry { worker.telemetry }

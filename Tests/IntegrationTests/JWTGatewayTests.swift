@@ -128,6 +128,32 @@ struct MintingKey: Sendable {
         #expect(bed.stop() == .exited(0))
     }
 
+    // Regression: perf — a keep-alive connection remembers the last token it verified; a different or forged
+    // token on the same connection must still be checked in full, and claims follow the token sent.
+    @Test func everyTokenOnAKeepAliveConnectionIsChecked() throws {
+        let key = MintingKey(kid: "k1")
+        let jwks = try JWKSServer(document: MintingKey.jwks([key]))
+        defer { jwks.shutdown() }
+        let bed = try Self.testbed(jwks: jwks)
+        let app = bed["app"]
+        let client = try bed.client()
+        let alice = key.token(subject: "alice")
+        let bob = key.token(subject: "bob")
+        let forged = String(alice.dropLast(4)) + (alice.hasSuffix("AAAA") ? "BBBB" : "AAAA")
+        func get(_ token: String) throws -> HTTPResponse {
+            try client.request("GET /profile HTTP/1.1\r\nHost: test.local\r\n" + Self.bearer(token) + "\r\n")
+        }
+        for (token, user) in [(alice, "alice"), (alice, "alice"), (bob, "bob"), (alice, "alice")] {
+            let response = try get(token)
+            #expect(response.status == 200, "\(response)")
+            #expect(app.requests.last?.head.headers("x-user-id") == [user])
+        }
+        expectGatewayError(try get(forged), 401, "unauthorized")
+        expectGatewayError(try client.request("GET /profile HTTP/1.1\r\nHost: test.local\r\n\r\n"), 401, "unauthorized")
+        #expect(app.requests.count == 4)
+        #expect(bed.stop() == .exited(0))
+    }
+
     @Test func aClientsOwnClaimHeadersNeverReachTheUpstream() throws {
         // SPEC §3: headers named in any claims_to_headers of the listener are removed from every request on it,
         // protected or public, before claims are copied in.

@@ -1,0 +1,36 @@
+import Glibc
+import MeshProxy
+
+/// The last token a client connection presented and what its verification produced, so a keep-alive client
+/// that sends the same token again costs a byte comparison instead of an extraction, a hash and a cache
+/// lookup.
+///
+/// Valid only for the same route object (same config), the same key-set generation (a removed key stops
+/// working at once) and until the token's `exp`.
+struct TokenMemo {
+    var route: ObjectIdentifier
+    var generation: UInt64
+    var expiresAt: Int64
+    var token: [UInt8]
+    var claimLines: [UInt8]
+
+    func matches(route: ObjectIdentifier, generation: UInt64, now: Int64, token: UnsafeRawBufferPointer) -> Bool {
+        guard route == self.route, generation == self.generation, now < expiresAt, token.count == self.token.count
+        else { return false }
+        return self.token.withUnsafeBytes { stored in memcmpEqual(stored, token) }
+    }
+
+    private func memcmpEqual(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
+        guard let pa = a.baseAddress, let pb = b.baseAddress else { return a.count == b.count }
+        return memcmp(pa, pb, a.count) == 0
+    }
+
+    /// The credentials of the first `Authorization: Bearer` field, as bytes in the request buffer (nil when
+    /// there is none: the memo is not used and the full extractor decides).
+    static func bearerToken(_ view: RequestView) -> UnsafeRawBufferPointer? {
+        guard let value = view.firstValue(of: .authorization), value.count > 7 else { return nil }
+        let scheme: [UInt8] = Array("bearer ".utf8)
+        for k in 0..<7 where value[k] | 0x20 != scheme[k] { return nil }
+        return UnsafeRawBufferPointer(rebasing: value[7...])
+    }
+}
