@@ -8,6 +8,12 @@ public struct TimerHeap: Sendable {
         public var deadlineMs: Int64
         public var fd: Int32
         public var registrationID: UInt32
+
+        public init(deadlineMs: Int64, fd: Int32, registrationID: UInt32) {
+            self.deadlineMs = deadlineMs
+            self.fd = fd
+            self.registrationID = registrationID
+        }
     }
 
     private var entries: [Entry] = []

@@ -4,7 +4,7 @@ import MeshHTTP1
 /// `response_headers` edits applied, and the connection's own framing and persistence stated.
 public enum ResponseHeadBuilder {
     /// How the client connection continues after this response.
-    public enum Persistence {
+    public enum Persistence: Sendable {
         /// HTTP/1.1 keep-alive: nothing to say.
         case keepAlive
         /// HTTP/1.0 client that asked for keep-alive: say so.

@@ -1,0 +1,115 @@
+// JWT providers, limits, tracing, logging and sidecar settings (SPEC §3).
+
+/// Where a token is read from, in order.
+public enum TokenSource: Sendable, Equatable {
+    /// `Authorization: Bearer <token>` (the default).
+    case bearer
+    case header(String)
+    case cookie(String)
+}
+
+/// One key source of a provider's `jwks`; a provider may have several.
+public enum JWKSSource: Sendable {
+    case file(path: String)
+    case url(String, refreshMs: Int)
+    /// The inline JWKS document, re-serialized as JSON text.
+    case inline(String)
+}
+
+/// One entry of `jwt_providers`; has at least one key source (`jwks` or `secretEnv`).
+public struct JWTProviderConfig: Sendable {
+    public let name: String
+    public let issuer: String
+    public let audiences: [String]
+    public let jwks: [JWKSSource]
+    public let secretEnv: String?
+    public let algorithms: [String]
+    public let leewaySeconds: Int
+    public let from: [TokenSource]
+    public let maxTokenBytes: Int
+    public let forwardToken: Bool
+    public init(
+        name: String, issuer: String, audiences: [String], jwks: [JWKSSource], secretEnv: String?,
+        algorithms: [String], leewaySeconds: Int, from: [TokenSource], maxTokenBytes: Int, forwardToken: Bool
+    ) {
+        self.name = name
+        self.issuer = issuer
+        self.audiences = audiences
+        self.jwks = jwks
+        self.secretEnv = secretEnv
+        self.algorithms = algorithms
+        self.leewaySeconds = leewaySeconds
+        self.from = from
+        self.maxTokenBytes = maxTokenBytes
+        self.forwardToken = forwardToken
+    }
+}
+
+/// `limits`: process-wide size limits and timeouts.
+public struct LimitsConfig: Sendable {
+    public let maxHeaderBytes: Int
+    public let maxBodyBytes: Int
+    public let maxConnections: Int
+    public let headerTimeoutMs: Int
+    public let idleTimeoutMs: Int
+    public let drainGraceMs: Int
+    public let drainTimeoutMs: Int
+    public init(
+        maxHeaderBytes: Int, maxBodyBytes: Int, maxConnections: Int, headerTimeoutMs: Int, idleTimeoutMs: Int,
+        drainGraceMs: Int, drainTimeoutMs: Int
+    ) {
+        self.maxHeaderBytes = maxHeaderBytes
+        self.maxBodyBytes = maxBodyBytes
+        self.maxConnections = maxConnections
+        self.headerTimeoutMs = headerTimeoutMs
+        self.idleTimeoutMs = idleTimeoutMs
+        self.drainGraceMs = drainGraceMs
+        self.drainTimeoutMs = drainTimeoutMs
+    }
+}
+
+/// `tracing`: trace sampling and optional OTLP/HTTP span export (`otlpEndpoint` nil = off).
+public struct TracingConfig: Sendable {
+    public let serviceName: String
+    public let sampleRatio: Double
+    public let otlpEndpoint: String?
+    public init(serviceName: String, sampleRatio: Double, otlpEndpoint: String?) {
+        self.serviceName = serviceName
+        self.sampleRatio = sampleRatio
+        self.otlpEndpoint = otlpEndpoint
+    }
+}
+
+/// `logging.level`; ordered so that `level >= config.level` decides whether a line is written.
+public enum LogLevel: String, Sendable, Comparable, CaseIterable {
+    case debug, info, warn, error
+    private var rank: Int {
+        switch self {
+        case .debug: 0
+        case .info: 1
+        case .warn: 2
+        case .error: 3
+        }
+    }
+    public static func < (a: LogLevel, b: LogLevel) -> Bool { a.rank < b.rank }
+}
+
+/// `logging`: minimum level and whether one access-log line is written per request.
+public struct LoggingConfig: Sendable {
+    public let level: LogLevel
+    public let accessLog: Bool
+    public init(level: LogLevel, accessLog: Bool) {
+        self.level = level
+        self.accessLog = accessLog
+    }
+}
+
+/// Sidecar mode: the app's health URL, polled before `/readyz` turns 200.
+public struct AppConfig: Sendable {
+    public let healthURL: String
+    public let startupTimeoutMs: Int
+    public init(healthURL: String, startupTimeoutMs: Int) {
+        self.healthURL = healthURL
+        self.startupTimeoutMs = startupTimeoutMs
+    }
+}

@@ -1,0 +1,73 @@
+// Upstream configuration types (SPEC §3 "Upstreams and the circuit breaker").
+
+/// `balance`: how an upstream's endpoints are picked.
+public enum BalanceConfig: String, Sendable {
+    case roundRobin = "round_robin"
+    case leastRequest = "least_request"
+    case random
+}
+
+/// `pool`: connection pool limits per worker per endpoint.
+public struct PoolConfig: Sendable, Equatable {
+    public let maxConnections: Int
+    public let maxIdle: Int
+    public let idleTimeoutMs: Int
+    public init(maxConnections: Int, maxIdle: Int, idleTimeoutMs: Int) {
+        self.maxConnections = maxConnections
+        self.maxIdle = maxIdle
+        self.idleTimeoutMs = idleTimeoutMs
+    }
+}
+
+/// `circuit_breaker`: per-endpoint consecutive-failure breaker settings.
+public struct CircuitBreakerConfig: Sendable {
+    public let consecutiveFailures: Int
+    public let openMs: Int
+    public let halfOpenRequests: Int
+    public init(consecutiveFailures: Int, openMs: Int, halfOpenRequests: Int) {
+        self.consecutiveFailures = consecutiveFailures
+        self.openMs = openMs
+        self.halfOpenRequests = halfOpenRequests
+    }
+}
+
+/// `health_check`: active `GET path` probes; nil on the upstream means no active checks.
+public struct HealthCheckConfig: Sendable {
+    public let path: String
+    public let intervalMs: Int
+    public let timeoutMs: Int
+    public let unhealthyThreshold: Int
+    public let healthyThreshold: Int
+    public init(path: String, intervalMs: Int, timeoutMs: Int, unhealthyThreshold: Int, healthyThreshold: Int) {
+        self.path = path
+        self.intervalMs = intervalMs
+        self.timeoutMs = timeoutMs
+        self.unhealthyThreshold = unhealthyThreshold
+        self.healthyThreshold = healthyThreshold
+    }
+}
+
+/// One entry of `upstreams`, with defaults applied; endpoints are unique and non-empty.
+public struct UpstreamConfig: Sendable {
+    public let name: String
+    public let endpoints: [HostPort]
+    public let balance: BalanceConfig
+    public let connectTimeoutMs: Int
+    public let dnsRefreshMs: Int
+    public let pool: PoolConfig
+    public let circuitBreaker: CircuitBreakerConfig
+    public let healthCheck: HealthCheckConfig?
+    public init(
+        name: String, endpoints: [HostPort], balance: BalanceConfig, connectTimeoutMs: Int, dnsRefreshMs: Int,
+        pool: PoolConfig, circuitBreaker: CircuitBreakerConfig, healthCheck: HealthCheckConfig?
+    ) {
+        self.name = name
+        self.endpoints = endpoints
+        self.balance = balance
+        self.connectTimeoutMs = connectTimeoutMs
+        self.dnsRefreshMs = dnsRefreshMs
+        self.pool = pool
+        self.circuitBreaker = circuitBreaker
+        self.healthCheck = healthCheck
+    }
+}
