@@ -49,6 +49,12 @@ if ! curl -fsS "http://$admin/healthz" >/dev/null 2>&1; then
     exit 1
 fi
 
+# The upstream too: traffic before it listens would open the endpoint's breaker (that is the breaker's job).
+for _ in $(seq 1 100); do
+    if curl -fsS "http://127.0.0.1:3000/" >/dev/null 2>&1; then break; fi
+    sleep 0.1
+done
+
 # Background traffic for the whole capture: successes and some 404s, so both rates are non-zero.
 (
     while true; do
