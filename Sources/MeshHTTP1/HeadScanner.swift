@@ -53,3 +53,10 @@ struct HeadScanner: Sendable {
         return .incomplete
     }
 }
+
+/// For a head that has not ended yet: the error it already has (a start line known to be bad, or no end within
+/// `limit` bytes), or nil to wait for more bytes. Shared by the request and response parsers.
+@inline(__always)
+func unfinishedHeadError(_ lineError: HTTPParseError?, count: Int, limit: Int) -> HTTPParseError? {
+    lineError ?? (count >= limit ? .headersTooLarge : nil)
+}

@@ -32,15 +32,12 @@ public struct ResponseParser: Sendable {
         let base = raw.assumingMemoryBound(to: UInt8.self)
         switch scanner.scan(base, count: buffer.count, limit: limits.maxHeaderBytes) {
         case .incomplete:
-            if let error = partialLineError(base, count: buffer.count) {
-                reset()
-                return .invalid(error)
+            let lineError = partialLineError(base, count: buffer.count)
+            guard let error = unfinishedHeadError(lineError, count: buffer.count, limit: limits.maxHeaderBytes) else {
+                return .incomplete
             }
-            if buffer.count >= limits.maxHeaderBytes {
-                reset()
-                return .invalid(.headersTooLarge)
-            }
-            return .incomplete
+            reset()
+            return .invalid(error)
         case .invalid(let error):
             reset()
             return .invalid(error == .invalidMethod ? .invalidStatus : error)
