@@ -24,6 +24,9 @@ extension DownstreamConnection {
                     guard forwardResponseBody(up) else { return }
                 }
             }
+            // Count the request before its last bytes leave: whoever sees the response can already see it in
+            // the metrics and the log (the body is queued whole by now; the write cannot change the outcome).
+            if exchange.responseStarted && exchange.response.done && !exchange.reported { report() }
             guard flushClient() else { return }
             if exchange.responseStarted && exchange.response.done {
                 finishExchange()
