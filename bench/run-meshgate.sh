@@ -55,9 +55,12 @@ for port, logs in ((18090, False), (18092, True)):
     }, open(f"{tmp}/meshgate-{port}.json", "w"))
 PY
 
-taskset -c 1 "$bin" run --config "$tmp/meshgate-18090.json" --workers 1 >"$tmp/meshgate.out" 2>&1 &
+# Started like the harness starts its servers: pinned to the proxy CPU and in a session of their own (with
+# autogroup scheduling, a server left in this script's session shares a scheduling group with it and the
+# origin's CPU per request measurably changes).
+setsid taskset -c 1 "$bin" run --config "$tmp/meshgate-18090.json" --workers 1 >"$tmp/meshgate.out" 2>&1 &
 pids+=($!)
-taskset -c 1 "$bin" run --config "$tmp/meshgate-18092.json" --workers 1 >"$tmp/meshgate-logs.out" 2>&1 &
+setsid taskset -c 1 "$bin" run --config "$tmp/meshgate-18092.json" --workers 1 >"$tmp/meshgate-logs.out" 2>&1 &
 pids+=($!)
 for port in 18090 18092; do
     for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done

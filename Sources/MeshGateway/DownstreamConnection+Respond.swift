@@ -78,8 +78,6 @@ extension DownstreamConnection {
         if telemetry.accessLogEnabled || telemetry.spanExportEnabled && exchange.sampled {
             record.path = exchange.path
             record.client = String(decoding: clientIP, as: UTF8.self)
-            record.traceID = exchange.traceID.hex
-            record.spanID = exchange.spanID.hex
             record.requestID = String(decoding: requestID, as: UTF8.self)
         }
         telemetry.requestFinished(record)

@@ -88,6 +88,27 @@ public final class LogLine: @unchecked Sendable {
         storage.append(UInt8(ascii: "0") &+ UInt8(fraction % 10))
     }
 
+    /// Adds `"key":"<16 lowercase hex digits>"` for each of `words` (trace and span ids), without a String.
+    public func field(_ key: StaticString, hex words: UInt64...) {
+        appendKey(key)
+        storage.append(UInt8(ascii: "\""))
+        let digits: StaticString = "0123456789abcdef"
+        digits.withUTF8Buffer { hex in
+            for word in words {
+                for shift in stride(from: 60, through: 0, by: -4) {
+                    storage.append(hex[Int((word >> UInt64(shift)) & 0xF)])
+                }
+            }
+        }
+        storage.append(UInt8(ascii: "\""))
+    }
+
+    /// Adds `"key":"value"` for UTF-8 bytes the caller lends (escaped, redacted).
+    public func field(_ key: StaticString, bytes value: UnsafeRawBufferPointer) {
+        appendKey(key)
+        LogEscaping.appendString(value.bindMemory(to: UInt8.self), to: &storage)
+    }
+
     /// Adds `"key":null`.
     public func fieldNull(_ key: StaticString) {
         appendKey(key)

@@ -3,6 +3,7 @@ import MeshGateway
 import MeshHTTP1
 import MeshJSON
 import MeshProxy
+import MeshTrace
 import Testing
 
 @Suite(.serialized) struct AccessLogTests {
@@ -29,8 +30,8 @@ import Testing
         r.bytesOut = 99
         r.error = .badGateway
         r.client = "10.1.2.3"
-        r.traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
-        r.spanID = "00f067aa0ba902b7"
+        r.trace = TraceID(high: 0x4bf9_2f35_77b3_4da6, low: 0xa3ce_929d_0e0e_4736)
+        r.span = SpanID(0x00f0_67aa_0ba9_02b7)
         r.requestID = "req-1"
         #expect(telemetry.worker(0).accessLogEnabled)
         telemetry.worker(0).requestFinished(r)
@@ -40,7 +41,7 @@ import Testing
         #expect(all.count == 1)
         let line = try #require(all.first)
         let expected: [String: String] = [
-            "level": "info", "service": "edge-gw", "msg": "request", "trace_id": r.traceID, "span_id": r.spanID,
+            "level": "info", "service": "edge-gw", "msg": "request", "trace_id": "4bf92f3577b34da6a3ce929d0e0e4736", "span_id": "00f067aa0ba902b7",
             "request_id": "req-1", "listener": "edge", "route": "profile", "method": "PUT", "path": "/profile/7",
             "upstream": "profile", "endpoint": "127.0.0.1:9103", "client": "10.1.2.3", "error": "bad_gateway",
         ]

@@ -27,9 +27,7 @@ public struct RequestRecord {
     public var error: GatewayError?
     /// The client's address without port.
     public var client: String = ""
-    /// Lowercase hex, empty when unknown.
-    public var traceID: String = ""
-    public var spanID: String = ""
+    /// The request id sent upstream and returned to the client (the client's when sane, else generated).
     public var requestID: String = ""
 
     // MARK: - Span export (OTLP); ignored unless `WorkerTelemetry.spanExportEnabled` and `sampled`

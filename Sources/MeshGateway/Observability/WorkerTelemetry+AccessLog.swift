@@ -9,8 +9,8 @@ extension WorkerTelemetry {
     /// and every value is redacted (see `LogEscaping`).
     func writeAccessLine(_ r: borrowing RequestRecord) {
         line.begin(timestampMs: RFC3339.nowMs(), level: .info, service: service, message: "request")
-        line.field("trace_id", r.traceID)
-        line.field("span_id", r.spanID)
+        line.field("trace_id", hex: r.trace.high, r.trace.low)
+        line.field("span_id", hex: r.span.value)
         line.field("request_id", r.requestID)
         line.field("listener", utf8: names.listeners[r.listener])
         if r.route >= 0, r.route < names.routes[r.listener].count {
