@@ -4,9 +4,9 @@ import MeshJSON
 import Testing
 
 /// The three backends behind a real `meshgate run` child, configured by a copy of the top-level routes.json moved
-/// to free ports, with optional text edits (a shorter breaker `open_ms`, say). Unlike `GatewayEndToEndTests.Stack`
-/// it keeps the admin port, so a test can read `/metrics` and `/upstreams`, and it waits for `/readyz` (the JWKS is
-/// loaded) before the first request.
+/// to free ports, with optional text edits (a shorter breaker `open_ms`, say). It keeps the admin port, so a test
+/// can read `/metrics` and `/upstreams`, and it waits for `/readyz` (the JWKS is loaded) before the first request.
+/// The end-to-end tests use it too.
 ///
 /// (The file is named `…Tests.swift` to stay inside the test target's naming scheme for this area; the smoke test
 /// at the end checks the helpers themselves.)
