@@ -44,7 +44,9 @@ public struct IOBuffer {
 
     /// The unconsumed bytes.
     @inline(__always)
-    public var readable: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base.map { $0 + start }, count: end - start) }
+    public var readable: UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: base.map { $0 + start }, count: end - start)
+    }
 
     public mutating func acquire(from pool: BufferPool) {
         if base == nil {

@@ -71,7 +71,9 @@ final class Selector {
     func event(at index: Int) -> (fd: Int32, id: UInt32, events: IOEvents) {
         let pointer = events + index
         let data = clinux_epoll_event_data(pointer)
-        return (Int32(bitPattern: UInt32(truncatingIfNeeded: data)), UInt32(truncatingIfNeeded: data >> 32),
-                IOEvents(rawValue: clinux_epoll_event_events(pointer)))
+        return (
+            Int32(bitPattern: UInt32(truncatingIfNeeded: data)), UInt32(truncatingIfNeeded: data >> 32),
+            IOEvents(rawValue: clinux_epoll_event_events(pointer))
+        )
     }
 }

@@ -94,7 +94,9 @@ public enum CommandLineInterface {
         switch ConfigLoader.load(path: path) {
         case .success(let config):
             let routes = config.listeners.reduce(0) { $0 + $1.routes.count }
-            print("\(path): ok (\(config.listeners.count) listeners, \(routes) routes, \(config.upstreams.count) upstreams)")
+            print(
+                "\(path): ok (\(config.listeners.count) listeners, \(routes) routes, \(config.upstreams.count) upstreams)"
+            )
             return 0
         case .failure(let errors):
             for error in errors.errors { Console.error("\(error.description)\n") }

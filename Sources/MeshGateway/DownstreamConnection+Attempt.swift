@@ -79,7 +79,8 @@ extension DownstreamConnection {
         }
         guard let base = buffer.base else { return false }
         var parser = RequestParser(limits: worker.limits)
-        let bytes = UnsafeRawBufferPointer(start: base + exchange.headOffset, count: buffer.capacity - exchange.headOffset)
+        let bytes = UnsafeRawBufferPointer(
+            start: base + exchange.headOffset, count: buffer.capacity - exchange.headOffset)
         guard case .complete(let head) = parser.parse(bytes, headers: worker.headers) else { return false }
         let view = RequestView(buffer: bytes, headers: worker.headers, head: head)
         guard let pathLength = normalizedPath(view) else { return false }
@@ -95,7 +96,8 @@ extension DownstreamConnection {
         if trace.continued, let incoming = view.firstValue(of: .traceparent) {
             exchange.parentSpan = TraceParent.parse(incoming)?.parentID ?? SpanID(0)
         }
-        let remaining = exchange.deadlineMs == .max
+        let remaining =
+            exchange.deadlineMs == .max
             ? route.config.timeoutMs : Int(exchange.deadlineMs - worker.loop.nowMs)
         withUnsafeTemporaryAllocation(byteCount: TraceParent.length, alignment: 1) { traceparent in
             _ = trace.traceParent.format(into: traceparent)
@@ -144,9 +146,10 @@ extension DownstreamConnection {
         let seconds = Double(endNs - exchange.attemptStartNs) / 1e9
         telemetry.attemptFinished(upstream: target.index, endpoint: i, outcome: outcome, durationSeconds: seconds)
         if telemetry.spanExportEnabled && exchange.sampled {
-            _ = exchange.attemptSpans.append(OTLPAttempt(
-                upstream: target.index, endpoint: i, startNs: exchange.attemptStartNs, endNs: endNs, status: status,
-                outcome: outcome))
+            _ = exchange.attemptSpans.append(
+                OTLPAttempt(
+                    upstream: target.index, endpoint: i, startNs: exchange.attemptStartNs, endNs: endNs, status: status,
+                    outcome: outcome))
         }
         if exchange.holdsRetryBudget {
             target.budget.endRetry()
@@ -189,7 +192,8 @@ extension DownstreamConnection {
     func retry(after failure: AttemptFailure) -> Bool {
         guard let route = exchange.route, let target = exchange.target else { return false }
         let now = worker.loop.nowMs
-        guard route.retryPolicy.wouldRetry(
+        guard
+            route.retryPolicy.wouldRetry(
                 failure: failure, method: exchange.method.isIdempotent, bodyBuffered: exchange.replayable,
                 responseBytesSentToClient: exchange.responseStarted, attemptsSoFar: exchange.attempts),
             now < exchange.deadlineMs, target.budget.tryBeginRetry()

@@ -22,7 +22,8 @@ extension DownstreamConnection {
         let space = toClient.headSpace(from: worker.pool)
         var w = HeadWriter(space)
         let id = String(decoding: requestID, as: UTF8.self)
-        error.writeResponse(into: &w, requestID: id, persistence: persistence(closing: closing), extraHeader: extraHeader)
+        error.writeResponse(
+            into: &w, requestID: id, persistence: persistence(closing: closing), extraHeader: extraHeader)
         toClient.commitHead(w.count)
         exchange.error = error
         exchange.status = error.status

@@ -67,7 +67,8 @@ extension DownstreamConnection {
     private func startResponse(_ head: ResponseHead, _ up: UpstreamConnection) {
         let switching = head.status == 101 && exchange.upgrade
         exchange.dechunk = head.framing == .chunked && exchange.clientVersion == .http10
-        let keepClient = exchange.clientKeepAlive && !peerClosed && !worker.draining && head.framing != .untilClose
+        let keepClient =
+            exchange.clientKeepAlive && !peerClosed && !worker.draining && head.framing != .untilClose
             && !exchange.dechunk && exchange.request.done && !exchange.requestAbandoned
         exchange.closeAfter = !keepClient && !switching
         let persistence: ResponseHeadBuilder.Persistence =

@@ -43,7 +43,8 @@ extension DownstreamConnection {
             attemptFailed(.connectFailure)
             return
         }
-        guard let connection = try? UpstreamConnection(worker: worker, pool: endpoint, fd: fd, connected: connected) else {
+        guard let connection = try? UpstreamConnection(worker: worker, pool: endpoint, fd: fd, connected: connected)
+        else {
             Posix.close(fd)
             attemptFailed(.connectFailure)
             return

@@ -51,7 +51,8 @@ final class EndpointPool {
     }
 
     private func report(active: Int, idle: Int) {
-        worker.telemetry.upstreamConnections(upstream: slot.upstream, endpoint: slot.endpoint, activeDelta: active, idleDelta: idle)
+        worker.telemetry.upstreamConnections(
+            upstream: slot.upstream, endpoint: slot.endpoint, activeDelta: active, idleDelta: idle)
     }
 
     var canOpen: Bool { active + idle.count < policy.maxConnections }

@@ -24,8 +24,9 @@ public enum EventLog {
         }
         // Before the gateway runs (config errors, bind failures) and after it stopped: write at once.
         let line = LogLine(capacity: 256)
-        line.begin(timestampMs: RFC3339.nowMs(), level: LogSeverity(name: level) ?? .info, service: "meshgate",
-                   message: message)
+        line.begin(
+            timestampMs: RFC3339.nowMs(), level: LogSeverity(name: level) ?? .info, service: "meshgate",
+            message: message)
         for key in keys { line.field(dynamicKey: key, fields[key]!) }
         line.end()
         Console.write(String(decoding: line.bytes, as: UTF8.self), to: 1)

@@ -123,8 +123,9 @@ public final class Gateway: @unchecked Sendable {
         // In force before the control plane starts: its first JWKS fetch may report before the workers run.
         EventLog.route(to: telemetry)
         state.withLock {
-            $0 = State(config: compiled, listenerKeys: compiled.listeners.map(Gateway.key), telemetry: telemetry,
-                       fileBytes: bytes)
+            $0 = State(
+                config: compiled, listenerKeys: compiled.listeners.map(Gateway.key), telemetry: telemetry,
+                fileBytes: bytes)
         }
         do {
             control = try ControlPlane(config: config, endpoints: states, callbacks: controlCallbacks())
@@ -168,10 +169,12 @@ public final class Gateway: @unchecked Sendable {
             return .cannotBind
         }
         updateWatcher(config)
-        EventLog.info("started", [
-            "config": options.configPath, "workers": "\(workers.count)", "generation": "1",
-            "listeners": compiled.listeners.map { "\($0.config.name)=\($0.config.address)" }.joined(separator: ","),
-        ])
+        EventLog.info(
+            "started",
+            [
+                "config": options.configPath, "workers": "\(workers.count)", "generation": "1",
+                "listeners": compiled.listeners.map { "\($0.config.name)=\($0.config.address)" }.joined(separator: ","),
+            ])
         return nil
     }
 
@@ -184,20 +187,26 @@ public final class Gateway: @unchecked Sendable {
                     telemetry.setJWKSAge(provider: provider, seconds: 0)
                 } else {
                     telemetry.jwksRefreshFailed(provider: provider)
-                    EventLog.warn("JWKS refresh failed; keeping the last good keys", [
-                        "provider": provider, "error": error ?? "unknown",
-                    ])
+                    EventLog.warn(
+                        "JWKS refresh failed; keeping the last good keys",
+                        [
+                            "provider": provider, "error": error ?? "unknown",
+                        ])
                 }
             },
             onHealthChange: { upstream, endpoint, health in
-                EventLog.info("endpoint health changed", [
-                    "upstream": upstream, "endpoint": endpoint.description, "health": health.label,
-                ])
+                EventLog.info(
+                    "endpoint health changed",
+                    [
+                        "upstream": upstream, "endpoint": endpoint.description, "health": health.label,
+                    ])
             },
             onResolveFailure: { upstream, endpoint, error in
-                EventLog.warn("DNS refresh failed; keeping the last addresses", [
-                    "upstream": upstream, "endpoint": endpoint.description, "error": error,
-                ])
+                EventLog.warn(
+                    "DNS refresh failed; keeping the last addresses",
+                    [
+                        "upstream": upstream, "endpoint": endpoint.description, "error": error,
+                    ])
             })
     }
 

@@ -11,12 +11,14 @@ final class WorkerThread: @unchecked Sendable {
         self.body = body
         self.name = String(name.prefix(15))
         let unmanaged = Unmanaged.passRetained(self)
-        let rc = pthread_create(&thread, nil, { arg in
-            let this = Unmanaged<WorkerThread>.fromOpaque(arg!).takeRetainedValue()
-            clinux_set_thread_name(this.name)
-            this.body()
-            return nil
-        }, unmanaged.toOpaque())
+        let rc = pthread_create(
+            &thread, nil,
+            { arg in
+                let this = Unmanaged<WorkerThread>.fromOpaque(arg!).takeRetainedValue()
+                clinux_set_thread_name(this.name)
+                this.body()
+                return nil
+            }, unmanaged.toOpaque())
         precondition(rc == 0, "pthread_create failed: \(rc)")
     }
 

@@ -59,7 +59,9 @@ final class UpstreamConnection: EventHandler {
     }
 
     func handleTimer(nowMs: Int64) {
-        guard idleTimer.fired(nowMs: nowMs, loop: worker.loop, registration: registration), state == .idle else { return }
+        guard idleTimer.fired(nowMs: nowMs, loop: worker.loop, registration: registration), state == .idle else {
+            return
+        }
         closeIdle()
     }
 

@@ -43,5 +43,7 @@ final class UpstreamRuntime {
     }
 
     /// Whether a retry would fit the budget now, without taking it.
-    var retryAvailable: Bool { budget.budget.tryAcquireRetry(inFlight: budget.inFlight, activeRetries: budget.activeRetries) }
+    var retryAvailable: Bool {
+        budget.budget.tryAcquireRetry(inFlight: budget.inFlight, activeRetries: budget.activeRetries)
+    }
 }

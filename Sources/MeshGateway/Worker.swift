@@ -92,14 +92,14 @@ final class Worker: @unchecked Sendable {
                 {
                     return pool
                 }
-                return EndpointPool(worker: self, address: address, configured: configured, policy: upstream.pool,
-                                    connectTimeoutMs: upstream.connectTimeoutMs)
+                return EndpointPool(
+                    worker: self, address: address, configured: configured, policy: upstream.pool,
+                    connectTimeoutMs: upstream.connectTimeoutMs)
             }
             for (e, pool) in pools.enumerated() { pool.slot = (i, e) }
             return UpstreamRuntime(index: i, config: upstream, pools: pools, states: states[i])
         }
     }
-
 
     /// Appends a new request id (32 lowercase hex digits) to `out`.
     func appendRequestID(into out: inout [UInt8]) {
@@ -125,7 +125,8 @@ final class Worker: @unchecked Sendable {
     }
 
     func setProviders(_ providers: [ProviderRuntime]) {
-        let old = Dictionary(zip(self.providers.map(ObjectIdentifier.init), tokenCaches), uniquingKeysWith: { a, _ in a })
+        let old = Dictionary(
+            zip(self.providers.map(ObjectIdentifier.init), tokenCaches), uniquingKeysWith: { a, _ in a })
         tokenCaches = providers.map { old[ObjectIdentifier($0)] ?? VerifiedTokenCache() }
         self.providers = providers
     }
@@ -168,7 +169,9 @@ final class Worker: @unchecked Sendable {
                 snapshot.addresses(upstream: runtime.name, endpoint: configured).first ?? pool.address
             }
         }
-        let changed = zip(addresses, upstreams).contains { row, runtime in !zip(row, runtime.pools).allSatisfy { $0 == $1.address } }
+        let changed = zip(addresses, upstreams).contains { row, runtime in
+            !zip(row, runtime.pools).allSatisfy { $0 == $1.address }
+        }
         guard changed else { return }
         replaceUpstreams(makeUpstreams(config, addresses: addresses, states: upstreams.map(\.states)))
     }

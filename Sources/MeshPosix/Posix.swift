@@ -60,7 +60,9 @@ public enum Posix {
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
         let flags = Int32(SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue)
         let result = try retrying("accept4") {
-            Int(clinux_accept4(fd, UnsafeMutableRawPointer(address)?.assumingMemoryBound(to: sockaddr.self), &length, flags))
+            Int(
+                clinux_accept4(
+                    fd, UnsafeMutableRawPointer(address)?.assumingMemoryBound(to: sockaddr.self), &length, flags))
         }
         switch result {
         case .processed(let client): return .processed(Int32(client))

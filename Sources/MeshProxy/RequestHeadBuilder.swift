@@ -67,7 +67,8 @@ public enum RequestHeadBuilder {
             }
             let name = request.name(i)
             if HopByHop.isHopByHop(
-                field, in: request.buffer, headers: UnsafeBufferPointer(rebasing: request.headers[0..<request.head.headerCount]),
+                field, in: request.buffer,
+                headers: UnsafeBufferPointer(rebasing: request.headers[0..<request.head.headerCount]),
                 connectionHasCustomTokens: request.head.connectionHasCustomTokens)
             {
                 continue

@@ -6,7 +6,8 @@ public struct RequestView {
     public let headers: UnsafeMutableBufferPointer<HTTPHeaderField>
     public let head: RequestHead
 
-    public init(buffer: UnsafeRawBufferPointer, headers: UnsafeMutableBufferPointer<HTTPHeaderField>, head: RequestHead) {
+    public init(buffer: UnsafeRawBufferPointer, headers: UnsafeMutableBufferPointer<HTTPHeaderField>, head: RequestHead)
+    {
         self.buffer = buffer
         self.headers = headers
         self.head = head

@@ -23,7 +23,8 @@ public enum ResponseHeadBuilder {
         w.write("HTTP/1.1 ")
         w.writeDecimal(head.status)
         w.write(" ")
-        w.write(UnsafeRawBufferPointer(rebasing: buffer[Int(head.reasonStart)..<Int(head.reasonStart + head.reasonLength)]))
+        w.write(
+            UnsafeRawBufferPointer(rebasing: buffer[Int(head.reasonStart)..<Int(head.reasonStart + head.reasonLength)]))
         w.write("\r\n")
         let upgrading = head.status == 101
         for i in 0..<head.headerCount {
@@ -38,7 +39,8 @@ public enum ResponseHeadBuilder {
             default:
                 break
             }
-            let name = UnsafeRawBufferPointer(rebasing: buffer[Int(field.nameStart)..<Int(field.nameStart + field.nameLength)])
+            let name = UnsafeRawBufferPointer(
+                rebasing: buffer[Int(field.nameStart)..<Int(field.nameStart + field.nameLength)])
             if head.connectionHasCustomTokens
                 && HopByHop.isHopByHop(
                     field, in: buffer, headers: UnsafeBufferPointer(rebasing: headers[0..<head.headerCount]),
@@ -49,7 +51,9 @@ public enum ResponseHeadBuilder {
             if let route, route.responseEdits.removes(name) { continue }
             w.write(name)
             w.write(": ")
-            w.write(UnsafeRawBufferPointer(rebasing: buffer[Int(field.valueStart)..<Int(field.valueStart + field.valueLength)]))
+            w.write(
+                UnsafeRawBufferPointer(
+                    rebasing: buffer[Int(field.valueStart)..<Int(field.valueStart + field.valueLength)]))
             w.write("\r\n")
         }
         if head.framing == .chunked && !dechunk { w.write("transfer-encoding: chunked\r\n") }
@@ -60,7 +64,8 @@ public enum ResponseHeadBuilder {
         }
         if let route {
             for (name, value) in route.responseEdits.additions {
-                name.withUnsafeBytes { n in value.withUnsafeBytes { v in RequestHeadBuilder.writeField(n, v, into: &w) } }
+                name.withUnsafeBytes { n in value.withUnsafeBytes { v in RequestHeadBuilder.writeField(n, v, into: &w) }
+                }
             }
         }
         if upgrading {

@@ -34,7 +34,8 @@ public enum Router {
         case .suffix(let suffix):
             // `*.example.com` matches `a.example.com`, not `example.com` (SPEC §4).
             guard host.count > suffix.count else { return false }
-            return Bytes.equalsIgnoringCase(UnsafeRawBufferPointer(rebasing: host[(host.count - suffix.count)...]), suffix)
+            return Bytes.equalsIgnoringCase(
+                UnsafeRawBufferPointer(rebasing: host[(host.count - suffix.count)...]), suffix)
         }
     }
 

@@ -17,7 +17,9 @@ final class Probe: EventHandler, @unchecked Sendable {
 
     static func pairNow() throws -> (Int32, Int32) {
         var fds: [Int32] = [0, 0]
-        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue | SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue), 0, &fds) == 0
+        guard
+            socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue | SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue), 0, &fds)
+                == 0
         else { throw SystemError(errno: errno, call: "socketpair") }
         return (fds[0], fds[1])
     }
@@ -99,11 +101,13 @@ final class Thread: @unchecked Sendable {
     init(_ body: @escaping () -> Void) {
         self.body = body
         let unmanaged = Unmanaged.passRetained(self)
-        pthread_create(&handle, nil, { arg in
-            let this = Unmanaged<Thread>.fromOpaque(arg!).takeRetainedValue()
-            this.body()
-            return nil
-        }, unmanaged.toOpaque())
+        pthread_create(
+            &handle, nil,
+            { arg in
+                let this = Unmanaged<Thread>.fromOpaque(arg!).takeRetainedValue()
+                this.body()
+                return nil
+            }, unmanaged.toOpaque())
     }
 
     func join() { pthread_join(handle, nil) }

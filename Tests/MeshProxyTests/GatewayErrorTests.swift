@@ -21,14 +21,17 @@ import Testing
         var out = [UInt8](repeating: 0, count: 1024)
         let count = out.withUnsafeMutableBytes { o in
             var w = HeadWriter(o)
-            error.writeResponse(into: &w, requestID: "abc123", persistence: .close,
-                                extraHeader: "www-authenticate: Bearer realm=\"meshgate\"")
+            error.writeResponse(
+                into: &w, requestID: "abc123", persistence: .close,
+                extraHeader: "www-authenticate: Bearer realm=\"meshgate\"")
             return w.count
         }
         let text = String(decoding: out[0..<count], as: UTF8.self)
         let bytes = Array(out[0..<count])
         let split = try #require((0..<(bytes.count - 3)).first { bytes[$0..<($0 + 4)].elementsEqual("\r\n\r\n".utf8) })
-        let parts = [String(decoding: bytes[..<split], as: UTF8.self), String(decoding: bytes[(split + 4)...], as: UTF8.self)]
+        let parts = [
+            String(decoding: bytes[..<split], as: UTF8.self), String(decoding: bytes[(split + 4)...], as: UTF8.self),
+        ]
         #expect(text.hasPrefix("HTTP/1.1 \(status) "))
         #expect(text.contains("content-length: \(parts[1].utf8.count)\r\n"))
         #expect(text.contains("connection: close\r\n") && text.contains("www-authenticate: Bearer"))

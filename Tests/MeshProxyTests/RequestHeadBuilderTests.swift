@@ -5,7 +5,8 @@ import Testing
 @Suite struct RequestHeadBuilderTests {
     /// The head sent upstream for `request` on the listener's first route, as text.
     func upstreamHead(
-        _ request: String, route: String, listenerExtra: String = "", context: (RequestView) -> RequestHeadBuilder.Context
+        _ request: String, route: String, listenerExtra: String = "",
+        context: (RequestView) -> RequestHeadBuilder.Context
     ) throws -> String {
         let config = try routesConfig([route], listenerExtra: listenerExtra)
         let compiledRoute = config.listeners[0].routes[0]
@@ -15,7 +16,8 @@ import Testing
             let count = path.withUnsafeBytes { p in
                 out.withUnsafeMutableBytes { o in
                     var w = HeadWriter(o)
-                    RequestHeadBuilder.write(view, route: compiledRoute, normalizedPath: p, context: context(view), into: &w)
+                    RequestHeadBuilder.write(
+                        view, route: compiledRoute, normalizedPath: p, context: context(view), into: &w)
                     return w.overflowed ? -1 : w.count
                 }
             }

@@ -63,8 +63,10 @@ import Testing
 
     @Test func chunkedStaysChunkedUnlessDechunked() throws {
         let response = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
-        #expect(try clientHead(response, route: nil, persistence: .keepAlive).contains("transfer-encoding: chunked\r\n"))
-        #expect(!(try clientHead(response, route: nil, persistence: .close, dechunk: true)).contains("transfer-encoding"))
+        #expect(
+            try clientHead(response, route: nil, persistence: .keepAlive).contains("transfer-encoding: chunked\r\n"))
+        #expect(
+            !(try clientHead(response, route: nil, persistence: .close, dechunk: true)).contains("transfer-encoding"))
     }
 
     @Test func switchingProtocolsKeepsTheUpgrade() throws {

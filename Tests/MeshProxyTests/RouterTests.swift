@@ -39,7 +39,9 @@ import Testing
         let config = try routesConfig(Self.routes)
         let matched = try withRequest(request) { view in
             let path = try normalized(view)
-            return path.withUnsafeBytes { Router.match(config.listeners[0].routes, request: view, path: $0)?.config.name }
+            return path.withUnsafeBytes {
+                Router.match(config.listeners[0].routes, request: view, path: $0)?.config.name
+            }
         }
         #expect(matched == expected, "\(request.debugDescription)")
     }

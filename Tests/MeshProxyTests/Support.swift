@@ -13,7 +13,8 @@ func compiled(_ json: String) throws -> CompiledConfig {
 
 /// One listener on 127.0.0.1:1 with `routes` (JSON objects) to upstream "app".
 func routesConfig(_ routes: [String], listenerExtra: String = "") throws -> CompiledConfig {
-    try compiled("""
+    try compiled(
+        """
         {"version": 1, "admin": null,
          "listeners": [{"name": "edge", "address": "127.0.0.1:1"\(listenerExtra), "routes": [\(routes.joined(separator: ","))]}],
          "upstreams": {"app": {"endpoints": ["127.0.0.1:2"]}, "other": {"endpoints": ["127.0.0.1:3"]}},

@@ -130,7 +130,8 @@ public final class OTLPExporter: @unchecked Sendable {
             next = (next + 1) % queues.count
             let now = Self.nowMs()
             if wasEmpty, !batch.isEmpty { oldestMs = now }
-            let due = batch.count >= options.maxBatch
+            let due =
+                batch.count >= options.maxBatch
                 || (!batch.isEmpty && (finishing || now - oldestMs >= Int64(options.flushIntervalMs)))
             if due {
                 let sent = export(batch)

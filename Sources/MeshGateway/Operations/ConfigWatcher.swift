@@ -31,9 +31,11 @@ final class ConfigWatcher: @unchecked Sendable {
         let directory = ConfigWatcher.directory(of: path)
         let mask = UInt32(IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_ATTRIB)
         guard inotify_add_watch(fd, directory, mask) >= 0 else {
-            EventLog.warn("cannot watch the config directory; reload with SIGHUP or POST /reload", [
-                "directory": directory, "error": String(cString: strerror(errno)),
-            ])
+            EventLog.warn(
+                "cannot watch the config directory; reload with SIGHUP or POST /reload",
+                [
+                    "directory": directory, "error": String(cString: strerror(errno)),
+                ])
             Glibc.close(fd)
             return nil
         }

@@ -39,7 +39,9 @@ extension Gateway {
         } catch {
             throw SystemError(
                 errno: error.errno,
-                call: "listen on \(listener.config.address) (listener \(listener.config.name)); is another process using the port?")
+                call:
+                    "listen on \(listener.config.address) (listener \(listener.config.name)); is another process using the port?"
+            )
         }
     }
 
@@ -47,7 +49,8 @@ extension Gateway {
         do {
             return try Sockets.listener(address, reusePort: true)
         } catch {
-            throw SystemError(errno: error.errno, call: "listen on \(listener.config.address) (listener \(listener.config.name))")
+            throw SystemError(
+                errno: error.errno, call: "listen on \(listener.config.address) (listener \(listener.config.name))")
         }
     }
 }

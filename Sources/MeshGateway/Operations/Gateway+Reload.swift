@@ -38,21 +38,27 @@ extension Gateway {
             }
             state.lastErrors = []
             state.telemetry.configReloaded(success: true, generation: state.config.generation)
-            EventLog.info("config reloaded", [
-                "trigger": trigger.rawValue, "generation": "\(state.config.generation)",
-                "listeners": state.listenerKeys.joined(separator: ","),
-            ])
+            EventLog.info(
+                "config reloaded",
+                [
+                    "trigger": trigger.rawValue, "generation": "\(state.config.generation)",
+                    "listeners": state.listenerKeys.joined(separator: ","),
+                ])
             return (true, [])
         }
     }
 
-    private func rejected(_ errors: [String], trigger: ReloadTrigger, state: inout State) -> (ok: Bool, errors: [String]) {
+    private func rejected(_ errors: [String], trigger: ReloadTrigger, state: inout State) -> (
+        ok: Bool, errors: [String]
+    ) {
         state.lastErrors = errors
         state.telemetry.configReloaded(success: false, generation: state.config.generation)
         for error in errors {
-            EventLog.error("config reload rejected; the running config stays", [
-                "trigger": trigger.rawValue, "error": error,
-            ])
+            EventLog.error(
+                "config reload rejected; the running config stays",
+                [
+                    "trigger": trigger.rawValue, "error": error,
+                ])
         }
         return (false, errors)
     }

@@ -25,7 +25,8 @@ enum HealthProbe {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, address.length) }
         }
         guard connected == 0 else { return nil }
-        let request = "GET \(path.isEmpty ? "/" : String(path)) HTTP/1.1\r\nHost: \(authority)\r\nConnection: close\r\n\r\n"
+        let request =
+            "GET \(path.isEmpty ? "/" : String(path)) HTTP/1.1\r\nHost: \(authority)\r\nConnection: close\r\n\r\n"
         guard request.withCString({ send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL)) }) > 0 else { return nil }
         var buffer = [UInt8](repeating: 0, count: 64)
         let n = recv(fd, &buffer, buffer.count, 0)

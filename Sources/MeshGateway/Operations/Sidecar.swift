@@ -35,7 +35,8 @@ final class Sidecar: @unchecked Sendable {
             }
             if gateway.isDraining { return }
             if !gateway.control.isReady {
-                EventLog.error("JWT providers have no keys; starting the app anyway", ["waited_ms": "\(startupTimeoutMs)"])
+                EventLog.error(
+                    "JWT providers have no keys; starting the app anyway", ["waited_ms": "\(startupTimeoutMs)"])
             }
             launch()
         }
@@ -50,9 +51,11 @@ final class Sidecar: @unchecked Sendable {
         }
         guard let pid = started else {
             if gateway.isDraining { return }
-            EventLog.error("cannot start the app; stopping", [
-                "app": arguments[0], "error": String(cString: strerror(errno)),
-            ])
+            EventLog.error(
+                "cannot start the app; stopping",
+                [
+                    "app": arguments[0], "error": String(cString: strerror(errno)),
+                ])
             child.withLock { $0.failure = 127 }
             kill(getpid(), SIGTERM)
             return
@@ -140,8 +143,10 @@ enum AppHealth {
             gateway.sleepMs(100)
         }
         if gateway.isDraining { return }
-        EventLog.error("app did not become healthy; /readyz stays 503", [
-            "health_url": app.healthURL, "startup_timeout_ms": "\(app.startupTimeoutMs)",
-        ])
+        EventLog.error(
+            "app did not become healthy; /readyz stays 503",
+            [
+                "health_url": app.healthURL, "startup_timeout_ms": "\(app.startupTimeoutMs)",
+            ])
     }
 }

@@ -30,9 +30,10 @@ public final class EndpointState: Sendable {
     init(upstream: String, address: HostPort, breaker: CircuitBreakerConfig) {
         self.upstream = upstream
         self.address = address
-        self.breaker = SharedCircuitBreaker(settings: CircuitBreakerSettings(
-            consecutiveFailures: breaker.consecutiveFailures, openMs: Int64(breaker.openMs),
-            halfOpenRequests: breaker.halfOpenRequests))
+        self.breaker = SharedCircuitBreaker(
+            settings: CircuitBreakerSettings(
+                consecutiveFailures: breaker.consecutiveFailures, openMs: Int64(breaker.openMs),
+                halfOpenRequests: breaker.halfOpenRequests))
     }
 
     public var health: EndpointHealth {
@@ -73,7 +74,8 @@ public final class EndpointRegistry: Sendable {
     }
 
     static func settings(_ c: CircuitBreakerConfig) -> CircuitBreakerSettings {
-        CircuitBreakerSettings(consecutiveFailures: c.consecutiveFailures, openMs: Int64(c.openMs),
-                               halfOpenRequests: c.halfOpenRequests)
+        CircuitBreakerSettings(
+            consecutiveFailures: c.consecutiveFailures, openMs: Int64(c.openMs),
+            halfOpenRequests: c.halfOpenRequests)
     }
 }
