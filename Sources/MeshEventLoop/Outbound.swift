@@ -38,9 +38,7 @@ public struct Outbound {
     }
 
     /// Writes as much as the socket takes. `.blocked`: wait for writability.
-    ///
-    /// - Parameter keepHead: keep the written head so `rewind()` can send it again (a replayed request).
-    public mutating func flush(_ fd: Int32, pool: BufferPool, keepHead: Bool = false) -> FlushResult {
+    public mutating func flush(_ fd: Int32, pool: BufferPool) -> FlushResult {
         while !isEmpty {
             var iov = (iovec(), iovec())
             var count: Int32 = 0
@@ -71,19 +69,8 @@ public struct Outbound {
             body = body.map { $0 + written }
             bodyCount -= written
         }
-        if keepHead {
-            body = nil
-        } else {
-            reset(pool: pool)
-        }
+        reset(pool: pool)
         return .done
-    }
-
-    /// Queues the kept head again from its first byte (after `flush(keepHead: true)`).
-    public mutating func rewind() {
-        headStart = 0
-        body = nil
-        bodyCount = 0
     }
 
     /// Drops everything queued and gives the head block back.

@@ -273,7 +273,6 @@ extension DownstreamConnection {
         exchange.status = fallback.status
         exchange.bytesOut = fallback.body.count
         telemetry.fallbackServed(listener: listener.listenerIndex, route: route.index, reason: reason)
-        exchange.local = true
         exchange.responseStarted = true
         exchange.closeAfter = closing
         phase = closing ? .closing : .proxying

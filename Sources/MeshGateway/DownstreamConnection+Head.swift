@@ -18,7 +18,7 @@ extension DownstreamConnection {
                     begin(head)
                     return
                 case .invalid(let error):
-                    exchange.reset(startedMs: worker.loop.nowMs, startNs: clinux_monotonic_ns())
+                    exchange.reset(startNs: clinux_monotonic_ns())
                     requestID.removeAll(keepingCapacity: true)
                     respond(GatewayError(error), close: true)
                     return
@@ -50,7 +50,7 @@ extension DownstreamConnection {
     /// A complete head is at the front of `buffer`: route it and start the first attempt.
     func begin(_ head: RequestHead) {
         let config = worker.config
-        exchange.reset(startedMs: worker.loop.nowMs, startNs: clinux_monotonic_ns())
+        exchange.reset(startNs: clinux_monotonic_ns())
         exchange.method = head.method
         exchange.clientVersion = head.version
         exchange.clientKeepAlive = head.keepAlive

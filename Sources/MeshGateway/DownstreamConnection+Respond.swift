@@ -11,7 +11,7 @@ extension DownstreamConnection {
     /// `close` is set or when request bytes that were never read would otherwise be taken for the next request.
     func respond(_ error: GatewayError, close: Bool, extraHeader: String? = nil) {
         if exchange.reported || exchange.startNs == 0 {
-            exchange.reset(startedMs: worker.loop.nowMs, startNs: clinux_monotonic_ns())
+            exchange.reset(startNs: clinux_monotonic_ns())
             requestID.removeAll(keepingCapacity: true)
         }
         if requestID.isEmpty { worker.appendRequestID(into: &requestID) }
@@ -27,7 +27,6 @@ extension DownstreamConnection {
         toClient.commitHead(w.count)
         exchange.error = error
         exchange.status = error.status
-        exchange.local = true
         exchange.responseStarted = true
         exchange.closeAfter = closing
         if closing {

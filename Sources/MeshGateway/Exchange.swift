@@ -13,8 +13,6 @@ struct Exchange {
     var response = BodyCursor()
     /// The response head (the upstream's or the gateway's own) has been queued for the client.
     var responseStarted = false
-    /// The response is the gateway's own (an error or a fallback); no upstream is involved any more.
-    var local = false
     /// Close the client connection once the response is written.
     var closeAfter = false
     /// Upstream chunked body sent to an HTTP/1.0 client as plain bytes.
@@ -60,7 +58,6 @@ struct Exchange {
 
     // MARK: Telemetry
 
-    var startedMs: Int64 = 0
     var startNs: Int64 = 0
     var traceID = TraceID(high: 0, low: 0)
     var spanID = SpanID(0)
@@ -83,9 +80,8 @@ struct Exchange {
     var bytesOut = 0
     var status = 0
 
-    mutating func reset(startedMs: Int64, startNs: Int64) {
+    mutating func reset(startNs: Int64) {
         self = Exchange()
-        self.startedMs = startedMs
         self.startNs = startNs
     }
 }

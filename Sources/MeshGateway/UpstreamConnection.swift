@@ -20,7 +20,6 @@ final class UpstreamConnection: EventHandler {
     /// The exchange that owns the connection while `active`.
     weak var owner: DownstreamConnection?
     var buffer = IOBuffer()
-    var outbound = Outbound()
     var readable = false
     var writable = false
     var eof = false
@@ -70,7 +69,6 @@ final class UpstreamConnection: EventHandler {
         owner = nil
         parser.reset()
         buffer.release(to: worker.pool)
-        outbound.reset(pool: worker.pool)
         idleTimer.set(deadlineMs, loop: worker.loop, registration: registration)
     }
 
@@ -92,7 +90,6 @@ final class UpstreamConnection: EventHandler {
         state = .closed
         owner = nil
         buffer.release(to: worker.pool)
-        outbound.reset(pool: worker.pool)
         worker.loop.close(registration)
     }
 }

@@ -52,22 +52,4 @@ import Testing
         #expect(blockedCount > 0, "the small send buffer should have forced partial writes")
         #expect(received == head + body)
     }
-
-    /// A kept head can be sent again from its first byte (a replayed request).
-    @Test func keptHeadRewinds() throws {
-        let (writer, reader) = try socketPair()
-        defer { close(writer); close(reader) }
-        let pool = BufferPool(bufferSize: 256)
-        var outbound = Outbound()
-        let head = Array("GET / HTTP/1.1\r\nhost: a\r\n\r\n".utf8)
-        let space = outbound.headSpace(from: pool)
-        head.withUnsafeBytes { space.copyMemory(from: $0) }
-        outbound.commitHead(head.count)
-        guard case .done = outbound.flush(writer, pool: pool, keepHead: true) else { Issue.record("flush"); return }
-        outbound.rewind()
-        guard case .done = outbound.flush(writer, pool: pool) else { Issue.record("flush again"); return }
-        var received: [UInt8] = []
-        drain(reader, into: &received)
-        #expect(received == head + head)
-    }
 }
