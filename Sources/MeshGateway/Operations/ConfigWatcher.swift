@@ -63,14 +63,14 @@ final class ConfigWatcher: @unchecked Sendable {
         return directory.isEmpty ? "/" : directory
     }
 
-    /// Polls with a short timeout (so `stop` is seen), drains events, waits for 100 ms of quiet, reloads.
+    /// Polls with a short timeout (so `stop` is seen), drains events, waits for 50 ms of quiet, reloads.
     private static func watch(fd: Int32, stopped: StopFlag, reload: () -> Void) {
         var buffer = [UInt8](repeating: 0, count: 4096)
         while !stopped.isSet {
             guard waitReadable(fd, ms: 200) else { continue }
             drainEvents(fd, &buffer)
             // Debounce: an editor or kubelet often makes several changes in a row.
-            while !stopped.isSet && waitReadable(fd, ms: 100) { drainEvents(fd, &buffer) }
+            while !stopped.isSet && waitReadable(fd, ms: 50) { drainEvents(fd, &buffer) }
             reload()
         }
     }

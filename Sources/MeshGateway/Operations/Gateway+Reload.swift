@@ -76,6 +76,10 @@ extension Gateway {
         control.reconfigure(config: config, endpoints: states)
         logProviderProblems()
         let providers = compiled.providerNames.compactMap { control.providers.runtime(named: $0) }
+        // The generation before the one being replaced stopped receiving records long ago (every worker applied
+        // the last update): freeze its counts, so reloads never chain registries (memory and scrape time grew
+        // with every reload).
+        state.telemetry.detachPrevious()
         let telemetry = Telemetry(
             config: compiled, workers: workerCount, endpoints: states, previous: state.telemetry,
             levelOverride: options.logLevel)
