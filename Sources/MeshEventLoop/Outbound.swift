@@ -12,10 +12,14 @@ public struct Outbound {
     public var headEnd = 0
     public var body: UnsafeRawPointer?
     public var bodyCount = 0
+    /// Bytes of `Outbound.crlf` still to send after the body (a chunked body whose trailers were dropped ends
+    /// with the gateway's own CRLF).
+    public private(set) var tailCount = 0
+    private static let crlf: StaticString = "\r\n"
 
     public init() {}
 
-    public var isEmpty: Bool { headStart == headEnd && bodyCount == 0 }
+    public var isEmpty: Bool { headStart == headEnd && bodyCount == 0 && tailCount == 0 }
 
     /// A block to write a head into; give it back with `releaseHead` when done (flush does it).
     public mutating func headSpace(from pool: BufferPool) -> UnsafeMutableRawBufferPointer {
@@ -25,10 +29,11 @@ public struct Outbound {
 
     public mutating func commitHead(_ count: Int) { headEnd += count }
 
-    public mutating func queueBody(_ bytes: UnsafeRawBufferPointer) {
-        precondition(bodyCount == 0, "body queued twice")
+    public mutating func queueBody(_ bytes: UnsafeRawBufferPointer, thenCRLF: Bool = false) {
+        precondition(bodyCount == 0 && tailCount == 0, "body queued twice")
         body = bytes.baseAddress
         bodyCount = bytes.count
+        if thenCRLF { tailCount = 2 }
     }
 
     public enum FlushResult {
@@ -40,22 +45,30 @@ public struct Outbound {
     /// Writes as much as the socket takes. `.blocked`: wait for writability.
     public mutating func flush(_ fd: Int32, pool: BufferPool) -> FlushResult {
         while !isEmpty {
-            var iov = (iovec(), iovec())
+            var iov = (iovec(), iovec(), iovec())
             var count: Int32 = 0
             let headCount = headEnd - headStart
-            if headCount > 0 {
-                iov.0 = iovec(iov_base: headBlock! + headStart, iov_len: headCount)
-                count = 1
-            }
-            if bodyCount > 0 {
-                let entry = iovec(iov_base: UnsafeMutableRawPointer(mutating: body), iov_len: bodyCount)
-                if count == 0 { iov.0 = entry } else { iov.1 = entry }
-                count += 1
+            withUnsafeMutablePointer(to: &iov) { tuple in
+                tuple.withMemoryRebound(to: iovec.self, capacity: 3) { entries in
+                    if headCount > 0 {
+                        entries[Int(count)] = iovec(iov_base: headBlock! + headStart, iov_len: headCount)
+                        count += 1
+                    }
+                    if bodyCount > 0 {
+                        entries[Int(count)] = iovec(iov_base: UnsafeMutableRawPointer(mutating: body), iov_len: bodyCount)
+                        count += 1
+                    }
+                    if tailCount > 0 {
+                        let crlf = UnsafeMutableRawPointer(mutating: Self.crlf.utf8Start) + (2 - tailCount)
+                        entries[Int(count)] = iovec(iov_base: crlf, iov_len: tailCount)
+                        count += 1
+                    }
+                }
             }
             let result: IOResult<Int>
             do {
                 result = try withUnsafePointer(to: &iov) { p in
-                    try p.withMemoryRebound(to: iovec.self, capacity: 2) { try Posix.writev(fd, $0, count) }
+                    try p.withMemoryRebound(to: iovec.self, capacity: 3) { try Posix.writev(fd, $0, count) }
                 }
             } catch let error as SystemError {
                 return .failed(error)
@@ -66,8 +79,10 @@ public struct Outbound {
             let fromHead = min(written, headCount)
             headStart += fromHead
             written -= fromHead
-            body = body.map { $0 + written }
-            bodyCount -= written
+            let fromBody = min(written, bodyCount)
+            body = body.map { $0 + fromBody }
+            bodyCount -= fromBody
+            tailCount -= written - fromBody
         }
         reset(pool: pool)
         return .done
@@ -81,5 +96,6 @@ public struct Outbound {
         headEnd = 0
         body = nil
         bodyCount = 0
+        tailCount = 0
     }
 }

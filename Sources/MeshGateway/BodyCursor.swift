@@ -68,6 +68,35 @@ struct BodyCursor {
         }
     }
 
+    /// What a request body step forwards: `consumed` bytes were read from the client, the first `forward` of
+    /// them go upstream, and `endsBody` asks for the gateway's own final CRLF after them.
+    struct RequestStep {
+        var consumed: Int
+        var forward: Int
+        var endsBody: Bool
+    }
+
+    /// Like `take`, for a request body: a chunked body's trailer section is dropped (a trusted or framing field
+    /// could ride in it, and nginx and Envoy do not forward request trailers either); the last chunk is
+    /// forwarded and the gateway ends the body with its own CRLF.
+    mutating func takeRequest(_ bytes: UnsafeRawBufferPointer) -> Result<RequestStep, HTTPParseError> {
+        guard case .chunked = mode, !done else {
+            return take(bytes).map { RequestStep(consumed: $0, forward: $0, endsBody: false) }
+        }
+        let (scan, before) = decoder.scanUpToTrailers(bytes)
+        switch scan {
+        case .needMore:
+            total += bytes.count
+            return .success(RequestStep(consumed: bytes.count, forward: before, endsBody: false))
+        case .done(let consumed):
+            total += consumed
+            done = true
+            return .success(RequestStep(consumed: consumed, forward: before, endsBody: true))
+        case .invalid(let error):
+            return .failure(error)
+        }
+    }
+
     /// De-chunks in place for an HTTP/1.0 client: the data bytes are moved to the front of `bytes`.
     /// Returns (consumed, dataCount).
     mutating func takeDechunked(_ bytes: UnsafeMutableRawBufferPointer) -> Result<(Int, Int), HTTPParseError> {

@@ -44,12 +44,15 @@ extension DownstreamConnection {
         armAttemptDeadline(route, now: now)
         let endpoint = target.pools[index]
         toUpstream.reset(pool: worker.pool)
-        guard writeUpstreamHead(first: first, route: route, endpoint: endpoint) else {
-            respond(.badRequest, close: true)
+        if let error = writeUpstreamHead(first: first, route: route, endpoint: endpoint) {
+            // Nothing has been sent: the body must never follow a head that was not written whole (SPEC §4).
+            respond(error, close: true)
             return
         }
-        if exchange.bodyCount > 0, let base = buffer.base {
-            toUpstream.queueBody(UnsafeRawBufferPointer(start: base + exchange.bodyOffset, count: exchange.bodyCount))
+        if exchange.bodyCount > 0 || exchange.bodyEndsWithCRLF, let base = buffer.base {
+            toUpstream.queueBody(
+                UnsafeRawBufferPointer(start: base + exchange.bodyOffset, count: exchange.bodyCount),
+                thenCRLF: exchange.bodyEndsWithCRLF)
         }
         connectUpstream(endpoint)
     }
@@ -69,26 +72,29 @@ extension DownstreamConnection {
         }
     }
 
-    /// Builds the upstream head for this attempt into `toUpstream`; false when the head cannot be rebuilt.
+    /// Builds the upstream head for this attempt into `toUpstream`; the error to answer when it cannot be
+    /// (nothing is queued then).
     private func writeUpstreamHead(
         first: (view: RequestView, pathLength: Int)?, route: CompiledRoute, endpoint: EndpointPool
-    ) -> Bool {
+    ) -> GatewayError? {
         if let first {
-            writeHead(first.view, pathLength: first.pathLength, route: route, endpoint: endpoint)
-            return true
+            return writeHead(first.view, pathLength: first.pathLength, route: route, endpoint: endpoint)
         }
-        guard let base = buffer.base else { return false }
+        guard let base = buffer.base else { return .badRequest }
         var parser = RequestParser(limits: worker.limits)
         let bytes = UnsafeRawBufferPointer(
             start: base + exchange.headOffset, count: buffer.capacity - exchange.headOffset)
-        guard case .complete(let head) = parser.parse(bytes, headers: worker.headers) else { return false }
+        guard case .complete(let head) = parser.parse(bytes, headers: worker.headers) else { return .badRequest }
         let view = RequestView(buffer: bytes, headers: worker.headers, head: head)
-        guard let pathLength = normalizedPath(view) else { return false }
-        writeHead(view, pathLength: pathLength, route: route, endpoint: endpoint)
-        return true
+        guard let pathLength = normalizedPath(view) else { return .badRequest }
+        return writeHead(view, pathLength: pathLength, route: route, endpoint: endpoint)
     }
 
-    private func writeHead(_ view: RequestView, pathLength: Int, route: CompiledRoute, endpoint: EndpointPool) {
+    /// Writes the head; `.headersTooLarge` when it does not fit whole (the rewritten head of a request near
+    /// `max_header_bytes` can outgrow it), in which case nothing is committed.
+    private func writeHead(_ view: RequestView, pathLength: Int, route: CompiledRoute, endpoint: EndpointPool)
+        -> GatewayError?
+    {
         let path = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(worker.pathScratch)[0..<pathLength])
         let trace = decideTrace(view)
         exchange.traceID = trace.traceParent.traceID
@@ -99,11 +105,11 @@ extension DownstreamConnection {
         let remaining =
             exchange.deadlineMs == .max
             ? route.config.timeoutMs : Int(exchange.deadlineMs - worker.loop.nowMs)
-        withUnsafeTemporaryAllocation(byteCount: TraceParent.length, alignment: 1) { traceparent in
+        return withUnsafeTemporaryAllocation(byteCount: TraceParent.length, alignment: 1) { traceparent in
             _ = trace.traceParent.format(into: traceparent)
             let tracestate = UnsafeRawBufferPointer(
                 start: worker.traceScratch.baseAddress, count: trace.traceStateLength ?? 0)
-            requestID.withUnsafeBytes { id in
+            return requestID.withUnsafeBytes { id in
                 claimLines.withUnsafeBytes { claims in
                     let context = RequestHeadBuilder.Context(
                         clientIP: clientIP, endpointAuthority: endpoint.authority, deadlineMs: remaining,
@@ -111,8 +117,11 @@ extension DownstreamConnection {
                         extraLines: claims)
                     let space = toUpstream.headSpace(from: worker.pool)
                     var w = HeadWriter(space)
-                    RequestHeadBuilder.write(view, route: route, normalizedPath: path, context: context, into: &w)
-                    toUpstream.commitHead(w.overflowed ? 0 : w.count)
+                    RequestHeadBuilder.write(
+                        view, route: route, normalizedPath: path, context: context, tunnel: exchange.upgrade, into: &w)
+                    guard !w.overflowed else { return GatewayError.headersTooLarge }
+                    toUpstream.commitHead(w.count)
+                    return nil
                 }
             }
         }

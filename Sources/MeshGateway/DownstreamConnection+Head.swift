@@ -55,7 +55,6 @@ extension DownstreamConnection {
         exchange.clientVersion = head.version
         exchange.clientKeepAlive = head.keepAlive
         exchange.request.begin(head.framing)
-        exchange.upgrade = head.upgrade
         exchange.headOffset = buffer.start
         exchange.bytesIn = head.headLength
         phase = .proxying
@@ -70,7 +69,9 @@ extension DownstreamConnection {
         if telemetry.spanExportEnabled {
             exchange.host = String(decoding: Bytes.hostWithoutPort(view.authority), as: UTF8.self)
         }
-        guard let pathLength = normalizedPath(view) else {
+        exchange.upgrade = TrustBoundary.allowsTunnel(view)
+        guard let pathLength = normalizedPath(view), TrustBoundary.violation(view, trusted: listener.config.trustedNames) == nil
+        else {
             respond(.badRequest, close: true)
             return
         }
@@ -140,17 +141,18 @@ extension DownstreamConnection {
     /// whole body is among them and within 64 KiB (SPEC §3).
     private func takeBufferedBody() -> Bool {
         exchange.bodyOffset = buffer.start
-        switch exchange.request.take(buffer.readable) {
-        case .success(let n):
+        switch exchange.request.takeRequest(buffer.readable) {
+        case .success(let step):
             // A chunked body has no length up front: its buffered part counts against the limit too.
             guard exchange.request.total <= worker.config.source.limits.maxBodyBytes else {
                 exchange.bodyTooLarge = true
                 return false
             }
-            exchange.bodyCount = n
-            exchange.bytesIn += n
-            buffer.start += n
-            exchange.replayable = exchange.request.done && n <= RetryPolicy.maxBufferedBodyBytes
+            exchange.bodyCount = step.forward
+            exchange.bodyEndsWithCRLF = step.endsBody
+            exchange.bytesIn += step.consumed
+            buffer.start += step.consumed
+            exchange.replayable = exchange.request.done && step.consumed <= RetryPolicy.maxBufferedBodyBytes
             return true
         case .failure:
             return false

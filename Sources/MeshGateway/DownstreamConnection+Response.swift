@@ -89,7 +89,8 @@ extension DownstreamConnection {
         if switching {
             phase = .tunnel
             exchange.request.begin(.untilClose)
-            setDeadline(.max)
+            // A tunnel is closed after `idle_timeout_ms` without bytes either way (nginx's proxy_read_timeout).
+            setDeadline(worker.loop.nowMs + Int64(worker.config.source.limits.idleTimeoutMs))
         } else if !exchange.response.done {
             armBodyDeadline()
         }
@@ -150,6 +151,7 @@ extension DownstreamConnection {
             // A short read means drained, unless the peer's FIN/RST came with the data: then read the end too.
             if n < space && !up.hangupSeen { up.readable = false }
             if exchange.responseStarted && phase == .proxying { armBodyDeadline() }
+            if phase == .tunnel { setDeadline(worker.loop.nowMs + Int64(worker.config.source.limits.idleTimeoutMs)) }
             return true
         }
     }

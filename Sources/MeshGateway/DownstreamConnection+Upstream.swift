@@ -138,15 +138,16 @@ extension DownstreamConnection {
     }
 
     private func forwardBufferedRequestBody() -> Bool {
-        switch exchange.request.take(buffer.readable) {
-        case .success(let n):
+        switch exchange.request.takeRequest(buffer.readable) {
+        case .success(let step):
             if exchange.request.total > worker.config.source.limits.maxBodyBytes && !exchange.request.isUntilClose {
                 failRequestBody(.payloadTooLarge)
                 return false
             }
-            toUpstream.queueBody(UnsafeRawBufferPointer(rebasing: buffer.readable[0..<n]))
-            buffer.start += n
-            exchange.bytesIn += n
+            toUpstream.queueBody(
+                UnsafeRawBufferPointer(rebasing: buffer.readable[0..<step.forward]), thenCRLF: step.endsBody)
+            buffer.start += step.consumed
+            exchange.bytesIn += step.consumed
             if exchange.request.done, phase == .proxying, let route = exchange.route {
                 // The route timeout runs from the end of the request (as Envoy's does).
                 exchange.deadlineMs = worker.loop.nowMs + Int64(route.config.timeoutMs)

@@ -32,7 +32,10 @@ struct Exchange {
     var replayable = false
     var headOffset = 0
     var bodyOffset = 0
+    /// Body bytes that arrived with the head and go upstream (a chunked body's trailer section excluded).
     var bodyCount = 0
+    /// The buffered body is a whole chunked body: the gateway's CRLF follows `bodyCount` bytes.
+    var bodyEndsWithCRLF = false
 
     // MARK: Attempts
 

@@ -49,10 +49,40 @@ public struct ChunkedDecoder: Sendable {
         decode(buffer) { _ in }
     }
 
+    /// Whether the last chunk has been read: what follows is the trailer section and the final CRLF.
+    public var inTrailerSection: Bool {
+        switch state {
+        case .trailerLineStart, .trailerName, .trailerValue, .trailerLF, .finalLF, .done: return true
+        default: return false
+        }
+    }
+
+    /// Like `scan`, and also says how many of the scanned bytes come before the trailer section: the bytes a
+    /// proxy forwards when it drops trailers (it then ends the body with its own CRLF).
+    public mutating func scanUpToTrailers(_ buffer: UnsafeRawBufferPointer) -> (ChunkScan, beforeTrailers: Int) {
+        if inTrailerSection { return (scan(buffer), 0) }
+        var before = -1
+        let result = decode(buffer, onData: { _ in }, trailersAt: &before)
+        switch result {
+        case .needMore: return (result, before >= 0 ? before : buffer.count)
+        case .done(let consumed): return (result, before >= 0 ? before : consumed)
+        case .invalid: return (result, 0)
+        }
+    }
+
     /// Validates framing and hands each run of chunk-data bytes to `onData` (slices of `buffer`, never empty):
     /// de-chunking use. After `.done`, further calls return `.done(consumed: 0)`.
     public mutating func decode(_ buffer: UnsafeRawBufferPointer, onData: (UnsafeRawBufferPointer) -> Void) -> ChunkScan
     {
+        var ignored = -1
+        return decode(buffer, onData: onData, trailersAt: &ignored)
+    }
+
+    /// `decode`, also setting `trailersAt` to the offset in `buffer` where the trailer section starts, when it
+    /// starts within `buffer`.
+    private mutating func decode(
+        _ buffer: UnsafeRawBufferPointer, onData: (UnsafeRawBufferPointer) -> Void, trailersAt: inout Int
+    ) -> ChunkScan {
         if let failure { return .invalid(failure) }
         if state == .done { return .done(consumed: 0) }
         var i = 0
@@ -72,6 +102,7 @@ public struct ChunkedDecoder: Sendable {
                 failure = error
                 return .invalid(error)
             }
+            if state == .trailerLineStart && chunkSize == 0 && trailerBytes == 0 && trailersAt < 0 { trailersAt = i }
             if state == .done { return .done(consumed: i) }
         }
         return .needMore

@@ -2,7 +2,8 @@
 public enum PathNormalization: Equatable, Sendable {
     /// The normalised path is the first `length` bytes of the output buffer.
     case normalized(length: Int)
-    /// Not a path we route: not "/"-leading, a bad %-escape, or a CTL, space or non-ASCII byte.
+    /// Not a path we route: not "/"-leading, a bad %-escape, a CTL, space or non-ASCII byte, or one of the
+    /// bytes upstreams disagree about: `\`, `;`, `%2F`, `%5C`, `%00` (SPEC §3).
     case invalid
     /// A ".." segment would climb above "/" (SPEC §3: a 400).
     case climbsAboveRoot
@@ -10,13 +11,17 @@ public enum PathNormalization: Equatable, Sendable {
 
 /// Path normalisation for route matching (SPEC §3 "Matching uses the normalized path").
 public enum PathNormalizer {
-    /// SPEC §3 "Matching uses the normalized path": remove dot-segments (RFC 3986 §5.2.4), keep `//`, decode
-    /// percent-encoded UNRESERVED characters only (ALPHA DIGIT - . _ ~; uppercase the hex of the rest),
+    /// SPEC §3 "Matching uses the normalized path": remove dot-segments (RFC 3986 §5.2.4), merge `//` into `/`,
+    /// decode percent-encoded UNRESERVED characters only (ALPHA DIGIT - . _ ~; uppercase the hex of the rest),
     /// reject bad %-escapes, control bytes and non-'/'-leading paths as .invalid, and a path whose ".."
     /// climbs above "/" as .climbsAboveRoot. `out` has at least path.count bytes (or 1 for empty path → "/").
     ///
+    /// The same normalized path is matched and forwarded, so the route that judged a request is the route the
+    /// upstream sees. Bytes that upstream frameworks read differently from us are refused instead of guessed
+    /// at: `%2F`/`%5C` (a slash only some of them decode), `\` (a slash on some), `;` (path parameters that
+    /// Servlet containers strip: `/admin;x` would be `/admin` behind a route that did not match it) and `%00`.
     /// Decoding happens before dot-segment removal, so `%2E%2E` is a ".." segment and cannot smuggle a climb
-    /// past the router; `%2F` stays encoded and never splits a segment. Allocates nothing.
+    /// past the router. Allocates nothing.
     public static func normalize(
         _ path: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer
     ) -> PathNormalization {
@@ -40,7 +45,7 @@ public enum PathNormalizer {
         var w = 0
         while r < path.count {
             let b = path[r]
-            guard b > ASCII.sp, b < 0x7F else { return nil }
+            guard b > ASCII.sp, b < 0x7F, b != ASCII.backslash, b != ASCII.semicolon else { return nil }
             if b != ASCII.percent {
                 out[w] = b
                 w += 1
@@ -51,6 +56,7 @@ public enum PathNormalizer {
                 return nil
             }
             let decoded = hi << 4 | lo
+            if decoded == ASCII.slash || decoded == ASCII.backslash || decoded == 0 { return nil }
             if ASCII.isUnreserved(decoded) {
                 out[w] = decoded
                 w += 1
@@ -80,7 +86,9 @@ public enum PathNormalizer {
             while segEnd < count && buf[segEnd] != ASCII.slash { segEnd += 1 }
             let length = segEnd - segStart
             let isLast = segEnd == count
-            if length == 1 && buf[segStart] == ASCII.dot {
+            if length == 0 && !isLast {
+                // An empty segment ("//") is merged: upstreams that merge and routers that do not must agree.
+            } else if length == 1 && buf[segStart] == ASCII.dot {
                 // "." is dropped; as the last segment it leaves a trailing "/" (RFC 3986 §5.2.4 step B).
                 if isLast { append(buf, &w, from: segStart, length: 0) }
             } else if length == 2 && buf[segStart] == ASCII.dot && buf[segStart + 1] == ASCII.dot {

@@ -37,7 +37,7 @@ public final class CompiledConfig: Sendable {
                     config: route, index: i, upstreamIndex: indexByName[route.upstream] ?? 0,
                     providerIndex: provider, forwardToken: forward, trustedHeaders: trusted)
             }
-            return CompiledListener(config: listener, routes: routes)
+            return CompiledListener(config: listener, routes: routes, trustedNames: trusted)
         }
     }
 
@@ -48,9 +48,13 @@ public final class CompiledConfig: Sendable {
 public final class CompiledListener: Sendable {
     public let config: ListenerConfig
     public let routes: [CompiledRoute]
+    /// Every `claims_to_headers` target of the listener (lowercase): never taken from a client on any of its
+    /// routes, and never named by a client's `Connection` (TrustBoundary).
+    public let trustedNames: [[UInt8]]
 
-    init(config: ListenerConfig, routes: [CompiledRoute]) {
+    init(config: ListenerConfig, routes: [CompiledRoute], trustedNames: [[UInt8]]) {
         self.config = config
         self.routes = routes
+        self.trustedNames = trustedNames
     }
 }

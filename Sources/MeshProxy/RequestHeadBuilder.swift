@@ -38,9 +38,18 @@ public enum RequestHeadBuilder {
         }
     }
 
+    /// Writes the upstream head for `request` into `w`; the caller checks `w.overflowed` and sends nothing when
+    /// it is set (SPEC §4: a head that cannot be written whole ends the exchange with an error).
+    ///
+    /// Framing and `host` are the gateway's own, written from the parsed request: the client's
+    /// `Content-Length`, `Transfer-Encoding` and `Host` lines are never copied, so no client field, `Connection`
+    /// token or spelling can change how the upstream delimits the body.
+    ///
+    /// - Parameter tunnel: the request is an allowed upgrade (`TrustBoundary.allowsTunnel`); any other
+    ///   `Upgrade` is dropped with the other hop-by-hop fields.
     public static func write(
         _ request: RequestView, route: CompiledRoute, normalizedPath: UnsafeRawBufferPointer, context: Context,
-        into w: inout HeadWriter
+        tunnel: Bool = false, into w: inout HeadWriter
     ) {
         w.write(request.method)
         w.write(" ")
@@ -56,30 +65,20 @@ public enum RequestHeadBuilder {
             context.endpointAuthority.withUnsafeBytes { w.write($0) }
         }
         w.write("\r\n")
-        for i in 0..<request.head.headerCount {
-            let field = request.headers[i]
-            switch field.known {
-            case .host, .connection, .keepAlive, .proxyConnection, .te, .trailer, .transferEncoding, .upgrade,
-                .expect, .xForwardedFor, .xForwardedProto, .xForwardedHost, .traceparent, .tracestate, .xRequestID:
-                continue
-            default:
-                break
-            }
-            let name = request.name(i)
-            if HopByHop.isHopByHop(
-                field, in: request.buffer,
-                headers: UnsafeBufferPointer(rebasing: request.headers[0..<request.head.headerCount]),
-                connectionHasCustomTokens: request.head.connectionHasCustomTokens)
-            {
-                continue
-            }
-            if route.requestEdits.removes(name) || isStripped(name, route.strippedNames) { continue }
-            writeField(name, request.value(i), into: &w)
-        }
+        writeClientFields(request, route: route, into: &w)
         writeForwarded(request: request, context: context, into: &w)
-        if request.head.framing == .chunked { w.write("transfer-encoding: chunked\r\n") }
+        switch request.head.framing {
+        case .contentLength(let n):
+            w.write("content-length: ")
+            w.writeDecimal(n)
+            w.write("\r\n")
+        case .chunked:
+            w.write("transfer-encoding: chunked\r\n")
+        case .none, .untilClose:
+            break
+        }
         writeContext(context, into: &w)
-        if request.head.upgrade, let upgrade = request.firstValue(of: .upgrade) {
+        if tunnel, let upgrade = request.firstValue(of: .upgrade) {
             w.write("connection: upgrade\r\nupgrade: ")
             w.write(upgrade)
             w.write("\r\n")
@@ -88,6 +87,34 @@ public enum RequestHeadBuilder {
             name.withUnsafeBytes { n in value.withUnsafeBytes { v in writeField(n, v, into: &w) } }
         }
         w.write("\r\n")
+    }
+
+    /// The client's end-to-end fields: everything but what the gateway writes itself, hop-by-hop fields, the
+    /// route's removals, trusted names and their `_` spellings.
+    static func writeClientFields(_ request: RequestView, route: CompiledRoute, into w: inout HeadWriter) {
+        for i in 0..<request.head.headerCount {
+            let field = request.headers[i]
+            switch field.known {
+            case .host, .contentLength, .connection, .keepAlive, .proxyConnection, .te, .trailer, .transferEncoding,
+                .upgrade, .expect, .xForwardedFor, .xForwardedProto, .xForwardedHost, .forwarded, .traceparent,
+                .tracestate, .xRequestID:
+                continue
+            default:
+                break
+            }
+            let name = request.name(i)
+            if request.head.connectionHasCustomTokens
+                && HopByHop.isHopByHop(
+                    field, in: request.buffer,
+                    headers: UnsafeBufferPointer(rebasing: request.headers[0..<request.head.headerCount]),
+                    connectionHasCustomTokens: true)
+            {
+                continue
+            }
+            if route.requestEdits.removes(name) || isStripped(name, route.strippedNames) { continue }
+            if field.known == .other && TrustBoundary.isDisguised(name, trusted: route.strippedNames) { continue }
+            writeField(name, request.value(i), into: &w)
+        }
     }
 
     /// `X-Forwarded-For` is appended to, not replaced: the client's values in order, its address last (SPEC §4).

@@ -9,7 +9,11 @@ public enum Router {
     public static func match(_ routes: [CompiledRoute], request: RequestView, path: UnsafeRawBufferPointer)
         -> CompiledRoute?
     {
-        let host = Bytes.hostWithoutPort(request.authority)
+        var host = Bytes.hostWithoutPort(request.authority)
+        // `api.example.com.` is the same DNS name as `api.example.com`: it must not slip past a host match.
+        if host.count > 1 && host[host.count - 1] == UInt8(ascii: ".") {
+            host = UnsafeRawBufferPointer(rebasing: host[0..<(host.count - 1)])
+        }
         for route in routes
         where methodMatches(route, request) && hostMatches(route.host, host) && pathMatches(route.path, path)
             && headersMatch(route, request)

@@ -17,7 +17,8 @@ import Testing
                 out.withUnsafeMutableBytes { o in
                     var w = HeadWriter(o)
                     RequestHeadBuilder.write(
-                        view, route: compiledRoute, normalizedPath: p, context: context(view), into: &w)
+                        view, route: compiledRoute, normalizedPath: p, context: context(view),
+                        tunnel: TrustBoundary.allowsTunnel(view), into: &w)
                     return w.overflowed ? -1 : w.count
                 }
             }
