@@ -4,18 +4,6 @@ import Testing
 
 /// The gateway survives garbage and clients or upstreams that vanish mid-exchange, and keeps serving.
 @Suite struct RobustnessTests {
-    /// SplitMix64: a tiny seeded generator, so a failing run can be replayed exactly.
-    struct SplitMix64: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     static let template = Array(
         "POST /fuzz/path?q=1 HTTP/1.1\r\nHost: test.local\r\nContent-Length: 5\r\nX-A: b\r\n\r\nhello".utf8)
 

@@ -152,4 +152,27 @@ struct ChunkedDecoderTests {
         #expect(tail.withUnsafeBytes { decoder.decode($0) { delivered += $0.count } } == .done(consumed: tail.count))
         #expect(delivered == 1 << 20)
     }
+
+    // Regression: issue 10 — request trailers were forwarded verbatim (a trusted field could ride in one).
+    @Test(arguments: ["", "X-User-Id: evil\r\n", "Content-Length: 5\r\nHost: x\r\n"])
+    func scanUpToTrailersStopsBeforeTheTrailerSectionAtEverySplit(trailers: String) {
+        let chunks = "5;ext=1\r\nhello\r\n3\r\nabc\r\n0\r\n"
+        let body = Array((chunks + trailers + "\r\n").utf8)
+        for split in 0...body.count {
+            var decoder = ChunkedDecoder()
+            var forwarded: [UInt8] = []
+            var done = false
+            for part in [body[0..<split], body[split...]] where !part.isEmpty {
+                let bytes = Array(part)
+                let (scan, before) = bytes.withUnsafeBytes { decoder.scanUpToTrailers($0) }
+                forwarded += bytes[0..<before]
+                if case .done(let consumed) = scan {
+                    #expect(consumed == bytes.count, "the body ends with the last byte")
+                    done = true
+                }
+            }
+            #expect(done, "split \(split)")
+            #expect(forwarded == Array(chunks.utf8), "split \(split): \(String(decoding: forwarded, as: UTF8.self))")
+        }
+    }
 }

@@ -146,13 +146,14 @@ public final class TestUpstream: Sendable {
             }
             counter.consume(span)
         }
+        var trailers: [String] = []
         if head.isChunked {
-            _ = try reader.readChunked(sink: sink)
+            trailers = try reader.readChunked(sink: sink)
         } else if let length = head.contentLength {
             try reader.readExact(length, sink: sink)
         }
         return ReceivedRequest(
             connection: connection, head: head, body: kept, bodyCount: counter.count,
-            bodyMatchesPattern: counter.intact, chunked: head.isChunked)
+            bodyMatchesPattern: counter.intact, chunked: head.isChunked, trailers: trailers)
     }
 }

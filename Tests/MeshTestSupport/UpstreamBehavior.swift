@@ -92,6 +92,8 @@ public struct ReceivedRequest: Sendable, CustomStringConvertible {
     public let bodyMatchesPattern: Bool
     /// Whether it came chunked.
     public let chunked: Bool
+    /// The trailer field lines of a chunked body, as received.
+    public var trailers: [String] = []
 
     /// Request method.
     public var method: String { head.startLine[0] }
