@@ -74,7 +74,9 @@ let package = Package(
         .testTarget(name: "MeshMetricsTests", dependencies: ["MeshMetrics"]),
         .testTarget(name: "MeshResilienceTests", dependencies: ["MeshResilience"]),
         .testTarget(name: "MeshEventLoopTests", dependencies: ["MeshEventLoop", "MeshPosix"]),
-        .testTarget(name: "MeshProxyTests", dependencies: ["MeshProxy", "MeshConfig", "MeshHTTP1", "MeshJSON"]),
+        .testTarget(
+            name: "MeshProxyTests", dependencies: ["MeshProxy", "MeshConfig", "MeshHTTP1", "MeshJSON", "MeshTestSupport"]
+        ),
         .testTarget(name: "MeshLogTests", dependencies: ["MeshLog", "MeshJSON"]),
         .testTarget(
             name: "ObservabilityTests",

@@ -77,7 +77,7 @@ extension DownstreamConnection {
         }
         let path = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(worker.pathScratch)[0..<pathLength])
         // A gateway is not a forward proxy: CONNECT tunnels nothing here.
-        guard head.method != .connect, let route = Router.match(listener.config.routes, request: view, path: path)
+        guard head.method != .connect, let route = listener.config.table.match(view, path: path)
         else {
             respond(.noRoute, close: !exchange.request.done)
             return

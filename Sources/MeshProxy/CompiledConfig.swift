@@ -51,10 +51,13 @@ public final class CompiledListener: Sendable {
     /// Every `claims_to_headers` target of the listener (lowercase): never taken from a client on any of its
     /// routes, and never named by a client's `Connection` (TrustBoundary).
     public let trustedNames: [[UInt8]]
+    /// The routes as a trie: what requests are matched with.
+    public let table: RouteTable
 
     init(config: ListenerConfig, routes: [CompiledRoute], trustedNames: [[UInt8]]) {
         self.config = config
         self.routes = routes
         self.trustedNames = trustedNames
+        table = RouteTable(routes)
     }
 }

@@ -9,11 +9,7 @@ public enum Router {
     public static func match(_ routes: [CompiledRoute], request: RequestView, path: UnsafeRawBufferPointer)
         -> CompiledRoute?
     {
-        var host = Bytes.hostWithoutPort(request.authority)
-        // `api.example.com.` is the same DNS name as `api.example.com`: it must not slip past a host match.
-        if host.count > 1 && host[host.count - 1] == UInt8(ascii: ".") {
-            host = UnsafeRawBufferPointer(rebasing: host[0..<(host.count - 1)])
-        }
+        let host = matchingHost(request)
         for route in routes
         where methodMatches(route, request) && hostMatches(route.host, host) && pathMatches(route.path, path)
             && headersMatch(route, request)
@@ -21,6 +17,16 @@ public enum Router {
             return route
         }
         return nil
+    }
+
+    /// The request's host as routes match it: without port, and without the trailing dot of a fully
+    /// qualified name (`api.example.com.` is the same DNS name and must not slip past a host match).
+    static func matchingHost(_ request: RequestView) -> UnsafeRawBufferPointer {
+        let host = Bytes.hostWithoutPort(request.authority)
+        if host.count > 1 && host[host.count - 1] == UInt8(ascii: ".") {
+            return UnsafeRawBufferPointer(rebasing: host[0..<(host.count - 1)])
+        }
+        return host
     }
 
     @inline(__always)
