@@ -58,7 +58,9 @@ extension ConfigDecoder {
             return d
         }
         let maxConnections = int(pool, "max_connections", 1...Int.max, what: "a positive integer") ?? d.maxConnections
-        let maxIdle = int(pool, "max_idle", 0...Int.max, what: "a non-negative integer") ?? d.maxIdle
+        // Unset, max_idle follows max_connections: a pool keeps what its concurrency needed (as HAProxy and Envoy
+        // do) and the idle timeout trims it; a smaller cap made 50 clients churn connections (issue 17).
+        let maxIdle = int(pool, "max_idle", 0...Int.max, what: "a non-negative integer") ?? maxConnections
         if maxIdle > maxConnections {
             // Blame whichever key the user wrote; with only defaults this cannot happen.
             let key = pool["max_idle"] != nil ? "max_idle" : "max_connections"

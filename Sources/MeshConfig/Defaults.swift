@@ -24,7 +24,7 @@ enum Defaults {
     static let balance = BalanceConfig.roundRobin
     static let connectTimeoutMs = 1000
     static let dnsRefreshMs = 30000
-    static let pool = PoolConfig(maxConnections: 256, maxIdle: 32, idleTimeoutMs: 60000)
+    static let pool = PoolConfig(maxConnections: 256, maxIdle: 256, idleTimeoutMs: 60000)
     static let circuitBreaker = CircuitBreakerConfig(consecutiveFailures: 5, openMs: 30000, halfOpenRequests: 1)
     static let healthCheckPath = "/healthz"
     static let healthCheck = HealthCheckConfig(

@@ -63,7 +63,7 @@ let defaultCases: [DefaultCase] = [
     .init("balance", "round_robin") { app($0).balance.rawValue },
     .init("connect_timeout_ms", "1000") { "\(app($0).connectTimeoutMs)" },
     .init("dns_refresh_ms", "30000") { "\(app($0).dnsRefreshMs)" },
-    .init("pool", "256/32/60000") {
+    .init("pool", "256/256/60000") {
         "\(app($0).pool.maxConnections)/\(app($0).pool.maxIdle)/\(app($0).pool.idleTimeoutMs)"
     },
     .init("breaker", "5/30000/1") {
@@ -116,5 +116,12 @@ let defaultCases: [DefaultCase] = [
         let config = try loadValid(document(extra: #""app": {"health_url": "http://127.0.0.1:8081/healthz"}"#))
         #expect(config.app?.startupTimeoutMs == 30000)
         #expect(config.app?.healthURL == "http://127.0.0.1:8081/healthz")
+    }
+
+    @Test func maxIdleFollowsMaxConnectionsUnlessSet() throws {
+        let followed = try loadValid(document(upstreams: #"{"app": {"endpoints": ["127.0.0.1:3000"], "pool": {"max_connections": 64}}}"#))
+        #expect(followed.upstreams["app"]!.pool.maxIdle == 64)
+        let set = try loadValid(document(upstreams: #"{"app": {"endpoints": ["127.0.0.1:3000"], "pool": {"max_connections": 64, "max_idle": 8}}}"#))
+        #expect(set.upstreams["app"]!.pool.maxIdle == 8)
     }
 }
