@@ -146,9 +146,8 @@ public final class Gateway: @unchecked Sendable {
         for index in 0..<workerCount {
             do {
                 let worker = try Worker(
-                    index: index, config: compiled, addresses: addresses, states: states, workers: workerCount,
-                    telemetry: telemetry)
-                worker.setProviders(providers)
+                    index: index, config: compiled, addresses: addresses, states: states, providers: providers,
+                    workers: workerCount, telemetry: telemetry)
                 let control = self.control!
                 worker.resolved = control.addresses
                 worker.requestKeyRefetch = { name in control.refetchClaimed(provider: name) }
