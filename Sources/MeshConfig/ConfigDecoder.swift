@@ -165,7 +165,15 @@ final class ConfigDecoder {
         let seconds = key.hasSuffix("_s")
         let unit = seconds ? "seconds" : "milliseconds"
         let max = seconds ? Defaults.maxDurationMs / 1000 : Defaults.maxDurationMs
-        return int(object, key, min...max, what: "a non-negative integer number of \(unit)")
+        guard let member = object[key],
+            let value = int(
+                member.value, object.path(key), min...Int.max, what: "a non-negative integer number of \(unit)")
+        else { return nil }
+        guard value <= max else {
+            error(object.path(key), member.value.position, "\(value) is out of range: must be at most \(max) \(unit)")
+            return nil
+        }
+        return value
     }
 
     /// A number within `range`.

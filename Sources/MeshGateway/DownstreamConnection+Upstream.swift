@@ -59,7 +59,8 @@ extension DownstreamConnection {
         connection.activate(owner: self)
         upstream = connection
         if !connected {
-            setDeadline(min(exchange.attemptDeadlineMs, .deadline(worker.loop.nowMs, plusMs: endpoint.connectTimeoutMs)))
+            setDeadline(
+                min(exchange.attemptDeadlineMs, .deadline(worker.loop.nowMs, plusMs: endpoint.connectTimeoutMs)))
         }
         pumpRequest()
     }

@@ -81,7 +81,11 @@ public final class Gateway: @unchecked Sendable {
         Gateway.blockSignals()
         // Not ready until the app's health URL answers (set before listeners accept anything).
         if config.app != nil { appHealthy.store(false, ordering: .relaxed) }
-        if let failure = start(config, bytes: bytes) { return failure.rawValue }
+        if let failure = start(config, bytes: bytes) {
+            // The control thread's callbacks reference this gateway: stop it before the gateway can go away.
+            control?.stop()
+            return failure.rawValue
+        }
         if let app = config.app { AppHealth.start(app, gateway: self) }
         if !options.app.isEmpty {
             sidecar = Sidecar(
