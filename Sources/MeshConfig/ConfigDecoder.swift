@@ -158,10 +158,22 @@ final class ConfigDecoder {
         return value
     }
 
-    /// A duration: a non-negative integer number of milliseconds (or seconds for `_s` keys), at least `min`.
+    /// A duration: a non-negative integer number of milliseconds (or seconds for `_s` keys), at least `min`
+    /// and at most `Defaults.maxDurationMs` (or its seconds), so every deadline the runtime computes as
+    /// `now + duration` fits an `Int64` with room to spare.
     func duration(_ object: ObjectNode, _ key: String, min: Int = 0) -> Int? {
-        let unit = key.hasSuffix("_s") ? "seconds" : "milliseconds"
-        return int(object, key, min...Int.max, what: "a non-negative integer number of \(unit)")
+        let seconds = key.hasSuffix("_s")
+        let unit = seconds ? "seconds" : "milliseconds"
+        let max = seconds ? Defaults.maxDurationMs / 1000 : Defaults.maxDurationMs
+        guard let member = object[key],
+            let value = int(
+                member.value, object.path(key), min...Int.max, what: "a non-negative integer number of \(unit)")
+        else { return nil }
+        guard value <= max else {
+            error(object.path(key), member.value.position, "\(value) is out of range: must be at most \(max) \(unit)")
+            return nil
+        }
+        return value
     }
 
     /// A number within `range`.

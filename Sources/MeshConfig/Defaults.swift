@@ -3,6 +3,11 @@
 enum Defaults {
     static let adminAddress = HostPort(host: "127.0.0.1", port: 9901)
 
+    /// The largest duration any `_ms` key accepts (2^31−1 ms, about 24.8 days; `_s` keys: the same in seconds).
+    /// Larger values would make `now + duration` overflow `Int64` arithmetic, and no timeout, interval or
+    /// back-off of a proxy needs more.
+    static let maxDurationMs = 2_147_483_647
+
     // Routes
     static let timeoutMs = 3000
     /// No per-try timeout: each try may use what is left of `timeout_ms`.

@@ -10,21 +10,21 @@ extension DownstreamConnection {
     func authorize(_ view: RequestView, route: CompiledRoute) -> Bool {
         claimLines.removeAll(keepingCapacity: true)
         guard route.jwtProvider >= 0, let rule = route.config.jwt else { return true }
-        let provider = worker.providers[route.jwtProvider]
+        let provider = listener.generation.providers[route.jwtProvider]
         let now = Int64(time(nil))
         let generation = provider.store.current().generation
         // Only for providers that read `Authorization: Bearer` alone: the memo must key on the token verified.
         let presented = provider.extractor.locations == [.bearer] ? TokenMemo.bearerToken(view) : nil
         if let memo = tokenMemo, let presented,
-            memo.matches(route: ObjectIdentifier(route), generation: generation, now: now, token: presented)
+            memo.matches(route: route, generation: generation, now: now, token: presented)
         {
             claimLines.append(contentsOf: memo.claimLines)
             telemetry.jwtValidated(provider: provider.name, result: "success")
             return true
         }
         let outcome = provider.authenticator.authenticate(
-            header: { name in Self.values(of: name, in: view) }, cache: &worker.tokenCaches[route.jwtProvider],
-            now: now)
+            header: { name in Self.values(of: name, in: view) },
+            cache: &listener.generation.tokenCaches[route.jwtProvider], now: now)
         if outcome.refetchKeys { worker.requestKeyRefetch(provider.name) }
         switch outcome.result {
         case .failure(.missing) where !rule.required:
@@ -49,7 +49,7 @@ extension DownstreamConnection {
             }
             if let presented, let expiresAt = token.expiresAt {
                 tokenMemo = TokenMemo(
-                    route: ObjectIdentifier(route), generation: generation, expiresAt: expiresAt,
+                    route: route, generation: generation, expiresAt: expiresAt,
                     token: Array(presented), claimLines: claimLines)
             }
             return true

@@ -84,7 +84,7 @@ extension DownstreamConnection {
         }
         exchange.route = route
         worker.refreshAddressesIfChanged()
-        let target = worker.upstreams[route.upstreamIndex]
+        let target = pinGeneration().upstreams[route.upstreamIndex]
         exchange.target = target
         guard authorize(view, route: route) else { return }
         if case .contentLength(let n) = head.framing, n > config.source.limits.maxBodyBytes {

@@ -29,7 +29,7 @@ extension DownstreamConnection {
         do {
             fd = try Sockets.stream(family: endpoint.address.family)
         } catch {
-            attemptFailed(.connectFailure)
+            localConnectFailure(error)
             return
         }
         let connected: Bool
@@ -40,22 +40,46 @@ extension DownstreamConnection {
             }
         } catch {
             Posix.close(fd)
-            attemptFailed(.connectFailure)
+            if DownstreamConnection.isLocalFailure(error.errno) {
+                localConnectFailure(error)
+            } else {
+                attemptFailed(.connectFailure)
+            }
             return
         }
-        guard let connection = try? UpstreamConnection(worker: worker, pool: endpoint, fd: fd, connected: connected)
-        else {
+        let connection: UpstreamConnection
+        do {
+            connection = try UpstreamConnection(worker: worker, pool: endpoint, fd: fd, connected: connected)
+        } catch {
             Posix.close(fd)
-            attemptFailed(.connectFailure)
+            localConnectFailure(error)
             return
         }
         endpoint.opened()
         connection.activate(owner: self)
         upstream = connection
         if !connected {
-            setDeadline(min(exchange.attemptDeadlineMs, worker.loop.nowMs + Int64(endpoint.connectTimeoutMs)))
+            setDeadline(
+                min(exchange.attemptDeadlineMs, .deadline(worker.loop.nowMs, plusMs: endpoint.connectTimeoutMs)))
         }
         pumpRequest()
+    }
+
+    /// Errors of `socket`/`connect`/registration that say this process (or host) ran out of something, not
+    /// that the endpoint failed: descriptors, memory, local ports.
+    static func isLocalFailure(_ errno: Int32) -> Bool {
+        switch errno {
+        case EMFILE, ENFILE, ENOBUFS, ENOMEM, EADDRNOTAVAIL, EAGAIN, ENOSPC: true
+        default: false
+        }
+    }
+
+    /// No socket to the endpoint could be made for a local reason: answer 503 without judging the endpoint
+    /// (its breaker is shared by every worker; our descriptor shortage must not open it) and without
+    /// retrying (a retry would hit the same shortage). Not logged per request: under descriptor exhaustion
+    /// that would be a log storm; the access log carries the 503.
+    private func localConnectFailure(_ error: SystemError) {
+        respond(.unavailable, close: false)
     }
 
     /// A slot of a full pool opened up while this exchange was waiting for it.
@@ -128,7 +152,7 @@ extension DownstreamConnection {
             guard readable else { return }
             exchange.replayable = false
             switch readClient() {
-            case .data: setDeadline(worker.loop.nowMs + Int64(worker.config.source.limits.idleTimeoutMs))
+            case .data: setDeadline(.deadline(worker.loop.nowMs, plusMs: worker.config.source.limits.idleTimeoutMs))
             case .drained: return
             case .eof, .failed:
                 clientClosedDuringRequest(up)
@@ -150,7 +174,7 @@ extension DownstreamConnection {
             exchange.bytesIn += step.consumed
             if exchange.request.done, phase == .proxying, let route = exchange.route {
                 // The route timeout runs from the end of the request (as Envoy's does).
-                exchange.deadlineMs = worker.loop.nowMs + Int64(route.config.timeoutMs)
+                exchange.deadlineMs = .deadline(worker.loop.nowMs, plusMs: route.config.timeoutMs)
                 armAttemptDeadline(route, now: worker.loop.nowMs)
             }
             return true

@@ -21,8 +21,12 @@ final class DownstreamConnection: EventHandler {
         case closed
     }
 
+    /// The worker lives as long as the process (its loop runs every handler), so this cannot dangle.
     unowned(unsafe) let worker: Worker
-    unowned(unsafe) let listener: Listener
+    /// The listener that accepted the connection, held strongly: a reload may remove it while this runs.
+    let acceptedOn: Listener
+    /// The parser's limits are the worker's of this version (a reload can change them between requests).
+    var limitsVersion: Int
     private(set) var registration: Registration
     let clientIP: [UInt8]
     var phase: Phase = .readingHead
@@ -45,19 +49,25 @@ final class DownstreamConnection: EventHandler {
     var tokenMemo: TokenMemo?
     /// Index in `worker.clients`, -1 once closed.
     var slot = -1
-    var telemetry: WorkerTelemetry { worker.telemetry }
+    /// The listener and generation the exchange in progress pinned, else the listener's current binding:
+    /// its routes, listener index and telemetry all belong to one config generation.
+    var listener: ListenerBinding { exchange.binding ?? acceptedOn.binding }
+    /// Telemetry of `listener`'s generation (its label indexes match the exchange's route and upstream).
+    var telemetry: WorkerTelemetry { listener.generation.telemetry }
 
     init(worker: Worker, listener: Listener, fd: Int32, client: SocketAddress) throws(SystemError) {
         self.worker = worker
-        self.listener = listener
+        acceptedOn = listener
         clientIP = Array(client.ipString.utf8)
         parser = RequestParser(limits: worker.limits)
+        limitsVersion = worker.limitsVersion
         registration = Registration(fd: fd, id: 0)
         registration = try worker.loop.register(fd: fd, handler: self)
         requestID.reserveCapacity(128)
         worker.clientOpened(self)
-        worker.telemetry.connectionOpened(listener: listener.listenerIndex)
-        setDeadline(worker.loop.nowMs + Int64(worker.config.source.limits.headerTimeoutMs))
+        let binding = listener.binding
+        binding.generation.telemetry.connectionOpened(listener: binding.listenerIndex)
+        setDeadline(.deadline(worker.loop.nowMs, plusMs: worker.config.source.limits.headerTimeoutMs))
     }
 
     var fd: Int32 { registration.fd }
@@ -68,6 +78,7 @@ final class DownstreamConnection: EventHandler {
     // MARK: - Events
 
     func handleEvents(_ events: IOEvents) {
+        if limitsVersion != worker.limitsVersion { adoptWorkerLimits() }
         if !events.intersection([.readable, .readHangup, .hangup, .error]).isEmpty { readable = true }
         if events.contains(.readHangup) { peerClosed = true }
         if events.contains(.writable) || events.contains(.error) { writable = true }
@@ -193,7 +204,8 @@ final class DownstreamConnection: EventHandler {
         toClient.reset(pool: worker.pool)
         toUpstream.reset(pool: worker.pool)
         buffer.release(to: worker.pool)
-        worker.telemetry.connectionClosed(listener: listener.listenerIndex)
+        let binding = acceptedOn.binding
+        binding.generation.telemetry.connectionClosed(listener: binding.listenerIndex)
         worker.clientClosed(self)
         worker.loop.close(registration)
     }

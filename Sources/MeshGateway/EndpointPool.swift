@@ -6,6 +6,11 @@ import MeshPosix
 ///
 /// Idle connections are reused last-in first-out (the warmest socket first). `active` counts connections
 /// lent to exchanges, so `max_connections` can be enforced without locks.
+///
+/// Lifetime: the generations that use the pool, exchanges (through their `UpstreamRuntime`) and its
+/// connections hold it strongly. A reload or DNS change that drops it calls `retire()`: from then on it
+/// parks nothing (a connection handed back by an exchange that was in flight is closed), so it is freed once
+/// the last of them lets go.
 final class EndpointPool {
     let address: SocketAddress
     /// `host:port` as configured, for `Host` when the client sent none, and for logs.
@@ -17,8 +22,10 @@ final class EndpointPool {
     /// Connections lent to exchanges (connecting ones included).
     private(set) var active = 0
     /// Where this pool's counts go: the worker's current telemetry, under the indexes of the current config
-    /// (a reload that keeps the pool renumbers it).
+    /// (a reload that keeps the pool renumbers it). The worker lives as long as the process.
     unowned(unsafe) let worker: Worker
+    /// No generation uses the pool any more: nothing is parked, counts are no longer reported.
+    private(set) var retired = false
     var slot: (upstream: Int, endpoint: Int) = (-1, -1)
     /// Exchanges waiting for a connection slot, oldest first (they give up at their route deadline).
     private var waiters: [Waiter] = []
@@ -50,23 +57,26 @@ final class EndpointPool {
         report(active: 1, idle: 0)
     }
 
-    private func report(active: Int, idle: Int) {
-        worker.telemetry.upstreamConnections(
+    private func report(active: Int, idle: Int, to telemetry: WorkerTelemetry? = nil) {
+        // A retired pool's slot indexes an older config than the worker's telemetry: its counts left with it.
+        guard !retired else { return }
+        (telemetry ?? worker.telemetry).upstreamConnections(
             upstream: slot.upstream, endpoint: slot.endpoint, activeDelta: active, idleDelta: idle)
     }
 
     var canOpen: Bool { active + idle.count < policy.maxConnections }
 
-    /// Parks a connection whose last response ended cleanly; closes it when `max_idle` is reached.
+    /// Parks a connection whose last response ended cleanly; closes it when `max_idle` is reached or the pool
+    /// is retired (a later generation never sees it).
     func park(_ connection: UpstreamConnection, nowMs: Int64) {
-        active -= 1
-        if idle.count >= policy.maxIdle && waiters.isEmpty {
-            report(active: -1, idle: 0)
+        if retired || idle.count >= policy.maxIdle && waiters.isEmpty {
             connection.close()
+            released()
             return
         }
+        active -= 1
         report(active: -1, idle: 1)
-        connection.becameIdle(deadlineMs: nowMs + Int64(policy.idleTimeoutMs))
+        connection.becameIdle(deadlineMs: .deadline(nowMs, plusMs: policy.idleTimeoutMs))
         idle.append(connection)
         wakeWaiter()
     }
@@ -101,9 +111,15 @@ final class EndpointPool {
         wakeWaiter()
     }
 
-    func closeAll() {
-        for connection in idle { connection.close() }
-        report(active: 0, idle: -idle.count)
+    /// No generation uses the pool any more (reload, DNS change, shutdown): close the idle connections and
+    /// take the pool's counts out of the gauges of `telemetry`, the generation whose indexes `slot` holds.
+    /// Exchanges waiting for a slot keep waiting for one of the connections still lent out (or their deadline).
+    func retire(telemetry: WorkerTelemetry) {
+        guard !retired else { return }
+        report(active: -active, idle: -idle.count, to: telemetry)
+        retired = true
+        let closing = idle
         idle.removeAll()
+        for connection in closing { connection.close() }
     }
 }

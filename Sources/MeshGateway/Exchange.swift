@@ -5,6 +5,9 @@ import MeshTrace
 
 /// What one request/response exchange on a client connection has done so far.
 struct Exchange {
+    /// The listener binding (routes, generation) the exchange was routed with; `route` and `target` belong to
+    /// its generation, and so do the telemetry indexes it reports with.
+    var binding: ListenerBinding?
     var route: CompiledRoute?
     var method: HTTPMethod = .get
     var clientVersion: HTTPVersion = .http11

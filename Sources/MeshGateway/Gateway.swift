@@ -81,7 +81,11 @@ public final class Gateway: @unchecked Sendable {
         Gateway.blockSignals()
         // Not ready until the app's health URL answers (set before listeners accept anything).
         if config.app != nil { appHealthy.store(false, ordering: .relaxed) }
-        if let failure = start(config, bytes: bytes) { return failure.rawValue }
+        if let failure = start(config, bytes: bytes) {
+            // The control thread's callbacks reference this gateway: stop it before the gateway can go away.
+            control?.stop()
+            return failure.rawValue
+        }
         if let app = config.app { AppHealth.start(app, gateway: self) }
         if !options.app.isEmpty {
             sidecar = Sidecar(
@@ -146,9 +150,8 @@ public final class Gateway: @unchecked Sendable {
         for index in 0..<workerCount {
             do {
                 let worker = try Worker(
-                    index: index, config: compiled, addresses: addresses, states: states, workers: workerCount,
-                    telemetry: telemetry)
-                worker.setProviders(providers)
+                    index: index, config: compiled, addresses: addresses, states: states, providers: providers,
+                    workers: workerCount, telemetry: telemetry)
                 let control = self.control!
                 worker.resolved = control.addresses
                 worker.requestKeyRefetch = { name in control.refetchClaimed(provider: name) }

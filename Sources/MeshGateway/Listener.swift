@@ -4,27 +4,38 @@ import MeshPosix
 import MeshProxy
 
 /// Accepts client connections on one worker's socket for one configured listener.
+///
+/// Accept errors never stall the backlog (the socket is edge-triggered: an error that returned early would
+/// never be reported again): a connection that died in the backlog is skipped, and running out of
+/// descriptors or kernel memory pauses accepting for `descriptorPauseMs`, then tries again (as nginx and
+/// HAProxy do), or sooner when one of our connections closes.
 final class Listener: EventHandler {
+    /// The worker lives as long as the process (its loop runs every handler), so this cannot dangle.
     unowned(unsafe) let worker: Worker
-    private(set) var listenerIndex: Int
-    /// The listener's routes; a reload that keeps the listener swaps them (new requests see the new routes).
-    private(set) var config: CompiledListener
+    /// The listener's routes and the generation they index; a reload that keeps the listener swaps it (new
+    /// requests see the new routes), a reload that removes it leaves it (its connections finish on it).
+    private(set) var binding: ListenerBinding
     private var registration = Registration.none
     /// At `max_connections`: new clients wait in the kernel's backlog (SPEC §4).
     private(set) var paused = false
+    /// Out of descriptors (or kernel memory): accepting resumes when the timer fires.
+    private(set) var waitingForResources = false
+    private var retryTimer = LazyTimer()
+    /// A reload removed this listener: its connections close after their current request.
+    var removed = false
 
-    init(worker: Worker, listenerIndex: Int, config: CompiledListener) {
+    /// How long accepting pauses after EMFILE/ENFILE/ENOBUFS/ENOMEM.
+    static let descriptorPauseMs: Int64 = 100
+
+    init(worker: Worker, binding: ListenerBinding) {
         self.worker = worker
-        self.listenerIndex = listenerIndex
-        self.config = config
+        self.binding = binding
     }
 
+    var config: CompiledListener { binding.config }
     var key: String { Gateway.key(config) }
 
-    func update(config: CompiledListener, index: Int) {
-        self.config = config
-        listenerIndex = index
-    }
+    func rebind(_ binding: ListenerBinding) { self.binding = binding }
 
     func register(fd: Int32) throws(SystemError) {
         registration = try worker.loop.register(fd: fd, interest: [.readable, .edgeTriggered], handler: self)
@@ -32,21 +43,26 @@ final class Listener: EventHandler {
 
     func handleEvents(_ events: IOEvents) {
         // Edge-triggered: accept until the backlog is empty.
-        guard registration != .none else { return }
+        guard registration != .none, !waitingForResources else { return }
         var storage = sockaddr_storage()
         while true {
             guard worker.connections < worker.connectionLimit else {
                 paused = true
                 return
             }
-            let result: IOResult<Int32>
+            let fd: Int32
             do {
-                result = try Posix.accept(registration.fd, &storage)
+                guard case .processed(let accepted) = try Posix.accept(registration.fd, &storage) else { return }
+                fd = accepted
             } catch {
-                // EMFILE/ENFILE/ENOBUFS: leave the rest in the backlog; the next connection wakes us again.
-                return
+                switch Listener.reaction(to: error.errno) {
+                case .skip: continue
+                case .pause:
+                    pauseForResources()
+                    return
+                case .stop: return
+                }
             }
-            guard case .processed(let fd) = result else { return }
             Sockets.setNoDelay(fd)
             let address = SocketAddress(storage: storage, length: socklen_t(MemoryLayout<sockaddr_storage>.size))
             do {
@@ -57,11 +73,44 @@ final class Listener: EventHandler {
         }
     }
 
-    func handleTimer(nowMs: Int64) {}
+    /// What an `accept4` error means for the accept loop.
+    enum AcceptReaction: Equatable {
+        /// The failed connection is gone (accept(2): treat like EAGAIN and retry); keep accepting.
+        case skip
+        /// The process or the kernel is out of a resource: leave the backlog and retry after a pause.
+        case pause
+        /// The socket itself is unusable (closed during drain, not listening): nothing to retry.
+        case stop
+    }
+
+    static func reaction(to errno: Int32) -> AcceptReaction {
+        switch errno {
+        case EMFILE, ENFILE, ENOBUFS, ENOMEM: .pause
+        case EBADF, EINVAL, ENOTSOCK, EOPNOTSUPP, EFAULT: .stop
+        // ECONNABORTED, EPROTO, EPERM (firewall) and the network errors accept(2) passes on from the new
+        // socket (ENETDOWN, EHOSTUNREACH, …) concern that one connection only.
+        default: .skip
+        }
+    }
+
+    private func pauseForResources() {
+        waitingForResources = true
+        retryTimer.set(worker.loop.nowMs &+ Listener.descriptorPauseMs, loop: worker.loop, registration: registration)
+    }
+
+    func handleTimer(nowMs: Int64) {
+        guard registration != .none, retryTimer.fired(nowMs: nowMs, loop: worker.loop, registration: registration),
+            waitingForResources
+        else { return }
+        waitingForResources = false
+        handleEvents(.readable)
+    }
 
     /// Accepts what waited in the backlog while paused (edge-triggered: no new event would come for it).
     func resume() {
         paused = false
+        // A connection closed: a descriptor is free again, so a resource pause may end early too.
+        waitingForResources = false
         handleEvents(.readable)
     }
 
@@ -71,5 +120,6 @@ final class Listener: EventHandler {
         worker.loop.close(registration)
         registration = .none
         paused = false
+        waitingForResources = false
     }
 }

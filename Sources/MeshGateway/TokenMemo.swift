@@ -6,16 +6,18 @@ import MeshProxy
 /// lookup.
 ///
 /// Valid only for the same route object (same config), the same key-set generation (a removed key stops
-/// working at once) and until the token's `exp`.
+/// working at once) and until the token's `exp`. The memo holds its route strongly: an `ObjectIdentifier` of
+/// a route a reload freed could be reused by a route of a later config, and the memo would then vouch for a
+/// token that route never checked (other provider, other `require_claims`).
 struct TokenMemo {
-    var route: ObjectIdentifier
+    let route: CompiledRoute
     var generation: UInt64
     var expiresAt: Int64
     var token: [UInt8]
     var claimLines: [UInt8]
 
-    func matches(route: ObjectIdentifier, generation: UInt64, now: Int64, token: UnsafeRawBufferPointer) -> Bool {
-        guard route == self.route, generation == self.generation, now < expiresAt, token.count == self.token.count
+    func matches(route: CompiledRoute, generation: UInt64, now: Int64, token: UnsafeRawBufferPointer) -> Bool {
+        guard route === self.route, generation == self.generation, now < expiresAt, token.count == self.token.count
         else { return false }
         return self.token.withUnsafeBytes { stored in memcmpEqual(stored, token) }
     }

@@ -13,8 +13,11 @@ final class UpstreamConnection: EventHandler {
         case closed
     }
 
+    /// The worker lives as long as the process (its loop runs every handler), so this cannot dangle.
     unowned(unsafe) let worker: Worker
-    unowned(unsafe) let pool: EndpointPool
+    /// Held strongly: the pool may be retired by a reload or DNS change while this connection is lent out,
+    /// and it must still be there to take it back (and close it).
+    let pool: EndpointPool
     private(set) var registration: Registration
     var state: State
     /// The exchange that owns the connection while `active`.

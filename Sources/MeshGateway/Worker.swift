@@ -17,62 +17,78 @@ import Synchronization
 final class Worker: @unchecked Sendable {
     let index: Int
     let loop: EventLoop
-    private(set) var config: CompiledConfig
-    let limits: HTTPLimits
+    /// The generation new requests are served with; exchanges in flight hold the one they started on.
+    private(set) var current: WorkerGeneration
+    /// Parser limits for new requests: `limits.max_header_bytes` of the current config, bounded by what this
+    /// worker's buffers (sized at start) can hold.
+    private(set) var limits: HTTPLimits
+    /// Bumped when `limits` change, so keep-alive connections rebuild their parser before their next request.
+    private(set) var limitsVersion = 0
     let pool: BufferPool
     /// Scratch for header offsets while one head is processed (heads are processed one at a time).
     let headers: UnsafeMutableBufferPointer<HTTPHeaderField>
     /// Scratch for the normalized path of the head being processed.
     let pathScratch: UnsafeMutableRawBufferPointer
-    /// The current config's upstreams, in `CompiledConfig.upstreamNames` order.
-    private(set) var upstreams: [UpstreamRuntime] = []
     var random = FastRandom()
-    /// Scratch for the combined `tracestate` of the head being processed.
+    /// Scratch for the combined `tracestate` of the head being processed (sized for any head the buffers hold).
     let traceScratch: UnsafeMutableRawBufferPointer
     var listeners: [Listener] = []
-    /// Open client connections on this worker and this worker's share of `limits.max_connections`.
+    /// Open client connections on this worker and this worker's share of `limits.max_connections` (of the
+    /// current config: a reload applies to the next accept).
     var connections = 0
-    let connectionLimit: Int
+    private(set) var connectionLimit: Int
+    let workerCount: Int
     /// `connections`, readable from the main thread while it drains.
     let openConnections = Atomic<Int>(0)
     /// Every open client connection (each knows its slot), so a drain can close the idle ones.
     var clients: [DownstreamConnection] = []
     /// SIGTERM arrived: no new connections, no keep-alive after the current response (SPEC §7).
     private(set) var draining = false
-    private(set) var telemetry: WorkerTelemetry
-    /// Process-wide telemetry (breaker transitions are counted once per process).
-    private(set) var processTelemetry: Telemetry
-    /// Listeners and pools a reload removed, kept alive while connections that started on them still
-    /// point at them (those references are unowned on the hot path).
-    private var retiredListeners: [Listener] = []
-    private var retiredPools: [EndpointPool] = []
-    /// JWT providers in `CompiledConfig.providerNames` order, and this worker's verified-token cache for each.
-    var providers: [ProviderRuntime] = []
-    var tokenCaches: [VerifiedTokenCache] = []
     /// Asks the control plane to refetch a provider's JWKS (an unknown `kid` was seen).
     var requestKeyRefetch: (String) -> Void = { _ in }
     /// Endpoint addresses the control plane re-resolves every `dns_refresh_ms`, and the generation in use.
     var resolved: ResolvedAddresses?
     private var addressGeneration = 0
 
+    /// The current config, its upstreams and telemetry (what new requests see).
+    var config: CompiledConfig { current.config }
+    var upstreams: [UpstreamRuntime] { current.upstreams }
+    var telemetry: WorkerTelemetry { current.telemetry }
+    var processTelemetry: Telemetry { current.processTelemetry }
+
     init(
         index: Int, config: CompiledConfig, addresses: [[SocketAddress]], states: [[EndpointState]],
-        workers: Int, telemetry: Telemetry
+        providers: [ProviderRuntime] = [], workers: Int, telemetry: Telemetry
     ) throws(SystemError) {
         self.index = index
         loop = try EventLoop()
-        self.config = config
         let l = config.source.limits
-        limits = HTTPLimits(maxHeaderBytes: l.maxHeaderBytes, maxHeaderCount: 100, maxURIBytes: 8192)
         // A block holds a whole head (431 past max_header_bytes) and is big enough for cheap body copies.
         pool = BufferPool(bufferSize: max(64 * 1024, l.maxHeaderBytes + 1024))
+        limits = Worker.parserLimits(config, bufferSize: pool.bufferSize)
         headers = .allocate(capacity: limits.maxHeaderCount)
         pathScratch = .allocate(byteCount: limits.maxURIBytes + 16, alignment: 8)
-        traceScratch = .allocate(byteCount: l.maxHeaderBytes + 64, alignment: 8)
-        connectionLimit = max(1, l.maxConnections / max(1, workers))
-        self.telemetry = telemetry.worker(index)
-        processTelemetry = telemetry
-        upstreams = makeUpstreams(config, addresses: addresses, states: states)
+        traceScratch = .allocate(byteCount: pool.bufferSize + 64, alignment: 8)
+        workerCount = max(1, workers)
+        connectionLimit = Worker.connectionShare(config, workers: workerCount)
+        current = WorkerGeneration(
+            config: config, upstreams: [], providers: providers,
+            tokenCaches: providers.map { _ in VerifiedTokenCache() }, telemetry: telemetry.worker(index),
+            processTelemetry: telemetry)
+        current = current.replacing(upstreams: makeUpstreams(config, addresses: addresses, states: states))
+    }
+
+    /// `limits.max_header_bytes` as the parser enforces it; a reload may not raise it past what this worker's
+    /// buffers (sized from the config at start) can hold, or a head would stall in a full buffer.
+    static func parserLimits(_ config: CompiledConfig, bufferSize: Int) -> HTTPLimits {
+        HTTPLimits(
+            maxHeaderBytes: min(config.source.limits.maxHeaderBytes, bufferSize - 1024), maxHeaderCount: 100,
+            maxURIBytes: 8192)
+    }
+
+    /// This worker's share of `limits.max_connections`.
+    static func connectionShare(_ config: CompiledConfig, workers: Int) -> Int {
+        max(1, config.source.limits.maxConnections / max(1, workers))
     }
 
     /// Runtimes for `config`'s upstreams. Pools of endpoints this worker already has (same upstream, address
@@ -87,7 +103,7 @@ final class Worker: @unchecked Sendable {
         return config.upstreamNames.enumerated().map { i, name in
             let upstream = config.source.upstreams[name]!
             let pools = zip(upstream.endpoints, addresses[i]).map { configured, address in
-                if let pool = existing["\(name)/\(configured)"], pool.address == address,
+                if let pool = existing["\(name)/\(configured)"], !pool.retired, pool.address == address,
                     pool.policy == upstream.pool, pool.connectTimeoutMs == upstream.connectTimeoutMs
                 {
                     return pool
@@ -113,22 +129,16 @@ final class Worker: @unchecked Sendable {
     /// A client connection closed: listeners paused at `max_connections` may accept again.
     func listenerSlotFreed() {
         guard connections < connectionLimit else { return }
-        for listener in listeners where listener.paused { listener.resume() }
+        for listener in listeners where listener.paused || listener.waitingForResources { listener.resume() }
     }
 
     func start(listenerSockets: [(fd: Int32, listener: CompiledListener)]) throws(SystemError) {
         for (fd, compiled) in listenerSockets {
-            let listener = Listener(worker: self, listenerIndex: listeners.count, config: compiled)
+            let binding = ListenerBinding(generation: current, config: compiled, listenerIndex: listeners.count)
+            let listener = Listener(worker: self, binding: binding)
             try listener.register(fd: fd)
             listeners.append(listener)
         }
-    }
-
-    func setProviders(_ providers: [ProviderRuntime]) {
-        let old = Dictionary(
-            zip(self.providers.map(ObjectIdentifier.init), tokenCaches), uniquingKeysWith: { a, _ in a })
-        tokenCaches = providers.map { old[ObjectIdentifier($0)] ?? VerifiedTokenCache() }
-        self.providers = providers
     }
 
     // MARK: - Connections
@@ -176,17 +186,28 @@ final class Worker: @unchecked Sendable {
         replaceUpstreams(makeUpstreams(config, addresses: addresses, states: upstreams.map(\.states)))
     }
 
-    /// Swaps the upstream runtimes; pools that are not kept close their idle connections and stay alive while
-    /// exchanges still use them.
+    /// Swaps the upstream runtimes of the current config (a DNS change): listeners rebind to a generation
+    /// with the same config object, so the routes they hand out index the new runtimes just as well.
     private func replaceUpstreams(_ next: [UpstreamRuntime]) {
-        let oldPools = upstreams.flatMap(\.pools)
-        upstreams = next
-        let kept = Set(upstreams.flatMap(\.pools).map(ObjectIdentifier.init))
-        for pool in oldPools where !kept.contains(ObjectIdentifier(pool)) {
-            pool.closeAll()
-            retiredPools.append(pool)
+        let previous = current
+        current = current.replacing(upstreams: next)
+        retirePools(of: previous)
+        for listener in listeners {
+            listener.rebind(
+                ListenerBinding(
+                    generation: current, config: listener.binding.config,
+                    listenerIndex: listener.binding.listenerIndex))
         }
-        retiredPools.removeAll { $0.active == 0 }
+    }
+
+    /// Retires the pools of `previous` that the current generation does not keep: their idle connections
+    /// close, and a connection an exchange in flight hands back later is closed instead of parked. Exchanges
+    /// and connections hold their pools strongly, so nothing is freed under them.
+    private func retirePools(of previous: WorkerGeneration) {
+        let kept = Set(current.upstreams.flatMap(\.pools).map(ObjectIdentifier.init))
+        for pool in previous.upstreams.flatMap(\.pools) where !kept.contains(ObjectIdentifier(pool)) {
+            pool.retire(telemetry: previous.telemetry)
+        }
     }
 
     // MARK: - Reload and drain
@@ -203,14 +224,25 @@ final class Worker: @unchecked Sendable {
         var added: [(fd: Int32, key: String)]
     }
 
-    /// Swaps in a new config between events: new requests see it, exchanges in flight keep what they hold.
+    /// Swaps in a new config between events: new requests and accepts see it (routes, upstreams, providers,
+    /// limits), exchanges in flight keep the generation they pinned.
     func apply(_ update: ConfigUpdate) {
-        config = update.config
-        telemetry = update.telemetry.worker(index)
-        processTelemetry = update.telemetry
-        replaceUpstreams(makeUpstreams(update.config, addresses: update.addresses, states: update.states))
-        setProviders(update.providers)
+        let previous = current
+        let upstreams = makeUpstreams(update.config, addresses: update.addresses, states: update.states)
+        current = WorkerGeneration(
+            config: update.config, upstreams: upstreams, providers: update.providers,
+            tokenCaches: previous.caches(for: update.providers), telemetry: update.telemetry.worker(index),
+            processTelemetry: update.telemetry)
+        retirePools(of: previous)
+        let nextLimits = Worker.parserLimits(update.config, bufferSize: pool.bufferSize)
+        if nextLimits.maxHeaderBytes != limits.maxHeaderBytes {
+            limits = nextLimits
+            limitsVersion += 1
+        }
+        connectionLimit = Worker.connectionShare(update.config, workers: workerCount)
         rebindListeners(update)
+        // A higher max_connections lets paused listeners take their backlog now.
+        listenerSlotFreed()
     }
 
     private func rebindListeners(_ update: ConfigUpdate) {
@@ -219,11 +251,12 @@ final class Worker: @unchecked Sendable {
         var next: [Listener] = []
         for (index, compiled) in update.config.listeners.enumerated() {
             let key = Gateway.key(compiled)
+            let binding = ListenerBinding(generation: current, config: compiled, listenerIndex: index)
             if let existing = byKey.removeValue(forKey: key) {
-                existing.update(config: compiled, index: index)
+                existing.rebind(binding)
                 next.append(existing)
             } else if let socket = update.added.first(where: { $0.key == key }) {
-                let listener = Listener(worker: self, listenerIndex: index, config: compiled)
+                let listener = Listener(worker: self, binding: binding)
                 do {
                     try listener.register(fd: socket.fd)
                     if draining { listener.close() }
@@ -233,13 +266,16 @@ final class Worker: @unchecked Sendable {
                 }
             }
         }
-        for removed in byKey.values {
-            removed.close()
-            // Connections it accepted keep going; their requests no longer count under any listener's labels.
-            removed.update(config: removed.config, index: -1)
-            retiredListeners.append(removed)
-        }
         listeners = next
+        for removed in byKey.values { retire(removed) }
+    }
+
+    /// A reload removed `listener`: stop accepting; its connections keep the generation they were bound to
+    /// (its routes still index that generation's objects), finish the request in progress and close.
+    private func retire(_ listener: Listener) {
+        listener.close()
+        listener.removed = true
+        for client in clients where client.acceptedOn === listener { client.listenerRemoved() }
     }
 
     /// Stops accepting and closes idle connections; busy ones close after their response.
@@ -251,6 +287,6 @@ final class Worker: @unchecked Sendable {
 
     func run() {
         loop.run()
-        for runtime in upstreams { for pool in runtime.pools { pool.closeAll() } }
+        for runtime in upstreams { for pool in runtime.pools { pool.retire(telemetry: telemetry) } }
     }
 }

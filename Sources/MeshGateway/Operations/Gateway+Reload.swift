@@ -1,9 +1,13 @@
+import Dispatch
 import Glibc
 import MeshConfig
 import MeshPosix
 import MeshProxy
 
 extension Gateway {
+    /// How long a reload waits for the workers to swap in the new config.
+    static let applyWaitMs = 2000
+
     /// What started a reload; a file event whose bytes did not change is no reload at all.
     public enum ReloadTrigger: String, Sendable {
         case signal = "SIGHUP"
@@ -83,13 +87,22 @@ extension Gateway {
         let telemetry = Telemetry(
             config: compiled, workers: workerCount, endpoints: states, previous: state.telemetry,
             levelOverride: options.logLevel)
+        let applied = DispatchSemaphore(value: 0)
         for worker in workers {
             let update = Worker.ConfigUpdate(
                 config: compiled, addresses: addresses, states: states, providers: providers,
                 telemetry: telemetry,
                 added: zip(sockets[worker.index], added).map { (fd: $0, key: Gateway.key($1)) })
-            worker.loop.execute { worker.apply(update) }
+            worker.loop.execute {
+                worker.apply(update)
+                applied.signal()
+            }
         }
+        // Wait (bounded) until every worker runs the new config: the sockets of removed listeners are closed
+        // then, so the next reload can bind the same address again, and a 200 from `POST /reload` means the
+        // config is in force. A worker whose loop has stopped (drain) never answers; the bound covers it.
+        let deadline = DispatchTime.now() + .milliseconds(Gateway.applyWaitMs)
+        for _ in workers where applied.wait(timeout: deadline) == .timedOut { break }
         updateWatcher(config)
         state.config = compiled
         state.listenerKeys = keys
