@@ -30,7 +30,8 @@ extension DownstreamConnection {
         }
         let admission = target.states[index].breaker.admit(nowMs: now)
         if let transition = admission.transition {
-            worker.processTelemetry.breakerTransition(upstream: target.index, endpoint: index, to: transition.to)
+            listener.generation.processTelemetry.breakerTransition(
+                upstream: target.index, endpoint: index, to: transition.to)
         }
         guard let ticket = admission.ticket else {
             // Half-open with its probes taken: no attempt now (a retry ends with the last outcome).
@@ -148,7 +149,8 @@ extension DownstreamConnection {
             exchange.ticket = nil
             let now = worker.loop.nowMs
             if let transition = target.states[i].breaker.record(ticket, success: outcome == .success, nowMs: now) {
-                worker.processTelemetry.breakerTransition(upstream: target.index, endpoint: i, to: transition.to)
+                listener.generation.processTelemetry.breakerTransition(
+                    upstream: target.index, endpoint: i, to: transition.to)
             }
         }
         let endNs = clinux_monotonic_ns()
