@@ -37,14 +37,16 @@ import Testing
         let rig = try Rig(
             upstreams: ["app": .rawKeepAlive(upstream)],
             routes: [
-                TestConfig.route("/edited", to: "app", Self.noRetry + #", "response_headers": {"set": {"x-big": "\#(big)"}}"#),
+                TestConfig.route(
+                    "/edited", to: "app", Self.noRetry + #", "response_headers": {"set": {"x-big": "\#(big)"}}"#),
                 TestConfig.route("/plain", to: "app", Self.noRetry),
             ])
         let client = try rig.client()
         for response in try Self.pipelined(client, "/edited", 2) { expectGatewayError(response, 502, "bad_gateway") }
         // The same head without the edits fits: the limit is the head block, not the upstream's head.
         let plain = try client.request("GET /plain HTTP/1.1\r\nHost: test.local\r\n\r\n")
-        #expect(plain.status == 200 && plain.bodyText == "ok" && plain.head.has("x-f61"), "\(plain.head.text.prefix(200))")
+        #expect(
+            plain.status == 200 && plain.bodyText == "ok" && plain.head.has("x-f61"), "\(plain.head.text.prefix(200))")
         rig.upstream.waitForRequests(3)
         #expect(rig.upstream.connectionCount == 3, "the two rejected responses' connections were reused")
         rig.expectCleanStop()
@@ -52,7 +54,9 @@ import Testing
 
     // Regression: issue 10 — an invalid chunked body that arrived with the head ended in a silent close instead of
     // a 502, and chunk data longer than declared likewise.
-    @Test(arguments: ["zz\r\nabc\r\n0\r\n\r\n", "3\r\nhello\r\n0\r\n\r\n", "-1\r\n", "5 \r\nhello\r\n", "5\r\nhelloX\r\n"])
+    @Test(arguments: [
+        "zz\r\nabc\r\n0\r\n\r\n", "3\r\nhello\r\n0\r\n\r\n", "-1\r\n", "5 \r\nhello\r\n", "5\r\nhelloX\r\n",
+    ])
     func anInvalidChunkBeforeAnyByteReachedTheClientIs502(_ body: String) throws {
         let rig = try Rig(
             .rawKeepAlive(Array("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n\(body)".utf8)),
@@ -70,7 +74,9 @@ import Testing
         let declared = 0x30000
         let data = [UInt8](repeating: 0x61, count: declared + 10)
         let rig = try Rig(
-            .raw(Array("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n30000\r\n".utf8) + data + Array("\r\n0\r\n\r\n".utf8)),
+            .raw(
+                Array("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n30000\r\n".utf8) + data
+                    + Array("\r\n0\r\n\r\n".utf8)),
             route: Self.noRetry)
         let client = try rig.client()
         try client.send("GET /x HTTP/1.1\r\nHost: test.local\r\n\r\n")
@@ -87,12 +93,27 @@ import Testing
     // connection reused.
     @Test func unaskedSwitchingProtocolsIs502() throws {
         let rig = try Rig(
-            .rawKeepAlive(Array("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n".utf8)),
+            .rawKeepAlive(
+                Array("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n".utf8)),
             route: Self.noRetry)
         let client = try rig.client()
         for response in try Self.pipelined(client, "/x", 2) { expectGatewayError(response, 502, "bad_gateway") }
         rig.upstream.waitForRequests(2)
         #expect(rig.upstream.connectionCount == 2, "the upstream connection was reused after a 101")
+        rig.expectCleanStop()
+    }
+
+    // Regression: issue 10 — a gateway error answering a HEAD request carried its JSON body, which the client
+    // read as the start of the next response.
+    @Test func aGatewayErrorToHeadHasNoBody() throws {
+        let rig = try Rig(
+            upstreams: [:], fixedPorts: ["app": try TestUpstream.refusedPort()],
+            routes: [TestConfig.route("/", to: "app", Self.noRetry)])
+        let client = try rig.client()
+        try client.send("HEAD /a HTTP/1.1\r\nHost: t\r\n\r\nGET /b HTTP/1.1\r\nHost: t\r\n\r\n")
+        let head = try client.readResponse(method: "HEAD")
+        #expect(head.status == 502 && head.bodyCount == 0 && head.head.has("content-length"), "\(head)")
+        expectGatewayError(try client.readResponse(), 502, "bad_gateway")
         rig.expectCleanStop()
     }
 }
@@ -105,7 +126,8 @@ import Testing
             upstreams: [:], fixedPorts: ["app": try TestUpstream.refusedPort()],
             routes: [
                 TestConfig.route(
-                    "/", to: "app", #""retry": {"retries": 0}, "fallback": "# + fallback + #", "on": ["connect-failure"]}"#)
+                    "/", to: "app",
+                    #""retry": {"retries": 0}, "fallback": "# + fallback + #", "on": ["connect-failure"]}"#)
             ])
     }
 
@@ -131,7 +153,8 @@ import Testing
     // gateway's, and a 204 fallback sent its body, which the client read as the next response.
     @Test func fallbackHeadersCannotFrameAndNoContentHasNoBody() throws {
         let rig = try Self.rig(
-            #"{"status": 204, "headers": {"transfer-encoding": "chunked", "content-length": "99", "connection": "close", "x-request-id": "fixed", "x-meshgate-fallback": "0", "x-kept": "k"}, "body": "HTTP/1.1 200 OK\r\n\r\n""#)
+            #"{"status": 204, "headers": {"transfer-encoding": "chunked", "content-length": "99", "connection": "close", "x-request-id": "fixed", "x-meshgate-fallback": "0", "x-kept": "k"}, "body": "HTTP/1.1 200 OK\r\n\r\n""#
+        )
         let client = try rig.client()
         // Three on one connection: a body sent after the 204 would be read as the second response's head.
         try client.send(String(repeating: "GET /a HTTP/1.1\r\nHost: t\r\n\r\n", count: 3))

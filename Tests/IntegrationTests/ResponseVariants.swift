@@ -81,7 +81,7 @@ struct ResponseVariant: CustomStringConvertible {
         let bodyAllowed = status != 204 && status != 304 && status != 101
         let body = bodyAllowed ? randomBytes(Int.random(in: 0...3000, using: &rng), &rng) : []
         var variant = ResponseVariant(
-            status: status, framing: framing, body: body, kept: [], dropped: ["x-remove-me"],
+            status: status, framing: framing, body: body, kept: [], dropped: [],
             edits: defect == .headTooLargeWithEdits || Bool.random(using: &rng), defect: defect, bytes: [])
         variant.bytes = variant.interim(&rng) + variant.head(&rng) + variant.encodedBody(&rng)
         return variant
@@ -95,7 +95,9 @@ struct ResponseVariant: CustomStringConvertible {
     func interim(_ rng: inout RobustnessTests.SplitMix64) -> [UInt8] {
         var out = ""
         for _ in 0..<Int.random(in: 0...2, using: &rng) {
-            out += Bool.random(using: &rng) ? "HTTP/1.1 100 Continue\r\n\r\n" : "HTTP/1.1 103 Early Hints\r\nLink: </s>\r\n\r\n"
+            out +=
+                Bool.random(using: &rng)
+                ? "HTTP/1.1 100 Continue\r\n\r\n" : "HTTP/1.1 103 Early Hints\r\nLink: </s>\r\n\r\n"
         }
         return Array(out.utf8)
     }
@@ -124,7 +126,7 @@ struct ResponseVariant: CustomStringConvertible {
                 || (lower.hasPrefix("x-hop") && named.contains(lower)) || (lower == "x-remove-me" && edits)
             {
                 dropped.insert(lower)
-            } else if lower != "x-remove-me" {
+            } else {
                 kept.append((name, value))
             }
         }
@@ -174,7 +176,8 @@ struct ResponseVariant: CustomStringConvertible {
         if edits {
             // Large enough that a head near the 64 KiB limit no longer fits the client head block.
             let size = defect == .headTooLargeWithEdits ? 4000 : 3
-            extra += #", "response_headers": {"set": {"x-added": "\#(String(repeating: "y", count: size))"}, "remove": ["x-remove-me"]}"#
+            extra +=
+                #", "response_headers": {"set": {"x-added": "\#(String(repeating: "y", count: size))"}, "remove": ["x-remove-me"]}"#
         }
         return TestConfig.route("/v\(index)/", to: "u\(index)", extra)
     }

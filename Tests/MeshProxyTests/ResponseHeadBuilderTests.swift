@@ -68,7 +68,8 @@ import Testing
     // Regression: issue 10 — an upstream `Connection: content-length` removed the copied content-length, so the
     // client read the body as the next response (and the same for the other fields the gateway writes itself).
     @Test(arguments: [
-        "content-length", "Content-Length", "transfer-encoding", "x-request-id", "connection", "keep-alive, content-length",
+        "content-length", "Content-Length", "transfer-encoding", "x-request-id", "connection",
+        "keep-alive, content-length",
         "date", "server", "te, trailer, upgrade", "close",
     ])
     func connectionTokensCannotRemoveFraming(_ tokens: String) throws {
@@ -99,7 +100,8 @@ import Testing
     }
 
     @Test func headAnd304KeepTheLengthAnd204LosesIt() throws {
-        #expect(values(try head("HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n", method: .head), "content-length") == ["9"])
+        #expect(
+            values(try head("HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n", method: .head), "content-length") == ["9"])
         #expect(values(try head("HTTP/1.1 304 Not Modified\r\nContent-Length: 9\r\n\r\n"), "content-length") == ["9"])
         #expect(values(try head("HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n"), "content-length").isEmpty)
         #expect(values(try head("HTTP/1.1 304 Not Modified\r\n\r\n"), "content-length").isEmpty)

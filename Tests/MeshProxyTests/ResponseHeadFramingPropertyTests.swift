@@ -45,7 +45,8 @@ import Testing
             lines.append((name, "v\(k)-" + String(repeating: "x", count: Int.random(in: 0...40, using: &rng))))
         }
         if !connection.isEmpty {
-            lines.insert(("Connection", connection.joined(separator: ", ")), at: Int.random(in: 0...lines.count, using: &rng))
+            lines.insert(
+                ("Connection", connection.joined(separator: ", ")), at: Int.random(in: 0...lines.count, using: &rng))
         }
         let named = Set(connection.map { $0.lowercased() })
         let kept = lines.filter { name, _ in
