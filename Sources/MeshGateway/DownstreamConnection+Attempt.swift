@@ -272,17 +272,24 @@ extension DownstreamConnection {
         toUpstream.reset(pool: worker.pool)
         toClient.reset(pool: worker.pool)
         let closing = !exchange.request.done || !exchange.clientKeepAlive || peerClosed || worker.draining
-        let space = toClient.headSpace(from: worker.pool)
-        var w = HeadWriter(space)
+        var w = HeadWriter(toClient.headSpace(from: worker.pool))
         fallback.head.withUnsafeBytes { w.write($0) }
         w.write("x-request-id: ")
         requestID.withUnsafeBytes { w.write($0) }
         w.write("\r\n")
         ResponseHeadBuilder.writePersistence(persistence(closing: closing), into: &w)
-        fallback.body.withUnsafeBytes { w.write($0) }
+        guard !w.overflowed else {
+            // Configured headers larger than a head block: a part of a head is never sent, a gateway error is.
+            respond(.badGateway, close: false)
+            return true
+        }
         toClient.commitHead(w.count)
+        // The body is queued apart from the head, from the route's storage (the exchange holds the route until
+        // it is written), so a body of any size goes out whole. A HEAD request gets the length, not the body.
+        let body = exchange.method == .head ? 0 : fallback.body.count
+        if body > 0 { toClient.queueBody(fallback.body.bytes) }
         exchange.status = fallback.status
-        exchange.bytesOut = fallback.body.count
+        exchange.bytesOut = body
         telemetry.fallbackServed(listener: listener.listenerIndex, route: route.index, reason: reason)
         exchange.responseStarted = true
         exchange.closeAfter = closing

@@ -23,7 +23,8 @@ extension DownstreamConnection {
         var w = HeadWriter(space)
         let id = String(decoding: requestID, as: UTF8.self)
         error.writeResponse(
-            into: &w, requestID: id, persistence: persistence(closing: closing), extraHeader: extraHeader)
+            into: &w, requestID: id, persistence: persistence(closing: closing), extraHeader: extraHeader,
+            body: exchange.method != .head)
         toClient.commitHead(w.count)
         exchange.error = error
         exchange.status = error.status

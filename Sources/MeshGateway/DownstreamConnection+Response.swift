@@ -15,7 +15,7 @@ extension DownstreamConnection {
             if let up = upstream, up.state == .active, !up.buffer.isEmpty, toClient.bodyCount == 0 {
                 if !exchange.responseStarted {
                     switch parseResponseHead(up) {
-                    case .progressed: if !exchange.responseStarted { continue }  // a 1xx was skipped
+                    case .progressed: continue  // a 1xx was skipped, or the response started: queue and flush
                     case .needMore: break
                     case .stop: return
                     }
@@ -58,34 +58,52 @@ extension DownstreamConnection {
                 up.parser.reset()
                 return .progressed
             }
-            guard responseHeadArrived(status: head.status) else { return .stop }
-            startResponse(head, up)
-            return .progressed
+            return startResponse(head, up) ? .progressed : .stop
         }
     }
 
-    private func startResponse(_ head: ResponseHead, _ up: UpstreamConnection) {
-        let switching = head.status == 101 && exchange.upgrade
-        exchange.dechunk = head.framing == .chunked && exchange.clientVersion == .http10
+    /// Queues the client head and the body bytes that came with it, or rejects the response.
+    ///
+    /// Everything that makes a response unforwardable while none of it has reached the client is decided
+    /// here, before anything is queued: an unasked-for 101, a head that does not fit, body bytes that break
+    /// the framing. Bytes read later arrive only once this head was written out (`pumpResponse` reads the
+    /// upstream after the client took everything), so a later framing error must close the client instead.
+    /// Returns false when the exchange went elsewhere (rejected, retried, or answered by a fallback).
+    private func startResponse(_ head: ResponseHead, _ up: UpstreamConnection) -> Bool {
+        // SPEC §4: a 101 the client did not ask for would turn its connection into an unknown protocol.
+        let switching = head.status == 101
+        guard !switching || exchange.upgrade else { return rejectResponse() }
+        let dechunk = head.framing == .chunked && exchange.clientVersion == .http10
         let keepClient =
             exchange.clientKeepAlive && !peerClosed && !worker.draining && head.framing != .untilClose
-            && !exchange.dechunk && exchange.request.done && !exchange.requestAbandoned
-        exchange.closeAfter = !keepClient && !switching
+            && !dechunk && exchange.request.done && !exchange.requestAbandoned
         let persistence: ResponseHeadBuilder.Persistence =
             !keepClient ? .close : exchange.clientVersion == .http10 ? .keepAliveHTTP10 : .keepAlive
-        let space = toClient.headSpace(from: worker.pool)
-        var w = HeadWriter(space)
+        // Written now, committed only once the response is known to be forwarded.
+        var w = HeadWriter(toClient.headSpace(from: worker.pool))
         requestID.withUnsafeBytes { id in
             ResponseHeadBuilder.write(
                 buffer: up.buffer.readable, headers: worker.headers, head: head, route: exchange.route,
-                persistence: persistence, dechunk: exchange.dechunk, requestID: id, into: &w)
+                persistence: persistence, dechunk: dechunk, requestID: id, into: &w)
         }
-        toClient.commitHead(w.overflowed ? 0 : w.count)
+        // A head that does not fit whole is never sent in part (and the body never without it).
+        guard !w.overflowed else { return rejectResponse() }
+        var cursor = BodyCursor()
+        cursor.begin(switching ? .untilClose : head.framing)
+        let readable = UnsafeMutableRawBufferPointer(mutating: up.buffer.readable)
+        let afterHead = UnsafeMutableRawBufferPointer(rebasing: readable[head.headLength...])
+        guard let body = Self.takeBody(&cursor, dechunk: dechunk, afterHead) else { return rejectResponse() }
+        guard responseHeadArrived(status: head.status) else { return false }
+        toClient.commitHead(w.count)
+        exchange.response = cursor
+        exchange.dechunk = dechunk
+        exchange.closeAfter = !keepClient && !switching
         exchange.status = head.status
-        up.buffer.start += head.headLength
         exchange.responseStarted = true
         exchange.upstreamKeepAlive = head.keepAlive && head.framing != .untilClose && !switching
-        exchange.response.begin(switching ? .untilClose : head.framing)
+        if body.data > 0 { toClient.queueBody(UnsafeRawBufferPointer(rebasing: afterHead[0..<body.data])) }
+        exchange.bytesOut += body.data
+        up.buffer.start += head.headLength + body.consumed
         if switching {
             phase = .tunnel
             exchange.request.begin(.untilClose)
@@ -94,27 +112,45 @@ extension DownstreamConnection {
         } else if !exchange.response.done {
             armBodyDeadline()
         }
+        return true
     }
 
-    private func forwardResponseBody(_ up: UpstreamConnection) -> Bool {
-        let bytes = up.buffer.readable
+    /// The upstream's response cannot be forwarded faithfully and no byte of it reached the client: the attempt
+    /// ends as a `reset` (its connection closed, never reused), so the client gets a retry, the route's fallback
+    /// or a 502 `bad_gateway`, exactly as for a malformed head (SPEC §4).
+    private func rejectResponse() -> Bool {
+        attemptFailed(.reset)
+        return false
+    }
+
+    /// How many leading bytes of `bytes` belong to the body, and how many of them are data for the client
+    /// (moved to the front when de-chunking); nil when they break the framing.
+    private static func takeBody(
+        _ cursor: inout BodyCursor, dechunk: Bool, _ bytes: UnsafeMutableRawBufferPointer
+    ) -> (consumed: Int, data: Int)? {
+        guard !bytes.isEmpty else { return (0, 0) }
         let result: Result<(Int, Int), HTTPParseError>
-        if exchange.dechunk {
-            result = exchange.response.takeDechunked(UnsafeMutableRawBufferPointer(mutating: bytes))
+        if dechunk {
+            result = cursor.takeDechunked(bytes)
         } else {
-            result = exchange.response.take(bytes).map { ($0, $0) }
+            result = cursor.take(UnsafeRawBufferPointer(bytes)).map { ($0, $0) }
         }
-        switch result {
-        case .success(let (consumed, data)):
-            if data > 0 { toClient.queueBody(UnsafeRawBufferPointer(rebasing: bytes[0..<data])) }
-            exchange.bytesOut += data
-            up.buffer.start += consumed
-            return true
-        case .failure:
-            // The upstream broke framing mid-body: the client cannot get a correct message any more.
+        guard case .success(let (consumed, data)) = result else { return nil }
+        return (consumed, data)
+    }
+
+    /// Forwards body bytes read after the head was written out.
+    private func forwardResponseBody(_ up: UpstreamConnection) -> Bool {
+        let bytes = UnsafeMutableRawBufferPointer(mutating: up.buffer.readable)
+        guard let body = Self.takeBody(&exchange.response, dechunk: exchange.dechunk, bytes) else {
+            // The head already reached the client: close, so the broken body shows as a truncation.
             close()
             return false
         }
+        if body.data > 0 { toClient.queueBody(UnsafeRawBufferPointer(rebasing: bytes[0..<body.data])) }
+        exchange.bytesOut += body.data
+        up.buffer.start += body.consumed
+        return true
     }
 
     /// Reads once from the upstream; false when nothing more can happen now.

@@ -15,6 +15,9 @@ public struct ResponseHead: Sendable, Equatable {
     /// RFC 9112 §6.3: HEAD request, 1xx, 204, 304 and 2xx to CONNECT → `.none`; chunked; Content-Length;
     /// else `.untilClose`.
     public var framing: BodyFraming
+    /// The Content-Length value the head declared (-1 when none), whatever `framing` says: a HEAD or 304
+    /// response states the length of the representation without carrying it.
+    public var contentLength: Int
     /// Whether the connection may be reused after this response (always false with `.untilClose`).
     public var keepAlive: Bool
     /// Connection names tokens other than close/keep-alive/upgrade.

@@ -93,6 +93,7 @@ public struct ResponseParser: Sendable {
                 status: line.status, version: line.version,
                 reasonStart: Int32(line.reasonStart), reasonLength: Int32(line.reasonLength),
                 headerCount: headerCount, headLength: headLength, framing: body,
+                contentLength: framing.contentLength,
                 keepAlive: body != .untilClose && framing.persistent(version: line.version),
                 connectionHasCustomTokens: framing.connectionCustom,
                 isInformational: line.status < 200 && line.status != 101))

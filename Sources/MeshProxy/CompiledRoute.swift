@@ -151,23 +151,37 @@ struct CompiledHeaderEdits: Sendable {
 }
 
 /// A route's `fallback`: the reasons it covers and its response bytes (head without the final CRLF, body).
+///
+/// The head is written like any other the gateway sends: the configured headers except the fields the gateway
+/// states itself (framing, hop-by-hop fields, `x-request-id`, `x-meshgate-fallback`), then `content-length`
+/// from the body. A 204 or 304 fallback carries neither body nor length (RFC 9110 §8.6, §15.3.5, §15.4.5).
 public struct CompiledFallback: Sendable {
     public let on: Set<FallbackOn>
     public let status: Int
     /// `HTTP/1.1 …` status line and the configured headers plus content-length, each ending in CRLF.
     public let head: [UInt8]
-    public let body: [UInt8]
+    /// The body (empty for 204/304), at an address that holds while the route lives: it is sent from here.
+    public let body: StableBytes
 
     init(_ config: FallbackConfig) {
         on = Set(config.on)
         status = config.status
-        body = Array(config.body.utf8)
+        let bodyAllowed = config.status != 204 && config.status != 304
+        body = StableBytes(bodyAllowed ? Array(config.body.utf8) : [])
         var text = "HTTP/1.1 \(config.status) \(CompiledFallback.reason(config.status))\r\n"
-        for (name, value) in config.headers where name.lowercased() != "content-length" {
+        for (name, value) in config.headers where !CompiledFallback.isGatewayField(name) {
             text += "\(name.lowercased()): \(value)\r\n"
         }
-        text += "content-length: \(body.count)\r\nx-meshgate-fallback: 1\r\n"
+        if bodyAllowed { text += "content-length: \(body.count)\r\n" }
+        text += "x-meshgate-fallback: 1\r\n"
         head = Array(text.utf8)
+    }
+
+    /// A configured header the gateway writes itself: a copy would give the client two framings or ids.
+    static func isGatewayField(_ name: String) -> Bool {
+        let lower = Array(name.lowercased().utf8)
+        if lower == Array("x-meshgate-fallback".utf8) { return true }
+        return lower.withUnsafeBytes { ResponseHeadBuilder.isGatewayField(KnownHeader.classify($0)) }
     }
 
     public func covers(_ reason: FallbackOn) -> Bool { on.contains(reason) }
@@ -188,4 +202,25 @@ public struct CompiledFallback: Sendable {
         default: "Fallback"
         }
     }
+}
+
+/// Immutable bytes at one address for the life of the object (an array lends its address only inside a
+/// closure), so an `Outbound` may send them after the call that queued them returns. Whoever queues them keeps
+/// the owner (here the route, through the exchange) alive until they are written.
+public final class StableBytes: @unchecked Sendable {
+    // @unchecked: written once in init, read-only afterwards.
+    private let base: UnsafeMutableRawPointer
+    /// Number of bytes.
+    public let count: Int
+
+    init(_ source: [UInt8]) {
+        count = source.count
+        base = .allocate(byteCount: max(1, source.count), alignment: 1)
+        source.withUnsafeBytes { if let from = $0.baseAddress { base.copyMemory(from: from, byteCount: count) } }
+    }
+
+    deinit { base.deallocate() }
+
+    /// The bytes; valid while this object lives.
+    public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
 }

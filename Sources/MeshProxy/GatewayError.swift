@@ -90,9 +90,10 @@ public enum GatewayError: UInt8, Sendable {
     ///   - persistence: `.close` adds `connection: close` (the caller closes after the write); an HTTP/1.0
     ///     keep-alive client is told `connection: keep-alive`, without which it would wait for a close.
     ///   - extraHeader: a complete `name: value` line without CRLF (e.g. `WWW-Authenticate`), or nil.
+    ///   - body: false for a response to HEAD: the head (with the body's length) only.
     public func writeResponse(
         into writer: inout HeadWriter, requestID: String, persistence: ResponseHeadBuilder.Persistence,
-        extraHeader: String? = nil
+        extraHeader: String? = nil, body: Bool = true
     ) {
         let bodyLength = 10 + code.utf8CodeUnitCount + 16 + requestID.utf8.count + 2
         writer.write("HTTP/1.1 ")
@@ -109,6 +110,8 @@ public enum GatewayError: UInt8, Sendable {
         }
         writer.write("\r\n")
         ResponseHeadBuilder.writePersistence(persistence, into: &writer)
+        // A response to HEAD states the length but carries no body (RFC 9110 §9.3.2): a client reads none.
+        guard body else { return }
         writer.write("{\"error\":\"")
         writer.write(code)
         writer.write("\",\"request_id\":\"")

@@ -2,6 +2,12 @@ import MeshHTTP1
 
 /// Writes the head sent to the client: the upstream's head with hop-by-hop fields removed, the route's
 /// `response_headers` edits applied, and the connection's own framing and persistence stated.
+///
+/// The framing the client sees is the gateway's, never a copy (SPEC §4, like the request side): `content-length`
+/// and `transfer-encoding` are written from the parsed `ResponseHead.framing`, and `connection` / `x-request-id`
+/// by the gateway. Neither an upstream `Connection` token nor a route's `response_headers.set` can remove, add or
+/// duplicate one of those fields, so what the client reads as the end of this response is where the gateway
+/// ends it.
 public enum ResponseHeadBuilder {
     /// How the client connection continues after this response.
     public enum Persistence: Sendable {
@@ -13,6 +19,9 @@ public enum ResponseHeadBuilder {
         case close
     }
 
+    /// Writes the whole client head into `w`. The caller must check `w.overflowed`: a head that did not fit
+    /// is not a head, and nothing of it may be sent.
+    ///
     /// - Parameters:
     ///   - dechunk: the body is chunked upstream but sent to an HTTP/1.0 client as raw bytes until close.
     public static func write(
@@ -26,37 +35,17 @@ public enum ResponseHeadBuilder {
         w.write(
             UnsafeRawBufferPointer(rebasing: buffer[Int(head.reasonStart)..<Int(head.reasonStart + head.reasonLength)]))
         w.write("\r\n")
-        let upgrading = head.status == 101
-        for i in 0..<head.headerCount {
-            let field = headers[i]
-            switch field.known {
-            case .connection, .keepAlive, .proxyConnection, .te, .trailer, .transferEncoding:
-                continue
-            case .upgrade where !upgrading:
-                continue
-            case .xRequestID where !requestID.isEmpty:
-                continue
-            default:
-                break
-            }
-            let name = UnsafeRawBufferPointer(
-                rebasing: buffer[Int(field.nameStart)..<Int(field.nameStart + field.nameLength)])
-            if head.connectionHasCustomTokens
-                && HopByHop.isHopByHop(
-                    field, in: buffer, headers: UnsafeBufferPointer(rebasing: headers[0..<head.headerCount]),
-                    connectionHasCustomTokens: true)
-            {
-                continue
-            }
+        let all = UnsafeBufferPointer(rebasing: headers[0..<head.headerCount])
+        for field in all {
+            guard forwards(field, head: head, requestID: requestID, buffer: buffer, headers: all) else { continue }
+            let name = field.name(in: buffer)
             if let route, route.responseEdits.removes(name) { continue }
             w.write(name)
             w.write(": ")
-            w.write(
-                UnsafeRawBufferPointer(
-                    rebasing: buffer[Int(field.valueStart)..<Int(field.valueStart + field.valueLength)]))
+            w.write(field.value(in: buffer))
             w.write("\r\n")
         }
-        if head.framing == .chunked && !dechunk { w.write("transfer-encoding: chunked\r\n") }
+        writeFraming(head, dechunk: dechunk, into: &w)
         if !requestID.isEmpty {
             w.write("x-request-id: ")
             w.write(requestID)
@@ -64,15 +53,75 @@ public enum ResponseHeadBuilder {
         }
         if let route {
             for (name, value) in route.responseEdits.additions {
-                name.withUnsafeBytes { n in value.withUnsafeBytes { v in RequestHeadBuilder.writeField(n, v, into: &w) }
+                name.withUnsafeBytes { n in
+                    // A `set` of a field the gateway writes itself would add a second framing or id field.
+                    guard !isGatewayField(KnownHeader.classify(n)) else { return }
+                    value.withUnsafeBytes { v in RequestHeadBuilder.writeField(n, v, into: &w) }
                 }
             }
         }
-        if upgrading {
+        if head.status == 101 {
             w.write("connection: upgrade\r\n\r\n")
             return
         }
         writePersistence(persistence, into: &w)
+    }
+
+    /// Whether an upstream field line reaches the client.
+    private static func forwards(
+        _ field: HTTPHeaderField, head: ResponseHead, requestID: UnsafeRawBufferPointer,
+        buffer: UnsafeRawBufferPointer, headers: UnsafeBufferPointer<HTTPHeaderField>
+    ) -> Bool {
+        switch field.known {
+        case .contentLength, .transferEncoding:
+            return false  // the gateway states the framing itself (writeFraming)
+        case .connection, .keepAlive, .proxyConnection, .te, .trailer:
+            return false  // hop-by-hop by definition (RFC 9110 §7.6.1)
+        case .upgrade:
+            return head.status == 101
+        case .xRequestID:
+            return requestID.isEmpty
+        case .other:
+            // RFC 9110 §7.6.1: fields named by Connection are hop-by-hop. Only custom fields can be named away:
+            // a token naming a field the gateway knows (framing, its own, date, server, ...) is ignored, so an
+            // upstream cannot make the gateway drop a field the client needs to frame or trust the response.
+            guard head.connectionHasCustomTokens else { return true }
+            return !HopByHop.isHopByHop(field, in: buffer, headers: headers, connectionHasCustomTokens: true)
+        default:
+            return true
+        }
+    }
+
+    /// `content-length` / `transfer-encoding` from the parsed framing (RFC 9112 §6.3), never copied.
+    private static func writeFraming(_ head: ResponseHead, dechunk: Bool, into w: inout HeadWriter) {
+        switch head.framing {
+        case .contentLength(let length):
+            w.write("content-length: ")
+            w.writeDecimal(length)
+            w.write("\r\n")
+        case .chunked:
+            if !dechunk { w.write("transfer-encoding: chunked\r\n") }
+        case .none:
+            // A HEAD or 304 response may state the representation's length (RFC 9110 §8.6); 1xx and 204 never.
+            if head.contentLength >= 0 && head.status >= 200 && head.status != 204 {
+                w.write("content-length: ")
+                w.writeDecimal(head.contentLength)
+                w.write("\r\n")
+            }
+        case .untilClose:
+            break  // the connection closes after the body; `connection: close` says so
+        }
+    }
+
+    /// Fields only the gateway writes on a response: framing, hop-by-hop fields and the request id.
+    public static func isGatewayField(_ known: KnownHeader) -> Bool {
+        switch known {
+        case .contentLength, .transferEncoding, .connection, .keepAlive, .proxyConnection, .te, .trailer, .upgrade,
+            .xRequestID:
+            return true
+        default:
+            return false
+        }
     }
 
     /// The `connection` field a persistence needs (none for HTTP/1.1 keep-alive) and the end of the head.

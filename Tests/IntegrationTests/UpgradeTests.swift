@@ -27,7 +27,10 @@ import Testing
             #expect(echoed == message)
         }
         client.close()
-        #expect(try rig.get("/after").status == 101, "gateway stopped serving after a tunnel closed")
+        // The upstream answers 101 to everything; only a request that asked to upgrade may get it (SPEC §4).
+        let after = try rig.get("/after", headers: "Connection: Upgrade\r\nUpgrade: websocket\r\n")
+        #expect(after.status == 101, "gateway stopped serving after a tunnel closed")
+        expectGatewayError(try rig.get("/plain"), 502, "bad_gateway")
         rig.expectCleanStop()
     }
 

@@ -49,6 +49,8 @@ extension TestUpstream {
         case .raw(let bytes):
             try TestSocket.writeAll(fd, bytes)
             return .close
+        case .rawKeepAlive(let bytes):
+            try TestSocket.writeAll(fd, bytes)
         case .stream(let bytes, let chunked):
             try stream(bytes: bytes, chunked: chunked, fd: fd, method: request.method)
         }

@@ -21,6 +21,9 @@ public enum UpstreamBehavior: Sendable {
     case closeDelimited(body: [UInt8])
     /// Writes `bytes` exactly (e.g. a malformed response) and closes normally (FIN).
     case raw([UInt8])
+    /// Writes `bytes` exactly for every request and keeps the connection for the next one (e.g. a response the
+    /// gateway must not reuse the connection after, or one followed by stray bytes).
+    case rawKeepAlive([UInt8])
     /// 200 with a generated `PatternBody` of `bytes` bytes, Content-Length or chunked in 64 KiB chunks.
     case stream(bytes: Int, chunked: Bool)
 }
