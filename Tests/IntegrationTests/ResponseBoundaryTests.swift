@@ -16,7 +16,7 @@ import Testing
 
     /// A gateway with one raw upstream and route per generated variant.
     static func rig(seed: UInt64) throws -> (Rig, [ResponseVariant]) {
-        var rng = RobustnessTests.SplitMix64(state: seed)
+        var rng = SplitMix64(state: seed)
         let variants = (0..<variantsPerGateway).map { _ in ResponseVariant.generate(&rng) }
         var behaviors: [String: UpstreamBehavior] = [:]
         for (i, variant) in variants.enumerated() { behaviors["u\(i)"] = variant.behavior }
@@ -28,7 +28,7 @@ import Testing
     @Test(arguments: [UInt64(1), 2, 3, 4, 5, 6, 7, 8])
     func pipelinedClientsGetExactlyTheirResponses(_ seed: UInt64) throws {
         let (rig, variants) = try Self.rig(seed: seed)
-        var rng = RobustnessTests.SplitMix64(state: seed &* 7919)
+        var rng = SplitMix64(state: seed &* 7919)
         var sent: [Int: Int] = [:]
         for round in 0..<8 {
             // Requests up to (and including) the first one whose response ends the connection.

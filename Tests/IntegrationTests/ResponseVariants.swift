@@ -1,7 +1,7 @@
 import MeshTestSupport
 
 /// A generated upstream response (exact bytes) and what the client must get for it, for the response-boundary
-/// property tests. Deterministic from a `RobustnessTests.SplitMix64` seed, so a failure replays exactly.
+/// property tests. Deterministic from a `SplitMix64` seed, so a failure replays exactly.
 struct ResponseVariant: CustomStringConvertible {
     /// How the upstream frames the body.
     enum Framing: CaseIterable {
@@ -63,7 +63,7 @@ struct ResponseVariant: CustomStringConvertible {
         "te", "trailer", "upgrade", "date", "server", "x-hop", "X-Hop-Too", "x-absent",
     ]
 
-    static func generate(_ rng: inout RobustnessTests.SplitMix64) -> ResponseVariant {
+    static func generate(_ rng: inout SplitMix64) -> ResponseVariant {
         let defect: Defect? = Int.random(in: 0..<3, using: &rng) == 0 ? Defect.allCases.randomElement(using: &rng) : nil
         var status = [200, 200, 201, 404, 500, 503, 204, 304].randomElement(using: &rng)!
         var framing = Framing.allCases.randomElement(using: &rng)!
@@ -87,12 +87,12 @@ struct ResponseVariant: CustomStringConvertible {
         return variant
     }
 
-    static func randomBytes(_ count: Int, _ rng: inout RobustnessTests.SplitMix64) -> [UInt8] {
+    static func randomBytes(_ count: Int, _ rng: inout SplitMix64) -> [UInt8] {
         (0..<count).map { _ in UInt8.random(in: 0...255, using: &rng) }
     }
 
     /// 0-2 interim responses the gateway must drop.
-    func interim(_ rng: inout RobustnessTests.SplitMix64) -> [UInt8] {
+    func interim(_ rng: inout SplitMix64) -> [UInt8] {
         var out = ""
         for _ in 0..<Int.random(in: 0...2, using: &rng) {
             out +=
@@ -103,7 +103,7 @@ struct ResponseVariant: CustomStringConvertible {
     }
 
     /// The head: generated fields (recorded in `kept` / `dropped`), Connection tokens, framing fields.
-    mutating func head(_ rng: inout RobustnessTests.SplitMix64) -> [UInt8] {
+    mutating func head(_ rng: inout SplitMix64) -> [UInt8] {
         var lines: [(String, String)] = []
         let big = defect == .headTooLargeWithEdits || Int.random(in: 0..<10, using: &rng) == 0
         let count = defect == .tooManyFields ? 101 : big ? 62 : Int.random(in: 0...20, using: &rng)
@@ -150,7 +150,7 @@ struct ResponseVariant: CustomStringConvertible {
     }
 
     /// The body as framed, with trailers sometimes, broken where `defect` says.
-    func encodedBody(_ rng: inout RobustnessTests.SplitMix64) -> [UInt8] {
+    func encodedBody(_ rng: inout SplitMix64) -> [UInt8] {
         guard framing == .chunked, defect != .lengthAndChunked else { return body }
         var out: [UInt8] = []
         var at = 0
