@@ -106,4 +106,3 @@ public struct RetryPolicy: Sendable, Equatable {
         Backoff.fullJitter(attempt: retry, baseMs: backoffBaseMs, maxMs: backoffMaxMs, random: random)
     }
 }
-
