@@ -315,6 +315,31 @@ struct MintingKey: Sendable {
         #expect(bed.stop() == .exited(0))
     }
 
+    // Regression: issue 10 — claims over 64 KiB were refused although max_token_bytes allowed the token.
+    @Test func aTokenOf100KBIsAcceptedWhenMaxTokenBytesAllowsIt() throws {
+        let key = MintingKey(kid: "k1")
+        let bed = try Testbed(upstreams: ["app": .echo]) { ports in
+            TestConfig.document(
+                port: ports.listener, adminPort: ports.admin, routes: [TestConfig.route("/", to: "app")],
+                upstreams: ["app": TestConfig.upstream([ports["app"]])],
+                providers: """
+                    { "idp": { "issuer": "meshgate-auth", "audiences": ["meshgate"], "algorithms": ["ES256"],
+                               "max_token_bytes": 200000, "jwks": { "inline": \(MintingKey.jwks([key])) } } }
+                    """,
+                listenerJWT: #"{ "provider": "idp", "required": true, "claims_to_headers": { "sub": "x-user-id" } }"#,
+                limits: #"{ "max_header_bytes": 262144 }"#)
+        }
+        let now = Int(time(nil))
+        let pad = String(repeating: "p", count: 75_000)
+        let claims = #"{"iss":"meshgate-auth","aud":"meshgate","sub":"big","exp":\#(now + 3600),"pad":"\#(pad)"}"#
+        let token = key.token(claims: Array(claims.utf8))
+        #expect(token.utf8.count > 100_000 && token.utf8.count < 200_000, "\(token.utf8.count)")
+        let response = try bed.request("GET", "/big", headers: Self.bearer(token))
+        #expect(response.status == 200, "\(response)")
+        #expect(bed["app"].requests.last?.head.headers("x-user-id") == ["big"])
+        #expect(bed.stop() == .exited(0))
+    }
+
     @Test func aKeyRemovedFromTheSetIsRejectedAfterTheRefetch() throws {
         let old = MintingKey(kid: "old")
         let new = MintingKey(kid: "new")
