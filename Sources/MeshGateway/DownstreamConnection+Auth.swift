@@ -33,15 +33,7 @@ extension DownstreamConnection {
             telemetry.jwtValidated(provider: provider.name, result: "success")
             return true
         }
-        let header: (String) -> [Substring] = { name in Self.values(of: name, in: view) }
-        let outcome: Authenticator.Outcome
-        if cacheIndex >= 0 {
-            outcome = provider.authenticator.authenticate(
-                header: header, cache: &worker.tokenCaches[cacheIndex], now: now)
-        } else {
-            var scratch = VerifiedTokenCache(capacity: 1)
-            outcome = provider.authenticator.authenticate(header: header, cache: &scratch, now: now)
-        }
+        let outcome = authenticate(view, provider: provider, cacheIndex: cacheIndex, now: now)
         if outcome.refetchKeys { worker.requestKeyRefetch(provider.name) }
         switch outcome.result {
         case .failure(.unknownKid) where mayWait && outcome.awaitKeys:
@@ -75,6 +67,20 @@ extension DownstreamConnection {
             }
             return true
         }
+    }
+
+    /// Extract → cache → verify with the worker's cache for the provider (a throwaway one without).
+    private func authenticate(
+        _ view: RequestView, provider: ProviderRuntime, cacheIndex: Int, now: Int64
+    ) -> Authenticator.Outcome {
+        // Closure literals passed straight down stay non-escaping: no allocation per request.
+        guard cacheIndex >= 0 else {
+            var scratch = VerifiedTokenCache(capacity: 1)
+            return provider.authenticator.authenticate(
+                header: { name in Self.values(of: name, in: view) }, cache: &scratch, now: now)
+        }
+        return provider.authenticator.authenticate(
+            header: { name in Self.values(of: name, in: view) }, cache: &worker.tokenCaches[cacheIndex], now: now)
     }
 
     // MARK: - Waiting for keys (SPEC §3: an unknown kid waits for the refetch)
