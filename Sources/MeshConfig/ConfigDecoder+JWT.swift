@@ -162,6 +162,12 @@ extension ConfigDecoder {
                 error(entry.path, entry.member.value.position, "\(quoted(entry.value)) is not a valid header name")
                 continue
             }
+            if let canonical = ReservedHeaders.reserved(entry.value, in: ReservedHeaders.request) {
+                error(
+                    entry.path, entry.member.value.position,
+                    ReservedHeaders.message(entry.value, canonical: canonical, what: "set"))
+                continue
+            }
             claimsToHeaders.append((entry.key, entry.value.lowercased()))
         }
         let requireClaims = (stringMap(rule, "require_claims") ?? []).map { (claim: $0.key, value: $0.value) }

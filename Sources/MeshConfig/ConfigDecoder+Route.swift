@@ -43,10 +43,11 @@ extension ConfigDecoder {
             timeoutMs: timeout, perTryTimeoutMs: perTry,
             retry: route["retry"].map { decodeRetry($0.value, route.path("retry")) } ?? Defaults.retry,
             fallback: route["fallback"].flatMap { decodeFallback($0.value, route.path("fallback")) },
-            requestHeaders: route["request_headers"].map { decodeHeaderEdits($0.value, route.path("request_headers")) }
-                ?? .none,
+            requestHeaders: route["request_headers"].map {
+                decodeHeaderEdits($0.value, route.path("request_headers"), reserved: ReservedHeaders.request)
+            } ?? .none,
             responseHeaders: route["response_headers"].map {
-                decodeHeaderEdits($0.value, route.path("response_headers"))
+                decodeHeaderEdits($0.value, route.path("response_headers"), reserved: ReservedHeaders.response)
             } ?? .none)
     }
 
@@ -106,14 +107,23 @@ extension ConfigDecoder {
         return .prefix(String(prefix))
     }
 
-    /// A `{name: value}` object of headers: names are tokens (lowercased), values free of CR/LF/NUL.
-    func headerPairs(_ object: ObjectNode, _ key: String) -> [(name: String, value: String)] {
+    /// A `{name: value}` object of headers: names are tokens (lowercased) outside `reserved`, values free of
+    /// CR/LF/NUL.
+    func headerPairs(_ object: ObjectNode, _ key: String, reserved: Set<String> = [])
+        -> [(name: String, value: String)]
+    {
         var pairs: [(name: String, value: String)] = []
         for entry in stringMap(object, key) ?? [] {
             guard Syntax.isToken(entry.key) else {
                 error(
                     entry.path, entry.member.keyPosition,
                     "\(quoted(entry.key)) is not a valid header name (RFC 9110 token)")
+                continue
+            }
+            if let canonical = ReservedHeaders.reserved(entry.key, in: reserved) {
+                error(
+                    entry.path, entry.member.keyPosition,
+                    ReservedHeaders.message(entry.key, canonical: canonical, what: "set"))
                 continue
             }
             if let problem = Syntax.headerValueProblem(entry.value) {

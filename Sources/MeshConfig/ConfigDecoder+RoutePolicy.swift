@@ -55,12 +55,14 @@ extension ConfigDecoder {
         }
         let body = string(fallback, "body", nonEmpty: false) ?? Defaults.fallbackBody
         return status.map {
-            FallbackConfig(status: $0, headers: headerPairs(fallback, "headers"), body: body, on: on)
+            FallbackConfig(
+                status: $0, headers: headerPairs(fallback, "headers", reserved: ReservedHeaders.response), body: body,
+                on: on)
         }
     }
 
-    /// `{"set": {name: value}, "remove": [name]}`.
-    func decodeHeaderEdits(_ node: JSONNode, _ path: String) -> HeaderEditsConfig {
+    /// `{"set": {name: value}, "remove": [name]}`; names in `reserved` (`ReservedHeaders`) are refused.
+    func decodeHeaderEdits(_ node: JSONNode, _ path: String, reserved: Set<String>) -> HeaderEditsConfig {
         guard let edits = object(node, path, allowed: ["set", "remove"]) else { return .none }
         var remove: [String] = []
         for item in strings(edits, "remove") ?? [] {
@@ -69,8 +71,14 @@ extension ConfigDecoder {
                     item.path, item.node.position, "\(quoted(item.value)) is not a valid header name (RFC 9110 token)")
                 continue
             }
+            if let canonical = ReservedHeaders.reserved(item.value, in: reserved) {
+                error(
+                    item.path, item.node.position,
+                    ReservedHeaders.message(item.value, canonical: canonical, what: "removed"))
+                continue
+            }
             remove.append(item.value.lowercased())
         }
-        return HeaderEditsConfig(set: headerPairs(edits, "set"), remove: remove)
+        return HeaderEditsConfig(set: headerPairs(edits, "set", reserved: reserved), remove: remove)
     }
 }

@@ -153,14 +153,8 @@ enum ConfigRenderer {
         w.endObject()
     }
 
-    /// `http://user:secret@host/…` → `http://[redacted]@host/…`.
-    static func redactURL(_ url: String) -> String {
-        guard url.hasPrefix("http://") else { return url }
-        let rest = url.dropFirst("http://".count)
-        let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? rest.endIndex
-        guard let at = rest[..<authorityEnd].lastIndex(of: "@") else { return url }
-        return "http://\(redacted)" + rest[at...]
-    }
+    /// `http://user:secret@host/p?token=x` → `http://[redacted]@host/p?[redacted]` (`URLRedaction`).
+    static func redactURL(_ url: String) -> String { URLRedaction.redact(url) }
 
     /// An inline JWKS with secret members replaced; the text was produced by `JSONWriter`, so it parses.
     static func redactJWKS(_ text: String) -> JSONValue {

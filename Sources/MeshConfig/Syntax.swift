@@ -154,11 +154,13 @@ enum Syntax {
     /// An `http://host[:port]/…` URL (TLS is not supported yet, so `https://` is refused with that reason).
     static func httpURLProblem(_ url: String) -> String? {
         if url.hasPrefix("https://") { return "https:// is not supported yet (no TLS); use an http:// URL" }
-        guard url.hasPrefix("http://") else { return "\(quoted(url)) must be an http:// URL" }
+        // Error messages go to logs, `meshgate check` and `/config`: never quote a URL's credentials.
+        guard url.hasPrefix("http://") else { return "\(quoted(URLRedaction.redact(url))) must be an http:// URL" }
         let rest = url.dropFirst("http://".count)
         let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
-        let hostPart = authority.split(separator: "@").last.map(String.init) ?? ""
-        if hostPart.isEmpty { return "\(quoted(url)) has no host" }
+        // Not omitting empty parts: in `user:pw@` the host is the empty part after the `@`, not the userinfo.
+        let hostPart = authority.split(separator: "@", omittingEmptySubsequences: false).last.map(String.init) ?? ""
+        if hostPart.isEmpty { return "\(quoted(URLRedaction.redact(url))) has no host" }
         if hostPart.contains(":"), !hostPart.hasPrefix("["), case .failure(let problem) = hostPort(hostPart) {
             return problem.message
         }

@@ -6,11 +6,22 @@ import MeshProxy
 /// The JWT stage (SPEC §3 "JWT providers"): verify the token of a protected route, check its claims, and
 /// turn claims into request headers the upstream can trust.
 extension DownstreamConnection {
-    /// True when the request may go on; otherwise a 401/403 has been answered.
+    /// True when the request may go on; otherwise a 401/403 has been answered, or the exchange is parked
+    /// waiting for a key refetch (`exchange.keyWait`; `resumeAfterKeys` or the deadline continues it).
     func authorize(_ view: RequestView, route: CompiledRoute) -> Bool {
         claimLines.removeAll(keepingCapacity: true)
-        guard route.jwtProvider >= 0, let rule = route.config.jwt else { return true }
+        guard route.jwtProvider >= 0, route.config.jwt != nil else { return true }
         let provider = listener.generation.providers[route.jwtProvider]
+        return judge(view, route: route, provider: provider, cacheIndex: route.jwtProvider, mayWait: true)
+    }
+
+    /// Checks the token of `view` with `provider`. `cacheIndex` is the provider's slot in the worker's token
+    /// caches (-1: a reload retired it while the request waited, so no cache). With `mayWait`, an unknown `kid`
+    /// whose refetch is on its way parks the exchange instead of answering 401 (SPEC §3).
+    private func judge(
+        _ view: RequestView, route: CompiledRoute, provider: ProviderRuntime, cacheIndex: Int, mayWait: Bool
+    ) -> Bool {
+        guard let rule = route.config.jwt else { return true }
         let now = Int64(time(nil))
         let generation = provider.store.current().generation
         // Only for providers that read `Authorization: Bearer` alone: the memo must key on the token verified.
@@ -22,11 +33,13 @@ extension DownstreamConnection {
             telemetry.jwtValidated(provider: provider.name, result: "success")
             return true
         }
-        let outcome = provider.authenticator.authenticate(
-            header: { name in Self.values(of: name, in: view) },
-            cache: &listener.generation.tokenCaches[route.jwtProvider], now: now)
+        let outcome = authenticate(view, provider: provider, cacheIndex: cacheIndex, now: now)
         if outcome.refetchKeys { worker.requestKeyRefetch(provider.name) }
         switch outcome.result {
+        case .failure(.unknownKid) where mayWait && outcome.awaitKeys:
+            // Counted once, when the wait ends and the token is judged.
+            park(provider, route: route)
+            return false
         case .failure(.missing) where !rule.required:
             telemetry.jwtValidated(provider: provider.name, result: JWTError.missing.label)
             return true
@@ -54,6 +67,68 @@ extension DownstreamConnection {
             }
             return true
         }
+    }
+
+    /// Extract → cache → verify with the worker's cache for the provider (a throwaway one without).
+    private func authenticate(
+        _ view: RequestView, provider: ProviderRuntime, cacheIndex: Int, now: Int64
+    ) -> Authenticator.Outcome {
+        // Closure literals passed straight down stay non-escaping: no allocation per request.
+        guard cacheIndex >= 0 else {
+            var scratch = VerifiedTokenCache(capacity: 1)
+            return provider.authenticator.authenticate(
+                header: { name in Self.values(of: name, in: view) }, cache: &scratch, now: now)
+        }
+        return provider.authenticator.authenticate(
+            header: { name in Self.values(of: name, in: view) }, cache: &listener.generation.tokenCaches[cacheIndex], now: now)
+    }
+
+    // MARK: - Waiting for keys (SPEC §3: an unknown kid waits for the refetch)
+
+    /// Parks the exchange: nothing goes upstream, the client is not read (its head and buffered body stay in
+    /// `buffer` for the re-check), and the route's `timeout_ms` bounds the wait. The parked state is one
+    /// reference in the exchange; a client that leaves while parked closes the connection like any other.
+    private func park(_ provider: ProviderRuntime, route: CompiledRoute) {
+        exchange.keyWait = provider
+        exchange.deadlineMs = worker.loop.nowMs + Int64(route.config.timeoutMs)
+        setDeadline(exchange.deadlineMs)
+    }
+
+    /// The provider's refetch reported: judge the same buffered request again on the key set now in force
+    /// (no second wait), then go on as `begin` would have.
+    func resumeAfterKeys() {
+        guard phase == .proxying, let provider = exchange.keyWait, let route = exchange.route,
+            let base = buffer.base
+        else { return }
+        exchange.keyWait = nil
+        // The head is still where `begin` found it (the client is not read while parked): parse it again, as a
+        // retry does, since the parser's offsets into it were scratch.
+        var parser = RequestParser(limits: worker.limits)
+        let bytes = UnsafeRawBufferPointer(
+            start: base + exchange.headOffset, count: buffer.capacity - exchange.headOffset)
+        guard case .complete(let head) = parser.parse(bytes, headers: worker.headers) else {
+            respond(.badRequest, close: true)
+            return
+        }
+        let view = RequestView(buffer: bytes, headers: worker.headers, head: head)
+        guard let pathLength = normalizedPath(view) else {
+            respond(.badRequest, close: true)
+            return
+        }
+        claimLines.removeAll(keepingCapacity: true)
+        // A reload while parked may have replaced the provider list: find ours by identity, never by index.
+        let cacheIndex = listener.generation.providers.firstIndex { $0 === provider } ?? -1
+        guard judge(view, route: route, provider: provider, cacheIndex: cacheIndex, mayWait: false) else { return }
+        admit(head, view: view, pathLength: pathLength)
+    }
+
+    /// The route timeout passed before the refetch reported: 401 `invalid_token`, as for any unknown kid
+    /// (the token could not be verified in time; a 504 would blame an upstream that was never asked).
+    func keyWaitExpired() {
+        guard let provider = exchange.keyWait else { return }
+        exchange.keyWait = nil
+        telemetry.jwtValidated(provider: provider.name, result: JWTError.unknownKid.label)
+        deny(.unknownKid)
     }
 
     /// 401 with `WWW-Authenticate` (RFC 6750 §3: no `error` when the token is missing), or 403 for claims.

@@ -49,7 +49,6 @@ extension DownstreamConnection {
 
     /// A complete head is at the front of `buffer`: route it and start the first attempt.
     func begin(_ head: RequestHead) {
-        let config = worker.config
         exchange.reset(startNs: clinux_monotonic_ns())
         exchange.method = head.method
         exchange.clientVersion = head.version
@@ -87,6 +86,14 @@ extension DownstreamConnection {
         let target = pinGeneration().upstreams[route.upstreamIndex]
         exchange.target = target
         guard authorize(view, route: route) else { return }
+        admit(head, view: view, pathLength: pathLength)
+    }
+
+    /// The request passed routing and the JWT stage (at once, or after waiting for keys): take the body that
+    /// came with the head and start the first attempt.
+    func admit(_ head: RequestHead, view: RequestView, pathLength: Int) {
+        guard let route = exchange.route, let target = exchange.target else { return }
+        let config = worker.config
         if case .contentLength(let n) = head.framing, n > config.source.limits.maxBodyBytes {
             respond(.payloadTooLarge, close: true)
             return
@@ -97,7 +104,10 @@ extension DownstreamConnection {
         }
         target.budget.beginRequest()
         exchange.countedInFlight = true
-        if exchange.request.done { exchange.deadlineMs = worker.loop.nowMs + Int64(route.config.timeoutMs) }
+        // min: a request that waited for keys has already used part of its route timeout.
+        if exchange.request.done {
+            exchange.deadlineMs = min(exchange.deadlineMs, worker.loop.nowMs + Int64(route.config.timeoutMs))
+        }
         if head.expectContinue && !exchange.request.done && buffer.isEmpty {
             // RFC 9110 §10.1.1: we will read the body, so tell the client to send it.
             let space = toClient.headSpace(from: worker.pool)

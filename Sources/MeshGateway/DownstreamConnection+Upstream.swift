@@ -100,7 +100,9 @@ extension DownstreamConnection {
 
     /// The exchange's deadline passed: which one depends on where the exchange is.
     func timedOut() {
-        if exchange.backingOff {
+        if exchange.keyWait != nil {
+            keyWaitExpired()
+        } else if exchange.backingOff {
             startAttempt(first: nil)
         } else if exchange.queued {
             exchange.queued = false

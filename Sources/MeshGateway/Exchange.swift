@@ -61,6 +61,9 @@ struct Exchange {
     var attemptDeadlineMs: Int64 = .max
     /// How the previous attempt failed (the answer if no retry can follow).
     var lastFailure: AttemptFailure?
+    /// Parked before any attempt: the token's `kid` is unknown and this provider's key refetch is awaited
+    /// (SPEC §3); the deadline is the route's `timeout_ms`. Nil otherwise.
+    var keyWait: ProviderRuntime?
 
     // MARK: Telemetry
 

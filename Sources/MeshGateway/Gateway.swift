@@ -155,6 +155,7 @@ public final class Gateway: @unchecked Sendable {
                 let control = self.control!
                 worker.resolved = control.addresses
                 worker.requestKeyRefetch = { name in control.refetchClaimed(provider: name) }
+                control.onKeysFetched { name in worker.loop.execute { worker.keysFetched(name) } }
                 try worker.start(listenerSockets: zip(sockets[index], compiled.listeners).map { ($0, $1) })
                 workers.append(worker)
             } catch {

@@ -141,6 +141,13 @@ final class Worker: @unchecked Sendable {
         }
     }
 
+    /// A `jwks.url` fetch of `provider` reported (new keys, or a failure keeping the old ones): requests parked
+    /// on an unknown `kid` of that provider are judged again now (SPEC §3). Walks the open connections instead
+    /// of keeping a wait list, so a client that leaves while parked needs no unregistering.
+    func keysFetched(_ provider: String) {
+        for client in clients where client.exchange.keyWait?.name == provider { client.resumeAfterKeys() }
+    }
+
     // MARK: - Connections
 
     func clientOpened(_ connection: DownstreamConnection) {

@@ -32,11 +32,14 @@ public enum HTTPMethod: UInt8, Sendable {
     /// Any other token; read its bytes from the buffer (offset 0, `RequestHead.methodLength`).
     case other
 
-    /// Whether repeating the request is safe to retry (RFC 9110 §9.2.2): GET HEAD OPTIONS PUT DELETE TRACE.
+    /// Whether the gateway may send the request again (retries, stale keep-alive replays): exactly SPEC §3's
+    /// set GET, HEAD, OPTIONS, PUT, DELETE. The one rule for "idempotent" in the gateway. RFC 9110 §9.2.2 also
+    /// calls TRACE idempotent, but SPEC leaves it out (a TRACE echoes the request, so a replay shows twice in
+    /// the upstream's view); unknown methods are never assumed idempotent.
     public var isIdempotent: Bool {
         switch self {
-        case .get, .head, .options, .put, .delete, .trace: return true
-        case .post, .patch, .connect, .other: return false
+        case .get, .head, .options, .put, .delete: return true
+        case .post, .patch, .connect, .trace, .other: return false
         }
     }
 }

@@ -9,8 +9,18 @@ public struct Authenticator: Sendable {
         /// True when the answer came from the worker's cache.
         public let cacheHit: Bool
         /// True when the caller should refetch `jwks.url` now: the `kid` was unknown and this request won the
-        /// "once per 30 s" slot (SPEC §3). File and inline providers ignore it.
+        /// "once per 30 s" slot (SPEC §3). Never set for providers without a `jwks.url`.
         public let refetchKeys: Bool
+        /// True when the `kid` was unknown and a refetch is (now) on its way: SPEC §3 has the request wait for
+        /// it and be judged on the new key set, instead of answering 401 at once. Implied by `refetchKeys`.
+        public let awaitKeys: Bool
+
+        init(result: Result<VerifiedToken, JWTError>, cacheHit: Bool, refetchKeys: Bool, awaitKeys: Bool = false) {
+            self.result = result
+            self.cacheHit = cacheHit
+            self.refetchKeys = refetchKeys
+            self.awaitKeys = awaitKeys || refetchKeys
+        }
     }
 
     /// Where tokens are looked for.
@@ -41,19 +51,28 @@ public struct Authenticator: Sendable {
         guard token.utf8.count <= verifier.policy.maxTokenBytes else {
             return Outcome(result: .failure(.tooLarge), cacheHit: false, refetchKeys: false)
         }
-        let (keys, generation) = store.current()
-        if let cached = cache.lookup(token, now: now, generation: generation) {
-            return Outcome(result: .success(cached), cacheHit: true, refetchKeys: false)
+        // Two passes at most: the second only when a new key set arrived while the first was verifying.
+        for _ in 0..<2 {
+            let (keys, generation) = store.current()
+            if let cached = cache.lookup(token, now: now, generation: generation) {
+                return Outcome(result: .success(cached), cacheHit: true, refetchKeys: false)
+            }
+            let result = verifier.verify(token: token, keys: keys ?? JWKSet(keys: []), now: now)
+            switch result {
+            case .success(let verified):
+                cache.insert(token, verified, generation: generation)
+                return Outcome(result: result, cacheHit: false, refetchKeys: false)
+            case .failure(.unknownKid):
+                switch store.unknownKid(now: now, seenGeneration: generation) {
+                case .refetch: return Outcome(result: result, cacheHit: false, refetchKeys: true)
+                case .wait: return Outcome(result: result, cacheHit: false, refetchKeys: false, awaitKeys: true)
+                case .deny: return Outcome(result: result, cacheHit: false, refetchKeys: false)
+                case .retryNow: continue
+                }
+            case .failure:
+                return Outcome(result: result, cacheHit: false, refetchKeys: false)
+            }
         }
-        let result = verifier.verify(token: token, keys: keys ?? JWKSet(keys: []), now: now)
-        switch result {
-        case .success(let verified):
-            cache.insert(token, verified, generation: generation)
-            return Outcome(result: result, cacheHit: false, refetchKeys: false)
-        case .failure(.unknownKid):
-            return Outcome(result: result, cacheHit: false, refetchKeys: store.claimUnknownKidRefetch(now: now))
-        case .failure:
-            return Outcome(result: result, cacheHit: false, refetchKeys: false)
-        }
+        return Outcome(result: .failure(.unknownKid), cacheHit: false, refetchKeys: false)
     }
 }

@@ -18,16 +18,35 @@ public final class KeySetStore: Sendable {
         public var consecutiveFailures: Int
         /// When the last unknown-kid refetch was granted.
         public var lastUnknownKidRefetch: Int64?
+        /// A granted unknown-kid refetch has not reported yet (cleared by `replace` and `recordFailure`).
+        public var refetchPending: Bool
     }
+
+    /// What a request whose token names an unknown `kid` should do (SPEC §3).
+    public enum UnknownKidDecision: Sendable, Equatable {
+        /// This caller won the "once per 30 s" slot: ask for the refetch, then wait for it.
+        case refetch
+        /// A granted refetch is in flight: wait for it (the caller is woken when it reports).
+        case wait
+        /// The key set changed since the caller read it: verify again with the current one now.
+        case retryNow
+        /// No refetch can happen now (rate limit, or no `jwks.url`): the token is judged on the keys in hand.
+        case deny
+    }
+
+    /// False for providers without a `jwks.url`: an unknown kid can never be fetched, so nobody waits.
+    public let refetchable: Bool
 
     private let state: Mutex<Snapshot>
 
-    /// Creates a store, optionally with an initial set (file/inline sources have one at start).
-    public init(initial: JWKSet? = nil, now: Int64 = 0) {
+    /// Creates a store, optionally with an initial set (file/inline sources have one at start). `refetchable`
+    /// says whether the provider has a `jwks.url` an unknown kid can be refetched from.
+    public init(initial: JWKSet? = nil, now: Int64 = 0, refetchable: Bool = true) {
+        self.refetchable = refetchable
         state = Mutex(
             Snapshot(
                 keys: initial, generation: initial == nil ? 0 : 1, lastRefresh: initial == nil ? nil : now,
-                consecutiveFailures: 0, lastUnknownKidRefetch: nil))
+                consecutiveFailures: 0, lastUnknownKidRefetch: nil, refetchPending: false))
     }
 
     /// The current state.
@@ -48,6 +67,7 @@ public final class KeySetStore: Sendable {
             snapshot.generation &+= 1
             snapshot.lastRefresh = now
             snapshot.consecutiveFailures = 0
+            snapshot.refetchPending = false
             return snapshot.generation
         }
     }
@@ -56,6 +76,7 @@ public final class KeySetStore: Sendable {
     public func recordFailure(capMilliseconds: Int64) -> Int64 {
         state.withLock { snapshot in
             snapshot.consecutiveFailures += 1
+            snapshot.refetchPending = false
             return RefreshSchedule.backoffMilliseconds(
                 consecutiveFailures: snapshot.consecutiveFailures, capMilliseconds: capMilliseconds)
         }
@@ -64,11 +85,29 @@ public final class KeySetStore: Sendable {
     /// Asks for an unknown-kid refetch at `now`: true (and recorded) at most once per 30 s across all workers.
     public func claimUnknownKidRefetch(now: Int64) -> Bool {
         state.withLock { snapshot in
+            guard refetchable, RefreshSchedule.refetchAllowed(lastRefetch: snapshot.lastUnknownKidRefetch, now: now)
+            else { return false }
+            snapshot.lastUnknownKidRefetch = now
+            snapshot.refetchPending = true
+            return true
+        }
+    }
+
+    /// Decides, under one lock, what a token with an unknown `kid` verified against generation `seen` does at
+    /// `now`. Checking the generation here closes the gap between reading the keys and asking: a set installed
+    /// in between is used at once instead of waiting for a wake-up that already happened.
+    public func unknownKid(now: Int64, seenGeneration seen: UInt64) -> UnknownKidDecision {
+        state.withLock { snapshot in
+            guard refetchable else { return .deny }
+            if snapshot.generation != seen { return .retryNow }
             guard RefreshSchedule.refetchAllowed(lastRefetch: snapshot.lastUnknownKidRefetch, now: now) else {
-                return false
+                // A refetch that never reported (its fetch was cancelled) stops making requests wait once its
+                // 30 s slot is over: the next unknown kid claims a new one.
+                return snapshot.refetchPending ? .wait : .deny
             }
             snapshot.lastUnknownKidRefetch = now
-            return true
+            snapshot.refetchPending = true
+            return .refetch
         }
     }
 

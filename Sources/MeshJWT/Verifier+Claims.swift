@@ -1,18 +1,19 @@
 import MeshJSON
 
 extension Verifier {
-    /// Claims sets are flat in practice; a deeply nested payload is an attack on the parser, reported as badJSON.
-    static let claimsOptions: JSONReader.Options = {
+    /// How claims are parsed. SPEC §3: claims are limited only by `max_token_bytes`, so the size cap is the
+    /// token limit itself (a payload is always shorter than its token, base64url makes 4 bytes of 3); only the
+    /// reader's usual nesting bound (128 levels, as for config files) stays, against a parser attack.
+    func claimsOptions() -> JSONReader.Options {
         var options = JSONReader.Options()
-        options.maxDepth = 16
-        options.maxBytes = 64 << 10
+        options.maxBytes = max(policy.maxTokenBytes, 1)
         return options
-    }()
+    }
 
     /// Parses the payload and checks the registered claims (RFC 7519 §4.1) with the policy's leeway.
     func checkClaims(_ payload: [UInt8], header: JOSEHeader, now: Int64) -> Result<VerifiedToken, JWTError> {
         let claims: JSONNode
-        do { claims = try JSONReader.parse(payload, options: Self.claimsOptions) } catch { return .failure(.badJSON) }
+        do { claims = try JSONReader.parse(payload, options: claimsOptions()) } catch { return .failure(.badJSON) }
         guard claims.objectValue != nil else { return .failure(.malformed) }
         let leeway = policy.leewaySeconds
         var expiresAt: Int64? = nil

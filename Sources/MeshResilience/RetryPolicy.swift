@@ -84,7 +84,7 @@ public struct RetryPolicy: Sendable, Equatable {
     ///
     /// - Parameters:
     ///   - failure: how the last attempt failed.
-    ///   - idempotent: the request method is GET, HEAD, OPTIONS, PUT or DELETE (see `isIdempotent`).
+    ///   - idempotent: the request method is GET, HEAD, OPTIONS, PUT or DELETE (`HTTPMethod.isIdempotent`, the one rule).
     ///   - bodyBuffered: the whole request body is kept (≤ 64 KiB), so it can be sent again.
     ///   - responseBytesSentToClient: some response bytes already went downstream.
     ///   - attemptsSoFar: attempts made, the failed one included (1 after the first try).
@@ -104,29 +104,5 @@ public struct RetryPolicy: Sendable, Equatable {
     /// The back-off before retry number `retry` (0 = the first retry), full jitter from `random`.
     public func backoffMs(retry: Int, random: UInt64) -> Int {
         Backoff.fullJitter(attempt: retry, baseMs: backoffBaseMs, maxMs: backoffMaxMs, random: random)
-    }
-
-    /// RFC 9110 §9.2.2 idempotent methods that SPEC §3 retries: GET, HEAD, OPTIONS, PUT, DELETE (case-sensitive).
-    public static func isIdempotent(_ method: UnsafeRawBufferPointer) -> Bool {
-        switch method.count {
-        case 3: return equals(method, "GET") || equals(method, "PUT")
-        case 4: return equals(method, "HEAD")
-        case 6: return equals(method, "DELETE")
-        case 7: return equals(method, "OPTIONS")
-        default: return false
-        }
-    }
-
-    /// String form of `isIdempotent(_:)`.
-    public static func isIdempotent(_ method: String) -> Bool {
-        var copy = method
-        return copy.withUTF8 { isIdempotent(UnsafeRawBufferPointer($0)) }
-    }
-
-    private static func equals(_ bytes: UnsafeRawBufferPointer, _ literal: StaticString) -> Bool {
-        guard bytes.count == literal.utf8CodeUnitCount else { return false }
-        let lit = literal.utf8Start
-        for i in 0..<bytes.count where bytes[i] != lit[i] { return false }
-        return true
     }
 }

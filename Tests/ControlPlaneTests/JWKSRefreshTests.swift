@@ -183,4 +183,25 @@ struct JWKSRefreshTests {
         #expect(control.waitUntilReady(timeoutMs: 10_000))
         #expect(server.hits("/jwks") == 2)
     }
+
+    // Regression: issue 10 — a jwks.url with credentials was logged verbatim in refresh failures.
+    @Test(arguments: ["http://user:SECRET@127.0.0.1:PORT/jwks", "http://127.0.0.1:PORT/missing?access_token=SECRET"])
+    func refreshFailuresNeverCarryTheURLsCredentials(template: String) throws {
+        let server = try TestServer { _ in .raw(httpResponse(status: 404, reason: "Not Found", body: "")) }
+        let url = template.split(separator: "PORT").joined(separator: "\(server.port)")
+        let log = RefreshLog()
+        let block = provider("p", jwks: #"{"url": "\#(url)", "refresh_ms": 300000}"#)
+        let config = try makeConfig(providers: "{\(block)}")
+        let control = try ControlPlane(config: config, endpoints: [], callbacks: log.callbacks)
+        try control.start()
+        defer {
+            control.stop()
+            server.stop()
+        }
+        #expect(waitUntil { log.failures.count >= 1 })
+        for failure in log.failures {
+            #expect(!failure.contains("SECRET"), "\(failure)")
+            #expect(failure.contains("127.0.0.1:\(server.port)"), "\(failure)")
+        }
+    }
 }

@@ -7,7 +7,7 @@ import Testing
     static let shipped = ["routes.json", "examples/minimal.json", "examples/sidecar.json"]
     static let invalidFixtures = [
         "unknown-key", "public-and-jwt", "alg-none", "two-path-kinds", "version-2", "bad-port", "no-key-source",
-        "duration-string",
+        "duration-string", "reserved-header",
     ]
 
     @Test(arguments: shipped)

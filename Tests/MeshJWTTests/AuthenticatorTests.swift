@@ -50,6 +50,20 @@ import Testing
         #expect(authenticator.authenticate(header: header, cache: &cache, now: 130).refetchKeys)
     }
 
+    @Test func unknownKidWaitsWhileTheRefetchIsInFlight() {
+        let store = KeySetStore(initial: Self.keys, now: 0)
+        let authenticator = Self.authenticator(store: store)
+        var cache = VerifiedTokenCache(capacity: 8)
+        let header = Self.bearer(Self.token(kid: "k2"))
+        let first = authenticator.authenticate(header: header, cache: &cache, now: 100)
+        #expect(first.refetchKeys && first.awaitKeys)
+        let second = authenticator.authenticate(header: header, cache: &cache, now: 101)
+        #expect(!second.refetchKeys && second.awaitKeys && second.result.outcome == "unknown_kid")
+        store.replace(Self.keys, now: 102)  // the refetch brought no k2
+        let judged = authenticator.authenticate(header: header, cache: &cache, now: 103)
+        #expect(!judged.refetchKeys && !judged.awaitKeys && judged.result.outcome == "unknown_kid")
+    }
+
     @Test func missingAndOversizedTokens() {
         let authenticator = Self.authenticator(store: KeySetStore(initial: Self.keys, now: 0))
         var cache = VerifiedTokenCache(capacity: 8)

@@ -107,9 +107,11 @@ import Testing
         #expect(values(try head("HTTP/1.1 304 Not Modified\r\n\r\n"), "content-length").isEmpty)
     }
 
+    /// Framing and hop-by-hop names are refused by config validation (ReservedHeaderTests); the gateway's own
+    /// `x-request-id` is allowed there but must still not be doubled.
     @Test func routeSetCannotAddAFieldTheGatewayWrites() throws {
         let config = try routesConfig([
-            #"{"match": {"path_prefix": "/"}, "upstream": "app", "response_headers": {"set": {"content-length": "0", "transfer-encoding": "chunked", "connection": "keep-alive", "x-request-id": "fixed", "x-ok": "1"}, "remove": ["content-length"]}}"#
+            #"{"match": {"path_prefix": "/"}, "upstream": "app", "response_headers": {"set": {"x-request-id": "fixed", "x-ok": "1"}}}"#
         ])
         let out = try #require(
             try clientHead(

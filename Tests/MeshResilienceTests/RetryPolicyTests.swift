@@ -88,14 +88,6 @@ import Testing
         #expect(RetryPolicy.Conditions(configName: "retriable-4xx") == nil)
     }
 
-    @Test(arguments: [
-        ("GET", true), ("HEAD", true), ("OPTIONS", true), ("PUT", true), ("DELETE", true), ("POST", false),
-        ("PATCH", false), ("get", false), ("CONNECT", false), ("TRACE", false), ("", false), ("GETX", false),
-    ])
-    func idempotentMethods(method: String, expected: Bool) {
-        #expect(RetryPolicy.isIdempotent(method) == expected)
-    }
-
     @Test func backoffUsesThePolicyBounds() {
         let policy = RetryPolicy(retries: 3, on: [.reset], backoffBaseMs: 10, backoffMaxMs: 30)
         #expect(policy.backoffMs(retry: 0, random: 10) == 10)

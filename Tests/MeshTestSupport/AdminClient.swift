@@ -11,13 +11,14 @@ public struct AdminClient: Sendable {
 
     /// `GET path`; throws when the listener does not answer.
     public func get(_ path: String) throws -> HTTPResponse {
-        try RawClient(port: port).request("GET \(path) HTTP/1.1\r\nHost: admin\r\nConnection: close\r\n\r\n")
+        try RawClient(port: port).request(
+            "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n\r\n")
     }
 
     /// `POST path` with an empty body.
     public func post(_ path: String) throws -> HTTPResponse {
         try RawClient(port: port).request(
-            "POST \(path) HTTP/1.1\r\nHost: admin\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
     }
 
     /// The status of `GET /readyz`, or nil when the admin listener cannot be reached.

@@ -74,7 +74,7 @@ public final class Testbed {
         while true {
             do {
                 let client = try RawClient(port: ports.admin)
-                return try client.request("GET \(path) HTTP/1.1\r\nHost: admin\r\n\r\n")
+                return try client.request("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(ports.admin)\r\n\r\n")
             } catch let error as TestSupportError where error.description.contains("errno \(ECONNREFUSED)") {
                 if TestSocket.nowMs() > deadline || !gateway.isRunning { throw error }
                 usleep(10_000)

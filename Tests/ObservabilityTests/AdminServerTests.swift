@@ -84,7 +84,7 @@ final class HookState: Sendable {
             #expect(try JSONReader.parse(ok.body)["ok"]?.boolValue == true)
             state.reloadFails.store(true, ordering: .relaxed)
             // A body is accepted and ignored.
-            client.send("POST /reload HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello")
+            client.send("POST /reload HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\n\r\nhello")
             let failed = try #require(client.response())
             #expect(failed.status == 400)
             let node = try JSONReader.parse(failed.body)
@@ -119,7 +119,7 @@ final class HookState: Sendable {
             let head = try #require(client.request("HEAD", "/healthz"))
             #expect(head.status == 200 && head.body.isEmpty && head.headers["content-length"] == "15")
             // Two pipelined requests on the same connection, answered in order.
-            client.send("GET /healthz HTTP/1.1\r\nHost: a\r\n\r\nGET /nope HTTP/1.1\r\nHost: a\r\n\r\n")
+            client.send("GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\nGET /nope HTTP/1.1\r\nHost: localhost\r\n\r\n")
             #expect(client.response()?.status == 200)
             #expect(client.response()?.status == 404)
             let last = try #require(client.request("GET", "/healthz", extra: "Connection: close\r\n"))
@@ -131,12 +131,12 @@ final class HookState: Sendable {
     @Test func malformedRequestsGet400AndClose() throws {
         try withServer { server, _ in
             let client = try #require(HTTPClient(server.address))
-            client.send("GET /healthz HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n")
+            client.send("GET /healthz HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n")
             let response = try #require(client.response())
             #expect(response.status == 400)
             #expect(client.isClosedByServer())
             let chunked = try #require(HTTPClient(server.address))
-            chunked.send("POST /reload HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
+            chunked.send("POST /reload HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
             #expect(chunked.response()?.status == 400)
         }
     }

@@ -51,7 +51,7 @@ final class HTTPClient {
     }
 
     func request(_ method: String, _ path: String, extra: String = "") -> Response? {
-        send("\(method) \(path) HTTP/1.1\r\nHost: admin\r\n\(extra)\r\n")
+        send("\(method) \(path) HTTP/1.1\r\nHost: localhost\r\n\(extra)\r\n")
         return response(head: method == "HEAD")
     }
 

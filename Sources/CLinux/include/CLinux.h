@@ -22,6 +22,10 @@
 /// accept4(2) with the flags Glibc's Swift overlay hides behind _GNU_SOURCE.
 int clinux_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags);
 
+/// posix_spawn_file_actions_addclosefrom_np (glibc 2.34+, behind _GNU_SOURCE): the child closes every
+/// descriptor >= from before exec.
+int clinux_spawn_closefrom(posix_spawn_file_actions_t *actions, int from);
+
 /// Epoll event bits as plain integers (the C enum imports awkwardly).
 static const uint32_t CLINUX_EPOLLIN = EPOLLIN;
 static const uint32_t CLINUX_EPOLLOUT = EPOLLOUT;

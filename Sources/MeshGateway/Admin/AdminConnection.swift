@@ -121,11 +121,25 @@ final class AdminConnection: EventHandler {
         guard input.count >= head.headLength + bodyLength else { return false }
         let start = Int(head.pathStart)
         let path = String(decoding: input[start..<start + Int(head.pathLength)], as: UTF8.self)
+        let refusal = server.requestGuard.check(
+            method: head.method, host: values("host", head).first, origins: values("origin", head))
         input.removeFirst(head.headLength + bodyLength)
-        let response = AdminRouter.respond(method: head.method, path: path.isEmpty ? "/" : path, hooks: server.hooks)
+        let response =
+            refusal ?? AdminRouter.respond(method: head.method, path: path.isEmpty ? "/" : path, hooks: server.hooks)
         let keepAlive = head.keepAlive && !closeAfterWrite && !server.isStopping
         queue(AdminRouter.serialize(response, keepAlive: keepAlive, headOnly: head.method == .head), close: !keepAlive)
         return !closed
+    }
+
+    /// The values of the header `name` (lowercase) in the head at the front of `input`.
+    private func values(_ name: String, _ head: RequestHead) -> [String] {
+        input.withUnsafeBytes { raw in
+            (0..<head.headerCount).compactMap { i -> String? in
+                let field = headers[i]
+                guard String(decoding: field.name(in: raw), as: UTF8.self).lowercased() == name else { return nil }
+                return String(decoding: field.value(in: raw), as: UTF8.self)
+            }
+        }
     }
 
     private func respondAndClose(_ response: AdminResponse) {

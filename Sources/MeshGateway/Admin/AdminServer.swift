@@ -16,6 +16,8 @@ public final class AdminServer: @unchecked Sendable {
     /// The bound address (the real port when bound to port 0).
     public let address: SocketAddress
     let hooks: AdminHooks
+    /// Refuses requests only a web page would send (DNS rebinding, cross-site POST).
+    let requestGuard: AdminRequestGuard
     let loop: EventLoop
     private let listenFD: Int32
     private var listenRegistration = Registration.none
@@ -30,7 +32,9 @@ public final class AdminServer: @unchecked Sendable {
         self.hooks = hooks
         loop = try EventLoop()
         listenFD = try Sockets.listener(address, reusePort: false, backlog: 128)
-        self.address = Posix.localAddress(listenFD) ?? address
+        let bound = Posix.localAddress(listenFD) ?? address
+        self.address = bound
+        requestGuard = AdminRequestGuard(bound: bound)
     }
 
     /// Starts serving on a new thread named `meshgate-admin`. Call once.

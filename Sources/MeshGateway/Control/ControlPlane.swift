@@ -57,6 +57,7 @@ public final class ControlPlane: Sendable {
     private let lookup: BlockingResolver.Lookup
     private let desired: Mutex<Desired>
     private let phase = Mutex(Phase.idle)
+    private let keyWatchers: KeyWatchers
 
     /// Builds provider runtimes (loading `jwks.file`/`jwks.inline` now; problems are in each runtime's
     /// `loadErrors`). `endpoints[i]` are the shared states of `config.upstreamOrder[i]`. Nothing runs until
@@ -71,7 +72,15 @@ public final class ControlPlane: Sendable {
         loop = try EventLoop()
         providers = ProviderRegistry()
         addresses = ResolvedAddresses()
-        self.callbacks = callbacks
+        // Every fetch's report also wakes whoever waits for keys (requests parked on an unknown kid).
+        let watchers = KeyWatchers()
+        var wired = callbacks
+        wired.onRefresh = { provider, success, error in
+            callbacks.onRefresh(provider, success, error)
+            watchers.notify(provider)
+        }
+        self.callbacks = wired
+        keyWatchers = watchers
         self.environment = environment
         self.lookup = lookup
         let runtimes = providers.update(config: config, environment: environment)
@@ -164,6 +173,13 @@ public final class ControlPlane: Sendable {
     public func refetchClaimed(provider: String) {
         guard let runtime = providers.runtime(named: provider), runtime.keys.url != nil else { return }
         post { state in state.refetch(runtime.keys) }
+    }
+
+    /// Registers `handler` to run on the control thread after every `jwks.url` fetch of a provider reported,
+    /// good or failed (the key store is updated first), with the provider's name. Workers use it to re-judge
+    /// requests parked on an unknown `kid` (SPEC §3). Handlers must not block; they stay for the process's life.
+    public func onKeysFetched(_ handler: @escaping @Sendable (String) -> Void) {
+        keyWatchers.add(handler)
     }
 
     /// Fetches started so far for `provider`'s `jwks.url` (for tests and debugging). Blocks until the control

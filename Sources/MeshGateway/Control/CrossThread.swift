@@ -1,7 +1,7 @@
 import Glibc
 import Synchronization
 
-// Two small helpers for handing things between the control thread and other threads.
+// Small helpers for handing things between the control thread and other threads.
 
 /// A value that crosses to another thread only to be handed back to the loop that owns it.
 ///
@@ -39,5 +39,19 @@ final class ControlReply<T: Sendable>: @unchecked Sendable {
             if errno != EINTR { return nil }
         }
         return answer.withLock { $0 }
+    }
+}
+
+/// Handlers told after each `jwks.url` fetch (`ControlPlane.onKeysFetched`). Added from any thread, called on
+/// the control thread; the lock is held only to copy the list.
+final class KeyWatchers: Sendable {
+    private let handlers = Mutex<[@Sendable (String) -> Void]>([])
+
+    func add(_ handler: @escaping @Sendable (String) -> Void) {
+        handlers.withLock { $0.append(handler) }
+    }
+
+    func notify(_ provider: String) {
+        for handler in handlers.withLock({ $0 }) { handler(provider) }
     }
 }

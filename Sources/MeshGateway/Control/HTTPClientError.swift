@@ -1,3 +1,5 @@
+import MeshConfig
+
 /// Why a control-plane HTTP request (JWKS fetch, health probe) produced no usable response.
 ///
 /// Every case carries enough text for an operator reading a log line: which address, what the kernel said,
@@ -22,13 +24,14 @@ public enum HTTPClientError: Error, Sendable, Equatable, CustomStringConvertible
     /// The client was shut down before the request finished.
     case cancelled
 
-    /// A one-line explanation for logs and the `onRefresh` callback.
+    /// A one-line explanation for logs and the `onRefresh` callback; URLs are shown without credentials.
     public var description: String {
         switch self {
         case .invalidURL(let url):
-            return "invalid URL \(url): expected http://host[:port][/path]"
+            return "invalid URL \(URLRedaction.redact(url)): expected http://host[:port][/path]"
         case .unsupportedScheme(let url):
-            return "\(url): only http:// is supported (meshgate has no TLS client); serve it over plain http"
+            return URLRedaction.redact(url)
+                + ": only http:// is supported (meshgate has no TLS client); serve it over plain http"
         case .resolveFailed(let host, let reason):
             return "cannot resolve \(host): \(reason)"
         case .connectFailed(let address, let reason):

@@ -1,3 +1,4 @@
+import MeshConfig
 import MeshJWT
 
 /// Keeps one provider's `jwks.url` key set fresh (SPEC §3): fetch at start, then every `refresh_ms`; a failed
@@ -90,13 +91,14 @@ final class JWKSRefresher {
         }
     }
 
-    /// A fetched response → key set, or why it is unusable (operator-readable).
+    /// A fetched response → key set, or why it is unusable (operator-readable; the URL without credentials).
     static func keySet(
         from result: Result<HTTPClientResponse, HTTPClientError>,
         url: String
     )
         -> Result<JWKSet, KeyLoadFailure>
     {
+        let url = URLRedaction.redact(url)
         switch result {
         case .failure(let error):
             return .failure(KeyLoadFailure("fetching \(url): \(error)"))

@@ -39,11 +39,12 @@ public final class ProviderKeys: Sendable {
         self.provider = provider
         self.sources = sources
         fingerprint = Self.identities(sources)
-        url =
+        let url =
             sources.lazy.compactMap { source -> String? in
                 if case .url(let url, _) = source { return url }
                 return nil
             }.first
+        self.url = url
         let loaded = Self.loadStatic(sources)
         var initial = Parts()
         initial.staticKeys = loaded.keys
@@ -53,7 +54,7 @@ public final class ProviderKeys: Sendable {
         parts = Mutex(initial)
         store = KeySetStore(
             initial: loaded.keys.isEmpty ? nil : JWKSet(keys: loaded.keys, skipped: loaded.skipped),
-            now: now
+            now: now, refetchable: url != nil
         )
     }
 

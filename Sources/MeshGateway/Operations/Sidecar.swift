@@ -102,7 +102,11 @@ final class Sidecar: @unchecked Sendable {
         return signal == 0 ? (status >> 8) & 0xff : 128 + signal
     }
 
-    /// posix_spawnp with the parent's environment and an unblocked signal mask.
+    /// posix_spawnp with the parent's environment, started as a shell would start it: no signal blocked, every
+    /// signal at its default action (the gateway ignores SIGPIPE, and POSIX keeps ignored signals ignored
+    /// across exec: an app would never die of a broken pipe and most runtimes never reset it), and no
+    /// descriptor but 0, 1 and 2 (every gateway descriptor is close-on-exec; closing from 3 also covers one a
+    /// library opened without it, which would keep a port or file open for the app's life).
     static func spawn(_ arguments: [String]) -> pid_t? {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -110,11 +114,20 @@ final class Sidecar: @unchecked Sendable {
         var empty = sigset_t()
         sigemptyset(&empty)
         posix_spawnattr_setsigmask(&attributes, &empty)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
+        var everySignal = sigset_t()
+        sigfillset(&everySignal)
+        sigdelset(&everySignal, SIGKILL)
+        sigdelset(&everySignal, SIGSTOP)
+        posix_spawnattr_setsigdefault(&attributes, &everySignal)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        _ = clinux_spawn_closefrom(&actions, 3)
         var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         defer { for p in argv { free(p) } }
         var pid: pid_t = 0
-        let rc = posix_spawnp(&pid, arguments[0], nil, &attributes, &argv, environ)
+        let rc = posix_spawnp(&pid, arguments[0], &actions, &attributes, &argv, environ)
         if rc != 0 {
             errno = rc
             return nil
@@ -137,7 +150,7 @@ enum AppHealth {
         while clinux_monotonic_ns() < deadline && !gateway.isDraining {
             if let status = HealthProbe.get(app.healthURL, timeoutMs: 1000), (200...299).contains(status) {
                 gateway.appHealthy.store(true, ordering: .relaxed)
-                EventLog.info("app is healthy", ["health_url": app.healthURL])
+                EventLog.info("app is healthy", ["health_url": URLRedaction.redact(app.healthURL)])
                 return
             }
             gateway.sleepMs(100)
@@ -146,7 +159,7 @@ enum AppHealth {
         EventLog.error(
             "app did not become healthy; /readyz stays 503",
             [
-                "health_url": app.healthURL, "startup_timeout_ms": "\(app.startupTimeoutMs)",
+                "health_url": URLRedaction.redact(app.healthURL), "startup_timeout_ms": "\(app.startupTimeoutMs)",
             ])
     }
 }
