@@ -7,7 +7,8 @@ public enum TLSHandshakeResult: Equatable, Sendable {
     case needMoreInput
     /// Bytes are queued (`takeCiphertext`); send them, then wait for the peer's answer.
     case wantsWrite
-    /// Finished. Bytes may still be queued (TLS 1.3 session tickets): send them too.
+    /// Finished. Bytes may still be queued (TLS 1.3 session tickets): send them too. Application data the peer
+    /// sent right behind its Finished may already be buffered: `read` before waiting for the socket.
     case done
     /// Failed; the connection is unusable. A queued alert may be sent before closing.
     case failed(TLSFailure)

@@ -41,6 +41,18 @@ import Testing
         }
     }
 
+    /// Record headers that cannot start a TLS stream fail at once, with libssl's reason, before EOF.
+    @Test(arguments: [
+        ([UInt8](repeating: 0, count: 16), "wrong version number"),
+        ([0x16, 0x03, 0x01, 0xff, 0xff] + [UInt8](repeating: 1, count: 11), "packet length too long"),
+        (Array("SSH-2.0-OpenSSH_9.2\r\n".utf8), "wrong version number"),
+    ])
+    func nonTLSRecordHeadersAreNamed(bytes: [UInt8], reason: String) throws {
+        let server = try TLSConnection(server: try Fixture.server(), handshakeDeadlineMs: noDeadline)
+        server.feed(bytes)
+        #expect(server.handshake(nowMs: 0) == .failed(.notTLS(reason)))
+    }
+
     @Test func truncatedClientHelloFailsAtEndOfInput() throws {
         let client = try TLSConnection(client: try Fixture.client(), serverName: "a.example.com", handshakeDeadlineMs: noDeadline)
         #expect(client.handshake(nowMs: 0) == .wantsWrite)

@@ -63,11 +63,13 @@ import Testing
     // Regression: issue 11 — a URI SAN is attacker-chosen text inside a header value; `;`, `"` or `,` in it
     // would let a client certificate append its own Hash/Subject fields to x-forwarded-client-cert.
     @Test func uriThatCouldForgeHeaderFieldsIsLeftOut() throws {
+        #expect(try Fixture.pki.subjectAltNames("client-evil").contains("URI:spiffe://x/a;Hash=00;Subject=\"CN=admin\""))
         let client = try Fixture.client(certificate: "client-evil")
         let pair = try Handshake(client: client, server: try Self.server(require: true), name: "a.example.com")
         #expect(pair.serverResult == .done)
         let identity = try #require(pair.server.peerIdentity)
         #expect(identity.uri == nil)
+        #expect(identity.subject == "CN=evil")
         #expect(identity.forwardedClientCert.split(separator: ";").count == 2)
     }
 

@@ -100,6 +100,12 @@ struct TestPKI: Sendable {
             .lowercased()
     }
 
+    /// The subjectAltName extension as the openssl CLI prints it (an oracle that a fixture holds what a test
+    /// assumes it holds).
+    func subjectAltNames(_ name: String) throws -> String {
+        try openssl(["x509", "-in", path("\(name).crt"), "-noout", "-ext", "subjectAltName"])
+    }
+
     @discardableResult
     private func openssl(_ arguments: [String]) throws -> String {
         let child = try ChildProcess(
