@@ -76,7 +76,8 @@ public final class TLSConnection {
         (self.ssl, self.owner, self.server, self.handshakeDeadlineMs) = (ssl, context, nil, handshakeDeadlineMs)
         (readBIO, writeBIO) = try Self.attachMemoryBIOs(ssl)
         SSL_set_connect_state(ssl)
-        let name = serverName.hasPrefix("[") && serverName.hasSuffix("]")
+        let name =
+            serverName.hasPrefix("[") && serverName.hasSuffix("]")
             ? String(serverName.dropFirst().dropLast()) : serverName
         if Self.isIPLiteral(name) {
             guard X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name) == 1 else {

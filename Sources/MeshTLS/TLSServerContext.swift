@@ -48,7 +48,9 @@ public final class TLSServerContext: @unchecked Sendable {
         certificates: [CertificatePair], options: TLSServerOptions = TLSServerOptions(),
         ticketKeys: TicketKeyRing? = nil
     ) throws {
-        guard !certificates.isEmpty else { throw TLSConfigurationError("a TLS listener needs at least one certificate") }
+        guard !certificates.isEmpty else {
+            throw TLSConfigurationError("a TLS listener needs at least one certificate")
+        }
         let wire = try ALPN.wireFormat(options.alpn)
         let clientCAs = try options.clientCAFile.map { file throws(TLSLoadError) in try PEMFile.certificates(file) }
         defer { clientCAs?.forEach { X509_free($0) } }
@@ -161,7 +163,9 @@ public final class TLSServerContext: @unchecked Sendable {
     }
 }
 
-private func serverNameCallback(_ ssl: OpaquePointer?, _ alert: UnsafeMutablePointer<Int32>?, _ arg: UnsafeMutableRawPointer?) -> Int32 {
+private func serverNameCallback(
+    _ ssl: OpaquePointer?, _ alert: UnsafeMutablePointer<Int32>?, _ arg: UnsafeMutableRawPointer?
+) -> Int32 {
     guard let ssl, let arg else { return meshgate_tlsext_err_ok() }
     Unmanaged<TLSServerContext>.fromOpaque(arg).takeUnretainedValue().selectCertificate(ssl)
     return meshgate_tlsext_err_ok()

@@ -54,11 +54,14 @@ import Testing
     }
 
     @Test func truncatedClientHelloFailsAtEndOfInput() throws {
-        let client = try TLSConnection(client: try Fixture.client(), serverName: "a.example.com", handshakeDeadlineMs: noDeadline)
+        let client = try TLSConnection(
+            client: try Fixture.client(), serverName: "a.example.com", handshakeDeadlineMs: noDeadline)
         #expect(client.handshake(nowMs: 0) == .wantsWrite)
         let hello = client.takeCiphertext()
         for cut in [1, 4, 5, 6, hello.count / 2, hello.count - 1] {
-            #expect(try Self.serverResult(after: Array(hello.prefix(cut)), context: Fixture.server()) == .failed(.closedByPeer), "cut \(cut)")
+            #expect(
+                try Self.serverResult(after: Array(hello.prefix(cut)), context: Fixture.server())
+                    == .failed(.closedByPeer), "cut \(cut)")
         }
     }
 
@@ -68,7 +71,8 @@ import Testing
         let clientContext = try Fixture.client()
         var rng = SplitMix64(state: 99)
         for _ in 0..<20 {
-            let client = try TLSConnection(client: clientContext, serverName: "a.example.com", handshakeDeadlineMs: noDeadline)
+            let client = try TLSConnection(
+                client: clientContext, serverName: "a.example.com", handshakeDeadlineMs: noDeadline)
             let connection = try TLSConnection(server: server, handshakeDeadlineMs: noDeadline)
             _ = client.handshake(nowMs: 0)
             var hello = client.takeCiphertext()[...]

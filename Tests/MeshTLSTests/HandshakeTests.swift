@@ -5,7 +5,9 @@ import Testing
     @Test(arguments: [TLSVersion.tls12, .tls13])
     func handshakeAndDataBothWays(version: TLSVersion) throws {
         let server = try Fixture.server()
-        let client = try Fixture.client { $0.minimumVersion = version; $0.maximumVersion = version }
+        let client = try Fixture.client {
+            $0.minimumVersion = version; $0.maximumVersion = version
+        }
         let pair = try Handshake(client: client, server: server, name: "a.example.com")
         #expect(pair.clientResult == .done)
         #expect(pair.serverResult == .done)
@@ -13,7 +15,9 @@ import Testing
         #expect(pair.client.protocolVersion == expected)
         #expect(pair.server.protocolVersion == expected)
         #expect(send("GET / HTTP/1.1\r\n\r\n", from: pair.client, to: pair.server) == "GET / HTTP/1.1\r\n\r\n")
-        #expect(send("HTTP/1.1 204 No Content\r\n\r\n", from: pair.server, to: pair.client) == "HTTP/1.1 204 No Content\r\n\r\n")
+        #expect(
+            send("HTTP/1.1 204 No Content\r\n\r\n", from: pair.server, to: pair.client)
+                == "HTTP/1.1 204 No Content\r\n\r\n")
     }
 
     @Test func minimumVersionRefusesOlderClients() throws {
@@ -31,7 +35,8 @@ import Testing
     }
 
     @Test func firstStepOfAClientWantsWriteAndServerNeedsInput() throws {
-        let client = try TLSConnection(client: try Fixture.client(), serverName: "a.example.com", handshakeDeadlineMs: 10)
+        let client = try TLSConnection(
+            client: try Fixture.client(), serverName: "a.example.com", handshakeDeadlineMs: 10)
         let server = try TLSConnection(server: try Fixture.server(), handshakeDeadlineMs: 10)
         #expect(server.handshake(nowMs: 0) == .needMoreInput)
         #expect(client.handshake(nowMs: 0) == .wantsWrite)
@@ -96,7 +101,9 @@ import Testing
     @Test func badConfigurationsAreErrors() throws {
         #expect(throws: TLSConfigurationError.self) { try TLSServerContext(certificates: []) }
         #expect(throws: TLSConfigurationError.self) { try Fixture.server { $0.alpn = [] } }
-        #expect(throws: TLSConfigurationError.self) { try Fixture.server { $0.alpn = [String(repeating: "x", count: 256)] } }
+        #expect(throws: TLSConfigurationError.self) {
+            try Fixture.server { $0.alpn = [String(repeating: "x", count: 256)] }
+        }
         #expect(throws: TLSLoadError.self) { try Fixture.server { $0.clientCAFile = "/nonexistent/ca.crt" } }
     }
 }

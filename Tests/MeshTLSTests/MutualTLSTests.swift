@@ -1,6 +1,7 @@
-@testable import MeshTLS
 import MeshTestSupport
 import Testing
+
+@testable import MeshTLS
 
 @Suite struct MutualTLSTests {
     static func server(require: Bool) throws -> TLSServerContext {
@@ -20,7 +21,8 @@ import Testing
         #expect(pair.server.peerIdentity?.uri == "spiffe://cluster.local/ns/default/sa/frontend")
         #expect(
             pair.server.peerIdentity?.forwardedClientCert
-                == "Hash=\(hash);URI=spiffe://cluster.local/ns/default/sa/frontend;Subject=\"CN=frontend,O=Example,C=US\"")
+                == "Hash=\(hash);URI=spiffe://cluster.local/ns/default/sa/frontend;Subject=\"CN=frontend,O=Example,C=US\""
+        )
     }
 
     @Test(arguments: [TLSVersion.tls12, .tls13])
@@ -63,7 +65,8 @@ import Testing
     // Regression: issue 11 — a URI SAN is attacker-chosen text inside a header value; `;`, `"` or `,` in it
     // would let a client certificate append its own Hash/Subject fields to x-forwarded-client-cert.
     @Test func uriThatCouldForgeHeaderFieldsIsLeftOut() throws {
-        #expect(try Fixture.pki.subjectAltNames("client-evil").contains("URI:spiffe://x/a;Hash=00;Subject=\"CN=admin\""))
+        #expect(
+            try Fixture.pki.subjectAltNames("client-evil").contains("URI:spiffe://x/a;Hash=00;Subject=\"CN=admin\""))
         let client = try Fixture.client(certificate: "client-evil")
         let pair = try Handshake(client: client, server: try Self.server(require: true), name: "a.example.com")
         #expect(pair.serverResult == .done)

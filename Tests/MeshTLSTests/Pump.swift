@@ -85,7 +85,8 @@ struct Handshake {
         client clientContext: TLSClientContext, server serverContext: TLSServerContext, name: String,
         session: TLSSession? = nil
     ) throws {
-        client = try TLSConnection(client: clientContext, serverName: name, session: session, handshakeDeadlineMs: noDeadline)
+        client = try TLSConnection(
+            client: clientContext, serverName: name, session: session, handshakeDeadlineMs: noDeadline)
         server = try TLSConnection(server: serverContext, handshakeDeadlineMs: noDeadline)
         (clientResult, serverResult) = pump(client, server)
     }

@@ -38,7 +38,8 @@ import Testing
     @Test func ticketsFromAnotherRingDoNotResume() throws {
         let client = try Fixture.client()
         let session = try Self.firstSession(client, try Fixture.server())
-        let second = try Handshake(client: client, server: try Fixture.server(), name: "a.example.com", session: session)
+        let second = try Handshake(
+            client: client, server: try Fixture.server(), name: "a.example.com", session: session)
         #expect(second.serverResult == .done)
         #expect(!second.server.sessionReused)
     }
@@ -64,10 +65,11 @@ import Testing
         let ring = TicketKeyRing()
         let client = try Fixture.client()
         let session = try Self.firstSession(client, try Fixture.server(ticketKeys: ring))
-        let strict = try Fixture.server(configure: {
-            $0.clientCAFile = Fixture.pki.path("ca.crt")
-            $0.requireClientCert = true
-        }, ticketKeys: ring)
+        let strict = try Fixture.server(
+            configure: {
+                $0.clientCAFile = Fixture.pki.path("ca.crt")
+                $0.requireClientCert = true
+            }, ticketKeys: ring)
         let second = try Handshake(client: client, server: strict, name: "a.example.com", session: session)
         #expect(!second.server.sessionReused)
         #expect(second.serverResult == .failed(.peerCertificateMissing))

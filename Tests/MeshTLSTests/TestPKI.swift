@@ -26,16 +26,21 @@ struct TestPKI: Sendable {
         try makeLeaf("b", subject: "/CN=b.example.com", san: "DNS:b.example.com,DNS:B-Alt.Example.COM")
         try makeLeaf("wild", subject: "/CN=wildcard", san: "DNS:*.wild.example.com")
         try makeLeaf("ip", subject: "/CN=ip", san: "IP:127.0.0.1")
-        try makeLeaf("expired", subject: "/CN=expired", san: "DNS:a.example.com",
+        try makeLeaf(
+            "expired", subject: "/CN=expired", san: "DNS:a.example.com",
             start: "20200101000000Z", end: "20200201000000Z")
-        try makeLeaf("future", subject: "/CN=future", san: "DNS:a.example.com",
+        try makeLeaf(
+            "future", subject: "/CN=future", san: "DNS:a.example.com",
             start: "20900101000000Z", end: "20900201000000Z")
-        try makeLeaf("client", subject: "/C=US/O=Example/CN=frontend",
+        try makeLeaf(
+            "client", subject: "/C=US/O=Example/CN=frontend",
             san: "URI:spiffe://cluster.local/ns/default/sa/frontend,URI:spiffe://second", usage: "clientAuth")
         try makeLeaf("client-nouri", subject: "/CN=plain client", san: "DNS:client.example.com", usage: "clientAuth")
-        try makeLeaf("client-evil", subject: "/CN=evil",
+        try makeLeaf(
+            "client-evil", subject: "/CN=evil",
             san: "URI:spiffe://x/a;Hash=00;Subject=\\\"CN=admin\\\"", usage: "clientAuth")
-        try makeLeaf("rogue-client", subject: "/CN=frontend", san: "URI:spiffe://cluster.local/ns/default/sa/frontend",
+        try makeLeaf(
+            "rogue-client", subject: "/CN=frontend", san: "URI:spiffe://cluster.local/ns/default/sa/frontend",
             usage: "clientAuth", ca: "rogue-ca")
         try Data("not a certificate\n".utf8).write(to: URL(fileURLWithPath: path("garbage.pem")))
     }

@@ -46,8 +46,12 @@ import Testing
         #expect(error("garbage.pem", "a.key")?.reason == .noCertificate)
         #expect(error("a.crt", "garbage.pem")?.reason == .noPrivateKey)
         #expect(error("a.crt", "b.key") == TLSLoadError(file: pki.path("b.key"), reason: .keyDoesNotMatchCertificate))
-        #expect(error("expired.crt", "expired.key") == TLSLoadError(file: pki.path("expired.crt"), reason: .expired(notAfter: 1_580_515_200)))
-        #expect(error("future.crt", "future.key") == TLSLoadError(file: pki.path("future.crt"), reason: .notYetValid(notBefore: 3_786_912_000)))
+        #expect(
+            error("expired.crt", "expired.key")
+                == TLSLoadError(file: pki.path("expired.crt"), reason: .expired(notAfter: 1_580_515_200)))
+        #expect(
+            error("future.crt", "future.key")
+                == TLSLoadError(file: pki.path("future.crt"), reason: .notYetValid(notBefore: 3_786_912_000)))
         #expect(error("a.crt", "b.key")?.description == pki.path("b.key") + ": key does not match certificate")
     }
 
