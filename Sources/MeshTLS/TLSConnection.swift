@@ -90,7 +90,12 @@ public final class TLSConnection {
                 throw TLSConfigurationError("server name \(name): \(OpenSSLErrors.text(or: "refused"))")
             }
         }
-        if let session { _ = SSL_set_session(ssl, session.session) }
+        // A copy per connection: libssl marks the session it resumed unresumable when that connection is freed
+        // without close_notify, which would end resumption for every later connection sharing the TLSSession.
+        if let session, let copy = SSL_SESSION_dup(session.session) {
+            _ = SSL_set_session(ssl, copy)
+            SSL_SESSION_free(copy)
+        }
     }
 
     deinit { SSL_free(ssl) }

@@ -1,4 +1,6 @@
+import Dispatch
 import MeshTLS
+import Synchronization
 import Testing
 
 @Suite struct ResumptionTests {
@@ -23,6 +25,19 @@ import Testing
         #expect(second.server.sessionReused)
         #expect(second.client.sessionReused)
         #expect(send("ok", from: second.client, to: second.server) == "ok")
+    }
+
+    // Regression: issue 11 — a session resumed once stopped resuming: libssl marks the session of a connection
+    // freed without close_notify (how upstream connections end) unresumable, and that was the shared TLSSession.
+    @Test(arguments: [TLSVersion.tls12, .tls13])
+    func oneSessionResumesManyConnections(version: TLSVersion) throws {
+        let server = try Fixture.server()
+        let client = try Fixture.client { $0.maximumVersion = version }
+        let session = try Self.firstSession(client, server)
+        for round in 0..<3 {
+            let pair = try Handshake(client: client, server: server, name: "a.example.com", session: session)
+            #expect(pair.server.sessionReused, "round \(round)")
+        }
     }
 
     @Test func ticketsResumeOnAnotherContextSharingTheRing() throws {
@@ -73,5 +88,43 @@ import Testing
         let second = try Handshake(client: client, server: strict, name: "a.example.com", session: session)
         #expect(!second.server.sessionReused)
         #expect(second.serverResult == .failed(.peerCertificateMissing))
+    }
+}
+
+@Suite struct SharedContextTests {
+    /// Workers share one server context and its ticket ring while a control thread rotates keys: every handshake
+    /// completes (the callback and rotation only meet inside the ring's lock).
+    @Test func handshakesOnManyThreadsWhileKeysRotate() throws {
+        let server = try Fixture.server()
+        let client = try Fixture.client()
+        let session = try ResumptionTests.firstSession(client, server)
+        let failures = Mutex(0)
+        DispatchQueue.concurrentPerform(iterations: 5) { worker in
+            for _ in 0..<20 {
+                if worker == 0 {
+                    server.ticketKeys.rotate()
+                    continue
+                }
+                let pair = try? Handshake(client: client, server: server, name: "a.example.com", session: session)
+                if pair?.serverResult != .done || pair?.clientResult != .done { failures.withLock { $0 += 1 } }
+            }
+        }
+        #expect(failures.withLock { $0 } == 0)
+        #expect(server.ticketKeys.keyCount == 3)
+    }
+
+    /// A ticket issued on one thread resumes on every other thread sharing the context.
+    @Test func ticketFromOneThreadResumesOnOthers() throws {
+        let server = try Fixture.server()
+        let client = try Fixture.client()
+        let session = try ResumptionTests.firstSession(client, server)
+        let reused = Mutex(0)
+        DispatchQueue.concurrentPerform(iterations: 4) { _ in
+            for _ in 0..<10 {
+                let pair = try? Handshake(client: client, server: server, name: "a.example.com", session: session)
+                if pair?.server.sessionReused == true { reused.withLock { $0 += 1 } }
+            }
+        }
+        #expect(reused.withLock { $0 } == 40)
     }
 }
