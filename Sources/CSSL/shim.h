@@ -81,6 +81,14 @@ static inline long meshgate_ssl_set_host_name(SSL *ssl, const char *name) {
 /* A memory BIO that reports EOF (0) instead of "retry" once the peer closed its side. */
 static inline long meshgate_bio_set_mem_eof(BIO *bio) { return BIO_set_mem_eof_return(bio, 0); }
 
+/* Bytes a memory BIO has allocated: it grows to its peak and never shrinks. Call only when it is empty (the
+ * query first moves unread bytes to the front of the buffer). */
+static inline size_t meshgate_bio_mem_capacity(BIO *bio) {
+    BUF_MEM *memory = NULL;
+    if (BIO_get_mem_ptr(bio, &memory) <= 0 || memory == NULL) return 0;
+    return memory->max;
+}
+
 /* MARK: - Certificates */
 
 static inline unsigned long meshgate_xn_flag_rfc2253(void) { return XN_FLAG_RFC2253; }

@@ -45,8 +45,11 @@ public final class TLSConnection {
     }
 
     private let ssl: OpaquePointer
-    private let readBIO: OpaquePointer
-    private let writeBIO: OpaquePointer
+    /// Owned by `ssl`; replaced by a fresh one when it is empty and has grown (see `trimIdleBIOs`).
+    private var readBIO: OpaquePointer
+    private var writeBIO: OpaquePointer
+    /// The socket reached EOF (carried over to a replacement read BIO).
+    private var inputEnded = false
     /// The context object, kept alive for libssl's callbacks (they reach it through an unretained pointer).
     private let owner: AnyObject
     private let server: TLSServerContext?
@@ -132,7 +135,10 @@ public final class TLSConnection {
 
     /// The socket reached EOF: libssl then sees the end of input instead of "retry later", so a truncated
     /// stream fails (`.closedByPeer`) rather than waiting for bytes that cannot come.
-    public func feedEndOfInput() { _ = meshgate_bio_set_mem_eof(readBIO) }
+    public func feedEndOfInput() {
+        inputEnded = true
+        _ = meshgate_bio_set_mem_eof(readBIO)
+    }
 
     /// Bytes queued for the socket.
     public var pendingCiphertextCount: Int { Int(BIO_ctrl_pending(writeBIO)) }
@@ -140,7 +146,9 @@ public final class TLSConnection {
     /// Moves up to `buffer.count` queued bytes into `buffer`; returns how many.
     public func takeCiphertext(into buffer: UnsafeMutableRawBufferPointer) -> Int {
         guard let base = buffer.baseAddress, !buffer.isEmpty, pendingCiphertextCount > 0 else { return 0 }
-        return max(0, Int(BIO_read(writeBIO, base, Int32(clamping: buffer.count))))
+        let count = max(0, Int(BIO_read(writeBIO, base, Int32(clamping: buffer.count))))
+        trimIdleBIOs()
+        return count
     }
 
     /// Every queued byte, as an array (tests, small outputs).
@@ -185,9 +193,14 @@ public final class TLSConnection {
         guard let base = buffer.baseAddress, !buffer.isEmpty else { return .bytes(0) }
         ERR_clear_error()
         var count = 0
-        if SSL_read_ex(ssl, base, buffer.count, &count) == 1 { return .bytes(count) }
+        if SSL_read_ex(ssl, base, buffer.count, &count) == 1 {
+            trimIdleBIOs()
+            return .bytes(count)
+        }
         switch SSL_get_error(ssl, 0) {
-        case SSL_ERROR_WANT_READ: return .needMoreInput
+        case SSL_ERROR_WANT_READ:
+            trimIdleBIOs()
+            return .needMoreInput
         case SSL_ERROR_ZERO_RETURN:
             state = .closed
             return .closed
@@ -217,6 +230,36 @@ public final class TLSConnection {
         _ = SSL_shutdown(ssl)
         ERR_clear_error()
         state = .closed
+    }
+
+    /// What an empty memory BIO may keep allocated: one full record (16 KiB plus header, MAC and padding). A
+    /// memory BIO grows to its peak and never shrinks, so without this a keep-alive connection would hold its
+    /// largest response's ciphertext for as long as it idles; replacing costs one allocation per flush larger
+    /// than a record, none for small exchanges.
+    static let idleBIOCapacity = 17 * 1024
+
+    /// Swaps an empty, grown BIO for a fresh one (established connections only: during the handshake libssl
+    /// wraps the write BIO in a buffering BIO of its own).
+    private func trimIdleBIOs() {
+        guard case .established = state else { return }
+        if BIO_ctrl_pending(writeBIO) == 0, meshgate_bio_mem_capacity(writeBIO) > Self.idleBIOCapacity,
+            let fresh = BIO_new(BIO_s_mem())
+        {
+            SSL_set0_wbio(ssl, fresh)  // frees the old one
+            writeBIO = fresh
+        }
+        if BIO_ctrl_pending(readBIO) == 0, meshgate_bio_mem_capacity(readBIO) > Self.idleBIOCapacity,
+            let fresh = BIO_new(BIO_s_mem())
+        {
+            if inputEnded { _ = meshgate_bio_set_mem_eof(fresh) }
+            SSL_set0_rbio(ssl, fresh)
+            readBIO = fresh
+        }
+    }
+
+    /// Bytes both memory BIOs hold allocated (tests of `idleBIOCapacity`).
+    var bufferedCapacity: Int {
+        Int(meshgate_bio_mem_capacity(readBIO)) + Int(meshgate_bio_mem_capacity(writeBIO))
     }
 
     private func fail(_ failure: TLSFailure) -> TLSFailure {

@@ -1,4 +1,4 @@
-import MeshTLS
+@testable import MeshTLS
 import Testing
 
 @Suite struct HandshakeTests {
@@ -105,5 +105,24 @@ import Testing
             try Fixture.server { $0.alpn = [String(repeating: "x", count: 256)] }
         }
         #expect(throws: TLSLoadError.self) { try Fixture.server { $0.clientCAFile = "/nonexistent/ca.crt" } }
+    }
+}
+
+@Suite struct IdleMemoryTests {
+    /// A keep-alive connection that carried a large body keeps at most one record's worth of BIO memory per
+    /// direction once drained, and keeps working after its BIOs were replaced.
+    @Test func drainedConnectionsGiveLargeBuffersBack() throws {
+        let pair = try Handshake(client: try Fixture.client(), server: try Fixture.server(), name: "a.example.com")
+        let body = String(repeating: "0123456789abcdef", count: 16_384)  // 256 KiB
+        #expect(send(body, from: pair.server, to: pair.client) == body)
+        #expect(send(body, from: pair.client, to: pair.server) == body)
+        for connection in [pair.server, pair.client] {
+            #expect(connection.pendingCiphertextCount == 0)
+            #expect(connection.bufferedCapacity <= 2 * TLSConnection.idleBIOCapacity)
+        }
+        #expect(send("GET /again HTTP/1.1\r\n\r\n", from: pair.client, to: pair.server) == "GET /again HTTP/1.1\r\n\r\n")
+        pair.server.feedEndOfInput()
+        var buffer = [UInt8](repeating: 0, count: 64)
+        #expect(buffer.withUnsafeMutableBytes { pair.server.read(into: $0) } == .failed(.closedByPeer))
     }
 }
