@@ -59,6 +59,13 @@ import Testing
         #expect(pair.clientResult == .failed(.peerCertificateRejected("hostname mismatch")))
     }
 
+    /// The client side of RFC 6125 (libssl's X509_check_host): `*.wild.example.com` covers one label only.
+    @Test(arguments: [("api.wild.example.com", true), ("wild.example.com", false), ("a.b.wild.example.com", false)])
+    func upstreamWildcardCoversExactlyOneLabel(name: String, accepted: Bool) throws {
+        let pair = try Handshake(client: try Fixture.client(), server: try Fixture.server(["wild"]), name: name)
+        #expect(pair.clientResult == (accepted ? .done : .failed(.peerCertificateRejected("hostname mismatch"))))
+    }
+
     @Test func ipEndpointSendsNoSNIAndVerifiesTheIPSAN() throws {
         let server = try Fixture.server(["ip", "a"])
         let pair = try Handshake(client: try Fixture.client(), server: server, name: "127.0.0.1")
