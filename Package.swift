@@ -40,6 +40,7 @@ let package = Package(
         .target(name: "CLinux", cSettings: [.define("_GNU_SOURCE"), .define("MESHGATE_COMMIT", to: "\"\(commit)\"")]),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto"),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3"),
+        .systemLibrary(name: "CSSL", pkgConfig: "libssl"),
 
         // MARK: - Leaves (no project dependencies)
         .target(name: "MeshHTTP1", swiftSettings: fast),
@@ -53,6 +54,7 @@ let package = Package(
         .target(name: "MeshEventLoop", dependencies: ["MeshPosix", "CLinux"], swiftSettings: fast),
         .target(name: "MeshCrypto", dependencies: ["CCrypto"], swiftSettings: fast),
         .target(name: "MeshLog", dependencies: ["MeshJSON"], swiftSettings: fast),
+        .target(name: "MeshTLS", dependencies: ["CSSL"], swiftSettings: fast),
         .target(name: "MeshConfig", dependencies: ["MeshJSON"], swiftSettings: fast),
         .target(name: "MeshJWT", dependencies: ["MeshCrypto", "MeshJSON"], swiftSettings: fast),
         .target(
@@ -69,6 +71,7 @@ let package = Package(
         .testTarget(name: "MeshJSONTests", dependencies: ["MeshJSON"]),
         .testTarget(name: "MeshConfigTests", dependencies: ["MeshConfig"], resources: [.copy("Fixtures")]),
         .testTarget(name: "MeshCryptoTests", dependencies: ["MeshCrypto"]),
+        .testTarget(name: "MeshTLSTests", dependencies: ["MeshTLS", "CSSL", "MeshTestSupport"]),
         .testTarget(name: "MeshJWTTests", dependencies: ["MeshJWT"], resources: [.copy("Fixtures")]),
         .testTarget(name: "MeshTraceTests", dependencies: ["MeshTrace"], resources: [.copy("Fixtures")]),
         .testTarget(name: "MeshMetricsTests", dependencies: ["MeshMetrics"]),

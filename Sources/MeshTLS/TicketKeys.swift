@@ -1,0 +1,74 @@
+import CSSL
+import Synchronization
+
+/// Session ticket keys of one listener, shared by every worker (and kept across reloads by passing the same
+/// ring to the new context), so a ticket issued by one worker resumes on any other.
+///
+/// The newest key encrypts new tickets; the previous `retained` keys still decrypt, and a ticket under an
+/// older key is accepted and replaced by one under the newest (the callback returns 2). Rotation is the
+/// owner's job (`rotate()`, e.g. hourly): a ticket then lives at most `retained + 1` rotation periods, which
+/// bounds how long a stolen key can decrypt recorded TLS 1.2 traffic. Keys come from `RAND_bytes` and never
+/// leave the process.
+public final class TicketKeyRing: Sendable {
+    /// One key: a 16-byte name (sent in the ticket, to find the key again), an HMAC-SHA256 key and an
+    /// AES-256-CBC key (the layout of OpenSSL's own ticket keys and of nginx's 80-byte key files).
+    struct Key {
+        var name: (UInt64, UInt64)
+        var hmac: [UInt8]
+        var aes: [UInt8]
+    }
+
+    /// Keys, newest first.
+    private let keys: Mutex<[Key]>
+    private let retained: Int
+
+    /// A ring with one fresh key that keeps `retained` previous keys for decryption after rotations.
+    public init(retained: Int = 2) {
+        self.retained = max(0, retained)
+        keys = Mutex([Self.freshKey()])
+    }
+
+    /// Makes a fresh key the encrypting one; the oldest beyond `retained` is forgotten.
+    public func rotate() {
+        let key = Self.freshKey()
+        keys.withLock { keys in
+            keys.insert(key, at: 0)
+            if keys.count > retained + 1 { keys.removeLast(keys.count - retained - 1) }
+        }
+    }
+
+    /// How many keys currently decrypt (for tests and `/config`).
+    public var keyCount: Int { keys.withLock { $0.count } }
+
+    private static func freshKey() -> Key {
+        var bytes = [UInt8](repeating: 0, count: 80)
+        // RAND_bytes failing means the process has no entropy: nothing can be served safely.
+        precondition(RAND_bytes(&bytes, 80) == 1, "RAND_bytes failed")
+        let name = bytes.withUnsafeBytes { ($0.load(as: UInt64.self), $0.load(fromByteOffset: 8, as: UInt64.self)) }
+        return Key(name: name, hmac: Array(bytes[16..<48]), aes: Array(bytes[48..<80]))
+    }
+
+    /// The body of the libssl ticket callback (`SSL_CTX_set_tlsext_ticket_key_evp_cb`): on encrypt, writes the
+    /// newest key's name and a random IV and initialises the cipher and MAC; on decrypt, finds the key by name.
+    /// Returns libssl's codes: 1 ok, 2 ok but renew the ticket, 0 unknown key (full handshake), -1 error.
+    func ticketCallback(
+        name: UnsafeMutablePointer<UInt8>, iv: UnsafeMutablePointer<UInt8>, cipher: OpaquePointer,
+        mac: OpaquePointer, encrypt: Bool
+    ) -> Int32 {
+        let found: (key: Key, renew: Bool)? = keys.withLock { keys in
+            if encrypt { return (keys[0], false) }
+            let wanted = UnsafeRawPointer(name).loadUnaligned(as: (UInt64, UInt64).self)
+            guard let index = keys.firstIndex(where: { $0.name == wanted }) else { return nil }
+            return (keys[index], index > 0)
+        }
+        guard let (key, renew) = found else { return 0 }
+        if encrypt {
+            withUnsafeBytes(of: key.name) { name.update(from: $0.bindMemory(to: UInt8.self).baseAddress!, count: 16) }
+            guard RAND_bytes(iv, meshgate_ticket_iv_length()) == 1 else { return -1 }
+        }
+        guard meshgate_ticket_cipher_init(cipher, key.aes, iv, encrypt ? 1 : 0) == 1,
+            meshgate_ticket_mac_init(mac, key.hmac, key.hmac.count) == 1
+        else { return -1 }
+        return renew ? 2 : 1
+    }
+}
