@@ -52,9 +52,11 @@ public final class GatewayProcess {
                 throw TestSupportError(
                     "meshgate exited (\(child.termination!)) before listening:\n\(child.stdout)\n\(child.stderr)")
             }
+            // The port answering is not enough: a free port handed to two tests at once may answer for the
+            // other test's gateway while this one exits 3. Ready means this process holds the listening socket.
             if let fd = try? TestSocket.connect(port: port, timeoutMs: 1000) {
                 close(fd)
-                return
+                if Self.holdsListener(pid: child.pid, port: port) { return }
             }
             if TestSocket.nowMs() > deadline {
                 child.terminate(signal: SIGKILL)
@@ -62,6 +64,46 @@ public final class GatewayProcess {
             }
             usleep(5000)
         }
+    }
+
+    /// Whether process `pid` has a socket listening on TCP `port` (its inode, from /proc/net/tcp{,6}, among the
+    /// process's descriptors).
+    static func holdsListener(pid: pid_t, port: UInt16) -> Bool {
+        let hexPort = ":" + String(format: "%04X", port)
+        var inodes: Set<String> = []
+        for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+            guard let text = readProcFile(table) else { continue }
+            for line in text.split(separator: "\n").dropFirst() {
+                let columns = line.split(separator: " ")
+                // local_address is column 1, st (0A = LISTEN) column 3, inode column 9.
+                guard columns.count > 9, columns[1].hasSuffix(hexPort), columns[3] == "0A" else { continue }
+                inodes.insert(String(columns[9]))
+            }
+        }
+        guard !inodes.isEmpty, let fds = try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")
+        else { return false }
+        for fd in fds {
+            guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\(fd)"),
+                target.hasPrefix("socket:[")
+            else { continue }
+            if inodes.contains(String(target.dropFirst(8).dropLast())) { return true }
+        }
+        return false
+    }
+
+    /// A /proc file read to its end (they report size 0, so a size-based read sees only the first page).
+    static func readProcFile(_ path: String) -> String? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n <= 0 { break }
+            bytes += chunk[0..<n]
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Process id.
