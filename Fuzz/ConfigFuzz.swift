@@ -24,7 +24,9 @@ func steps(_ path: String) -> [PathStep]? {
         if !key.isEmpty { result.append(.key(String(key))) }
         rest = rest.dropFirst(key.count)
         while !rest.isEmpty {
-            guard rest.first == "[", let close = rest.firstIndex(of: "]"), let n = Int(rest[rest.index(after: rest.startIndex)..<close]) else {
+            guard rest.first == "[", let close = rest.firstIndex(of: "]"),
+                let n = Int(rest[rest.index(after: rest.startIndex)..<close])
+            else {
                 check(false, "malformed path \(path.debugDescription)")
                 return nil
             }
@@ -40,9 +42,11 @@ func resolve(_ root: JSONNode, _ path: ArraySlice<PathStep>) -> JSONNode? {
     var node = root
     for step in path {
         switch step {
-        case .key(let k): guard let next = node.objectValue?.first(where: { $0.key == k })?.value else { return nil }
+        case .key(let k):
+            guard let next = node.objectValue?.first(where: { $0.key == k })?.value else { return nil }
             node = next
-        case .index(let i): guard let list = node.arrayValue, i >= 0, i < list.count else { return nil }
+        case .index(let i):
+            guard let list = node.arrayValue, i >= 0, i < list.count else { return nil }
             node = list[i]
         }
     }

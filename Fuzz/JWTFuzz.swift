@@ -62,7 +62,9 @@ func checkAccepted(_ token: [UInt8]) {
     let kid = header["kid"]
     check(kid == nil || kid?.stringValue != nil, "accepted a non-string kid")
     let input = Array(token[0..<(parts[1].endIndex)])
-    check(signatureHolds(alg, kid: kid?.stringValue, input: input, signature: signature), "accepted a bad signature: \(show(token))")
+    check(
+        signatureHolds(alg, kid: kid?.stringValue, input: input, signature: signature),
+        "accepted a bad signature: \(show(token))")
     checkClaims(claims)
 }
 
@@ -96,7 +98,9 @@ func numericDate(_ node: JSONNode?) -> Int64?? {
 func checkClaims(_ claims: JSONNode) {
     check(claims.objectValue != nil, "accepted claims that are not an object")
     let leeway = Keys.policy.leewaySeconds, now = Keys.now
-    guard case .some(.some(let exp)) = numericDate(claims["exp"]) else { return check(false, "accepted without a usable exp") }
+    guard case .some(.some(let exp)) = numericDate(claims["exp"]) else {
+        return check(false, "accepted without a usable exp")
+    }
     check(now - leeway < exp, "accepted an expired token (exp \(exp))")
     guard case .some(let nbf) = numericDate(claims["nbf"]), case .some(let iat) = numericDate(claims["iat"]) else {
         return check(false, "accepted an unusable nbf/iat")
@@ -164,7 +168,8 @@ func fuzzSigned(_ c: inout ControlBytes) {
 func fuzzMutated(_ c: inout ControlBytes) {
     let position = Int(c.byte()) << 8 | Int(c.byte())
     let flip = c.byte() | 1
-    let claims = Array(#"{"iss":"meshgate-auth","aud":"meshgate","exp":1700000100,"sub":"#.utf8) + Array(c.rest) + [0x7D]
+    let claims =
+        Array(#"{"iss":"meshgate-auth","aud":"meshgate","exp":1700000100,"sub":"#.utf8) + Array(c.rest) + [0x7D]
     let original = sign(header: Array(#"{"alg":"HS256","kid":"k-hs"}"#.utf8), payload: claims, choice: 0)
     var token = original
     token[position % token.count] ^= flip

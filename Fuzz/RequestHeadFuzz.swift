@@ -61,19 +61,27 @@ struct RouteEdits: Hashable {
     var setFields: [(String, String)] {
         Self.setNames.indices.filter { setMask & (1 << $0) != 0 }.map { (Self.setNames[$0], "cfg-\($0)") }
     }
-    var removed: [String] { Self.removeNames.indices.filter { removeMask & (1 << $0) != 0 }.map { Self.removeNames[$0] } }
+    var removed: [String] {
+        Self.removeNames.indices.filter { removeMask & (1 << $0) != 0 }.map { Self.removeNames[$0] }
+    }
 
     /// routes.json with route 0 carrying these edits; route 1 makes `x-user-id`/`x-scope` listener-wide claim targets.
     var configJSON: String {
         var route = #"{"name":"r","match":{"path_prefix":"/"},"upstream":"up""#
-        route += jwt ? #","jwt":{"provider":"p","claims_to_headers":{"sub":"x-user-id","tenant":"x-tenant"}}"# : #","public":true"#
-        let rewrite = [("strip_prefix", Self.strips[strip]), ("add_prefix", Self.adds[add]), ("host", Self.hosts[host])]
-            .compactMap { k, v in v.map { "\"\(k)\":\"\($0)\"" } }
+        route +=
+            jwt
+            ? #","jwt":{"provider":"p","claims_to_headers":{"sub":"x-user-id","tenant":"x-tenant"}}"#
+            : #","public":true"#
+        let rewrite = [
+            ("strip_prefix", Self.strips[strip]), ("add_prefix", Self.adds[add]), ("host", Self.hosts[host]),
+        ]
+        .compactMap { k, v in v.map { "\"\(k)\":\"\($0)\"" } }
         if !rewrite.isEmpty { route += #","rewrite":{"# + rewrite.joined(separator: ",") + "}" }
         let set = setFields.map { "\"\($0.0)\":\"\($0.1)\"" }.joined(separator: ",")
         let remove = removed.map { "\"\($0)\"" }.joined(separator: ",")
         route += #","request_headers":{"set":{"# + set + #"},"remove":["# + remove + "]}}"
-        let claims = #"{"name":"claims","match":{"path_prefix":"/claims"},"upstream":"up","jwt":{"provider":"p","#
+        let claims =
+            #"{"name":"claims","match":{"path_prefix":"/claims"},"upstream":"up","jwt":{"provider":"p","#
             + #""claims_to_headers":{"sub":"x-user-id","scope":"x-scope"}}}"#
         return #"{"version":1,"listeners":[{"name":"edge","address":"127.0.0.1:8080","routes":["#
             + route + "," + claims + #"]}],"upstreams":{"up":{"endpoints":["127.0.0.1:9000"]}},"#
@@ -149,7 +157,8 @@ func checkHead(
 ) {
     var storage = [HTTPHeaderField](repeating: .empty, count: 256)
     storage.withUnsafeMutableBufferPointer { headers in
-        var parser = RequestParser(limits: HTTPLimits(maxHeaderBytes: 1 << 20, maxHeaderCount: 256, maxURIBytes: 1 << 20))
+        var parser = RequestParser(
+            limits: HTTPLimits(maxHeaderBytes: 1 << 20, maxHeaderCount: 256, maxURIBytes: 1 << 20))
         guard case .complete(let head) = parser.parse(written, headers: headers) else {
             check(false, "upstream head does not parse: \(parser.parse(written, headers: headers)) \(show(written))")
             return
@@ -173,12 +182,15 @@ func checkLine(_ out: RequestView, client: RequestView, normalized: [UInt8], edi
 /// Exactly one of `name` with `value`.
 func checkOne(_ fields: [Field], _ name: String, _ value: [UInt8], _ head: String) {
     let found = fields.filter { $0.name == Array(name.utf8) }
-    check(found.count == 1 && found[0].value == value, "\(name) must be exactly \(show(value)), got \(found.map { show($0.value) }) in \(head)")
+    check(
+        found.count == 1 && found[0].value == value,
+        "\(name) must be exactly \(show(value)), got \(found.map { show($0.value) }) in \(head)")
 }
 
 func checkFields(_ out: [Field], client: RequestView, edits: RouteEdits, deadline: Int, upstreamHead: String) {
     let authority = Array(client.authority)
-    let host = RouteEdits.hosts[edits.host].map { Array($0.utf8) } ?? (authority.isEmpty ? GatewayValues.endpoint : authority)
+    let host =
+        RouteEdits.hosts[edits.host].map { Array($0.utf8) } ?? (authority.isEmpty ? GatewayValues.endpoint : authority)
     checkOne(out, "host", host, upstreamHead)
     checkOne(out, "x-request-id", GatewayValues.requestID, upstreamHead)
     checkOne(out, "traceparent", GatewayValues.traceparent, upstreamHead)
@@ -191,11 +203,35 @@ func checkFields(_ out: [Field], client: RequestView, edits: RouteEdits, deadlin
         checkOne(out, "x-forwarded-host", authority, upstreamHead)
     }
     let xff = out.filter { $0.name == Array("x-forwarded-for".utf8) }
-    check(xff.count == 1 && xff[0].value.reversed().starts(with: GatewayValues.clientIP.reversed()), "x-forwarded-for ends with the client: \(upstreamHead)")
+    check(
+        xff.count == 1 && xff[0].value.reversed().starts(with: GatewayValues.clientIP.reversed()),
+        "x-forwarded-for ends with the client: \(upstreamHead)")
+    checkFraming(out, client: client, head: upstreamHead)
     checkClaims(out, edits: edits, head: upstreamHead)
     checkHopByHop(out, client: client, head: upstreamHead)
     checkOrdinary(out, client: client, edits: edits, head: upstreamHead)
-    for field in out { check(!HeadRules.spoofsGatewayOwned(field.name), "`_` spelling of a trusted field passed: \(show(field.name)) in \(upstreamHead)") }
+    for field in out {
+        check(
+            !HeadRules.spoofsGatewayOwned(field.name),
+            "`_` spelling of a trusted field passed: \(show(field.name)) in \(upstreamHead)")
+    }
+}
+
+/// The gateway writes its own framing from the parsed request (SPEC §4): one canonical `content-length` or one
+/// `transfer-encoding: chunked`, never the client's lines.
+func checkFraming(_ out: [Field], client: RequestView, head: String) {
+    let lengths = out.filter { $0.name == Array("content-length".utf8) }
+    let codings = out.filter { $0.name == Array("transfer-encoding".utf8) }
+    switch client.head.framing {
+    case .contentLength(let n):
+        checkOne(out, "content-length", Array(String(n).utf8), head)
+        check(codings.isEmpty, "transfer-encoding with a length: \(head)")
+    case .chunked:
+        checkOne(out, "transfer-encoding", Array("chunked".utf8), head)
+        check(lengths.isEmpty, "content-length with chunked: \(head)")
+    default:
+        check(lengths.isEmpty && codings.isEmpty, "framing fields on a request without a body: \(head)")
+    }
 }
 
 /// Claim targets carry only the verified values (SPEC §3 "removed first, always"), public routes included.
@@ -204,7 +240,9 @@ func checkClaims(_ out: [Field], edits: RouteEdits, head: String) {
         checkOne(out, "x-user-id", Array("gw-user".utf8), head)
         checkOne(out, "x-tenant", Array("gw-tenant".utf8), head)
     } else {
-        check(!out.contains { $0.name == HeadRules.userClaim || $0.name == HeadRules.tenantClaim }, "claim header on a public route: \(head)")
+        check(
+            !out.contains { $0.name == HeadRules.userClaim || $0.name == HeadRules.tenantClaim },
+            "claim header on a public route: \(head)")
     }
     check(!out.contains { $0.name == HeadRules.scopeClaim }, "listener-wide claim target x-scope passed: \(head)")
 }
@@ -217,7 +255,9 @@ func checkHopByHop(_ out: [Field], client: RequestView, head: String) {
         case "connection":
             check(client.head.upgrade && field.value == Array("upgrade".utf8), "connection forwarded: \(head)")
         case "upgrade":
-            check(client.head.upgrade && field.value == client.firstValue(of: .upgrade).map(Array.init), "upgrade: \(head)")
+            check(
+                client.head.upgrade && field.value == client.firstValue(of: .upgrade).map(Array.init),
+                "upgrade: \(head)")
         case "transfer-encoding":
             check(client.head.framing == .chunked && field.value == Array("chunked".utf8), "transfer-encoding: \(head)")
         case "keep-alive", "proxy-connection", "te", "trailer", "expect":
@@ -239,7 +279,9 @@ func checkOrdinary(_ out: [Field], client: RequestView, edits: RouteEdits, head:
             && !HeadRules.spoofsGatewayOwned($0.name)
     }
     let ordinary = out.filter { !HeadRules.isGatewayOwned($0.name) && !setNames.contains($0.name) }
-    check(ordinary == expected, "client fields \(expected.map { show($0.name) }) became \(ordinary.map { show($0.name) }) in \(head)")
+    check(
+        ordinary == expected,
+        "client fields \(expected.map { show($0.name) }) became \(ordinary.map { show($0.name) }) in \(head)")
     for (name, value) in edits.setFields where !HeadRules.isGatewayOwned(Array(name.utf8)) {
         checkOne(out, name, Array(value.utf8), head)
     }
@@ -259,7 +301,9 @@ public func fuzzOneInput(_ bytes: UnsafePointer<UInt8>?, _ count: Int) -> Int32 
     request.withUnsafeBytes { buffer in
         storage.withUnsafeMutableBufferPointer { headers in
             var parser = RequestParser(limits: HTTPLimits(maxHeaderBytes: 8192, maxHeaderCount: 64, maxURIBytes: 2048))
-            guard case .complete(let head) = parser.parse(buffer, headers: headers), head.method != .connect else { return }
+            guard case .complete(let head) = parser.parse(buffer, headers: headers), head.method != .connect else {
+                return
+            }
             let view = RequestView(buffer: buffer, headers: headers, head: head)
             guard let normalized = normalizedPath(view) else { return }
             build(view, route: route, normalized: normalized, edits: edits, sizeChoice: sizeChoice)
@@ -284,7 +328,8 @@ func build(_ view: RequestView, route: CompiledRoute, normalized: [UInt8], edits
                             clientIP: GatewayValues.clientIP, endpointAuthority: GatewayValues.endpoint,
                             deadlineMs: deadline, traceparent: traceparent, tracestate: tracestate,
                             requestID: requestID, extraLines: claims)
-                        RequestHeadBuilder.write(view, route: route, normalizedPath: path, context: context, into: &writer)
+                        RequestHeadBuilder.write(
+                            view, route: route, normalizedPath: path, context: context, into: &writer)
                     }
                 }
             }
