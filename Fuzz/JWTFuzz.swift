@@ -176,8 +176,23 @@ func fuzzMutated(_ c: inout ControlBytes) {
     if case .success = verify(token) { check(false, "a changed token verified: \(show(original)) → \(show(token))") }
 }
 
+/// Positive controls, run once: tokens every key of the set signs correctly must verify, or the target would only
+/// ever see rejections and its oracle would check nothing.
+let positiveControls: Void = {
+    let claims = Array(#"{"iss":"meshgate-auth","aud":["meshgate"],"exp":1700000100,"sub":"u"}"#.utf8)
+    let headers = [
+        #"{"alg":"HS256","kid":"k-hs"}"#, #"{"alg":"HS384","kid":"k-hs384"}"#, #"{"alg":"HS256"}"#, #"{"alg":"ES256"}"#,
+    ]
+    for (header, choice) in zip(headers, [0, 1, 2, 4]) {
+        let token = sign(header: Array(header.utf8), payload: claims, choice: choice)
+        guard case .success = verify(token) else { fatalError("positive control rejected: \(header)") }
+        checkAccepted(token)
+    }
+}()
+
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzOneInput(_ bytes: UnsafePointer<UInt8>?, _ count: Int) -> Int32 {
+    _ = positiveControls
     var c = ControlBytes(UnsafeRawBufferPointer(start: bytes, count: bytes == nil ? 0 : count))
     switch c.choice(4) {
     case 0: fuzzRawToken(Array(c.rest))

@@ -23,6 +23,7 @@ out=".build/fuzz"
 mods="$out/modules"
 # A trap must end the run at once; the Swift backtracer would otherwise hold the terminal for a long time.
 export SWIFT_BACKTRACE=enable=no
+export ASAN_OPTIONS="detect_leaks=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
 mkdir -p "$mods" "$out/corpus"
 
 # module:dependencies (dependency order). MeshCrypto reaches libcrypto through Sources/CCrypto's module map.
@@ -43,7 +44,7 @@ FLAGS=(-sanitize=fuzzer,address -O -g -parse-as-library -enable-testing -I "$mod
 build_module() { # name deps
     local name="$1" deps="$2" obj="$mods/$1.o" stale=0
     [[ -f "$obj" ]] || stale=1
-    if ((!stale)) && [[ -n "$(find "Sources/$name" "$0" -newer "$obj" -print -quit)" ]]; then stale=1; fi
+    if ((!stale)) && [[ -n "$(find "Sources/$name" -newer "$obj" -print -quit)" ]]; then stale=1; fi
     for dep in $deps; do [[ "$mods/$dep.o" -nt "$obj" ]] && stale=1; done
     ((stale)) || return 0
     echo "fuzz: compiling $name"
@@ -60,6 +61,11 @@ build_target() { # name main modules
         -o "$out/$name-fuzz" 2> >(grep -v "Cannot export local symbol" >&2)
 }
 
+# Objects built with other flags are stale: the flags are kept beside them.
+if [[ "$(cat "$mods/flags" 2>/dev/null)" != "${FLAGS[*]}" ]]; then
+    rm -f "$mods"/*.o
+    echo "${FLAGS[*]}" >"$mods/flags"
+fi
 for entry in "${MODULES[@]}"; do build_module "${entry%%:*}" "${entry#*:}"; done
 selected=("$@")
 status=0
