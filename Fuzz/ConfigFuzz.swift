@@ -74,8 +74,19 @@ func checkErrors(_ errors: [ConfigError], bytes: [UInt8]) {
     }
 }
 
+/// Positive control, run once: a minimal valid config loads, so the round-trip branch is reachable.
+let positiveControl: Void = {
+    let minimal =
+        #"{"version":1,"listeners":[{"name":"main","address":"127.0.0.1:8080","routes":[{"match":"#
+        + #"{"path_prefix":"/"},"upstream":"app"}]}],"upstreams":{"app":{"endpoints":["127.0.0.1:3000"]}}}"#
+    guard case .success = ConfigLoader.parse(Array(minimal.utf8), environment: environment) else {
+        fatalError("positive control: the minimal config does not load")
+    }
+}()
+
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ count: Int) -> Int32 {
+    _ = positiveControl
     let bytes = Array(UnsafeRawBufferPointer(start: data, count: data == nil ? 0 : count))
     let first = ConfigLoader.parse(bytes, environment: environment)
     switch first {
