@@ -50,6 +50,8 @@ build_module() { # name deps
     echo "fuzz: compiling $name"
     swiftc "${FLAGS[@]}" -wmo -module-name "$name" -emit-module -emit-module-path "$mods/$name.swiftmodule" \
         -c Sources/"$name"/*.swift -o "$obj"
+    # swiftc leaves an unchanged object file alone; the timestamp is what the staleness check reads.
+    touch "$obj"
 }
 
 build_target() { # name main modules
