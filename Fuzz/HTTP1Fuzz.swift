@@ -1,6 +1,7 @@
-// libFuzzer entry point for the MeshHTTP1 codec. Built by scripts/fuzz.sh together with Sources/MeshHTTP1/*.swift
-// into one module, so no `import MeshHTTP1`. Every check below is an invariant that must hold for ANY input;
-// a violation traps, and libFuzzer saves the input as a crash artifact.
+// libFuzzer entry point for the MeshHTTP1 codec (built by scripts/fuzz.sh). Every check below is an invariant
+// that must hold for ANY input; a violation traps, and libFuzzer saves the input as a crash artifact.
+
+@testable import MeshHTTP1
 
 /// Where the fuzzer input is cut when it is fed in pieces: split points derived from the input itself.
 private func splitPoints(_ data: UnsafeRawBufferPointer) -> [Int] {
@@ -21,10 +22,6 @@ private func withExactCopy<R>(_ bytes: UnsafeRawBufferPointer, _ body: (UnsafeRa
     defer { copy.deallocate() }
     if !bytes.isEmpty { copy.copyMemory(from: bytes) }
     return body(UnsafeRawBufferPointer(rebasing: copy[0..<bytes.count]))
-}
-
-private func check(_ condition: Bool, _ message: StaticString) {
-    if !condition { fatalError("invariant violated: \(message)") }
 }
 
 private func checkFields(_ headers: UnsafeMutableBufferPointer<HTTPHeaderField>, count: Int, headLength: Int) {
