@@ -56,6 +56,7 @@ extension ConfigDecoder {
     ) -> [RouteConfig] {
         guard required(listener, "routes") != nil, let items = array(listener, "routes") else { return [] }
         var routes: [RouteConfig] = []
+        var decoded: [(route: RouteConfig, node: JSONNode, path: String)] = []
         var names: [String: String] = [:]
         for (index, item) in items.enumerated() {
             let context = RouteContext(
@@ -73,9 +74,32 @@ extension ConfigDecoder {
                 names[route.name] = item.path
             }
             routes.append(route)
+            decoded.append((route, item.node, item.path))
         }
+        refuseSetsOfClaimTargets(decoded, listenerJWT: listenerJWT)
         return routes
     }
+
+    /// A `request_headers.set` of a name some `claims_to_headers` of the listener targets would send the
+    /// upstream a second value next to the verified one: whose is it? Refused; the claim header is the gateway's.
+    func refuseSetsOfClaimTargets(
+        _ routes: [(route: RouteConfig, node: JSONNode, path: String)], listenerJWT: JWTRuleConfig?
+    ) {
+        let rules = [listenerJWT] + routes.map(\.route.jwt)
+        let targets = Set(rules.compactMap { $0 }.flatMap(\.claimsToHeaders).map { Self.folded($0.header) })
+        guard !targets.isEmpty else { return }
+        for entry in routes {
+            for (name, _) in entry.route.requestHeaders.set where targets.contains(Self.folded(name)) {
+                let path = ConfigDecoder.join(ConfigDecoder.join(entry.path, "request_headers"), "set")
+                error(
+                    ConfigDecoder.join(path, name), entry.node["request_headers"]?.position ?? entry.node.position,
+                    "\(quoted(name)) is set from verified claims (claims_to_headers) on this listener"
+                        + " and cannot also be set by request_headers")
+            }
+        }
+    }
+
+    static func folded(_ name: String) -> String { String(name.lowercased().map { $0 == "_" ? "-" : $0 }) }
 }
 
 /// What a route needs from its surroundings.

@@ -198,6 +198,14 @@ let validationCases: [ValidationCase] = [
     .init(
         name: "balance typo", document: document(upstreams: upstream(#""balance": "roundrobin""#)),
         path: "upstreams.app.balance", message: "unknown value \"roundrobin\" (did you mean \"round_robin\"?)"),
+    // Regression: issue 10 (found by the request-head fuzzer) — a set of a claim target sent two values.
+    .init(
+        name: "request_headers.set of a claim target",
+        document: document(
+            route: #"{"match": {"path": "/"}, "upstream": "app", "public": true, "request_headers": {"set": {"X_User_Id": "anon"}}}"#,
+            listenerExtra: #""jwt": {"provider": "local", "claims_to_headers": {"sub": "x-user-id"}},"#),
+        path: "listeners[0].routes[0].request_headers.set.x_user_id",
+        message: "\"x_user_id\" is set from verified claims (claims_to_headers) on this listener and cannot also be set by request_headers"),
     .init(
         name: "max_idle over max_connections",
         document: document(upstreams: upstream(#""pool": {"max_connections": 4, "max_idle": 8}"#)),
