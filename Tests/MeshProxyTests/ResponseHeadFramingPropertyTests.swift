@@ -1,23 +1,12 @@
 import MeshHTTP1
 import MeshProxy
+import MeshTestSupport
 import Testing
 
 /// The framing rule of `ResponseHeadBuilder` as a property over generated upstream heads: whatever the upstream's
 /// fields and Connection tokens, the client head parses (strictly) to the same framing as the upstream head,
 /// carries the gateway's request id once, no hop-by-hop field, and every other field unchanged and in order.
 @Suite struct ResponseHeadFramingPropertyTests {
-    /// SplitMix64: a tiny seeded generator, so a failing case can be replayed from its seed.
-    struct SplitMix64: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     /// Names a Connection header may list: framing, the gateway's own fields, known end-to-end fields, customs.
     static let tokens = [
         "content-length", "Content-Length", "transfer-encoding", "x-request-id", "connection", "keep-alive", "close",
