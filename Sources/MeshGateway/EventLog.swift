@@ -11,6 +11,14 @@ public enum EventLog {
     public static func warn(_ message: String, _ fields: [String: String]) { emit("warn", message, fields) }
     public static func error(_ message: String, _ fields: [String: String]) { emit("error", message, fields) }
 
+    /// An error that ends the process: written to stderr at once, as plain text (the asynchronous log
+    /// writer is lost at `exit()`, so a busy port used to print nothing), and as an event line too.
+    public static func fatal(_ message: String, _ fields: [String: String]) {
+        let details = fields.keys.sorted().map { "\($0): \(fields[$0]!)" }.joined(separator: "; ")
+        Console.error("meshgate: \(message)\(details.isEmpty ? "" : " (\(details))")\n")
+        emit("error", message, fields)
+    }
+
     /// Once the gateway runs, event lines go through its telemetry (level filter, non-blocking writer).
     private static let sink = Mutex<Telemetry?>(nil)
 

@@ -118,7 +118,7 @@ public final class Gateway: @unchecked Sendable {
         do {
             addresses = try Gateway.resolve(compiled)
         } catch {
-            EventLog.error("cannot resolve an endpoint", ["error": error.description])
+            EventLog.fatal("cannot resolve an endpoint", ["error": error.description])
             return .invalidConfig
         }
         let states = endpointRegistry.states(for: config)
@@ -135,7 +135,7 @@ public final class Gateway: @unchecked Sendable {
             control = try ControlPlane(config: config, endpoints: states, callbacks: controlCallbacks())
             try control.start()
         } catch {
-            EventLog.error("cannot start the control plane", ["error": "\(error)"])
+            EventLog.fatal("cannot start the control plane", ["error": "\(error)"])
             return .cannotBind
         }
         logProviderProblems()
@@ -143,7 +143,7 @@ public final class Gateway: @unchecked Sendable {
         do {
             sockets = try bindListeners(compiled.listeners, reserved: [])
         } catch {
-            EventLog.error("cannot bind a listener", ["error": "\(error)"])
+            EventLog.fatal("cannot bind a listener", ["error": "\(error)"])
             return .cannotBind
         }
         let providers = compiled.providerNames.compactMap { control.providers.runtime(named: $0) }
@@ -159,7 +159,7 @@ public final class Gateway: @unchecked Sendable {
                 try worker.start(listenerSockets: zip(sockets[index], compiled.listeners).map { ($0, $1) })
                 workers.append(worker)
             } catch {
-                EventLog.error("cannot start a worker", ["error": "\(error)"])
+                EventLog.fatal("cannot start a worker", ["error": "\(error)"])
                 return .cannotBind
             }
         }
@@ -169,7 +169,7 @@ public final class Gateway: @unchecked Sendable {
         do {
             admin = try startAdmin(config)
         } catch {
-            EventLog.error("cannot bind the admin listener", ["error": error.description])
+            EventLog.fatal("cannot bind the admin listener", ["error": error.description])
             return .cannotBind
         }
         updateWatcher(config)
