@@ -2,6 +2,10 @@ import MeshJSON
 
 /// The top level and the process-wide sections: `version`, `admin`, `limits`, `tracing`, `logging`, `app`.
 extension ConfigDecoder {
+    /// Every worker sizes its buffers from `max_header_bytes` at start: a value in the gigabytes would allocate
+    /// them. 1 MiB is far beyond any real head (nginx's default is 8 KiB lines, Envoy caps at 8 MiB).
+    static let maxHeaderBytesLimit = 1 << 20
+
     static let rootKeys = [
         "$schema", "version", "admin", "listeners", "upstreams", "jwt_providers", "limits", "tracing", "logging",
         "watch_config", "app",
@@ -65,7 +69,7 @@ extension ConfigDecoder {
         guard let limits = object(member.value, "limits", allowed: keys) else { return d }
         // 1 KiB is the smallest head that still fits a request line and a few headers.
         return LimitsConfig(
-            maxHeaderBytes: int(limits, "max_header_bytes", 1024...Int.max, what: "a number of bytes")
+            maxHeaderBytes: int(limits, "max_header_bytes", 1024...Self.maxHeaderBytesLimit, what: "a number of bytes")
                 ?? d.maxHeaderBytes,
             maxBodyBytes: int(limits, "max_body_bytes", 0...Int.max, what: "a number of bytes") ?? d.maxBodyBytes,
             maxConnections: int(limits, "max_connections", 1...Int.max, what: "a positive integer") ?? d.maxConnections,

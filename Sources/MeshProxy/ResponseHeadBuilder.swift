@@ -82,6 +82,10 @@ public enum ResponseHeadBuilder {
         case .xRequestID:
             return requestID.isEmpty
         case .other:
+            // The fallback marker is the gateway's word; an upstream's copy would fake it.
+            if field.nameLength == 19 && asciiCaseInsensitiveEquals(field.name(in: buffer), "x-meshgate-fallback") {
+                return false
+            }
             // RFC 9110 §7.6.1: fields named by Connection are hop-by-hop. Only custom fields can be named away:
             // a token naming a field the gateway knows (framing, its own, date, server, ...) is ignored, so an
             // upstream cannot make the gateway drop a field the client needs to frame or trust the response.

@@ -198,6 +198,9 @@ let validationCases: [ValidationCase] = [
     .init(
         name: "balance typo", document: document(upstreams: upstream(#""balance": "roundrobin""#)),
         path: "upstreams.app.balance", message: "unknown value \"roundrobin\" (did you mean \"round_robin\"?)"),
+    .init(
+        name: "max_header_bytes too large", document: document(extra: #""limits": {"max_header_bytes": 1073741824}"#),
+        path: "limits.max_header_bytes", message: "1073741824 is out of range: must be between 1024 and 1048576"),
     // Regression: issue 10 (found by the request-head fuzzer) — a set of a claim target sent two values.
     .init(
         name: "request_headers.set of a claim target",

@@ -122,6 +122,16 @@ import Testing
         #expect(values(out, "connection") == ["close"] && values(out, "x-ok") == ["1"], "\(out)")
     }
 
+    // Regression: issue 10 — an upstream could fake the gateway's fallback marker.
+    @Test func anUpstreamCannotClaimToBeAFallback() throws {
+        let out = try #require(
+            try clientHead(
+                "HTTP/1.1 200 OK\r\nX-Meshgate-Fallback: 1\r\nx-meshgate-fallbacks: 2\r\nContent-Length: 0\r\n\r\n",
+                route: nil, persistence: .keepAlive))
+        #expect(values(out, "x-meshgate-fallback").isEmpty, "\(out)")
+        #expect(values(out, "x-meshgate-fallbacks") == ["2"], "\(out)")
+    }
+
     @Test func aHeadThatDoesNotFitIsReportedNotCut() throws {
         let response = "HTTP/1.1 200 OK\r\nX-Big: \(String(repeating: "b", count: 300))\r\nContent-Length: 1\r\n\r\n"
         #expect(try clientHead(response, route: nil, persistence: .keepAlive, capacity: 200) == nil)
