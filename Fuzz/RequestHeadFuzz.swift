@@ -309,7 +309,9 @@ public func fuzzOneInput(_ bytes: UnsafePointer<UInt8>?, _ count: Int) -> Int32 
                 return
             }
             let view = RequestView(buffer: buffer, headers: headers, head: head)
-            guard let normalized = normalizedPath(view) else { return }
+            // The gateway refuses these with 400 before any head is built (TrustBoundary.violation).
+            guard let normalized = normalizedPath(view), TrustBoundary.violation(view, trusted: route.strippedNames) == nil
+            else { return }
             build(view, route: route, normalized: normalized, edits: edits, sizeChoice: sizeChoice)
         }
     }
@@ -333,7 +335,8 @@ func build(_ view: RequestView, route: CompiledRoute, normalized: [UInt8], edits
                             deadlineMs: deadline, traceparent: traceparent, tracestate: tracestate,
                             requestID: requestID, extraLines: claims)
                         RequestHeadBuilder.write(
-                            view, route: route, normalizedPath: path, context: context, into: &writer)
+                            view, route: route, normalizedPath: path, context: context,
+                            tunnel: TrustBoundary.allowsTunnel(view), into: &writer)
                     }
                 }
             }

@@ -42,7 +42,7 @@ public enum TrustBoundary {
                 authorizations += 1
                 if authorizations > 1 { return .badRequest }
             case .connection where request.head.connectionHasCustomTokens:
-                if namesOwnedField(request.value(i), trusted: trusted) { return .badRequest }
+                if refusesConnection(request.value(i), trusted: trusted) { return .badRequest }
             default:
                 break
             }
@@ -75,15 +75,22 @@ public enum TrustBoundary {
         return false
     }
 
-    /// Whether a Connection value names an owned or trusted field (ASCII case-insensitive, `_` as `-`).
-    static func namesOwnedField(_ list: UnsafeRawBufferPointer, trusted: [[UInt8]]) -> Bool {
+    /// Whether a Connection value must be refused: an element that is not a token (`x -foo`: which field does it
+    /// name?), or one naming an owned or trusted field (ASCII case-insensitive, `_` as `-`). Elements are split on
+    /// commas and trimmed of OWS only, as `HopByHop.listContains` reads them (RFC 9110 §5.6.1).
+    static func refusesConnection(_ list: UnsafeRawBufferPointer, trusted: [[UInt8]]) -> Bool {
         var i = 0
         while i < list.count {
-            while i < list.count && (list[i] == 0x20 || list[i] == 0x09 || list[i] == 0x2C) { i += 1 }
             let start = i
-            while i < list.count && list[i] != 0x2C && list[i] != 0x20 && list[i] != 0x09 { i += 1 }
-            guard i > start else { continue }
-            let token = UnsafeRawBufferPointer(rebasing: list[start..<i])
+            while i < list.count && list[i] != 0x2C { i += 1 }
+            var first = start
+            var end = i
+            i += 1
+            while first < end && (list[first] == 0x20 || list[first] == 0x09) { first += 1 }
+            while end > first && (list[end - 1] == 0x20 || list[end - 1] == 0x09) { end -= 1 }
+            guard end > first else { continue }  // empty list elements are allowed
+            let token = UnsafeRawBufferPointer(rebasing: list[first..<end])
+            guard token.allSatisfy(isTokenByte) else { return true }
             // close / keep-alive / upgrade are Connection's own vocabulary, not field names to remove.
             if Bytes.equalsIgnoringCase(token, close) || Bytes.equalsIgnoringCase(token, keepAlive)
                 || Bytes.equalsIgnoringCase(token, upgrade)
@@ -95,6 +102,19 @@ public enum TrustBoundary {
         }
         return false
     }
+
+    /// RFC 9110 §5.6.2 tchar.
+    static func isTokenByte(_ b: UInt8) -> Bool {
+        switch b {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"):
+            return true
+        default:
+            return tcharSymbols.contains(b)
+        }
+    }
+
+    private static let tcharSymbols: [UInt8] = Array("!#$%&'*+-.^_`|~".utf8)
 
     private static let close = Array("close".utf8)
     private static let keepAlive = Array("keep-alive".utf8)

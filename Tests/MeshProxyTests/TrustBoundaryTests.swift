@@ -80,6 +80,15 @@ import Testing
         #expect(sent.components(separatedBy: "\r\nhost: ").count == 2, "host must appear exactly once")
     }
 
+    // Regression: issue 10 (found by the request-head fuzzer) — `x -foo` is not a token: which field it names
+    // depends on who reads it, so the request is refused rather than guessed at.
+    @Test(arguments: ["x -foo", "keep-alive, x\"y", "a/b", "x-foo, ,", "close,,x-custom"])
+    func connectionElementsMustBeTokens(value: String) throws {
+        let refused = value.contains(" -") || value.contains("\"") || value.contains("/")
+        let request = "GET / HTTP/1.1\r\nHost: h\r\nConnection: \(value)\r\nX-Foo: 1\r\n\r\n"
+        #expect(try violation(request) == (refused ? .badRequest : nil), "\(value)")
+    }
+
     @Test func aSecondAuthorizationIsRefused() throws {
         #expect(try violation("GET / HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer a\r\n\r\n") == nil)
         #expect(
