@@ -86,10 +86,10 @@ extension ConfigDecoder {
         _ routes: [(route: RouteConfig, node: JSONNode, path: String)], listenerJWT: JWTRuleConfig?
     ) {
         let rules = [listenerJWT] + routes.map(\.route.jwt)
-        let targets = Set(rules.compactMap { $0 }.flatMap(\.claimsToHeaders).map { Self.folded($0.header) })
+        let targets = Set(rules.compactMap { $0 }.flatMap(\.claimsToHeaders).map { ReservedHeaders.folded($0.header) })
         guard !targets.isEmpty else { return }
         for entry in routes {
-            for (name, _) in entry.route.requestHeaders.set where targets.contains(Self.folded(name)) {
+            for (name, _) in entry.route.requestHeaders.set where targets.contains(ReservedHeaders.folded(name)) {
                 let path = ConfigDecoder.join(ConfigDecoder.join(entry.path, "request_headers"), "set")
                 error(
                     ConfigDecoder.join(path, name), entry.node["request_headers"]?.position ?? entry.node.position,
@@ -98,8 +98,6 @@ extension ConfigDecoder {
             }
         }
     }
-
-    static func folded(_ name: String) -> String { String(name.lowercased().map { $0 == "_" ? "-" : $0 }) }
 }
 
 /// What a route needs from its surroundings.

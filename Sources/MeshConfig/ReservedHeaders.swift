@@ -24,9 +24,12 @@ enum ReservedHeaders {
 
     /// The reserved name `name` stands for on `side`, nil when it is free to configure.
     static func reserved(_ name: String, in side: Set<String>) -> String? {
-        let folded = String(name.lowercased().map { $0 == "_" ? "-" : $0 })
-        return side.contains(folded) ? folded : nil
+        let canonical = folded(name)
+        return side.contains(canonical) ? canonical : nil
     }
+
+    /// `name` as upstream stacks compare it: lowercase, `_` read as `-`.
+    static func folded(_ name: String) -> String { String(name.lowercased().map { $0 == "_" ? "-" : $0 }) }
 
     /// The error message for a reserved name.
     static func message(_ name: String, canonical: String, what: String) -> String {

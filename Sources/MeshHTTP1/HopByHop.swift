@@ -24,6 +24,16 @@ public enum HopByHop {
     /// Whether the comma-separated `list` (RFC 9110 §5.6.1) has an element equal to `token`, ASCII
     /// case-insensitively, OWS around elements ignored.
     public static func listContains(_ list: UnsafeRawBufferPointer, _ token: UnsafeRawBufferPointer) -> Bool {
+        anyElement(of: list) { element in
+            element.count == token.count && equalsIgnoringCase(element, from: 0, token)
+        }
+    }
+
+    /// Calls `body` with each non-empty element of the comma-separated `list` (RFC 9110 §5.6.1), OWS trimmed,
+    /// until it returns true; returns whether it did. The one reading of a list, so every caller splits alike.
+    public static func anyElement(
+        of list: UnsafeRawBufferPointer, where body: (UnsafeRawBufferPointer) -> Bool
+    ) -> Bool {
         var i = 0
         while i < list.count {
             while i < list.count && (ASCII.isWhitespace(list[i]) || list[i] == ASCII.comma) { i += 1 }
@@ -31,9 +41,14 @@ public enum HopByHop {
             while i < list.count && list[i] != ASCII.comma { i += 1 }
             var end = i
             while end > start && ASCII.isWhitespace(list[end - 1]) { end -= 1 }
-            if end - start == token.count && equalsIgnoringCase(list, from: start, token) { return true }
+            if end > start && body(UnsafeRawBufferPointer(rebasing: list[start..<end])) { return true }
         }
         return false
+    }
+
+    /// Whether `bytes` is an RFC 9110 §5.6.2 token (what a Connection option must be).
+    public static func isToken(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        !bytes.isEmpty && bytes.allSatisfy(ASCII.isToken)
     }
 
     private static func equalsIgnoringCase(

@@ -76,45 +76,20 @@ public enum TrustBoundary {
     }
 
     /// Whether a Connection value must be refused: an element that is not a token (`x -foo`: which field does it
-    /// name?), or one naming an owned or trusted field (ASCII case-insensitive, `_` as `-`). Elements are split on
-    /// commas and trimmed of OWS only, as `HopByHop.listContains` reads them (RFC 9110 §5.6.1).
+    /// name?), or one naming an owned or trusted field (ASCII case-insensitive, `_` as `-`). Elements are read by
+    /// `HopByHop.anyElement`, as the hop-by-hop stripping reads them.
     static func refusesConnection(_ list: UnsafeRawBufferPointer, trusted: [[UInt8]]) -> Bool {
-        var i = 0
-        while i < list.count {
-            let start = i
-            while i < list.count && list[i] != 0x2C { i += 1 }
-            var first = start
-            var end = i
-            i += 1
-            while first < end && (list[first] == 0x20 || list[first] == 0x09) { first += 1 }
-            while end > first && (list[end - 1] == 0x20 || list[end - 1] == 0x09) { end -= 1 }
-            guard end > first else { continue }  // empty list elements are allowed
-            let token = UnsafeRawBufferPointer(rebasing: list[first..<end])
-            guard token.allSatisfy(isTokenByte) else { return true }
+        HopByHop.anyElement(of: list) { token in
+            guard HopByHop.isToken(token) else { return true }
             // close / keep-alive / upgrade are Connection's own vocabulary, not field names to remove.
             if Bytes.equalsIgnoringCase(token, close) || Bytes.equalsIgnoringCase(token, keepAlive)
                 || Bytes.equalsIgnoringCase(token, upgrade)
             {
-                continue
+                return false
             }
-            for candidate in gatewayOwned where equalsFolded(token, candidate) { return true }
-            for candidate in trusted where equalsFolded(token, candidate) { return true }
-        }
-        return false
-    }
-
-    /// RFC 9110 §5.6.2 tchar.
-    static func isTokenByte(_ b: UInt8) -> Bool {
-        switch b {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-            UInt8(ascii: "0")...UInt8(ascii: "9"):
-            return true
-        default:
-            return tcharSymbols.contains(b)
+            return gatewayOwned.contains { equalsFolded(token, $0) } || trusted.contains { equalsFolded(token, $0) }
         }
     }
-
-    private static let tcharSymbols: [UInt8] = Array("!#$%&'*+-.^_`|~".utf8)
 
     private static let close = Array("close".utf8)
     private static let keepAlive = Array("keep-alive".utf8)

@@ -16,18 +16,9 @@ import Testing
     @Test func exhaustionPausesAcceptingAndLeavesTheBreakerAlone() throws {
         let upstream = try TestUpstream(.fixed(UpstreamReply(body: "up")))
         defer { upstream.shutdown() }
-        let port = try TestSocket.freePort()
-        let adminPort = try TestSocket.freePort()
-        let directory = try GatewayProcess.makeTempDirectory()
-        let path = directory + "/routes.json"
-        try ChildProcess.writeFile(
-            path,
-            OpsConfig.document(
-                admin: adminPort,
-                listeners: [
-                    OpsConfig.listener("edge", port: port, routes: [OpsConfig.route("all", prefix: "/", to: "up")])
-                ],
-                upstreams: ["up": upstream.port], watch: false))
+        let files = try OpsFiles()
+        let (port, adminPort, directory, path) = (files.port, files.adminPort, files.directory, files.path)
+        try files.writeEdge(upstream: upstream.port)
         let child = try ChildProcess(
             path: "/usr/bin/prlimit",
             arguments: [

@@ -31,6 +31,13 @@ enum OpsConfig {
             """
     }
 
+    /// One `edge` listener whose catch-all route sends everything to the upstream `up`.
+    static func edge(admin: UInt16, port: UInt16, upstream: UInt16, limits: String = "{}") -> String {
+        document(
+            admin: admin, listeners: [listener("edge", port: port, routes: [route("all", prefix: "/", to: "up")])],
+            upstreams: ["up": upstream], limits: limits, watch: false)
+    }
+
     /// A listener object on 127.0.0.1:`port`.
     static func listener(_ name: String, port: UInt16, routes: [String]) -> String {
         "{ \"name\": \"\(name)\", \"address\": \"127.0.0.1:\(port)\", \"routes\": [\(routes.joined(separator: ", "))] }"
@@ -42,6 +49,26 @@ enum OpsConfig {
         return
             "{ \"name\": \"\(name)\", \"match\": { \"path_prefix\": \"\(prefix)\" }, "
             + "\"upstream\": \"\(upstream)\"\(tail) }"
+    }
+}
+
+/// Free listener and admin ports and a temp directory with the path its config goes to: what every operations
+/// test that writes its own config starts from.
+struct OpsFiles {
+    let port: UInt16
+    let adminPort: UInt16
+    let directory: String
+    var path: String { directory + "/routes.json" }
+
+    init() throws {
+        port = try TestSocket.freePort()
+        adminPort = try TestSocket.freePort()
+        directory = try GatewayProcess.makeTempDirectory()
+    }
+
+    /// Writes the one-listener `OpsConfig.edge` config for `upstream` with `limits`.
+    func writeEdge(upstream: UInt16, limits: String = "{}") throws {
+        try ChildProcess.writeFile(path, OpsConfig.edge(admin: adminPort, port: port, upstream: upstream, limits: limits))
     }
 }
 

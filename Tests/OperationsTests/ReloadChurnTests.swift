@@ -172,32 +172,21 @@ import Testing
 /// Issue 10, item 4: limits of a reloaded config apply to the next request and the next accept, not only to
 /// connections opened after a restart.
 @Suite struct ReloadLimitsTests {
-    static func config(admin: UInt16, port: UInt16, upstream: UInt16, limits: String) -> String {
-        OpsConfig.document(
-            admin: admin,
-            listeners: [OpsConfig.listener("edge", port: port, routes: [OpsConfig.route("all", prefix: "/", to: "up")])],
-            upstreams: ["up": upstream], limits: limits, watch: false)
-    }
-
     // Regression: issue 10 — the worker kept the parser limits of the first config: a lowered
     // `max_header_bytes` was not enforced after a reload.
     @Test func aLoweredMaxHeaderBytesAppliesToTheNextRequestOfAKeepAliveConnection() throws {
         let upstream = try TestUpstream(.fixed(UpstreamReply(body: "up")))
         defer { upstream.shutdown() }
-        let port = try TestSocket.freePort()
-        let adminPort = try TestSocket.freePort()
-        let directory = try GatewayProcess.makeTempDirectory()
-        let path = directory + "/routes.json"
-        try ChildProcess.writeFile(path, Self.config(admin: adminPort, port: port, upstream: upstream.port, limits: "{}"))
+        let files = try OpsFiles()
+        let (port, adminPort, directory, path) = (files.port, files.adminPort, files.directory, files.path)
+        try files.writeEdge(upstream: upstream.port)
         let gateway = try GatewayProcess.start(
             configPath: path, directory: directory, port: port, adminPort: adminPort, workers: 1)
         let big = "GET / HTTP/1.1\r\nHost: ops.test\r\nx-pad: \(String(repeating: "p", count: 4000))\r\n\r\n"
         let client = try RawClient(port: port)
         #expect(try client.request(big).status == 200)
 
-        try ChildProcess.writeFile(
-            path,
-            Self.config(admin: adminPort, port: port, upstream: upstream.port, limits: #"{"max_header_bytes": 2048}"#))
+        try files.writeEdge(upstream: upstream.port, limits: #"{"max_header_bytes": 2048}"#)
         #expect(try AdminClient(port: adminPort).post("/reload").status == 200)
         #expect(try client.request(big).status == 431, "the keep-alive connection kept the old limit")
         #expect(try RawClient(port: port).request(big).status == 431, "a new connection kept the old limit")
@@ -209,13 +198,9 @@ import Testing
     @Test func aRaisedMaxConnectionsAcceptsTheBacklogAtOnce() throws {
         let upstream = try TestUpstream(.fixed(UpstreamReply(body: "up")))
         defer { upstream.shutdown() }
-        let port = try TestSocket.freePort()
-        let adminPort = try TestSocket.freePort()
-        let directory = try GatewayProcess.makeTempDirectory()
-        let path = directory + "/routes.json"
-        try ChildProcess.writeFile(
-            path,
-            Self.config(admin: adminPort, port: port, upstream: upstream.port, limits: #"{"max_connections": 1}"#))
+        let files = try OpsFiles()
+        let (port, adminPort, directory, path) = (files.port, files.adminPort, files.directory, files.path)
+        try files.writeEdge(upstream: upstream.port, limits: #"{"max_connections": 1}"#)
         let gateway = try GatewayProcess.start(
             configPath: path, directory: directory, port: port, adminPort: adminPort, workers: 1)
         let first = try RawClient(port: port)
@@ -224,9 +209,7 @@ import Testing
         let second = try RawClient(port: port)
         try second.send("GET / HTTP/1.1\r\nHost: ops.test\r\n\r\n")
 
-        try ChildProcess.writeFile(
-            path,
-            Self.config(admin: adminPort, port: port, upstream: upstream.port, limits: #"{"max_connections": 100}"#))
+        try files.writeEdge(upstream: upstream.port, limits: #"{"max_connections": 100}"#)
         #expect(try AdminClient(port: adminPort).post("/reload").status == 200)
         #expect(try second.readResponse().status == 200)
         #expect(try first.get("/").status == 200)
