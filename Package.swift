@@ -46,37 +46,38 @@ let package = Package(
         .target(name: "MeshHTTP1", swiftSettings: fast),
         .target(name: "MeshJSON", swiftSettings: fast),
         .target(name: "MeshTrace", swiftSettings: fast),
-        .target(name: "MeshMetrics", swiftSettings: fast),
-        .target(name: "MeshResilience", swiftSettings: fast),
+        .target(name: "MeshSync", swiftSettings: fast),
 
         // MARK: - Layers
+        .target(name: "MeshMetrics", dependencies: ["MeshSync"], swiftSettings: fast),
+        .target(name: "MeshResilience", dependencies: ["MeshSync"], swiftSettings: fast),
         .target(name: "MeshPosix", dependencies: ["CLinux"], swiftSettings: fast),
-        .target(name: "MeshEventLoop", dependencies: ["MeshPosix", "CLinux"], swiftSettings: fast),
+        .target(name: "MeshEventLoop", dependencies: ["MeshPosix", "MeshSync", "CLinux"], swiftSettings: fast),
         .target(name: "MeshCrypto", dependencies: ["CCrypto"], swiftSettings: fast),
-        .target(name: "MeshLog", dependencies: ["MeshJSON"], swiftSettings: fast),
-        .target(name: "MeshTLS", dependencies: ["CSSL"], swiftSettings: fast),
+        .target(name: "MeshLog", dependencies: ["MeshJSON", "MeshSync"], swiftSettings: fast),
+        .target(name: "MeshTLS", dependencies: ["CSSL", "MeshSync"], swiftSettings: fast),
         .target(name: "MeshConfig", dependencies: ["MeshJSON"], swiftSettings: fast),
-        .target(name: "MeshJWT", dependencies: ["MeshCrypto", "MeshJSON"], swiftSettings: fast),
+        .target(name: "MeshJWT", dependencies: ["MeshCrypto", "MeshJSON", "MeshSync"], swiftSettings: fast),
         .target(
             name: "MeshProxy",
             dependencies: ["MeshHTTP1", "MeshConfig", "MeshJWT", "MeshTrace", "MeshMetrics", "MeshLog", "MeshResilience"],
             swiftSettings: fast
         ),
-        .target(name: "MeshGateway", dependencies: ["MeshProxy", "MeshEventLoop", "MeshPosix", "MeshCrypto", "CLinux"], swiftSettings: fast),
+        .target(name: "MeshGateway", dependencies: ["MeshProxy", "MeshEventLoop", "MeshPosix", "MeshCrypto", "MeshSync", "CLinux"], swiftSettings: fast),
         .executableTarget(name: "meshgate", dependencies: ["MeshGateway"], swiftSettings: fast),
 
         // MARK: - Tests
-        .target(name: "MeshTestSupport", dependencies: ["MeshPosix"], path: "Tests/MeshTestSupport"),
+        .target(name: "MeshTestSupport", dependencies: ["MeshPosix", "MeshSync"], path: "Tests/MeshTestSupport"),
         .testTarget(name: "MeshHTTP1Tests", dependencies: ["MeshHTTP1"]),
         .testTarget(name: "MeshJSONTests", dependencies: ["MeshJSON"]),
         .testTarget(name: "MeshConfigTests", dependencies: ["MeshConfig"], resources: [.copy("Fixtures")]),
         .testTarget(name: "MeshCryptoTests", dependencies: ["MeshCrypto"]),
-        .testTarget(name: "MeshTLSTests", dependencies: ["MeshTLS", "CSSL", "MeshTestSupport"]),
+        .testTarget(name: "MeshTLSTests", dependencies: ["MeshTLS", "CSSL", "MeshTestSupport", "MeshSync"]),
         .testTarget(name: "MeshJWTTests", dependencies: ["MeshJWT"], resources: [.copy("Fixtures")]),
         .testTarget(name: "MeshTraceTests", dependencies: ["MeshTrace"], resources: [.copy("Fixtures")]),
         .testTarget(name: "MeshMetricsTests", dependencies: ["MeshMetrics"]),
         .testTarget(name: "MeshResilienceTests", dependencies: ["MeshResilience"]),
-        .testTarget(name: "MeshEventLoopTests", dependencies: ["MeshEventLoop", "MeshPosix"]),
+        .testTarget(name: "MeshEventLoopTests", dependencies: ["MeshEventLoop", "MeshPosix", "MeshSync"]),
         .testTarget(
             name: "MeshProxyTests", dependencies: ["MeshProxy", "MeshConfig", "MeshHTTP1", "MeshJSON", "MeshTestSupport"]
         ),
@@ -88,14 +89,14 @@ let package = Package(
         .testTarget(
             name: "OTLPTests",
             dependencies: [
-                "MeshGateway", "MeshProxy", "MeshConfig", "MeshJSON", "MeshPosix", "MeshTrace", "MeshResilience",
+                "MeshGateway", "MeshProxy", "MeshConfig", "MeshJSON", "MeshPosix", "MeshTrace", "MeshResilience", "MeshSync",
             ]
         ),
         .testTarget(name: "IntegrationTests", dependencies: ["meshgate", "MeshGateway", "MeshTestSupport", "MeshPosix"]),
-        .testTarget(name: "OperationsTests", dependencies: ["meshgate", "MeshTestSupport", "MeshPosix"]),
+        .testTarget(name: "OperationsTests", dependencies: ["meshgate", "MeshTestSupport", "MeshPosix", "MeshSync"]),
         .testTarget(
             name: "ControlPlaneTests",
-            dependencies: ["MeshGateway", "MeshConfig", "MeshJWT", "MeshCrypto", "MeshEventLoop", "MeshPosix"]
+            dependencies: ["MeshGateway", "MeshConfig", "MeshJWT", "MeshCrypto", "MeshEventLoop", "MeshPosix", "MeshSync"]
         ),
 
         // MARK: - Backends (SPEC §8): nothing in Sources/ imports these; `meshgate demo` spawns the binaries.

@@ -2,6 +2,7 @@ import CLinux
 import Glibc
 import MeshPosix
 import Synchronization
+import MeshSync
 
 /// Something registered with an event loop: a listener, a client connection, an upstream connection.
 ///
@@ -44,7 +45,7 @@ public final class EventLoop: @unchecked Sendable {
     private var timers = TimerHeap()
     private let wakeFD: Int32
     // Tasks from other threads; the only lock in the loop, taken when a task is posted, never per request.
-    private let inbox = Mutex<[@Sendable () -> Void]>([])
+    private let inbox = Locked<[@Sendable () -> Void]>([])
     private let stopRequested = Atomic<Bool>(false)
 
     /// The loop's clock in milliseconds (monotonic, coarse), updated once per iteration.

@@ -1,7 +1,7 @@
 import Glibc
 import MeshConfig
 import MeshLog
-import Synchronization
+import MeshSync
 
 /// Event lines (start, stop, errors) as JSON on stdout, SPEC §5's shape: `ts`, `level`, `service`, `msg`.
 ///
@@ -20,7 +20,7 @@ public enum EventLog {
     }
 
     /// Once the gateway runs, event lines go through its telemetry (level filter, non-blocking writer).
-    private static let sink = Mutex<Telemetry?>(nil)
+    private static let sink = Locked<Telemetry?>(nil)
 
     static func route(to telemetry: Telemetry?) { sink.withLock { $0 = telemetry } }
 

@@ -5,6 +5,7 @@ import MeshJWT
 import MeshPosix
 import MeshProxy
 import Synchronization
+import MeshSync
 
 /// The running gateway: loads the config, binds every listener once per worker (SO_REUSEPORT), starts the
 /// control plane and the workers, then serves signals on the main thread: SIGHUP reloads, SIGTERM/SIGINT
@@ -53,13 +54,13 @@ public final class Gateway: @unchecked Sendable {
     var threads: [WorkerThread] = []
     let endpointRegistry = EndpointRegistry()
     var control: ControlPlane!
-    let state: Mutex<State?> = Mutex(nil)
+    let state: Locked<State?> = Locked(nil)
     let draining = Atomic<Bool>(false)
     /// Sidecar: the app answered its health URL (always true without an app or a health URL).
     let appHealthy = Atomic<Bool>(true)
     var sidecar: Sidecar?
     /// The config-file watcher while `watch_config` is on (a reload can switch it).
-    let watcherLock = Mutex<ConfigWatcher?>(nil)
+    let watcherLock = Locked<ConfigWatcher?>(nil)
     var admin: AdminServer?
 
     public init(options: Options) { self.options = options }

@@ -1,4 +1,4 @@
-import Synchronization
+import MeshSync
 
 /// The current key set of one provider, shared by all workers (SPEC §3: JWKS fetched once per process).
 ///
@@ -37,13 +37,13 @@ public final class KeySetStore: Sendable {
     /// False for providers without a `jwks.url`: an unknown kid can never be fetched, so nobody waits.
     public let refetchable: Bool
 
-    private let state: Mutex<Snapshot>
+    private let state: Locked<Snapshot>
 
     /// Creates a store, optionally with an initial set (file/inline sources have one at start). `refetchable`
     /// says whether the provider has a `jwks.url` an unknown kid can be refetched from.
     public init(initial: JWKSet? = nil, now: Int64 = 0, refetchable: Bool = true) {
         self.refetchable = refetchable
-        state = Mutex(
+        state = Locked(
             Snapshot(
                 keys: initial, generation: initial == nil ? 0 : 1, lastRefresh: initial == nil ? nil : now,
                 consecutiveFailures: 0, lastUnknownKidRefetch: nil, refetchPending: false))

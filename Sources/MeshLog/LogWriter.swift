@@ -1,5 +1,6 @@
 import Glibc
 import Synchronization
+import MeshSync
 
 /// Moves log lines from per-worker rings to one file descriptor (stdout) on a dedicated background thread.
 ///
@@ -17,7 +18,7 @@ public final class LogWriter: @unchecked Sendable {
 
     private let fd: Int32
     private let rings: [LogRing]
-    private let shared: Mutex<LogRing>
+    private let shared: Locked<LogRing>
     private let idleMs: Int32
     /// Largest write: PIPE_BUF for a pipe (writes that size are atomic, so a sidecar app sharing our stdout
     /// never splits a line of ours), 64 KiB for a file or terminal (16× fewer writes).
@@ -32,7 +33,7 @@ public final class LogWriter: @unchecked Sendable {
     public init(fd: Int32 = 1, producers: Int, ringBytes: Int = 1 << 20, idleMs: Int = 20, stopTimeoutMs: Int = 1000) {
         self.fd = fd
         rings = (0..<max(0, producers)).map { _ in LogRing(capacity: ringBytes) }
-        shared = Mutex(LogRing(capacity: 256 * 1024))
+        shared = Locked(LogRing(capacity: 256 * 1024))
         self.idleMs = Int32(max(1, idleMs))
         var status = stat()
         let isPipe = fstat(fd, &status) == 0 && (status.st_mode & S_IFMT) == S_IFIFO

@@ -1,4 +1,5 @@
 import Synchronization
+import MeshSync
 
 /// Bucket bounds of every histogram series, flat; shared by the registry and its shards.
 final class BoundsStorage: @unchecked Sendable {
@@ -43,7 +44,7 @@ public final class MetricsRegistry: @unchecked Sendable {
     let seriesByKey: [String: (Int, Int)]
     /// First shard word of a series → its key (handles carry words).
     let keyByWord: [Int: String]
-    let carry: Mutex<Carry>
+    let carry: Locked<Carry>
 
     init(builder: MetricsRegistryBuilder, shardCount: Int, continuing previous: MetricsRegistry?) {
         families = builder.families.sorted { $0.name < $1.name }
@@ -66,7 +67,7 @@ public final class MetricsRegistry: @unchecked Sendable {
         }
         seriesByKey = byKey
         keyByWord = byWord
-        carry = Mutex(previous.map { .previous($0) } ?? .none)
+        carry = Locked(previous.map { .previous($0) } ?? .none)
     }
 
     deinit {

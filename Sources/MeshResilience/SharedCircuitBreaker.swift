@@ -1,15 +1,15 @@
-import Synchronization
+import MeshSync
 
 /// A `CircuitBreaker` shared by all workers (SPEC §3: "State is shared by all workers").
 ///
 /// The mutex is held only for the few lines of one call; no I/O or logging happens under it.
 /// The returned transitions are for the caller to log and count, outside the lock.
 public final class SharedCircuitBreaker: Sendable {
-    private let breaker: Mutex<CircuitBreaker>
+    private let breaker: Locked<CircuitBreaker>
 
     /// Creates a closed shared breaker.
     public init(settings: CircuitBreakerSettings = CircuitBreakerSettings()) {
-        breaker = Mutex(CircuitBreaker(settings: settings))
+        breaker = Locked(CircuitBreaker(settings: settings))
     }
 
     /// The settings it was created with.

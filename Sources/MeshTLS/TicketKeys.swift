@@ -1,5 +1,5 @@
 import CSSL
-import Synchronization
+import MeshSync
 
 /// Session ticket keys of one listener, shared by every worker (and kept across reloads by passing the same
 /// ring to the new context), so a ticket issued by one worker resumes on any other.
@@ -19,13 +19,13 @@ public final class TicketKeyRing: Sendable {
     }
 
     /// Keys, newest first.
-    private let keys: Mutex<[Key]>
+    private let keys: Locked<[Key]>
     private let retained: Int
 
     /// A ring with one fresh key that keeps `retained` previous keys for decryption after rotations.
     public init(retained: Int = 2) {
         self.retained = max(0, retained)
-        keys = Mutex([Self.freshKey()])
+        keys = Locked([Self.freshKey()])
     }
 
     /// Makes a fresh key the encrypting one; the oldest beyond `retained` is forgotten.

@@ -13,12 +13,12 @@ import Testing
     static let fallbackBody = #"{"user":"","nickname":"","avatar_url":"/static/default.png","preferences":{}}"#
 
     /// The test copy's profile breaker: the SPEC defaults except `open_ms`, shortened from 30000 so the recovery
-    /// fits in a unit test. Long enough (1.5 s) that the few admin reads made while it is open cannot outlast it
-    /// on a loaded machine.
+    /// fits in a unit test. Long enough (4 s) that the few admin reads made while it is open cannot outlast it
+    /// on a loaded machine (1.5 s was not, with every suite running in parallel on 2 cores).
     static let shortBreaker = (
         #""endpoints": ["127.0.0.1:9102"],"#,
         #""endpoints": ["127.0.0.1:9102"], "circuit_breaker": "#
-            + #"{ "consecutive_failures": 5, "open_ms": 1500, "half_open_requests": 1 },"#
+            + #"{ "consecutive_failures": 5, "open_ms": 4000, "half_open_requests": 1 },"#
     )
 
     static let profileLabels = ["upstream": "profile"]

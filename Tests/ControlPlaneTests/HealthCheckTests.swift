@@ -1,7 +1,6 @@
 import Glibc
 import MeshConfig
 import MeshGateway
-import Synchronization
 import Testing
 
 @Suite("HealthProbeState")

@@ -2,8 +2,8 @@ import Glibc
 import MeshConfig
 import MeshGateway
 import MeshJWT
-import Synchronization
 import Testing
+import MeshSync
 
 /// A JWKS endpoint whose published keys the test controls.
 final class JWKSServer: Sendable {
@@ -26,7 +26,7 @@ final class JWKSServer: Sendable {
 
 /// Every `onRefresh` call, in order.
 final class RefreshLog: Sendable {
-    let entries = Mutex<[(provider: String, success: Bool, error: String?)]>([])
+    let entries = Locked<[(provider: String, success: Bool, error: String?)]>([])
 
     var callbacks: ControlPlane.Callbacks {
         ControlPlane.Callbacks(onRefresh: { provider, success, error in

@@ -99,12 +99,13 @@ import Testing
 
     @Test func afterOpenMsOneProbeGoesThroughAndASuccessClosesTheBreaker() throws {
         let bed = try Self.testbed(
-            .failThenSucceed(failures: 5), breaker: #"{ "consecutive_failures": 5, "open_ms": 300 }"#)
+            .failThenSucceed(failures: 5), breaker: #"{ "consecutive_failures": 5, "open_ms": 1500 }"#)
         for _ in 0..<5 { #expect(try bed.request("GET", "/x").status == 503) }
         #expect(bed["app"].requests.count == 5)
         // Fast failures (the gateway's JSON 503) until the breaker half-opens; then the probe reaches the
-        // upstream, which now succeeds. Poll with a bound, not a sleep of open_ms.
-        let deadline = TestSocket.nowMs() + 5000
+        // upstream, which now succeeds. Poll with a bound, not a sleep of open_ms (long enough that the first
+        // poll lands while it is open even on a loaded machine).
+        let deadline = TestSocket.nowMs() + 15_000
         var probe: HTTPResponse?
         var fastFailures = 0
         while TestSocket.nowMs() < deadline {
@@ -117,7 +118,7 @@ import Testing
             fastFailures += 1
             usleep(20_000)
         }
-        #expect(probe?.bodyText == "ok", "no probe got through in 5 s")
+        #expect(probe?.bodyText == "ok", "no probe got through in 15 s")
         #expect(fastFailures >= 1, "the breaker did not fail fast while open")
         // Only the probe reached the upstream; every fast failure stayed in the gateway.
         #expect(bed["app"].requests.count == 6, "\(bed["app"].requests)")
@@ -128,10 +129,12 @@ import Testing
     }
 
     @Test func aFailedProbeOpensTheBreakerAgain() throws {
-        let bed = try Self.testbed(Self.failing, breaker: #"{ "consecutive_failures": 2, "open_ms": 200 }"#)
+        // open_ms is long enough that the request right after the failed probe cannot outlast it on a loaded
+        // machine (with 200 ms, a CI run under load saw that request become the next probe).
+        let bed = try Self.testbed(Self.failing, breaker: #"{ "consecutive_failures": 2, "open_ms": 1500 }"#)
         for _ in 0..<2 { #expect(try bed.request("GET", "/x").status == 500) }
         // Poll until the probe (a 500 from the upstream itself) goes through.
-        let deadline = TestSocket.nowMs() + 5000
+        let deadline = TestSocket.nowMs() + 15_000
         var probed = false
         while !probed && TestSocket.nowMs() < deadline {
             let response = try bed.request("GET", "/probe")

@@ -1,13 +1,13 @@
 import Glibc
 import MeshEventLoop
 import MeshPosix
-import Synchronization
 import Testing
+import MeshSync
 
 /// Counts what the loop delivers to it.
 final class Probe: EventHandler, @unchecked Sendable {
-    let events = Mutex<Int>(0)
-    let timers = Mutex<Int>(0)
+    let events = Locked<Int>(0)
+    let timers = Locked<Int>(0)
     func handleEvents(_ events: IOEvents) { self.events.withLock { $0 += 1 } }
     func handleTimer(nowMs: Int64) { timers.withLock { $0 += 1 } }
 }
@@ -44,7 +44,7 @@ final class Probe: EventHandler, @unchecked Sendable {
         let (first, firstPeer) = try pair()
         let old = Probe()
         let fresh = Probe()
-        let registered = Mutex<Registration?>(nil)
+        let registered = Locked<Registration?>(nil)
         loop.execute {
             let registration = try? loop.register(fd: first, interest: [.readable, .edgeTriggered], handler: old)
             registered.withLock { $0 = registration }
@@ -54,7 +54,7 @@ final class Probe: EventHandler, @unchecked Sendable {
         #expect(waitUntil { old.events.withLock { $0 } > 0 })
         let before = old.events.withLock { $0 }
         // Close it and register a new descriptor that takes the same number.
-        let reused = Mutex<(fd: Int32, peer: Int32)?>(nil)
+        let reused = Locked<(fd: Int32, peer: Int32)?>(nil)
         loop.execute {
             loop.close(registered.withLock { $0! })
             guard let (fd, peer) = try? Self.pairNow() else { return }

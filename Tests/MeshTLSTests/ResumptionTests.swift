@@ -1,7 +1,7 @@
 import Dispatch
 import MeshTLS
-import Synchronization
 import Testing
+import MeshSync
 
 @Suite struct ResumptionTests {
     /// A full handshake and one exchange (TLS 1.3 tickets arrive after the handshake), then the session.
@@ -98,7 +98,7 @@ import Testing
         let server = try Fixture.server()
         let client = try Fixture.client()
         let session = try ResumptionTests.firstSession(client, server)
-        let failures = Mutex(0)
+        let failures = Locked(0)
         DispatchQueue.concurrentPerform(iterations: 5) { worker in
             for _ in 0..<20 {
                 if worker == 0 {
@@ -118,7 +118,7 @@ import Testing
         let server = try Fixture.server()
         let client = try Fixture.client()
         let session = try ResumptionTests.firstSession(client, server)
-        let reused = Mutex(0)
+        let reused = Locked(0)
         DispatchQueue.concurrentPerform(iterations: 4) { _ in
             for _ in 0..<10 {
                 let pair = try? Handshake(client: client, server: server, name: "a.example.com", session: session)

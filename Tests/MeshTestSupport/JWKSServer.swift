@@ -1,6 +1,6 @@
 import Foundation
 import Glibc
-import Synchronization
+import MeshSync
 
 /// A tiny key-set server for JWT tests on 127.0.0.1:`port`: answers every request with the current `document`
 /// (`200`, `application/json`, `Connection: close`) and counts the requests. It can be taken down (the port then
@@ -17,13 +17,13 @@ public final class JWKSServer: Sendable {
 
     /// The port it serves on (fixed across `stop`/`start`).
     public let port: UInt16
-    private let state: Mutex<State>
+    private let state: Locked<State>
 
     /// Serves `document` on `port` (0 = a free port); with `running: false` it only reserves the number (nothing
     /// listens until `start()`).
     public init(document: String, port: UInt16 = 0, running: Bool = true) throws {
         self.port = port == 0 ? try TestSocket.freePort() : port
-        state = Mutex(State(document: document))
+        state = Locked(State(document: document))
         if running { try start() }
     }
 

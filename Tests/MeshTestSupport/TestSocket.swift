@@ -1,4 +1,5 @@
 import Glibc
+import MeshSync
 
 /// Errors from the test-support sockets and processes; every one carries enough text to read in a test log.
 public struct TestSupportError: Error, CustomStringConvertible, Sendable {
@@ -59,11 +60,20 @@ public enum TestSocket {
         return UInt16(bigEndian: address.sin_port)
     }
 
-    /// A port that was free a moment ago: bind 127.0.0.1:0, read the port, close. Nothing listens on it after.
+    /// A port for a process the test starts next (the gateway binds it itself); nothing listens on it yet.
+    /// Ports come from below the kernel's ephemeral range (32768+ by default), one after another from a
+    /// per-process counter: a port from `listen(port: 0)`, closed and handed out, could be given by the kernel
+    /// to another test's listener or to an outgoing connection before the gateway binds it (CI saw EADDRINUSE).
+    /// Here only this counter hands ports out, and each one is checked free by binding it once.
     public static func freePort() throws -> UInt16 {
-        let (fd, port) = try listen(port: 0, backlog: 1)
-        close(fd)
-        return port
+        for _ in 0..<PortCounter.span {
+            let port = PortCounter.next()
+            if let (fd, _) = try? listen(port: port, backlog: 1) {
+                close(fd)
+                return port
+            }
+        }
+        throw TestSupportError("no free port in \(PortCounter.first)..<\(PortCounter.first + PortCounter.span)")
     }
 
     /// Connects to 127.0.0.1:`port` with read/write timeouts set; throws on refusal.
@@ -135,5 +145,20 @@ public enum TestSocket {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return ts.tv_sec * 1000 + ts.tv_nsec / 1_000_000
+    }
+}
+
+/// The ports `TestSocket.freePort` hands out: 20000..<32000, starting at an offset from the pid so two test
+/// processes on one machine start far apart.
+private enum PortCounter {
+    static let first = 20_000
+    static let span = 12_000
+    private static let state = Locked(Int(getpid()) &* 7919 % span)
+
+    static func next() -> UInt16 {
+        state.withLock { offset in
+            offset = (offset + 1) % span
+            return UInt16(first + offset)
+        }
     }
 }

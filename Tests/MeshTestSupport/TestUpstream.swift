@@ -1,6 +1,6 @@
 import Foundation
 import Glibc
-import Synchronization
+import MeshSync
 
 /// A small HTTP/1.1 server for integration tests on 127.0.0.1 (a free port, read back): one thread per
 /// connection, blocking sockets, records what it received and answers per its `UpstreamBehavior`.
@@ -24,7 +24,7 @@ public final class TestUpstream: Sendable {
     /// What it answers.
     public let behavior: UpstreamBehavior
     private let listenFD: Int32
-    let state = Mutex(State())
+    let state = Locked(State())
 
     /// Starts listening and accepting.
     public init(_ behavior: UpstreamBehavior) throws {

@@ -1,6 +1,7 @@
 import Glibc
 import MeshPosix
 import Synchronization
+import MeshSync
 
 /// A stand-in OTLP collector: a thread serving HTTP/1.1 on 127.0.0.1:0 that records every POST body.
 ///
@@ -16,7 +17,7 @@ final class Collector: @unchecked Sendable {
     let port: UInt16
     private let listener: Int32
     private let mode: Mode
-    private let bodies = Mutex<[[UInt8]]>([])
+    private let bodies = Locked<[[UInt8]]>([])
     private let stopping = Atomic<Bool>(false)
     private var thread = pthread_t()
     private var held: [Int32] = []

@@ -1,6 +1,5 @@
 import MeshGateway
 import MeshPosix
-import Synchronization
 import Testing
 
 /// The admin listener refuses what only a web page would send (SPEC §6; DNS rebinding and cross-site

@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import MeshTestSupport
 import Synchronization
+import MeshSync
 
 /// A bounded client loop: `clients` keep-alive connections, each on its own thread, sending `GET path` until
 /// `stop()` (or `maxMs` as a safety bound). Every response must be 200 with a body in `acceptedBodies`;
@@ -15,7 +16,7 @@ final class LoadClients: Sendable {
         var running = 0
     }
 
-    private let tally = Mutex(Tally())
+    private let tally = Locked(Tally())
     private let stopping = Atomic<Bool>(false)
 
     /// Starts the threads at once.

@@ -1,6 +1,6 @@
 import Glibc
 import MeshPosix
-import Synchronization
+import MeshSync
 
 /// A dedicated thread that runs `getaddrinfo` (blocking) so no event loop ever waits on DNS.
 ///
@@ -33,10 +33,10 @@ public final class BlockingResolver: @unchecked Sendable {
         var stopped = false
     }
 
-    private let queue = Mutex(Queue())
+    private let queue = Locked(Queue())
     // sem_t must not move: it lives in its own allocation for the resolver's whole life.
     private let semaphore: UnsafeMutablePointer<sem_t>
-    private let thread = Mutex<WorkerThread?>(nil)
+    private let thread = Locked<WorkerThread?>(nil)
     private let lookup: Lookup
 
     /// Starts the resolver thread; `lookup` does the blocking work (default: getaddrinfo).

@@ -3,7 +3,7 @@ import Glibc
 import MeshConfig
 import MeshEventLoop
 import MeshPosix
-import Synchronization
+import MeshSync
 
 /// The process's control plane: one thread with its own `EventLoop` that fetches JWKS URLs (once per process,
 /// not per worker), runs active health checks and re-resolves DNS names (SPEC §3), plus the readiness rule of
@@ -55,8 +55,8 @@ public final class ControlPlane: Sendable {
     private let callbacks: Callbacks
     private let environment: @Sendable (String) -> String?
     private let lookup: BlockingResolver.Lookup
-    private let desired: Mutex<Desired>
-    private let phase = Mutex(Phase.idle)
+    private let desired: Locked<Desired>
+    private let phase = Locked(Phase.idle)
     private let keyWatchers: KeyWatchers
 
     /// Builds provider runtimes (loading `jwks.file`/`jwks.inline` now; problems are in each runtime's
@@ -84,7 +84,7 @@ public final class ControlPlane: Sendable {
         self.environment = environment
         self.lookup = lookup
         let runtimes = providers.update(config: config, environment: environment)
-        desired = Mutex(Desired(config: config, endpoints: endpoints, runtimes: runtimes))
+        desired = Locked(Desired(config: config, endpoints: endpoints, runtimes: runtimes))
     }
 
     // MARK: - Lifecycle

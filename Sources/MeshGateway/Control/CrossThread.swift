@@ -1,5 +1,5 @@
 import Glibc
-import Synchronization
+import MeshSync
 
 // Small helpers for handing things between the control thread and other threads.
 
@@ -14,7 +14,7 @@ struct LoopBound<Value>: @unchecked Sendable {
 /// A one-shot answer from the control thread. A class, so a late answer after a timed-out wait still writes
 /// into live memory (the closure keeps it alive).
 final class ControlReply<T: Sendable>: @unchecked Sendable {
-    private let answer = Mutex<T?>(nil)
+    private let answer = Locked<T?>(nil)
     private let semaphore = UnsafeMutablePointer<sem_t>.allocate(capacity: 1)
 
     init() { sem_init(semaphore, 0, 0) }
@@ -45,7 +45,7 @@ final class ControlReply<T: Sendable>: @unchecked Sendable {
 /// Handlers told after each `jwks.url` fetch (`ControlPlane.onKeysFetched`). Added from any thread, called on
 /// the control thread; the lock is held only to copy the list.
 final class KeyWatchers: Sendable {
-    private let handlers = Mutex<[@Sendable (String) -> Void]>([])
+    private let handlers = Locked<[@Sendable (String) -> Void]>([])
 
     func add(_ handler: @escaping @Sendable (String) -> Void) {
         handlers.withLock { $0.append(handler) }

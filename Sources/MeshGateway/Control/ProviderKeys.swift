@@ -1,7 +1,7 @@
 import Glibc
 import MeshConfig
 import MeshJWT
-import Synchronization
+import MeshSync
 
 /// The key material of one JWT provider: what `jwks.file`/`jwks.inline` hold plus the last good `jwks.url`
 /// set, merged into the provider's `KeySetStore` (SPEC §3). Shared by every runtime of the provider that has
@@ -32,7 +32,7 @@ public final class ProviderKeys: Sendable {
     public let store: KeySetStore
     /// Identity of `sources` (URL refresh interval excluded: changing it keeps the keys).
     let fingerprint: [String]
-    private let parts: Mutex<Parts>
+    private let parts: Locked<Parts>
 
     /// Loads file/inline sources now (errors are recorded in `loadErrors`, not thrown).
     public init(provider: String, sources: [JWKSSource], now: Int64) {
@@ -51,7 +51,7 @@ public final class ProviderKeys: Sendable {
         initial.staticSkipped = loaded.skipped
         initial.staticBytes = loaded.bytes
         initial.loadErrors = loaded.errors
-        parts = Mutex(initial)
+        parts = Locked(initial)
         store = KeySetStore(
             initial: loaded.keys.isEmpty ? nil : JWKSet(keys: loaded.keys, skipped: loaded.skipped),
             now: now, refetchable: url != nil

@@ -1,5 +1,5 @@
 import MeshConfig
-import Synchronization
+import MeshSync
 
 /// Every JWT provider's runtime, by name, surviving reloads (SPEC §7: a reload must not make requests fail).
 ///
@@ -7,7 +7,7 @@ import Synchronization
 /// runtime object; one whose key sources are unchanged gets a new runtime sharing the old `ProviderKeys`, so
 /// fetched keys are kept; anything else starts fresh. Thread-safe; workers look runtimes up by name.
 public final class ProviderRegistry: Sendable {
-    private let runtimes = Mutex<[String: ProviderRuntime]>([:])
+    private let runtimes = Locked<[String: ProviderRuntime]>([:])
 
     /// Creates an empty registry.
     public init() {}

@@ -1,6 +1,7 @@
 import MeshConfig
 import MeshPosix
 import Synchronization
+import MeshSync
 
 /// The addresses every upstream endpoint resolved to, published by the control plane and read by workers
 /// (SPEC §3: a DNS name is resolved at load time and again every `dns_refresh_ms`).
@@ -50,7 +51,7 @@ public final class ResolvedAddresses: Sendable {
         }
     }
 
-    private let current = Mutex(Snapshot(generation: 0, upstreams: [:], endpoints: [:]))
+    private let current = Locked(Snapshot(generation: 0, upstreams: [:], endpoints: [:]))
     private let generationValue = Atomic<Int>(0)
 
     /// Creates an empty table (generation 0).

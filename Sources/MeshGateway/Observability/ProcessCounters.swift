@@ -1,5 +1,5 @@
 import CLinux
-import Synchronization
+import MeshSync
 
 /// Process-wide counters and gauges for rare events recorded from any thread (breaker transitions, reloads, JWKS
 /// refreshes): a mutex-guarded table read by callback series at scrape time.
@@ -7,7 +7,7 @@ import Synchronization
 /// One instance lives for the whole process and is handed from each `Telemetry` to the next on reload, so these
 /// values survive reloads without the registry's carry-over. Never used per request.
 final class ProcessCounters: Sendable {
-    private let values = Mutex<[String: Double]>([:])
+    private let values = Locked<[String: Double]>([:])
 
     /// Adds `amount` to the named counter.
     func add(_ key: String, _ amount: Double = 1) {

@@ -2,7 +2,7 @@ import CLinux
 import MeshLog
 import MeshMetrics
 import MeshProxy
-import Synchronization
+import MeshSync
 
 extension Telemetry {
     /// Registers the series read at scrape time: breaker state, process-wide event counters, JWKS ages, the log
@@ -63,7 +63,7 @@ extension Telemetry {
 
 /// Reads /proc at most once per 100 ms, so the four `process_*` series of one scrape cost one read.
 final class ProcessSampler: Sendable {
-    private let cache = Mutex<(atMs: Int64, value: ProcessMetrics?)>((Int64.min, nil))
+    private let cache = Locked<(atMs: Int64, value: ProcessMetrics?)>((Int64.min, nil))
 
     /// The latest sample, re-read when older than 100 ms (CLOCK_MONOTONIC_COARSE).
     func sample() -> ProcessMetrics? {

@@ -1,7 +1,7 @@
 import CLinux
 import Glibc
 import MeshConfig
-import Synchronization
+import MeshSync
 
 /// Sidecar mode (SPEC §2, §7): the app starts only once the listeners are bound and every JWT provider has
 /// keys, signals are forwarded, and the gateway exits with the app's exit code.
@@ -18,7 +18,7 @@ final class Sidecar: @unchecked Sendable {
         /// The app could not be started: the exit code to leave with.
         var failure: Int32?
     }
-    private let child = Mutex(Child())
+    private let child = Locked(Child())
 
     init(arguments: [String], startupTimeoutMs: Int, gateway: Gateway) {
         self.arguments = arguments
@@ -28,7 +28,7 @@ final class Sidecar: @unchecked Sendable {
 
     /// Waits for JWT keys (bounded by the startup timeout) and starts the app, on a thread of its own.
     func start() {
-        _ = WorkerThread(name: "meshgate-app") { [self] in
+        WorkerThread(name: "meshgate-app") { [self] in
             let deadline = clinux_monotonic_ns() + Int64(startupTimeoutMs) * 1_000_000
             while !gateway.control.isReady && !gateway.isDraining && clinux_monotonic_ns() < deadline {
                 gateway.sleepMs(10)
@@ -39,7 +39,7 @@ final class Sidecar: @unchecked Sendable {
                     "JWT providers have no keys; starting the app anyway", ["waited_ms": "\(startupTimeoutMs)"])
             }
             launch()
-        }
+        }.detach()
     }
 
     private func launch() {
@@ -141,7 +141,7 @@ final class Sidecar: @unchecked Sendable {
 enum AppHealth {
     static func start(_ app: AppConfig, gateway: Gateway) {
         gateway.appHealthy.store(false, ordering: .relaxed)
-        _ = WorkerThread(name: "meshgate-health") { poll(app, gateway: gateway) }
+        WorkerThread(name: "meshgate-health") { poll(app, gateway: gateway) }.detach()
     }
 
     /// Polls the app's health URL until it answers 2xx (then `/readyz` may turn 200) or the startup timeout.

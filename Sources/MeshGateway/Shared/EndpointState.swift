@@ -1,6 +1,7 @@
 import MeshConfig
 import MeshResilience
 import Synchronization
+import MeshSync
 
 /// Health of an endpoint as active health checks see it (SPEC §6 `/upstreams`).
 public enum EndpointHealth: UInt8, Sendable {
@@ -48,7 +49,7 @@ public final class EndpointState: Sendable {
 
 /// All `EndpointState`s of the process, found again by (upstream, address) on reload.
 public final class EndpointRegistry: Sendable {
-    private let states = Mutex<[String: EndpointState]>([:])
+    private let states = Locked<[String: EndpointState]>([:])
 
     public init() {}
 

@@ -1,5 +1,5 @@
 import Glibc
-import Synchronization
+import MeshSync
 
 /// A tiny blocking HTTP server on 127.0.0.1:0 for control-plane tests: one thread, one connection at a time.
 ///
@@ -22,7 +22,7 @@ final class TestServer: @unchecked Sendable {
     }
 
     let port: UInt16
-    private let state = Mutex(State())
+    private let state = Locked(State())
     private let respond: @Sendable (String) -> Reply
     private var thread = pthread_t()
 
@@ -184,8 +184,8 @@ func chunkedResponse(_ chunks: [String]) -> [UInt8] {
 
 /// A value shared between a test and its servers' threads.
 final class Shared<Value: Sendable>: Sendable {
-    private let storage: Mutex<Value>
-    init(_ value: Value) { storage = Mutex(value) }
+    private let storage: Locked<Value>
+    init(_ value: Value) { storage = Locked(value) }
     var value: Value {
         get { storage.withLock { $0 } }
         set { storage.withLock { $0 = newValue } }
