@@ -28,15 +28,15 @@ mkdir -p "$mods" "$out/corpus"
 
 # module:dependencies (dependency order). MeshCrypto reaches libcrypto through Sources/CCrypto's module map.
 MODULES=(
-    "MeshHTTP1:" "MeshJSON:" "MeshTrace:" "MeshMetrics:" "MeshResilience:" "MeshCrypto:"
-    "MeshLog:MeshJSON" "MeshConfig:MeshJSON" "MeshJWT:MeshCrypto MeshJSON"
+    "MeshSync:" "MeshHTTP1:" "MeshJSON:" "MeshTrace:" "MeshMetrics:MeshSync" "MeshResilience:MeshSync" "MeshCrypto:"
+    "MeshLog:MeshJSON MeshSync" "MeshConfig:MeshJSON" "MeshJWT:MeshCrypto MeshJSON MeshSync"
     "MeshProxy:MeshHTTP1 MeshConfig MeshJWT MeshTrace MeshMetrics MeshLog MeshResilience"
 )
 # target:main file:modules it links (the module's objects, all dependencies included)
 TARGETS=(
     "http1:HTTP1Fuzz.swift:MeshHTTP1"
-    "request-head:RequestHeadFuzz.swift:MeshHTTP1 MeshJSON MeshTrace MeshMetrics MeshResilience MeshCrypto MeshLog MeshConfig MeshJWT MeshProxy"
-    "jwt:JWTFuzz.swift:MeshJSON MeshCrypto MeshJWT"
+    "request-head:RequestHeadFuzz.swift:MeshSync MeshHTTP1 MeshJSON MeshTrace MeshMetrics MeshResilience MeshCrypto MeshLog MeshConfig MeshJWT MeshProxy"
+    "jwt:JWTFuzz.swift:MeshSync MeshJSON MeshCrypto MeshJWT"
     "config:ConfigFuzz.swift:MeshJSON MeshConfig"
 )
 FLAGS=(-sanitize=fuzzer,address -O -g -parse-as-library -enable-testing -I "$mods" -I Sources/CCrypto)
