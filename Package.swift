@@ -63,7 +63,7 @@ let package = Package(
             dependencies: ["MeshHTTP1", "MeshConfig", "MeshJWT", "MeshTrace", "MeshMetrics", "MeshLog", "MeshResilience"],
             swiftSettings: fast
         ),
-        .target(name: "MeshGateway", dependencies: ["MeshProxy", "MeshEventLoop", "MeshPosix", "MeshCrypto", "MeshSync", "CLinux"], swiftSettings: fast),
+        .target(name: "MeshGateway", dependencies: ["MeshProxy", "MeshEventLoop", "MeshPosix", "MeshCrypto", "MeshSync", "MeshTLS", "CLinux"], swiftSettings: fast),
         .executableTarget(name: "meshgate", dependencies: ["MeshGateway"], swiftSettings: fast),
 
         // MARK: - Tests

@@ -1,8 +1,8 @@
 import MeshJSON
 
-/// `listeners`: names, addresses, the listener-wide JWT rule, and each listener's routes.
+/// `listeners`: names, addresses, TLS, the listener-wide JWT rule, and each listener's routes.
 extension ConfigDecoder {
-    static let listenerKeys = ["name", "address", "jwt", "routes"]
+    static let listenerKeys = ["name", "address", "jwt", "routes", "tls"]
 
     func decodeListeners(
         _ root: ObjectNode, upstreams: [String], providers: [String], adminAddress: HostPort?
@@ -38,7 +38,8 @@ extension ConfigDecoder {
             let jwt = listener["jwt"].flatMap { decodeJWTRule($0.value, listener.path("jwt"), providers: providers) }
             let routes = decodeRoutes(
                 listener, listenerName: name, listenerJWT: jwt, upstreams: upstreams, providers: providers)
-            listeners.append(ListenerConfig(name: name, address: address, jwt: jwt, routes: routes))
+            let tls = listener["tls"].flatMap { decodeListenerTLS($0.value, listener.path("tls")) }
+            listeners.append(ListenerConfig(name: name, address: address, jwt: jwt, routes: routes, tls: tls))
         }
         return listeners
     }

@@ -8,6 +8,10 @@ extension ConfigRenderer {
         w.string(listener.name)
         w.key("address")
         w.string(listener.address.description)
+        if let tls = listener.tls {
+            w.key("tls")
+            tlsJSON(tls, &w)
+        }
         if let jwt = listener.jwt {
             w.key("jwt")
             ruleJSON(jwt, &w)
@@ -16,6 +20,32 @@ extension ConfigRenderer {
         w.beginArray()
         for route in listener.routes { routeJSON(route, &w) }
         w.endArray()
+        w.endObject()
+    }
+
+    static func tlsJSON(_ tls: ListenerTLSConfig, _ w: inout JSONWriter) {
+        w.beginObject()
+        w.key("certificates")
+        w.beginArray()
+        for pair in tls.certificates {
+            w.beginObject()
+            w.key("cert_file")
+            w.string(pair.certFile)
+            w.key("key_file")
+            w.string(pair.keyFile)
+            w.endObject()
+        }
+        w.endArray()
+        w.key("min_version")
+        w.string(tls.minVersion)
+        w.key("alpn")
+        strings(&w, tls.alpn)
+        w.key("client_ca_file")
+        if let file = tls.clientCAFile { w.string(file) } else { w.null() }
+        w.key("require_client_cert")
+        w.bool(tls.requireClientCert)
+        w.key("handshake_timeout_ms")
+        w.number(tls.handshakeTimeoutMs)
         w.endObject()
     }
 

@@ -51,6 +51,9 @@ enum Defaults {
     static let logging = LoggingConfig(level: .info, accessLog: true)
     static let watchConfig = true
     static let appStartupTimeoutMs = 30000
+    static let tlsMinVersion = "1.2"
+    static let tlsALPN = ["http/1.1"]
+    static let tlsHandshakeTimeoutMs = 10_000
 }
 
 /// Every algorithm SPEC §3 lists; anything else (notably `none`) is refused.

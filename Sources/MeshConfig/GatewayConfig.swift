@@ -61,10 +61,50 @@ public struct ListenerConfig: Sendable {
     /// The listener-wide JWT rule; each route inherits it unless it has its own or is public.
     public let jwt: JWTRuleConfig?
     public let routes: [RouteConfig]
-    public init(name: String, address: HostPort, jwt: JWTRuleConfig?, routes: [RouteConfig]) {
+    /// TLS termination (SPEC §9); nil: plaintext.
+    public let tls: ListenerTLSConfig?
+    public init(
+        name: String, address: HostPort, jwt: JWTRuleConfig?, routes: [RouteConfig], tls: ListenerTLSConfig? = nil
+    ) {
         self.name = name
         self.address = address
         self.jwt = jwt
         self.routes = routes
+        self.tls = tls
+    }
+}
+
+/// A listener's `tls` object (SPEC §9). File paths are used as written: relative ones resolve against the
+/// working directory, as `jwks.file` does.
+public struct ListenerTLSConfig: Sendable, Equatable {
+    /// One certificate chain and its private key (PEM files).
+    public struct Pair: Sendable, Equatable {
+        public let certFile: String
+        public let keyFile: String
+        public init(certFile: String, keyFile: String) {
+            self.certFile = certFile
+            self.keyFile = keyFile
+        }
+    }
+    /// Chosen by SNI; the first is served without SNI or without a match.
+    public let certificates: [Pair]
+    /// "1.2" or "1.3".
+    public let minVersion: String
+    /// ALPN protocols in preference order.
+    public let alpn: [String]
+    public let clientCAFile: String?
+    public let requireClientCert: Bool
+    public let handshakeTimeoutMs: Int
+
+    public init(
+        certificates: [Pair], minVersion: String = "1.2", alpn: [String] = ["http/1.1"], clientCAFile: String? = nil,
+        requireClientCert: Bool = false, handshakeTimeoutMs: Int = 10_000
+    ) {
+        self.certificates = certificates
+        self.minVersion = minVersion
+        self.alpn = alpn
+        self.clientCAFile = clientCAFile
+        self.requireClientCert = requireClientCert
+        self.handshakeTimeoutMs = handshakeTimeoutMs
     }
 }

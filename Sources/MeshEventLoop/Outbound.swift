@@ -88,6 +88,36 @@ public struct Outbound {
         return .done
     }
 
+    /// Hands up to `limit` queued bytes, in order, to `take` (which copies them, e.g. into TLS records) and drops
+    /// them; the head block goes back once the queue is empty. Returns how many bytes were taken; a `take` that
+    /// throws leaves the bytes it was given queued.
+    public mutating func drain<E: Error>(
+        limit: Int, pool: BufferPool, into take: (UnsafeRawBufferPointer) throws(E) -> Void
+    ) throws(E) -> Int {
+        var taken = 0
+        if headEnd > headStart, taken < limit {
+            let count = min(headEnd - headStart, limit - taken)
+            try take(UnsafeRawBufferPointer(start: headBlock! + headStart, count: count))
+            headStart += count
+            taken += count
+        }
+        if bodyCount > 0, taken < limit {
+            let count = min(bodyCount, limit - taken)
+            try take(UnsafeRawBufferPointer(start: body, count: count))
+            body = body.map { $0 + count }
+            bodyCount -= count
+            taken += count
+        }
+        if tailCount > 0, taken < limit {
+            let count = min(tailCount, limit - taken)
+            try take(UnsafeRawBufferPointer(start: UnsafeRawPointer(Self.crlf.utf8Start) + (2 - tailCount), count: count))
+            tailCount -= count
+            taken += count
+        }
+        if isEmpty { reset(pool: pool) }
+        return taken
+    }
+
     /// Drops everything queued and gives the head block back.
     public mutating func reset(pool: BufferPool) {
         if let block = headBlock { pool.give(block) }

@@ -4,6 +4,7 @@ import MeshEventLoop
 import MeshHTTP1
 import MeshPosix
 import MeshProxy
+import MeshTLS
 
 /// One client connection and the exchange in progress on it.
 ///
@@ -47,6 +48,8 @@ final class DownstreamConnection: EventHandler {
     var claimLines: [UInt8] = []
     /// The last verified token on this connection (keep-alive clients resend the same one).
     var tokenMemo: TokenMemo?
+    /// TLS on a TLS listener: reads and writes below go through it.
+    var tls: ClientTLS?
     /// Index in `worker.clients`, -1 once closed.
     var slot = -1
     /// The listener and generation the exchange in progress pinned, else the listener's current binding:
@@ -64,10 +67,21 @@ final class DownstreamConnection: EventHandler {
         registration = Registration(fd: fd, id: 0)
         registration = try worker.loop.register(fd: fd, handler: self)
         requestID.reserveCapacity(128)
-        worker.clientOpened(self)
         let binding = listener.binding
+        var deadline = Int64.deadline(worker.loop.nowMs, plusMs: worker.config.source.limits.headerTimeoutMs)
+        if let context = binding.tls, let settings = binding.config.config.tls {
+            // The header timeout starts when the handshake is done; until then the handshake timeout runs.
+            deadline = .deadline(worker.loop.nowMs, plusMs: settings.handshakeTimeoutMs)
+            do {
+                tls = try ClientTLS(context: context, handshakeDeadlineMs: deadline, pool: worker.pool)
+            } catch {
+                worker.loop.close(registration)
+                throw SystemError(errno: ENOMEM, call: "SSL_new")
+            }
+        }
+        worker.clientOpened(self)
         binding.generation.telemetry.connectionOpened(listener: binding.listenerIndex)
-        setDeadline(.deadline(worker.loop.nowMs, plusMs: worker.config.source.limits.headerTimeoutMs))
+        setDeadline(deadline)
     }
 
     var fd: Int32 { registration.fd }
@@ -79,7 +93,10 @@ final class DownstreamConnection: EventHandler {
 
     func handleEvents(_ events: IOEvents) {
         if limitsVersion != worker.limitsVersion { adoptWorkerLimits() }
-        if !events.intersection([.readable, .readHangup, .hangup, .error]).isEmpty { readable = true }
+        if !events.intersection([.readable, .readHangup, .hangup, .error]).isEmpty {
+            readable = true
+            tls?.socketReadable = true
+        }
         if events.contains(.readHangup) { peerClosed = true }
         if events.contains(.writable) || events.contains(.error) { writable = true }
         // A reset (or both directions gone) while we wait on the upstream: nobody is left to answer, so free
@@ -98,6 +115,8 @@ final class DownstreamConnection: EventHandler {
 
     /// Makes every step that is possible now.
     func drive() {
+        // Handshake records (or a last alert) the socket refused earlier.
+        if let tls, tls.hasPendingOutput, toClient.isEmpty, phase != .closed { _ = flushClient() }
         switch phase {
         case .idle, .readingHead:
             readHead()
@@ -120,6 +139,11 @@ final class DownstreamConnection: EventHandler {
         case .idle:
             close()
         case .readingHead:
+            // A handshake that did not finish in time gets no HTTP answer (there is no channel for one).
+            if let tls, !tls.connection.isEstablished {
+                close()
+                return
+            }
             respond(.requestTimeout, close: true)
         case .proxying:
             timedOut()
@@ -152,6 +176,7 @@ final class DownstreamConnection: EventHandler {
         }
         let space = buffer.spaceAtEnd
         guard space > 0 else { return .drained }
+        if let tls { return readClientTLS(tls, space: space) }
         do {
             switch try Posix.read(fd, buffer.base! + buffer.end, space) {
             case .wouldBlock:
@@ -177,9 +202,15 @@ final class DownstreamConnection: EventHandler {
 
     /// Flushes `toClient`; false when the socket is full or gone (gone closes the connection).
     func flushClient() -> Bool {
-        guard !toClient.isEmpty else { return true }
+        guard !toClient.isEmpty || tls?.hasPendingOutput == true else { return true }
         guard writable else { return false }
-        switch toClient.flush(fd, pool: worker.pool) {
+        let result: Outbound.FlushResult
+        if let tls {
+            result = tls.flush(&toClient, fd: fd)
+        } else {
+            result = toClient.flush(fd, pool: worker.pool)
+        }
+        switch result {
         case .done:
             return true
         case .blocked:
@@ -199,6 +230,7 @@ final class DownstreamConnection: EventHandler {
         guard phase != .closed else { return }
         if phase == .proxying || phase == .tunnel { abandonAttempt() }
         report()
+        if let tls { closeTLS(tls) }
         phase = .closed
         if let upstream { releaseUpstream(upstream, reusable: false) }
         toClient.reset(pool: worker.pool)

@@ -53,6 +53,8 @@ public final class Gateway: @unchecked Sendable {
     var workers: [Worker] = []
     var threads: [WorkerThread] = []
     let endpointRegistry = EndpointRegistry()
+    /// Listener certificates; rebuilt from the files on start and every reload.
+    let listenerTLS = ListenerTLSStore()
     var control: ControlPlane!
     let state: Locked<State?> = Locked(nil)
     let draining = Atomic<Bool>(false)
@@ -122,6 +124,13 @@ public final class Gateway: @unchecked Sendable {
             EventLog.fatal("cannot resolve an endpoint", ["error": error.description])
             return .invalidConfig
         }
+        let tls: ListenerTLSStore.Built
+        do {
+            tls = try listenerTLS.build(compiled, nowSeconds: ListenerTLSStore.wallClockSeconds())
+        } catch {
+            EventLog.fatal("cannot load a TLS certificate", ["error": error.description])
+            return .invalidConfig
+        }
         let states = endpointRegistry.states(for: config)
         let telemetry = Telemetry(
             config: compiled, workers: workerCount, endpoints: states, levelOverride: options.logLevel)
@@ -152,7 +161,7 @@ public final class Gateway: @unchecked Sendable {
             do {
                 let worker = try Worker(
                     index: index, config: compiled, addresses: addresses, states: states, providers: providers,
-                    workers: workerCount, telemetry: telemetry)
+                    workers: workerCount, telemetry: telemetry, listenerTLS: tls.contexts)
                 let control = self.control!
                 worker.resolved = control.addresses
                 worker.requestKeyRefetch = { name in control.refetchClaimed(provider: name) }

@@ -6,6 +6,7 @@ import MeshJWT
 import MeshPosix
 import MeshProxy
 import MeshResilience
+import MeshTLS
 import MeshTrace
 import Synchronization
 
@@ -58,7 +59,7 @@ final class Worker: @unchecked Sendable {
 
     init(
         index: Int, config: CompiledConfig, addresses: [[SocketAddress]], states: [[EndpointState]],
-        providers: [ProviderRuntime] = [], workers: Int, telemetry: Telemetry
+        providers: [ProviderRuntime] = [], workers: Int, telemetry: Telemetry, listenerTLS: [TLSServerContext?]
     ) throws(SystemError) {
         self.index = index
         loop = try EventLoop()
@@ -74,7 +75,7 @@ final class Worker: @unchecked Sendable {
         current = WorkerGeneration(
             config: config, upstreams: [], providers: providers,
             tokenCaches: providers.map { _ in VerifiedTokenCache() }, telemetry: telemetry.worker(index),
-            processTelemetry: telemetry)
+            processTelemetry: telemetry, listenerTLS: listenerTLS)
         current = current.replacing(upstreams: makeUpstreams(config, addresses: addresses, states: states))
     }
 
@@ -227,6 +228,8 @@ final class Worker: @unchecked Sendable {
         var states: [[EndpointState]]
         var providers: [ProviderRuntime]
         var telemetry: Telemetry
+        /// `config.listeners` order; nil for plaintext listeners.
+        var listenerTLS: [TLSServerContext?]
         /// Sockets bound for listeners that are new in this config.
         var added: [(fd: Int32, key: String)]
     }
@@ -239,7 +242,7 @@ final class Worker: @unchecked Sendable {
         current = WorkerGeneration(
             config: update.config, upstreams: upstreams, providers: update.providers,
             tokenCaches: previous.caches(for: update.providers), telemetry: update.telemetry.worker(index),
-            processTelemetry: update.telemetry)
+            processTelemetry: update.telemetry, listenerTLS: update.listenerTLS)
         retirePools(of: previous)
         let nextLimits = Worker.parserLimits(update.config, bufferSize: pool.bufferSize)
         if nextLimits.maxHeaderBytes != limits.maxHeaderBytes {

@@ -1,5 +1,6 @@
 import MeshJWT
 import MeshProxy
+import MeshTLS
 
 /// Everything one worker serves a config generation with: the compiled config and the runtime objects its
 /// indexes point into (`CompiledRoute.upstreamIndex` → `upstreams`, `CompiledRoute.jwtProvider` →
@@ -22,11 +23,15 @@ final class WorkerGeneration {
     let telemetry: WorkerTelemetry
     /// Process-wide telemetry of this generation (breaker transitions, labelled by this config's indexes).
     let processTelemetry: Telemetry
+    /// `config.listeners` order: the TLS context of each TLS listener, nil for plaintext ones.
+    let listenerTLS: [TLSServerContext?]
 
     init(
         config: CompiledConfig, upstreams: [UpstreamRuntime], providers: [ProviderRuntime],
-        tokenCaches: [VerifiedTokenCache], telemetry: WorkerTelemetry, processTelemetry: Telemetry
+        tokenCaches: [VerifiedTokenCache], telemetry: WorkerTelemetry, processTelemetry: Telemetry,
+        listenerTLS: [TLSServerContext?]
     ) {
+        precondition(listenerTLS.count == config.listeners.count, "one TLS slot per listener")
         precondition(tokenCaches.count == providers.count, "one token cache per provider")
         self.config = config
         self.upstreams = upstreams
@@ -34,6 +39,7 @@ final class WorkerGeneration {
         self.tokenCaches = tokenCaches
         self.telemetry = telemetry
         self.processTelemetry = processTelemetry
+        self.listenerTLS = listenerTLS
     }
 
     /// The same config and telemetry with other upstream runtimes (a DNS change): indexes stay valid because
@@ -41,7 +47,7 @@ final class WorkerGeneration {
     func replacing(upstreams: [UpstreamRuntime]) -> WorkerGeneration {
         WorkerGeneration(
             config: config, upstreams: upstreams, providers: providers, tokenCaches: tokenCaches,
-            telemetry: telemetry, processTelemetry: processTelemetry)
+            telemetry: telemetry, processTelemetry: processTelemetry, listenerTLS: listenerTLS)
     }
 
     /// Caches for `providers`, reusing this generation's cache of every provider object it already has.
@@ -59,6 +65,8 @@ final class ListenerBinding {
     let config: CompiledListener
     /// Index of the listener in `generation.config.listeners` (metrics labels of `generation.telemetry`).
     let listenerIndex: Int
+    /// The listener's TLS context in this generation; nil: plaintext.
+    var tls: TLSServerContext? { generation.listenerTLS[listenerIndex] }
 
     init(generation: WorkerGeneration, config: CompiledListener, listenerIndex: Int) {
         precondition(generation.config.listeners[listenerIndex] === config, "a binding's listener is its config's")

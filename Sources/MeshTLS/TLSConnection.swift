@@ -140,6 +140,12 @@ public final class TLSConnection {
         _ = meshgate_bio_set_mem_eof(readBIO)
     }
 
+    /// Whether the handshake finished (application data may flow).
+    public var isEstablished: Bool {
+        if case .established = state { return true }
+        return false
+    }
+
     /// Bytes queued for the socket.
     public var pendingCiphertextCount: Int { Int(BIO_ctrl_pending(writeBIO)) }
 

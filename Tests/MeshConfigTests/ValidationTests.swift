@@ -16,6 +16,9 @@ struct ValidationCase: Sendable, CustomStringConvertible {
 private func route(_ fields: String) -> String { #"{"match": {"path": "/"}, "upstream": "app", \#(fields)}"# }
 private func match(_ fields: String) -> String { #"{"match": {\#(fields)}, "upstream": "app"}"# }
 private func provider(_ fields: String) -> String { #"{"local": {"issuer": "i", \#(fields)}}"# }
+private func tls(_ fields: String) -> String {
+    #""tls": {"certificates": [{"cert_file": "a.crt", "key_file": "a.key"}], \#(fields)},"#
+}
 private func upstream(_ fields: String) -> String { #"{"app": {"endpoints": ["127.0.0.1:3000"], \#(fields)}}"# }
 private let r0 = "listeners[0].routes[0]"
 
@@ -278,6 +281,29 @@ let validationCases: [ValidationCase] = [
     .init(
         name: "app without health_url", document: document(extra: #""app": {"startup_timeout_ms": 1000}"#),
         path: "app", message: "missing required key \"health_url\""),
+    // TLS (SPEC §9)
+    .init(
+        name: "tls without certificates", document: document(listenerExtra: #""tls": {},"#),
+        path: "listeners[0].tls", message: "missing required key \"certificates\""),
+    .init(
+        name: "tls pair without key",
+        document: document(listenerExtra: #""tls": {"certificates": [{"cert_file": "a.crt"}]},"#),
+        path: "listeners[0].tls.certificates[0]", message: "missing required key \"key_file\""),
+    .init(
+        name: "tls version 1.1",
+        document: document(listenerExtra: tls(#""min_version": "1.1""#)),
+        path: "listeners[0].tls.min_version", message: "unknown value \"1.1\""),
+    .init(
+        name: "tls alpn h2 before HTTP/2",
+        document: document(listenerExtra: tls(#""alpn": ["h2", "http/1.1"]"#)),
+        path: "listeners[0].tls.alpn[0]", message: "unsupported ALPN protocol \"h2\""),
+    .init(
+        name: "client cert required without CA",
+        document: document(listenerExtra: tls(#""require_client_cert": true"#)),
+        path: "listeners[0].tls.require_client_cert", message: "require_client_cert needs client_ca_file"),
+    .init(
+        name: "tls key typo", document: document(listenerExtra: tls(#""handshake_timeout": 5"#)),
+        path: "listeners[0].tls.handshake_timeout", message: "did you mean \"handshake_timeout_ms\"?"),
     .init(
         name: "otlp not http", document: document(extra: #""tracing": {"otlp_endpoint": "collector:4318"}"#),
         path: "tracing.otlp_endpoint", message: "must be an http:// URL"),

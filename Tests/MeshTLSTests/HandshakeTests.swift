@@ -1,4 +1,5 @@
 @testable import MeshTLS
+import MeshTestSupport
 import Testing
 
 @Suite struct HandshakeTests {

@@ -1,5 +1,6 @@
 import CSSL
 import MeshTLS
+import MeshTestSupport
 import Testing
 
 /// A client built on libssl directly, without meshgate's policy (any version, any cipher, renegotiation

@@ -1,5 +1,6 @@
 import Glibc
 import MeshTLS
+import MeshTestSupport
 import Testing
 
 /// Far enough in the future that no test trips the handshake deadline unless it means to.

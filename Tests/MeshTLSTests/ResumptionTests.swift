@@ -1,7 +1,8 @@
 import Dispatch
-import MeshTLS
-import Testing
 import MeshSync
+import MeshTLS
+import MeshTestSupport
+import Testing
 
 @Suite struct ResumptionTests {
     /// A full handshake and one exchange (TLS 1.3 tickets arrive after the handshake), then the session.

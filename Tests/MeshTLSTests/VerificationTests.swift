@@ -1,4 +1,5 @@
 import MeshTLS
+import MeshTestSupport
 import Testing
 
 @Suite struct VerificationTests {

@@ -5,13 +5,15 @@ extension TestConfig {
     /// - `adminPort`: nil turns the admin listener off.
     /// - `listenerJWT`: the listener's `jwt` rule object text, or nil.
     /// - `tracing`: the `tracing` object text.
+    /// - `listenerExtra`: more members of the listener object (raw JSON, e.g. `"tls": {...}`).
     public static func document(
         port: UInt16, adminPort: UInt16? = nil, routes: [String], upstreams: [String: String],
         providers: String = "{}", listenerJWT: String? = nil, limits: String = "{}", accessLog: Bool = true,
-        tracing: String = "{}"
+        tracing: String = "{}", listenerExtra: String = ""
     ) -> String {
         let admin = adminPort.map { "{ \"address\": \"127.0.0.1:\($0)\" }" } ?? "null"
         let jwt = listenerJWT.map { "\"jwt\": \($0),\n" } ?? ""
+        let extra = listenerExtra.isEmpty ? "" : listenerExtra + ",\n"
         let upstreamText = upstreams.sorted { $0.key < $1.key }.map { "\"\($0.key)\": \($0.value)" }
             .joined(separator: ",\n    ")
         return """
@@ -20,7 +22,7 @@ extension TestConfig {
               "admin": \(admin),
               "listeners": [
                 { "name": "test", "address": "127.0.0.1:\(port)",
-                  \(jwt)"routes": [
+                  \(jwt)\(extra)"routes": [
                     \(routes.joined(separator: ",\n        "))
                   ] }
               ],

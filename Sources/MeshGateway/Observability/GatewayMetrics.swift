@@ -77,6 +77,11 @@ public enum GatewayMetrics {
     /// `meshgate_connections_active{listener}`.
     public static let connectionsActive = GaugeFamily(
         "meshgate_connections_active", help: "Open client connections per listener.", labelNames: ["listener"])
+    /// `meshgate_tls_handshakes_total{listener,result}`, result `success|failure` (SPEC §9): every connection a
+    /// TLS listener accepts counts once, garbage and timeouts included.
+    public static let tlsHandshakes = CounterFamily(
+        "meshgate_tls_handshakes_total", help: "TLS handshakes on client connections, by listener and result.",
+        labelNames: ["listener", "result"])
     /// `meshgate_upstream_connections{upstream,state}`, state `active|idle`.
     public static let upstreamConnections = GaugeFamily(
         "meshgate_upstream_connections",

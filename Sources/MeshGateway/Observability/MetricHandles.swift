@@ -29,6 +29,8 @@ struct MetricHandles: Sendable {
     let jwt: [String: [CounterHandle]]
     /// `[listener]`.
     let connections: [GaugeHandle]
+    /// `[listener * 2 + (0 success, 1 failure)]`, nil for a plaintext listener.
+    let tlsHandshakes: [CounterHandle?]
     /// `[upstream * 2 + (0 active, 1 idle)]`.
     let upstreamConnections: [GaugeHandle]
 
@@ -70,6 +72,7 @@ struct MetricHandles: Sendable {
         retries = routes.retries
         fallbacks = routes.fallbacks
         connections = routes.connections
+        tlsHandshakes = routes.tlsHandshakes
         endpointBase = upstreams.endpointBase
         attempts = upstreams.attempts
         attemptDurations = upstreams.attemptDurations
@@ -82,6 +85,7 @@ struct MetricHandles: Sendable {
         var requests: [StatusCounterHandle] = [], durations: [HistogramHandle] = []
         var retries: [CounterHandle] = [], fallbacks: [CounterHandle] = []
         var connections: [GaugeHandle] = []
+        var tlsHandshakes: [CounterHandle?] = []
     }
 
     private static func routeSeries(_ config: CompiledConfig, _ b: inout MetricsRegistryBuilder) throws(MetricsError)
@@ -94,6 +98,10 @@ struct MetricHandles: Sendable {
             r.routeBase.append(r.retries.count)
             r.slotBase.append(r.durations.count)
             r.connections.append(try b.gauge(M.connectionsActive, labels: [name]))
+            for result in ["success", "failure"] {
+                r.tlsHandshakes.append(
+                    listener.config.tls == nil ? nil : try b.counter(M.tlsHandshakes, labels: [name, result]))
+            }
             // Slot 0 of each listener is "no route matched" (route label "").
             for route in [""] + listener.routes.map(\.config.name) {
                 for method in M.methods {

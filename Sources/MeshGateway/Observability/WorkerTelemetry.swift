@@ -100,6 +100,15 @@ public final class WorkerTelemetry: @unchecked Sendable {
         shard.add(handles.connections[listener], 1)
     }
 
+    /// A TLS client connection on `listener` finished its handshake, or failed before it did.
+    public func tlsHandshake(listener: Int, success: Bool) {
+        let index = listener * 2 + (success ? 0 : 1)
+        guard listener >= 0, index < handles.tlsHandshakes.count, let handle = handles.tlsHandshakes[index] else {
+            return
+        }
+        shard.add(handle, 1)
+    }
+
     /// A client connection on `listener` closed: `meshgate_connections_active{listener}` −1.
     public func connectionClosed(listener: Int) {
         guard listener >= 0, listener < handles.connections.count else { return }

@@ -35,10 +35,12 @@ extension Gateway {
                 state.lastErrors = []
                 return (true, [])
             }
-            do throws(SystemError) {
+            do {
                 try apply(loaded.0, bytes: loaded.1, state: &state)
+            } catch let error as ListenerTLSStore.Failure {
+                return rejected(error.errors, trigger: trigger, state: &state)
             } catch {
-                return rejected([error.description], trigger: trigger, state: &state)
+                return rejected(["\(error)"], trigger: trigger, state: &state)
             }
             state.lastErrors = []
             state.telemetry.configReloaded(success: true, generation: state.config.generation)
@@ -69,9 +71,16 @@ extension Gateway {
 
     /// Swaps in a validated config: binds added listeners first (a failure leaves everything as it was),
     /// then hands each worker its new snapshot on its own thread.
-    private func apply(_ config: GatewayConfig, bytes: [UInt8], state: inout State) throws(SystemError) {
+    private func apply(_ config: GatewayConfig, bytes: [UInt8], state: inout State) throws {
         let compiled = CompiledConfig(config, generation: state.config.generation + 1)
         let addresses = try Gateway.resolve(compiled)
+        // Certificates load before anything binds: a listener without a usable pair refuses the whole reload.
+        let tls = try listenerTLS.build(compiled, nowSeconds: ListenerTLSStore.wallClockSeconds())
+        for kept in tls.kept {
+            EventLog.error(
+                "TLS certificate reload failed; the listener keeps its previous certificate",
+                ["listener": kept.listener, "error": kept.error])
+        }
         let keys = compiled.listeners.map(Gateway.key)
         let kept = Set(keys).intersection(state.listenerKeys)
         let added = compiled.listeners.filter { !kept.contains(Gateway.key($0)) }
@@ -91,7 +100,7 @@ extension Gateway {
         for worker in workers {
             let update = Worker.ConfigUpdate(
                 config: compiled, addresses: addresses, states: states, providers: providers,
-                telemetry: telemetry,
+                telemetry: telemetry, listenerTLS: tls.contexts,
                 added: zip(sockets[worker.index], added).map { (fd: $0, key: Gateway.key($1)) })
             worker.loop.execute {
                 worker.apply(update)

@@ -1,19 +1,19 @@
 import Foundation
-import MeshTestSupport
+import Glibc
 
 /// Certificates made at test time with the `openssl` CLI (an independent implementation of the formats MeshTLS
 /// reads), once per test process, in a fresh temporary directory.
-struct TestPKI: Sendable {
+public struct TestPKI: Sendable {
     /// The directory holding every file.
-    let directory: String
+    public let directory: String
 
     /// The process-wide PKI (a global `let` is initialised once, thread-safely).
-    static let shared: TestPKI = {
+    public static let shared: TestPKI = {
         do { return try TestPKI() } catch { fatalError("test PKI: \(error)") }
     }()
 
     /// Path of `name` inside the directory.
-    func path(_ name: String) -> String { directory + "/" + name }
+    public func path(_ name: String) -> String { directory + "/" + name }
 
     /// Serving validity of the long-lived leaves: now -1 day ... now +30 days.
     private init() throws {
@@ -26,6 +26,7 @@ struct TestPKI: Sendable {
         try makeLeaf("b", subject: "/CN=b.example.com", san: "DNS:b.example.com,DNS:B-Alt.Example.COM")
         try makeLeaf("wild", subject: "/CN=wildcard", san: "DNS:*.wild.example.com")
         try makeLeaf("ip", subject: "/CN=ip", san: "IP:127.0.0.1")
+        try makeLeaf("localhost", subject: "/CN=localhost", san: "DNS:localhost,IP:127.0.0.1")
         try makeLeaf(
             "expired", subject: "/CN=expired", san: "DNS:a.example.com",
             start: "20200101000000Z", end: "20200201000000Z")
@@ -98,7 +99,7 @@ struct TestPKI: Sendable {
 
     /// SHA-256 of the DER certificate in lower-case hex, as the openssl CLI computes it (the oracle for
     /// `PeerIdentity.sha256Hex`).
-    func fingerprint(_ name: String) throws -> String {
+    public func fingerprint(_ name: String) throws -> String {
         let output = try openssl(["x509", "-in", path("\(name).crt"), "-noout", "-fingerprint", "-sha256"])
         let hex = output.split(separator: "=").last.map(String.init) ?? ""
         return hex.replacingOccurrences(of: ":", with: "").trimmingCharacters(in: .whitespacesAndNewlines)
@@ -107,7 +108,7 @@ struct TestPKI: Sendable {
 
     /// The subjectAltName extension as the openssl CLI prints it (an oracle that a fixture holds what a test
     /// assumes it holds).
-    func subjectAltNames(_ name: String) throws -> String {
+    public func subjectAltNames(_ name: String) throws -> String {
         try openssl(["x509", "-in", path("\(name).crt"), "-noout", "-ext", "subjectAltName"])
     }
 
@@ -135,7 +136,7 @@ struct TestPKI: Sendable {
     }
 }
 
-struct PKIError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
+public struct PKIError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }

@@ -1,0 +1,51 @@
+import MeshJSON
+
+/// A listener's `tls` object (SPEC §9). Files are checked by `meshgate check` and at load time, where the
+/// certificates are parsed (MeshTLS); here only the shape and the values the spec allows.
+extension ConfigDecoder {
+    static let listenerTLSKeys = [
+        "certificates", "min_version", "alpn", "client_ca_file", "require_client_cert", "handshake_timeout_ms",
+    ]
+    /// ALPN protocols a listener can serve: HTTP/1.1 only until HTTP/2 exists (SPEC §10).
+    static let servableALPN = ["http/1.1"]
+
+    func decodeListenerTLS(_ node: JSONNode, _ path: String) -> ListenerTLSConfig? {
+        guard let tls = object(node, path, allowed: Self.listenerTLSKeys) else { return nil }
+        var pairs: [ListenerTLSConfig.Pair] = []
+        if required(tls, "certificates", hint: " (at least one {\"cert_file\", \"key_file\"} pair)") != nil,
+            let items = array(tls, "certificates", nonEmpty: true)
+        {
+            for item in items {
+                guard let pair = object(item.node, item.path, allowed: ["cert_file", "key_file"]) else { continue }
+                let cert = required(pair, "cert_file").flatMap { string($0.value, pair.path("cert_file")) }
+                let key = required(pair, "key_file").flatMap { string($0.value, pair.path("key_file")) }
+                if let cert, let key { pairs.append(ListenerTLSConfig.Pair(certFile: cert, keyFile: key)) }
+            }
+        }
+        let minVersion = tls["min_version"].flatMap { choice($0.value, tls.path("min_version"), ["1.2", "1.3"]) }
+        var alpn = Defaults.tlsALPN
+        if let items = strings(tls, "alpn", nonEmpty: true) {
+            alpn = []
+            for item in items {
+                guard Self.servableALPN.contains(item.value) else {
+                    error(
+                        item.path, item.node.position,
+                        "unsupported ALPN protocol \(quoted(item.value)) (this version serves: http/1.1)")
+                    continue
+                }
+                if !alpn.contains(item.value) { alpn.append(item.value) }
+            }
+        }
+        let clientCA = string(tls, "client_ca_file")
+        let requireClientCert = bool(tls, "require_client_cert") ?? false
+        if requireClientCert && clientCA == nil, let member = tls["require_client_cert"] {
+            error(
+                tls.path("require_client_cert"), member.value.position,
+                "require_client_cert needs client_ca_file (the CAs client certificates must chain to)")
+        }
+        return ListenerTLSConfig(
+            certificates: pairs, minVersion: minVersion ?? Defaults.tlsMinVersion, alpn: alpn,
+            clientCAFile: clientCA, requireClientCert: requireClientCert,
+            handshakeTimeoutMs: duration(tls, "handshake_timeout_ms", min: 1) ?? Defaults.tlsHandshakeTimeoutMs)
+    }
+}

@@ -1,0 +1,50 @@
+import MeshEventLoop
+import MeshTLS
+
+/// The TLS side of reading a client: the handshake's outcome is counted once per connection (SPEC §9), and its
+/// end starts the header timeout.
+extension DownstreamConnection {
+    func readClientTLS(_ tls: ClientTLS, space: Int) -> ReadOutcome {
+        let scratch = worker.pool.take()
+        defer { worker.pool.give(scratch) }
+        let into = UnsafeMutableRawBufferPointer(start: buffer.base! + buffer.end, count: space)
+        let staging = UnsafeMutableRawBufferPointer(start: scratch, count: worker.pool.bufferSize)
+        while true {
+            switch tls.read(fd: fd, into: into, scratch: staging, nowMs: worker.loop.nowMs) {
+            case .bytes(let n):
+                buffer.end += n
+                return .data
+            case .established:
+                countHandshake(tls, success: true)
+                setDeadline(.deadline(worker.loop.nowMs, plusMs: worker.config.source.limits.headerTimeoutMs))
+            case .drained:
+                // Drained means libssl needs socket bytes that are not there yet (a partial record may be
+                // buffered): only a readable event helps. Plaintext left over from a full `into` is returned
+                // as `.data`, which keeps `readable`.
+                readable = false
+                return .drained
+            case .eof:
+                readable = false
+                peerClosed = true
+                return .eof
+            case .failed:
+                readable = false
+                return .failed
+            }
+        }
+    }
+
+    /// `meshgate_tls_handshakes_total`: each accepted connection once, success or not.
+    func countHandshake(_ tls: ClientTLS, success: Bool) {
+        guard !tls.handshakeCounted else { return }
+        tls.handshakeCounted = true
+        let binding = acceptedOn.binding
+        binding.generation.telemetry.tlsHandshake(listener: binding.listenerIndex, success: success)
+    }
+
+    func closeTLS(_ tls: ClientTLS) {
+        countHandshake(tls, success: false)
+        tls.closeNotify(fd: fd)
+        tls.releaseBlock()
+    }
+}

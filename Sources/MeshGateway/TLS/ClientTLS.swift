@@ -1,0 +1,178 @@
+import Glibc
+import MeshEventLoop
+import MeshPosix
+import MeshTLS
+
+/// TLS between a client socket and the plaintext a `DownstreamConnection` reads and writes: ciphertext moves
+/// here between the socket and the `TLSConnection`'s memory BIOs, so the exchange code is the same on TLS and
+/// cleartext listeners. Worker thread only.
+///
+/// Memory: ciphertext read from the socket goes through the worker's shared scratch block straight into the
+/// read BIO; ciphertext to send is taken into a pool block only while the socket cannot take it all, and
+/// plaintext is encrypted at most `batchBytes` ahead of the socket (the back-pressure of the cleartext path).
+final class ClientTLS {
+    let connection: TLSConnection
+    /// The socket may have more bytes (edge-triggered: set by readable events, cleared on EAGAIN or a short
+    /// read).
+    var socketReadable = true
+    /// The client's FIN arrived (told to libssl, which then fails a truncated record instead of waiting).
+    private(set) var socketEnded = false
+    /// The handshake's outcome was counted (`meshgate_tls_handshakes_total` counts each connection once).
+    var handshakeCounted = false
+    /// Ciphertext taken from the write BIO that the socket has not accepted yet.
+    private var pending: UnsafeMutableRawPointer?
+    private var pendingStart = 0
+    private var pendingEnd = 0
+    private let pool: BufferPool
+
+    /// Plaintext encrypted per step before the socket must take it: 4 full records.
+    static let batchBytes = 64 * 1024
+
+    init(context: TLSServerContext, handshakeDeadlineMs: Int64, pool: BufferPool) throws {
+        connection = try TLSConnection(server: context, handshakeDeadlineMs: handshakeDeadlineMs)
+        self.pool = pool
+    }
+
+    enum ReadOutcome {
+        case bytes(Int)
+        /// The handshake finished just now (count it, start the header timeout); read again.
+        case established
+        case drained
+        case eof
+        case failed(TLSFailure?)
+    }
+
+    /// Advances the handshake, then decrypts into `space`, reading the socket through `scratch` when libssl
+    /// needs more bytes.
+    func read(
+        fd: Int32, into space: UnsafeMutableRawBufferPointer, scratch: UnsafeMutableRawBufferPointer, nowMs: Int64
+    ) -> ReadOutcome {
+        while true {
+            if !connection.isEstablished {
+                switch connection.handshake(nowMs: nowMs) {
+                case .done:
+                    _ = sendPending(fd: fd)
+                    return .established
+                case .needMoreInput, .wantsWrite:
+                    if case .failed = sendPending(fd: fd) { return .failed(nil) }
+                case .failed(let failure):
+                    _ = sendPending(fd: fd)  // the alert, best effort
+                    return .failed(failure)
+                }
+            } else {
+                switch connection.read(into: space) {
+                case .bytes(let n) where n > 0:
+                    return .bytes(n)
+                case .bytes:
+                    return .drained  // no space: the caller reads again once it has some
+                case .closed:
+                    return .eof
+                case .failed(let failure):
+                    // A FIN without close_notify ends the stream like a cleartext FIN (HTTP framing, not TLS,
+                    // says whether a request was complete).
+                    return socketEnded ? .eof : .failed(failure)
+                case .needMoreInput:
+                    // Post-handshake messages (a key update) may want an answer.
+                    if connection.pendingCiphertextCount > 0, case .failed = sendPending(fd: fd) {
+                        return .failed(nil)
+                    }
+                }
+            }
+            if socketEnded { return connection.isEstablished ? .eof : .failed(.closedByPeer) }
+            guard socketReadable else { return .drained }
+            switch readSocket(fd: fd, scratch: scratch) {
+            case .drained: return .drained
+            case .failed: return .failed(nil)
+            case .fed: continue
+            }
+        }
+    }
+
+    private enum SocketRead { case fed, drained, failed }
+
+    private func readSocket(fd: Int32, scratch: UnsafeMutableRawBufferPointer) -> SocketRead {
+        do {
+            switch try Posix.read(fd, scratch.baseAddress!, scratch.count) {
+            case .wouldBlock:
+                socketReadable = false
+                return .drained
+            case .processed(0):
+                socketReadable = false
+                socketEnded = true
+                connection.feedEndOfInput()
+                return .fed
+            case .processed(let n):
+                connection.feed(UnsafeRawBufferPointer(rebasing: scratch[0..<n]))
+                // A short read drained the socket (its FIN, if any, is reported by the next readable event).
+                if n < scratch.count { socketReadable = false }
+                return .fed
+            }
+        } catch {
+            socketReadable = false
+            return .failed
+        }
+    }
+
+    /// Whether ciphertext waits for the socket.
+    var hasPendingOutput: Bool { pendingEnd > pendingStart || connection.pendingCiphertextCount > 0 }
+
+    /// Encrypts what `outbound` holds and sends it; the result means what `Outbound.flush`'s does.
+    func flush(_ outbound: inout Outbound, fd: Int32) -> Outbound.FlushResult {
+        while true {
+            switch sendPending(fd: fd) {
+            case .blocked: return .blocked
+            case .failed(let error): return .failed(error)
+            case .done: break
+            }
+            if outbound.isEmpty { return .done }
+            let connection = self.connection
+            do throws(TLSFailure) {
+                _ = try outbound.drain(limit: Self.batchBytes, pool: pool) { bytes throws(TLSFailure) in
+                    if let failure = connection.write(bytes) { throw failure }
+                }
+            } catch {
+                return .failed(SystemError(errno: EPROTO, call: "TLS write: \(error)"))
+            }
+        }
+    }
+
+    /// Sends queued ciphertext; `.done` when nothing is left. Ciphertext is taken from the write BIO into a pool
+    /// block that is held only while the socket refuses part of it.
+    func sendPending(fd: Int32) -> Outbound.FlushResult {
+        while true {
+            if pendingStart == pendingEnd {
+                guard connection.pendingCiphertextCount > 0 else {
+                    releaseBlock()
+                    return .done
+                }
+                if pending == nil { pending = pool.take() }
+                pendingStart = 0
+                pendingEnd = connection.takeCiphertext(
+                    into: UnsafeMutableRawBufferPointer(start: pending, count: pool.bufferSize))
+            }
+            do {
+                switch try Posix.write(fd, pending! + pendingStart, pendingEnd - pendingStart) {
+                case .wouldBlock: return .blocked
+                case .processed(let n): pendingStart += n
+                }
+            } catch {
+                return .failed(error)
+            }
+        }
+    }
+
+    /// Queues close_notify and sends it if the socket takes it now (a clean end for clients that check).
+    func closeNotify(fd: Int32) {
+        guard connection.isEstablished else { return }
+        connection.shutdown()
+        _ = sendPending(fd: fd)
+    }
+
+    /// Gives the staging block back (the connection is closing).
+    func releaseBlock() {
+        if let block = pending { pool.give(block) }
+        pending = nil
+        pendingStart = 0
+        pendingEnd = 0
+    }
+}
