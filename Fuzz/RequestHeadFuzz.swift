@@ -23,6 +23,7 @@ enum HeadRules {
         "host", "content-length", "transfer-encoding", "connection", "keep-alive", "proxy-connection", "te",
         "trailer", "upgrade", "expect", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-request-id",
         "traceparent", "tracestate", "x-meshgate-deadline-ms", "x-user-id", "x-scope", "x-tenant",
+        "x-forwarded-client-cert",
     ].map { Array($0.utf8) }
 
     static func isGatewayOwned(_ name: [UInt8]) -> Bool { gatewayOwned.contains(name) }

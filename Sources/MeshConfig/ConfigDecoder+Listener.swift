@@ -36,9 +36,10 @@ extension ConfigDecoder {
                 address = parsed
             }
             let jwt = listener["jwt"].flatMap { decodeJWTRule($0.value, listener.path("jwt"), providers: providers) }
-            let routes = decodeRoutes(
-                listener, listenerName: name, listenerJWT: jwt, upstreams: upstreams, providers: providers)
             let tls = listener["tls"].flatMap { decodeListenerTLS($0.value, listener.path("tls")) }
+            let routes = decodeRoutes(
+                listener, listenerName: name, listenerJWT: jwt, upstreams: upstreams, providers: providers,
+                verifiesClients: tls?.clientCAFile != nil)
             listeners.append(ListenerConfig(name: name, address: address, jwt: jwt, routes: routes, tls: tls))
         }
         return listeners
@@ -53,7 +54,7 @@ extension ConfigDecoder {
 
     func decodeRoutes(
         _ listener: ObjectNode, listenerName: String, listenerJWT: JWTRuleConfig?, upstreams: [String],
-        providers: [String]
+        providers: [String], verifiesClients: Bool = false
     ) -> [RouteConfig] {
         guard required(listener, "routes") != nil, let items = array(listener, "routes") else { return [] }
         var routes: [RouteConfig] = []
@@ -62,7 +63,7 @@ extension ConfigDecoder {
         for (index, item) in items.enumerated() {
             let context = RouteContext(
                 defaultName: "\(listenerName)#\(index)", listenerJWT: listenerJWT, upstreams: upstreams,
-                providers: providers)
+                providers: providers, verifiesClients: verifiesClients)
             guard let route = decodeRoute(item.node, item.path, context) else { continue }
             if let first = names[route.name] {
                 let position = item.node["name"]?.position ?? item.node.position
@@ -107,4 +108,6 @@ struct RouteContext {
     let listenerJWT: JWTRuleConfig?
     let upstreams: [String]
     let providers: [String]
+    /// The listener verifies client certificates (`tls.client_ca_file`): `allow_identities` can be checked.
+    var verifiesClients = false
 }

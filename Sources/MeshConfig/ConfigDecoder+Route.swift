@@ -4,7 +4,7 @@ import MeshJSON
 extension ConfigDecoder {
     static let routeKeys = [
         "name", "match", "upstream", "rewrite", "jwt", "public", "timeout_ms", "per_try_timeout_ms", "retry",
-        "fallback", "request_headers", "response_headers",
+        "fallback", "request_headers", "response_headers", "allow_identities",
     ]
     static let matchKeys = ["path", "path_prefix", "path_template", "methods", "host", "headers"]
 
@@ -48,7 +48,8 @@ extension ConfigDecoder {
             } ?? .none,
             responseHeaders: route["response_headers"].map {
                 decodeHeaderEdits($0.value, route.path("response_headers"), reserved: ReservedHeaders.response)
-            } ?? .none)
+            } ?? .none,
+            allowIdentities: decodeAllowIdentities(route, context))
     }
 
     func decodeMatch(_ node: JSONNode, _ path: String) -> MatchConfig? {

@@ -49,3 +49,19 @@ extension ConfigDecoder {
             handshakeTimeoutMs: duration(tls, "handshake_timeout_ms", min: 1) ?? Defaults.tlsHandshakeTimeoutMs)
     }
 }
+
+extension ConfigDecoder {
+    /// A route's `allow_identities`: URIs (SPIFFE IDs) of client certificates admitted; only meaningful where the
+    /// listener verifies client certificates.
+    func decodeAllowIdentities(_ route: ObjectNode, _ context: RouteContext) -> [String]? {
+        guard let items = strings(route, "allow_identities", nonEmpty: true) else { return nil }
+        if !context.verifiesClients, let member = route["allow_identities"] {
+            error(
+                route.path("allow_identities"), member.keyPosition,
+                "allow_identities needs client certificates: set the listener's tls.client_ca_file")
+        }
+        var identities: [String] = []
+        for item in items where !identities.contains(item.value) { identities.append(item.value) }
+        return identities
+    }
+}

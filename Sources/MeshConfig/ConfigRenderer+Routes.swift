@@ -95,6 +95,10 @@ extension ConfigRenderer {
         matchJSON(route.match, &w)
         w.key("upstream")
         w.string(route.upstream)
+        if let identities = route.allowIdentities {
+            w.key("allow_identities")
+            strings(&w, identities)
+        }
         if let rewrite = route.rewrite {
             w.key("rewrite")
             let fields = [

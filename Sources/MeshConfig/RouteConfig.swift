@@ -136,11 +136,15 @@ public struct RouteConfig: Sendable {
     public let fallback: FallbackConfig?
     public let requestHeaders: HeaderEditsConfig
     public let responseHeaders: HeaderEditsConfig
+    /// SPEC §9 `allow_identities`: the verified client certificate's URI must be one of these (else 403,
+    /// before JWT); nil admits any client.
+    public let allowIdentities: [String]?
     public init(
         name: String, match: MatchConfig, upstream: String, rewrite: RewriteConfig?, jwt: JWTRuleConfig?,
         isPublic: Bool, timeoutMs: Int, perTryTimeoutMs: Int?, retry: RetryConfig, fallback: FallbackConfig?,
-        requestHeaders: HeaderEditsConfig, responseHeaders: HeaderEditsConfig
+        requestHeaders: HeaderEditsConfig, responseHeaders: HeaderEditsConfig, allowIdentities: [String]? = nil
     ) {
+        self.allowIdentities = allowIdentities
         self.name = name
         self.match = match
         self.upstream = upstream

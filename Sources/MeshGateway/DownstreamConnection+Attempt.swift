@@ -110,12 +110,15 @@ extension DownstreamConnection {
             _ = trace.traceParent.format(into: traceparent)
             let tracestate = UnsafeRawBufferPointer(
                 start: worker.traceScratch.baseAddress, count: trace.traceStateLength ?? 0)
+            let clientCert = tls?.forwardedClientCert ?? []
             return requestID.withUnsafeBytes { id in
-                claimLines.withUnsafeBytes { claims in
-                    let context = RequestHeadBuilder.Context(
+                claimLines.withUnsafeBytes { claims in clientCert.withUnsafeBytes { cert in
+                    var context = RequestHeadBuilder.Context(
                         clientIP: clientIP, endpointAuthority: endpoint.authority, deadlineMs: remaining,
                         traceparent: UnsafeRawBufferPointer(traceparent), tracestate: tracestate, requestID: id,
                         extraLines: claims)
+                    context.secure = tls != nil
+                    context.clientCert = cert
                     let space = toUpstream.headSpace(from: worker.pool)
                     var w = HeadWriter(space)
                     RequestHeadBuilder.write(
@@ -123,7 +126,7 @@ extension DownstreamConnection {
                     guard !w.overflowed else { return GatewayError.headersTooLarge }
                     toUpstream.commitHead(w.count)
                     return nil
-                }
+                } }
             }
         }
     }

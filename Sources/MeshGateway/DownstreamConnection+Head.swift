@@ -85,6 +85,13 @@ extension DownstreamConnection {
         worker.refreshAddressesIfChanged()
         let target = pinGeneration().upstreams[route.upstreamIndex]
         exchange.target = target
+        // SPEC §9: a route that names identities admits only those verified client certificates, before JWT.
+        if let allowed = route.config.allowIdentities {
+            guard let uri = tls?.identity?.uri, allowed.contains(uri) else {
+                respond(.forbidden, close: !exchange.request.done)
+                return
+            }
+        }
         guard authorize(view, route: route) else { return }
         admit(head, view: view, pathLength: pathLength)
     }

@@ -80,6 +80,10 @@ extension DownstreamConnection {
             record.path = exchange.path
             record.client = String(decoding: clientIP, as: UTF8.self)
             record.requestID = String(decoding: requestID, as: UTF8.self)
+            if let tls {
+                record.tlsVersion = tls.version
+                record.peerIdentity = tls.identity?.uri
+            }
         }
         telemetry.requestFinished(record)
     }

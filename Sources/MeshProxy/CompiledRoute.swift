@@ -105,7 +105,9 @@ public final class CompiledRoute: Sendable {
             })
         // The gateway's own deadline header: a client's copy would let it shorten (or zero) every upstream's
         // budget, and upstreams read the first copy.
-        var stripped = [Array("x-meshgate-deadline-ms".utf8)]
+        // `x-forwarded-client-cert` is the verified TLS peer's, written by the gateway alone (SPEC §9): a
+        // client's copy is removed on every listener, TLS or not.
+        var stripped = [Array("x-meshgate-deadline-ms".utf8), Array("x-forwarded-client-cert".utf8)]
         for name in trustedHeaders where !stripped.contains(name) { stripped.append(name) }
         for mapping in rule?.claimsToHeaders ?? [] where !stripped.contains(Array(mapping.header.lowercased().utf8)) {
             stripped.append(Array(mapping.header.lowercased().utf8))

@@ -20,6 +20,10 @@ public enum RequestHeadBuilder {
         public var requestID: UnsafeRawBufferPointer
         /// Complete `name: value\r\n` lines to add (verified JWT claims), empty for none.
         public var extraLines: UnsafeRawBufferPointer
+        /// The client connection is TLS: `x-forwarded-proto: https`.
+        public var secure = false
+        /// The verified client certificate's `x-forwarded-client-cert` value (SPEC §9), empty for none.
+        public var clientCert = UnsafeRawBufferPointer(start: nil, count: 0)
 
         public init(
             clientIP: [UInt8], endpointAuthority: [UInt8], deadlineMs: Int? = nil,
@@ -125,7 +129,12 @@ public enum RequestHeadBuilder {
             w.write(", ")
         }
         context.clientIP.withUnsafeBytes { w.write($0) }
-        w.write("\r\nx-forwarded-proto: http\r\n")
+        w.write(context.secure ? "\r\nx-forwarded-proto: https\r\n" : "\r\nx-forwarded-proto: http\r\n")
+        if !context.clientCert.isEmpty {
+            w.write("x-forwarded-client-cert: ")
+            w.write(context.clientCert)
+            w.write("\r\n")
+        }
         let authority = request.authority
         if !authority.isEmpty {
             w.write("x-forwarded-host: ")

@@ -17,6 +17,7 @@ public enum TrustBoundary {
     public static let gatewayOwned: [[UInt8]] = [
         "content-length", "transfer-encoding", "host", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host",
         "forwarded", "x-request-id", "traceparent", "tracestate", "x-meshgate-deadline-ms", "authorization",
+        "x-forwarded-client-cert",
     ].map { Array($0.utf8) }
 
     /// Hop-by-hop fields (RFC 9110 §7.6.1) and `Expect`: never forwarded, so `Connection` may name them, but

@@ -35,7 +35,7 @@ import Testing
     static let owned: Set<String> = [
         "content-length", "transfer-encoding", "host", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host",
         "forwarded", "x-request-id", "traceparent", "tracestate", "x-meshgate-deadline-ms", "authorization",
-        "x-user-id",
+        "x-user-id", "x-forwarded-client-cert",
     ]
     static let hopByHop: Set<String> = ["connection", "keep-alive", "proxy-connection", "te", "trailer", "upgrade"]
 
@@ -123,7 +123,8 @@ import Testing
             let name = folded(field.name)
             #expect(!(field.name.contains("_") && (owned.contains(name) || hopByHop.contains(name))),
                     "disguised \(field.name) forwarded\n\(context)")
-            #expect(!hopByHop.contains(name) && name != "forwarded" && name != "x-user-id" && name != "http2-settings",
+            #expect(!hopByHop.contains(name) && name != "forwarded" && name != "x-user-id" && name != "http2-settings"
+                    && name != "x-forwarded-client-cert",
                     "\(field.name) forwarded\n\(context)")
         }
         let clientFields = head.fields.filter { $0.name.lowercased().hasPrefix("x-field-") }.map { ($0.name, $0.value) }

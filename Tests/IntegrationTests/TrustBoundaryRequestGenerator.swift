@@ -14,11 +14,12 @@ enum TrustBoundaryRequestGenerator {
         "X_Forwarded_For: 6.6.6.6", "X-Request-Id: client-id", "X_Request_Id: evil", "Forwarded: for=6.6.6.6",
         "X-Meshgate-Deadline-Ms: 1", "Traceparent: bogus", "Proxy_Connection: close", "Keep-Alive: timeout=5",
         "TE: trailers", "Proxy-Connection: keep-alive", "X-Meshgate_Deadline-Ms: 1",
+        "X-Forwarded-Client-Cert: Hash=00;URI=spiffe://forged", "x_forwarded_client_cert: Hash=00",
     ]
     static let connectionTokens = [
         "keep-alive", "te", "X-Field-1", "x-field-2", "foo", "content-length", "Content-Length", "transfer-encoding",
         "host", "x-user-id", "X_User_Id", "authorization", "x-request-id", "x-forwarded-for", "traceparent",
-        "upgrade", "Content_Length",
+        "upgrade", "Content_Length", "x-forwarded-client-cert",
     ]
     static let badPaths = ["/a%2Fb", "/a%2fb", "/a;x", "/admin;jsessionid=1", "/a%5Cb", "/a%00", "/a/../../x"]
     static let trailerLines = ["X-User-Id: evil", "Content-Length: 5", "X-Trailer: t", "Host: evil", "X_User_Id: e"]

@@ -305,6 +305,11 @@ let validationCases: [ValidationCase] = [
         name: "tls key typo", document: document(listenerExtra: tls(#""handshake_timeout": 5"#)),
         path: "listeners[0].tls.handshake_timeout", message: "did you mean \"handshake_timeout_ms\"?"),
     .init(
+        name: "allow_identities without client CA",
+        document: document(
+            route: route(#""allow_identities": ["spiffe://a"]"#), listenerExtra: tls(#""min_version": "1.2""#)),
+        path: "\(r0).allow_identities", message: "allow_identities needs client certificates"),
+    .init(
         name: "otlp not http", document: document(extra: #""tracing": {"otlp_endpoint": "collector:4318"}"#),
         path: "tracing.otlp_endpoint", message: "must be an http:// URL"),
 ]

@@ -29,6 +29,10 @@ public struct RequestRecord {
     public var client: String = ""
     /// The request id sent upstream and returned to the client (the client's when sane, else generated).
     public var requestID: String = ""
+    /// On a TLS listener: "TLSv1.2" / "TLSv1.3" (SPEC §9 `tls_version`), nil otherwise.
+    public var tlsVersion: String?
+    /// The verified client certificate's URI (SPEC §9 `peer_identity`), nil without one.
+    public var peerIdentity: String?
 
     // MARK: - Span export (OTLP); ignored unless `WorkerTelemetry.spanExportEnabled` and `sampled`
 

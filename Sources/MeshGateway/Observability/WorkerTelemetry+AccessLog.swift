@@ -37,6 +37,14 @@ extension WorkerTelemetry {
         line.field("bytes_in", r.bytesIn)
         line.field("bytes_out", r.bytesOut)
         line.field("client", r.client)
+        if let version = r.tlsVersion {
+            line.field("tls_version", version)
+            if let identity = r.peerIdentity {
+                line.field("peer_identity", identity)
+            } else {
+                line.fieldNull("peer_identity")
+            }
+        }
         if let error = r.error { line.field("error", code: error.code) }
         line.end()
         if line.count > LogWriter.maxLineBytes {

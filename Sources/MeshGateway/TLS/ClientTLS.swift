@@ -19,6 +19,12 @@ final class ClientTLS {
     private(set) var socketEnded = false
     /// The handshake's outcome was counted (`meshgate_tls_handshakes_total` counts each connection once).
     var handshakeCounted = false
+    /// The verified client certificate, read once the handshake is done (nil: none, or not verified).
+    private(set) var identity: PeerIdentity?
+    /// `identity` as the `x-forwarded-client-cert` value, empty without one.
+    private(set) var forwardedClientCert: [UInt8] = []
+    /// "TLSv1.2" / "TLSv1.3" once established (the access log's `tls_version`).
+    private(set) var version = ""
     /// Ciphertext taken from the write BIO that the socket has not accepted yet.
     private var pending: UnsafeMutableRawPointer?
     private var pendingStart = 0
@@ -52,6 +58,9 @@ final class ClientTLS {
                 switch connection.handshake(nowMs: nowMs) {
                 case .done:
                     _ = sendPending(fd: fd)
+                    identity = connection.peerIdentity
+                    forwardedClientCert = identity.map { Array($0.forwardedClientCert.utf8) } ?? []
+                    version = connection.protocolVersion
                     return .established
                 case .needMoreInput, .wantsWrite:
                     if case .failed = sendPending(fd: fd) { return .failed(nil) }
