@@ -1,8 +1,8 @@
 import CLinux
 import Glibc
 import MeshPosix
-import Synchronization
 import MeshSync
+import Synchronization
 
 /// Something registered with an event loop: a listener, a client connection, an upstream connection.
 ///

@@ -89,10 +89,17 @@ public enum CommandLineInterface {
         return .success(arguments)
     }
 
-    /// `meshgate check`: every error on stderr, one per line; exit 1 when there is any.
+    /// `meshgate check`: every error on stderr, one per line; exit 1 when there is any. Certificate pairs are
+    /// loaded too (readable, key matching, valid now), each error naming its JSON path (SPEC §9).
     static func check(_ path: String) -> Int32 {
         switch ConfigLoader.load(path: path) {
         case .success(let config):
+            let problems = ListenerTLSStore.check(config, nowSeconds: ListenerTLSStore.wallClockSeconds())
+            if !problems.isEmpty {
+                for problem in problems { Console.error("\(path): \(problem)\n") }
+                Console.error("\(path): \(problems.count) error(s)\n")
+                return Gateway.ExitCode.invalidConfig.rawValue
+            }
             let routes = config.listeners.reduce(0) { $0 + $1.routes.count }
             print(
                 "\(path): ok (\(config.listeners.count) listeners, \(routes) routes, \(config.upstreams.count) upstreams)"

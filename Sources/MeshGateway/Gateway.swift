@@ -4,8 +4,9 @@ import MeshConfig
 import MeshJWT
 import MeshPosix
 import MeshProxy
-import Synchronization
 import MeshSync
+import MeshTLS
+import Synchronization
 
 /// The running gateway: loads the config, binds every listener once per worker (SO_REUSEPORT), starts the
 /// control plane and the workers, then serves signals on the main thread: SIGHUP reloads, SIGTERM/SIGINT
@@ -124,16 +125,16 @@ public final class Gateway: @unchecked Sendable {
             EventLog.fatal("cannot resolve an endpoint", ["error": error.description])
             return .invalidConfig
         }
-        let tls: ListenerTLSStore.Built
+        let states = endpointRegistry.states(for: config)
+        let telemetry = Telemetry(
+            config: compiled, workers: workerCount, endpoints: states, levelOverride: options.logLevel)
+        let tls: [TLSServerContext?]
         do {
-            tls = try listenerTLS.build(compiled, nowSeconds: ListenerTLSStore.wallClockSeconds())
+            tls = try loadCertificates(compiled, telemetry: telemetry)
         } catch {
             EventLog.fatal("cannot load a TLS certificate", ["error": error.description])
             return .invalidConfig
         }
-        let states = endpointRegistry.states(for: config)
-        let telemetry = Telemetry(
-            config: compiled, workers: workerCount, endpoints: states, levelOverride: options.logLevel)
         // In force before the control plane starts: its first JWKS fetch may report before the workers run.
         EventLog.route(to: telemetry)
         state.withLock {
@@ -161,7 +162,7 @@ public final class Gateway: @unchecked Sendable {
             do {
                 let worker = try Worker(
                     index: index, config: compiled, addresses: addresses, states: states, providers: providers,
-                    workers: workerCount, telemetry: telemetry, listenerTLS: tls.contexts)
+                    workers: workerCount, telemetry: telemetry, listenerTLS: tls)
                 let control = self.control!
                 worker.resolved = control.addresses
                 worker.requestKeyRefetch = { name in control.refetchClaimed(provider: name) }

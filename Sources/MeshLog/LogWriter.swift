@@ -1,6 +1,6 @@
 import Glibc
-import Synchronization
 import MeshSync
+import Synchronization
 
 /// Moves log lines from per-worker rings to one file descriptor (stdout) on a dedicated background thread.
 ///

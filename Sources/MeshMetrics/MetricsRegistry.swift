@@ -1,5 +1,5 @@
-import Synchronization
 import MeshSync
+import Synchronization
 
 /// Bucket bounds of every histogram series, flat; shared by the registry and its shards.
 final class BoundsStorage: @unchecked Sendable {

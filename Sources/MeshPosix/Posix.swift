@@ -27,6 +27,24 @@ public enum Posix {
 
     // MARK: - Data
 
+    /// Reads a whole small file (keys, certificates, /proc entries) with open/read, no Foundation; throws with
+    /// errno (`EFBIG` past `limit` bytes, so a runaway file is not read to its end).
+    public static func readFile(_ path: String, limit: Int = 1 << 20) throws(SystemError) -> [UInt8] {
+        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw SystemError(errno: Glibc.errno, call: "open") }
+        defer { Glibc.close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 16384)
+        while true {
+            let count = try retrying("read") {
+                chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            }
+            guard case .processed(let n) = count, n > 0 else { return bytes }
+            bytes.append(contentsOf: chunk[0..<n])
+            if bytes.count > limit { throw SystemError(errno: EFBIG, call: "read") }
+        }
+    }
+
     public static func read(_ fd: Int32, _ pointer: UnsafeMutableRawPointer, _ count: Int) throws(SystemError)
         -> IOResult<Int>
     {

@@ -2,8 +2,8 @@ import Glibc
 import MeshConfig
 import MeshGateway
 import MeshJWT
-import Testing
 import MeshSync
+import Testing
 
 /// A JWKS endpoint whose published keys the test controls.
 final class JWKSServer: Sendable {

@@ -35,6 +35,31 @@ import Testing
         #expect(result.termination == .exited(0), "stderr: \(result.stderr)")
     }
 
+    /// SPEC §9: `check` loads every certificate pair; each unusable one is an error naming its JSON path and
+    /// the file's reason; `run` refuses to start on the same config.
+    @Test(arguments: [
+        ("expired", "expired", "expired"), ("a", "b", "does not match"), ("missing", "a", "unreadable"),
+        ("garbage", "a", "garbage.pem"),
+    ])
+    func checkAndRunRefuseAnUnusablePair(cert: String, key: String, reason: String) throws {
+        let pki = TestPKI.shared
+        let second = pki.path(cert == "garbage" ? "garbage.pem" : "\(cert).crt")
+        let tls =
+            "\"tls\": { \"certificates\": [ { \"cert_file\": \"\(pki.path("a.crt"))\","
+            + " \"key_file\": \"\(pki.path("a.key"))\" }, { \"cert_file\": \"\(second)\","
+            + " \"key_file\": \"\(pki.path("\(key).key"))\" } ] }"
+        let config = TestConfig.document(
+            port: try TestSocket.freePort(), routes: [TestConfig.route("/", to: "app")],
+            upstreams: ["app": TestConfig.upstream([2])], listenerExtra: tls)
+        let (check, _) = try Self.run(["check"], config: config)
+        #expect(check.termination == .exited(1))
+        #expect(check.stderr.contains("listeners[0].tls.certificates[1]: "), "stderr: \(check.stderr)")
+        #expect(check.stderr.contains(reason), "stderr: \(check.stderr)")
+        let (run, _) = try Self.run(["run"], config: config)
+        #expect(run.termination == .exited(1), "stderr: \(run.stderr)")
+        #expect(run.stderr.contains("listeners[0].tls.certificates[1]: "), "stderr: \(run.stderr)")
+    }
+
     @Test func versionPrintsTheName() throws {
         let result = try GatewayProcess.command(["version"])
         #expect(result.termination == .exited(0))

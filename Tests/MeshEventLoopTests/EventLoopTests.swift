@@ -1,8 +1,8 @@
 import Glibc
 import MeshEventLoop
 import MeshPosix
-import Testing
 import MeshSync
+import Testing
 
 /// Counts what the loop delivers to it.
 final class Probe: EventHandler, @unchecked Sendable {

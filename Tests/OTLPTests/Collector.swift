@@ -1,7 +1,7 @@
 import Glibc
 import MeshPosix
-import Synchronization
 import MeshSync
+import Synchronization
 
 /// A stand-in OTLP collector: a thread serving HTTP/1.1 on 127.0.0.1:0 that records every POST body.
 ///

@@ -1,8 +1,8 @@
 import Foundation
 import Glibc
+import MeshSync
 import MeshTestSupport
 import Synchronization
-import MeshSync
 
 /// A bounded client loop: `clients` keep-alive connections, each on its own thread, sending `GET path` until
 /// `stop()` (or `maxMs` as a safety bound). Every response must be 200 with a body in `acceptedBodies`;

@@ -1,6 +1,7 @@
 import Glibc
 import MeshConfig
 import MeshJWT
+import MeshPosix
 import MeshSync
 
 /// The key material of one JWT provider: what `jwks.file`/`jwks.inline` hold plus the last good `jwks.url`
@@ -137,10 +138,12 @@ public final class ProviderKeys: Sendable {
             case .file(let path):
                 what = "jwks.file \(path)"
                 origin = .file
-                switch readFile(path) {
-                case .success(let read): bytes = read
-                case .failure(let reason):
-                    errors.append("\(what): cannot read the file: \(reason.message)")
+                do {
+                    // JWKSet.parse refuses documents over 1 MiB anyway; stop reading a runaway file early.
+                    bytes = try Posix.readFile(path, limit: 1 << 20)
+                } catch {
+                    let reason = error.errno == EFBIG ? "larger than 1 MiB" : String(cString: strerror(error.errno))
+                    errors.append("\(what): cannot read the file: \(reason)")
                     continue
                 }
             }
@@ -155,29 +158,9 @@ public final class ProviderKeys: Sendable {
         }
         return (keys, skipped, allBytes, errors)
     }
-
-    /// Reads a small file with Glibc (no Foundation in the gateway's key path).
-    static func readFile(_ path: String) -> Result<[UInt8], KeyLoadFailure> {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return .failure(KeyLoadFailure(String(cString: strerror(errno)))) }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                return .failure(KeyLoadFailure(String(cString: strerror(errno))))
-            }
-            if count == 0 { return .success(bytes) }
-            bytes.append(contentsOf: chunk[0..<count])
-            // JWKSet.parse refuses documents over 1 MiB anyway; stop reading a runaway file early.
-            if bytes.count > 1 << 20 { return .failure(KeyLoadFailure("larger than 1 MiB")) }
-        }
-    }
 }
 
-/// Why a key file could not be read (strerror text).
+/// Why a key set could not be loaded (a fetch error or HTTP status).
 struct KeyLoadFailure: Error {
     let message: String
     init(_ message: String) { self.message = message }

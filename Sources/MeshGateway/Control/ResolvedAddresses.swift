@@ -1,7 +1,7 @@
 import MeshConfig
 import MeshPosix
-import Synchronization
 import MeshSync
+import Synchronization
 
 /// The addresses every upstream endpoint resolved to, published by the control plane and read by workers
 /// (SPEC §3: a DNS name is resolved at load time and again every `dns_refresh_ms`).

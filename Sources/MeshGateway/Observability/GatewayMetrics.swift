@@ -82,6 +82,17 @@ public enum GatewayMetrics {
     public static let tlsHandshakes = CounterFamily(
         "meshgate_tls_handshakes_total", help: "TLS handshakes on client connections, by listener and result.",
         labelNames: ["listener", "result"])
+    /// `meshgate_tls_certificate_reloads_total{listener,result}`: each load of a TLS listener's files (start,
+    /// reload, file change); `failure` means the listener kept its previous certificates.
+    public static let tlsCertificateReloads = CounterFamily(
+        "meshgate_tls_certificate_reloads_total",
+        help: "Loads of a TLS listener's certificate files, by result (failure: the previous ones stay).",
+        labelNames: ["listener", "result"])
+    /// `meshgate_tls_certificate_expiry_timestamp_seconds{listener,certificate}` (`certificate`: the cert_file).
+    public static let tlsCertificateExpiry = GaugeFamily(
+        "meshgate_tls_certificate_expiry_timestamp_seconds",
+        help: "notAfter of each certificate a TLS listener serves, in seconds since the epoch.",
+        labelNames: ["listener", "certificate"])
     /// `meshgate_upstream_connections{upstream,state}`, state `active|idle`.
     public static let upstreamConnections = GaugeFamily(
         "meshgate_upstream_connections",

@@ -37,6 +37,18 @@ extension Telemetry {
                 return seconds + (ProcessCounters.monotonicSeconds() - counters.value(at))
             }
         }
+        for listener in config.listeners {
+            guard let tls = listener.config.tls else { continue }
+            let name = listener.config.name
+            for result in ["success", "failure"] {
+                let key = ProcessCounters.key(M.tlsCertificateReloads.name, name, result)
+                try b.callbackCounter(M.tlsCertificateReloads, labels: [name, result]) { counters.value(key) }
+            }
+            for file in Set(tls.certificates.map(\.certFile)).sorted() {
+                let key = ProcessCounters.key(M.tlsCertificateExpiry.name, name, file)
+                try b.callbackGauge(M.tlsCertificateExpiry, labels: [name, file]) { counters.value(key, missing: .nan) }
+            }
+        }
         for result in ["success", "failure"] {
             let key = ProcessCounters.key(M.configReloads.name, result)
             try b.callbackCounter(M.configReloads, labels: [result]) { counters.value(key) }

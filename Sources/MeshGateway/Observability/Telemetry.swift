@@ -134,6 +134,18 @@ public final class Telemetry: Sendable {
         if success { counters.set(ProcessCounters.key(GatewayMetrics.configGeneration.name), Double(generation)) }
     }
 
+    /// Counts a load of `listener`'s certificate files and, on success, records the expiry of each served pair
+    /// (`pairs`: cert file and notAfter). Any thread.
+    public func certificatesLoaded(listener: String, success: Bool, pairs: [(file: String, notAfter: Int64)]) {
+        counters.add(
+            ProcessCounters.key(GatewayMetrics.tlsCertificateReloads.name, listener, success ? "success" : "failure"))
+        for pair in pairs {
+            counters.set(
+                ProcessCounters.key(GatewayMetrics.tlsCertificateExpiry.name, listener, pair.file),
+                Double(pair.notAfter))
+        }
+    }
+
     /// Counts a failed JWKS fetch for `provider`. Any thread.
     public func jwksRefreshFailed(provider: String) {
         counters.add(ProcessCounters.key(GatewayMetrics.jwksRefreshFailures.name, provider))

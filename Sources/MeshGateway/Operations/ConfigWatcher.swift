@@ -4,11 +4,14 @@ import MeshConfig
 import Synchronization
 
 extension Gateway {
-    /// Starts or stops watching the config file as `watch_config` says (a reload may change it).
+    /// Starts or stops watching the config file and the TLS files it names as `watch_config` says (a reload
+    /// may change either).
     func updateWatcher(_ config: GatewayConfig) {
+        let directories = ConfigWatcher.directories(of: [options.configPath] + ListenerTLSStore.files(of: config))
         watcherLock.withLock { watcher in
-            if config.watchConfig && watcher == nil {
-                watcher = ConfigWatcher(path: options.configPath, gateway: self)
+            if config.watchConfig && watcher?.directories != directories {
+                watcher?.stopSoon()
+                watcher = ConfigWatcher(directories: directories, gateway: self)
             } else if !config.watchConfig, let running = watcher {
                 watcher = nil
                 running.stopSoon()
@@ -17,27 +20,26 @@ extension Gateway {
     }
 }
 
-/// Reloads when the config file changes (SPEC §7): inotify on the file's DIRECTORY, so an editor's
-/// write-to-temp-then-rename and a Kubernetes ConfigMap's `..data` symlink swap are seen too. Events are
-/// debounced; a reload whose bytes equal the running config's is skipped.
+/// Reloads when the config file or a TLS file it names changes (SPEC §7, §9): inotify on the files'
+/// DIRECTORIES, so an editor's write-to-temp-then-rename and a Kubernetes Secret's or ConfigMap's `..data`
+/// symlink swap are seen too. Events are debounced; a reload that would change nothing is skipped
+/// (`Gateway.reload`).
 final class ConfigWatcher: @unchecked Sendable {
     private let stopped = StopFlag()
     private var thread: WorkerThread?
     private let fd: Int32
+    /// The directories watched, sorted.
+    let directories: [String]
 
-    init?(path: String, gateway: Gateway) {
+    init?(directories: [String], gateway: Gateway) {
+        self.directories = directories
         fd = inotify_init1(Int32(IN_CLOEXEC | IN_NONBLOCK))
         guard fd >= 0 else { return nil }
-        let directory = ConfigWatcher.directory(of: path)
         let mask = UInt32(IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_ATTRIB)
-        guard inotify_add_watch(fd, directory, mask) >= 0 else {
+        for directory in directories where inotify_add_watch(fd, directory, mask) < 0 {
             EventLog.warn(
-                "cannot watch the config directory; reload with SIGHUP or POST /reload",
-                [
-                    "directory": directory, "error": String(cString: strerror(errno)),
-                ])
-            Glibc.close(fd)
-            return nil
+                "cannot watch a directory; reload with SIGHUP or POST /reload",
+                ["directory": directory, "error": String(cString: strerror(errno))])
         }
         let fd = self.fd
         let stopped = self.stopped
@@ -56,6 +58,9 @@ final class ConfigWatcher: @unchecked Sendable {
     func stopSoon() {
         stopped.set()
     }
+
+    /// The distinct directories of `paths`, sorted.
+    static func directories(of paths: [String]) -> [String] { Set(paths.map(directory(of:))).sorted() }
 
     static func directory(of path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "." }

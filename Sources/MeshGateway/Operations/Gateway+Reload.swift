@@ -30,7 +30,8 @@ extension Gateway {
             case .failure(let errors):
                 return rejected(errors.errors.map(\.description), trigger: trigger, state: &state)
             }
-            if trigger == .file && loaded.1 == state.fileBytes {
+            // A file event is a reload only when the config or one of its certificate files changed.
+            if trigger == .file && loaded.1 == state.fileBytes && !listenerTLS.filesChanged(state.config) {
                 // Back to the running config's bytes (a bad edit reverted): its errors are history.
                 state.lastErrors = []
                 return (true, [])
@@ -75,12 +76,7 @@ extension Gateway {
         let compiled = CompiledConfig(config, generation: state.config.generation + 1)
         let addresses = try Gateway.resolve(compiled)
         // Certificates load before anything binds: a listener without a usable pair refuses the whole reload.
-        let tls = try listenerTLS.build(compiled, nowSeconds: ListenerTLSStore.wallClockSeconds())
-        for kept in tls.kept {
-            EventLog.error(
-                "TLS certificate reload failed; the listener keeps its previous certificate",
-                ["listener": kept.listener, "error": kept.error])
-        }
+        let tls = try loadCertificates(compiled, telemetry: state.telemetry)
         let keys = compiled.listeners.map(Gateway.key)
         let kept = Set(keys).intersection(state.listenerKeys)
         let added = compiled.listeners.filter { !kept.contains(Gateway.key($0)) }
@@ -100,7 +96,7 @@ extension Gateway {
         for worker in workers {
             let update = Worker.ConfigUpdate(
                 config: compiled, addresses: addresses, states: states, providers: providers,
-                telemetry: telemetry, listenerTLS: tls.contexts,
+                telemetry: telemetry, listenerTLS: tls,
                 added: zip(sockets[worker.index], added).map { (fd: $0, key: Gateway.key($1)) })
             worker.loop.execute {
                 worker.apply(update)

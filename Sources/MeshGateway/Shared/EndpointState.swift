@@ -1,7 +1,7 @@
 import MeshConfig
 import MeshResilience
-import Synchronization
 import MeshSync
+import Synchronization
 
 /// Health of an endpoint as active health checks see it (SPEC §6 `/upstreams`).
 public enum EndpointHealth: UInt8, Sendable {

@@ -1,5 +1,6 @@
 import Glibc
 import MeshConfig
+import MeshPosix
 import MeshProxy
 import MeshSync
 import MeshTLS
@@ -18,6 +19,8 @@ final class ListenerTLSStore: @unchecked Sendable {
         var contexts: [TLSServerContext?]
         /// Listeners that kept their previous context: (listener name, error naming the JSON path and file).
         var kept: [(listener: String, error: String)]
+        /// Listeners whose files loaded, with the pairs now served.
+        var loaded: [(listener: String, pairs: [CertificatePair])] = []
     }
 
     /// Errors that stop the config: the listener has no good context to keep.
@@ -27,6 +30,8 @@ final class ListenerTLSStore: @unchecked Sendable {
     }
 
     private var contexts: [String: TLSServerContext] = [:]
+    /// The bytes of every TLS file at the last build: a file event reloads only when one of them changed.
+    private var seen: [String: [UInt8]] = [:]
     /// The last error per listener name (shown on `/config`), cleared by a good load.
     private let problems = Locked<[String: String]>([:])
 
@@ -47,6 +52,7 @@ final class ListenerTLSStore: @unchecked Sendable {
                     tls, path: "listeners[\(index)].tls", ring: previous?.ticketKeys, now: nowSeconds)
                 next[name] = context
                 built.contexts.append(context)
+                built.loaded.append((name, context.certificates))
             } catch {
                 if let previous {
                     next[name] = previous
@@ -58,12 +64,46 @@ final class ListenerTLSStore: @unchecked Sendable {
                 }
             }
         }
+        seen = Self.contents(of: config)
         guard errors.isEmpty else { throw Failure(errors: errors) }
         contexts = next
         problems.withLock { problems in
             problems = Dictionary(built.kept.map { ($0.listener, $0.error) }, uniquingKeysWith: { a, _ in a })
         }
         return built
+    }
+
+    /// Every listener's TLS files loaded as a start would load them; one error per listener that cannot serve.
+    static func check(_ config: GatewayConfig, nowSeconds: Int64) -> [String] {
+        var problems: [String] = []
+        for (index, listener) in config.listeners.enumerated() {
+            guard let tls = listener.tls else { continue }
+            do throws(TLSBuildError) {
+                _ = try context(tls, path: "listeners[\(index)].tls", ring: nil, now: nowSeconds)
+            } catch {
+                problems.append(error.description)
+            }
+        }
+        return problems
+    }
+
+    /// Whether a certificate, key or CA file of `config` differs from what the last build read.
+    func filesChanged(_ config: CompiledConfig) -> Bool { Self.contents(of: config) != seen }
+
+    /// Every TLS file of `config` (the empty array for one that cannot be read).
+    static func contents(of config: CompiledConfig) -> [String: [UInt8]] {
+        var contents: [String: [UInt8]] = [:]
+        for path in files(of: config.source) { contents[path] = (try? Posix.readFile(path)) ?? [] }
+        return contents
+    }
+
+    /// The certificate, key and client CA files of every TLS listener.
+    static func files(of config: GatewayConfig) -> [String] {
+        var files: [String] = []
+        for tls in config.listeners.compactMap(\.tls) {
+            files += tls.certificates.flatMap { [$0.certFile, $0.keyFile] } + (tls.clientCAFile.map { [$0] } ?? [])
+        }
+        return files
     }
 
     /// The error that made `listener` keep an older certificate, if any (for `/config`).
