@@ -2,7 +2,7 @@ import MeshJSON
 
 /// `listeners`: names, addresses, TLS, the listener-wide JWT rule, and each listener's routes.
 extension ConfigDecoder {
-    static let listenerKeys = ["name", "address", "jwt", "routes", "tls"]
+    static let listenerKeys = ["name", "address", "jwt", "routes", "tls", "redirect_to_https"]
 
     func decodeListeners(
         _ root: ObjectNode, upstreams: [String], providers: [String], adminAddress: HostPort?
@@ -40,7 +40,15 @@ extension ConfigDecoder {
             let routes = decodeRoutes(
                 listener, listenerName: name, listenerJWT: jwt, upstreams: upstreams, providers: providers,
                 verifiesClients: tls?.clientCAFile != nil)
-            listeners.append(ListenerConfig(name: name, address: address, jwt: jwt, routes: routes, tls: tls))
+            let redirect = int(listener, "redirect_to_https", 1...65535, what: "a port")
+            if redirect != nil, tls != nil, let member = listener["redirect_to_https"] {
+                error(
+                    listener.path("redirect_to_https"), member.keyPosition,
+                    "a TLS listener cannot redirect to HTTPS; put redirect_to_https on the plaintext listener")
+            }
+            listeners.append(
+                ListenerConfig(
+                    name: name, address: address, jwt: jwt, routes: routes, tls: tls, redirectToHTTPS: redirect))
         }
         return listeners
     }

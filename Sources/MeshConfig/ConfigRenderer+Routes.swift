@@ -12,6 +12,10 @@ extension ConfigRenderer {
             w.key("tls")
             tlsJSON(tls, &w)
         }
+        if let port = listener.redirectToHTTPS {
+            w.key("redirect_to_https")
+            w.number(port)
+        }
         if let jwt = listener.jwt {
             w.key("jwt")
             ruleJSON(jwt, &w)

@@ -63,9 +63,13 @@ public struct ListenerConfig: Sendable {
     public let routes: [RouteConfig]
     /// TLS termination (SPEC §9); nil: plaintext.
     public let tls: ListenerTLSConfig?
+    /// A plaintext listener answering every request with a 308 to `https://<host>[:port]<target>` (SPEC §9).
+    public let redirectToHTTPS: Int?
     public init(
-        name: String, address: HostPort, jwt: JWTRuleConfig?, routes: [RouteConfig], tls: ListenerTLSConfig? = nil
+        name: String, address: HostPort, jwt: JWTRuleConfig?, routes: [RouteConfig], tls: ListenerTLSConfig? = nil,
+        redirectToHTTPS: Int? = nil
     ) {
+        self.redirectToHTTPS = redirectToHTTPS
         self.name = name
         self.address = address
         self.jwt = jwt

@@ -74,6 +74,10 @@ extension DownstreamConnection {
             respond(.badRequest, close: true)
             return
         }
+        if let port = listener.config.config.redirectToHTTPS {
+            redirectToHTTPS(view, port: port)
+            return
+        }
         let path = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(worker.pathScratch)[0..<pathLength])
         // A gateway is not a forward proxy: CONNECT tunnels nothing here.
         guard head.method != .connect, let route = listener.config.table.match(view, path: path)

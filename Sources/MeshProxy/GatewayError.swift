@@ -24,6 +24,8 @@ public enum GatewayError: UInt8, Sendable {
     case unavailable
     /// `timeout_ms` or the last `per_try_timeout_ms` expired.
     case gatewayTimeout
+    /// A plaintext listener with `redirect_to_https` (SPEC §9): 308 with a `location` header.
+    case httpsRequired
 
     public var status: Int {
         switch self {
@@ -38,6 +40,7 @@ public enum GatewayError: UInt8, Sendable {
         case .badGateway: 502
         case .unavailable: 503
         case .gatewayTimeout: 504
+        case .httpsRequired: 308
         }
     }
 
@@ -55,6 +58,7 @@ public enum GatewayError: UInt8, Sendable {
         case .badGateway: "bad_gateway"
         case .unavailable: "unavailable"
         case .gatewayTimeout: "gateway_timeout"
+        case .httpsRequired: "https_required"
         }
     }
 
@@ -71,6 +75,7 @@ public enum GatewayError: UInt8, Sendable {
         case .badGateway: "Bad Gateway"
         case .unavailable: "Service Unavailable"
         case .gatewayTimeout: "Gateway Timeout"
+        case .httpsRequired: "Permanent Redirect"
         }
     }
 

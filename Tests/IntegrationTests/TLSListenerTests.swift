@@ -157,4 +157,30 @@ import Testing
         #expect(bed.gateway.isRunning)
         #expect(bed.stop() == .exited(0))
     }
+
+    @Test(arguments: [8443, 443])
+    func aPlaintextListenerRedirectsToHTTPS(port: Int) throws {
+        let bed = try Testbed(upstreams: ["app": .echo]) { ports in
+            TestConfig.document(
+                port: ports.listener, routes: [TestConfig.route("/", to: "app")],
+                upstreams: ["app": TestConfig.upstream([ports["app"]])], listenerExtra: "\"redirect_to_https\": \(port)")
+        }
+        let suffix = port == 443 ? "" : ":\(port)"
+        for (host, location) in [
+            ("shop.example.com:8080", "https://shop.example.com\(suffix)/a/b?x=1&y=%20"),
+            ("[::1]:8080", "https://[::1]\(suffix)/a/b?x=1&y=%20"),
+        ] {
+            let response = try bed.client().request("GET /a/b?x=1&y=%20 HTTP/1.1\r\nHost: \(host)\r\n\r\n")
+            #expect(response.status == 308)
+            #expect(response.head.header("location") == location)
+            #expect(response.bodyText.contains("\"https_required\""))
+        }
+        // A Host that is not a plain name would be copied into location: refused.
+        for host in ["evil.com@good.com", "good.com/evil", "a b"] {
+            let response = try bed.client().request("GET / HTTP/1.1\r\nHost: \(host)\r\n\r\n")
+            #expect(response.status == 400, "\(host)")
+        }
+        #expect(bed["app"].requests.isEmpty)
+        #expect(bed.stop() == .exited(0))
+    }
 }

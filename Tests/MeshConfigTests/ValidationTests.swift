@@ -310,6 +310,10 @@ let validationCases: [ValidationCase] = [
             route: route(#""allow_identities": ["spiffe://a"]"#), listenerExtra: tls(#""min_version": "1.2""#)),
         path: "\(r0).allow_identities", message: "allow_identities needs client certificates"),
     .init(
+        name: "redirect on a TLS listener",
+        document: document(listenerExtra: tls(#""min_version": "1.2""#) + #""redirect_to_https": 8443,"#),
+        path: "listeners[0].redirect_to_https", message: "a TLS listener cannot redirect to HTTPS"),
+    .init(
         name: "otlp not http", document: document(extra: #""tracing": {"otlp_endpoint": "collector:4318"}"#),
         path: "tracing.otlp_endpoint", message: "must be an http:// URL"),
 ]
