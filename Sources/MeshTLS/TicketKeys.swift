@@ -1,19 +1,23 @@
 import CSSL
+import Glibc
 import MeshSync
 
 /// Session ticket keys of one listener, shared by every worker (and kept across reloads by passing the same
 /// ring to the new context), so a ticket issued by one worker resumes on any other.
 ///
 /// The newest key encrypts new tickets; the previous `retained` keys still decrypt, and a ticket under an
-/// older key is accepted and replaced by one under the newest (the callback returns 2). Rotation is the
-/// owner's job (`rotate()`, e.g. hourly): a ticket then lives at most `retained + 1` rotation periods, which
-/// bounds how long a stolen key can decrypt recorded TLS 1.2 traffic. Keys come from `RAND_bytes` and never
-/// leave the process.
+/// older key is accepted and replaced by one under the newest (the callback returns 2). The ring rotates
+/// itself: the first ticket issued once the newest key is `rotationSeconds` old gets a fresh key (no thread, no
+/// timer: a listener nobody connects to has nothing to rotate). A ticket then lives at most `retained + 1`
+/// rotation periods, which bounds how long a stolen key can decrypt recorded TLS 1.2 traffic. Keys come from
+/// `RAND_bytes` and never leave the process.
 public final class TicketKeyRing: Sendable {
     /// One key: a 16-byte name (sent in the ticket, to find the key again), an HMAC-SHA256 key and an
     /// AES-256-CBC key (the layout of OpenSSL's own ticket keys and of nginx's 80-byte key files).
     struct Key {
         var name: (UInt64, UInt64)
+        /// `clock()` when the key was made.
+        var created: Int64 = 0
         var hmac: [UInt8]
         var aes: [UInt8]
     }
@@ -21,31 +25,51 @@ public final class TicketKeyRing: Sendable {
     /// Keys, newest first.
     private let keys: Locked<[Key]>
     private let retained: Int
+    private let rotationSeconds: Int64
+    private let clock: @Sendable () -> Int64
 
     /// A ring with one fresh key that keeps `retained` previous keys for decryption after rotations.
-    public init(retained: Int = 2) {
+    /// - Parameters:
+    ///   - rotationSeconds: age of the newest key after which the next ticket gets a fresh one (default 1 h,
+    ///     so with 2 retained keys a ticket resumes for 2–3 hours, as nginx's and HAProxy's rotations do).
+    ///   - clock: monotonic seconds (tests pass their own).
+    public init(
+        retained: Int = 2, rotationSeconds: Int64 = 3600,
+        clock: @escaping @Sendable () -> Int64 = TicketKeyRing.monotonicSeconds
+    ) {
         self.retained = max(0, retained)
-        keys = Locked([Self.freshKey()])
+        self.rotationSeconds = max(1, rotationSeconds)
+        self.clock = clock
+        keys = Locked([Self.freshKey(created: clock())])
+    }
+
+    /// CLOCK_MONOTONIC_COARSE in seconds (the default clock).
+    public static func monotonicSeconds() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC_COARSE, &now)
+        return Int64(now.tv_sec)
     }
 
     /// Makes a fresh key the encrypting one; the oldest beyond `retained` is forgotten.
     public func rotate() {
-        let key = Self.freshKey()
-        keys.withLock { keys in
-            keys.insert(key, at: 0)
-            if keys.count > retained + 1 { keys.removeLast(keys.count - retained - 1) }
-        }
+        let key = Self.freshKey(created: clock())
+        keys.withLock { insert(key, into: &$0) }
+    }
+
+    private func insert(_ key: Key, into keys: inout [Key]) {
+        keys.insert(key, at: 0)
+        if keys.count > retained + 1 { keys.removeLast(keys.count - retained - 1) }
     }
 
     /// How many keys currently decrypt (for tests and `/config`).
     public var keyCount: Int { keys.withLock { $0.count } }
 
-    private static func freshKey() -> Key {
+    private static func freshKey(created: Int64) -> Key {
         var bytes = [UInt8](repeating: 0, count: 80)
         // RAND_bytes failing means the process has no entropy: nothing can be served safely.
         precondition(RAND_bytes(&bytes, 80) == 1, "RAND_bytes failed")
         let name = bytes.withUnsafeBytes { ($0.load(as: UInt64.self), $0.load(fromByteOffset: 8, as: UInt64.self)) }
-        return Key(name: name, hmac: Array(bytes[16..<48]), aes: Array(bytes[48..<80]))
+        return Key(name: name, created: created, hmac: Array(bytes[16..<48]), aes: Array(bytes[48..<80]))
     }
 
     /// The body of the libssl ticket callback (`SSL_CTX_set_tlsext_ticket_key_evp_cb`): on encrypt, writes the
@@ -55,8 +79,12 @@ public final class TicketKeyRing: Sendable {
         name: UnsafeMutablePointer<UInt8>, iv: UnsafeMutablePointer<UInt8>, cipher: OpaquePointer,
         mac: OpaquePointer, encrypt: Bool
     ) -> Int32 {
+        let now = encrypt ? clock() : 0
         let found: (key: Key, renew: Bool)? = keys.withLock { keys in
-            if encrypt { return (keys[0], false) }
+            if encrypt {
+                if now - keys[0].created >= rotationSeconds { insert(Self.freshKey(created: now), into: &keys) }
+                return (keys[0], false)
+            }
             let wanted = UnsafeRawPointer(name).loadUnaligned(as: (UInt64, UInt64).self)
             guard let index = keys.firstIndex(where: { $0.name == wanted }) else { return nil }
             return (keys[index], index > 0)

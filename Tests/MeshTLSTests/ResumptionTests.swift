@@ -77,6 +77,31 @@ import Testing
         #expect(!aged.server.sessionReused)
     }
 
+    /// The ring rotates by itself once its newest key is `rotationSeconds` old: the next ticket is under a new
+    /// key, and a ticket under the previous one still resumes (and is renewed).
+    @Test(arguments: [TLSVersion.tls12, .tls13])
+    func theRingRotatesItselfWhenItsKeyIsOld(version: TLSVersion) throws {
+        let now = Locked<Int64>(1000)
+        let ring = TicketKeyRing(retained: 1, rotationSeconds: 60, clock: { now.withLock { $0 } })
+        let server = try Fixture.server(ticketKeys: ring)
+        let client = try Fixture.client { $0.maximumVersion = version }
+        let early = try Self.firstSession(client, server)
+        now.withLock { $0 += 59 }
+        _ = try Self.firstSession(client, server)
+        #expect(ring.keyCount == 1, "rotated before the period")
+        now.withLock { $0 += 1 }
+        _ = try Self.firstSession(client, server)
+        #expect(ring.keyCount == 2)
+        let resumed = try Handshake(client: client, server: server, name: "a.example.com", session: early)
+        #expect(resumed.server.sessionReused)
+        // Two more periods: the early ticket's key has aged out of the ring (retained 1).
+        now.withLock { $0 += 60 }
+        _ = try Self.firstSession(client, server)
+        #expect(ring.keyCount == 2)
+        let aged = try Handshake(client: client, server: server, name: "a.example.com", session: early)
+        #expect(!aged.server.sessionReused)
+    }
+
     @Test func sessionDoesNotCarryIntoAContextWithAClientCertificatePolicy() throws {
         let ring = TicketKeyRing()
         let client = try Fixture.client()
