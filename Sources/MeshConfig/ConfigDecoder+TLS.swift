@@ -65,3 +65,33 @@ extension ConfigDecoder {
         return identities
     }
 }
+
+extension ConfigDecoder {
+    /// An upstream's `tls` object; `cert_file` and `key_file` come together (a client certificate for mTLS).
+    func decodeUpstreamTLS(_ node: JSONNode, _ path: String) -> UpstreamTLSConfig? {
+        guard let tls = object(node, path, allowed: ["ca_file", "server_name", "cert_file", "key_file"]) else {
+            return nil
+        }
+        let cert = string(tls, "cert_file")
+        let key = string(tls, "key_file")
+        if (cert == nil) != (key == nil) {
+            let present = cert == nil ? "key_file" : "cert_file"
+            let missing = cert == nil ? "cert_file" : "key_file"
+            error(
+                tls.path(present), tls[present]?.keyPosition ?? node.position,
+                "\(present) needs \(missing): a client certificate is a pair")
+        }
+        var serverName: String?
+        if let member = tls["server_name"], let name = string(member.value, tls.path("server_name")) {
+            // A DNS name or an IP literal (then an IP SAN must match and no SNI is sent).
+            let literal = name.hasPrefix("[") ? String(name.dropFirst().dropLast()) : name
+            if Syntax.isHostName(name) || literal.contains(":") && literal.utf8.allSatisfy({ $0 < 0x80 }) {
+                serverName = name
+            } else {
+                error(tls.path("server_name"), member.value.position, "\(quoted(name)) is not a host name or address")
+            }
+        }
+        return UpstreamTLSConfig(
+            caFile: string(tls, "ca_file"), serverName: serverName, certFile: cert, keyFile: key)
+    }
+}

@@ -4,6 +4,7 @@ import MeshJSON
 extension ConfigDecoder {
     static let upstreamKeys = [
         "endpoints", "balance", "connect_timeout_ms", "dns_refresh_ms", "pool", "circuit_breaker", "health_check",
+        "tls",
     ]
 
     /// Returns the valid upstreams and the names of all upstreams in file order (invalid ones included, so that a
@@ -47,7 +48,8 @@ extension ConfigDecoder {
             connectTimeoutMs: duration(upstream, "connect_timeout_ms", min: 1) ?? Defaults.connectTimeoutMs,
             dnsRefreshMs: duration(upstream, "dns_refresh_ms", min: 1) ?? Defaults.dnsRefreshMs,
             pool: decodePool(upstream), circuitBreaker: decodeBreaker(upstream),
-            healthCheck: decodeHealthCheck(upstream))
+            healthCheck: decodeHealthCheck(upstream),
+            tls: upstream["tls"].flatMap { decodeUpstreamTLS($0.value, upstream.path("tls")) })
     }
 
     func decodePool(_ upstream: ObjectNode) -> PoolConfig {

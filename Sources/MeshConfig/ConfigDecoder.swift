@@ -45,20 +45,7 @@ final class ConfigDecoder {
         }.map(\.element)
     }
 
-    static func join(_ path: String, _ key: String) -> String {
-        let plain =
-            !key.isEmpty
-            && key.utf8.allSatisfy { byte in
-                switch byte {
-                case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-                    UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"), UInt8(ascii: "-"):
-                    true
-                default: false
-                }
-            }
-        if !plain { return "\(path)[\(JSONWriter.escaped(key))]" }
-        return path.isEmpty ? key : "\(path).\(key)"
-    }
+    static func join(_ path: String, _ key: String) -> String { JSONPath.join(path, key) }
 
     static func describe(_ node: JSONNode) -> String {
         switch node.value {

@@ -136,6 +136,18 @@ enum ConfigRenderer {
                 ("consecutive_failures", b.consecutiveFailures), ("open_ms", b.openMs),
                 ("half_open_requests", b.halfOpenRequests),
             ])
+        if let tls = u.tls {
+            w.key("tls")
+            w.beginObject()
+            for (key, value) in [
+                ("ca_file", tls.caFile), ("server_name", tls.serverName), ("cert_file", tls.certFile),
+                ("key_file", tls.keyFile),
+            ] {
+                w.key(key)
+                if let value { w.string(value) } else { w.null() }
+            }
+            w.endObject()
+        }
         if let h = u.healthCheck {
             w.key("health_check")
             w.beginObject()

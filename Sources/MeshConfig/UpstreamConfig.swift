@@ -57,10 +57,14 @@ public struct UpstreamConfig: Sendable {
     public let pool: PoolConfig
     public let circuitBreaker: CircuitBreakerConfig
     public let healthCheck: HealthCheckConfig?
+    /// TLS to the endpoints (SPEC §9); nil: cleartext.
+    public let tls: UpstreamTLSConfig?
     public init(
         name: String, endpoints: [HostPort], balance: BalanceConfig, connectTimeoutMs: Int, dnsRefreshMs: Int,
-        pool: PoolConfig, circuitBreaker: CircuitBreakerConfig, healthCheck: HealthCheckConfig?
+        pool: PoolConfig, circuitBreaker: CircuitBreakerConfig, healthCheck: HealthCheckConfig?,
+        tls: UpstreamTLSConfig? = nil
     ) {
+        self.tls = tls
         self.name = name
         self.endpoints = endpoints
         self.balance = balance
@@ -69,5 +73,20 @@ public struct UpstreamConfig: Sendable {
         self.pool = pool
         self.circuitBreaker = circuitBreaker
         self.healthCheck = healthCheck
+    }
+}
+
+/// An upstream's `tls` object (SPEC §9): verify the endpoints against `ca_file` (else the system store) and
+/// `server_name` (else each endpoint's host), optionally presenting a client certificate.
+public struct UpstreamTLSConfig: Sendable, Equatable {
+    public let caFile: String?
+    public let serverName: String?
+    public let certFile: String?
+    public let keyFile: String?
+    public init(caFile: String?, serverName: String?, certFile: String?, keyFile: String?) {
+        self.caFile = caFile
+        self.serverName = serverName
+        self.certFile = certFile
+        self.keyFile = keyFile
     }
 }

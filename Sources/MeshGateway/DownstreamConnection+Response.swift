@@ -168,11 +168,15 @@ extension DownstreamConnection {
         }
         let space = up.buffer.spaceAtEnd
         let result: IOResult<Int>
-        do {
-            result = try Posix.read(up.fd, up.buffer.base! + up.buffer.end, space)
-        } catch {
-            upstreamLost(up)
-            return false
+        if let tls = up.tls {
+            result = readUpstreamTLS(up, tls, space: space)
+        } else {
+            do {
+                result = try Posix.read(up.fd, up.buffer.base! + up.buffer.end, space)
+            } catch {
+                upstreamLost(up)
+                return false
+            }
         }
         switch result {
         case .wouldBlock:
@@ -185,7 +189,8 @@ extension DownstreamConnection {
         case .processed(let n):
             up.buffer.end += n
             // A short read means drained, unless the peer's FIN/RST came with the data: then read the end too.
-            if n < space && !up.hangupSeen { up.readable = false }
+            // Through TLS it means nothing (a read returns one record): TLSStream says when it is drained.
+            if n < space && !up.hangupSeen && up.tls == nil { up.readable = false }
             if exchange.responseStarted && phase == .proxying { armBodyDeadline() }
             if phase == .tunnel { setDeadline(worker.loop.nowMs + Int64(worker.config.source.limits.idleTimeoutMs)) }
             return true

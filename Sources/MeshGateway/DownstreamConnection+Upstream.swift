@@ -58,7 +58,8 @@ extension DownstreamConnection {
         endpoint.opened()
         connection.activate(owner: self)
         upstream = connection
-        if !connected {
+        if connection.state == .connecting {
+            // connect_timeout_ms covers the TLS handshake too.
             setDeadline(
                 min(exchange.attemptDeadlineMs, .deadline(worker.loop.nowMs, plusMs: endpoint.connectTimeoutMs)))
         }
@@ -130,13 +131,16 @@ extension DownstreamConnection {
                 attemptFailed(.connectFailure)
                 return
             }
+            if up.pool.tls != nil {
+                guard upstreamHandshake(up) else { return }
+            }
             up.state = .active
             if let route = exchange.route { armAttemptDeadline(route, now: worker.loop.nowMs) }
         }
         while phase == .proxying || phase == .tunnel {
             if !toUpstream.isEmpty {
                 guard up.writable else { return }
-                switch toUpstream.flush(up.fd, pool: worker.pool) {
+                switch flushUpstream(up) {
                 case .done: break
                 case .blocked:
                     up.writable = false

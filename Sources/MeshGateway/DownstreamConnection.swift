@@ -49,7 +49,7 @@ final class DownstreamConnection: EventHandler {
     /// The last verified token on this connection (keep-alive clients resend the same one).
     var tokenMemo: TokenMemo?
     /// TLS on a TLS listener: reads and writes below go through it.
-    var tls: ClientTLS?
+    var tls: TLSStream?
     /// Index in `worker.clients`, -1 once closed.
     var slot = -1
     /// The listener and generation the exchange in progress pinned, else the listener's current binding:
@@ -73,7 +73,8 @@ final class DownstreamConnection: EventHandler {
             // The header timeout starts when the handshake is done; until then the handshake timeout runs.
             deadline = .deadline(worker.loop.nowMs, plusMs: settings.handshakeTimeoutMs)
             do {
-                tls = try ClientTLS(context: context, handshakeDeadlineMs: deadline, pool: worker.pool)
+                tls = TLSStream(
+                    try TLSConnection(server: context, handshakeDeadlineMs: deadline), pool: worker.pool)
             } catch {
                 worker.loop.close(registration)
                 throw SystemError(errno: ENOMEM, call: "SSL_new")
@@ -176,7 +177,7 @@ final class DownstreamConnection: EventHandler {
         }
         let space = buffer.spaceAtEnd
         guard space > 0 else { return .drained }
-        if let tls { return readClientTLS(tls, space: space) }
+        if let tls { return readTLSStream(tls, space: space) }
         do {
             switch try Posix.read(fd, buffer.base! + buffer.end, space) {
             case .wouldBlock:

@@ -1,6 +1,7 @@
 import MeshConfig
 import MeshEventLoop
 import MeshPosix
+import MeshTLS
 
 /// One worker's keep-alive connections to one endpoint (SPEC §3: "Connection pool per worker per endpoint").
 ///
@@ -34,13 +35,29 @@ final class EndpointPool {
         weak var connection: DownstreamConnection?
     }
 
-    init(worker: Worker, address: SocketAddress, configured: HostPort, policy: PoolConfig, connectTimeoutMs: Int) {
+    /// TLS to this endpoint (nil: cleartext). A reload that keeps the pool may swap the context.
+    private(set) var tls: UpstreamTLS?
+    /// The last resumable session to this endpoint (with `tls`'s context), offered by the next connection.
+    var session: TLSSession?
+
+    init(
+        worker: Worker, address: SocketAddress, configured: HostPort, policy: PoolConfig, connectTimeoutMs: Int,
+        tls: UpstreamTLS? = nil
+    ) {
+        self.tls = tls
         self.worker = worker
         self.address = address
         authority = Array(configured.description.utf8)
         label = configured.description
         self.policy = policy
         self.connectTimeoutMs = connectTimeoutMs
+    }
+
+    /// New connections use `settings` (same server name; see `Worker.makeUpstreams`); a session of another
+    /// context is not offered.
+    func useTLS(_ settings: UpstreamTLS?) {
+        if settings?.context !== tls?.context { session = nil }
+        tls = settings
     }
 
     /// The most recently parked idle connection, or nil.

@@ -128,7 +128,7 @@ public final class Gateway: @unchecked Sendable {
         let states = endpointRegistry.states(for: config)
         let telemetry = Telemetry(
             config: compiled, workers: workerCount, endpoints: states, levelOverride: options.logLevel)
-        let tls: [TLSServerContext?]
+        let tls: TLSContexts
         do {
             tls = try loadCertificates(compiled, telemetry: telemetry)
         } catch {
@@ -162,7 +162,8 @@ public final class Gateway: @unchecked Sendable {
             do {
                 let worker = try Worker(
                     index: index, config: compiled, addresses: addresses, states: states, providers: providers,
-                    workers: workerCount, telemetry: telemetry, listenerTLS: tls)
+                    workers: workerCount, telemetry: telemetry, listenerTLS: tls.listeners,
+                    upstreamTLS: tls.upstreams)
                 let control = self.control!
                 worker.resolved = control.addresses
                 worker.requestKeyRefetch = { name in control.refetchClaimed(provider: name) }

@@ -29,6 +29,9 @@ final class UpstreamConnection: EventHandler {
     /// epoll reported the upstream's FIN/RST: a short read no longer means "drained", the end is still to read.
     var hangupSeen = false
     var parser: ResponseParser
+    /// TLS to the endpoint (`pool.tls`), made once TCP connects; the connection stays `connecting` until the
+    /// handshake is done.
+    var tls: TLSStream?
     /// Requests this connection has carried; > 0 means a failure may be a stale keep-alive connection.
     var served = 0
     private var idleTimer = LazyTimer()
@@ -36,7 +39,7 @@ final class UpstreamConnection: EventHandler {
     init(worker: Worker, pool: EndpointPool, fd: Int32, connected: Bool) throws(SystemError) {
         self.worker = worker
         self.pool = pool
-        state = connected ? .active : .connecting
+        state = connected && pool.tls == nil ? .active : .connecting
         writable = connected
         parser = ResponseParser(limits: worker.limits)
         registration = Registration(fd: fd, id: 0)
@@ -46,7 +49,10 @@ final class UpstreamConnection: EventHandler {
     var fd: Int32 { registration.fd }
 
     func handleEvents(_ events: IOEvents) {
-        if !events.intersection([.readable, .readHangup, .hangup, .error]).isEmpty { readable = true }
+        if !events.intersection([.readable, .readHangup, .hangup, .error]).isEmpty {
+            readable = true
+            tls?.socketReadable = true
+        }
         if !events.intersection([.readHangup, .hangup, .error]).isEmpty { hangupSeen = true }
         if events.contains(.writable) || events.contains(.error) { writable = true }
         switch state {
@@ -93,6 +99,7 @@ final class UpstreamConnection: EventHandler {
         state = .closed
         owner = nil
         buffer.release(to: worker.pool)
+        tls?.releaseBlock()
         worker.loop.close(registration)
     }
 }

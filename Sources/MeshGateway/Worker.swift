@@ -59,7 +59,8 @@ final class Worker: @unchecked Sendable {
 
     init(
         index: Int, config: CompiledConfig, addresses: [[SocketAddress]], states: [[EndpointState]],
-        providers: [ProviderRuntime] = [], workers: Int, telemetry: Telemetry, listenerTLS: [TLSServerContext?]
+        providers: [ProviderRuntime] = [], workers: Int, telemetry: Telemetry, listenerTLS: [TLSServerContext?],
+        upstreamTLS: [TLSClientContext?]
     ) throws(SystemError) {
         self.index = index
         loop = try EventLoop()
@@ -75,8 +76,9 @@ final class Worker: @unchecked Sendable {
         current = WorkerGeneration(
             config: config, upstreams: [], providers: providers,
             tokenCaches: providers.map { _ in VerifiedTokenCache() }, telemetry: telemetry.worker(index),
-            processTelemetry: telemetry, listenerTLS: listenerTLS)
-        current = current.replacing(upstreams: makeUpstreams(config, addresses: addresses, states: states))
+            processTelemetry: telemetry, listenerTLS: listenerTLS, upstreamTLS: upstreamTLS)
+        current = current.replacing(
+            upstreams: makeUpstreams(config, addresses: addresses, states: states, tls: upstreamTLS))
     }
 
     /// `limits.max_header_bytes` as the parser enforces it; a reload may not raise it past what this worker's
@@ -94,9 +96,12 @@ final class Worker: @unchecked Sendable {
 
     /// Runtimes for `config`'s upstreams. Pools of endpoints this worker already has (same upstream, address
     /// and pool policy) are kept with their idle connections; the others start empty.
-    func makeUpstreams(_ config: CompiledConfig, addresses: [[SocketAddress]], states: [[EndpointState]])
-        -> [UpstreamRuntime]
-    {
+    /// A kept pool takes the new TLS context (new connections use it; a rotated client certificate or CA
+    /// applies from the next connection) and forgets its session; TLS turned on or off, or another server name,
+    /// makes a new pool.
+    func makeUpstreams(
+        _ config: CompiledConfig, addresses: [[SocketAddress]], states: [[EndpointState]], tls: [TLSClientContext?]
+    ) -> [UpstreamRuntime] {
         var existing: [String: EndpointPool] = [:]
         for runtime in upstreams {
             for pool in runtime.pools { existing["\(runtime.name)/\(pool.label)"] = pool }
@@ -104,14 +109,17 @@ final class Worker: @unchecked Sendable {
         return config.upstreamNames.enumerated().map { i, name in
             let upstream = config.source.upstreams[name]!
             let pools = zip(upstream.endpoints, addresses[i]).map { configured, address in
+                let settings = UpstreamTLSContexts.settings(tls[i], upstream.tls, host: configured.host)
                 if let pool = existing["\(name)/\(configured)"], !pool.retired, pool.address == address,
-                    pool.policy == upstream.pool, pool.connectTimeoutMs == upstream.connectTimeoutMs
+                    pool.policy == upstream.pool, pool.connectTimeoutMs == upstream.connectTimeoutMs,
+                    pool.tls?.serverName == settings?.serverName
                 {
+                    pool.useTLS(settings)
                     return pool
                 }
                 return EndpointPool(
                     worker: self, address: address, configured: configured, policy: upstream.pool,
-                    connectTimeoutMs: upstream.connectTimeoutMs)
+                    connectTimeoutMs: upstream.connectTimeoutMs, tls: settings)
             }
             for (e, pool) in pools.enumerated() { pool.slot = (i, e) }
             return UpstreamRuntime(index: i, config: upstream, pools: pools, states: states[i])
@@ -191,7 +199,8 @@ final class Worker: @unchecked Sendable {
             !zip(row, runtime.pools).allSatisfy { $0 == $1.address }
         }
         guard changed else { return }
-        replaceUpstreams(makeUpstreams(config, addresses: addresses, states: upstreams.map(\.states)))
+        replaceUpstreams(
+            makeUpstreams(config, addresses: addresses, states: upstreams.map(\.states), tls: current.upstreamTLS))
     }
 
     /// Swaps the upstream runtimes of the current config (a DNS change): listeners rebind to a generation
@@ -230,6 +239,8 @@ final class Worker: @unchecked Sendable {
         var telemetry: Telemetry
         /// `config.listeners` order; nil for plaintext listeners.
         var listenerTLS: [TLSServerContext?]
+        /// `config.upstreamNames` order; nil for cleartext upstreams.
+        var upstreamTLS: [TLSClientContext?]
         /// Sockets bound for listeners that are new in this config.
         var added: [(fd: Int32, key: String)]
     }
@@ -238,11 +249,12 @@ final class Worker: @unchecked Sendable {
     /// limits), exchanges in flight keep the generation they pinned.
     func apply(_ update: ConfigUpdate) {
         let previous = current
-        let upstreams = makeUpstreams(update.config, addresses: update.addresses, states: update.states)
+        let upstreams = makeUpstreams(
+            update.config, addresses: update.addresses, states: update.states, tls: update.upstreamTLS)
         current = WorkerGeneration(
             config: update.config, upstreams: upstreams, providers: update.providers,
             tokenCaches: previous.caches(for: update.providers), telemetry: update.telemetry.worker(index),
-            processTelemetry: update.telemetry, listenerTLS: update.listenerTLS)
+            processTelemetry: update.telemetry, listenerTLS: update.listenerTLS, upstreamTLS: update.upstreamTLS)
         retirePools(of: previous)
         let nextLimits = Worker.parserLimits(update.config, bufferSize: pool.bufferSize)
         if nextLimits.maxHeaderBytes != limits.maxHeaderBytes {

@@ -25,13 +25,17 @@ final class WorkerGeneration {
     let processTelemetry: Telemetry
     /// `config.listeners` order: the TLS context of each TLS listener, nil for plaintext ones.
     let listenerTLS: [TLSServerContext?]
+    /// `config.upstreamNames` order: the client context of each TLS upstream, nil for cleartext ones.
+    let upstreamTLS: [TLSClientContext?]
 
     init(
         config: CompiledConfig, upstreams: [UpstreamRuntime], providers: [ProviderRuntime],
         tokenCaches: [VerifiedTokenCache], telemetry: WorkerTelemetry, processTelemetry: Telemetry,
-        listenerTLS: [TLSServerContext?]
+        listenerTLS: [TLSServerContext?], upstreamTLS: [TLSClientContext?]
     ) {
         precondition(listenerTLS.count == config.listeners.count, "one TLS slot per listener")
+        precondition(upstreamTLS.count == config.upstreamNames.count, "one TLS slot per upstream")
+        self.upstreamTLS = upstreamTLS
         precondition(tokenCaches.count == providers.count, "one token cache per provider")
         self.config = config
         self.upstreams = upstreams
@@ -47,7 +51,8 @@ final class WorkerGeneration {
     func replacing(upstreams: [UpstreamRuntime]) -> WorkerGeneration {
         WorkerGeneration(
             config: config, upstreams: upstreams, providers: providers, tokenCaches: tokenCaches,
-            telemetry: telemetry, processTelemetry: processTelemetry, listenerTLS: listenerTLS)
+            telemetry: telemetry, processTelemetry: processTelemetry, listenerTLS: listenerTLS,
+            upstreamTLS: upstreamTLS)
     }
 
     /// Caches for `providers`, reusing this generation's cache of every provider object it already has.

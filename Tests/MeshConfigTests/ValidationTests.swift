@@ -314,6 +314,14 @@ let validationCases: [ValidationCase] = [
         document: document(listenerExtra: tls(#""min_version": "1.2""#) + #""redirect_to_https": 8443,"#),
         path: "listeners[0].redirect_to_https", message: "a TLS listener cannot redirect to HTTPS"),
     .init(
+        name: "upstream client cert without key",
+        document: document(upstreams: upstream(#""tls": {"cert_file": "c.crt"}"#)),
+        path: "upstreams.app.tls.cert_file", message: "cert_file needs key_file"),
+    .init(
+        name: "upstream tls bad server name",
+        document: document(upstreams: upstream(#""tls": {"server_name": "a b"}"#)),
+        path: "upstreams.app.tls.server_name", message: "is not a host name or address"),
+    .init(
         name: "otlp not http", document: document(extra: #""tracing": {"otlp_endpoint": "collector:4318"}"#),
         path: "tracing.otlp_endpoint", message: "must be an http:// URL"),
 ]

@@ -40,7 +40,7 @@ public final class ChildProcess {
     /// that nobody reads (it fills up and then blocks or fails writes): `stdout` is then always empty.
     public init(
         path: String, arguments: [String], outputPrefix: String, environment: [String: String] = [:],
-        stdoutToUnreadPipe: Bool = false
+        stdoutToUnreadPipe: Bool = false, stdinPath: String = "/dev/null"
     ) throws {
         stdoutPath = outputPrefix + ".stdout"
         stderrPath = outputPrefix + ".stderr"
@@ -61,7 +61,7 @@ public final class ChildProcess {
         }
         defer { if pipeEnds[1] >= 0 { close(pipeEnds[1]) } }
         posix_spawn_file_actions_addopen(&actions, 2, stderrPath, flags, 0o644)
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 0, stdinPath, O_RDONLY, 0)
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }

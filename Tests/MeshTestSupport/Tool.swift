@@ -16,11 +16,19 @@ public enum Tool {
         }
     }
 
-    /// Runs `path arguments…`, stdin from /dev/null, killed after `timeoutMs`.
-    public static func run(_ path: String, _ arguments: [String], timeoutMs: Int = 20_000) throws -> Result {
+    /// Runs `path arguments…` with `input` on stdin (else /dev/null), killed after `timeoutMs`.
+    public static func run(
+        _ path: String, _ arguments: [String], input: String? = nil, timeoutMs: Int = 20_000
+    ) throws -> Result {
         let directory = try GatewayProcess.makeTempDirectory()
         defer { GatewayProcess.removeDirectory(directory) }
-        let child = try ChildProcess(path: path, arguments: arguments, outputPrefix: directory + "/tool")
+        var stdin = "/dev/null"
+        if let input {
+            stdin = directory + "/stdin"
+            try ChildProcess.writeFile(stdin, input)
+        }
+        let child = try ChildProcess(
+            path: path, arguments: arguments, outputPrefix: directory + "/tool", stdinPath: stdin)
         let termination = child.wait(timeoutMs: timeoutMs) ?? child.terminate(signal: SIGKILL)
         return Result(termination: termination, stdout: child.stdout, stderr: child.stderr)
     }
@@ -30,8 +38,8 @@ public enum Tool {
         try run("/usr/bin/curl", ["-sS", "--max-time", "10"] + arguments, timeoutMs: timeoutMs)
     }
 
-    /// `openssl arguments…`.
-    public static func openssl(_ arguments: [String], timeoutMs: Int = 20_000) throws -> Result {
-        try run("/usr/bin/openssl", arguments, timeoutMs: timeoutMs)
+    /// `openssl arguments…`, with `input` on stdin.
+    public static func openssl(_ arguments: [String], input: String? = nil, timeoutMs: Int = 20_000) throws -> Result {
+        try run("/usr/bin/openssl", arguments, input: input, timeoutMs: timeoutMs)
     }
 }

@@ -96,7 +96,7 @@ extension Gateway {
         for worker in workers {
             let update = Worker.ConfigUpdate(
                 config: compiled, addresses: addresses, states: states, providers: providers,
-                telemetry: telemetry, listenerTLS: tls,
+                telemetry: telemetry, listenerTLS: tls.listeners, upstreamTLS: tls.upstreams,
                 added: zip(sockets[worker.index], added).map { (fd: $0, key: Gateway.key($1)) })
             worker.loop.execute {
                 worker.apply(update)

@@ -2,12 +2,22 @@ import MeshProxy
 import MeshTLS
 
 extension Gateway {
-    /// Loads the certificates of every TLS listener of `compiled` (start, reload, file change) and logs and
-    /// counts each listener's outcome; throws when a listener has no usable pair at all.
+    /// The TLS contexts of one config: listeners' (`config.listeners` order) and upstreams'
+    /// (`config.upstreamNames` order), nil where there is no TLS.
+    struct TLSContexts {
+        var listeners: [TLSServerContext?]
+        var upstreams: [TLSClientContext?]
+    }
+
+    /// Loads the certificates of every TLS listener and upstream of `compiled` (start, reload, file change) and
+    /// logs and counts each listener's outcome; throws when a listener has no usable pair at all, or an
+    /// upstream's CA or client pair cannot be loaded.
     func loadCertificates(_ compiled: CompiledConfig, telemetry: Telemetry) throws(ListenerTLSStore.Failure)
-        -> [TLSServerContext?]
+        -> TLSContexts
     {
-        let built = try listenerTLS.build(compiled, nowSeconds: ListenerTLSStore.wallClockSeconds())
+        let now = ListenerTLSStore.wallClockSeconds()
+        let upstreams = try UpstreamTLSContexts.build(compiled.source, nowSeconds: now)
+        let built = try listenerTLS.build(compiled, nowSeconds: now)
         for (listener, pairs) in built.loaded {
             telemetry.certificatesLoaded(
                 listener: listener, success: true, pairs: pairs.map { ($0.certFile, $0.notAfter) })
@@ -18,6 +28,6 @@ extension Gateway {
                 "TLS certificate reload failed; the listener keeps its previous certificate",
                 ["listener": kept.listener, "error": kept.error])
         }
-        return built.contexts
+        return TLSContexts(listeners: built.contexts, upstreams: upstreams)
     }
 }

@@ -84,6 +84,11 @@ final class ListenerTLSStore: @unchecked Sendable {
                 problems.append(error.description)
             }
         }
+        do {
+            _ = try UpstreamTLSContexts.build(config, nowSeconds: nowSeconds)
+        } catch {
+            problems += error.errors
+        }
         return problems
     }
 
@@ -97,13 +102,16 @@ final class ListenerTLSStore: @unchecked Sendable {
         return contents
     }
 
-    /// The certificate, key and client CA files of every TLS listener.
+    /// The certificate, key and CA files of every TLS listener and upstream.
     static func files(of config: GatewayConfig) -> [String] {
         var files: [String] = []
         for tls in config.listeners.compactMap(\.tls) {
             files += tls.certificates.flatMap { [$0.certFile, $0.keyFile] } + (tls.clientCAFile.map { [$0] } ?? [])
         }
-        return files
+        for tls in config.upstreams.values.compactMap(\.tls) {
+            files += [tls.caFile, tls.certFile, tls.keyFile].compactMap { $0 }
+        }
+        return files.sorted()
     }
 
     /// The error that made `listener` keep an older certificate, if any (for `/config`).

@@ -3,14 +3,14 @@ import MeshEventLoop
 import MeshPosix
 import MeshTLS
 
-/// TLS between a client socket and the plaintext a `DownstreamConnection` reads and writes: ciphertext moves
-/// here between the socket and the `TLSConnection`'s memory BIOs, so the exchange code is the same on TLS and
-/// cleartext listeners. Worker thread only.
+/// TLS between a socket and the plaintext the exchange reads and writes, on either side (a client of a TLS
+/// listener, or a TLS upstream): ciphertext moves here between the socket and the `TLSConnection`'s memory
+/// BIOs, so the exchange code is the same with and without TLS. Worker thread only.
 ///
 /// Memory: ciphertext read from the socket goes through the worker's shared scratch block straight into the
 /// read BIO; ciphertext to send is taken into a pool block only while the socket cannot take it all, and
 /// plaintext is encrypted at most `batchBytes` ahead of the socket (the back-pressure of the cleartext path).
-final class ClientTLS {
+final class TLSStream {
     let connection: TLSConnection
     /// The socket may have more bytes (edge-triggered: set by readable events, cleared on EAGAIN or a short
     /// read).
@@ -19,7 +19,7 @@ final class ClientTLS {
     private(set) var socketEnded = false
     /// The handshake's outcome was counted (`meshgate_tls_handshakes_total` counts each connection once).
     var handshakeCounted = false
-    /// The verified client certificate, read once the handshake is done (nil: none, or not verified).
+    /// The verified peer certificate, read once the handshake is done (nil: none, or not verified).
     private(set) var identity: PeerIdentity?
     /// `identity` as the `x-forwarded-client-cert` value, empty without one.
     private(set) var forwardedClientCert: [UInt8] = []
@@ -34,8 +34,8 @@ final class ClientTLS {
     /// Plaintext encrypted per step before the socket must take it: 4 full records.
     static let batchBytes = 64 * 1024
 
-    init(context: TLSServerContext, handshakeDeadlineMs: Int64, pool: BufferPool) throws {
-        connection = try TLSConnection(server: context, handshakeDeadlineMs: handshakeDeadlineMs)
+    init(_ connection: TLSConnection, pool: BufferPool) {
+        self.connection = connection
         self.pool = pool
     }
 

@@ -1,0 +1,55 @@
+import MeshConfig
+import MeshProxy
+import MeshTLS
+
+/// An upstream's TLS as its pools use it: the client context all workers share and the name each endpoint's
+/// certificate must carry.
+struct UpstreamTLS {
+    let context: TLSClientContext
+    /// `tls.server_name`, else the endpoint's host (an IP literal: an IP SAN must match and no SNI is sent).
+    let serverName: String
+}
+
+/// Client contexts for upstreams with `tls` (SPEC §9), built on start and on every reload, so a rotated CA or
+/// client certificate is used by the next connections; connections already open keep theirs.
+enum UpstreamTLSContexts {
+    /// `config.upstreamNames` order; nil for a cleartext upstream. Throws every error, each naming its JSON path.
+    static func build(_ config: GatewayConfig, nowSeconds: Int64) throws(ListenerTLSStore.Failure)
+        -> [TLSClientContext?]
+    {
+        var contexts: [TLSClientContext?] = []
+        var errors: [String] = []
+        for name in config.upstreamOrder {
+            guard let tls = config.upstreams[name]?.tls else {
+                contexts.append(nil)
+                continue
+            }
+            let path = JSONPath.join(JSONPath.join("upstreams", name), "tls")
+            var options = TLSClientOptions()
+            options.caFile = tls.caFile
+            if let cert = tls.certFile, let key = tls.keyFile {
+                do {
+                    options.clientCertificate = try CertificatePair(certFile: cert, keyFile: key, now: nowSeconds)
+                } catch {
+                    errors.append("\(path).cert_file: \(error)")
+                    contexts.append(nil)
+                    continue
+                }
+            }
+            do {
+                contexts.append(try TLSClientContext(options: options))
+            } catch {
+                errors.append("\(path)\(tls.caFile == nil ? "" : ".ca_file"): \(error)")
+                contexts.append(nil)
+            }
+        }
+        guard errors.isEmpty else { throw ListenerTLSStore.Failure(errors: errors) }
+        return contexts
+    }
+
+    /// The pool settings of endpoint `host` of an upstream using `context`.
+    static func settings(_ context: TLSClientContext?, _ config: UpstreamTLSConfig?, host: String) -> UpstreamTLS? {
+        guard let context, let config else { return nil }
+        return UpstreamTLS(context: context, serverName: config.serverName ?? host)
+    }
+}
