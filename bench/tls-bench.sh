@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# TLS termination: meshgate against nginx and HAProxy in ONE run, same origin, same certificate (ECDSA P-256),
+# same OpenSSL (Debian's libssl3), one worker each (issue 11):
+#   keepalive   wrk -c 50 over TLS keep-alive connections, GET /hello        → req/s, CPU µs/request
+#   handshake   wrk -c 50 with `Connection: close`: a full handshake per request → handshakes/s, CPU µs/handshake
+# Method as the reference harness (bench/RESULTS.md): wrk pinned to CPU 0, origin and proxy share CPU 1, so
+# throughput reads out the proxy's CPU cost; CPU comes from the proxy's schedstat run time.
+#
+#   bench/tls-bench.sh                      # 3 reps x 10 s per target and test (~4 min)
+#   bench/tls-bench.sh --reps 1 --duration 5
+# Needs nginx haproxy wrk openssl (installed if missing).
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/.." && pwd)"
+reps=3
+duration=10
+while (($#)); do
+    case "$1" in
+    --reps) reps="$2"; shift 2 ;;
+    --duration) duration="$2"; shift 2 ;;
+    *) echo "usage: bench/tls-bench.sh [--reps N] [--duration S]" >&2; exit 2 ;;
+    esac
+done
+need=()
+for b in nginx haproxy wrk openssl taskset; do command -v "$b" >/dev/null || need+=("$b"); done
+if ((${#need[@]})); then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx haproxy wrk openssl
+fi
+(cd "$root" && swift build -c release --product meshgate >/dev/null)
+bin="$root/.build/release/meshgate"
+
+tmp="$(mktemp -d /tmp/meshgate-tls-bench.XXXX)"
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$tmp"; }
+trap cleanup EXIT INT TERM
+mkdir -p "$tmp/tmp"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$tmp/key.pem" -out "$tmp/cert.pem" \
+    -days 2 -subj "/CN=localhost" -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" 2>/dev/null
+
+cat >"$tmp/nginx.conf" <<EOF
+worker_processes 1;
+pid $tmp/nginx.pid;
+error_log $tmp/nginx.error.log warn;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    client_body_temp_path $tmp/tmp/body;
+    proxy_temp_path $tmp/tmp/proxy;
+    keepalive_timeout 75s;
+    keepalive_requests 10000000;
+    ssl_session_cache off;
+    ssl_session_tickets on;
+    upstream origin { server 127.0.0.1:18080; keepalive 128; }
+    server {
+        listen 127.0.0.1:18443 ssl backlog=4096;
+        ssl_certificate $tmp/cert.pem;
+        ssl_certificate_key $tmp/key.pem;
+        ssl_protocols TLSv1.2 TLSv1.3;
+        location / { proxy_pass http://origin; proxy_http_version 1.1; proxy_set_header Connection ""; }
+    }
+}
+EOF
+cat "$tmp/cert.pem" "$tmp/key.pem" >"$tmp/haproxy.pem"
+cat >"$tmp/haproxy.cfg" <<EOF
+global
+    nbthread 1
+    maxconn 8000
+    ssl-default-bind-options ssl-min-ver TLSv1.2
+defaults
+    mode http
+    option http-keep-alive
+    timeout connect 5s
+    timeout client 75s
+    timeout server 75s
+frontend fe
+    bind 127.0.0.1:18444 ssl crt $tmp/haproxy.pem
+    default_backend origin
+backend origin
+    http-reuse safe
+    server s1 127.0.0.1:18080
+EOF
+cat >"$tmp/meshgate.json" <<EOF
+{ "version": 1, "admin": null,
+  "listeners": [{ "name": "bench", "address": "127.0.0.1:18445",
+    "tls": { "certificates": [{ "cert_file": "$tmp/cert.pem", "key_file": "$tmp/key.pem" }] },
+    "routes": [{ "match": { "path_prefix": "/" }, "upstream": "origin", "public": true, "retry": { "retries": 0 } }] }],
+  "upstreams": { "origin": { "endpoints": ["127.0.0.1:18080"],
+                 "pool": { "max_connections": 1024, "idle_timeout_ms": 75000 } } },
+  "limits": { "idle_timeout_ms": 75000 },
+  "logging": { "level": "warn", "access_log": false }, "watch_config": false }
+EOF
+
+# The origin: nginx of its own (as in the reference harness), so no proxy is charged for its work.
+cat >"$tmp/origin.conf" <<EOF
+worker_processes 1;
+pid $tmp/origin.pid;
+error_log $tmp/origin.error.log warn;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    keepalive_timeout 75s;
+    keepalive_requests 10000000;
+    server { listen 127.0.0.1:18080 backlog=4096;
+             location = /hello { default_type text/plain; return 200 "Hello, World!"; } }
+}
+EOF
+
+setsid taskset -c 1 nginx -p "$tmp" -c "$tmp/origin.conf" -g "daemon off; master_process off;" &
+pids+=($!)
+setsid taskset -c 1 nginx -p "$tmp" -c "$tmp/nginx.conf" -g "daemon off; master_process off;" &
+pids+=($!)
+nginx_pid=$!
+setsid taskset -c 1 haproxy -db -f "$tmp/haproxy.cfg" >"$tmp/haproxy.out" 2>&1 &
+pids+=($!)
+haproxy_pid=$!
+setsid taskset -c 1 "$bin" run --config "$tmp/meshgate.json" --workers 1 >"$tmp/meshgate.out" 2>&1 &
+pids+=($!)
+meshgate_pid=$!
+for port in 18080 18443 18444 18445; do
+    for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
+done
+
+# Run time (ns) of every thread of a process, from schedstat.
+runtime() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {print s + 0}'; }
+
+# run <pid> <url> [wrk args]: prints "requests/s cpu_us_per_request"
+run() {
+    local pid="$1" url="$2"
+    shift 2
+    local before after out requests
+    before=$(runtime "$pid")
+    out=$(taskset -c 0 wrk -t1 -c50 -d"${duration}s" "$@" "$url")
+    after=$(runtime "$pid")
+    requests=$(awk '/requests in/ {print $1}' <<<"$out")
+    local errors
+    errors=$(awk '/Non-2xx|Socket errors/ {print}' <<<"$out")
+    [[ -n "$errors" ]] && echo "  ($url $*: $errors)" >&2
+    python3 -c "import sys; r=int(sys.argv[1]); print(f'{r/float(sys.argv[4]):.0f} {(int(sys.argv[3])-int(sys.argv[2]))/1e3/r:.1f}')" \
+        "$requests" "$before" "$after" "$duration"
+}
+
+declare -A results
+for rep in $(seq "$reps"); do
+    for target in nginx haproxy meshgate; do
+        case "$target" in
+        nginx) pid=$nginx_pid port=18443 ;;
+        haproxy) pid=$haproxy_pid port=18444 ;;
+        meshgate) pid=$meshgate_pid port=18445 ;;
+        esac
+        results[$target,keepalive]+="$(run "$pid" "https://127.0.0.1:$port/hello");"
+        results[$target,handshake]+="$(run "$pid" "https://127.0.0.1:$port/hello" -H "Connection: close");"
+    done
+done
+
+# Median of the reps, then ratios to nginx.
+median() { tr ';' '\n' | awk 'NF' | sort -n -k"$1" | awk -v k="$1" '{v[NR]=$k} END {print v[int((NR+1)/2)]}'; }
+printf '%s\n' "TLS bench $(date -u +%F) — $reps reps x ${duration}s, wrk -c50 on CPU 0, proxy + origin on CPU 1"
+printf '%-10s %-10s %12s %14s %10s %10s\n' test target "req/s" "CPU µs/req" "req/s÷ngx" "CPU÷ngx"
+for test in keepalive handshake; do
+    nrps=$(median 1 <<<"${results[nginx,$test]}")
+    ncpu=$(median 2 <<<"${results[nginx,$test]}")
+    for target in nginx haproxy meshgate; do
+        rps=$(median 1 <<<"${results[$target,$test]}")
+        cpu=$(median 2 <<<"${results[$target,$test]}")
+        printf '%-10s %-10s %12s %14s %10.3f %10.3f\n' "$test" "$target" "$rps" "$cpu" \
+            "$(python3 -c "print($rps/$nrps)")" "$(python3 -c "print($cpu/$ncpu)")"
+    done
+done
