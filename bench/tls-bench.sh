@@ -122,7 +122,7 @@ for port in 18080 18443 18444 18445; do
 done
 
 # Run time (ns) of every thread of a process, from schedstat.
-runtime() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {print s + 0}'; }
+runtime() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%.0f\n", s}'; }
 
 # run <pid> <url> [wrk args]: prints "requests/s cpu_us_per_request"
 run() {
@@ -136,7 +136,7 @@ run() {
     local errors
     errors=$(awk '/Non-2xx|Socket errors/ {print}' <<<"$out")
     [[ -n "$errors" ]] && echo "  ($url $*: $errors)" >&2
-    python3 -c "import sys; r=int(sys.argv[1]); print(f'{r/float(sys.argv[4]):.0f} {(int(sys.argv[3])-int(sys.argv[2]))/1e3/r:.1f}')" \
+    python3 -c "import sys; r=int(sys.argv[1]); print(f'{r/float(sys.argv[4]):.0f} {(float(sys.argv[3])-float(sys.argv[2]))/1e3/r:.1f}')" \
         "$requests" "$before" "$after" "$duration"
 }
 

@@ -53,12 +53,18 @@ extension ConfigDecoder {
     }
 
     func decodeJWKS(_ node: JSONNode, _ path: String) -> [JWKSSource] {
-        guard let jwks = object(node, path, allowed: ["file", "url", "refresh_ms", "inline"]) else { return [] }
+        guard let jwks = object(node, path, allowed: ["file", "url", "refresh_ms", "inline", "ca_file"]) else {
+            return []
+        }
         var sources: [JWKSSource] = []
         if let file = string(jwks, "file") { sources.append(.file(path: file)) }
         let refresh = duration(jwks, "refresh_ms", min: 1000)
-        if let url = jwks["url"], let text = httpURL(url.value, jwks.path("url")) {
-            sources.append(.url(text, refreshMs: refresh ?? Defaults.jwksRefreshMs))
+        let caFile = string(jwks, "ca_file")
+        if let url = jwks["url"], let text = httpURL(url.value, jwks.path("url"), allowHTTPS: true) {
+            if caFile != nil, !text.hasPrefix("https://"), let member = jwks["ca_file"] {
+                error(jwks.path("ca_file"), member.keyPosition, "ca_file applies only to an https:// url")
+            }
+            sources.append(.url(text, refreshMs: refresh ?? Defaults.jwksRefreshMs, caFile: caFile))
         } else if let member = jwks["refresh_ms"], jwks["url"] == nil {
             error(
                 jwks.path("refresh_ms"), member.keyPosition,

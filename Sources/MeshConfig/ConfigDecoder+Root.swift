@@ -117,9 +117,9 @@ extension ConfigDecoder {
     }
 
     /// An `http://` URL string; nil after an error.
-    func httpURL(_ node: JSONNode, _ path: String) -> String? {
+    func httpURL(_ node: JSONNode, _ path: String, allowHTTPS: Bool = false) -> String? {
         guard let url = string(node, path) else { return nil }
-        if let problem = Syntax.httpURLProblem(url) {
+        if let problem = Syntax.httpURLProblem(url, allowHTTPS: allowHTTPS) {
             error(path, node.position, problem)
             return nil
         }

@@ -193,11 +193,15 @@ extension ConfigRenderer {
                 case .file(let path):
                     w.key("file")
                     w.string(path)
-                case .url(let url, let refreshMs):
+                case .url(let url, let refreshMs, let caFile):
                     w.key("url")
                     w.string(redactURL(url))
                     w.key("refresh_ms")
                     w.number(refreshMs)
+                    if let caFile {
+                        w.key("ca_file")
+                        w.string(caFile)
+                    }
                 case .inline(let text):
                     w.key("inline")
                     w.value(redactJWKS(text))

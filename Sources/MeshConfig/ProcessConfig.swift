@@ -11,7 +11,8 @@ public enum TokenSource: Sendable, Equatable {
 /// One key source of a provider's `jwks`; a provider may have several.
 public enum JWKSSource: Sendable {
     case file(path: String)
-    case url(String, refreshMs: Int)
+    /// An `http://` or `https://` URL; `caFile` (PEM) verifies an https server instead of the system store.
+    case url(String, refreshMs: Int, caFile: String?)
     /// The inline JWKS document, re-serialized as JSON text.
     case inline(String)
 }

@@ -151,12 +151,16 @@ enum Syntax {
         }
     }
 
-    /// An `http://host[:port]/…` URL (TLS is not supported yet, so `https://` is refused with that reason).
-    static func httpURLProblem(_ url: String) -> String? {
-        if url.hasPrefix("https://") { return "https:// is not supported yet (no TLS); use an http:// URL" }
+    /// An `http://host[:port]/…` URL, or `https://` where the client speaks TLS (`allowHTTPS`: JWKS); elsewhere
+    /// `https://` is refused with that reason.
+    static func httpURLProblem(_ url: String, allowHTTPS: Bool = false) -> String? {
+        let secure = url.hasPrefix("https://")
+        if secure && !allowHTTPS { return "https:// is not supported here yet; use an http:// URL" }
         // Error messages go to logs, `meshgate check` and `/config`: never quote a URL's credentials.
-        guard url.hasPrefix("http://") else { return "\(quoted(URLRedaction.redact(url))) must be an http:// URL" }
-        let rest = url.dropFirst("http://".count)
+        guard url.hasPrefix("http://") || secure else {
+            return "\(quoted(URLRedaction.redact(url))) must be an http:// URL" + (allowHTTPS ? " or https:// URL" : "")
+        }
+        let rest = url.dropFirst(secure ? "https://".count : "http://".count)
         let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
         // Not omitting empty parts: in `user:pw@` the host is the empty part after the `@`, not the userinfo.
         let hostPart = authority.split(separator: "@", omittingEmptySubsequences: false).last.map(String.init) ?? ""

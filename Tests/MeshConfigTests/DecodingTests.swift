@@ -98,7 +98,7 @@ import Testing
         #expect(p.from == [.header("x-token"), .cookie("tok"), .bearer])
         #expect(p.audiences == ["a", "b"])
         #expect(p.jwks.count == 3)
-        guard case .file("k.json") = p.jwks[0], case .url("http://h:1/j", 5000) = p.jwks[1],
+        guard case .file("k.json") = p.jwks[0], case .url("http://h:1/j", 5000, nil) = p.jwks[1],
             case .inline(let inline) = p.jwks[2]
         else {
             Issue.record("unexpected sources \(p.jwks)")

@@ -81,7 +81,7 @@ let defaultCases: [DefaultCase] = [
     .init("from", "[bearer]") { "\(p($0).from)".replacingOccurrences(of: "MeshConfig.TokenSource.", with: "") },
     .init("audiences", "[]") { "\(p($0).audiences)" },
     .init("jwks refresh", "300000") {
-        guard case .url(_, let refresh) = p($0).jwks[0] else { return "not a url" }
+        guard case .url(_, let refresh, _) = p($0).jwks[0] else { return "not a url" }
         return "\(refresh)"
     },
     .init("admin", "127.0.0.1:9901") { $0.admin.address?.description ?? "nil" },

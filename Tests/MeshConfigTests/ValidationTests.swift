@@ -244,8 +244,12 @@ let validationCases: [ValidationCase] = [
         document: document(providers: provider(#""jwks": {"file": "k.json"}, "algorithms": ["ES257"]"#)),
         path: "jwt_providers.local.algorithms[0]", message: "unknown algorithm \"ES257\" (did you mean \"ES256\"?)"),
     .init(
-        name: "https jwks", document: document(providers: provider(#""jwks": {"url": "https://a/jwks"}"#)),
-        path: "jwt_providers.local.jwks.url", message: "https:// is not supported yet"),
+        name: "https otlp", document: document(extra: #""tracing": {"otlp_endpoint": "https://c:4318/v1/traces"}"#),
+        path: "tracing.otlp_endpoint", message: "https:// is not supported here yet"),
+    .init(
+        name: "jwks ca_file with http",
+        document: document(providers: provider(#""jwks": {"url": "http://a/jwks", "ca_file": "ca.pem"}"#)),
+        path: "jwt_providers.local.jwks.ca_file", message: "ca_file applies only to an https:// url"),
     .init(
         name: "ftp jwks", document: document(providers: provider(#""jwks": {"url": "ftp://a/jwks"}"#)),
         path: "jwt_providers.local.jwks.url", message: "must be an http:// URL"),

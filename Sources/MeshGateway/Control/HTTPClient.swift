@@ -1,5 +1,6 @@
 import MeshEventLoop
 import MeshPosix
+import MeshTLS
 
 /// A small HTTP/1.1 client on an `EventLoop`, for the control plane: JWKS fetches and health probes.
 ///
@@ -15,6 +16,10 @@ public final class HTTPClient {
 
     let loop: EventLoop
     let timers: LoopTimers
+    /// Staging blocks for TLS exchanges (a request head, ciphertext the socket refused).
+    let pool = BufferPool(bufferSize: 17 * 1024, maxFree: 4)
+    /// The system trust store's context, made on the first `https://` request that names no CA.
+    private var systemTLS: TLSClientContext?
     private let resolver: BlockingResolver?
     private var active: [ObjectIdentifier: HTTPClientExchange] = [:]
 
@@ -31,11 +36,22 @@ public final class HTTPClient {
 
     /// `GET url`. `timeoutMs` bounds the whole request (resolve, connect, response); a body over `maxBodyBytes`
     /// fails with `.bodyTooLarge`.
-    public func get(url: String, timeoutMs: Int, maxBodyBytes: Int, completion: @escaping Completion) {
+    public func get(
+        url: String, timeoutMs: Int, maxBodyBytes: Int, tls: TLSClientContext? = nil,
+        completion: @escaping Completion
+    ) {
         let target: HTTPTarget
         switch HTTPTarget.parse(url) {
         case .failure(let error): return completion(.failure(error))
         case .success(let parsed): target = parsed
+        }
+        var context: TLSClientContext?
+        if target.secure {
+            do {
+                context = try tls ?? systemContext()
+            } catch {
+                return completion(.failure(.connectFailed(address: target.hostHeader, reason: "TLS: \(error)")))
+            }
         }
         if let literal = SocketAddress(numericHost: target.host, port: target.port) {
             get(
@@ -43,6 +59,7 @@ public final class HTTPClient {
                 target: target,
                 timeoutMs: timeoutMs,
                 maxBodyBytes: maxBodyBytes,
+                tls: context,
                 completion: completion
             )
             return
@@ -56,6 +73,7 @@ public final class HTTPClient {
             label: target.hostHeader,
             timeoutMs: timeoutMs,
             maxBodyBytes: maxBodyBytes,
+            tls: context,
             completion: completion
         )
         let handoff = LoopBound((self, exchange))
@@ -83,6 +101,7 @@ public final class HTTPClient {
         target: HTTPTarget,
         timeoutMs: Int,
         maxBodyBytes: Int,
+        tls: TLSClientContext? = nil,
         completion: @escaping Completion
     ) {
         let exchange = start(
@@ -90,12 +109,20 @@ public final class HTTPClient {
             label: address.description,
             timeoutMs: timeoutMs,
             maxBodyBytes: maxBodyBytes,
+            tls: tls,
             completion: completion
         )
         exchange.connect(to: address)
     }
 
     /// Fails every request in flight with `.cancelled` and releases the client's timer registration.
+    private func systemContext() throws -> TLSClientContext {
+        if let systemTLS { return systemTLS }
+        let made = try TLSClientContext()
+        systemTLS = made
+        return made
+    }
+
     public func shutdown() {
         for exchange in Array(active.values) { exchange.fail(.cancelled) }
         timers.close()
@@ -106,6 +133,7 @@ public final class HTTPClient {
         label: String,
         timeoutMs: Int,
         maxBodyBytes: Int,
+        tls: TLSClientContext?,
         completion: @escaping Completion
     ) -> HTTPClientExchange {
         let exchange = HTTPClientExchange(
@@ -113,6 +141,7 @@ public final class HTTPClient {
             target: target,
             label: label,
             maxBodyBytes: maxBodyBytes,
+            tls: tls,
             completion: completion
         )
         active[ObjectIdentifier(exchange)] = exchange

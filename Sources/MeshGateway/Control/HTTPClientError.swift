@@ -30,8 +30,7 @@ public enum HTTPClientError: Error, Sendable, Equatable, CustomStringConvertible
         case .invalidURL(let url):
             return "invalid URL \(URLRedaction.redact(url)): expected http://host[:port][/path]"
         case .unsupportedScheme(let url):
-            return URLRedaction.redact(url)
-                + ": only http:// is supported (meshgate has no TLS client); serve it over plain http"
+            return URLRedaction.redact(url) + ": only http:// and https:// are supported"
         case .resolveFailed(let host, let reason):
             return "cannot resolve \(host): \(reason)"
         case .connectFailed(let address, let reason):

@@ -2,6 +2,7 @@ import Glibc
 import MeshEventLoop
 import MeshHTTP1
 import MeshPosix
+import MeshTLS
 
 /// One `GET` on one connection for `HTTPClient`: connect, write the request, read the response until its
 /// framing says it is complete (RFC 9112 §6.3), then close. Confined to the loop's thread.
@@ -28,14 +29,22 @@ final class HTTPClientExchange: EventHandler {
     private var head: (status: Int, headers: [(name: String, value: String)], framing: BodyFraming)?
     private var chunked = ChunkedDecoder()
     private var body: [UInt8] = []
+    /// `https://`: the context to verify the server with; `tls` exists once TCP connected.
+    private let tlsContext: TLSClientContext?
+    private var tls: TLSStream?
+    /// The request, once queued for TLS (encrypted from here as the socket takes it).
+    private var outbound = Outbound()
+    private var requestQueued = false
 
     init(
         client: HTTPClient,
         target: HTTPTarget,
         label: String,
         maxBodyBytes: Int,
+        tls: TLSClientContext? = nil,
         completion: @escaping HTTPClient.Completion
     ) {
+        self.tlsContext = tls
         self.client = client
         self.target = target
         self.label = label
@@ -77,7 +86,16 @@ final class HTTPClientExchange: EventHandler {
 
     private func connected() {
         connecting = false
-        writeRequest()
+        guard let context = tlsContext else { return writeRequest() }
+        do {
+            // The exchange's deadline bounds the handshake; libssl's own is off.
+            let connection = try TLSConnection(
+                client: context, serverName: target.host, handshakeDeadlineMs: .max)
+            tls = TLSStream(connection, pool: client.pool)
+        } catch {
+            return fail(.connectFailed(address: label, reason: "TLS: \(error)"))
+        }
+        pumpTLS()
     }
 
     // MARK: - Events
@@ -89,6 +107,10 @@ final class HTTPClientExchange: EventHandler {
             let error = Posix.socketError(registration.fd)
             if error != 0 { return fail(.connectFailed(address: label, reason: Self.reason(error))) }
             connected()
+        } else if let tls {
+            if !events.intersection([.readable, .readHangup, .hangup, .error]).isEmpty { tls.socketReadable = true }
+            pumpTLS()
+            return
         } else if events.contains(.writable) {
             writeRequest()
         }
@@ -113,6 +135,49 @@ final class HTTPClientExchange: EventHandler {
             }
             guard case .processed(let count) = result else { return }  // wait for writability
             written += count
+        }
+    }
+
+    /// The TLS exchange: handshake, then the request (queued once, encrypted as the socket takes it), then the
+    /// response, decrypted into `received`.
+    private func pumpTLS() {
+        guard let tls else { return }
+        let scratch = client.pool.take()
+        defer { client.pool.give(scratch) }
+        let staging = UnsafeMutableRawBufferPointer(start: scratch, count: client.pool.bufferSize)
+        var chunk = [UInt8](repeating: 0, count: 16384)
+        while completion != nil {
+            if tls.connection.isEstablished {
+                if !requestQueued {
+                    let space = outbound.headSpace(from: client.pool)
+                    guard request.count <= space.count else {
+                        return fail(.badResponse(address: label, reason: "request head too large"))
+                    }
+                    space.copyBytes(from: request)
+                    outbound.commitHead(request.count)
+                    requestQueued = true
+                }
+                if case .failed(let error) = tls.flush(&outbound, fd: registration.fd) {
+                    return fail(.connectionLost(address: label, reason: Self.reason(error.errno)))
+                }
+            }
+            let result = chunk.withUnsafeMutableBytes { buffer in
+                tls.read(fd: registration.fd, into: buffer, scratch: staging, nowMs: client.loop.nowMs)
+            }
+            switch result {
+            case .established:
+                continue
+            case .bytes(let count):
+                received.append(contentsOf: chunk[0..<count])
+                process()
+            case .drained:
+                return
+            case .eof:
+                return endOfStream()
+            case .failed(let failure):
+                let reason = failure.map { "TLS: \($0)" } ?? "TLS connection failed"
+                return fail(.connectionLost(address: label, reason: reason))
+            }
         }
     }
 
@@ -247,6 +312,8 @@ final class HTTPClientExchange: EventHandler {
     private func finish(_ result: Result<HTTPClientResponse, HTTPClientError>) {
         guard let completion else { return }
         self.completion = nil
+        outbound.reset(pool: client.pool)
+        tls?.releaseBlock()
         if registration != .none { client.loop.close(registration) }
         registration = .none
         client.finished(self)

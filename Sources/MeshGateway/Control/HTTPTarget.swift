@@ -1,6 +1,6 @@
-/// Where a control-plane request goes, split out of an `http://host[:port][/path][?query]` URL.
+/// Where a control-plane request goes, split out of an `http[s]://host[:port][/path][?query]` URL.
 ///
-/// Only what a JWKS or health URL needs: no userinfo, no fragment, default port 80 (RFC 9110 §4.2.1),
+/// Only what a JWKS or health URL needs: no userinfo, no fragment, default port 80 or 443 (RFC 9110 §4.2),
 /// IPv6 literals in brackets (RFC 3986 §3.2.2).
 public struct HTTPTarget: Sendable, Equatable {
     /// Host name or IP literal, without brackets.
@@ -9,22 +9,27 @@ public struct HTTPTarget: Sendable, Equatable {
     public let port: UInt16
     /// The request-target in origin form (`/path?query`, at least `/`).
     public let path: String
+    /// `https://`: the exchange runs over TLS, the server verified against `host`.
+    public let secure: Bool
 
     /// Creates a target from parts.
-    public init(host: String, port: UInt16, path: String) {
+    public init(host: String, port: UInt16, path: String, secure: Bool = false) {
         self.host = host
         self.port = port
         self.path = path.isEmpty ? "/" : path
+        self.secure = secure
     }
 
     /// The `Host` header value (RFC 9110 §7.2): the port is always written, brackets around IPv6.
     public var hostHeader: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 
-    /// Parses a URL; `https://` and other schemes are refused with a clear error.
+    /// Parses a URL; schemes other than `http` and `https` are refused with a clear error.
     public static func parse(_ url: String) -> Result<HTTPTarget, HTTPClientError> {
         let parts = url.split(separator: "://", maxSplits: 1, omittingEmptySubsequences: false)
         guard parts.count == 2 else { return .failure(.invalidURL(url)) }
-        guard parts[0].lowercased() == "http" else { return .failure(.unsupportedScheme(url)) }
+        let scheme = parts[0].lowercased()
+        guard scheme == "http" || scheme == "https" else { return .failure(.unsupportedScheme(url)) }
+        let secure = scheme == "https"
         let rest = parts[1]
         let isDelimiter: (Character) -> Bool = { $0 == "/" || $0 == "?" || $0 == "#" }
         let authorityEnd = rest.firstIndex(where: isDelimiter) ?? rest.endIndex
@@ -48,12 +53,12 @@ public struct HTTPTarget: Sendable, Equatable {
         } else {
             host = authority
         }
-        var port: UInt16 = 80
+        var port: UInt16 = secure ? 443 : 80
         if let portText {
             guard let parsed = UInt16(portText), parsed > 0 else { return .failure(.invalidURL(url)) }
             port = parsed
         }
         guard !host.isEmpty, !host.contains(" ") else { return .failure(.invalidURL(url)) }
-        return .success(HTTPTarget(host: String(host), port: port, path: path))
+        return .success(HTTPTarget(host: String(host), port: port, path: path, secure: secure))
     }
 }

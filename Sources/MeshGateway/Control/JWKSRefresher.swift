@@ -1,5 +1,6 @@
 import MeshConfig
 import MeshJWT
+import MeshTLS
 
 /// Keeps one provider's `jwks.url` key set fresh (SPEC §3): fetch at start, then every `refresh_ms`; a failed
 /// fetch keeps the last good set and is retried after `RefreshSchedule`'s back-off (1 s, 2 s, … capped at
@@ -23,6 +24,9 @@ final class JWKSRefresher {
     private var timer: LoopTimers.ID?
     private var inFlight = false
     private var stopped = false
+    /// The client context for an `https://` URL with `jwks.ca_file`, made on the first fetch (nil: none yet, or
+    /// the system store is used).
+    private var tls: TLSClientContext?
 
     init(
         keys: ProviderKeys,
@@ -62,7 +66,20 @@ final class JWKSRefresher {
         inFlight = true
         fetches += 1
         let timeout = min(Self.fetchTimeoutMs, refreshMs)
-        client.get(url: url, timeoutMs: timeout, maxBodyBytes: Self.maxBodyBytes) { [self] result in
+        if let caFile = keys.caFile, tls == nil {
+            do {
+                var options = TLSClientOptions()
+                options.caFile = caFile
+                tls = try TLSClientContext(options: options)
+            } catch {
+                // Retried on the refresh schedule: a CA file written a moment later is picked up then.
+                let failure = HTTPClientError.connectFailed(
+                    address: URLRedaction.redact(url), reason: "jwks.ca_file \(error)")
+                completed(.failure(failure), url: url)
+                return
+            }
+        }
+        client.get(url: url, timeoutMs: timeout, maxBodyBytes: Self.maxBodyBytes, tls: tls) { [self] result in
             completed(result, url: url)
         }
     }

@@ -29,6 +29,8 @@ public final class ProviderKeys: Sendable {
     public let sources: [JWKSSource]
     /// The `jwks.url`, if the provider has one.
     public let url: String?
+    /// `jwks.ca_file`: the CAs an `https://` JWKS server must chain to (nil: the system store).
+    public let caFile: String?
     /// The shared store workers verify against.
     public let store: KeySetStore
     /// Identity of `sources` (URL refresh interval excluded: changing it keeps the keys).
@@ -42,10 +44,15 @@ public final class ProviderKeys: Sendable {
         fingerprint = Self.identities(sources)
         let url =
             sources.lazy.compactMap { source -> String? in
-                if case .url(let url, _) = source { return url }
+                if case .url(let url, _, _) = source { return url }
                 return nil
             }.first
         self.url = url
+        caFile =
+            sources.lazy.compactMap { source -> String? in
+                if case .url(_, _, let caFile) = source { return caFile }
+                return nil
+            }.first
         let loaded = Self.loadStatic(sources)
         var initial = Parts()
         initial.staticKeys = loaded.keys
@@ -67,7 +74,7 @@ public final class ProviderKeys: Sendable {
 
     /// The `refresh_ms` of the URL source, nil without one.
     public var refreshMs: Int? {
-        for case .url(_, let refreshMs) in sources { return refreshMs }
+        for case .url(_, let refreshMs, _) in sources { return refreshMs }
         return nil
     }
 
@@ -111,7 +118,7 @@ public final class ProviderKeys: Sendable {
         sources.map { source in
             switch source {
             case .file(let path): "file:\(path)"
-            case .url(let url, _): "url:\(url)"
+            case .url(let url, _, let caFile): "url:\(url) ca:\(caFile ?? "")"
             case .inline(let text): "inline:\(text)"
             }
         }

@@ -105,7 +105,7 @@ public final class ProviderRuntime: Sendable {
 
         init(config: JWTProviderConfig, environment: (String) -> String?) {
             sources = ProviderKeys.identities(config.jwks)
-            refreshMs = config.jwks.compactMap { if case .url(_, let ms) = $0 { ms } else { nil } }
+            refreshMs = config.jwks.compactMap { if case .url(_, let ms, _) = $0 { ms } else { nil } }
             policy = [
                 config.issuer, config.audiences.joined(separator: "\u{0}"),
                 config.algorithms.joined(separator: ","), String(config.leewaySeconds),
