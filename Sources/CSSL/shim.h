@@ -62,11 +62,28 @@ static inline int meshgate_ad_no_application_protocol(void) { return SSL_AD_NO_A
 
 /* Session ticket keys (SSL_CTX_set_tlsext_ticket_key_evp_cb): the key material is chosen in Swift; this sets it
  * on the contexts libssl hands us, in the way the OpenSSL manual's example does. */
+/* The cipher is fetched from the provider once per process: EVP_aes_256_cbc() makes OpenSSL 3 look the
+ * implementation up by name (a locked hash-table walk) on every init, i.e. on every ticket. */
 static inline int meshgate_ticket_cipher_init(EVP_CIPHER_CTX *ctx, const unsigned char *key, const unsigned char *iv,
                                               int enc) {
-    return enc ? EVP_EncryptInit_ex(ctx, EVP_aes_256_cbc(), NULL, key, iv)
-               : EVP_DecryptInit_ex(ctx, EVP_aes_256_cbc(), NULL, key, iv);
+    static EVP_CIPHER *cipher;
+    EVP_CIPHER *fetched = __atomic_load_n(&cipher, __ATOMIC_ACQUIRE);
+    if (fetched == NULL) {
+        EVP_CIPHER *made = EVP_CIPHER_fetch(NULL, "AES-256-CBC", NULL);
+        if (made == NULL) return 0;
+        EVP_CIPHER *expected = NULL;
+        if (__atomic_compare_exchange_n(&cipher, &expected, made, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+            fetched = made;
+        } else {
+            EVP_CIPHER_free(made);
+            fetched = expected;
+        }
+    }
+    return enc ? EVP_EncryptInit_ex2(ctx, fetched, key, iv, NULL) : EVP_DecryptInit_ex2(ctx, fetched, key, iv, NULL);
 }
+/* TLS 1.3 servers send two tickets by default (one per parallel connection a client might open); an HTTP/1.1
+ * client resumes with one, and each costs a ticket encryption on every full handshake. */
+static inline long meshgate_ssl_ctx_set_one_ticket(SSL_CTX *ctx) { return SSL_CTX_set_num_tickets(ctx, 1); }
 static inline int meshgate_ticket_mac_init(EVP_MAC_CTX *hctx, const unsigned char *key, size_t key_length) {
     OSSL_PARAM params[3];
     params[0] = OSSL_PARAM_construct_octet_string(OSSL_MAC_PARAM_KEY, (void *)key, key_length);

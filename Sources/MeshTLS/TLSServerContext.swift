@@ -102,6 +102,7 @@ public final class TLSServerContext: @unchecked Sendable {
         do {
             try configureCommon(context, minimumVersion: options.minimumVersion)
             _ = SSL_CTX_set_options(context, meshgate_ssl_op_server_preference())
+            _ = meshgate_ssl_ctx_set_one_ticket(context)
             // Resumption by tickets only: no per-worker session-ID cache that other workers could not see.
             _ = meshgate_ssl_ctx_session_cache_mode(context, meshgate_sess_cache_off())
             // A session resumes only on a context with the same client-certificate policy.
