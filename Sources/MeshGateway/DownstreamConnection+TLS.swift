@@ -6,7 +6,7 @@ import MeshTLS
 /// The TLS side of reading a client: the handshake's outcome is counted once per connection (SPEC §9), and its
 /// end starts the header timeout.
 extension DownstreamConnection {
-    func readTLSStream(_ tls: TLSStream, space: Int) -> ReadOutcome {
+    func readClientTLS(_ tls: TLSStream, space: Int) -> ReadOutcome {
         let scratch = worker.pool.take()
         defer { worker.pool.give(scratch) }
         let into = UnsafeMutableRawBufferPointer(start: buffer.base! + buffer.end, count: space)

@@ -177,7 +177,7 @@ final class DownstreamConnection: EventHandler {
         }
         let space = buffer.spaceAtEnd
         guard space > 0 else { return .drained }
-        if let tls { return readTLSStream(tls, space: space) }
+        if let tls { return readClientTLS(tls, space: space) }
         do {
             switch try Posix.read(fd, buffer.base! + buffer.end, space) {
             case .wouldBlock:

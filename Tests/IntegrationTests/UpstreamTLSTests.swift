@@ -107,4 +107,64 @@ import Testing
         #expect(caller.stop() == .exited(0))
         #expect(sidecar.stop() == .exited(0))
     }
+
+    /// A TLS upstream (Python's `ssl`) answering every request with a close-delimited body of `size` bytes and
+    /// then closing without close_notify, the end arriving with the last bytes.
+    static let closeDelimitedServer = """
+        import socket, ssl, sys
+        size, cert, key = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert, key)
+        listener = socket.create_server(("127.0.0.1", 0))
+        print(listener.getsockname()[1], flush=True)
+        body = bytes(i % 251 for i in range(size))
+        while True:
+            raw, _ = listener.accept()
+            try:
+                conn = context.wrap_socket(raw, server_side=True)
+                data = b""
+                while b"\\r\\n\\r\\n" not in data:
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        break
+                    data += chunk
+                conn.sendall(b"HTTP/1.1 200 OK\\r\\nContent-Type: application/octet-stream\\r\\n\\r\\n" + body)
+                raw.shutdown(socket.SHUT_RDWR)
+            except Exception as error:
+                print(error, file=sys.stderr, flush=True)
+            finally:
+                raw.close()
+        """
+
+    @Test(arguments: [0, 10, 70_000])
+    func aCloseDelimitedTLSResponseIsDeliveredWhole(size: Int) throws {
+        let directory = try GatewayProcess.makeTempDirectory()
+        defer { GatewayProcess.removeDirectory(directory) }
+        let server = try ChildProcess(
+            path: "/usr/bin/python3",
+            arguments: ["-c", Self.closeDelimitedServer, "\(size)", Self.pki.path("localhost.crt"),
+                        Self.pki.path("localhost.key")],
+            outputPrefix: directory + "/origin")
+        defer { _ = server.terminate(signal: SIGKILL) }
+        var port: UInt16?
+        let deadline = TestSocket.nowMs() + 10_000
+        while port == nil && TestSocket.nowMs() < deadline {
+            port = UInt16(server.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+            if port == nil { usleep(20_000) }
+        }
+        let origin = try #require(port, "the TLS origin did not start: \(server.stderr)")
+        let caller = try Testbed(upstreams: [:]) { ports in
+            TestConfig.document(
+                port: ports.listener, routes: [TestConfig.route("/", to: "origin", "\"retry\": { \"retries\": 0 }")],
+                upstreams: [
+                    "origin": "{ \"endpoints\": [\"127.0.0.1:\(origin)\"], \"tls\": "
+                        + "{ \"ca_file\": \"\(Self.pki.path("ca.crt"))\" } }"
+                ])
+        }
+        let response = try caller.client(timeoutMs: 10_000).request("GET /file HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(response.status == 200, "\(response)")
+        #expect(response.bodyCount == size)
+        #expect(response.body == (0..<min(size, RawClient.keptBodyBytes)).map { UInt8($0 % 251) })
+        #expect(caller.stop() == .exited(0))
+    }
 }

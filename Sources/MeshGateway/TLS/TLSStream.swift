@@ -12,8 +12,7 @@ import MeshTLS
 /// plaintext is encrypted at most `batchBytes` ahead of the socket (the back-pressure of the cleartext path).
 final class TLSStream {
     let connection: TLSConnection
-    /// The socket may have more bytes (edge-triggered: set by readable events, cleared on EAGAIN or a short
-    /// read).
+    /// The socket may have more bytes (edge-triggered: set by readable events, cleared on EAGAIN).
     var socketReadable = true
     /// The client's FIN arrived (told to libssl, which then fails a truncated record instead of waiting).
     private(set) var socketEnded = false
@@ -111,9 +110,9 @@ final class TLSStream {
                 connection.feedEndOfInput()
                 return .fed
             case .processed(let n):
+                // No "short read means drained" here: with edge-triggered epoll a FIN that came with these bytes
+                // is never reported again, and libssl must see that end (a close-delimited response ends there).
                 connection.feed(UnsafeRawBufferPointer(rebasing: scratch[0..<n]))
-                // A short read drained the socket (its FIN, if any, is reported by the next readable event).
-                if n < scratch.count { socketReadable = false }
                 return .fed
             }
         } catch {
