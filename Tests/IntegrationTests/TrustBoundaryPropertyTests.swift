@@ -52,18 +52,27 @@ import Testing
          "logging": {"level": "warn", "access_log": false}, "watch_config": false}
         """
 
-    @Test(arguments: [0x7472_7573_7431 as UInt64, 0x6D65_7368_6761_7465, 0x0000_0000_0000_0010])
-    func upstreamReceivesExactlyTheRoutedRequests(seed: UInt64) throws {
+    /// The same property over TLS (issue 11): the client's bytes reach the gateway through a TLS relay, so request
+    /// boundaries fall anywhere within and across TLS records.
+    @Test(arguments: [0x7472_7573_7431 as UInt64, 0x6D65_7368_6761_7465, 0x0000_0000_0000_0010], [false, true])
+    func upstreamReceivesExactlyTheRoutedRequests(seed: UInt64, overTLS: Bool) throws {
         let upstream = try TestUpstream(.echo)
         defer { upstream.shutdown() }
         let port = try TestSocket.freePort()
+        let pki = TestPKI.shared
+        let tls =
+            "\"tls\": {\"certificates\": [{\"cert_file\": \"\(pki.path("localhost.crt"))\", "
+            + "\"key_file\": \"\(pki.path("localhost.key"))\"}]},"
         let json = Self.config.replacingOccurrences(of: "UPSTREAM", with: "\(upstream.port)")
             .replacingOccurrences(of: "PORT", with: "\(port)")
+            .replacingOccurrences(of: "\"jwt\": {\"provider\"", with: (overTLS ? tls : "") + "\"jwt\": {\"provider\"")
         let gateway = try GatewayProcess(configJSON: json, port: port)
         defer { _ = gateway.stop() }
+        let relay = try overTLS ? TLSRelay(target: port, caFile: pki.path("ca.crt")) : nil
+        let clientPort = relay?.port ?? port
 
         var rng = SplitMix64(state: seed)
-        var client = try RawClient(port: port)
+        var client = try RawClient(port: clientPort)
         var forwarded: [Case] = []
         for index in 0..<150 {
             let c = TrustBoundaryRequestGenerator.generate(&rng, index: index)
@@ -88,13 +97,14 @@ import Testing
             }
             if response.status != 200 || c.connectionClose || response.header("connection") == "close" {
                 client.close()
-                client = try RawClient(port: port)
+                client = try RawClient(port: clientPort)
             }
         }
         // Nothing arrived that was not sent through the route: no smuggled second request on any connection.
         #expect(upstream.requests.count == forwarded.count)
         #expect(!upstream.requests.contains { $0.target.hasPrefix("/smuggled") })
         #expect(gateway.isRunning)
+        #expect(relay?.errors.isEmpty ?? true, "\(relay?.errors ?? "")")
     }
 
     /// The upstream's copy of a forwarded request, against the model.
