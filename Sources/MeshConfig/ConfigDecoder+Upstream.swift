@@ -44,14 +44,6 @@ extension ConfigDecoder {
             balance = BalanceConfig(rawValue: value) ?? balance
         }
         let tls = upstream["tls"].flatMap { decodeUpstreamTLS($0.value, upstream.path("tls")) }
-        if tls != nil, let check = upstream["health_check"] {
-            // The control plane's probes speak cleartext: against a TLS port every probe would fail and the
-            // endpoint would be marked down. Refused until they speak TLS; the breaker still judges requests.
-            error(
-                upstream.path("health_check"), check.keyPosition,
-                "health checks of a TLS upstream are not supported yet; remove health_check (the circuit breaker"
-                    + " still judges every request)")
-        }
         return UpstreamConfig(
             name: name, endpoints: endpoints, balance: balance,
             connectTimeoutMs: duration(upstream, "connect_timeout_ms", min: 1) ?? Defaults.connectTimeoutMs,

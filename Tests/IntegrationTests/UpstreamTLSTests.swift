@@ -21,8 +21,9 @@ import Testing
         }
     }
 
-    /// The caller: plaintext listener, upstream `mesh` = the sidecar over TLS with `tls` members (raw JSON).
-    static func caller(to sidecar: Testbed, tls: String) throws -> Testbed {
+    /// The caller: plaintext listener, upstream `mesh` = the sidecar over TLS with `tls` members (raw JSON) and
+    /// more upstream members (`extra`, raw JSON).
+    static func caller(to sidecar: Testbed, tls: String, extra: String = "") throws -> Testbed {
         let port = sidecar.ports.listener
         return try Testbed(upstreams: [:]) { ports in
             TestConfig.document(
@@ -30,9 +31,28 @@ import Testing
                 routes: [TestConfig.route("/", to: "mesh", "\"retry\": { \"retries\": 1 }")],
                 upstreams: [
                     "mesh": "{ \"endpoints\": [\"127.0.0.1:\(port)\"], \"tls\": { \(tls) },"
-                        + " \"circuit_breaker\": { \"consecutive_failures\": 100 } }"
+                        + " \"circuit_breaker\": { \"consecutive_failures\": 100 }\(extra) }"
                 ])
         }
+    }
+
+    /// Active health checks speak the upstream's TLS (with its client certificate): the sidecar answers them.
+    @Test(arguments: [true, false])
+    func healthChecksSpeakTheUpstreamsTLS(withClientCertificate: Bool) throws {
+        let sidecar = try Self.sidecar()
+        let tls = withClientCertificate ? Self.clientPair : "\"ca_file\": \"\(Self.pki.path("ca.crt"))\""
+        let check =
+            ", \"health_check\": { \"path\": \"/api/health\", \"interval_ms\": 200, \"timeout_ms\": 200,"
+            + " \"healthy_threshold\": 1, \"unhealthy_threshold\": 1 }"
+        let caller = try Self.caller(to: sidecar, tls: tls, extra: check)
+        let expected = withClientCertificate ? "healthy" : "unhealthy"
+        let view = try caller.pollAdmin("/upstreams", timeoutMs: 10_000) { $0.bodyText.contains("\"\(expected)\"") }
+        #expect(view.bodyText.contains("\"health\":\"\(expected)\""), "\(view.bodyText)")
+        if withClientCertificate {
+            #expect(sidecar["service"].waitForRequests(1, timeoutMs: 5000).first?.target == "/api/health")
+        }
+        #expect(caller.stop() == .exited(0))
+        #expect(sidecar.stop() == .exited(0))
     }
 
     static var clientPair: String {

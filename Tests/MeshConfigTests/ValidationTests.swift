@@ -326,10 +326,6 @@ let validationCases: [ValidationCase] = [
         document: document(upstreams: upstream(#""tls": {"server_name": "a b"}"#)),
         path: "upstreams.app.tls.server_name", message: "is not a host name or address"),
     .init(
-        name: "health check of a TLS upstream",
-        document: document(upstreams: upstream(#""tls": {}, "health_check": {"path": "/healthz"}"#)),
-        path: "upstreams.app.health_check", message: "health checks of a TLS upstream are not supported yet"),
-    .init(
         name: "otlp not http", document: document(extra: #""tracing": {"otlp_endpoint": "collector:4318"}"#),
         path: "tracing.otlp_endpoint", message: "must be an http:// URL"),
 ]

@@ -80,7 +80,8 @@ final class ControlState: @unchecked Sendable {
                 if checkers[name] != nil { for state in states { state.setHealth(.unknown) } }
                 continue
             }
-            if let existing = checkers[name], existing.matches(policy: policy, endpoints: states) {
+            let tls = config.upstreams[name]?.tls
+            if let existing = checkers[name], existing.matches(policy: policy, tls: tls, endpoints: states) {
                 next[name] = existing
                 continue
             }
@@ -88,6 +89,7 @@ final class ControlState: @unchecked Sendable {
             let checker = HealthChecker(
                 upstream: name,
                 policy: policy,
+                tls: tls,
                 endpoints: states,
                 client: client,
                 addresses: addresses,

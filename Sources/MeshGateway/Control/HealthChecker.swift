@@ -1,4 +1,5 @@
 import MeshConfig
+import MeshTLS
 
 /// Active health checks of one upstream (SPEC §3 `health_check`): every `interval_ms`, `GET path` on each
 /// endpoint with `timeout_ms`; a 2xx is a success, anything else (status, timeout, refused) a failure.
@@ -13,6 +14,10 @@ final class HealthChecker {
 
     let upstream: String
     let policy: HealthCheckConfig
+    /// The upstream's TLS: probes speak it too, with the same CA, client certificate and server name.
+    let tls: UpstreamTLSConfig?
+    /// Made on the first probe (files may appear after the config); a failure is a failed probe.
+    private var tlsContext: TLSClientContext?
     let endpoints: [EndpointState]
     /// Probes started so far, per endpoint.
     private(set) var probesStarted: [Int]
@@ -27,6 +32,7 @@ final class HealthChecker {
     init(
         upstream: String,
         policy: HealthCheckConfig,
+        tls: UpstreamTLSConfig? = nil,
         endpoints: [EndpointState],
         client: HTTPClient,
         addresses: ResolvedAddresses,
@@ -34,6 +40,7 @@ final class HealthChecker {
     ) {
         self.upstream = upstream
         self.policy = policy
+        self.tls = tls
         self.endpoints = endpoints
         self.client = client
         self.addresses = addresses
@@ -51,8 +58,10 @@ final class HealthChecker {
     }
 
     /// True when this checker already does what `policy` over `endpoints` asks (a reload may keep it).
-    func matches(policy other: HealthCheckConfig, endpoints others: [EndpointState]) -> Bool {
-        policy.path == other.path && policy.intervalMs == other.intervalMs && policy.timeoutMs == other.timeoutMs
+    func matches(policy other: HealthCheckConfig, tls otherTLS: UpstreamTLSConfig?, endpoints others: [EndpointState])
+        -> Bool
+    {
+        tls == otherTLS && policy.path == other.path && policy.intervalMs == other.intervalMs && policy.timeoutMs == other.timeoutMs
             && policy.healthyThreshold == other.healthyThreshold
             && policy.unhealthyThreshold == other.unhealthyThreshold
             && endpoints.count == others.count && zip(endpoints, others).allSatisfy { $0 === $1 }
@@ -81,10 +90,25 @@ final class HealthChecker {
             // Never resolved: that is a failed probe, not a reason to keep the endpoint's old verdict.
             return record(index, success: false)
         }
+        var context: TLSClientContext?
+        if let tls {
+            do {
+                context = try tlsContext
+                    ?? UpstreamTLSContexts.context(
+                        tls, path: upstream, nowSeconds: ListenerTLSStore.wallClockSeconds())
+                tlsContext = context
+            } catch {
+                return record(index, success: false)
+            }
+        }
         inFlight[index] = true
-        let target = HTTPTarget(host: endpoint.host, port: endpoint.port, path: policy.path)
-        client.get(address: address, target: target, timeoutMs: policy.timeoutMs, maxBodyBytes: Self.maxBodyBytes) {
-            [weak self] result in
+        // Over TLS the probe names (and verifies) `server_name` when one is configured.
+        let host = tls?.serverName ?? endpoint.host
+        let target = HTTPTarget(host: host, port: endpoint.port, path: policy.path, secure: tls != nil)
+        client.get(
+            address: address, target: target, timeoutMs: policy.timeoutMs, maxBodyBytes: Self.maxBodyBytes,
+            tls: context
+        ) { [weak self] result in
             guard let self else { return }
             self.inFlight[index] = false
             guard !self.stopped else { return }

@@ -25,26 +25,40 @@ enum UpstreamTLSContexts {
                 continue
             }
             let path = JSONPath.join(JSONPath.join("upstreams", name), "tls")
-            var options = TLSClientOptions()
-            options.caFile = tls.caFile
-            if let cert = tls.certFile, let key = tls.keyFile {
-                do {
-                    options.clientCertificate = try CertificatePair(certFile: cert, keyFile: key, now: nowSeconds)
-                } catch {
-                    errors.append("\(path).cert_file: \(error)")
-                    contexts.append(nil)
-                    continue
-                }
-            }
             do {
-                contexts.append(try TLSClientContext(options: options))
+                contexts.append(try context(tls, path: path, nowSeconds: nowSeconds))
             } catch {
-                errors.append("\(path)\(tls.caFile == nil ? "" : ".ca_file"): \(error)")
+                errors.append(error.description)
                 contexts.append(nil)
             }
         }
         guard errors.isEmpty else { throw ListenerTLSStore.Failure(errors: errors) }
         return contexts
+    }
+
+    /// Why an upstream's TLS cannot be set up, naming the JSON path.
+    struct LoadError: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// The client context of one upstream's `tls`: its CA (or the system store) and client pair.
+    static func context(_ tls: UpstreamTLSConfig, path: String, nowSeconds: Int64) throws(LoadError)
+        -> TLSClientContext
+    {
+        var options = TLSClientOptions()
+        options.caFile = tls.caFile
+        if let cert = tls.certFile, let key = tls.keyFile {
+            do {
+                options.clientCertificate = try CertificatePair(certFile: cert, keyFile: key, now: nowSeconds)
+            } catch {
+                throw LoadError(description: "\(path).cert_file: \(error)")
+            }
+        }
+        do {
+            return try TLSClientContext(options: options)
+        } catch {
+            throw LoadError(description: "\(path)\(tls.caFile == nil ? "" : ".ca_file"): \(error)")
+        }
     }
 
     /// The pool settings of endpoint `host` of an upstream using `context`.
