@@ -64,22 +64,20 @@ final class DownstreamConnection: EventHandler {
         clientIP = Array(client.ipString.utf8)
         parser = RequestParser(limits: worker.limits)
         limitsVersion = worker.limitsVersion
-        registration = Registration(fd: fd, id: 0)
-        registration = try worker.loop.register(fd: fd, handler: self)
-        requestID.reserveCapacity(128)
         let binding = listener.binding
         var deadline = Int64.deadline(worker.loop.nowMs, plusMs: worker.config.source.limits.headerTimeoutMs)
         if let context = binding.tls, let settings = binding.config.config.tls {
             // The header timeout starts when the handshake is done; until then the handshake timeout runs.
             deadline = .deadline(worker.loop.nowMs, plusMs: settings.handshakeTimeoutMs)
-            do {
-                tls = TLSStream(
-                    try TLSConnection(server: context, handshakeDeadlineMs: deadline), pool: worker.pool)
-            } catch {
-                worker.loop.close(registration)
+            // Made before the socket is registered: a failure leaves the descriptor to the caller to close.
+            guard let connection = try? TLSConnection(server: context, handshakeDeadlineMs: deadline) else {
                 throw SystemError(errno: ENOMEM, call: "SSL_new")
             }
+            tls = TLSStream(connection, pool: worker.pool)
         }
+        registration = Registration(fd: fd, id: 0)
+        registration = try worker.loop.register(fd: fd, handler: self)
+        requestID.reserveCapacity(128)
         worker.clientOpened(self)
         binding.generation.telemetry.connectionOpened(listener: binding.listenerIndex)
         setDeadline(deadline)
