@@ -19,6 +19,11 @@ extension DownstreamConnection {
             pumpResponse()
             return
         }
+        // A name that has not resolved yet: nothing to connect to, and nothing the endpoint did wrong.
+        if endpoint.isUnresolved {
+            respond(.unavailable, close: false)
+            return
+        }
         guard endpoint.canOpen else {
             // SPEC §3: excess requests wait up to the route timeout, then 503.
             exchange.queued = true

@@ -1,3 +1,4 @@
+import Glibc
 import MeshConfig
 import MeshEventLoop
 import MeshPosix
@@ -34,6 +35,12 @@ final class EndpointPool {
     private struct Waiter {
         weak var connection: DownstreamConnection?
     }
+
+    /// The address of an endpoint whose name has not resolved yet (no family): nothing connects to it.
+    static let unresolved = SocketAddress(storage: sockaddr_storage(), length: 0)
+
+    /// The endpoint's name has not resolved yet: its requests are answered 503 (see `Gateway.resolve`).
+    var isUnresolved: Bool { address.family == Int32(AF_UNSPEC) }
 
     /// TLS to this endpoint (nil: cleartext). A reload that keeps the pool may swap the context.
     private(set) var tls: UpstreamTLS?

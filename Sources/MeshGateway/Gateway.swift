@@ -118,13 +118,7 @@ public final class Gateway: @unchecked Sendable {
 
     private func start(_ config: GatewayConfig, bytes: [UInt8]) -> ExitCode? {
         let compiled = CompiledConfig(config, generation: 1)
-        let addresses: [[SocketAddress]]
-        do {
-            addresses = try Gateway.resolve(compiled)
-        } catch {
-            EventLog.fatal("cannot resolve an endpoint", ["error": error.description])
-            return .invalidConfig
-        }
+        let addresses = Gateway.resolve(compiled)
         let states = endpointRegistry.states(for: config)
         let telemetry = Telemetry(
             config: compiled, workers: workerCount, endpoints: states, levelOverride: options.logLevel)
@@ -242,15 +236,25 @@ public final class Gateway: @unchecked Sendable {
         ConfigLoader.loadKeepingBytes(path: path).map { ($0.config, $0.bytes) }
     }
 
-    static func resolve(_ compiled: CompiledConfig) throws(SystemError) -> [[SocketAddress]] {
+    /// Every endpoint's first address. A name that does not resolve yet (in Kubernetes a Service often resolves
+    /// seconds after the pod starts) is not fatal: its endpoint gets `EndpointPool.unresolved`, its requests are
+    /// answered 503 without judging it, and the control plane's DNS refresh brings the address in later.
+    static func resolve(_ compiled: CompiledConfig) -> [[SocketAddress]] {
         var result: [[SocketAddress]] = []
         for name in compiled.upstreamNames {
             var row: [SocketAddress] = []
             for endpoint in compiled.source.upstreams[name]!.endpoints {
-                guard let first = try SocketAddress.resolve(host: endpoint.host, port: endpoint.port).first else {
-                    throw SystemError(errno: EHOSTUNREACH, call: "resolve \(endpoint) (upstream \(name))")
+                do throws(SystemError) {
+                    guard let first = try SocketAddress.resolve(host: endpoint.host, port: endpoint.port).first else {
+                        throw SystemError(errno: EHOSTUNREACH, call: "resolve \(endpoint)")
+                    }
+                    row.append(first)
+                } catch {
+                    EventLog.warn(
+                        "endpoint does not resolve yet; its requests get 503 until DNS answers",
+                        ["upstream": name, "endpoint": endpoint.description, "error": error.description])
+                    row.append(EndpointPool.unresolved)
                 }
-                row.append(first)
             }
             result.append(row)
         }

@@ -74,7 +74,7 @@ extension Gateway {
     /// then hands each worker its new snapshot on its own thread.
     private func apply(_ config: GatewayConfig, bytes: [UInt8], state: inout State) throws {
         let compiled = CompiledConfig(config, generation: state.config.generation + 1)
-        let addresses = try Gateway.resolve(compiled)
+        let addresses = Gateway.resolve(compiled)
         // Certificates load before anything binds: a listener without a usable pair refuses the whole reload.
         let tls = try loadCertificates(compiled, telemetry: state.telemetry)
         let keys = compiled.listeners.map(Gateway.key)
