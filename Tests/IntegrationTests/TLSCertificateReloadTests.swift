@@ -125,6 +125,10 @@ import Testing
             #expect(try Self.servedSubject(bed) == "subject=CN = a.example.com", "\(bad)")
         }
         #expect(try Self.reloads(bed, "failure") == 2)
+        // `/config` says which pair failed and why (the garbage file, the last one tried).
+        let config = try bed.admin("/config").bodyText
+        let expected = "\"tls_errors\":{\"test\":\"listeners[0].tls.certificates[0]: \(directory)/tls.crt"
+        #expect(config.contains(expected), "\(config)")
         #expect(try Self.reloads(bed, "success") == 1)
         let expiry = PrometheusText.value(
             try bed.admin("/metrics").bodyText, "meshgate_tls_certificate_expiry_timestamp_seconds",

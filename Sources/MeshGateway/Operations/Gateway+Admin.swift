@@ -25,8 +25,9 @@ extension Gateway {
         return server
     }
 
-    /// `GET /config`: `{"generation":N,"reload_errors":[...],"config":{...}}`, the effective config with
-    /// secrets redacted and the errors of the last rejected reload (empty after a good one).
+    /// `GET /config`: `{"generation":N,"reload_errors":[...],"tls_errors":{...},"config":{...}}`, the effective
+    /// config with secrets redacted, the errors of the last rejected reload (empty after a good one), and per
+    /// listener the error that made it keep its previous certificates (SPEC §9; empty when every pair loaded).
     func configDocument() -> String {
         let state = current
         var writer = JSONWriter()
@@ -37,6 +38,13 @@ extension Gateway {
         writer.beginArray()
         for error in state.lastErrors { writer.string(error) }
         writer.endArray()
+        writer.key("tls_errors")
+        writer.beginObject()
+        for (listener, error) in listenerTLS.problemsByListener {
+            writer.key(listener)
+            writer.string(error)
+        }
+        writer.endObject()
         writer.key("config")
         writer.raw(ConfigLoader.render(state.config.source))
         writer.endObject()

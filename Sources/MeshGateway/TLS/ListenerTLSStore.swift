@@ -114,8 +114,10 @@ final class ListenerTLSStore: @unchecked Sendable {
         return files.sorted()
     }
 
-    /// The error that made `listener` keep an older certificate, if any (for `/config`).
-    func problem(listener: String) -> String? { problems.withLock { $0[listener] } }
+    /// Listeners that keep an older certificate since the last load, with the error that made them (`/config`).
+    var problemsByListener: [(listener: String, error: String)] {
+        problems.withLock { $0.sorted { $0.key < $1.key }.map { ($0.key, $0.value) } }
+    }
 
     struct TLSBuildError: Error, CustomStringConvertible {
         let description: String
