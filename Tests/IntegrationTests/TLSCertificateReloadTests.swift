@@ -140,4 +140,28 @@ import Testing
         #expect(bed.gateway.child.stdout.contains("TLS certificate reload failed"))
         #expect(bed.stop() == .exited(0))
     }
+
+    /// New `tls` settings that do not load refuse the reload instead of keeping the old context: a listener the
+    /// config now says requires client certificates must never go on serving clients without one.
+    @Test func newSettingsThatDoNotLoadRefuseTheReload() throws {
+        let (bed, directory) = try Self.testbed(watch: false)
+        defer { GatewayProcess.removeDirectory(directory) }
+        let path = bed.gateway.directory + "/config.json"
+        let text = try String(contentsOfFile: path, encoding: .utf8).replacingOccurrences(
+            of: "\"key_file\": \"\(directory)/tls.key\" } ] }",
+            with: "\"key_file\": \"\(directory)/tls.key\" } ], \"client_ca_file\": \"\(directory)/missing-ca.pem\","
+                + " \"require_client_cert\": true }")
+        #expect(text.contains("missing-ca.pem"))
+        try ChildProcess.writeFile(path, text)
+        let client = try RawClient(port: bed.ports.admin)
+        let reload = try client.request(
+            "POST /reload HTTP/1.1\r\nHost: 127.0.0.1:\(bed.ports.admin)\r\nContent-Length: 0\r\n\r\n")
+        #expect(reload.status != 200, "\(reload)")
+        #expect(reload.bodyText.contains("client_ca_file"), "\(reload.bodyText)")
+        // Still the old listener, without client certificates required, and it says so on /config.
+        #expect(try Self.servedSubject(bed) == "subject=CN = a.example.com")
+        let config = try bed.admin("/config").bodyText
+        #expect(config.contains("missing-ca.pem"), "\(config)")
+        #expect(bed.stop() == .exited(0))
+    }
 }

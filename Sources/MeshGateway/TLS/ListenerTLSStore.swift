@@ -8,9 +8,11 @@ import MeshTLS
 /// The server-side TLS contexts of every TLS listener, built from the files on each start and reload (SPEC §9).
 ///
 /// A listener's context is rebuilt on every reload, so edited certificate files are picked up; the ticket key
-/// ring stays with the listener's name, so sessions resume across reloads. When the files no longer load, the
-/// listener keeps the context it had (loudly: logged, counted, shown on `/config`); a listener that never had
-/// a good context cannot start, which refuses the start or the reload with the file's reason.
+/// ring stays with the listener's name, so sessions resume across reloads. When the files no longer load but the
+/// listener's `tls` settings are unchanged, it keeps the context it had (loudly: logged, counted, shown on
+/// `/config`): a rotation gone wrong must not take a listener down. New settings that do not load (say a
+/// `client_ca_file` added with `require_client_cert`) refuse the start or the reload with the file's reason:
+/// keeping the old context would serve what the config no longer says (clients without certificates).
 ///
 /// Used by the thread that loads configs (start, reload), under the gateway's reload lock.
 final class ListenerTLSStore: @unchecked Sendable {
@@ -29,7 +31,7 @@ final class ListenerTLSStore: @unchecked Sendable {
         var description: String { errors.joined(separator: "; ") }
     }
 
-    private var contexts: [String: TLSServerContext] = [:]
+    private var contexts: [String: (context: TLSServerContext, settings: ListenerTLSConfig)] = [:]
     /// The bytes of every TLS file at the last build: a file event reloads only when one of them changed.
     private var seen: [String: [UInt8]] = [:]
     /// The last error per listener name (shown on `/config`), cleared by a good load.
@@ -39,7 +41,7 @@ final class ListenerTLSStore: @unchecked Sendable {
     func build(_ config: CompiledConfig, nowSeconds: Int64) throws(Failure) -> Built {
         var built = Built(contexts: [], kept: [])
         var errors: [String] = []
-        var next: [String: TLSServerContext] = [:]
+        var next: [String: (context: TLSServerContext, settings: ListenerTLSConfig)] = [:]
         for (index, listener) in config.listeners.enumerated() {
             let name = listener.config.name
             guard let tls = listener.config.tls else {
@@ -49,14 +51,14 @@ final class ListenerTLSStore: @unchecked Sendable {
             let previous = contexts[name]
             do throws(TLSBuildError) {
                 let context = try Self.context(
-                    tls, path: "listeners[\(index)].tls", ring: previous?.ticketKeys, now: nowSeconds)
-                next[name] = context
+                    tls, path: "listeners[\(index)].tls", ring: previous?.context.ticketKeys, now: nowSeconds)
+                next[name] = (context, tls)
                 built.contexts.append(context)
                 built.loaded.append((name, context.certificates))
             } catch {
-                if let previous {
+                if let previous, previous.settings == tls {
                     next[name] = previous
-                    built.contexts.append(previous)
+                    built.contexts.append(previous.context)
                     built.kept.append((name, error.description))
                 } else {
                     errors.append(error.description)
