@@ -65,8 +65,11 @@ public final class TLSRelay {
         }
     }
 
-    /// What the relay reported (TLS failures towards the server).
-    public var errors: String { child.stderr }
+    /// The relay's own failures (a TLS connection to the server that could not be made), one per line; asyncio's
+    /// own warnings (a task collected while a connection was torn down) are not failures.
+    public var errors: String {
+        child.stderr.split(separator: "\n").filter { $0.hasPrefix("relay:") }.joined(separator: "\n")
+    }
 
     deinit {
         _ = child.terminate(signal: SIGKILL)
