@@ -154,6 +154,7 @@ public final class TestUpstream: Sendable {
         }
         return ReceivedRequest(
             connection: connection, head: head, body: kept, bodyCount: counter.count,
-            bodyMatchesPattern: counter.intact, chunked: head.isChunked, trailers: trailers)
+            bodyMatchesPattern: counter.intact, chunked: head.isChunked, trailers: trailers,
+            receivedAtMs: TestSocket.nowMs())
     }
 }

@@ -97,6 +97,9 @@ public struct ReceivedRequest: Sendable, CustomStringConvertible {
     public let chunked: Bool
     /// The trailer field lines of a chunked body, as received.
     public var trailers: [String] = []
+    /// `TestSocket.nowMs()` when the request was read whole (a lower bound for anything caused by its answer,
+    /// unlike the time a test thread happens to notice it).
+    public var receivedAtMs: Int = 0
 
     /// Request method.
     public var method: String { head.startLine[0] }
