@@ -235,6 +235,7 @@ extension DownstreamConnection {
             return
         }
         phase = .idle
+        releaseExchange()
         parser.reset()
         setDeadline(worker.loop.nowMs + Int64(worker.config.source.limits.idleTimeoutMs))
         if buffer.isEmpty {

@@ -33,19 +33,16 @@ final class DownstreamConnection: EventHandler {
     var phase: Phase = .readingHead
     var buffer = IOBuffer()
     var toClient = Outbound()
-    var toUpstream = Outbound()
     var parser: RequestParser
     var readable = false
     var writable = true
     /// The client shut down its sending side; finish the exchange in progress, then close.
     var peerClosed = false
     var timer = LazyTimer()
-    var exchange = Exchange()
+    /// The exchange in progress and its bytes, lent by the worker from the first write of a request until
+    /// the connection is idle again (`releaseExchange`); nil while idle.
+    private(set) var active: ExchangeState?
     var upstream: UpstreamConnection?
-    /// The request id of the exchange in progress (the client's when sane, else generated); storage reused.
-    var requestID: [UInt8] = []
-    /// `claims_to_headers` lines of the exchange in progress, kept so a retry sends them again.
-    var claimLines: [UInt8] = []
     /// The last verified token on this connection (keep-alive clients resend the same one).
     var tokenMemo: TokenMemo?
     /// TLS on a TLS listener: reads and writes below go through it.
@@ -54,7 +51,7 @@ final class DownstreamConnection: EventHandler {
     var slot = -1
     /// The listener and generation the exchange in progress pinned, else the listener's current binding:
     /// its routes, listener index and telemetry all belong to one config generation.
-    var listener: ListenerBinding { exchange.binding ?? acceptedOn.binding }
+    var listener: ListenerBinding { active?.exchange.binding ?? acceptedOn.binding }
     /// Telemetry of `listener`'s generation (its label indexes match the exchange's route and upstream).
     var telemetry: WorkerTelemetry { listener.generation.telemetry }
 
@@ -77,13 +74,52 @@ final class DownstreamConnection: EventHandler {
         }
         registration = Registration(fd: fd, id: 0)
         registration = try worker.loop.register(fd: fd, handler: self)
-        requestID.reserveCapacity(128)
         worker.clientOpened(self)
         binding.generation.telemetry.connectionOpened(listener: binding.listenerIndex)
         setDeadline(deadline)
     }
 
     var fd: Int32 { registration.fd }
+
+    // MARK: - Per-request state
+
+    /// The exchange in progress. Reading it while idle gives an empty exchange and takes nothing; writing
+    /// takes an `ExchangeState` from the worker.
+    var exchange: Exchange {
+        get { active?.exchange ?? Exchange() }
+        _modify { yield &taken.exchange }
+    }
+
+    var requestID: [UInt8] {
+        get { active?.requestID ?? [] }
+        _modify { yield &taken.requestID }
+    }
+
+    var claimLines: [UInt8] {
+        get { active?.claimLines ?? [] }
+        _modify { yield &taken.claimLines }
+    }
+
+    /// What goes to the upstream next (the head and body of the attempt in progress).
+    var toUpstream: Outbound {
+        get { active?.toUpstream ?? Outbound() }
+        _modify { yield &taken.toUpstream }
+    }
+
+    private var taken: ExchangeState {
+        if let active { return active }
+        let state = worker.exchangeStates.take()
+        active = state
+        return state
+    }
+
+    /// Gives the exchange's state back to the worker (the connection is idle: nothing of it is read again).
+    func releaseExchange() {
+        guard let state = active else { return }
+        active = nil
+        state.toUpstream.reset(pool: worker.pool)
+        worker.exchangeStates.give(state)
+    }
 
     /// Between requests with nothing received: safe to close when draining.
     var isIdle: Bool { phase == .idle && buffer.isEmpty }
@@ -233,7 +269,7 @@ final class DownstreamConnection: EventHandler {
         phase = .closed
         if let upstream { releaseUpstream(upstream, reusable: false) }
         toClient.reset(pool: worker.pool)
-        toUpstream.reset(pool: worker.pool)
+        active?.toUpstream.reset(pool: worker.pool)
         buffer.release(to: worker.pool)
         let binding = acceptedOn.binding
         binding.generation.telemetry.connectionClosed(listener: binding.listenerIndex)

@@ -113,7 +113,7 @@ final class EndpointPool {
     private func wakeWaiter() {
         while !waiters.isEmpty {
             let waiter = waiters.removeFirst()
-            if let connection = waiter.connection, connection.exchange.queued {
+            if let connection = waiter.connection, connection.active?.exchange.queued == true {
                 connection.poolSlotFreed(self)
                 return
             }

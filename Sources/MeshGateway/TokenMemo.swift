@@ -9,12 +9,22 @@ import MeshProxy
 /// working at once) and until the token's `exp`. The memo holds its route strongly: an `ObjectIdentifier` of
 /// a route a reload freed could be reused by a route of a later config, and the memo would then vouch for a
 /// token that route never checked (other provider, other `require_claims`).
-struct TokenMemo {
+///
+/// A class: a connection that never presents a token pays one pointer for it, not the memo's fields.
+final class TokenMemo {
     let route: CompiledRoute
-    var generation: UInt64
-    var expiresAt: Int64
-    var token: [UInt8]
-    var claimLines: [UInt8]
+    let generation: UInt64
+    let expiresAt: Int64
+    let token: [UInt8]
+    let claimLines: [UInt8]
+
+    init(route: CompiledRoute, generation: UInt64, expiresAt: Int64, token: [UInt8], claimLines: [UInt8]) {
+        self.route = route
+        self.generation = generation
+        self.expiresAt = expiresAt
+        self.token = token
+        self.claimLines = claimLines
+    }
 
     func matches(route: CompiledRoute, generation: UInt64, now: Int64, token: UnsafeRawBufferPointer) -> Bool {
         guard route === self.route, generation == self.generation, now < expiresAt, token.count == self.token.count

@@ -43,6 +43,8 @@ final class Worker: @unchecked Sendable {
     let openConnections = Atomic<Int>(0)
     /// Every open client connection (each knows its slot), so a drain can close the idle ones.
     var clients: [DownstreamConnection] = []
+    /// Per-request state lent to client connections while they have a request in progress.
+    var exchangeStates = ExchangeStates()
     /// SIGTERM arrived: no new connections, no keep-alive after the current response (SPEC §7).
     private(set) var draining = false
     /// Asks the control plane to refetch a provider's JWKS (an unknown `kid` was seen).
@@ -154,7 +156,7 @@ final class Worker: @unchecked Sendable {
     /// on an unknown `kid` of that provider are judged again now (SPEC §3). Walks the open connections instead
     /// of keeping a wait list, so a client that leaves while parked needs no unregistering.
     func keysFetched(_ provider: String) {
-        for client in clients where client.exchange.keyWait?.name == provider { client.resumeAfterKeys() }
+        for client in clients where client.active?.exchange.keyWait?.name == provider { client.resumeAfterKeys() }
     }
 
     // MARK: - Connections
