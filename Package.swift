@@ -76,7 +76,7 @@ let package = Package(
         .testTarget(name: "MeshJWTTests", dependencies: ["MeshJWT"], resources: [.copy("Fixtures")]),
         .testTarget(name: "MeshTraceTests", dependencies: ["MeshTrace"], resources: [.copy("Fixtures")]),
         .testTarget(name: "MeshMetricsTests", dependencies: ["MeshMetrics"]),
-        .testTarget(name: "MeshResilienceTests", dependencies: ["MeshResilience"]),
+        .testTarget(name: "MeshResilienceTests", dependencies: ["MeshResilience", "MeshTestSupport"]),
         .testTarget(name: "MeshEventLoopTests", dependencies: ["MeshEventLoop", "MeshPosix", "MeshSync"]),
         .testTarget(
             name: "MeshProxyTests", dependencies: ["MeshProxy", "MeshConfig", "MeshHTTP1", "MeshJSON", "MeshTestSupport"]

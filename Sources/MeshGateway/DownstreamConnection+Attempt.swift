@@ -202,26 +202,36 @@ extension DownstreamConnection {
         finalFailure(failure)
     }
 
-    /// Starts another attempt (now or after a back-off) when the policy, budget and deadline allow it.
+    /// Starts another attempt (now or after a back-off) when `RetryState` says so.
     func retry(after failure: AttemptFailure) -> Bool {
         guard let route = exchange.route, let target = exchange.target else { return false }
-        let now = worker.loop.nowMs
-        guard
-            route.retryPolicy.wouldRetry(
-                failure: failure, method: exchange.method.isIdempotent, bodyBuffered: exchange.replayable,
-                responseBytesSentToClient: exchange.responseStarted, attemptsSoFar: exchange.attempts),
-            now < exchange.deadlineMs, target.budget.tryBeginRetry()
-        else { return false }
+        return retry(retryDecision(after: failure, route: route, target: target), route: route, target: target)
+    }
+
+    private func retry(_ decision: RetryState.Decision, route: CompiledRoute, target: UpstreamRuntime) -> Bool {
+        guard case .retry(let atMs) = decision, target.budget.tryBeginRetry() else { return false }
         exchange.holdsRetryBudget = true
         telemetry.retried(listener: listener.listenerIndex, route: route.index)
-        let backoff = route.retryPolicy.backoffMs(retry: exchange.attempts - 1, random: worker.random.next())
-        if backoff <= 0 {
+        if atMs <= worker.loop.nowMs {
             startAttempt(first: nil)
         } else {
             exchange.backingOff = true
-            setDeadline(min(exchange.deadlineMs, now + Int64(backoff)))
+            setDeadline(atMs)
         }
         return true
+    }
+
+    /// SPEC §3's retry decision for this exchange now (the budget is looked at, not taken).
+    private func retryDecision(after failure: AttemptFailure, route: CompiledRoute, target: UpstreamRuntime)
+        -> RetryState.Decision
+    {
+        let now = worker.loop.nowMs
+        let state = RetryState(
+            attempts: exchange.attempts, idempotent: exchange.method.isIdempotent, replayable: exchange.replayable,
+            responseStarted: exchange.responseStarted, deadlineMs: exchange.deadlineMs)
+        return state.decide(
+            after: failure, policy: route.retryPolicy, nowMs: now, budgetAvailable: target.retryAvailable,
+            endpointAvailable: target.hasEligibleEndpoint(nowMs: now), random: worker.random.next())
     }
 
     /// No attempt is left: answer with the route's fallback if it covers the reason, else the gateway error.
@@ -246,26 +256,20 @@ extension DownstreamConnection {
         let outcome = AttemptOutcome(status: status)
         recordAttempt(outcome, status: status)
         guard outcome == .http5xx || exchange.route?.retryPolicy.statuses.contains(status) == true else { return true }
-        if let up = upstream, retryWouldApply(status) {
-            releaseUpstream(up, reusable: false)
-            _ = retry(after: .status(status))
-            return false
+        if let up = upstream, let route = exchange.route, let target = exchange.target {
+            let decision = retryDecision(after: .status(status), route: route, target: target)
+            if case .retry = decision {
+                // The budget was just seen available on this thread, so the retry is taken: the head is dropped.
+                releaseUpstream(up, reusable: false)
+                _ = retry(decision, route: route, target: target)
+                return false
+            }
         }
         if outcome == .http5xx, exchange.route?.fallback?.covers(.fiveXX) == true, let up = upstream {
             releaseUpstream(up, reusable: false)
             return !serveFallback(.fiveXX)
         }
         return true
-    }
-
-    private func retryWouldApply(_ status: Int) -> Bool {
-        guard let route = exchange.route else { return false }
-        return route.retryPolicy.wouldRetry(
-            failure: .status(status), method: exchange.method.isIdempotent, bodyBuffered: exchange.replayable,
-            responseBytesSentToClient: exchange.responseStarted, attemptsSoFar: exchange.attempts)
-            && worker.loop.nowMs < exchange.deadlineMs
-            && exchange.target?.retryAvailable == true
-            && exchange.target?.hasEligibleEndpoint(nowMs: worker.loop.nowMs) == true
     }
 
     /// Answers with the route's configured fallback when it covers `reason`.
