@@ -15,7 +15,10 @@ enum PathStep: Equatable {
 }
 
 func steps(_ path: String) -> [PathStep]? {
-    guard !path.contains("[\"") else { return nil }
+    // Bytes, not Characters: a key starting with a combining mark fuses with the quote into one Character.
+    let bytes = Array(path.utf8)
+    guard !zip(bytes, bytes.dropFirst()).contains(where: { $0 == UInt8(ascii: "[") && $1 == UInt8(ascii: "\"") })
+    else { return nil }
     var result: [PathStep] = []
     for part in path.split(separator: ".", omittingEmptySubsequences: false) {
         var rest = Substring(part)
