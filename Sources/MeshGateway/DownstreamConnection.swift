@@ -83,28 +83,40 @@ final class DownstreamConnection: EventHandler {
 
     // MARK: - Per-request state
 
-    /// The exchange in progress. Reading it while idle gives an empty exchange and takes nothing; writing
-    /// takes an `ExchangeState` from the worker.
+    /// The exchange in progress. Reading it while idle sees an empty exchange and takes nothing; writing
+    /// takes an `ExchangeState` from the worker. Reads borrow in place (`_read`): a getter would copy the
+    /// whole exchange, references and all, for every field read.
     var exchange: Exchange {
-        get { active?.exchange ?? Exchange() }
+        _read {
+            if let active { yield active.exchange } else { yield Self.idle.exchange }
+        }
         _modify { yield &taken.exchange }
     }
 
     var requestID: [UInt8] {
-        get { active?.requestID ?? [] }
+        _read {
+            if let active { yield active.requestID } else { yield Self.idle.requestID }
+        }
         _modify { yield &taken.requestID }
     }
 
     var claimLines: [UInt8] {
-        get { active?.claimLines ?? [] }
+        _read {
+            if let active { yield active.claimLines } else { yield Self.idle.claimLines }
+        }
         _modify { yield &taken.claimLines }
     }
 
     /// What goes to the upstream next (the head and body of the attempt in progress).
     var toUpstream: Outbound {
-        get { active?.toUpstream ?? Outbound() }
+        _read {
+            if let active { yield active.toUpstream } else { yield Self.idle.toUpstream }
+        }
         _modify { yield &taken.toUpstream }
     }
+
+    /// What an idle connection reads: never written (every write goes through `taken`).
+    nonisolated(unsafe) private static let idle = ExchangeState()
 
     private var taken: ExchangeState {
         if let active { return active }
