@@ -96,7 +96,7 @@ extension DownstreamConnection {
 
     func releaseUpstream(_ connection: UpstreamConnection, reusable: Bool) {
         upstream = nil
-        if reusable {
+        if reusable && connection.quietForReuse() {
             connection.pool.park(connection, nowMs: worker.loop.nowMs)
         } else {
             connection.pool.released()

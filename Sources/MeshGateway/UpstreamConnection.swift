@@ -73,6 +73,21 @@ final class UpstreamConnection: EventHandler {
         closeIdle()
     }
 
+    /// Whether the connection can carry another request: nothing is waiting on it that no request asked for.
+    ///
+    /// A response ends where its framing says, so the last read may not have drained the socket: `readable`
+    /// can still be set from it (always through TLS, where a short read says nothing). One peek then tells,
+    /// and clears the flag, so that only a new event marks a parked connection as spoken to (an idle
+    /// connection that was closed for a stale flag on its next EPOLLOUT cost a new TLS handshake).
+    func quietForReuse() -> Bool {
+        if eof || hangupSeen || !buffer.isEmpty { return false }
+        guard readable else { return true }
+        guard Posix.isQuiet(fd) else { return false }
+        readable = false
+        tls?.socketReadable = false
+        return true
+    }
+
     func becameIdle(deadlineMs: Int64) {
         state = .idle
         owner = nil

@@ -129,6 +129,18 @@ public enum Posix {
         return value
     }
 
+    /// Whether a socket has nothing to read now: no byte and no end of stream waiting (recv with MSG_PEEK,
+    /// nothing taken). Any other answer, an error included, is "not quiet".
+    public static func isQuiet(_ fd: Int32) -> Bool {
+        var byte: UInt8 = 0
+        while true {
+            let n = recv(fd, &byte, 1, Int32(MSG_PEEK) | Int32(MSG_DONTWAIT))
+            if n >= 0 { return false }
+            if Glibc.errno == EINTR { continue }
+            return Glibc.errno == EAGAIN || Glibc.errno == EWOULDBLOCK
+        }
+    }
+
     public static func localAddress(_ fd: Int32) -> SocketAddress? {
         var storage = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
