@@ -78,6 +78,7 @@ let package = Package(
         .testTarget(name: "MeshMetricsTests", dependencies: ["MeshMetrics"]),
         .testTarget(name: "MeshResilienceTests", dependencies: ["MeshResilience", "MeshTestSupport"]),
         .testTarget(name: "MeshEventLoopTests", dependencies: ["MeshEventLoop", "MeshPosix", "MeshSync"]),
+        .testTarget(name: "MeshPosixTests", dependencies: ["MeshPosix", "CLinux"]),
         .testTarget(
             name: "MeshProxyTests", dependencies: ["MeshProxy", "MeshConfig", "MeshHTTP1", "MeshJSON", "MeshTestSupport"]
         ),
