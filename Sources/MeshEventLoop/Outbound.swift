@@ -21,6 +21,9 @@ public struct Outbound {
 
     public var isEmpty: Bool { headStart == headEnd && bodyCount == 0 && tailCount == 0 }
 
+    /// Bytes queued (head, body and the closing CRLF).
+    public var count: Int { headEnd - headStart + bodyCount + tailCount }
+
     /// A block to write a head into; give it back with `releaseHead` when done (flush does it).
     public mutating func headSpace(from pool: BufferPool) -> UnsafeMutableRawBufferPointer {
         if headBlock == nil { headBlock = pool.take() }

@@ -145,6 +145,7 @@ final class DownstreamConnection: EventHandler {
             tls?.socketReadable = true
         }
         if events.contains(.readHangup) { peerClosed = true }
+        if !events.intersection([.readHangup, .hangup, .error]).isEmpty { tls?.peerHungUp = true }
         if events.contains(.writable) || events.contains(.error) { writable = true }
         // A reset (or both directions gone) while we wait on the upstream: nobody is left to answer, so free
         // the upstream connection now. A FIN alone is a half-close: the client may still read the answer.

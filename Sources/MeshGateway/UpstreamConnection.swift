@@ -53,7 +53,10 @@ final class UpstreamConnection: EventHandler {
             readable = true
             tls?.socketReadable = true
         }
-        if !events.intersection([.readHangup, .hangup, .error]).isEmpty { hangupSeen = true }
+        if !events.intersection([.readHangup, .hangup, .error]).isEmpty {
+            hangupSeen = true
+            tls?.peerHungUp = true
+        }
         if events.contains(.writable) || events.contains(.error) { writable = true }
         switch state {
         case .connecting, .active:

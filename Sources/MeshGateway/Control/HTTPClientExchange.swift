@@ -109,6 +109,7 @@ final class HTTPClientExchange: EventHandler {
             connected()
         } else if let tls {
             if !events.intersection([.readable, .readHangup, .hangup, .error]).isEmpty { tls.socketReadable = true }
+            if !events.intersection([.readHangup, .hangup, .error]).isEmpty { tls.peerHungUp = true }
             pumpTLS()
             return
         } else if events.contains(.writable) {

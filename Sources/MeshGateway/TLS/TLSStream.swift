@@ -16,6 +16,9 @@ final class TLSStream {
     var socketReadable = true
     /// The client's FIN arrived (told to libssl, which then fails a truncated record instead of waiting).
     private(set) var socketEnded = false
+    /// epoll reported the peer's FIN or RST: a short socket read no longer means drained (the end is still to
+    /// be read, and edge-triggered epoll will not report it again).
+    var peerHungUp = false
     /// The handshake's outcome was counted (`meshgate_tls_handshakes_total` counts each connection once).
     var handshakeCounted = false
     /// The verified peer certificate, read once the handshake is done (nil: none, or not verified).
@@ -110,8 +113,10 @@ final class TLSStream {
                 connection.feedEndOfInput()
                 return .fed
             case .processed(let n):
-                // No "short read means drained" here: with edge-triggered epoll a FIN that came with these bytes
-                // is never reported again, and libssl must see that end (a close-delimited response ends there).
+                // A short read means drained (saves the read that would only say EAGAIN), unless epoll already
+                // reported the peer's end: then it is still to be read, and will not be reported again. An end
+                // that arrives after this read is a new event.
+                if n < scratch.count && !peerHungUp { socketReadable = false }
                 connection.feed(UnsafeRawBufferPointer(rebasing: scratch[0..<n]))
                 return .fed
             }
@@ -133,6 +138,12 @@ final class TLSStream {
             case .done: break
             }
             if outbound.isEmpty { return .done }
+            if outbound.count <= Self.recordBytes {
+                if let failure = writeOneRecord(&outbound) {
+                    return .failed(SystemError(errno: EPROTO, call: "TLS write: \(failure)"))
+                }
+                continue
+            }
             let connection = self.connection
             do throws(TLSFailure) {
                 _ = try outbound.drain(limit: Self.batchBytes, pool: pool) { bytes throws(TLSFailure) in
@@ -142,6 +153,22 @@ final class TLSStream {
                 return .failed(SystemError(errno: EPROTO, call: "TLS write: \(error)"))
             }
         }
+    }
+
+    /// Largest plaintext of one TLS record (RFC 8446 §5.1).
+    static let recordBytes = 16 * 1024
+
+    /// Encrypts a small response (or request) whose head and body are queued apart as ONE record, as nginx's
+    /// `ssl_buffer_size` does: a record per part costs a seal and 22+ bytes more per part.
+    private func writeOneRecord(_ outbound: inout Outbound) -> TLSFailure? {
+        let block = pool.take()
+        defer { pool.give(block) }
+        var count = 0
+        _ = outbound.drain(limit: Self.recordBytes, pool: pool) { (bytes: UnsafeRawBufferPointer) in
+            if let base = bytes.baseAddress { memcpy(block + count, base, bytes.count) }
+            count += bytes.count
+        }
+        return connection.write(UnsafeRawBufferPointer(start: block, count: count))
     }
 
     /// Sends queued ciphertext; `.done` when nothing is left. Ciphertext is taken from the write BIO into a pool
