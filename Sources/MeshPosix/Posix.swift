@@ -97,7 +97,9 @@ public enum Posix {
         }
         if result == 0 { return .processed(()) }
         let err = Glibc.errno
-        if err == EINPROGRESS || err == EINTR || err == EAGAIN { return .wouldBlock }
+        // EINTR: the connect goes on in the background, like EINPROGRESS. EAGAIN is not "in progress" for TCP on
+        // Linux: no local port was free, nothing started, and waiting for writability would wait on nothing.
+        if err == EINPROGRESS || err == EINTR { return .wouldBlock }
         throw SystemError(errno: err, call: "connect")
     }
 
