@@ -30,12 +30,26 @@ extension DownstreamConnection {
             endpoint.enqueue(self)
             return
         }
+        guard let connection = openUpstream(endpoint) else { return }
+        endpoint.opened()
+        connection.activate(owner: self)
+        upstream = connection
+        if connection.state == .connecting {
+            // connect_timeout_ms covers the TLS handshake too.
+            setDeadline(
+                min(exchange.attemptDeadlineMs, .deadline(worker.loop.nowMs, plusMs: endpoint.connectTimeoutMs)))
+        }
+        pumpRequest()
+    }
+
+    /// A new non-blocking connection to `endpoint`; nil when it could not be made (the exchange was answered).
+    private func openUpstream(_ endpoint: EndpointPool) -> UpstreamConnection? {
         let fd: Int32
         do {
             fd = try Sockets.stream(family: endpoint.address.family)
         } catch {
             localConnectFailure(error)
-            return
+            return nil
         }
         let connected: Bool
         do {
@@ -50,25 +64,15 @@ extension DownstreamConnection {
             } else {
                 attemptFailed(.connectFailure)
             }
-            return
+            return nil
         }
-        let connection: UpstreamConnection
         do {
-            connection = try UpstreamConnection(worker: worker, pool: endpoint, fd: fd, connected: connected)
+            return try UpstreamConnection(worker: worker, pool: endpoint, fd: fd, connected: connected)
         } catch {
             Posix.close(fd)
             localConnectFailure(error)
-            return
+            return nil
         }
-        endpoint.opened()
-        connection.activate(owner: self)
-        upstream = connection
-        if connection.state == .connecting {
-            // connect_timeout_ms covers the TLS handshake too.
-            setDeadline(
-                min(exchange.attemptDeadlineMs, .deadline(worker.loop.nowMs, plusMs: endpoint.connectTimeoutMs)))
-        }
-        pumpRequest()
     }
 
     /// Errors of `socket`/`connect`/registration that say this process (or host) ran out of something, not

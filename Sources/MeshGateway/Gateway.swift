@@ -151,23 +151,10 @@ public final class Gateway: @unchecked Sendable {
             EventLog.fatal("cannot bind a listener", ["error": "\(error)"])
             return .cannotBind
         }
-        let providers = compiled.providerNames.compactMap { control.providers.runtime(named: $0) }
-        for index in 0..<workerCount {
-            do {
-                let worker = try Worker(
-                    index: index, config: compiled, addresses: addresses, states: states, providers: providers,
-                    workers: workerCount, telemetry: telemetry, listenerTLS: tls.listeners,
-                    upstreamTLS: tls.upstreams)
-                let control = self.control!
-                worker.resolved = control.addresses
-                worker.requestKeyRefetch = { name in control.refetchClaimed(provider: name) }
-                control.onKeysFetched { name in worker.loop.execute { worker.keysFetched(name) } }
-                try worker.start(listenerSockets: zip(sockets[index], compiled.listeners).map { ($0, $1) })
-                workers.append(worker)
-            } catch {
-                EventLog.fatal("cannot start a worker", ["error": "\(error)"])
-                return .cannotBind
-            }
+        if let failure = startWorkers(compiled, addresses: addresses, states: states, telemetry: telemetry,
+            tls: tls, sockets: sockets)
+        {
+            return failure
         }
         for worker in workers {
             threads.append(WorkerThread(name: "meshgate-w\(worker.index)") { worker.run() })
@@ -185,6 +172,32 @@ public final class Gateway: @unchecked Sendable {
                 "config": options.configPath, "workers": "\(workers.count)", "generation": "1",
                 "listeners": compiled.listeners.map { "\($0.config.name)=\($0.config.address)" }.joined(separator: ","),
             ])
+        return nil
+    }
+
+    /// Makes one worker per thread on the bound listener sockets, wired to the control plane.
+    private func startWorkers(
+        _ compiled: CompiledConfig, addresses: [[SocketAddress]], states: [[EndpointState]], telemetry: Telemetry,
+        tls: TLSContexts, sockets: [[Int32]]
+    ) -> ExitCode? {
+        let control = self.control!
+        let providers = compiled.providerNames.compactMap { control.providers.runtime(named: $0) }
+        for index in 0..<workerCount {
+            do {
+                let worker = try Worker(
+                    index: index, config: compiled, addresses: addresses, states: states, providers: providers,
+                    workers: workerCount, telemetry: telemetry, listenerTLS: tls.listeners,
+                    upstreamTLS: tls.upstreams)
+                worker.resolved = control.addresses
+                worker.requestKeyRefetch = { name in control.refetchClaimed(provider: name) }
+                control.onKeysFetched { name in worker.loop.execute { worker.keysFetched(name) } }
+                try worker.start(listenerSockets: zip(sockets[index], compiled.listeners).map { ($0, $1) })
+                workers.append(worker)
+            } catch {
+                EventLog.fatal("cannot start a worker", ["error": "\(error)"])
+                return .cannotBind
+            }
+        }
         return nil
     }
 
