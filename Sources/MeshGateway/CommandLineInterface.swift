@@ -9,9 +9,11 @@ public enum CommandLineInterface {
 
     static let usage = """
         usage: meshgate [run] [--config PATH] [--workers N] [--log-level LEVEL] [-- APP ARGS...]
-               meshgate check [--config PATH]   validate only; print every error; exit 0 or 1
-               meshgate demo                    start the three backends and the gateway with ./routes.json
-               meshgate version                 print the version
+               meshgate check [--config PATH | PATH]   validate only; print every error; exit 0 or 1
+               meshgate demo                           start the three backends and the gateway with ./routes.json
+               meshgate version | --version            print the version
+               meshgate help | --help                  print this text
+        The config defaults to $MESHGATE_CONFIG, else ./routes.json.
         """
 
     struct Arguments {
@@ -31,6 +33,10 @@ public enum CommandLineInterface {
             return Gateway.ExitCode.usage.rawValue
         }
         switch arguments.command {
+        case "help":
+            // Asked for: stdout and success, like every Unix tool (errors print usage to stderr and exit 2).
+            Console.write(usage + "\n", to: 1)
+            return 0
         case "version":
             print("meshgate \(version) (commit \(String(cString: clinux_build_commit())))")
             return 0
@@ -61,8 +67,13 @@ public enum CommandLineInterface {
         let environment = getenv("MESHGATE_CONFIG").map { String(cString: $0) }
         var arguments = Arguments(configPath: environment ?? "./routes.json")
         var rest = argv[...]
-        if let first = rest.first, ["run", "check", "demo", "version"].contains(first) {
+        if let first = rest.first, ["run", "check", "demo", "version", "help"].contains(first) {
             arguments.command = first
+            rest = rest.dropFirst()
+        }
+        // `meshgate check routes.json`, as well as `check --config routes.json`.
+        if arguments.command == "check", let path = rest.first, !path.hasPrefix("-") {
+            arguments.configPath = path
             rest = rest.dropFirst()
         }
         while let flag = rest.popFirst() {
@@ -81,13 +92,20 @@ public enum CommandLineInterface {
                     arguments.workers = n
                 }
             case "-h", "--help":
-                return .failure(UsageError(text: "help"))
+                arguments.command = "help"
+                return .success(arguments)
+            case "--version":
+                arguments.command = "version"
+                return .success(arguments)
             default:
                 return .failure(UsageError(text: "unknown argument '\(flag)'"))
             }
         }
         return .success(arguments)
     }
+
+    /// "1 listener", "2 listeners".
+    static func counted(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
 
     /// `meshgate check`: every error on stderr, one per line; exit 1 when there is any. Certificate pairs are
     /// loaded too (readable, key matching, valid now), each error naming its JSON path (SPEC §9).
@@ -101,9 +119,11 @@ public enum CommandLineInterface {
                 return Gateway.ExitCode.invalidConfig.rawValue
             }
             let routes = config.listeners.reduce(0) { $0 + $1.routes.count }
-            print(
-                "\(path): ok (\(config.listeners.count) listeners, \(routes) routes, \(config.upstreams.count) upstreams)"
-            )
+            let counts = [
+                counted(config.listeners.count, "listener"), counted(routes, "route"),
+                counted(config.upstreams.count, "upstream"),
+            ]
+            print("\(path): ok (\(counts.joined(separator: ", ")))")
             return 0
         case .failure(let errors):
             for error in errors.errors { Console.error("\(error.description)\n") }

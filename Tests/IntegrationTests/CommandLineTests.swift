@@ -31,8 +31,31 @@ import Testing
     }
 
     @Test func checkAcceptsAValidConfig() throws {
-        let (result, _) = try Self.run(["check"], config: Self.validConfig)
+        let (result, path) = try Self.run(["check"], config: Self.validConfig)
         #expect(result.termination == .exited(0), "stderr: \(result.stderr)")
+        #expect(result.stdout == "\(path): ok (1 listener, 1 route, 1 upstream)\n")
+    }
+
+    /// `check FILE` as well as `check --config FILE`.
+    @Test func checkTakesThePathAsAnArgument() throws {
+        let directory = try GatewayProcess.makeTempDirectory()
+        defer { GatewayProcess.removeDirectory(directory) }
+        try ChildProcess.writeFile(directory + "/good.json", Self.validConfig)
+        try ChildProcess.writeFile(directory + "/bad.json", "{ \"version\": 1, ")
+        let good = try GatewayProcess.command(["check", directory + "/good.json"], timeoutMs: 10_000)
+        #expect(good.termination == .exited(0), "stderr: \(good.stderr)")
+        let bad = try GatewayProcess.command(["check", directory + "/bad.json"], timeoutMs: 10_000)
+        #expect(bad.termination == .exited(1))
+        #expect(bad.stderr.contains(directory + "/bad.json:"), "stderr: \(bad.stderr)")
+    }
+
+    /// Help that was asked for goes to stdout with success; a usage error goes to stderr with 2.
+    @Test(arguments: [["--help"], ["-h"], ["help"], ["run", "--help"]])
+    func helpPrintsUsageToStdoutAndExits0(arguments: [String]) throws {
+        let result = try GatewayProcess.command(arguments, timeoutMs: 10_000)
+        #expect(result.termination == .exited(0))
+        #expect(result.stdout.hasPrefix("usage: meshgate"), "stdout: \(result.stdout)")
+        #expect(result.stderr.isEmpty, "stderr: \(result.stderr)")
     }
 
     /// SPEC §9: `check` loads every certificate pair; each unusable one is an error naming its JSON path and
@@ -58,6 +81,13 @@ import Testing
         let (run, _) = try Self.run(["run"], config: config)
         #expect(run.termination == .exited(1), "stderr: \(run.stderr)")
         #expect(run.stderr.contains("listeners[0].tls.certificates[1]: "), "stderr: \(run.stderr)")
+    }
+
+    @Test func dashDashVersionIsVersion() throws {
+        let long = try GatewayProcess.command(["--version"], timeoutMs: 10_000)
+        let short = try GatewayProcess.command(["version"], timeoutMs: 10_000)
+        #expect(long.termination == .exited(0))
+        #expect(long.stdout.hasPrefix("meshgate ") && long.stdout == short.stdout, "\(long.stdout)")
     }
 
     @Test func versionPrintsTheName() throws {
