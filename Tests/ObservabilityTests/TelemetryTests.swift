@@ -1,3 +1,4 @@
+import CLinux
 import Glibc
 import MeshConfig
 import MeshGateway
@@ -55,6 +56,11 @@ import Testing
         #expect((MetricsText.value(text, "process_resident_memory_bytes") ?? 0) > 0)
         #expect((MetricsText.value(text, "process_open_fds") ?? 0) > 0)
         #expect(MetricsText.value(text, "meshgate_config_generation") == 1)
+        let commit = String(cString: clinux_build_commit())
+        #expect(
+            MetricsText.value(
+                text, "meshgate_build_info{version=\"\(CommandLineInterface.version)\",commit=\"\(commit)\"}") == 1,
+            "\(text)")
     }
 
     @Test func upstreamRetryFallbackJWTAndConnectionSeries() {

@@ -129,6 +129,11 @@ public enum GatewayMetrics {
     public static let processStart = GaugeFamily(
         "process_start_time_seconds", help: "Start time of the process since unix epoch in seconds.")
 
+    /// `meshgate_build_info{version,commit}` = 1: which build runs (the `*_build_info` convention of Prometheus
+    /// exporters), for dashboards and for telling replicas apart during a rollout.
+    public static let buildInfo = GaugeFamily(
+        "meshgate_build_info", help: "Always 1; the labels name the running build.", labelNames: ["version", "commit"])
+
     /// Every family name SPEC §6 requires (tests check the exposition against this list).
     public static let specNames = [
         requests.name, requestDuration.name, upstreamRequests.name, upstreamDuration.name, retries.name,

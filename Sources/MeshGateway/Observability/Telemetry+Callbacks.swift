@@ -70,6 +70,8 @@ extension Telemetry {
         try b.callbackGauge(M.processResident, labels: []) { sampler.sample()?.residentBytes ?? .nan }
         try b.callbackGauge(M.processOpenFDs, labels: []) { sampler.sample()?.openFDs ?? .nan }
         try b.callbackGauge(M.processStart, labels: []) { sampler.sample()?.startTimeSeconds ?? .nan }
+        let commit = String(cString: clinux_build_commit())
+        try b.callbackGauge(M.buildInfo, labels: [CommandLineInterface.version, commit]) { 1 }
     }
 }
 
