@@ -82,16 +82,22 @@ extension ConfigDecoder {
     func decodeTracing(_ root: ObjectNode) -> TracingConfig {
         let d = Defaults.tracing
         guard let member = root["tracing"] else { return d }
-        guard let tracing = object(member.value, "tracing", allowed: ["service_name", "sample_ratio", "otlp_endpoint"])
-        else { return d }
+        let keys = ["service_name", "sample_ratio", "otlp_endpoint", "ca_file"]
+        guard let tracing = object(member.value, "tracing", allowed: keys) else { return d }
         var endpoint: String? = nil
         if let otlp = tracing["otlp_endpoint"], !otlp.value.isNull {
-            endpoint = httpURL(otlp.value, tracing.path("otlp_endpoint"))
+            endpoint = httpURL(otlp.value, tracing.path("otlp_endpoint"), allowHTTPS: true)
+        }
+        // As jwks.ca_file: a CA file for an http:// collector is a mistake worth naming. With export off
+        // (no or null endpoint) it is kept and unused, so turning export off is a one-line change.
+        let caFile = string(tracing, "ca_file")
+        if caFile != nil, let endpoint, !endpoint.hasPrefix("https://"), let member = tracing["ca_file"] {
+            error(tracing.path("ca_file"), member.keyPosition, "ca_file applies only to an https:// otlp_endpoint")
         }
         return TracingConfig(
             serviceName: string(tracing, "service_name") ?? d.serviceName,
             sampleRatio: double(tracing, "sample_ratio", 0...1) ?? d.sampleRatio,
-            otlpEndpoint: endpoint)
+            otlpEndpoint: endpoint, caFile: caFile)
     }
 
     func decodeLogging(_ root: ObjectNode) -> LoggingConfig {
@@ -116,7 +122,7 @@ extension ConfigDecoder {
         return url.map { AppConfig(healthURL: $0, startupTimeoutMs: timeout) }
     }
 
-    /// An `http://` URL string; nil after an error.
+    /// An `http://` URL string (or `https://` with `allowHTTPS`); nil after an error.
     func httpURL(_ node: JSONNode, _ path: String, allowHTTPS: Bool = false) -> String? {
         guard let url = string(node, path) else { return nil }
         if let problem = Syntax.httpURLProblem(url, allowHTTPS: allowHTTPS) {

@@ -65,6 +65,10 @@ enum ConfigRenderer {
         w.number(config.tracing.sampleRatio)
         w.key("otlp_endpoint")
         if let endpoint = config.tracing.otlpEndpoint { w.string(redactURL(endpoint)) } else { w.null() }
+        if let caFile = config.tracing.caFile {
+            w.key("ca_file")
+            w.string(caFile)
+        }
         w.endObject()
         w.key("logging")
         w.beginObject()

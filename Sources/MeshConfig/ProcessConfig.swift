@@ -73,11 +73,15 @@ public struct LimitsConfig: Sendable {
 public struct TracingConfig: Sendable {
     public let serviceName: String
     public let sampleRatio: Double
+    /// An `http://` or `https://` URL; nil turns export off.
     public let otlpEndpoint: String?
-    public init(serviceName: String, sampleRatio: Double, otlpEndpoint: String?) {
+    /// PEM CAs an `https://` collector must chain to instead of the system store (only with an https endpoint).
+    public let caFile: String?
+    public init(serviceName: String, sampleRatio: Double, otlpEndpoint: String?, caFile: String? = nil) {
         self.serviceName = serviceName
         self.sampleRatio = sampleRatio
         self.otlpEndpoint = otlpEndpoint
+        self.caFile = caFile
     }
 }
 

@@ -107,6 +107,25 @@ import Testing
         #expect(inline == #"{"keys":[{"kty":"oct","k":"c2VjcmV0"}]}"#)
     }
 
+    /// SPEC §9: an https:// collector, verified against `tracing.ca_file` when given (else the system store).
+    @Test(
+        arguments: [
+            (
+                #"{"otlp_endpoint": "https://c:4318/v1/traces", "ca_file": "ca.pem"}"#, "https://c:4318/v1/traces",
+                "ca.pem"
+            ),
+            (#"{"otlp_endpoint": "https://c:4318/v1/traces"}"#, "https://c:4318/v1/traces", nil),
+            (#"{"otlp_endpoint": "http://c:4318/v1/traces"}"#, "http://c:4318/v1/traces", nil),
+            // Export off: a CA file left behind is kept and unused, not an error.
+            (#"{"otlp_endpoint": null, "ca_file": "ca.pem"}"#, nil, "ca.pem"),
+            (#"{"ca_file": "ca.pem"}"#, nil, "ca.pem"),
+        ] as [(String, String?, String?)])
+    func tracingEndpointAndCAFile(tracing: String, endpoint: String?, caFile: String?) throws {
+        let config = try loadValid(document(extra: #""tracing": \#(tracing)"#))
+        #expect(config.tracing.otlpEndpoint == endpoint)
+        #expect(config.tracing.caFile == caFile)
+    }
+
     @Test func upstreamOrderFollowsFile() throws {
         let upstreams = """
             {"zeta": {"endpoints": ["127.0.0.1:1"]}, "alpha": {"endpoints": ["127.0.0.1:2"]},

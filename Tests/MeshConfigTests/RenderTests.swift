@@ -33,6 +33,17 @@ import Testing
         #expect(root["jwt_providers"]?["local"]?["leeway_s"]?.int64Value == 30)
     }
 
+    @Test func tracingCAFileIsShownOnlyWhenSet() throws {
+        let tracing = #""tracing": {"otlp_endpoint": "https://collector:4318/v1/traces", "ca_file": "/etc/ca.pem"}"#
+        let rendered = ConfigLoader.render(try loadValid(document(extra: tracing)))
+        let root = try JSONReader.parse(rendered)
+        #expect(root["tracing"]?["otlp_endpoint"]?.stringValue == "https://collector:4318/v1/traces")
+        #expect(root["tracing"]?["ca_file"]?.stringValue == "/etc/ca.pem")
+        #expect(ConfigLoader.render(try loadValid(rendered)) == rendered)
+        let plain = try JSONReader.parse(ConfigLoader.render(try loadValid(document())))
+        #expect(plain["tracing"]?["ca_file"] == nil)
+    }
+
     @Test func secretsAreRedacted() throws {
         let providers = """
             {"local": {"issuer": "i",

@@ -61,6 +61,32 @@ import Testing
         }
     }
 
+    /// The schema agrees with the loader on `tracing.ca_file`: fine with an https:// endpoint or with export off,
+    /// refused with an http:// one.
+    @Test func tracingCAFileNeedsAnHTTPSEndpointInTheSchemaToo() throws {
+        let directory = NSTemporaryDirectory() + "/meshgate-schema-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let cases: [(String, Bool)] = [
+            (#"{"otlp_endpoint": "https://c:4318/v1/traces", "ca_file": "ca.pem"}"#, true),
+            (#"{"otlp_endpoint": null, "ca_file": "ca.pem"}"#, true),
+            (#"{"otlp_endpoint": "https://c:4318/v1/traces"}"#, true),
+            (#"{"otlp_endpoint": "http://c:4318/v1/traces", "ca_file": "ca.pem"}"#, false),
+        ]
+        var files: [String] = []
+        for (index, (tracing, _)) in cases.enumerated() {
+            let file = "\(directory)/tracing-\(index).json"
+            try Data(document(extra: #""tracing": \#(tracing)"#).utf8).write(to: URL(fileURLWithPath: file))
+            files.append(file)
+        }
+        let results = try Self.validate(files)
+        for (index, (tracing, valid)) in cases.enumerated() {
+            #expect(results[files[index]] == valid, "schema on tracing \(tracing)")
+            let loads = (try? load(document(extra: #""tracing": \#(tracing)"#)).get()) != nil
+            #expect(loads == valid, "loader on tracing \(tracing)")
+        }
+    }
+
     @Test func schemaClosesEveryObjectAndDescribesEveryProperty() throws {
         let data = try Data(contentsOf: URL(fileURLWithPath: "\(repoRoot)/routes.schema.json"))
         let schema = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])

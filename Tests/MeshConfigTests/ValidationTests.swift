@@ -244,8 +244,21 @@ let validationCases: [ValidationCase] = [
         document: document(providers: provider(#""jwks": {"file": "k.json"}, "algorithms": ["ES257"]"#)),
         path: "jwt_providers.local.algorithms[0]", message: "unknown algorithm \"ES257\" (did you mean \"ES256\"?)"),
     .init(
-        name: "https otlp", document: document(extra: #""tracing": {"otlp_endpoint": "https://c:4318/v1/traces"}"#),
-        path: "tracing.otlp_endpoint", message: "https:// is not supported here yet"),
+        name: "tracing ca_file with http",
+        document: document(extra: #""tracing": {"otlp_endpoint": "http://c:4318/v1/traces", "ca_file": "ca.pem"}"#),
+        path: "tracing.ca_file", message: "ca_file applies only to an https:// otlp_endpoint"),
+    .init(
+        name: "tracing ca_file empty",
+        document: document(extra: #""tracing": {"otlp_endpoint": "https://c:4318/v1/traces", "ca_file": ""}"#),
+        path: "tracing.ca_file", message: "must not be empty"),
+    .init(
+        name: "tracing ca_file not a string",
+        document: document(extra: #""tracing": {"otlp_endpoint": "https://c:4318/v1/traces", "ca_file": true}"#),
+        path: "tracing.ca_file", message: "expected a string"),
+    .init(
+        name: "tracing ca_file typo",
+        document: document(extra: #""tracing": {"otlp_endpoint": "https://c:4318/v1/traces", "cafile": "ca.pem"}"#),
+        path: "tracing.cafile", message: "unknown key \"cafile\" (did you mean \"ca_file\"?)"),
     .init(
         name: "jwks ca_file with http",
         document: document(providers: provider(#""jwks": {"url": "http://a/jwks", "ca_file": "ca.pem"}"#)),
@@ -327,7 +340,7 @@ let validationCases: [ValidationCase] = [
         path: "upstreams.app.tls.server_name", message: "is not a host name or address"),
     .init(
         name: "otlp not http", document: document(extra: #""tracing": {"otlp_endpoint": "collector:4318"}"#),
-        path: "tracing.otlp_endpoint", message: "must be an http:// URL"),
+        path: "tracing.otlp_endpoint", message: "must be an http:// URL or https:// URL"),
 ]
 
 @Suite struct ValidationTests {

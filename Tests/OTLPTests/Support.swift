@@ -7,9 +7,10 @@ import MeshResilience
 import MeshTrace
 
 /// A config with one listener, a prefix route and a template route, one upstream of two endpoints, and span
-/// export to `endpoint` (nil = off).
-func otlpConfig(endpoint: String?, service: String = "edge-gw") -> CompiledConfig {
+/// export to `endpoint` (nil = off), verified against `caFile` when it is https.
+func otlpConfig(endpoint: String?, service: String = "edge-gw", caFile: String? = nil) -> CompiledConfig {
     let otlp = endpoint.map { "\"\($0)\"" } ?? "null"
+    let ca = caFile.map { ", \"ca_file\": \"\($0)\"" } ?? ""
     let json = """
         {
           "version": 1,
@@ -22,7 +23,7 @@ func otlpConfig(endpoint: String?, service: String = "edge-gw") -> CompiledConfi
               ] }
           ],
           "upstreams": { "profile": { "endpoints": ["127.0.0.1:9102", "127.0.0.1:9103"] } },
-          "tracing": { "service_name": "\(service)", "otlp_endpoint": \(otlp) },
+          "tracing": { "service_name": "\(service)", "otlp_endpoint": \(otlp)\(ca) },
           "logging": { "level": "info", "access_log": false }
         }
         """

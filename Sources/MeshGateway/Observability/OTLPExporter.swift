@@ -1,6 +1,7 @@
 import CLinux
 import Glibc
 import MeshCrypto
+import MeshTLS
 import Synchronization
 
 /// Sends sampled requests to an OTLP/HTTP collector as JSON spans, in batches, from its own thread (SPEC §5).
@@ -11,6 +12,11 @@ import Synchronization
 /// `timeoutMs`) spans accumulate in the queues, so a slow or absent collector turns into counted drops, never into
 /// back-pressure. A failed batch is not retried: it is counted in `exportFailures` (and logged through
 /// `onFailure`, at most once per `failureLogIntervalMs`) and its spans are lost.
+///
+/// An `https://` collector is verified against `caFile` (PEM), else the system store, and the endpoint's host
+/// (SPEC §9). The TLS context is built once, on the exporter thread, at the first https batch; a context that
+/// cannot be built (CA file missing or not PEM) fails that batch like any export failure and is tried again
+/// with the next one. A collector whose certificate does not verify is an export failure too.
 ///
 /// Lifecycle: `init` starts the thread; `stop()` sends what is queued (one attempt per batch, giving up on the
 /// first failure or after about `2 × timeoutMs`) and joins it; `retire()` does the same without waiting (a reload
@@ -41,6 +47,8 @@ public final class OTLPExporter: @unchecked Sendable {
 
     /// `tracing.otlp_endpoint`.
     public let endpoint: String
+    /// `tracing.ca_file`: the CAs an `https://` collector must chain to; nil means the system store.
+    public let caFile: String?
     private let target: HTTPTarget?
     private let options: Options
     private let queues: [OTLPSpanQueue]
@@ -54,11 +62,17 @@ public final class OTLPExporter: @unchecked Sendable {
     /// Failure-log rate limiting, touched by the exporter thread only.
     private var lastReportMs: Int64 = .min
     private var unreported: UInt64 = 0
+    /// The https collector's TLS context, built on first use; touched by the exporter thread only.
+    private var tls: TLSClientContext?
 
-    /// Starts the exporter thread for `producers` worker queues, POSTing to `endpoint` (`http://host:port/path`;
-    /// an endpoint that does not parse makes every batch fail).
-    public init(endpoint: String, producers: Int, options: Options = Options(), onFailure: @escaping FailureHandler) {
+    /// Starts the exporter thread for `producers` worker queues, POSTing to `endpoint` (`http[s]://host:port/path`;
+    /// an endpoint that does not parse makes every batch fail). `caFile` applies to an `https://` endpoint.
+    public init(
+        endpoint: String, caFile: String? = nil, producers: Int, options: Options = Options(),
+        onFailure: @escaping FailureHandler
+    ) {
         self.endpoint = endpoint
+        self.caFile = caFile
         if case .success(let parsed) = HTTPTarget.parse(endpoint) { target = parsed } else { target = nil }
         self.options = options
         let count = max(1, producers)
@@ -148,14 +162,7 @@ public final class OTLPExporter: @unchecked Sendable {
     /// Encodes and POSTs one batch; counts the outcome. Returns whether the collector accepted it.
     private func export(_ batch: [OTLPSpanQueue.Entry]) -> Bool {
         let encoder = OTLPEncoder(clockOffsetNs: Self.realtimeNs() - clinux_monotonic_ns(), randomSpan: Self.random)
-        let body = encoder.encode(batch)
-        let result: Result<Int, OTLPExportError>
-        if let target {
-            result = OTLPPoster.post(target, body: body, timeoutMs: options.timeoutMs)
-        } else {
-            result = .failure(.resolve("tracing.otlp_endpoint is not an http:// URL"))
-        }
-        switch result {
+        switch post(encoder.encode(batch)) {
         case .success:
             exported.add(UInt64(batch.count), ordering: .relaxed)
             return true
@@ -163,6 +170,32 @@ public final class OTLPExporter: @unchecked Sendable {
             failures.add(1, ordering: .relaxed)
             reportFailure(error)
             return false
+        }
+    }
+
+    /// POSTs one encoded batch over http or, with the exporter's TLS context, https.
+    private func post(_ body: [UInt8]) -> Result<Int, OTLPExportError> {
+        guard let target else { return .failure(.resolve("tracing.otlp_endpoint is not an http(s):// URL")) }
+        guard target.secure else { return OTLPPoster.post(target, body: body, timeoutMs: options.timeoutMs) }
+        switch tlsContext() {
+        case .success(let context):
+            return OTLPPoster.post(target, body: body, timeoutMs: options.timeoutMs, tls: context)
+        case .failure(let error): return .failure(error)
+        }
+    }
+
+    /// The context for an https collector: `caFile` or the system store, built once and kept (never per request).
+    private func tlsContext() -> Result<TLSClientContext, OTLPExportError> {
+        if let tls { return .success(tls) }
+        var options = TLSClientOptions()
+        options.caFile = caFile
+        do {
+            let made = try TLSClientContext(options: options)
+            tls = made
+            return .success(made)
+        } catch {
+            // TLSLoadError already reads "<file>: <reason>".
+            return .failure(.tls(caFile == nil ? "\(error)" : "tracing.ca_file \(error)"))
         }
     }
 

@@ -1,6 +1,6 @@
-import CLinux
 import Glibc
 import MeshPosix
+import MeshTLS
 
 /// Why one export request failed (logged, and counted in `meshgate_otlp_export_failures_total`).
 public enum OTLPExportError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -14,6 +14,9 @@ public enum OTLPExportError: Error, Sendable, Equatable, CustomStringConvertible
     case badResponse
     /// The collector answered with a non-2xx status.
     case status(Int)
+    /// An `https://` collector: TLS failed (its certificate did not verify, a protocol error, the CA file could
+    /// not be loaded…), with the reason.
+    case tls(String)
 
     /// For the rate-limited warning line.
     public var description: String {
@@ -23,6 +26,7 @@ public enum OTLPExportError: Error, Sendable, Equatable, CustomStringConvertible
         case .timeout(let ms): "no complete response within \(ms) ms"
         case .badResponse: "malformed HTTP response"
         case .status(let code): "collector answered \(code)"
+        case .tls(let reason): "TLS: \(reason)"
         }
     }
 }
@@ -31,27 +35,24 @@ public enum OTLPExportError: Error, Sendable, Equatable, CustomStringConvertible
 ///
 /// One connection per request (`Connection: close`): a batch goes out at most once a second, so a pooled
 /// connection would save nothing worth its state. The socket is non-blocking and every wait is a `poll` bounded
-/// by what is left of `timeoutMs`, so a collector that accepts and never answers costs at most `timeoutMs`.
+/// by what is left of `timeoutMs` (`OTLPSocket`), so a collector that accepts and never answers costs at most
+/// `timeoutMs`; over `https://` the TLS handshake is inside the same bound (`OTLPTLSChannel`).
 /// Name resolution (getaddrinfo) cannot be bounded that way; use an IP literal where that matters.
 enum OTLPPoster {
     /// Longest response head + body read (OTLP answers are tiny; a partial-success body is ignored).
     static let maxResponseBytes = 64 * 1024
 
-    /// Sends `body` as `application/json` to `target`; returns the 2xx status or why it failed.
-    static func post(_ target: HTTPTarget, body: [UInt8], timeoutMs: Int) -> Result<Int, OTLPExportError> {
-        let deadline = clinux_monotonic_ns() / 1_000_000 + Int64(timeoutMs)
+    /// Sends `body` as `application/json` to `target`; returns the 2xx status or why it failed. An `https://`
+    /// target needs `tls` (the exporter's context: `tracing.ca_file` or the system store).
+    static func post(
+        _ target: HTTPTarget, body: [UInt8], timeoutMs: Int, tls: TLSClientContext? = nil
+    ) -> Result<Int, OTLPExportError> {
+        let deadline = OTLPSocket.nowMs() + Int64(timeoutMs)
+        if target.secure, tls == nil { return .failure(.tls("no TLS context for \(target.hostHeader)")) }
         let address: SocketAddress
-        if let literal = SocketAddress(numericHost: target.host, port: target.port) {
-            address = literal
-        } else {
-            do {
-                guard let first = try SocketAddress.resolve(host: target.host, port: target.port).first else {
-                    return .failure(.resolve("no addresses for \(target.host)"))
-                }
-                address = first
-            } catch {
-                return .failure(.resolve(error.description))
-            }
+        switch resolve(target) {
+        case .success(let resolved): address = resolved
+        case .failure(let error): return .failure(error)
         }
         let fd: Int32
         do { fd = try Sockets.stream(family: address.family) } catch { return .failure(.system(error)) }
@@ -59,84 +60,57 @@ enum OTLPPoster {
         var head = "POST \(target.path) HTTP/1.1\r\nHost: \(target.hostHeader)\r\n"
         head += "Content-Type: application/json\r\nContent-Length: \(body.count)\r\n"
         head += "User-Agent: meshgate\r\nConnection: close\r\n\r\n"
-        do {
-            try connect(fd, address, deadline: deadline, timeoutMs: timeoutMs)
-            try send(fd, Array(head.utf8) + body, deadline: deadline, timeoutMs: timeoutMs)
-            let status = try receiveStatus(fd, deadline: deadline, timeoutMs: timeoutMs)
+        let request = Array(head.utf8) + body
+        let socket = OTLPSocket(fd: fd, deadline: deadline, timeoutMs: timeoutMs)
+        do throws(OTLPExportError) {
+            try socket.connect(address)
+            let status: Int
+            if target.secure, let tls {
+                let channel = try OTLPTLSChannel(socket, context: tls, serverName: target.host)
+                try channel.handshake()
+                try channel.send(request)
+                status = try receiveStatus { buffer throws(OTLPExportError) in try channel.receive(into: buffer) }
+            } else {
+                try socket.send(request)
+                status = try receiveStatus { buffer throws(OTLPExportError) in try socket.receive(into: buffer) }
+            }
             return (200...299).contains(status) ? .success(status) : .failure(.status(status))
         } catch {
             return .failure(error)
         }
     }
 
-    /// Waits for `events` on `fd` until `deadline` (CLOCK_MONOTONIC ms).
-    private static func wait(_ fd: Int32, _ events: Int32, deadline: Int64, timeoutMs: Int) throws(OTLPExportError) {
-        while true {
-            let left = deadline - clinux_monotonic_ns() / 1_000_000
-            guard left > 0 else { throw .timeout(ms: timeoutMs) }
-            var pfd = pollfd(fd: fd, events: Int16(events), revents: 0)
-            let ready = poll(&pfd, 1, Int32(min(left, 1000)))
-            if ready > 0 { return }
-            if ready < 0, errno != EINTR { throw .system(SystemError(errno: errno, call: "poll")) }
-        }
-    }
-
-    private static func connect(
-        _ fd: Int32, _ address: SocketAddress, deadline: Int64, timeoutMs: Int
-    ) throws(OTLPExportError) {
+    /// The collector's address: an IP literal as is, else the first address getaddrinfo gives.
+    private static func resolve(_ target: HTTPTarget) -> Result<SocketAddress, OTLPExportError> {
+        if let literal = SocketAddress(numericHost: target.host, port: target.port) { return .success(literal) }
         do {
-            if case .processed = try Posix.connect(fd, address) { return }
+            guard let first = try SocketAddress.resolve(host: target.host, port: target.port).first else {
+                return .failure(.resolve("no addresses for \(target.host)"))
+            }
+            return .success(first)
         } catch {
-            throw .system(error)
-        }
-        try wait(fd, POLLOUT, deadline: deadline, timeoutMs: timeoutMs)
-        let err = Posix.socketError(fd)
-        if err != 0 { throw .system(SystemError(errno: err, call: "connect")) }
-    }
-
-    private static func send(_ fd: Int32, _ bytes: [UInt8], deadline: Int64, timeoutMs: Int) throws(OTLPExportError) {
-        var offset = 0
-        while offset < bytes.count {
-            // send(2) with MSG_NOSIGNAL: a collector that closed early must be an error here, not a SIGPIPE
-            // that kills the process (tests and tools do not ignore SIGPIPE the way the gateway does).
-            let n = bytes.withUnsafeBytes { raw in
-                Glibc.send(fd, raw.baseAddress! + offset, raw.count - offset, Int32(MSG_NOSIGNAL))
-            }
-            if n >= 0 {
-                offset += n
-            } else if errno == EAGAIN || errno == EWOULDBLOCK {
-                try wait(fd, POLLOUT, deadline: deadline, timeoutMs: timeoutMs)
-            } else if errno != EINTR {
-                throw .system(SystemError(errno: errno, call: "send"))
-            }
+            return .failure(.resolve(error.description))
         }
     }
 
-    /// Reads until the response is complete (Content-Length satisfied, or the collector closed after the head)
-    /// and returns its status code.
-    private static func receiveStatus(_ fd: Int32, deadline: Int64, timeoutMs: Int) throws(OTLPExportError) -> Int {
+    /// Reads through `receive` (plaintext, 0 at EOF) until the response is complete (Content-Length satisfied, or
+    /// the collector closed after the head) and returns its status code.
+    private static func receiveStatus(
+        _ receive: (UnsafeMutableRawBufferPointer) throws(OTLPExportError) -> Int
+    ) throws(OTLPExportError) -> Int {
         var response: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 4096)
         while response.count < maxResponseBytes {
-            let attempt = chunk.withUnsafeMutableBytes { raw in
-                Result { () throws(SystemError) in try Posix.read(fd, raw.baseAddress!, raw.count) }
-            }
-            let result: IOResult<Int>
-            switch attempt {
-            case .success(let value): result = value
-            case .failure(let error): throw .system(error)
-            }
-            switch result {
-            case .wouldBlock:
-                try wait(fd, POLLIN, deadline: deadline, timeoutMs: timeoutMs)
-            case .processed(0):
+            let n = try chunk.withUnsafeMutableBytes { buffer in
+                Result { () throws(OTLPExportError) in try receive(buffer) }
+            }.get()
+            if n == 0 {
                 guard let parsed = OTLPResponseHead.parse(response) else { throw .badResponse }
                 return parsed.status
-            case .processed(let n):
-                response.append(contentsOf: chunk[0..<n])
-                if let parsed = OTLPResponseHead.parse(response), parsed.isComplete(response.count) {
-                    return parsed.status
-                }
+            }
+            response.append(contentsOf: chunk[0..<n])
+            if let parsed = OTLPResponseHead.parse(response), parsed.isComplete(response.count) {
+                return parsed.status
             }
         }
         throw .badResponse

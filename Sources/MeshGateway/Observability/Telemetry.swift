@@ -176,12 +176,18 @@ public final class Telemetry: Sendable {
             previous?.exporter?.retire()
             return nil
         }
-        if let kept = previous?.exporter, kept.endpoint == endpoint, kept.producerCount == workers { return kept }
+        if let kept = previous?.exporter, kept.endpoint == endpoint, kept.caFile == config.source.tracing.caFile,
+            kept.producerCount == workers
+        {
+            return kept
+        }
         previous?.exporter?.retire()
         let service = config.source.tracing.serviceName
         // host:port only: the URL may carry credentials, which never reach the logs (SPEC §5).
         let collector = (try? HTTPTarget.parse(endpoint).get())?.hostHeader ?? "(invalid URL)"
-        return OTLPExporter(endpoint: endpoint, producers: workers, options: options) { error, unreported in
+        return OTLPExporter(
+            endpoint: endpoint, caFile: config.source.tracing.caFile, producers: workers, options: options
+        ) { error, unreported in
             guard level.admits(.warn) else { return }
             let line = LogLine(capacity: 256)
             line.begin(timestampMs: RFC3339.nowMs(), level: .warn, service: service, message: "otlp export failed")
