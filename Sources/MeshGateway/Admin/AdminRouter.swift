@@ -97,10 +97,11 @@ enum AdminRouter {
 
     /// The full response bytes: status line, headers, and the body unless `headOnly`.
     static func serialize(_ r: AdminResponse, keepAlive: Bool, headOnly: Bool) -> [UInt8] {
+        // Lower-case names, like the proxy's own responses (and HTTP/2's only spelling).
         var head = "HTTP/1.1 \(r.status) \(reason(r.status))\r\n"
-        head += "Content-Type: \(r.contentType)\r\nContent-Length: \(r.body.count)\r\nCache-Control: no-store\r\n"
-        for (name, value) in r.headers { head += "\(name): \(value)\r\n" }
-        if !keepAlive { head += "Connection: close\r\n" }
+        head += "content-type: \(r.contentType)\r\ncontent-length: \(r.body.count)\r\ncache-control: no-store\r\n"
+        for (name, value) in r.headers { head += "\(name.lowercased()): \(value)\r\n" }
+        if !keepAlive { head += "connection: close\r\n" }
         head += "\r\n"
         var bytes = Array(head.utf8)
         if !headOnly { bytes += r.body }
