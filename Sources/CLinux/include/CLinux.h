@@ -70,4 +70,9 @@ const char *clinux_build_commit(void);
 /// Names the calling thread (shown by top -H and in /proc), at most 15 bytes.
 static inline void clinux_set_thread_name(const char *name) { prctl(PR_SET_NAME, name, 0, 0, 0); }
 
+/// The signal this process gets when the thread that spawned it ends (PR_SET_PDEATHSIG); 0 on success.
+static inline int clinux_set_parent_death_signal(int signal) {
+    return prctl(PR_SET_PDEATHSIG, (unsigned long)signal, 0, 0, 0);
+}
+
 #endif

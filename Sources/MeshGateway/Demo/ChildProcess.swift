@@ -4,27 +4,39 @@ import Glibc
 /// A child process started with `posix_spawn` (STYLE "Traps": never a bare fork in a Swift process), its
 /// stdout and stderr appended to a log file.
 ///
-/// The child gets a clean signal state (empty mask, default SIGTERM/SIGINT/SIGPIPE dispositions: the demo
-/// blocks those signals in itself) and its own process group, so a terminal's Ctrl-C reaches only the demo,
-/// which then stops the children in order. Every descriptor the demo owns is close-on-exec.
+/// The child gets a clean signal state (empty mask, default SIGTERM/SIGINT/SIGHUP/SIGPIPE dispositions: the
+/// demo blocks those signals in itself) and its own process group, so a terminal's Ctrl-C or hang-up reaches
+/// only the demo, which then stops the children in order. It starts through `DemoExecShim`, so it gets SIGTERM
+/// if the demo dies without stopping it. Every descriptor the demo owns is close-on-exec.
 final class ChildProcess {
     /// Short name for messages (`auth-service`).
     let name: String
+    /// The command it runs (`arguments[0]` is the binary), as given to `spawn`; the shim is not part of it.
+    let arguments: [String]
     /// Where its output goes.
     let logPath: String
     /// Its process id.
     let pid: pid_t
     /// The exit status once reaped: exit code, or 128 + signal.
     private(set) var exitStatus: Int32?
+    /// How it ended once reaped, for messages: "exit code 1", "killed by SIGKILL".
+    private(set) var endedHow: String?
 
-    private init(name: String, logPath: String, pid: pid_t) {
+    private init(name: String, arguments: [String], logPath: String, pid: pid_t) {
         self.name = name
+        self.arguments = arguments
         self.logPath = logPath
         self.pid = pid
     }
 
-    /// Spawns `arguments[0]` with `arguments`; the environment is the demo's own.
-    static func spawn(name: String, arguments: [String], logPath: String) throws(SystemErrorText) -> ChildProcess {
+    /// Spawns `arguments[0]` with `arguments` through the exec shim `shim` (the `meshgate` binary); the
+    /// environment is the demo's own.
+    static func spawn(
+        name: String,
+        arguments: [String],
+        logPath: String,
+        shim: String
+    ) throws(SystemErrorText) -> ChildProcess {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -42,21 +54,22 @@ final class ChildProcess {
         posix_spawnattr_setsigmask(&attributes, &empty)
         var defaults = sigset_t()
         sigemptyset(&defaults)
-        for signal in [SIGTERM, SIGINT, SIGPIPE, SIGCHLD] { sigaddset(&defaults, signal) }
+        for signal in [SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGCHLD] { sigaddset(&defaults, signal) }
         posix_spawnattr_setsigdefault(&attributes, &defaults)
         posix_spawnattr_setpgroup(&attributes, 0)
         let flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP
         posix_spawnattr_setflags(&attributes, Int16(flags))
-        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        let wrapped = DemoExecShim.wrap(arguments, shim: shim)
+        var argv: [UnsafeMutablePointer<CChar>?] = wrapped.argv.map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
-        var environment = ChildProcess.environment().map { strdup($0) } + [nil]
+        var environment = wrapped.environment.map { strdup($0) } + [nil]
         defer { for pointer in environment { free(pointer) } }
         var pid: pid_t = 0
-        let rc = posix_spawn(&pid, arguments[0], &actions, &attributes, &argv, &environment)
+        let rc = posix_spawn(&pid, shim, &actions, &attributes, &argv, &environment)
         guard rc == 0 else {
             throw SystemErrorText("cannot start \(name) (\(arguments[0])): \(String(cString: strerror(rc)))")
         }
-        return ChildProcess(name: name, logPath: logPath, pid: pid)
+        return ChildProcess(name: name, arguments: arguments, logPath: logPath, pid: pid)
     }
 
     /// The demo's environment as `NAME=value` strings (read from /proc: Glibc's `environ` is a mutable global
@@ -68,17 +81,9 @@ final class ChildProcess {
 
     /// Open descriptors above stderr without FD_CLOEXEC (our own all have it; these came from our parent).
     static func inheritableDescriptors() -> [Int32] {
-        guard let directory = opendir("/proc/self/fd") else { return [] }
-        var numbers: [Int32] = []
-        while let entry = readdir(directory) {
-            let name = withUnsafePointer(to: entry.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-            }
-            if let fd = Int32(name), fd > 2 { numbers.append(fd) }
-        }
-        closedir(directory)
-        // The listing's own descriptor is closed now: F_GETFD fails for it and it is skipped.
-        return numbers.filter { fd in
+        // The listing's own descriptor is closed once `list` returns: F_GETFD fails for it and it is skipped.
+        DemoFiles.list("/proc/self/fd").compactMap { Int32($0) }.filter { fd in
+            guard fd > 2 else { return false }
             let flags = fcntl(fd, F_GETFD)
             return flags >= 0 && flags & FD_CLOEXEC == 0
         }
@@ -94,7 +99,18 @@ final class ChildProcess {
         // WIFEXITED / WEXITSTATUS / WTERMSIG spelled out: the C macros do not import.
         let signal = status & 0x7F
         exitStatus = signal == 0 ? (status >> 8) & 0xFF : 128 + signal
+        endedHow = signal == 0 ? "exit code \((status >> 8) & 0xFF)" : "killed by \(ChildProcess.signalName(signal))"
         return true
+    }
+
+    /// The C name (`SIGKILL`) of the signals a user meets, else "signal N".
+    static func signalName(_ signal: Int32) -> String {
+        let names: [Int32: String] = [
+            SIGHUP: "SIGHUP", SIGINT: "SIGINT", SIGQUIT: "SIGQUIT", SIGILL: "SIGILL", SIGTRAP: "SIGTRAP",
+            SIGABRT: "SIGABRT", SIGBUS: "SIGBUS", SIGFPE: "SIGFPE", SIGKILL: "SIGKILL", SIGSEGV: "SIGSEGV",
+            SIGPIPE: "SIGPIPE", SIGTERM: "SIGTERM",
+        ]
+        return names[signal] ?? "signal \(signal)"
     }
 
     /// Sends `signal` unless the child is already reaped.

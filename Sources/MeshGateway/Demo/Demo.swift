@@ -4,7 +4,11 @@ import MeshConfig
 import MeshPosix
 
 /// `meshgate demo` (SPEC §2): starts the three backends and the gateway on `./routes.json`, prints a curl
-/// walkthrough, and on Ctrl-C/SIGTERM stops everything (gateway first, then the backends) and exits 0.
+/// walkthrough, and on Ctrl-C/SIGTERM/SIGHUP stops everything (gateway first, then the backends) and exits 0.
+///
+/// Every port is checked free before anything starts. A backend that exits is reported with the command that
+/// starts it again, and the gateway keeps serving (breakers, fallbacks); the gateway exiting ends the demo.
+/// Children die with the demo even when it is killed (`DemoExecShim`).
 ///
 /// Everything runs as child processes of this one: the backends from their binaries next to `meshgate`
 /// (`/proc/self/exe`'s directory, where `swift build` puts every product), the gateway as `meshgate run`.
@@ -34,9 +38,12 @@ public enum Demo {
         ),
     ]
 
-    /// Runs the demo with the gateway config at `configPath`; returns the exit code (0 after a clean stop,
-    /// 1 when something could not start, with the failing service and its log named).
+    /// Runs the demo with the gateway config at `configPath`; returns the exit code: 0 after a stop by signal,
+    /// 1 when something could not start (the failing service and its log named, or the port that is taken) or
+    /// when the gateway exited on its own. A backend that exits is reported and the demo goes on.
     public static func run(configPath: String) -> Int32 {
+        // A child on its way to exec (see DemoExecShim): it never gets past this line on success.
+        if let code = DemoExecShim.execIfRequested() { return code }
         let config: GatewayConfig
         switch ConfigLoader.load(path: configPath) {
         case .success(let loaded): config = loaded
@@ -45,33 +52,59 @@ public enum Demo {
             Console.error("meshgate demo: \(configPath) is not a valid configuration\n")
             return Gateway.ExitCode.invalidConfig.rawValue
         }
-        guard let directory = DemoFiles.executableDirectory(), DemoFiles.makeDirectories(logDirectory) else {
+        guard let binaries = DemoFiles.executableDirectory(), let shim = DemoFiles.executablePath(),
+            let directory = DemoFiles.currentDirectory(), DemoFiles.makeDirectories(logDirectory)
+        else {
             Console.error("meshgate demo: cannot create \(logDirectory)\n")
             return 1
         }
-        guard DemoBuild.ensure(backends.map(\.binary), in: directory) else { return 1 }
-        blockSignals()
-        var supervisor = DemoSupervisor()
+        guard DemoBuild.ensure(backends.map(\.binary), in: binaries) else { return 1 }
+        if let problem = DemoPorts.problem(portNeeds(config), configPath: configPath) {
+            Console.error("meshgate demo: \(problem)\n")
+            return 1
+        }
+        var supervisor = DemoSupervisor(stopSignals: blockSignals(), directory: directory)
         do {
-            try start(config: config, configPath: configPath, binaries: directory, supervisor: &supervisor)
+            try start(config: config, configPath: configPath, binaries: binaries, shim: shim, supervisor: &supervisor)
         } catch {
             Console.error("meshgate demo: \(error.description)\n")
             supervisor.stopAll(timeoutMs: stopTimeoutMs)
             return 1
         }
         printWalkthrough(config)
-        let failed = supervisor.waitForSignalOrExit()
-        if let failed {
+        switch supervisor.watch() {
+        case .signal(let signal):
+            say("\nstopping… (\(ChildProcess.signalName(signal)))")
+            supervisor.stopAll(timeoutMs: stopTimeoutMs)
+            say("stopped; data kept in \(dataDirectory)/, logs in \(logDirectory)/")
+            return 0
+        case .gatewayExited(let gateway):
             Console.error(
-                "meshgate demo: \(failed.name) exited (status \(failed.exitStatus ?? -1)); "
-                    + "see \(failed.logPath):\n\(failed.logTail())\n"
+                "meshgate demo: the gateway (meshgate, pid \(gateway.pid)) exited (\(gateway.endedHow ?? "?")); "
+                    + "nothing is reachable without it, stopping the backends; see \(gateway.logPath):\n"
+                    + "\(gateway.logTail())\n"
             )
-        } else {
-            say("\nstopping…")
+            supervisor.stopAll(timeoutMs: stopTimeoutMs)
+            return 1
         }
-        supervisor.stopAll(timeoutMs: stopTimeoutMs)
-        if failed == nil { say("stopped; data kept in \(dataDirectory)/, logs in \(logDirectory)/") }
-        return failed == nil ? 0 : 1
+    }
+
+    /// Where each backend listens: the first endpoint of its upstream in the config, else its default.
+    static func address(of backend: Backend, in config: GatewayConfig) -> HostPort {
+        config.upstreams[backend.upstream]?.endpoints.first ?? backend.fallback
+    }
+
+    /// Every address the demo's processes will bind, in start order, for the check before anything starts.
+    static func portNeeds(_ config: GatewayConfig) -> [DemoPorts.Need] {
+        var needs = backends.map { DemoPorts.Need(address: address(of: $0, in: config), purpose: $0.binary) }
+        for listener in config.listeners {
+            let purpose = "the gateway's listener '\(listener.name)'"
+            needs.append(DemoPorts.Need(address: listener.address, purpose: purpose))
+        }
+        if let admin = config.admin.address {
+            needs.append(DemoPorts.Need(address: admin, purpose: "the gateway's admin listener"))
+        }
+        return needs
     }
 
     /// Starts each backend and waits for its `/healthz`, then the gateway and waits for its first listener.
@@ -79,10 +112,11 @@ public enum Demo {
         config: GatewayConfig,
         configPath: String,
         binaries: String,
+        shim: String,
         supervisor: inout DemoSupervisor
     ) throws(SystemErrorText) {
         for backend in backends {
-            let address = config.upstreams[backend.upstream]?.endpoints.first ?? backend.fallback
+            let address = address(of: backend, in: config)
             let path = "\(binaries)/\(backend.binary)"
             guard access(path, X_OK) == 0 else {
                 throw SystemErrorText(
@@ -94,9 +128,10 @@ public enum Demo {
             let child = try ChildProcess.spawn(
                 name: backend.binary,
                 arguments: [path, "--listen", address.description, "--data-dir", "\(dataDirectory)/\(backend.binary)"],
-                logPath: log
+                logPath: log,
+                shim: shim
             )
-            supervisor.children.append(child)
+            supervisor.add(backend: child, address: address)
             try supervisor.waitReady(
                 child,
                 host: address.host,
@@ -110,22 +145,32 @@ public enum Demo {
         let gateway = try ChildProcess.spawn(
             name: "meshgate",
             arguments: ["\(binaries)/meshgate", "run", "--config", configPath],
-            logPath: log
+            logPath: log,
+            shim: shim
         )
-        supervisor.children.append(gateway)
+        supervisor.add(gateway: gateway)
         if let edge = config.listeners.first?.address {
             try supervisor.waitReady(gateway, host: edge.host, port: edge.port, path: nil, timeoutMs: startTimeoutMs)
         }
         say("started meshgate with \(configPath) (pid \(gateway.pid), log \(log))")
     }
 
-    /// The demo collects SIGTERM/SIGINT/SIGCHLD with `sigtimedwait`; children get a clean mask at spawn.
-    static func blockSignals() {
+    /// Blocks the stop signals and SIGCHLD (the supervisor takes them with `sigtimedwait`; children get a clean
+    /// mask at spawn) and returns the stop signals. Closing the terminal sends SIGHUP, which stops the demo like
+    /// Ctrl-C — unless SIGHUP was ignored at start (`nohup meshgate demo`): then the user asked the stack to
+    /// outlive the terminal, and it stays ignored.
+    static func blockSignals() -> [Int32] {
+        var current = sigaction()
+        sigaction(SIGHUP, nil, &current)
+        let hangUpIgnored =
+            unsafeBitCast(current.__sigaction_handler.sa_handler, to: Int.self) == unsafeBitCast(SIG_IGN, to: Int.self)
+        let stops = hangUpIgnored ? [SIGTERM, SIGINT] : [SIGTERM, SIGINT, SIGHUP]
         var set = sigset_t()
         sigemptyset(&set)
-        for signal in [SIGTERM, SIGINT, SIGCHLD] { sigaddset(&set, signal) }
+        for signal in stops + [SIGCHLD] { sigaddset(&set, signal) }
         pthread_sigmask(SIG_BLOCK, &set, nil)
         Posix.ignoreSIGPIPE()
+        return stops
     }
 
     static func printWalkthrough(_ config: GatewayConfig) {

@@ -18,14 +18,43 @@ enum DemoFiles {
         }
     }
 
-    /// The directory of the running executable (`/proc/self/exe`), where `swift build` puts every product.
+    /// The running executable (`/proc/self/exe`), the `meshgate` binary.
+    static func executablePath() -> String? { readLink("/proc/self/exe") }
+
+    /// The directory of the running executable, where `swift build` puts every product.
     static func executableDirectory() -> String? {
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        guard n > 0 else { return nil }
-        let path = String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        guard let slash = path.lastIndex(of: "/") else { return nil }
+        guard let path = executablePath(), let slash = path.lastIndex(of: "/") else { return nil }
         return String(path[..<slash])
+    }
+
+    /// The target of a symbolic link (a /proc link: `socket:[123]`, an executable's path), or nil.
+    static func readLink(_ path: String) -> String? {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let n = readlink(path, &buffer, buffer.count - 1)
+        guard n > 0 else { return nil }
+        return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// The names in a directory (without `.` and `..`); empty when it cannot be read. The directory's own
+    /// descriptor is closed before this returns.
+    static func list(_ path: String) -> [String] {
+        guard let directory = opendir(path) else { return [] }
+        defer { closedir(directory) }
+        var names: [String] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    /// The current directory, or nil.
+    static func currentDirectory() -> String? {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        guard getcwd(&buffer, buffer.count) != nil else { return nil }
+        return buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
     }
 
     /// `mkdir -p` with mode 0700.
