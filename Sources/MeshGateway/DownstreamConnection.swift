@@ -42,6 +42,8 @@ final class DownstreamConnection: EventHandler {
     /// The exchange in progress and its bytes, lent by the worker from the first write of a request until
     /// the connection is idle again (`releaseExchange`); nil while idle.
     private(set) var active: ExchangeState?
+    /// `active`, or the worker's never-written idle state; kept alive by `active` or the worker.
+    private unowned(unsafe) var current: ExchangeState
     var upstream: UpstreamConnection?
     /// The last verified token on this connection (keep-alive clients resend the same one).
     var tokenMemo: TokenMemo?
@@ -51,7 +53,7 @@ final class DownstreamConnection: EventHandler {
     var slot = -1
     /// The listener and generation the exchange in progress pinned, else the listener's current binding:
     /// its routes, listener index and telemetry all belong to one config generation.
-    var listener: ListenerBinding { active?.exchange.binding ?? acceptedOn.binding }
+    var listener: ListenerBinding { active?.exchange.pointee.binding ?? acceptedOn.binding }
     /// Telemetry of `listener`'s generation (its label indexes match the exchange's route and upstream).
     var telemetry: WorkerTelemetry { listener.generation.telemetry }
 
@@ -72,6 +74,7 @@ final class DownstreamConnection: EventHandler {
             }
             tls = TLSStream(connection, pool: worker.pool)
         }
+        current = worker.exchangeStates.idle
         registration = Registration(fd: fd, id: 0)
         registration = try worker.loop.register(fd: fd, handler: self)
         worker.clientOpened(self)
@@ -84,52 +87,49 @@ final class DownstreamConnection: EventHandler {
     // MARK: - Per-request state
 
     /// The exchange in progress. Reading it while idle sees an empty exchange and takes nothing; writing
-    /// takes an `ExchangeState` from the worker. Reads borrow in place (`_read`): a getter would copy the
-    /// whole exchange, references and all, for every field read.
+    /// takes an `ExchangeState` from the worker. Addressors through an unowned(unsafe) reference: fields are
+    /// read and written in place, with no copy, coroutine or reference counting per access.
     var exchange: Exchange {
-        _read {
-            if let active { yield active.exchange } else { yield Self.idle.exchange }
-        }
-        _modify { yield &taken.exchange }
+        @inline(__always) unsafeAddress { UnsafePointer(current.exchange) }
+        @inline(__always) unsafeMutableAddress { taken.exchange }
     }
 
     var requestID: [UInt8] {
-        _read {
-            if let active { yield active.requestID } else { yield Self.idle.requestID }
-        }
-        _modify { yield &taken.requestID }
+        @inline(__always) unsafeAddress { UnsafePointer(current.requestID) }
+        @inline(__always) unsafeMutableAddress { taken.requestID }
     }
 
     var claimLines: [UInt8] {
-        _read {
-            if let active { yield active.claimLines } else { yield Self.idle.claimLines }
-        }
-        _modify { yield &taken.claimLines }
+        @inline(__always) unsafeAddress { UnsafePointer(current.claimLines) }
+        @inline(__always) unsafeMutableAddress { taken.claimLines }
     }
 
     /// What goes to the upstream next (the head and body of the attempt in progress).
     var toUpstream: Outbound {
-        _read {
-            if let active { yield active.toUpstream } else { yield Self.idle.toUpstream }
-        }
-        _modify { yield &taken.toUpstream }
+        @inline(__always) unsafeAddress { UnsafePointer(current.toUpstream) }
+        @inline(__always) unsafeMutableAddress { taken.toUpstream }
     }
 
-    /// What an idle connection reads: never written (every write goes through `taken`).
-    nonisolated(unsafe) private static let idle = ExchangeState()
-
     private var taken: ExchangeState {
-        if let active { return active }
+        @inline(__always) get {
+            if active == nil { takeExchange() }
+            return current
+        }
+    }
+
+    @inline(never)
+    private func takeExchange() {
         let state = worker.exchangeStates.take()
         active = state
-        return state
+        current = state
     }
 
     /// Gives the exchange's state back to the worker (the connection is idle: nothing of it is read again).
     func releaseExchange() {
         guard let state = active else { return }
         active = nil
-        state.toUpstream.reset(pool: worker.pool)
+        current = worker.exchangeStates.idle
+        state.toUpstream.pointee.reset(pool: worker.pool)
         worker.exchangeStates.give(state)
     }
 
@@ -282,7 +282,7 @@ final class DownstreamConnection: EventHandler {
         phase = .closed
         if let upstream { releaseUpstream(upstream, reusable: false) }
         toClient.reset(pool: worker.pool)
-        active?.toUpstream.reset(pool: worker.pool)
+        active?.toUpstream.pointee.reset(pool: worker.pool)
         buffer.release(to: worker.pool)
         let binding = acceptedOn.binding
         binding.generation.telemetry.connectionClosed(listener: binding.listenerIndex)

@@ -3,22 +3,43 @@ import MeshEventLoop
 /// What a client connection holds only while a request is in progress: the exchange and the bytes it
 /// rebuilds upstream heads from. Idle keep-alive connections hold none (issue 17: an idle connection keeps
 /// only what reading its next request needs); workers lend these from `ExchangeStates`.
+///
+/// Each part lives at a fixed address for the state's whole life, so the connection reaches it through a plain
+/// pointer (addressors: no copy, no coroutine, no reference counting per field access — the hot path reads
+/// and writes exchange fields a hundred times per request).
 final class ExchangeState {
-    var exchange = Exchange()
+    let exchange = UnsafeMutablePointer<Exchange>.allocate(capacity: 1)
     /// The request id of the exchange (the client's when sane, else generated); storage reused.
-    var requestID: [UInt8] = []
+    let requestID = UnsafeMutablePointer<[UInt8]>.allocate(capacity: 1)
     /// `claims_to_headers` lines of the exchange, kept so a retry sends them again.
-    var claimLines: [UInt8] = []
+    let claimLines = UnsafeMutablePointer<[UInt8]>.allocate(capacity: 1)
     /// What goes to the upstream next; empty (its buffers back in the pool) whenever the state is given back.
-    var toUpstream = Outbound()
+    let toUpstream = UnsafeMutablePointer<Outbound>.allocate(capacity: 1)
 
-    init() { requestID.reserveCapacity(128) }
+    init() {
+        exchange.initialize(to: Exchange())
+        requestID.initialize(to: [])
+        requestID.pointee.reserveCapacity(128)
+        claimLines.initialize(to: [])
+        toUpstream.initialize(to: Outbound())
+    }
+
+    deinit {
+        exchange.deinitialize(count: 1)
+        exchange.deallocate()
+        requestID.deinitialize(count: 1)
+        requestID.deallocate()
+        claimLines.deinitialize(count: 1)
+        claimLines.deallocate()
+        toUpstream.deinitialize(count: 1)
+        toUpstream.deallocate()
+    }
 
     /// Forgets the exchange (its route, generation and upstream references go with it), keeping storage.
     func clear() {
-        exchange = Exchange()
-        requestID.removeAll(keepingCapacity: true)
-        claimLines.removeAll(keepingCapacity: true)
+        exchange.pointee = Exchange()
+        requestID.pointee.removeAll(keepingCapacity: true)
+        claimLines.pointee.removeAll(keepingCapacity: true)
     }
 }
 
@@ -28,6 +49,8 @@ final class ExchangeState {
 struct ExchangeStates {
     static let retained = 128
     private var free: [ExchangeState] = []
+    /// What idle connections read: an empty exchange, never written (writes take a state of their own).
+    let idle = ExchangeState()
 
     init() { free.reserveCapacity(Self.retained) }
 

@@ -156,7 +156,7 @@ final class Worker: @unchecked Sendable {
     /// on an unknown `kid` of that provider are judged again now (SPEC §3). Walks the open connections instead
     /// of keeping a wait list, so a client that leaves while parked needs no unregistering.
     func keysFetched(_ provider: String) {
-        for client in clients where client.active?.exchange.keyWait?.name == provider { client.resumeAfterKeys() }
+        for client in clients where client.active?.exchange.pointee.keyWait?.name == provider { client.resumeAfterKeys() }
     }
 
     // MARK: - Connections
