@@ -28,7 +28,7 @@ if ((${#need[@]})); then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx haproxy wrk openssl
 fi
 (cd "$root" && swift build -c release --product meshgate >/dev/null)
-bin="$root/.build/release/meshgate"
+bin="${MESHGATE_BIN:-$root/.build/release/meshgate}"
 
 tmp="$(mktemp -d /tmp/meshgate-tls-bench.XXXX)"
 pids=()
