@@ -11,12 +11,9 @@ import Testing
     static let traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
     static let parentID = "00f067aa0ba902b7"
 
-    /// Records each POST as one JSON line on stdout (path, content type, body) and answers 200 `{}`; prints its
-    /// port first. TLS handshakes that fail (a client that rejects the certificate) are dropped by socketserver.
-    static let script = """
-        import http.server, json, ssl, sys
-        cert, key = sys.argv[1], sys.argv[2]
-        class Handler(http.server.BaseHTTPRequestHandler):
+    /// Records each POST as one JSON line on stdout (path, content type, body) and answers 200 `{}`. TLS
+    /// handshakes that fail (a client that rejects the certificate) are dropped by socketserver.
+    static let handler = """
             protocol_version = "HTTP/1.1"
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
@@ -28,29 +25,13 @@ import Testing
                 self.send_header("Content-Length", str(len(answer)))
                 self.end_headers()
                 self.wfile.write(answer)
-            def log_message(self, *args):
-                pass
-        server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(cert, key)
-        server.socket = context.wrap_socket(server.socket, server_side=True)
-        print(server.server_address[1], flush=True)
-        server.serve_forever()
         """
 
     /// The collector stand-in serving certificate pair `pair`, and its port.
     static func collector(pair: String, directory: String) throws -> (ChildProcess, UInt16) {
-        let child = try ChildProcess(
-            path: "/usr/bin/python3", arguments: ["-c", script, pki.path("\(pair).crt"), pki.path("\(pair).key")],
+        try PythonHTTPSServer.start(
+            handler: handler, cert: pki.path("\(pair).crt"), key: pki.path("\(pair).key"),
             outputPrefix: directory + "/collector")
-        let deadline = TestSocket.nowMs() + 10_000
-        while TestSocket.nowMs() < deadline {
-            let first = child.stdout.split(separator: "\n").first.map(String.init) ?? ""
-            if let port = UInt16(first.trimmingCharacters(in: .whitespaces)) { return (child, port) }
-            usleep(20_000)
-        }
-        _ = child.terminate(signal: SIGKILL)
-        throw TestSupportError("the collector did not start: \(child.stderr)")
     }
 
     /// The POSTs the collector recorded so far.

@@ -137,7 +137,8 @@ import Testing
         let now = Double(time(nil))
         let inAMonth = expiry.map { $0 > now + 27 * 86_400 && $0 < now + 31 * 86_400 }
         #expect(inAMonth == true, "\(String(describing: expiry))")
-        #expect(bed.gateway.child.stdout.contains("TLS certificate reload failed"))
+        // Event lines go out through the asynchronous log writer: poll, they may trail the metrics.
+        #expect(Poll.until(timeoutMs: 5_000) { bed.gateway.child.stdout.contains("TLS certificate reload failed") })
         #expect(bed.stop() == .exited(0))
     }
 
