@@ -59,21 +59,29 @@ import Testing
         #expect(try admin.metric("meshgate_config_reloads_total", ["result": "failure"]) == 4)
         #expect(try client.get("/v").bodyText == "A")
 
-        // 5. A good file: the watcher applies it, and the errors are cleared.
+        // 5. Moving the admin listener: refused with what to do (it is bound once, at start), not shown as applied.
+        let moved = version("b").replacingOccurrences(
+            of: "\"address\": \"127.0.0.1:\(adminPort)\"", with: "\"address\": \"127.0.0.1:1\"")
+        try files.write(moved)
+        try expectRejection(gateway, admin, count: 5, trigger: "file change", containing: "admin.address")
+        #expect(try client.get("/v").bodyText == "A")
+        #expect(try reloadErrors(admin).contains { $0.contains("until meshgate restarts") })
+
+        // 6. A good file: the watcher applies it, and the errors are cleared.
         try files.write(version("b"))
         #expect(Poll.until(timeoutMs: 2000) { try client.get("/v").bodyText == "B" })
         #expect(try reloadErrors(admin).isEmpty)
         #expect(try admin.get("/config").jsonObject?["generation"] as? Int == 2)
         #expect(try admin.metric("meshgate_config_generation") == 2)
 
-        // 6. SIGHUP and POST /reload with a good file each apply it (no byte comparison for explicit reloads).
+        // 7. SIGHUP and POST /reload with a good file each apply it (no byte comparison for explicit reloads).
         gateway.signal(SIGHUP)
         #expect(Poll.until(timeoutMs: 2000) { try admin.get("/config").jsonObject?["generation"] as? Int == 3 })
         let good = try admin.post("/reload")
         #expect(good.status == 200 && good.jsonObject?["ok"] as? Bool == true, "\(good)")
         #expect(try admin.get("/config").jsonObject?["generation"] as? Int == 4)
         #expect(try admin.metric("meshgate_config_reloads_total", ["result": "success"]) == 3)
-        #expect(try admin.metric("meshgate_config_reloads_total", ["result": "failure"]) == 4)
+        #expect(try admin.metric("meshgate_config_reloads_total", ["result": "failure"]) == 5)
         #expect(try client.get("/v").bodyText == "B")
         #expect(gateway.stop() == .exited(0))
     }

@@ -36,6 +36,16 @@ extension Gateway {
                 state.lastErrors = []
                 return (true, [])
             }
+            // The admin listener is bound once, at start: a reload that moves it would be shown on /config and
+            // never applied, so it is refused (issue 15), naming what to do.
+            let running = state.config.source.admin.address.map(\.description) ?? "null"
+            let wanted = loaded.0.admin.address.map(\.description) ?? "null"
+            if running != wanted {
+                let message =
+                    "admin.address: the admin listener stays on \(running) until meshgate restarts (a reload cannot "
+                    + "move it); restore \(running) or restart to use \(wanted)"
+                return rejected([message], trigger: trigger, state: &state)
+            }
             do {
                 try apply(loaded.0, bytes: loaded.1, state: &state)
             } catch let error as ListenerTLSStore.Failure {
