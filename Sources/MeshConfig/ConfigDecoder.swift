@@ -35,14 +35,38 @@ final class ConfigDecoder {
     }
 
     /// Errors sorted into file order; the sort is stable, so errors at one position keep the order they were found.
+    /// The errors to report: a misspelled top-level key first (it is the cause), without the errors that only
+    /// follow from it ("missing required key", "none are defined under" the key it was meant to be), then the
+    /// rest in file order.
     var sortedErrors: [ConfigError] {
-        errors.enumerated().sorted { a, b in
+        let inFileOrder = errors.enumerated().sorted { a, b in
             let la = a.element.line ?? Int.max, lb = b.element.line ?? Int.max
             if la != lb { return la < lb }
             let ca = a.element.column ?? Int.max, cb = b.element.column ?? Int.max
             if ca != cb { return ca < cb }
             return a.offset < b.offset
         }.map(\.element)
+        let causes = inFileOrder.filter { Self.misspelledTopLevelKey($0) != nil }
+        let meant = Set(causes.compactMap(Self.misspelledTopLevelKey).map { JSONWriter.escaped($0) })
+        guard !meant.isEmpty else { return inFileOrder }
+        let consequences = inFileOrder.filter { error in
+            meant.contains { key in
+                error.message.hasPrefix("missing required key \(key)")
+                    || error.message.contains("none are defined under \(key)")
+            }
+        }
+        return causes + inFileOrder.filter { error in
+            !causes.contains(error) && !consequences.contains(error)
+        }
+    }
+
+    /// The key a top-level unknown key was probably meant to be (`"listners"` → `listeners`), else nil.
+    static func misspelledTopLevelKey(_ error: ConfigError) -> String? {
+        guard !error.path.isEmpty, !error.path.contains("."), !error.path.contains("["),
+            error.message.hasPrefix("unknown key"), let open = error.message.firstRange(of: "(did you mean \""),
+            let close = error.message[open.upperBound...].firstRange(of: "\"?)")
+        else { return nil }
+        return String(error.message[open.upperBound..<close.lowerBound])
     }
 
     static func join(_ path: String, _ key: String) -> String { JSONPath.join(path, key) }

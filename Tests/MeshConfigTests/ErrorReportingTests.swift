@@ -15,6 +15,30 @@ import Testing
         #expect(errors == [ConfigError(path: "", line: line, column: column, message: message)])
     }
 
+    /// A misspelled top-level key is the cause: it comes first, and the errors that only follow from it (the key
+    /// it was meant to be "missing", routes naming upstreams "none are defined under") are not listed.
+    @Test func aMisspelledTopLevelKeyIsReportedFirstWithoutItsConsequences() {
+        let upstreamTypo = """
+            {
+              "version": 1,
+              "logging": { "level": "loud" },
+              "listeners": [
+                { "name": "edge", "address": "127.0.0.1:8080",
+                  "routes": [ { "match": { "path": "/a" }, "upstream": "app" },
+                              { "match": { "path": "/b" }, "upstream": "app" } ] }
+              ],
+              "upstream": { "app": { "endpoints": ["127.0.0.1:9000"] } }
+            }
+            """
+        let errors = loadErrors(upstreamTypo)
+        #expect(errors.map(\.path) == ["upstream", "logging.level"], "\(errors)")
+        #expect(errors.first?.message == "unknown key \"upstream\" (did you mean \"upstreams\"?)")
+        let listenersTypo = """
+            { "version": 1, "listners": [], "upstreams": { "app": { "endpoints": ["127.0.0.1:9000"] } } }
+            """
+        #expect(loadErrors(listenersTypo).map(\.path) == ["listners"])
+    }
+
     @Test func allErrorsAreCollectedInFileOrder() {
         // Upstreams come after listeners in the file but are decoded first: the output must still be in file order.
         let text = """
