@@ -16,20 +16,66 @@ import Testing
         return path
     }()
 
-    static let known: Set<String> = ["v1/ConfigMap", "v1/Service", "apps/v1/Deployment"]
+    static let known: Set<String> = ["v1/ConfigMap", "v1/Service", "apps/v1/Deployment", "apps/v1/StatefulSet"]
+    static let files = ["sidecar-deployment.yaml", "gateway-deployment.yaml", "backends.yaml"]
+
+    static func isWorkload(_ object: Object) -> Bool {
+        ["Deployment", "StatefulSet"].contains(object["kind"] as? String ?? "")
+    }
 
     @Test(arguments: ["sidecar-deployment.yaml", "gateway-deployment.yaml"])
     func manifestIsConsistent(file: String) throws {
         let documents = try KubernetesManifestTests.load(
             KubernetesManifestTests.repository + "/deploy/kubernetes/" + file)
         let kinds = documents.map { "\($0["apiVersion"] as? String ?? "?")/\($0["kind"] as? String ?? "?")" }
-        #expect(Set(kinds) == KubernetesManifestTests.known, "\(file): \(kinds)")
+        #expect(Set(kinds).isSubset(of: KubernetesManifestTests.known), "\(file): \(kinds)")
         let configMaps = documents.filter { $0["kind"] as? String == "ConfigMap" }
-        let deployments = documents.filter { $0["kind"] as? String == "Deployment" }
+        let deployments = documents.filter(KubernetesManifestTests.isWorkload)
         let services = documents.filter { $0["kind"] as? String == "Service" }
         #expect(deployments.count == 1)
         for deployment in deployments {
             try checkDeployment(deployment, configMaps: configMaps, services: services, file: file)
+        }
+    }
+
+    /// Every Service name an upstream of a shipped config resolves (`<name>.default.svc.cluster.local`) is
+    /// defined by the manifests; a workload that keeps SQLite data is one replica with its own volume; every
+    /// container that must not run as root names a numeric user (an image's user name cannot be verified).
+    @Test func theManifestsTogetherServeEveryUpstreamAndKeepDataSafe() throws {
+        var documents: [Object] = []
+        for file in KubernetesManifestTests.files {
+            documents += try KubernetesManifestTests.load(KubernetesManifestTests.repository + "/deploy/kubernetes/" + file)
+        }
+        let services = Set(documents.filter { $0["kind"] as? String == "Service" }.compactMap {
+            ($0["metadata"] as? Object)?["name"] as? String
+        })
+        for configMap in documents where configMap["kind"] as? String == "ConfigMap" {
+            guard let routes = (configMap["data"] as? [String: String])?["routes.json"],
+                let config = try JSONSerialization.jsonObject(with: Data(routes.utf8)) as? Object
+            else { continue }
+            for (name, value) in config["upstreams"] as? Object ?? [:] {
+                for endpoint in (value as? Object)?["endpoints"] as? [String] ?? [] where endpoint.contains(".svc.") {
+                    let service = String(endpoint.prefix { $0 != "." })
+                    #expect(services.contains(service), "upstream \(name): no Service \(service) in \(services)")
+                }
+            }
+        }
+        for workload in documents where KubernetesManifestTests.isWorkload(workload) {
+            let spec = workload["spec"] as? Object ?? [:]
+            let podSpec = (spec["template"] as? Object)?["spec"] as? Object ?? [:]
+            let containers = (podSpec["containers"] as? [Object] ?? []) + (podSpec["initContainers"] as? [Object] ?? [])
+            let name = (workload["metadata"] as? Object)?["name"] as? String ?? "?"
+            let keepsData = containers.contains { ($0["args"] as? [String] ?? []).contains("--data-dir") }
+            if keepsData {
+                #expect(workload["kind"] as? String == "StatefulSet", "\(name) keeps data: StatefulSet")
+                #expect(spec["replicas"] as? Int == 1, "\(name): one SQLite file, one replica")
+                #expect((spec["volumeClaimTemplates"] as? [Object] ?? []).count == 1, "\(name): a volume of its own")
+            }
+            for container in containers {
+                let security = container["securityContext"] as? Object ?? [:]
+                #expect(security["runAsNonRoot"] as? Bool == true, "\(name)/\(container["name"] ?? "?"): non-root")
+                #expect((security["runAsUser"] as? Int ?? 0) > 0, "\(name)/\(container["name"] ?? "?"): numeric user")
+            }
         }
     }
 
