@@ -44,7 +44,8 @@ enum DashboardPage {
         <main>
           <section style="grid-column:1/-1"><h2>Overview</h2><div class="tiles" id="tiles"></div></section>
           <section><h2>Routes</h2><table id="routes"><thead><tr><th>listener</th><th>route</th><th>match</th>
-            <th>upstream</th><th class="num">req/s</th><th class="num">5xx/s</th><th class="num">total</th></tr></thead>
+            <th>upstream</th><th class="num">req/s</th><th class="num">4xx/s</th><th class="num">5xx/s</th>
+            <th class="num">fallbacks/s</th><th class="num">total</th></tr></thead>
             <tbody></tbody></table></section>
           <section><h2>Endpoints</h2><table id="endpoints"><thead><tr><th>upstream</th><th>address</th><th>breaker</th>
             <th>health</th><th class="num">active</th><th class="num">idle</th><th class="num">attempts/s</th></tr></thead>
@@ -142,14 +143,21 @@ enum DashboardPage {
           tbody.replaceChildren();
           // /config is the rendered config, possibly wrapped with the last reload errors: {"config": {...}, ...}.
           const effective = config.listeners ? config : (config.config || {});
+          const cells = (match, fallbacks) => [
+            num(rate(now, "http_requests_total", match), 1),
+            num(rate(now, "http_requests_total", l => match(l) && l.code >= "400" && l.code < "500"), 2),
+            num(rate(now, "http_requests_total", l => match(l) && l.code >= "500"), 2),
+            fallbacks === null ? "" : num(rate(now, "meshgate_fallbacks_total", fallbacks), 2),
+            num(sum(now.samples, "http_requests_total", match), 0)];
           for (const listener of effective.listeners || []) {
             for (const route of listener.routes || []) {
               const mine = l => l.listener === listener.name && l.route === route.name;
               row(tbody, [listener.name, route.name, el("code", matchText(route.match)), route.upstream,
-                num(rate(now, "http_requests_total", mine), 1),
-                num(rate(now, "http_requests_total", l => mine(l) && l.code >= "500"), 2),
-                num(sum(now.samples, "http_requests_total", mine), 0)]);
+                ...cells(mine, l => l.route === route.name)]);
             }
+            // Requests that matched no route (404s, scanners) are counted with route="": shown, not hidden.
+            const unrouted = l => l.listener === listener.name && l.route === "";
+            row(tbody, [listener.name, el("em", "no route"), "", "", ...cells(unrouted, null)]);
           }
         }
 
