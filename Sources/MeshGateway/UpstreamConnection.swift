@@ -83,7 +83,7 @@ final class UpstreamConnection: EventHandler {
     /// and clears the flag, so that only a new event marks a parked connection as spoken to (an idle
     /// connection that was closed for a stale flag on its next EPOLLOUT cost a new TLS handshake).
     func quietForReuse() -> Bool {
-        if eof || hangupSeen || !buffer.isEmpty { return false }
+        if eof || hangupSeen || !buffer.isEmpty || (tls?.connection.bufferedInputCount ?? 0) > 0 { return false }
         guard readable else { return true }
         guard Posix.isQuiet(fd) else { return false }
         readable = false

@@ -149,6 +149,10 @@ public final class TLSConnection {
     /// Bytes queued for the socket.
     public var pendingCiphertextCount: Int { Int(BIO_ctrl_pending(writeBIO)) }
 
+    /// Bytes received and not yet read as plaintext: ciphertext fed but not processed, and decrypted bytes
+    /// libssl holds (a connection with any is not idle).
+    public var bufferedInputCount: Int { Int(BIO_ctrl_pending(readBIO)) + Int(SSL_pending(ssl)) }
+
     /// Moves up to `buffer.count` queued bytes into `buffer`; returns how many.
     public func takeCiphertext(into buffer: UnsafeMutableRawBufferPointer) -> Int {
         guard let base = buffer.baseAddress, !buffer.isEmpty, pendingCiphertextCount > 0 else { return 0 }
