@@ -226,8 +226,8 @@ extension DownstreamConnection {
     func finishExchange() {
         report()
         if let up = upstream {
-            let reusable = exchange.upstreamKeepAlive && exchange.request.done && !up.eof && up.buffer.isEmpty
-            releaseUpstream(up, reusable: reusable)
+            // Whether the connection itself is clean (end seen, bytes left) is `quietForReuse`'s to say.
+            releaseUpstream(up, reusable: exchange.upstreamKeepAlive && exchange.request.done)
         }
         toUpstream.reset(pool: worker.pool)
         if exchange.closeAfter || phase == .tunnel || worker.draining || peerClosed && buffer.isEmpty {

@@ -52,19 +52,14 @@ enum DemoPorts {
         guard let resolved = (try? SocketAddress.resolve(host: address.host, port: address.port))?.first else {
             return false
         }
-        let fd = socket(resolved.family, Int32(SOCK_STREAM.rawValue | SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var one: Int32 = 1
-        // As the services bind: a port left in TIME_WAIT by the previous run is free; only a live socket holds it.
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        var storage = resolved.storage
-        let bound = withUnsafePointer(to: &storage) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, resolved.length) }
+        // Bound and listening as the services do (SO_REUSEADDR: a port in TIME_WAIT from the previous run is
+        // free; only a live listening socket holds it).
+        do {
+            Posix.close(try Sockets.listener(resolved, reusePort: false, backlog: 1))
+            return false
+        } catch {
+            return error.errno == EADDRINUSE
         }
-        // listen too: two SO_REUSEADDR sockets may share a bind, never a listening port.
-        if bound != 0 || listen(fd, 1) != 0 { return errno == EADDRINUSE }
-        return false
     }
 
     /// The processes holding a listening TCP socket on `port` (any address): its inodes from /proc/net/tcp{,6},
