@@ -48,16 +48,9 @@ final class Listener: EventHandler {
     }
 
     func handleEvents(_ events: IOEvents) {
-        // Edge-triggered: accept until the backlog is empty.
         guard registration != .none, !waitingForResources else { return }
         var storage = sockaddr_storage()
-        for accepted in 0...Listener.acceptsPerTurn {
-            if accepted == Listener.acceptsPerTurn {
-                // Edge-triggered: no new event comes for what is left, so come back on the next turn.
-                backlogPending = true
-                retryTimer.set(worker.loop.nowMs, loop: worker.loop, registration: registration)
-                return
-            }
+        for _ in 0..<Listener.acceptsPerTurn {
             guard worker.connections < worker.connectionLimit else {
                 paused = true
                 return
@@ -83,6 +76,10 @@ final class Listener: EventHandler {
                 Posix.close(fd)
             }
         }
+        // The turn's share is taken and the backlog may hold more. Edge-triggered: no new event comes for what is
+        // left, so come back on the next turn.
+        backlogPending = true
+        retryTimer.set(worker.loop.nowMs, loop: worker.loop, registration: registration)
     }
 
     /// What an `accept4` error means for the accept loop.
