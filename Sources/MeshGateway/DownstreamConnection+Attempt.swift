@@ -17,61 +17,80 @@ extension DownstreamConnection {
     func startAttempt(first: (view: RequestView, pathLength: Int)?) {
         guard let route = exchange.route, let target = exchange.target else { return }
         let now = worker.loop.nowMs
-        exchange.backingOff = false
-        if now >= exchange.deadlineMs {
-            finalFailure(.timeout)
+        if let refused = exchange.machine.attemptRefused(now: now) {
+            perform(refused)
             return
         }
-        let avoid = exchange.attempts > 0 ? exchange.endpointIndex : nil
-        guard let index = target.pick(avoiding: avoid, nowMs: now, random: worker.random.next()) else {
-            // A retry that finds every breaker open ends with the last attempt's outcome (SPEC §3).
-            if let last = exchange.lastFailure { finalFailure(last) } else { circuitOpen() }
+        guard pickEndpoint(target, now: now) else {
+            perform(exchange.machine.noEndpoint())
             return
         }
-        let admission = target.states[index].breaker.admit(nowMs: now)
-        if let transition = admission.transition {
-            listener.generation.processTelemetry.breakerTransition(
-                upstream: target.index, endpoint: index, to: transition.to)
-        }
-        guard let ticket = admission.ticket else {
-            // Half-open with its probes taken: no attempt now (a retry ends with the last outcome).
-            if let last = exchange.lastFailure { finalFailure(last) } else { circuitOpen() }
-            return
-        }
-        exchange.ticket = ticket
-        exchange.endpointIndex = index
-        exchange.attempts += 1
+        exchange.machine.attemptStarted(now: now)
+        syncTimer()
         exchange.attemptStartNs = clinux_monotonic_ns()
-        armAttemptDeadline(route, now: now)
-        let endpoint = target.pools[index]
+        let endpoint = target.pools[exchange.endpointIndex]
         toUpstream.reset(pool: worker.pool)
         if let error = writeUpstreamHead(first: first, route: route, endpoint: endpoint) {
             // Nothing has been sent: the body must never follow a head that was not written whole (SPEC §4).
             respond(error, close: true)
             return
         }
-        if exchange.bodyCount > 0 || exchange.bodyEndsWithCRLF, let base = buffer.base {
+        let body = exchange.machine.bufferedBody
+        if body.forward > 0 || body.endsBody, let base = buffer.base {
             toUpstream.queueBody(
-                UnsafeRawBufferPointer(start: base + exchange.bodyOffset, count: exchange.bodyCount),
-                thenCRLF: exchange.bodyEndsWithCRLF)
+                UnsafeRawBufferPointer(start: base + exchange.bodyOffset, count: body.forward), thenCRLF: body.endsBody)
         }
         connectUpstream(endpoint)
     }
 
-    /// The attempt's deadline: `per_try_timeout_ms` within `timeout_ms`; while the client is still sending
-    /// the body, the idle timeout governs instead (the route timeout starts once the request is complete).
-    func armAttemptDeadline(_ route: CompiledRoute, now: Int64) {
-        if let perTry = route.config.perTryTimeoutMs {
-            exchange.attemptDeadlineMs = min(exchange.deadlineMs, now + Int64(perTry))
-        } else {
-            exchange.attemptDeadlineMs = exchange.deadlineMs
+    /// Chooses the attempt's endpoint (avoiding the one that just failed) and takes its breaker's admission;
+    /// false when no endpoint can take it.
+    private func pickEndpoint(_ target: UpstreamRuntime, now: Int64) -> Bool {
+        let avoid = exchange.machine.attempts > 0 ? exchange.endpointIndex : nil
+        guard let index = target.pick(avoiding: avoid, nowMs: now, random: worker.random.next()) else { return false }
+        let admission = target.states[index].breaker.admit(nowMs: now)
+        if let transition = admission.transition {
+            listener.generation.processTelemetry.breakerTransition(
+                upstream: target.index, endpoint: index, to: transition.to)
         }
-        if exchange.request.done {
-            setDeadline(exchange.attemptDeadlineMs)
-        } else {
-            setDeadline(now + Int64(worker.config.source.limits.idleTimeoutMs))
+        // Half-open with its probes taken: no attempt now.
+        guard let ticket = admission.ticket else { return false }
+        exchange.ticket = ticket
+        exchange.endpointIndex = index
+        return true
+    }
+
+    /// Does what the exchange machine decided.
+    func perform(_ action: ExchangeAction) {
+        switch action {
+        case .proceed, .forward:
+            syncTimer()
+        case .startAttempt(let sendContinue):
+            if sendContinue { writeContinue() }
+            startAttempt(first: nil)
+        case .resend:
+            abandonAttempt()
+            startAttempt(first: nil)
+        case .retry(let now):
+            exchange.holdsRetryBudget = true
+            if let route = exchange.route { telemetry.retried(listener: listener.listenerIndex, route: route.index) }
+            if now { startAttempt(first: nil) } else { syncTimer() }
+        case .abortAttempt(let failure):
+            attemptFailed(failure)
+        case .fallback(let reason):
+            serveFallback(reason)
+        case .fail(let error, let close):
+            respond(error, close: close)
+        case .keysTimedOut:
+            keyWaitExpired()
+        case .closeClient:
+            close()
         }
     }
+
+    /// Arms the connection's timer where the exchange machine wants it.
+    @inline(__always)
+    func syncTimer() { setDeadline(exchange.machine.timerMs) }
 
     /// Builds the upstream head for this attempt into `toUpstream`; the error to answer when it cannot be
     /// (nothing is queued then).
@@ -103,9 +122,7 @@ extension DownstreamConnection {
         if trace.continued, let incoming = view.firstValue(of: .traceparent) {
             exchange.parentSpan = TraceParent.parse(incoming)?.parentID ?? SpanID(0)
         }
-        let remaining =
-            exchange.deadlineMs == .max
-            ? route.config.timeoutMs : Int(exchange.deadlineMs - worker.loop.nowMs)
+        let remaining = exchange.machine.remainingMs(now: worker.loop.nowMs)
         return withUnsafeTemporaryAllocation(byteCount: TraceParent.length, alignment: 1) { traceparent in
             _ = trace.traceParent.format(into: traceparent)
             let tracestate = UnsafeRawBufferPointer(
@@ -184,101 +201,41 @@ extension DownstreamConnection {
         }
     }
 
-    /// The attempt ended without a usable response head.
+    /// The attempt ended without a usable response head: book it, then retry or answer as the machine says.
     func attemptFailed(_ failure: AttemptFailure) {
         let stale = failure == .reset && (upstream?.served ?? 0) > 1 && (upstream?.buffer.isEmpty ?? true)
         if let upstream { releaseUpstream(upstream, reusable: false) }
-        if stale && exchange.replayable && exchange.method.isIdempotent {
-            // A reused keep-alive connection the upstream had already closed: not the endpoint's fault and
-            // nothing reached it, so send again at once without counting an attempt.
-            abandonAttempt()
-            exchange.attempts -= 1
-            startAttempt(first: nil)
+        if exchange.machine.resendsAfterStaleConnection(failure, stale: stale) {
+            perform(.resend)
             return
         }
         recordAttempt(AttemptOutcome(failure))
-        exchange.lastFailure = failure
-        if retry(after: failure) { return }
-        finalFailure(failure)
+        guard let target = exchange.target else { return }
+        perform(exchange.machine.attemptFailed(failure, now: worker.loop.nowMs, env: UpstreamRetryEnvironment(target, worker)))
     }
 
-    /// Starts another attempt (now or after a back-off) when `RetryState` says so.
-    func retry(after failure: AttemptFailure) -> Bool {
-        guard let route = exchange.route, let target = exchange.target else { return false }
-        return retry(retryDecision(after: failure, route: route, target: target), route: route, target: target)
-    }
-
-    private func retry(_ decision: RetryState.Decision, route: CompiledRoute, target: UpstreamRuntime) -> Bool {
-        guard case .retry(let atMs) = decision, target.budget.tryBeginRetry() else { return false }
-        exchange.holdsRetryBudget = true
-        telemetry.retried(listener: listener.listenerIndex, route: route.index)
-        if atMs <= worker.loop.nowMs {
-            startAttempt(first: nil)
-        } else {
-            exchange.backingOff = true
-            setDeadline(atMs)
-        }
-        return true
-    }
-
-    /// SPEC §3's retry decision for this exchange now (the budget is looked at, not taken).
-    private func retryDecision(after failure: AttemptFailure, route: CompiledRoute, target: UpstreamRuntime)
-        -> RetryState.Decision
-    {
-        let now = worker.loop.nowMs
-        let state = RetryState(
-            attempts: exchange.attempts, idempotent: exchange.method.isIdempotent, replayable: exchange.replayable,
-            responseStarted: exchange.responseStarted, deadlineMs: exchange.deadlineMs)
-        return state.decide(
-            after: failure, policy: route.retryPolicy, nowMs: now, budgetAvailable: target.retryAvailable,
-            endpointAvailable: target.hasEligibleEndpoint(nowMs: now), random: worker.random.next())
-    }
-
-    /// No attempt is left: answer with the route's fallback if it covers the reason, else the gateway error.
-    func finalFailure(_ failure: AttemptFailure) {
-        switch failure {
-        case .connectFailure:
-            if !serveFallback(.connectFailure) { respond(.badGateway, close: false) }
-        case .timeout:
-            if !serveFallback(.timeout) { respond(.gatewayTimeout, close: false) }
-        case .reset, .status:
-            if !serveFallback(.fiveXX) { respond(.badGateway, close: false) }
-        }
-    }
-
-    /// Every eligible endpoint's breaker is open (or unhealthy): fail fast without touching the upstream.
-    func circuitOpen() {
-        if !serveFallback(.circuitOpen) { respond(.unavailable, close: false) }
-    }
-
-    /// A response head arrived. Returns false when it was consumed here (a retry or a fallback replaced it).
+    /// A response head arrived: book the attempt; false when the machine replaced it (a retry or a fallback).
     func responseHeadArrived(status: Int) -> Bool {
-        let outcome = AttemptOutcome(status: status)
-        recordAttempt(outcome, status: status)
-        guard outcome == .http5xx || exchange.route?.retryPolicy.statuses.contains(status) == true else { return true }
-        if let up = upstream, let route = exchange.route, let target = exchange.target {
-            let decision = retryDecision(after: .status(status), route: route, target: target)
-            if case .retry = decision {
-                // The budget was just seen available on this thread, so the retry is taken: the head is dropped.
-                releaseUpstream(up, reusable: false)
-                _ = retry(decision, route: route, target: target)
-                return false
-            }
-        }
-        if outcome == .http5xx, exchange.route?.fallback?.covers(.fiveXX) == true, let up = upstream {
-            releaseUpstream(up, reusable: false)
-            return !serveFallback(.fiveXX)
-        }
-        return true
+        recordAttempt(AttemptOutcome(status: status), status: status)
+        guard let target = exchange.target else { return true }
+        let action = exchange.machine.responseHead(
+            status: status, now: worker.loop.nowMs, env: UpstreamRetryEnvironment(target, worker))
+        guard action != .forward else { return true }
+        if let up = upstream { releaseUpstream(up, reusable: false) }
+        perform(action)
+        return false
     }
 
-    /// Answers with the route's configured fallback when it covers `reason`.
-    func serveFallback(_ reason: FallbackOn) -> Bool {
-        guard let route = exchange.route, let fallback = route.fallback, fallback.covers(reason) else { return false }
+    /// Answers with the route's configured fallback (the machine chose it: it covers the reason).
+    func serveFallback(_ reason: FallbackOn) {
+        guard let route = exchange.route, let fallback = route.fallback else {
+            respond(.badGateway, close: false)
+            return
+        }
         if let upstream { releaseUpstream(upstream, reusable: false) }
         toUpstream.reset(pool: worker.pool)
         toClient.reset(pool: worker.pool)
-        let closing = !exchange.request.done || !exchange.clientKeepAlive || peerClosed || worker.draining
+        let closing = !exchange.machine.request.done || !exchange.clientKeepAlive || peerClosed || worker.draining
         var w = HeadWriter(toClient.headSpace(from: worker.pool))
         fallback.head.withUnsafeBytes { w.write($0) }
         w.write("x-request-id: ")
@@ -288,7 +245,7 @@ extension DownstreamConnection {
         guard !w.overflowed else {
             // Configured headers larger than a head block: a part of a head is never sent, a gateway error is.
             respond(.badGateway, close: false)
-            return true
+            return
         }
         toClient.commitHead(w.count)
         // The body is queued apart from the head, from the route's storage (the exchange holds the route until
@@ -298,10 +255,25 @@ extension DownstreamConnection {
         exchange.status = fallback.status
         exchange.bytesOut = body
         telemetry.fallbackServed(listener: listener.listenerIndex, route: route.index, reason: reason)
-        exchange.responseStarted = true
+        exchange.machine.answered(now: worker.loop.nowMs)
+        syncTimer()
         exchange.closeAfter = closing
         phase = closing ? .closing : .proxying
         if closing { flushAndClose() } else { pumpResponse() }
-        return true
     }
+}
+
+/// The retry decision's view of the upstream, from this worker.
+struct UpstreamRetryEnvironment: RetryEnvironment {
+    let target: UpstreamRuntime
+    unowned(unsafe) let worker: Worker
+
+    init(_ target: UpstreamRuntime, _ worker: Worker) {
+        self.target = target
+        self.worker = worker
+    }
+
+    func endpointAvailable(nowMs: Int64) -> Bool { target.hasEligibleEndpoint(nowMs: nowMs) }
+    func takeRetryBudget() -> Bool { target.budget.tryBeginRetry() }
+    func random() -> UInt64 { worker.random.next() }
 }

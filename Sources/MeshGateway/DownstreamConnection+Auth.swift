@@ -38,7 +38,7 @@ extension DownstreamConnection {
         switch outcome.result {
         case .failure(.unknownKid) where mayWait && outcome.awaitKeys:
             // Counted once, when the wait ends and the token is judged.
-            park(provider, route: route)
+            park(provider)
             return false
         case .failure(.missing) where !rule.required:
             telemetry.jwtValidated(provider: provider.name, result: JWTError.missing.label)
@@ -88,10 +88,10 @@ extension DownstreamConnection {
     /// Parks the exchange: nothing goes upstream, the client is not read (its head and buffered body stay in
     /// `buffer` for the re-check), and the route's `timeout_ms` bounds the wait. The parked state is one
     /// reference in the exchange; a client that leaves while parked closes the connection like any other.
-    private func park(_ provider: ProviderRuntime, route: CompiledRoute) {
+    private func park(_ provider: ProviderRuntime) {
         exchange.keyWait = provider
-        exchange.deadlineMs = worker.loop.nowMs + Int64(route.config.timeoutMs)
-        setDeadline(exchange.deadlineMs)
+        exchange.machine.awaitKeys(now: worker.loop.nowMs)
+        syncTimer()
     }
 
     /// The provider's refetch reported: judge the same buffered request again on the key set now in force
@@ -101,6 +101,7 @@ extension DownstreamConnection {
             let base = buffer.base
         else { return }
         exchange.keyWait = nil
+        exchange.machine.keysArrived()
         // The head is still where `begin` found it (the client is not read while parked): parse it again, as a
         // retry does, since the parser's offsets into it were scratch.
         var parser = RequestParser(limits: worker.limits)
@@ -135,7 +136,7 @@ extension DownstreamConnection {
     private func deny(_ error: JWTError) {
         var challenge = "www-authenticate: Bearer realm=\"meshgate\""
         if let code = error.bearerErrorCode { challenge += ", error=\"\(code)\"" }
-        respond(error.isForbidden ? .forbidden : .unauthorized, close: !exchange.request.done, extraHeader: challenge)
+        respond(error.isForbidden ? .forbidden : .unauthorized, close: !exchange.machine.request.done, extraHeader: challenge)
     }
 
     /// Values of the header `name` (lowercase), for the token extractor.

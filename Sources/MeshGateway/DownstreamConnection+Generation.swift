@@ -35,18 +35,9 @@ extension DownstreamConnection {
             break
         case .proxying:
             exchange.clientKeepAlive = false
-            if exchange.responseStarted { exchange.closeAfter = true }
+            if exchange.machine.responseStarted { exchange.closeAfter = true }
         case .tunnel, .closing, .closed:
             break
         }
-    }
-}
-
-extension Int64 {
-    /// `now + ms`, saturating at `.max` ("never") instead of trapping on a huge configured duration.
-    @inline(__always)
-    static func deadline(_ now: Int64, plusMs ms: Int) -> Int64 {
-        let (sum, overflow) = now.addingReportingOverflow(Int64(clamping: ms))
-        return overflow ? .max : sum
     }
 }

@@ -53,7 +53,10 @@ extension DownstreamConnection {
         exchange.method = head.method
         exchange.clientVersion = head.version
         exchange.clientKeepAlive = head.keepAlive
-        exchange.request.begin(head.framing)
+        let limits = worker.config.source.limits
+        exchange.machine = ExchangeMachine(
+            method: head.method, framing: head.framing,
+            limits: .init(idleTimeoutMs: limits.idleTimeoutMs, maxBodyBytes: limits.maxBodyBytes))
         exchange.headOffset = buffer.start
         exchange.bytesIn = head.headLength
         phase = .proxying
@@ -82,17 +85,17 @@ extension DownstreamConnection {
         // A gateway is not a forward proxy: CONNECT tunnels nothing here.
         guard head.method != .connect, let route = listener.config.table.match(view, path: path)
         else {
-            respond(.noRoute, close: !exchange.request.done)
+            respond(.noRoute, close: !exchange.machine.request.done)
             return
         }
-        exchange.route = route
+        exchange.machine.routed(to: route)
         worker.refreshAddressesIfChanged()
         let target = pinGeneration().upstreams[route.upstreamIndex]
         exchange.target = target
         // SPEC §9: a route that names identities admits only those verified client certificates, before JWT.
         if let allowed = route.config.allowIdentities {
             guard let uri = tls?.identity?.uri, allowed.contains(uri) else {
-                respond(.forbidden, close: !exchange.request.done)
+                respond(.forbidden, close: !exchange.machine.request.done)
                 return
             }
         }
@@ -103,30 +106,31 @@ extension DownstreamConnection {
     /// The request passed routing and the JWT stage (at once, or after waiting for keys): take the body that
     /// came with the head and start the first attempt.
     func admit(_ head: RequestHead, view: RequestView, pathLength: Int) {
-        guard let route = exchange.route, let target = exchange.target else { return }
-        let config = worker.config
-        if case .contentLength(let n) = head.framing, n > config.source.limits.maxBodyBytes {
-            respond(.payloadTooLarge, close: true)
+        guard let target = exchange.target else { return }
+        var declared: Int?
+        if case .contentLength(let n) = head.framing { declared = n }
+        exchange.bodyOffset = buffer.start
+        let action = exchange.machine.admit(
+            declaredLength: declared, buffered: buffer.readable, expectContinue: head.expectContinue,
+            now: worker.loop.nowMs)
+        guard case .startAttempt(let sendContinue) = action else {
+            perform(action)
             return
         }
-        guard takeBufferedBody() else {
-            respond(exchange.bodyTooLarge ? .payloadTooLarge : .badRequest, close: true)
-            return
-        }
+        let step = exchange.machine.bufferedBody
+        exchange.bytesIn += step.consumed
+        buffer.start += step.consumed
         target.budget.beginRequest()
         exchange.countedInFlight = true
-        // min: a request that waited for keys has already used part of its route timeout.
-        if exchange.request.done {
-            exchange.deadlineMs = min(exchange.deadlineMs, worker.loop.nowMs + Int64(route.config.timeoutMs))
-        }
-        if head.expectContinue && !exchange.request.done && buffer.isEmpty {
-            // RFC 9110 §10.1.1: we will read the body, so tell the client to send it.
-            let space = toClient.headSpace(from: worker.pool)
-            var w = HeadWriter(space)
-            w.write("HTTP/1.1 100 Continue\r\n\r\n")
-            toClient.commitHead(w.count)
-        }
+        if sendContinue { writeContinue() }
         startAttempt(first: (view, pathLength))
+    }
+
+    /// `100 Continue` to a client that waits for it before sending the body (RFC 9110 §10.1.1).
+    func writeContinue() {
+        var w = HeadWriter(toClient.headSpace(from: worker.pool))
+        w.write("HTTP/1.1 100 Continue\r\n\r\n")
+        toClient.commitHead(w.count)
     }
 
     /// Keeps the client's `x-request-id` when it is sane (≤ 128 visible ASCII), else makes one (SPEC §5).
@@ -155,28 +159,6 @@ extension DownstreamConnection {
         switch PathNormalizer.normalize(view.rawPath, into: out) {
         case .normalized(let length): return length
         case .invalid, .climbsAboveRoot: return nil
-        }
-    }
-
-    /// Takes the body bytes that arrived with the head. The request can be replayed (retried) when the
-    /// whole body is among them and within 64 KiB (SPEC §3).
-    private func takeBufferedBody() -> Bool {
-        exchange.bodyOffset = buffer.start
-        switch exchange.request.takeRequest(buffer.readable) {
-        case .success(let step):
-            // A chunked body has no length up front: its buffered part counts against the limit too.
-            guard exchange.request.total <= worker.config.source.limits.maxBodyBytes else {
-                exchange.bodyTooLarge = true
-                return false
-            }
-            exchange.bodyCount = step.forward
-            exchange.bodyEndsWithCRLF = step.endsBody
-            exchange.bytesIn += step.consumed
-            buffer.start += step.consumed
-            exchange.replayable = exchange.request.done && step.consumed <= RetryPolicy.maxBufferedBodyBytes
-            return true
-        case .failure:
-            return false
         }
     }
 }

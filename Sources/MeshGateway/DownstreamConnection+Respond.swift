@@ -18,7 +18,7 @@ extension DownstreamConnection {
         abandonAttempt()
         toUpstream.reset(pool: worker.pool)
         toClient.reset(pool: worker.pool)
-        let closing = close || !exchange.request.done || !exchange.clientKeepAlive || peerClosed || worker.draining
+        let closing = close || !exchange.machine.request.done || !exchange.clientKeepAlive || peerClosed || worker.draining
         let space = toClient.headSpace(from: worker.pool)
         var w = HeadWriter(space)
         let id = String(decoding: requestID, as: UTF8.self)
@@ -28,7 +28,7 @@ extension DownstreamConnection {
         toClient.commitHead(w.count)
         exchange.error = error
         exchange.status = error.status
-        exchange.responseStarted = true
+        exchange.machine.answered(now: worker.loop.nowMs)
         exchange.closeAfter = closing
         if closing {
             report()
@@ -37,6 +37,7 @@ extension DownstreamConnection {
             flushAndClose()
         } else {
             phase = .proxying
+            syncTimer()
             pumpResponse()
         }
     }
@@ -66,7 +67,7 @@ extension DownstreamConnection {
         record.endNs = clinux_monotonic_ns()
         record.upstream = exchange.endpointIndex >= 0 ? exchange.target?.index ?? -1 : -1
         record.endpoint = exchange.endpointIndex
-        record.attempts = exchange.attempts
+        record.attempts = exchange.machine.attempts
         record.bytesIn = exchange.bytesIn
         record.bytesOut = exchange.bytesOut
         record.error = exchange.error

@@ -13,22 +13,22 @@ extension DownstreamConnection {
         while phase == .proxying || phase == .tunnel {
             // Parse and queue first, so a response head and the body bytes read with it leave in one writev.
             if let up = upstream, up.state == .active, !up.buffer.isEmpty, toClient.bodyCount == 0 {
-                if !exchange.responseStarted {
+                if !exchange.machine.responseStarted {
                     switch parseResponseHead(up) {
                     case .progressed: continue  // a 1xx was skipped, or the response started: queue and flush
                     case .needMore: break
                     case .stop: return
                     }
                 }
-                if exchange.responseStarted && !up.buffer.isEmpty {
+                if exchange.machine.responseStarted && !up.buffer.isEmpty {
                     guard forwardResponseBody(up) else { return }
                 }
             }
             // Count the request before its last bytes leave: whoever sees the response can already see it in
             // the metrics and the log (the body is queued whole by now; the write cannot change the outcome).
-            if exchange.responseStarted && exchange.response.done && !exchange.reported { report() }
+            if exchange.machine.responseStarted && exchange.machine.response.done && !exchange.reported { report() }
             guard flushClient() else { return }
-            if exchange.responseStarted && exchange.response.done {
+            if exchange.machine.responseStarted && exchange.machine.response.done {
                 finishExchange()
                 return
             }
@@ -76,7 +76,7 @@ extension DownstreamConnection {
         let dechunk = head.framing == .chunked && exchange.clientVersion == .http10
         let keepClient =
             exchange.clientKeepAlive && !peerClosed && !worker.draining && head.framing != .untilClose
-            && !dechunk && exchange.request.done && !exchange.requestAbandoned
+            && !dechunk && exchange.machine.request.done && !exchange.requestAbandoned
         let persistence: ResponseHeadBuilder.Persistence =
             !keepClient ? .close : exchange.clientVersion == .http10 ? .keepAliveHTTP10 : .keepAlive
         // Written now, committed only once the response is known to be forwarded.
@@ -88,6 +88,7 @@ extension DownstreamConnection {
         }
         // A head that does not fit whole is never sent in part (and the body never without it).
         guard !w.overflowed else { return rejectResponse() }
+        // The body bytes that came with the head are checked before anything is committed.
         var cursor = BodyCursor()
         cursor.begin(switching ? .untilClose : head.framing)
         let readable = UnsafeMutableRawBufferPointer(mutating: up.buffer.readable)
@@ -95,23 +96,17 @@ extension DownstreamConnection {
         guard let body = Self.takeBody(&cursor, dechunk: dechunk, afterHead) else { return rejectResponse() }
         guard responseHeadArrived(status: head.status) else { return false }
         toClient.commitHead(w.count)
-        exchange.response = cursor
+        exchange.machine.responseStarted(framing: head.framing, switching: switching, now: worker.loop.nowMs)
+        exchange.machine.response = cursor
+        syncTimer()
         exchange.dechunk = dechunk
         exchange.closeAfter = !keepClient && !switching
         exchange.status = head.status
-        exchange.responseStarted = true
         exchange.upstreamKeepAlive = head.keepAlive && head.framing != .untilClose && !switching
         if body.data > 0 { toClient.queueBody(UnsafeRawBufferPointer(rebasing: afterHead[0..<body.data])) }
         exchange.bytesOut += body.data
         up.buffer.start += head.headLength + body.consumed
-        if switching {
-            phase = .tunnel
-            exchange.request.begin(.untilClose)
-            // A tunnel is closed after `idle_timeout_ms` without bytes either way (nginx's proxy_read_timeout).
-            setDeadline(worker.loop.nowMs + Int64(worker.config.source.limits.idleTimeoutMs))
-        } else if !exchange.response.done {
-            armBodyDeadline()
-        }
+        if switching { phase = .tunnel }
         return true
     }
 
@@ -142,7 +137,7 @@ extension DownstreamConnection {
     /// Forwards body bytes read after the head was written out.
     private func forwardResponseBody(_ up: UpstreamConnection) -> Bool {
         let bytes = UnsafeMutableRawBufferPointer(mutating: up.buffer.readable)
-        guard let body = Self.takeBody(&exchange.response, dechunk: exchange.dechunk, bytes) else {
+        guard let body = Self.takeBody(&exchange.machine.response, dechunk: exchange.dechunk, bytes) else {
             // The head already reached the client: close, so the broken body shows as a truncation.
             close()
             return false
@@ -191,24 +186,18 @@ extension DownstreamConnection {
             // A short read means drained, unless the peer's FIN/RST came with the data: then read the end too.
             // Through TLS it means nothing (a read returns one record): TLSStream says when it is drained.
             if n < space && !up.hangupSeen && up.tls == nil { up.readable = false }
-            if exchange.responseStarted && phase == .proxying { armBodyDeadline() }
-            if phase == .tunnel { setDeadline(worker.loop.nowMs + Int64(worker.config.source.limits.idleTimeoutMs)) }
+            exchange.machine.responseRead(now: worker.loop.nowMs)
+            syncTimer()
             return true
         }
-    }
-
-    /// While the response body streams: the idle timeout between reads, within the route's `timeout_ms`
-    /// (SPEC §3: the whole request; set a larger `timeout_ms` on routes that stream big downloads).
-    private func armBodyDeadline() {
-        setDeadline(min(exchange.deadlineMs, worker.loop.nowMs + Int64(worker.config.source.limits.idleTimeoutMs)))
     }
 
     /// The upstream closed (or reset) its side.
     private func upstreamLost(_ up: UpstreamConnection) {
         up.eof = true
-        if !exchange.responseStarted {
+        if !exchange.machine.responseStarted {
             attemptFailed(.reset)
-        } else if exchange.response.peerClosed() {
+        } else if exchange.machine.response.peerClosed() {
             exchange.upstreamKeepAlive = false
             if phase == .tunnel {
                 // Pass the half-close on; the tunnel ends when both sides are done.
@@ -227,7 +216,7 @@ extension DownstreamConnection {
         report()
         if let up = upstream {
             // Whether the connection itself is clean (end seen, bytes left) is `quietForReuse`'s to say.
-            releaseUpstream(up, reusable: exchange.upstreamKeepAlive && exchange.request.done)
+            releaseUpstream(up, reusable: exchange.upstreamKeepAlive && exchange.machine.request.done)
         }
         toUpstream.reset(pool: worker.pool)
         if exchange.closeAfter || phase == .tunnel || worker.draining || peerClosed && buffer.isEmpty {

@@ -131,7 +131,7 @@ extension DownstreamConnection {
         var location = "location: https://" + String(decoding: host, as: UTF8.self)
         if port != 443 { location += ":\(port)" }
         location += String(decoding: view.rawPath, as: UTF8.self) + String(decoding: view.query, as: UTF8.self)
-        respond(.httpsRequired, close: !exchange.request.done, extraHeader: location)
+        respond(.httpsRequired, close: !exchange.machine.request.done, extraHeader: location)
     }
 
     func closeTLS(_ tls: TLSStream) {

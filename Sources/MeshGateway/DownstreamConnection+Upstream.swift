@@ -11,10 +11,11 @@ extension DownstreamConnection {
     /// Takes a pooled connection to `endpoint`, opens a new one, or waits for a slot (`max_connections`).
     func connectUpstream(_ endpoint: EndpointPool) {
         guard phase == .proxying else { return }
-        exchange.queued = false
         if let idle = endpoint.takeIdle() {
             idle.activate(owner: self)
             upstream = idle
+            exchange.machine.connected(now: worker.loop.nowMs)
+            syncTimer()
             pumpRequest()
             pumpResponse()
             return
@@ -26,7 +27,7 @@ extension DownstreamConnection {
         }
         guard endpoint.canOpen else {
             // SPEC §3: excess requests wait up to the route timeout, then 503.
-            exchange.queued = true
+            exchange.machine.poolFull()
             endpoint.enqueue(self)
             return
         }
@@ -36,9 +37,11 @@ extension DownstreamConnection {
         upstream = connection
         if connection.state == .connecting {
             // connect_timeout_ms covers the TLS handshake too.
-            setDeadline(
-                min(exchange.attemptDeadlineMs, .deadline(worker.loop.nowMs, plusMs: endpoint.connectTimeoutMs)))
+            exchange.machine.connecting(now: worker.loop.nowMs, connectTimeoutMs: endpoint.connectTimeoutMs)
+        } else {
+            exchange.machine.connected(now: worker.loop.nowMs)
         }
+        syncTimer()
         pumpRequest()
     }
 
@@ -94,7 +97,7 @@ extension DownstreamConnection {
 
     /// A slot of a full pool opened up while this exchange was waiting for it.
     func poolSlotFreed(_ endpoint: EndpointPool) {
-        guard exchange.queued, phase == .proxying else { return }
+        guard exchange.machine.state == .waitingForSlot, phase == .proxying else { return }
         connectUpstream(endpoint)
     }
 
@@ -105,26 +108,6 @@ extension DownstreamConnection {
         } else {
             connection.pool.released()
             connection.close()
-        }
-    }
-
-    /// The exchange's deadline passed: which one depends on where the exchange is.
-    func timedOut() {
-        if exchange.keyWait != nil {
-            keyWaitExpired()
-        } else if exchange.backingOff {
-            startAttempt(first: nil)
-        } else if exchange.queued {
-            exchange.queued = false
-            respond(.unavailable, close: false)
-        } else if exchange.responseStarted {
-            close()  // the response body stalled past the idle timeout
-        } else if !exchange.request.done {
-            respond(.requestTimeout, close: true)  // the client stopped sending its body
-        } else if upstream?.state == .connecting {
-            attemptFailed(.connectFailure)
-        } else {
-            attemptFailed(.timeout)
         }
     }
 
@@ -144,7 +127,8 @@ extension DownstreamConnection {
                 guard upstreamHandshake(up) else { return }
             }
             up.state = .active
-            if let route = exchange.route { armAttemptDeadline(route, now: worker.loop.nowMs) }
+            exchange.machine.connected(now: worker.loop.nowMs)
+            syncTimer()
         }
         while phase == .proxying || phase == .tunnel {
             if !toUpstream.isEmpty {
@@ -159,15 +143,14 @@ extension DownstreamConnection {
                     return
                 }
             }
-            if exchange.request.done { return }
+            if exchange.machine.request.done { return }
             if !buffer.isEmpty {
                 guard forwardBufferedRequestBody() else { return }
                 continue
             }
             guard readable else { return }
-            exchange.replayable = false
             switch readClient() {
-            case .data: setDeadline(.deadline(worker.loop.nowMs, plusMs: worker.config.source.limits.idleTimeoutMs))
+            case .data: break
             case .drained: return
             case .eof, .failed:
                 clientClosedDuringRequest(up)
@@ -177,35 +160,17 @@ extension DownstreamConnection {
     }
 
     private func forwardBufferedRequestBody() -> Bool {
-        switch exchange.request.takeRequest(buffer.readable) {
-        case .success(let step):
-            if exchange.request.total > worker.config.source.limits.maxBodyBytes && !exchange.request.isUntilClose {
-                failRequestBody(.payloadTooLarge)
-                return false
-            }
+        switch exchange.machine.requestBody(buffer.readable, now: worker.loop.nowMs) {
+        case .forward(let step):
             toUpstream.queueBody(
                 UnsafeRawBufferPointer(rebasing: buffer.readable[0..<step.forward]), thenCRLF: step.endsBody)
             buffer.start += step.consumed
             exchange.bytesIn += step.consumed
-            if exchange.request.done, phase == .proxying, let route = exchange.route {
-                // The route timeout runs from the end of the request (as Envoy's does).
-                exchange.deadlineMs = .deadline(worker.loop.nowMs, plusMs: route.config.timeoutMs)
-                armAttemptDeadline(route, now: worker.loop.nowMs)
-            }
+            syncTimer()
             return true
-        case .failure:
-            // SPEC §4: a bad chunk after the head went upstream aborts the upstream connection.
-            failRequestBody(.badRequest)
+        case .stop(let action):
+            perform(action)
             return false
-        }
-    }
-
-    private func failRequestBody(_ error: GatewayError) {
-        if exchange.responseStarted {
-            close()
-        } else {
-            abandonAttempt()
-            respond(error, close: true)
         }
     }
 
@@ -213,7 +178,7 @@ extension DownstreamConnection {
     /// error) and closed: RFC 9112 §9.6. Read what it sent: a complete response head is its answer (the rest
     /// of the client's body is dropped and the client connection closes after it); nothing is a reset.
     private func upstreamWriteFailed() {
-        guard !exchange.responseStarted, let up = upstream else {
+        guard !exchange.machine.responseStarted, let up = upstream else {
             close()
             return
         }
@@ -226,12 +191,11 @@ extension DownstreamConnection {
 
     /// The client stopped sending. In a tunnel that is a half-close to pass on; mid-body it is an abort.
     private func clientClosedDuringRequest(_ up: UpstreamConnection) {
-        if phase == .tunnel {
-            _ = exchange.request.peerClosed()
-            Posix.shutdownWrite(up.fd)
-            if exchange.response.done { close() }
-        } else {
+        guard exchange.machine.clientFinished() == .proceed else {
             close()
+            return
         }
+        Posix.shutdownWrite(up.fd)
+        if exchange.machine.response.done { close() }
     }
 }

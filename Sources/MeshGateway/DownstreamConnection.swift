@@ -194,7 +194,7 @@ final class DownstreamConnection: EventHandler {
             }
             respond(.requestTimeout, close: true)
         case .proxying:
-            timedOut()
+            perform(exchange.machine.timerFired(now: nowMs))
         case .tunnel, .closing:
             close()
         case .closed:

@@ -113,7 +113,7 @@ final class EndpointPool {
     private func wakeWaiter() {
         while !waiters.isEmpty {
             let waiter = waiters.removeFirst()
-            if let connection = waiter.connection, connection.active?.exchange.pointee.queued == true {
+            if let connection = waiter.connection, connection.active?.exchange.pointee.machine.state == .waitingForSlot {
                 connection.poolSlotFreed(self)
                 return
             }

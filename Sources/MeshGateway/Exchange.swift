@@ -8,61 +8,38 @@ struct Exchange {
     /// The listener binding (routes, generation) the exchange was routed with; `route` and `target` belong to
     /// its generation, and so do the telemetry indexes it reports with.
     var binding: ListenerBinding?
-    var route: CompiledRoute?
+    /// Routing, attempts, deadlines, the body cursors and every decision of the exchange (SPEC §3–§4).
+    var machine = ExchangeMachine()
+    /// The route the exchange was admitted on (its generation is `binding`'s).
+    var route: CompiledRoute? { machine.route }
     var method: HTTPMethod = .get
     var clientVersion: HTTPVersion = .http11
     var clientKeepAlive = true
-    var request = BodyCursor()
-    var response = BodyCursor()
-    /// The response head (the upstream's or the gateway's own) has been queued for the client.
-    var responseStarted = false
     /// Close the client connection once the response is written.
     var closeAfter = false
     /// Upstream chunked body sent to an HTTP/1.0 client as plain bytes.
     var dechunk = false
     var upgrade = false
-    /// The body seen so far is over `max_body_bytes` (→ 413).
-    var bodyTooLarge = false
     /// The upstream stopped reading the request and answered early: the rest of the body is not forwarded.
     var requestAbandoned = false
     /// The upstream connection may carry another request after this response.
     var upstreamKeepAlive = false
-
-    // MARK: Replay (retries)
-
-    /// The whole request (head and body, ≤ 64 KiB of body) is still in the client buffer, so another
-    /// attempt can rebuild the upstream head from it and send the body again.
-    var replayable = false
+    /// Where the head and the body that came with it start in the client buffer (replays rebuild from them).
     var headOffset = 0
     var bodyOffset = 0
-    /// Body bytes that arrived with the head and go upstream (a chunked body's trailer section excluded).
-    var bodyCount = 0
-    /// The buffered body is a whole chunked body: the gateway's CRLF follows `bodyCount` bytes.
-    var bodyEndsWithCRLF = false
 
     // MARK: Attempts
 
     /// The upstream the route sends to, as this worker saw it when the exchange started.
     var target: UpstreamRuntime?
     var endpointIndex = -1
-    var attempts = 0
     var ticket: CircuitBreaker.Ticket?
     var attemptStartNs: Int64 = 0
-    /// Waiting out a retry back-off (the timer starts the next attempt).
-    var backingOff = false
-    /// Waiting for a pool slot (`max_connections` reached).
-    var queued = false
     /// This attempt is a retry and holds a slot of the upstream's retry budget.
     var holdsRetryBudget = false
     /// The request counts in the upstream's in-flight total (for the retry budget).
     var countedInFlight = false
-    /// The route's deadline (`timeout_ms` from when the request was fully received), loop milliseconds.
-    var deadlineMs: Int64 = .max
-    var attemptDeadlineMs: Int64 = .max
-    /// How the previous attempt failed (the answer if no retry can follow).
-    var lastFailure: AttemptFailure?
-    /// Parked before any attempt: the token's `kid` is unknown and this provider's key refetch is awaited
-    /// (SPEC §3); the deadline is the route's `timeout_ms`. Nil otherwise.
+    /// The provider whose key refetch the exchange waits for (`machine.state == .awaitingKeys`).
     var keyWait: ProviderRuntime?
 
     // MARK: Telemetry

@@ -5,21 +5,23 @@ import MeshHTTP1
 ///
 /// `take` says how many of the bytes at hand belong to the body; the rest (a pipelined request) stays
 /// where it is. Chunked bodies are checked by the strict decoder and forwarded as they came.
-struct BodyCursor {
-    enum Mode {
+public struct BodyCursor: Sendable {
+    public enum Mode: Sendable {
         case none
         case length(remaining: Int)
         case chunked
         case untilClose
     }
 
-    private(set) var mode: Mode = .none
+    public private(set) var mode: Mode = .none
     private var decoder = ChunkedDecoder()
-    private(set) var done = true
+    public private(set) var done = true
     /// Body bytes seen so far (chunk framing included).
-    private(set) var total = 0
+    public private(set) var total = 0
 
-    mutating func begin(_ framing: BodyFraming) {
+    public init() {}
+
+    public mutating func begin(_ framing: BodyFraming) {
         total = 0
         switch framing {
         case .none, .contentLength(0):
@@ -39,7 +41,7 @@ struct BodyCursor {
     }
 
     /// The number of leading bytes of `bytes` that are body; marks the body done when its end is among them.
-    mutating func take(_ bytes: UnsafeRawBufferPointer) -> Result<Int, HTTPParseError> {
+    public mutating func take(_ bytes: UnsafeRawBufferPointer) -> Result<Int, HTTPParseError> {
         guard !done else { return .success(0) }
         switch mode {
         case .none:
@@ -70,16 +72,22 @@ struct BodyCursor {
 
     /// What a request body step forwards: `consumed` bytes were read from the client, the first `forward` of
     /// them go upstream, and `endsBody` asks for the gateway's own final CRLF after them.
-    struct RequestStep {
-        var consumed: Int
-        var forward: Int
-        var endsBody: Bool
+    public struct RequestStep: Sendable, Equatable {
+        public var consumed: Int
+        public var forward: Int
+        public var endsBody: Bool
+
+        public init(consumed: Int, forward: Int, endsBody: Bool) {
+            self.consumed = consumed
+            self.forward = forward
+            self.endsBody = endsBody
+        }
     }
 
     /// Like `take`, for a request body: a chunked body's trailer section is dropped (a trusted or framing field
     /// could ride in it, and nginx and Envoy do not forward request trailers either); the last chunk is
     /// forwarded and the gateway ends the body with its own CRLF.
-    mutating func takeRequest(_ bytes: UnsafeRawBufferPointer) -> Result<RequestStep, HTTPParseError> {
+    public mutating func takeRequest(_ bytes: UnsafeRawBufferPointer) -> Result<RequestStep, HTTPParseError> {
         guard case .chunked = mode, !done else {
             return take(bytes).map { RequestStep(consumed: $0, forward: $0, endsBody: false) }
         }
@@ -99,7 +107,7 @@ struct BodyCursor {
 
     /// De-chunks in place for an HTTP/1.0 client: the data bytes are moved to the front of `bytes`.
     /// Returns (consumed, dataCount).
-    mutating func takeDechunked(_ bytes: UnsafeMutableRawBufferPointer) -> Result<(Int, Int), HTTPParseError> {
+    public mutating func takeDechunked(_ bytes: UnsafeMutableRawBufferPointer) -> Result<(Int, Int), HTTPParseError> {
         var written = 0
         let base = bytes.baseAddress!
         let result = decoder.decode(UnsafeRawBufferPointer(bytes)) { data in
@@ -122,7 +130,7 @@ struct BodyCursor {
     }
 
     /// The sending side closed: the end of an `untilClose` body, a truncation otherwise.
-    mutating func peerClosed() -> Bool {
+    public mutating func peerClosed() -> Bool {
         if case .untilClose = mode {
             done = true
             return true
@@ -130,7 +138,7 @@ struct BodyCursor {
         return done
     }
 
-    var isUntilClose: Bool {
+    public var isUntilClose: Bool {
         if case .untilClose = mode { return true }
         return false
     }

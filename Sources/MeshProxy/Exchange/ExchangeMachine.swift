@@ -1,0 +1,347 @@
+import MeshConfig
+import MeshHTTP1
+import MeshResilience
+
+/// One request/response exchange as a state machine without I/O (SPEC §3–§4): the driver feeds it what
+/// happened, with the loop's `now` in milliseconds, and performs the `ExchangeAction` it returns. The machine
+/// owns the exchange's state, its deadlines and the one timer the driver arms (`timerMs`), the body cursors,
+/// and every retry, fallback and error decision; bytes, sockets, pools and breakers stay with the driver.
+public struct ExchangeMachine: Sendable {
+    public enum State: Sendable, Equatable {
+        /// The head was parsed; routing and the JWT stage run.
+        case routing
+        /// Parked: the token's `kid` is unknown and its provider's key refetch is awaited (SPEC §3).
+        case awaitingKeys
+        /// The endpoint's pool is at `max_connections`; waiting for a slot.
+        case waitingForSlot
+        case connecting
+        /// Connected; the client is still sending the request body.
+        case sending
+        /// The request is complete upstream; waiting for the response head.
+        case awaitingHead
+        /// Waiting out a retry's back-off.
+        case backingOff
+        /// The response head went to the client; its body streams.
+        case streaming
+        /// A 101: bytes flow both ways until both sides close.
+        case tunnel
+        /// The gateway answers itself (an error or a fallback).
+        case answering
+    }
+
+    /// The limits the exchange runs under (the worker's config when the exchange began).
+    public struct Limits: Sendable, Equatable {
+        public var idleTimeoutMs: Int
+        public var maxBodyBytes: Int
+
+        public init(idleTimeoutMs: Int, maxBodyBytes: Int) {
+            self.idleTimeoutMs = idleTimeoutMs
+            self.maxBodyBytes = maxBodyBytes
+        }
+    }
+
+    public private(set) var state: State = .routing
+    /// When the driver must call `timerFired` (loop milliseconds); `.max` when no timer is wanted.
+    public private(set) var timerMs: Int64 = .max
+    public private(set) var route: CompiledRoute?
+    public private(set) var attempts = 0
+    /// How the previous attempt failed (the answer when no retry follows).
+    public private(set) var lastFailure: AttemptFailure?
+    /// The route's deadline: `timeout_ms` from when the request was complete, across all tries.
+    public private(set) var deadlineMs: Int64 = .max
+    /// The attempt's deadline: `per_try_timeout_ms` within `deadlineMs`.
+    public private(set) var attemptDeadlineMs: Int64 = .max
+    /// The whole request (head and ≤ 64 KiB of body) is in the client buffer, so it can be sent again.
+    public private(set) var replayable = false
+    /// Some of the response (the upstream's head, a fallback, an error) went to the client.
+    public private(set) var responseStarted = false
+    /// The body bytes that came with the head, as the first attempt (and every replay) sends them.
+    public private(set) var bufferedBody = BodyCursor.RequestStep(consumed: 0, forward: 0, endsBody: false)
+    public var request = BodyCursor()
+    public var response = BodyCursor()
+    let idempotent: Bool
+    let limits: Limits
+
+    public init(method: HTTPMethod, framing: BodyFraming, limits: Limits) {
+        idempotent = method.isIdempotent
+        self.limits = limits
+        request.begin(framing)
+    }
+
+    /// The machine of a connection between requests, or of an answer to bytes that never became a request:
+    /// nothing to decide, SPEC §3's default idle timeout for the answer.
+    public init() {
+        self.init(method: .get, framing: .none, limits: Limits(idleTimeoutMs: 60_000, maxBodyBytes: 0))
+    }
+
+    // MARK: - Before the first attempt
+
+    /// The request matched `route` (its fallback and retry policy apply from now on).
+    public mutating func routed(to route: CompiledRoute) {
+        self.route = route
+    }
+
+    /// The JWT stage parked the request until its provider's keys are refetched; the route's `timeout_ms`
+    /// bounds the wait.
+    public mutating func awaitKeys(now: Int64) {
+        guard let route else { return }
+        state = .awaitingKeys
+        deadlineMs = .deadline(now, plusMs: route.config.timeoutMs)
+        timerMs = deadlineMs
+    }
+
+    /// The keys came: the driver judges the token again (on `.routing`) and admits or answers.
+    public mutating func keysArrived() {
+        state = .routing
+    }
+
+    /// Routing and the JWT stage let the request through: take the body bytes that came with the head.
+    ///
+    /// - Parameters:
+    ///   - declaredLength: the `content-length`, if any (over `max_body_bytes` is 413 before any byte).
+    ///   - buffered: the bytes after the head in the client buffer; `bufferedBody` says how many are body.
+    ///   - expectContinue: the client sent `Expect: 100-continue`.
+    public mutating func admit(
+        declaredLength: Int?, buffered: UnsafeRawBufferPointer, expectContinue: Bool, now: Int64
+    ) -> ExchangeAction {
+        guard let route else { return .fail(.noRoute, close: !request.done) }
+        if let declaredLength, declaredLength > limits.maxBodyBytes {
+            return .fail(.payloadTooLarge, close: true)
+        }
+        guard case .success(let step) = request.takeRequest(buffered) else {
+            return .fail(.badRequest, close: true)
+        }
+        // A chunked body has no length up front: its buffered part counts against the limit too.
+        guard request.total <= limits.maxBodyBytes else { return .fail(.payloadTooLarge, close: true) }
+        bufferedBody = step
+        replayable = request.done && step.consumed <= RetryPolicy.maxBufferedBodyBytes
+        // min: a request that waited for keys has already used part of its route timeout.
+        if request.done { deadlineMs = min(deadlineMs, .deadline(now, plusMs: route.config.timeoutMs)) }
+        // RFC 9110 §10.1.1: we will read the body, so tell a client that waits for it to send it.
+        return .startAttempt(sendContinue: expectContinue && !request.done && buffered.count == step.consumed)
+    }
+
+    // MARK: - Attempts
+
+    /// Nil when an attempt may start now; else the answer (the route's deadline has passed).
+    public func attemptRefused(now: Int64) -> ExchangeAction? {
+        now >= deadlineMs ? finalAnswer(.timeout) : nil
+    }
+
+    /// No endpoint can take the attempt (every breaker open, none healthy, or half-open probes taken).
+    public func noEndpoint() -> ExchangeAction {
+        // A retry that finds every breaker open ends with the last attempt's outcome (SPEC §3).
+        if let lastFailure { return finalAnswer(lastFailure) }
+        return fallbackOrError(.circuitOpen, .unavailable)
+    }
+
+    /// An endpoint took the attempt.
+    public mutating func attemptStarted(now: Int64) {
+        attempts += 1
+        state = .connecting
+        armAttemptDeadline(now: now)
+    }
+
+    /// The endpoint's pool is full: wait for a slot within the timer already armed (SPEC §3: up to the route
+    /// timeout, then 503).
+    public mutating func poolFull() {
+        state = .waitingForSlot
+    }
+
+    /// A new connection is being made: `connect_timeout_ms` (which covers a TLS handshake) within the attempt.
+    public mutating func connecting(now: Int64, connectTimeoutMs: Int) {
+        state = .connecting
+        timerMs = min(attemptDeadlineMs, .deadline(now, plusMs: connectTimeoutMs))
+    }
+
+    /// The attempt has a connection (a new one established, or one from the pool).
+    public mutating func connected(now: Int64) {
+        state = request.done ? .awaitingHead : .sending
+        armAttemptDeadline(now: now)
+    }
+
+    /// The attempt's deadline: `per_try_timeout_ms` within `timeout_ms`; while the client is still sending
+    /// the body, the idle timeout governs instead (the route timeout starts once the request is complete).
+    private mutating func armAttemptDeadline(now: Int64) {
+        if let perTry = route?.config.perTryTimeoutMs {
+            attemptDeadlineMs = min(deadlineMs, .deadline(now, plusMs: perTry))
+        } else {
+            attemptDeadlineMs = deadlineMs
+        }
+        timerMs = request.done ? attemptDeadlineMs : .deadline(now, plusMs: limits.idleTimeoutMs)
+    }
+
+    /// What is left of the route's deadline (`x-meshgate-deadline-ms`): the whole `timeout_ms` while the
+    /// request is still being received.
+    public func remainingMs(now: Int64) -> Int {
+        guard deadlineMs != .max else { return route?.config.timeoutMs ?? 0 }
+        return Int(max(0, deadlineMs - now))
+    }
+
+    /// Whether a reset on a reused keep-alive connection is the upstream having closed it before our request
+    /// (`stale`): then nothing reached it, and an idempotent replayable request is sent again at once.
+    public mutating func resendsAfterStaleConnection(_ failure: AttemptFailure, stale: Bool) -> Bool {
+        guard failure == .reset, stale, replayable, idempotent else { return false }
+        attempts -= 1
+        return true
+    }
+
+    /// The attempt ended without a usable response head (the driver has booked it): retry, or answer.
+    public mutating func attemptFailed<E: RetryEnvironment>(_ failure: AttemptFailure, now: Int64, env: E)
+        -> ExchangeAction
+    {
+        lastFailure = failure
+        return retry(after: failure, now: now, env: env) ?? finalAnswer(failure)
+    }
+
+    /// A response head arrived (the driver has booked the attempt): forward it, retry, or answer with the
+    /// fallback. `env` is only asked when the status is one the route retries.
+    public mutating func responseHead<E: RetryEnvironment>(status: Int, now: Int64, env: E) -> ExchangeAction {
+        let serverError = (500...599).contains(status)
+        guard let route, serverError || route.retryPolicy.statuses.contains(status) else { return .forward }
+        lastFailure = .status(status)
+        if let retry = retry(after: .status(status), now: now, env: env) { return retry }
+        if serverError, route.fallback?.covers(.fiveXX) == true { return .fallback(.fiveXX) }
+        return .forward
+    }
+
+    /// SPEC §3's retry decision, acted on: the budget is taken and the back-off armed. Nil: no retry.
+    private mutating func retry<E: RetryEnvironment>(after failure: AttemptFailure, now: Int64, env: E)
+        -> ExchangeAction?
+    {
+        guard let route else { return nil }
+        let decision = RetryState(
+            attempts: attempts, idempotent: idempotent, replayable: replayable, responseStarted: responseStarted,
+            deadlineMs: deadlineMs
+        ).decide(
+            after: failure, policy: route.retryPolicy, nowMs: now, budgetAvailable: true,
+            endpointAvailable: env.endpointAvailable(nowMs: now), random: env.random())
+        guard case .retry(let atMs) = decision, env.takeRetryBudget() else { return nil }
+        if atMs <= now { return .retry(now: true) }
+        state = .backingOff
+        timerMs = atMs
+        return .retry(now: false)
+    }
+
+    // MARK: - Bodies
+
+    /// What a step of the request body does: forward these bytes, or stop with an action.
+    public enum BodyProgress: Sendable, Equatable {
+        case forward(BodyCursor.RequestStep)
+        case stop(ExchangeAction)
+    }
+
+    /// Request body bytes read after the head went upstream (never replayable: the buffer moves on).
+    public mutating func requestBody(_ bytes: UnsafeRawBufferPointer, now: Int64) -> BodyProgress {
+        replayable = false
+        let failure: GatewayError
+        switch request.takeRequest(bytes) {
+        case .success(let step):
+            if request.total <= limits.maxBodyBytes || request.isUntilClose {
+                requestProgressed(now: now)
+                return .forward(step)
+            }
+            failure = .payloadTooLarge
+        case .failure:
+            // SPEC §4: a bad chunk after the head went upstream aborts the upstream connection.
+            failure = .badRequest
+        }
+        return .stop(responseStarted ? .closeClient : .fail(failure, close: true))
+    }
+
+    private mutating func requestProgressed(now: Int64) {
+        if state == .tunnel {
+            timerMs = .deadline(now, plusMs: limits.idleTimeoutMs)
+        } else if request.done, !responseStarted, let route {
+            // The route timeout runs from the end of the request (as Envoy's does).
+            deadlineMs = .deadline(now, plusMs: route.config.timeoutMs)
+            if state == .sending { state = .awaitingHead }
+            armAttemptDeadline(now: now)
+        } else if !request.done {
+            timerMs = .deadline(now, plusMs: limits.idleTimeoutMs)
+        }
+    }
+
+    /// The response head was forwarded with its framing; a 101 turns the exchange into a tunnel.
+    public mutating func responseStarted(framing: BodyFraming, switching: Bool, now: Int64) {
+        responseStarted = true
+        response.begin(switching ? .untilClose : framing)
+        if switching {
+            state = .tunnel
+            request.begin(.untilClose)
+            // A tunnel is closed after `idle_timeout_ms` without bytes either way (nginx's proxy_read_timeout).
+            timerMs = .deadline(now, plusMs: limits.idleTimeoutMs)
+        } else {
+            state = .streaming
+            if !response.done { armBodyDeadline(now: now) }
+        }
+    }
+
+    /// Response bytes came from the upstream.
+    public mutating func responseRead(now: Int64) {
+        switch state {
+        case .streaming: armBodyDeadline(now: now)
+        case .tunnel: timerMs = .deadline(now, plusMs: limits.idleTimeoutMs)
+        default: break
+        }
+    }
+
+    /// While the response body streams: the idle timeout between reads, within the route's `timeout_ms`
+    /// (SPEC §3: the whole request; set a larger `timeout_ms` on routes that stream big downloads).
+    private mutating func armBodyDeadline(now: Int64) {
+        timerMs = min(deadlineMs, .deadline(now, plusMs: limits.idleTimeoutMs))
+    }
+
+    // MARK: - Local answers, the client, the timer
+
+    /// The gateway's own answer (error or fallback) is queued for the client, who has the idle timeout to
+    /// take it.
+    public mutating func answered(now: Int64) {
+        state = .answering
+        responseStarted = true
+        timerMs = .deadline(now, plusMs: limits.idleTimeoutMs)
+    }
+
+    /// The client shut down its sending side: a tunnel passes the half-close on; elsewhere the exchange
+    /// can no longer be completed.
+    public mutating func clientFinished() -> ExchangeAction {
+        guard state == .tunnel else { return .closeClient }
+        _ = request.peerClosed()
+        return .proceed
+    }
+
+    /// The timer (`timerMs`) fired: what it meant follows from the state alone.
+    public mutating func timerFired(now: Int64) -> ExchangeAction {
+        guard now >= timerMs else { return .proceed }
+        switch state {
+        case .awaitingKeys: return .keysTimedOut
+        case .backingOff: return .startAttempt(sendContinue: false)
+        case .waitingForSlot: return .fail(.unavailable, close: false)
+        case .connecting: return .abortAttempt(.connectFailure)
+        case .sending: return .fail(.requestTimeout, close: true)  // the client stopped sending its body
+        case .awaitingHead: return .abortAttempt(.timeout)
+        case .routing, .streaming, .tunnel, .answering: return .closeClient
+        }
+    }
+
+    // MARK: - Choosing the answer
+
+    /// The one place that chooses between the route's fallback and the gateway error for a final failure.
+    public func finalAnswer(_ failure: AttemptFailure) -> ExchangeAction {
+        fallbackOrError(FallbackOn(failure), GatewayError(failure))
+    }
+
+    private func fallbackOrError(_ reason: FallbackOn, _ error: GatewayError) -> ExchangeAction {
+        if route?.fallback?.covers(reason) == true { return .fallback(reason) }
+        return .fail(error, close: false)
+    }
+}
+
+extension Int64 {
+    /// `now + ms`, saturating at `.max` ("never") instead of trapping on a huge configured duration.
+    @inline(__always)
+    public static func deadline(_ now: Int64, plusMs ms: Int) -> Int64 {
+        let (sum, overflow) = now.addingReportingOverflow(Int64(clamping: ms))
+        return overflow ? .max : sum
+    }
+}
