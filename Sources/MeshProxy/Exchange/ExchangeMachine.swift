@@ -117,8 +117,9 @@ public struct ExchangeMachine: Sendable {
         replayable = request.done && step.consumed <= RetryPolicy.maxBufferedBodyBytes
         // min: a request that waited for keys has already used part of its route timeout.
         if request.done { deadlineMs = min(deadlineMs, .deadline(now, plusMs: route.config.timeoutMs)) }
-        // RFC 9110 §10.1.1: we will read the body, so tell a client that waits for it to send it.
-        return .startAttempt(sendContinue: expectContinue && !request.done && buffered.count == step.consumed)
+        // RFC 9110 §10.1.1: we will read the body, so tell a client that waits for it to send it (one that
+        // already sent some of it is not waiting).
+        return .startAttempt(sendContinue: expectContinue && !request.done && buffered.isEmpty)
     }
 
     // MARK: - Attempts

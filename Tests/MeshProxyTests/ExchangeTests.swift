@@ -1,0 +1,292 @@
+import MeshConfig
+import MeshHTTP1
+import MeshProxy
+import MeshResilience
+import Testing
+
+/// The exchange machine driven with explicit instants and no sockets: the SPEC §3–§4 behaviours the
+/// integration tests check through real connections, one event at a time.
+@Suite struct ExchangeTests {
+    /// The upstream as a retry sees it: endpoints, budget, and the random number behind the jitter.
+    final class Upstream: RetryEnvironment {
+        var endpoints = true
+        var budget = 100
+        var randomValue: UInt64 = 0
+        var budgetTaken = 0
+
+        func endpointAvailable(nowMs: Int64) -> Bool { endpoints }
+        func takeRetryBudget() -> Bool {
+            guard budget > 0 else { return false }
+            budget -= 1
+            budgetTaken += 1
+            return true
+        }
+        func random() -> UInt64 { randomValue }
+    }
+
+    static let limits = ExchangeMachine.Limits(idleTimeoutMs: 60_000, maxBodyBytes: 1_000)
+
+    /// A machine routed to the one route `json` (to upstream "app"), its head just parsed.
+    func machine(
+        _ json: String, method: HTTPMethod = .get, framing: BodyFraming = .none
+    ) throws -> ExchangeMachine {
+        let config = try routesConfig([json])
+        var machine = ExchangeMachine(method: method, framing: framing, limits: Self.limits)
+        machine.routed(to: config.listeners[0].routes[0])
+        return machine
+    }
+
+    /// Admits with nothing buffered after the head and starts the first attempt at `now`.
+    func started(_ m: inout ExchangeMachine, now: Int64) {
+        #expect(m.admit(declaredLength: nil, buffered: UnsafeRawBufferPointer(start: nil, count: 0),
+                        expectContinue: false, now: now) == .startAttempt(sendContinue: false))
+        #expect(m.attemptRefused(now: now) == nil)
+        m.attemptStarted(now: now)
+        m.connected(now: now)
+    }
+
+    static let plain = #"{"match": {"path_prefix": "/"}, "upstream": "app", "timeout_ms": 1000}"#
+
+    @Test func resetIsRetriedAtOnceWithoutBackoffAndThenForwarded() throws {
+        var m = try machine(#"{"match": {"path_prefix": "/"}, "upstream": "app", "retry": {"backoff_base_ms": 0, "backoff_max_ms": 0}}"#)
+        let up = Upstream()
+        started(&m, now: 0)
+        #expect(m.state == .awaitingHead)
+        #expect(m.attemptFailed(.reset, now: 10, env: up) == .retry(now: true))
+        #expect(up.budgetTaken == 1)
+        #expect(m.attemptRefused(now: 10) == nil)
+        m.attemptStarted(now: 10)
+        m.connected(now: 10)
+        #expect(m.attempts == 2)
+        #expect(m.responseHead(status: 200, now: 20, env: up) == .forward)
+    }
+
+    @Test(arguments: [UInt64(0), 7, 25, 99, 1_000_003])
+    func backoffStaysWithinItsBoundsAndTheDeadline(random: UInt64) throws {
+        // Base 25 ms, cap 250 ms: the first retry waits 0…25 ms (full jitter), the second 0…50 ms.
+        var m = try machine(Self.plain)
+        let up = Upstream()
+        up.randomValue = random
+        started(&m, now: 1_000)
+        let first = m.attemptFailed(.timeout, now: 1_100, env: up)
+        if first == .retry(now: false) {
+            #expect(m.state == .backingOff)
+            #expect(m.timerMs > 1_100 && m.timerMs <= 1_125)
+            #expect(m.timerFired(now: m.timerMs) == .startAttempt(sendContinue: false))
+        } else {
+            #expect(first == .retry(now: true))
+            #expect(random % 26 == 0)
+        }
+        m.attemptStarted(now: 1_200)
+        m.connected(now: 1_200)
+        let second = m.attemptFailed(.timeout, now: 1_300, env: up)
+        if case .retry(now: false) = second { #expect(m.timerMs <= 1_350) }
+        // Two retries were allowed (the default); a third failure is final.
+        m.attemptStarted(now: 1_400)
+        m.connected(now: 1_400)
+        #expect(m.attemptFailed(.timeout, now: 1_500, env: up) == .fail(.gatewayTimeout, close: false))
+        #expect(m.attempts == 3)
+    }
+
+    @Test func backoffNeverOutlastsTheRouteDeadline() throws {
+        var m = try machine(#"{"match": {"path_prefix": "/"}, "upstream": "app", "timeout_ms": 100, "retry": {"backoff_base_ms": 5000, "backoff_max_ms": 5000}}"#)
+        let up = Upstream()
+        up.randomValue = 4_999
+        started(&m, now: 0)
+        #expect(m.attemptFailed(.reset, now: 50, env: up) == .retry(now: false))
+        #expect(m.timerMs == 100)
+        // The deadline is reached when the back-off ends: no attempt, the route's timeout answers.
+        #expect(m.timerFired(now: 100) == .startAttempt(sendContinue: false))
+        #expect(m.attemptRefused(now: 100) == .fail(.gatewayTimeout, close: false))
+    }
+
+    @Test func perTryTimeoutEndsTheAttemptAndTheRetryGetsItsOwn() throws {
+        var m = try machine(#"{"match": {"path_prefix": "/"}, "upstream": "app", "timeout_ms": 1000, "per_try_timeout_ms": 100, "retry": {"backoff_base_ms": 0, "backoff_max_ms": 0}}"#)
+        let up = Upstream()
+        started(&m, now: 0)
+        #expect(m.timerMs == 100)
+        #expect(m.timerFired(now: 99) == .proceed)
+        #expect(m.timerFired(now: 100) == .abortAttempt(.timeout))
+        #expect(m.attemptFailed(.timeout, now: 100, env: up) == .retry(now: true))
+        m.attemptStarted(now: 100)
+        m.connected(now: 100)
+        #expect(m.timerMs == 200)
+    }
+
+    @Test func theRouteTimeoutSpansAllTries() throws {
+        var m = try machine(#"{"match": {"path_prefix": "/"}, "upstream": "app", "timeout_ms": 250, "per_try_timeout_ms": 200, "retry": {"backoff_base_ms": 0, "backoff_max_ms": 0}}"#)
+        let up = Upstream()
+        started(&m, now: 0)
+        #expect(m.timerFired(now: 200) == .abortAttempt(.timeout))
+        #expect(m.attemptFailed(.timeout, now: 200, env: up) == .retry(now: true))
+        m.attemptStarted(now: 200)
+        m.connected(now: 200)
+        // The second try's per-try deadline (400) is cut to the route's (250).
+        #expect(m.timerMs == 250)
+        #expect(m.timerFired(now: 250) == .abortAttempt(.timeout))
+        #expect(m.attemptFailed(.timeout, now: 250, env: up) == .fail(.gatewayTimeout, close: false))
+        #expect(m.remainingMs(now: 250) == 0)
+    }
+
+    static let withFallback = #"""
+        {"match": {"path_prefix": "/"}, "upstream": "app",
+         "fallback": {"status": 200, "body": "{}", "on": ["circuit-open", "5xx"]}}
+        """#
+
+    @Test func breakerOpenIsAnsweredByTheFallbackThatCoversIt() throws {
+        var m = try machine(Self.withFallback)
+        _ = m.admit(declaredLength: nil, buffered: UnsafeRawBufferPointer(start: nil, count: 0), expectContinue: false, now: 0)
+        #expect(m.noEndpoint() == .fallback(.circuitOpen))
+        var plain = try machine(Self.plain)
+        #expect(plain.admit(declaredLength: nil, buffered: UnsafeRawBufferPointer(start: nil, count: 0), expectContinue: false, now: 0) == .startAttempt(sendContinue: false))
+        #expect(plain.noEndpoint() == .fail(.unavailable, close: false))
+    }
+
+    @Test func aRetryThatFindsEveryBreakerOpenEndsWithTheLastOutcome() throws {
+        var m = try machine(Self.withFallback)
+        let up = Upstream()
+        started(&m, now: 0)
+        #expect(m.attemptFailed(.connectFailure, now: 5, env: up) == .retry(now: true))
+        // The retry's pick finds nothing: the connect failure (not covered by the fallback) answers, 502.
+        #expect(m.noEndpoint() == .fail(.badGateway, close: false))
+    }
+
+    @Test func fiveXXWithNothingToRetryOnIsAnsweredByTheFallback() throws {
+        var m = try machine(Self.withFallback)
+        let up = Upstream()
+        up.endpoints = false  // nothing to retry on
+        started(&m, now: 0)
+        #expect(m.responseHead(status: 503, now: 10, env: up) == .fallback(.fiveXX))
+        var n = try machine(Self.withFallback)
+        n.attemptStarted(now: 0)
+        #expect(n.responseHead(status: 404, now: 10, env: up) == .forward)
+    }
+
+    @Test func aBodyOverTheLimitIs413BeforeAnyAttempt() throws {
+        var m = try machine(Self.plain, method: .post, framing: .contentLength(5_000))
+        let action = m.admit(
+            declaredLength: 5_000, buffered: UnsafeRawBufferPointer(start: nil, count: 0), expectContinue: true,
+            now: 0)
+        #expect(action == .fail(.payloadTooLarge, close: true))
+        #expect(m.attempts == 0)
+        // A chunked body has no declared length: the limit applies as its bytes arrive.
+        var chunked = try machine(Self.plain, method: .post, framing: .chunked)
+        started(&chunked, now: 0)
+        let chunk = Array("3e9\r\n".utf8) + [UInt8](repeating: 0x61, count: 1_001)
+        let progress = chunk.withUnsafeBytes { chunked.requestBody($0, now: 1) }
+        #expect(progress == .stop(.fail(.payloadTooLarge, close: true)))
+    }
+
+    @Test func continueIsSentOnlyWhenTheClientWaitsForIt() throws {
+        var m = try machine(Self.plain, method: .post, framing: .contentLength(10))
+        #expect(m.admit(declaredLength: 10, buffered: UnsafeRawBufferPointer(start: nil, count: 0), expectContinue: true, now: 0)
+            == .startAttempt(sendContinue: true))
+        // The body (or part of it) came with the head: the client did not wait.
+        var sent = try machine(Self.plain, method: .post, framing: .contentLength(10))
+        let part = Array("hello".utf8)
+        #expect(part.withUnsafeBytes { sent.admit(declaredLength: 10, buffered: $0, expectContinue: true, now: 0) }
+            == .startAttempt(sendContinue: false))
+        #expect(sent.bufferedBody == .init(consumed: 5, forward: 5, endsBody: false))
+        // No body at all: nothing to continue.
+        var none = try machine(Self.plain, method: .post, framing: .contentLength(0))
+        #expect(none.admit(declaredLength: 0, buffered: UnsafeRawBufferPointer(start: nil, count: 0), expectContinue: true, now: 0)
+            == .startAttempt(sendContinue: false))
+    }
+
+    @Test func theRouteTimeoutStartsWhenTheRequestIsComplete() throws {
+        var m = try machine(Self.plain, method: .put, framing: .contentLength(4))
+        started(&m, now: 0)
+        #expect(m.state == .sending)
+        // While the body comes, the idle timeout governs, and a stall is the client's: 408, then close.
+        #expect(m.timerMs == 60_000)
+        let half = Array("ab".utf8)
+        #expect(half.withUnsafeBytes { m.requestBody($0, now: 500) } == .forward(.init(consumed: 2, forward: 2, endsBody: false)))
+        #expect(m.timerMs == 60_500)
+        let rest = Array("cd".utf8)
+        _ = rest.withUnsafeBytes { m.requestBody($0, now: 700) }
+        #expect(m.state == .awaitingHead)
+        #expect(m.timerMs == 1_700)
+        var stalled = try machine(Self.plain, method: .put, framing: .contentLength(4))
+        started(&stalled, now: 0)
+        #expect(stalled.timerFired(now: 60_000) == .fail(.requestTimeout, close: true))
+    }
+
+    @Test func aClientGoneMidExchangeClosesAndAHalfCloseInATunnelPassesOn() throws {
+        var m = try machine(Self.plain)
+        started(&m, now: 0)
+        #expect(m.clientFinished() == .closeClient)
+        var tunnel = try machine(Self.plain)
+        started(&tunnel, now: 0)
+        tunnel.responseStarted(framing: .none, switching: true, now: 5)
+        #expect(tunnel.state == .tunnel)
+        #expect(tunnel.clientFinished() == .proceed)
+        #expect(tunnel.request.done)
+        #expect(tunnel.timerFired(now: 60_005) == .closeClient)
+    }
+
+    @Test func aPostIsRetriedAfterAConnectFailureButNotAfterAReset() throws {
+        let body = Array("x=1".utf8)
+        var m = try machine(Self.plain, method: .post, framing: .contentLength(3))
+        let up = Upstream()
+        #expect(body.withUnsafeBytes { m.admit(declaredLength: 3, buffered: $0, expectContinue: false, now: 0) }
+            == .startAttempt(sendContinue: false))
+        m.attemptStarted(now: 0)
+        m.connecting(now: 0, connectTimeoutMs: 50)
+        #expect(m.timerMs == 50)
+        #expect(m.timerFired(now: 50) == .abortAttempt(.connectFailure))
+        let retry = m.attemptFailed(.connectFailure, now: 50, env: up)
+        #expect(retry == .retry(now: true) || retry == .retry(now: false))
+        m.attemptStarted(now: 80)
+        m.connected(now: 80)
+        // Nothing proves a POST was not processed once bytes went out: a reset is final (502).
+        #expect(m.attemptFailed(.reset, now: 90, env: up) == .fail(.badGateway, close: false))
+    }
+
+    @Test func aStaleKeepAliveConnectionIsResentWithoutCountingAnAttempt() throws {
+        var m = try machine(Self.plain)
+        started(&m, now: 0)
+        let resent = m.resendsAfterStaleConnection(.reset, stale: true)
+        #expect(resent)
+        #expect(m.attempts == 0)
+        let afterTimeout = m.resendsAfterStaleConnection(.timeout, stale: true)
+        #expect(!afterTimeout)
+        var post = try machine(Self.plain, method: .post, framing: .contentLength(0))
+        started(&post, now: 0)
+        let postResent = post.resendsAfterStaleConnection(.reset, stale: true)
+        #expect(!postResent)
+    }
+
+    @Test func noRetryOnceTheBudgetIsSpentOrTheResponseStarted() throws {
+        var m = try machine(Self.plain)
+        let up = Upstream()
+        up.budget = 0
+        started(&m, now: 0)
+        #expect(m.attemptFailed(.reset, now: 5, env: up) == .fail(.badGateway, close: false))
+        var streaming = try machine(Self.plain)
+        started(&streaming, now: 0)
+        streaming.responseStarted(framing: .contentLength(10), switching: false, now: 5)
+        #expect(streaming.state == .streaming)
+        #expect(streaming.timerFired(now: 1_000) == .closeClient)
+    }
+
+    @Test func awaitingKeysTimesOutWithinTheRouteTimeout() throws {
+        var m = try machine(Self.plain)
+        m.awaitKeys(now: 100)
+        #expect(m.state == .awaitingKeys)
+        #expect(m.timerFired(now: 1_099) == .proceed)
+        #expect(m.timerFired(now: 1_100) == .keysTimedOut)
+        // Keys that arrive in time: the wait used part of the route timeout.
+        var n = try machine(Self.plain)
+        n.awaitKeys(now: 100)
+        n.keysArrived()
+        _ = n.admit(declaredLength: nil, buffered: UnsafeRawBufferPointer(start: nil, count: 0), expectContinue: false, now: 600)
+        #expect(n.deadlineMs == 1_100)
+    }
+
+    @Test func aFullPoolAnswers503WhenTheWaitEnds() throws {
+        var m = try machine(Self.plain)
+        started(&m, now: 0)
+        m.poolFull()
+        #expect(m.timerFired(now: 1_000) == .fail(.unavailable, close: false))
+    }
+}
