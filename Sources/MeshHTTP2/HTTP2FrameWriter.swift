@@ -1,0 +1,75 @@
+/// Appends frames to an outbound byte buffer (RFC 9113 §6). No padding is ever sent and no priority fields: the
+/// writer only produces what a server needs. Callers keep each payload within the peer's SETTINGS_MAX_FRAME_SIZE.
+public enum HTTP2FrameWriter {
+    /// DATA with `payload`.
+    public static func data(
+        streamID: UInt32, payload: UnsafeRawBufferPointer, endStream: Bool, into out: inout [UInt8]
+    ) {
+        let flags = endStream ? HTTP2FrameFlags.endStream : 0
+        HTTP2FrameHeader(length: payload.count, type: HTTP2FrameType.data, flags: flags, streamID: streamID)
+            .write(into: &out)
+        out.append(contentsOf: payload)
+    }
+
+    /// A field block as HEADERS followed by as many CONTINUATION frames as `maxFrameSize` needs (§4.3: the frames
+    /// are contiguous, nothing may be interleaved, which holds because they are appended in one call).
+    public static func headerBlock(
+        streamID: UInt32, block: ArraySlice<UInt8>, endStream: Bool, maxFrameSize: Int, into out: inout [UInt8]
+    ) {
+        var start = block.startIndex
+        var type = HTTP2FrameType.headers
+        repeat {
+            let end = min(start + maxFrameSize, block.endIndex)
+            var flags: UInt8 = end == block.endIndex ? HTTP2FrameFlags.endHeaders : 0
+            if endStream && type == HTTP2FrameType.headers { flags |= HTTP2FrameFlags.endStream }
+            HTTP2FrameHeader(length: end - start, type: type, flags: flags, streamID: streamID).write(into: &out)
+            out.append(contentsOf: block[start..<end])
+            start = end
+            type = HTTP2FrameType.continuation
+        } while start < block.endIndex
+    }
+
+    /// RST_STREAM with `code`.
+    public static func rstStream(streamID: UInt32, code: HTTP2ErrorCode, into out: inout [UInt8]) {
+        HTTP2FrameHeader(length: 4, type: HTTP2FrameType.rstStream, flags: 0, streamID: streamID).write(into: &out)
+        appendUInt32(code.rawValue, to: &out)
+    }
+
+    /// SETTINGS with the given (identifier, value) pairs, or an empty ACK.
+    public static func settings(_ entries: [(UInt16, UInt32)], ack: Bool = false, into out: inout [UInt8]) {
+        let flags = ack ? HTTP2FrameFlags.ack : 0
+        HTTP2FrameHeader(length: 6 * entries.count, type: HTTP2FrameType.settings, flags: flags, streamID: 0)
+            .write(into: &out)
+        for (identifier, value) in entries {
+            out.append(UInt8(truncatingIfNeeded: identifier >> 8))
+            out.append(UInt8(truncatingIfNeeded: identifier))
+            appendUInt32(value, to: &out)
+        }
+    }
+
+    /// PING with `opaque`; `ack` for the answer to a peer's PING (§6.7: same opaque data).
+    public static func ping(opaque: UInt64, ack: Bool, into out: inout [UInt8]) {
+        let flags = ack ? HTTP2FrameFlags.ack : 0
+        HTTP2FrameHeader(length: 8, type: HTTP2FrameType.ping, flags: flags, streamID: 0).write(into: &out)
+        appendUInt32(UInt32(truncatingIfNeeded: opaque >> 32), to: &out)
+        appendUInt32(UInt32(truncatingIfNeeded: opaque), to: &out)
+    }
+
+    /// GOAWAY with the last stream id we processed, `code` and optional debug bytes.
+    public static func goAway(
+        lastStreamID: UInt32, code: HTTP2ErrorCode, debug: some Collection<UInt8> = [], into out: inout [UInt8]
+    ) {
+        HTTP2FrameHeader(length: 8 + debug.count, type: HTTP2FrameType.goAway, flags: 0, streamID: 0)
+            .write(into: &out)
+        appendUInt32(lastStreamID & 0x7FFF_FFFF, to: &out)
+        appendUInt32(code.rawValue, to: &out)
+        out.append(contentsOf: debug)
+    }
+
+    /// WINDOW_UPDATE granting `increment` (1...2^31−1) on a stream, or on the connection for stream 0.
+    public static func windowUpdate(streamID: UInt32, increment: UInt32, into out: inout [UInt8]) {
+        HTTP2FrameHeader(length: 4, type: HTTP2FrameType.windowUpdate, flags: 0, streamID: streamID)
+            .write(into: &out)
+        appendUInt32(increment & 0x7FFF_FFFF, to: &out)
+    }
+}

@@ -1,0 +1,114 @@
+/// One field of an `HTTP2HeaderList`: offsets into the list's `bytes`.
+public struct HTTP2HeaderField: Sendable, Equatable {
+    /// Offset of the name.
+    public var nameStart: Int32
+    /// Length of the name.
+    public var nameLength: Int32
+    /// Offset of the value.
+    public var valueStart: Int32
+    /// Length of the value.
+    public var valueLength: Int32
+    /// The peer sent it as "never indexed" (RFC 7541 §6.2.3); an intermediary must forward it the same way (§7.1.3).
+    public var neverIndex: Bool
+}
+
+/// A header or trailer section: names and values back to back in one byte array, plus offsets, so a decoded block
+/// costs two buffers rather than two strings per field. Pseudo-header fields, when present, come first.
+public struct HTTP2HeaderList: Sendable, Equatable {
+    /// All names and values.
+    public private(set) var bytes: [UInt8] = []
+    /// The fields in order of arrival.
+    public private(set) var fields: [HTTP2HeaderField] = []
+    /// RFC 9113 §6.5.2 size of every field appended, dropped ones included: name + value + 32 each.
+    public private(set) var decodedSize = 0
+
+    /// Creates an empty list.
+    public init() {}
+
+    /// Creates a list from (name, value) strings, for responses and tests.
+    public init(_ pairs: [(String, String)]) {
+        for (name, value) in pairs { append(name: Array(name.utf8), value: Array(value.utf8)) }
+    }
+
+    /// Number of fields.
+    public var count: Int { fields.count }
+
+    /// Appends a field. Names must already be lowercase for HTTP/2 (RFC 9113 §8.2.1); nothing is checked here.
+    public mutating func append(name: some Collection<UInt8>, value: some Collection<UInt8>, neverIndex: Bool = false) {
+        let nameStart = bytes.count
+        bytes.append(contentsOf: name)
+        let valueStart = bytes.count
+        bytes.append(contentsOf: value)
+        commit(nameStart: nameStart, valueStart: valueStart, neverIndex: neverIndex)
+    }
+
+    /// Appends a field given as strings.
+    public mutating func append(_ name: String, _ value: String) {
+        append(name: name.utf8, value: value.utf8)
+    }
+
+    /// Empties the list, keeping its buffers.
+    public mutating func removeAll() {
+        bytes.removeAll(keepingCapacity: true)
+        fields.removeAll(keepingCapacity: true)
+        decodedSize = 0
+    }
+
+    /// The name of field `i`.
+    public func name(_ i: Int) -> ArraySlice<UInt8> {
+        let f = fields[i]
+        return bytes[Int(f.nameStart)..<Int(f.nameStart + f.nameLength)]
+    }
+
+    /// The value of field `i`.
+    public func value(_ i: Int) -> ArraySlice<UInt8> {
+        let f = fields[i]
+        return bytes[Int(f.valueStart)..<Int(f.valueStart + f.valueLength)]
+    }
+
+    /// The value of the first field named `name` (exact bytes; HTTP/2 names are lowercase).
+    public func first(_ name: String) -> ArraySlice<UInt8>? {
+        for i in fields.indices where self.name(i).elementsEqual(name.utf8) { return value(i) }
+        return nil
+    }
+
+    /// The fields as strings, for tests and logs (invalid UTF-8 shows as replacement characters).
+    public var pairs: [(name: String, value: String)] {
+        fields.indices.map { (String(decoding: name($0), as: UTF8.self), String(decoding: value($0), as: UTF8.self)) }
+    }
+
+    // MARK: - Decoder support
+
+    /// Byte count, where the decoder starts writing the next name.
+    var byteCount: Int { bytes.count }
+
+    /// Appends raw bytes for a field under construction.
+    mutating func appendBytes(_ source: some Collection<UInt8>) { bytes.append(contentsOf: source) }
+
+    /// Appends the Huffman decoding of `source` for a field under construction.
+    mutating func appendHuffman(_ source: UnsafeRawBufferPointer) -> Huffman.DecodeError? {
+        Huffman.decode(source, into: &bytes)
+    }
+
+    /// Turns the bytes written since `nameStart` into a field whose value starts at `valueStart`.
+    mutating func commit(nameStart: Int, valueStart: Int, neverIndex: Bool) {
+        fields.append(
+            HTTP2HeaderField(
+                nameStart: Int32(nameStart), nameLength: Int32(valueStart - nameStart), valueStart: Int32(valueStart),
+                valueLength: Int32(bytes.count - valueStart), neverIndex: neverIndex))
+        decodedSize += bytes.count - nameStart + HPACKDynamicTable.entryOverhead
+    }
+
+    /// Drops bytes of a field that turned out incomplete.
+    mutating func truncate(to count: Int) { bytes.removeSubrange(count...) }
+
+    /// Counts a field that is not kept (the list is over its limit) and drops its bytes from `nameStart`.
+    mutating func discard(from nameStart: Int) {
+        decodedSize += bytes.count - nameStart + HPACKDynamicTable.entryOverhead
+        bytes.removeSubrange(nameStart...)
+    }
+
+    public static func == (a: HTTP2HeaderList, b: HTTP2HeaderList) -> Bool {
+        a.count == b.count && a.fields.indices.allSatisfy { a.name($0) == b.name($0) && a.value($0) == b.value($0) }
+    }
+}
