@@ -63,7 +63,16 @@ let package = Package(
             dependencies: ["MeshHTTP1", "MeshConfig", "MeshJWT", "MeshTrace", "MeshMetrics", "MeshLog", "MeshResilience"],
             swiftSettings: fast
         ),
-        .target(name: "MeshGateway", dependencies: ["MeshProxy", "MeshEventLoop", "MeshPosix", "MeshCrypto", "MeshSync", "MeshTLS", "CLinux"], swiftSettings: fast),
+        .target(
+            name: "MeshControl",
+            dependencies: ["MeshProxy", "MeshEventLoop", "MeshPosix", "MeshCrypto", "MeshSync", "MeshTLS", "CLinux"],
+            swiftSettings: fast
+        ),
+        .target(
+            name: "MeshGateway",
+            dependencies: ["MeshControl", "MeshProxy", "MeshEventLoop", "MeshPosix", "MeshCrypto", "MeshSync", "MeshTLS", "CLinux"],
+            swiftSettings: fast
+        ),
         .executableTarget(name: "meshgate", dependencies: ["MeshGateway"], swiftSettings: fast),
 
         // MARK: - Tests
@@ -85,7 +94,9 @@ let package = Package(
         .testTarget(name: "MeshLogTests", dependencies: ["MeshLog", "MeshJSON"]),
         .testTarget(
             name: "ObservabilityTests",
-            dependencies: ["MeshGateway", "MeshProxy", "MeshConfig", "MeshJSON", "MeshLog", "MeshPosix", "MeshResilience"]
+            dependencies: [
+                "MeshGateway", "MeshControl", "MeshProxy", "MeshConfig", "MeshJSON", "MeshLog", "MeshPosix", "MeshResilience",
+            ]
         ),
         .testTarget(
             name: "OTLPTests",
@@ -97,7 +108,9 @@ let package = Package(
         .testTarget(name: "OperationsTests", dependencies: ["meshgate", "MeshTestSupport", "MeshPosix", "MeshSync"]),
         .testTarget(
             name: "ControlPlaneTests",
-            dependencies: ["MeshGateway", "MeshConfig", "MeshJWT", "MeshCrypto", "MeshEventLoop", "MeshPosix", "MeshSync"]
+            dependencies: [
+                "MeshControl", "MeshGateway", "MeshConfig", "MeshJWT", "MeshCrypto", "MeshEventLoop", "MeshPosix", "MeshSync",
+            ]
         ),
 
         // MARK: - Backends (SPEC §8): nothing in Sources/ imports these; `meshgate demo` spawns the binaries.

@@ -1,6 +1,7 @@
 import CLinux
 import Glibc
 import MeshConfig
+import MeshControl
 import MeshPosix
 
 /// SPEC §2's command line: parses arguments, runs the command, returns the exit code.

@@ -1,4 +1,5 @@
 import Glibc
+import MeshControl
 import MeshHTTP1
 import MeshJWT
 import MeshProxy

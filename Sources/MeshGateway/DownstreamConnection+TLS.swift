@@ -1,3 +1,4 @@
+import MeshControl
 import MeshEventLoop
 import MeshPosix
 import MeshProxy

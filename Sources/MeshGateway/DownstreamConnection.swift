@@ -1,5 +1,6 @@
 import CLinux
 import Glibc
+import MeshControl
 import MeshEventLoop
 import MeshHTTP1
 import MeshPosix

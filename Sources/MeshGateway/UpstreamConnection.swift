@@ -1,3 +1,4 @@
+import MeshControl
 import MeshEventLoop
 import MeshHTTP1
 import MeshPosix

@@ -1,4 +1,5 @@
 import MeshConfig
+import MeshControl
 import MeshPosix
 import MeshResilience
 

@@ -1,3 +1,4 @@
+import MeshControl
 import MeshJWT
 import MeshProxy
 import MeshTLS

@@ -1,5 +1,6 @@
 import Glibc
 import MeshConfig
+import MeshControl
 import MeshGateway
 import Testing
 

@@ -1,5 +1,6 @@
 import Glibc
 import MeshEventLoop
+import MeshControl
 import MeshGateway
 import Testing
 

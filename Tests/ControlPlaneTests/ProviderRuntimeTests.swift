@@ -1,6 +1,7 @@
 import Glibc
 import MeshConfig
 import MeshCrypto
+import MeshControl
 import MeshGateway
 import MeshJWT
 import Testing

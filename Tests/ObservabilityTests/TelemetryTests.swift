@@ -1,6 +1,7 @@
 import CLinux
 import Glibc
 import MeshConfig
+import MeshControl
 import MeshGateway
 import MeshHTTP1
 import MeshJSON

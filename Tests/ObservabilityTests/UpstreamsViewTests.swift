@@ -1,4 +1,5 @@
 import Glibc
+import MeshControl
 import MeshGateway
 import MeshJSON
 import Testing

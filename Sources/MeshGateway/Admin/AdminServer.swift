@@ -1,4 +1,5 @@
 import Glibc
+import MeshControl
 import MeshEventLoop
 import MeshPosix
 import Synchronization

@@ -1,3 +1,4 @@
+import MeshControl
 import MeshHTTP1
 import MeshMetrics
 

@@ -1,5 +1,6 @@
 import CLinux
 import Glibc
+import MeshControl
 import MeshCrypto
 import MeshTLS
 import Synchronization

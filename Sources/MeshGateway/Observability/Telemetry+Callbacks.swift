@@ -1,4 +1,5 @@
 import CLinux
+import MeshControl
 import MeshLog
 import MeshMetrics
 import MeshProxy

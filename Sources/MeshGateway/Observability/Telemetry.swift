@@ -1,5 +1,6 @@
 import CLinux
 import MeshConfig
+import MeshControl
 import MeshLog
 import MeshMetrics
 import MeshProxy

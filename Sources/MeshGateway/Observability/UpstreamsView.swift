@@ -1,5 +1,6 @@
 import CLinux
 import MeshConfig
+import MeshControl
 import MeshJSON
 import MeshResilience
 

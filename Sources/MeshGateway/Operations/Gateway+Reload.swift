@@ -1,6 +1,7 @@
 import Dispatch
 import Glibc
 import MeshConfig
+import MeshControl
 import MeshPosix
 import MeshProxy
 

@@ -1,3 +1,4 @@
+import MeshControl
 import MeshProxy
 import MeshTLS
 

@@ -1,6 +1,7 @@
 import CLinux
 import Glibc
 import MeshConfig
+import MeshControl
 import MeshSync
 
 /// Sidecar mode (SPEC §2, §7): the app starts only once the listeners are bound and every JWT provider has

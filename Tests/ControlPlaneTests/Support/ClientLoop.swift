@@ -1,5 +1,6 @@
 import Glibc
 import MeshEventLoop
+import MeshControl
 import MeshGateway
 
 /// An `EventLoop` running on its own thread with an `HTTPClient`, for driving the client from async tests.

@@ -10,23 +10,23 @@ import MeshTLS
 /// Memory: ciphertext read from the socket goes through the worker's shared scratch block straight into the
 /// read BIO; ciphertext to send is taken into a pool block only while the socket cannot take it all, and
 /// plaintext is encrypted at most `batchBytes` ahead of the socket (the back-pressure of the cleartext path).
-final class TLSStream {
-    let connection: TLSConnection
+public final class TLSStream {
+    public let connection: TLSConnection
     /// The socket may have more bytes (edge-triggered: set by readable events, cleared on EAGAIN).
-    var socketReadable = true
+    public var socketReadable = true
     /// The client's FIN arrived (told to libssl, which then fails a truncated record instead of waiting).
-    private(set) var socketEnded = false
+    public private(set) var socketEnded = false
     /// epoll reported the peer's FIN or RST: a short socket read no longer means drained (the end is still to
     /// be read, and edge-triggered epoll will not report it again).
-    var peerHungUp = false
+    public var peerHungUp = false
     /// The handshake's outcome was counted (`meshgate_tls_handshakes_total` counts each connection once).
-    var handshakeCounted = false
+    public var handshakeCounted = false
     /// The verified peer certificate, read once the handshake is done (nil: none, or not verified).
-    private(set) var identity: PeerIdentity?
+    public private(set) var identity: PeerIdentity?
     /// `identity` as the `x-forwarded-client-cert` value, empty without one.
-    private(set) var forwardedClientCert: [UInt8] = []
+    public private(set) var forwardedClientCert: [UInt8] = []
     /// "TLSv1.2" / "TLSv1.3" once established (the access log's `tls_version`).
-    private(set) var version = ""
+    public private(set) var version = ""
     /// Ciphertext taken from the write BIO that the socket has not accepted yet.
     private var pending: UnsafeMutableRawPointer?
     private var pendingStart = 0
@@ -34,14 +34,14 @@ final class TLSStream {
     private let pool: BufferPool
 
     /// Plaintext encrypted per step before the socket must take it: 4 full records.
-    static let batchBytes = 64 * 1024
+    public static let batchBytes = 64 * 1024
 
-    init(_ connection: TLSConnection, pool: BufferPool) {
+    public init(_ connection: TLSConnection, pool: BufferPool) {
         self.connection = connection
         self.pool = pool
     }
 
-    enum ReadOutcome {
+    public enum ReadOutcome {
         case bytes(Int)
         /// The handshake finished just now (count it, start the header timeout); read again.
         case established
@@ -52,7 +52,7 @@ final class TLSStream {
 
     /// Advances the handshake, then decrypts into `space`, reading the socket through `scratch` when libssl
     /// needs more bytes.
-    func read(
+    public func read(
         fd: Int32, into space: UnsafeMutableRawBufferPointer, scratch: UnsafeMutableRawBufferPointer, nowMs: Int64
     ) -> ReadOutcome {
         while true {
@@ -127,10 +127,10 @@ final class TLSStream {
     }
 
     /// Whether ciphertext waits for the socket.
-    var hasPendingOutput: Bool { pendingEnd > pendingStart || connection.pendingCiphertextCount > 0 }
+    public var hasPendingOutput: Bool { pendingEnd > pendingStart || connection.pendingCiphertextCount > 0 }
 
     /// Encrypts what `outbound` holds and sends it; the result means what `Outbound.flush`'s does.
-    func flush(_ outbound: inout Outbound, fd: Int32) -> Outbound.FlushResult {
+    public func flush(_ outbound: inout Outbound, fd: Int32) -> Outbound.FlushResult {
         while true {
             switch sendPending(fd: fd) {
             case .blocked: return .blocked
@@ -156,7 +156,7 @@ final class TLSStream {
     }
 
     /// Largest plaintext of one TLS record (RFC 8446 §5.1).
-    static let recordBytes = 16 * 1024
+    public static let recordBytes = 16 * 1024
 
     /// Encrypts a small response (or request) whose head and body are queued apart as ONE record, as nginx's
     /// `ssl_buffer_size` does: a record per part costs a seal and 22+ bytes more per part.
@@ -173,7 +173,7 @@ final class TLSStream {
 
     /// Sends queued ciphertext; `.done` when nothing is left. Ciphertext is taken from the write BIO into a pool
     /// block that is held only while the socket refuses part of it.
-    func sendPending(fd: Int32) -> Outbound.FlushResult {
+    public func sendPending(fd: Int32) -> Outbound.FlushResult {
         while true {
             if pendingStart == pendingEnd {
                 guard connection.pendingCiphertextCount > 0 else {
@@ -197,14 +197,14 @@ final class TLSStream {
     }
 
     /// Queues close_notify and sends it if the socket takes it now (a clean end for clients that check).
-    func closeNotify(fd: Int32) {
+    public func closeNotify(fd: Int32) {
         guard connection.isEstablished else { return }
         connection.shutdown()
         _ = sendPending(fd: fd)
     }
 
     /// Gives the staging block back (the connection is closing).
-    func releaseBlock() {
+    public func releaseBlock() {
         if let block = pending { pool.give(block) }
         pending = nil
         pendingStart = 0

@@ -15,20 +15,20 @@ import MeshTLS
 /// keeping the old context would serve what the config no longer says (clients without certificates).
 ///
 /// Used by the thread that loads configs (start, reload), under the gateway's reload lock.
-final class ListenerTLSStore: @unchecked Sendable {
-    struct Built {
+public final class ListenerTLSStore: @unchecked Sendable {
+    public struct Built {
         /// `config.listeners` order; nil for a plaintext listener.
-        var contexts: [TLSServerContext?]
+        public var contexts: [TLSServerContext?]
         /// Listeners that kept their previous context: (listener name, error naming the JSON path and file).
-        var kept: [(listener: String, error: String)]
+        public var kept: [(listener: String, error: String)]
         /// Listeners whose files loaded, with the pairs now served.
-        var loaded: [(listener: String, pairs: [CertificatePair])] = []
+        public var loaded: [(listener: String, pairs: [CertificatePair])] = []
     }
 
     /// Errors that stop the config: the listener has no good context to keep.
-    struct Failure: Error, CustomStringConvertible {
-        let errors: [String]
-        var description: String { errors.joined(separator: "; ") }
+    public struct Failure: Error, CustomStringConvertible {
+        public let errors: [String]
+        public var description: String { errors.joined(separator: "; ") }
     }
 
     private var contexts: [String: (context: TLSServerContext, settings: ListenerTLSConfig)] = [:]
@@ -37,8 +37,10 @@ final class ListenerTLSStore: @unchecked Sendable {
     /// The last error per listener name (shown on `/config`), cleared by a good load.
     private let problems = Locked<[String: String]>([:])
 
+    public init() {}
+
     /// Builds the contexts of `config`; on success they become the ones later reloads fall back to.
-    func build(_ config: CompiledConfig, nowSeconds: Int64) throws(Failure) -> Built {
+    public func build(_ config: CompiledConfig, nowSeconds: Int64) throws(Failure) -> Built {
         var built = Built(contexts: [], kept: [])
         var errors: [String] = []
         var next: [String: (context: TLSServerContext, settings: ListenerTLSConfig)] = [:]
@@ -76,7 +78,7 @@ final class ListenerTLSStore: @unchecked Sendable {
     }
 
     /// Every listener's TLS files loaded as a start would load them; one error per listener that cannot serve.
-    static func check(_ config: GatewayConfig, nowSeconds: Int64) -> [String] {
+    public static func check(_ config: GatewayConfig, nowSeconds: Int64) -> [String] {
         var problems: [String] = []
         for (index, listener) in config.listeners.enumerated() {
             guard let tls = listener.tls else { continue }
@@ -95,17 +97,17 @@ final class ListenerTLSStore: @unchecked Sendable {
     }
 
     /// Whether a certificate, key or CA file of `config` differs from what the last build read.
-    func filesChanged(_ config: CompiledConfig) -> Bool { Self.contents(of: config) != seen }
+    public func filesChanged(_ config: CompiledConfig) -> Bool { Self.contents(of: config) != seen }
 
     /// Every TLS file of `config` (the empty array for one that cannot be read).
-    static func contents(of config: CompiledConfig) -> [String: [UInt8]] {
+    public static func contents(of config: CompiledConfig) -> [String: [UInt8]] {
         var contents: [String: [UInt8]] = [:]
         for path in files(of: config.source) { contents[path] = (try? Posix.readFile(path)) ?? [] }
         return contents
     }
 
     /// The certificate, key and CA files of every TLS listener and upstream.
-    static func files(of config: GatewayConfig) -> [String] {
+    public static func files(of config: GatewayConfig) -> [String] {
         var files: [String] = []
         for tls in config.listeners.compactMap(\.tls) {
             files += tls.certificates.flatMap { [$0.certFile, $0.keyFile] } + (tls.clientCAFile.map { [$0] } ?? [])
@@ -117,16 +119,16 @@ final class ListenerTLSStore: @unchecked Sendable {
     }
 
     /// Listeners that keep an older certificate since the last load, with the error that made them (`/config`).
-    var problemsByListener: [(listener: String, error: String)] {
+    public var problemsByListener: [(listener: String, error: String)] {
         problems.withLock { $0.sorted { $0.key < $1.key }.map { ($0.key, $0.value) } }
     }
 
-    struct TLSBuildError: Error, CustomStringConvertible {
-        let description: String
+    public struct TLSBuildError: Error, CustomStringConvertible {
+        public let description: String
     }
 
     /// Loads every pair and the client CA of one listener.
-    static func context(
+    public static func context(
         _ tls: ListenerTLSConfig, path: String, ring: TicketKeyRing?, now: Int64
     ) throws(TLSBuildError) -> TLSServerContext {
         var pairs: [CertificatePair] = []
@@ -151,5 +153,5 @@ final class ListenerTLSStore: @unchecked Sendable {
     }
 
     /// Wall-clock seconds (certificate validity is calendar time).
-    static func wallClockSeconds() -> Int64 { Int64(time(nil)) }
+    public static func wallClockSeconds() -> Int64 { Int64(time(nil)) }
 }

@@ -2,12 +2,12 @@ import CLinux
 import Glibc
 
 /// Starts a joinable POSIX thread running `body`.
-final class WorkerThread: @unchecked Sendable {
+public final class WorkerThread: @unchecked Sendable {
     private var thread = pthread_t()
     private let body: () -> Void
     private let name: String
 
-    init(name: String, _ body: @escaping () -> Void) {
+    public init(name: String, _ body: @escaping () -> Void) {
         self.body = body
         self.name = String(name.prefix(15))
         let unmanaged = Unmanaged.passRetained(self)
@@ -22,9 +22,9 @@ final class WorkerThread: @unchecked Sendable {
         precondition(rc == 0, "pthread_create failed: \(rc)")
     }
 
-    func join() { pthread_join(thread, nil) }
+    public func join() { pthread_join(thread, nil) }
 
     /// For a thread nobody waits for (it ends on its own, or with the process): its resources go back when it
     /// ends, and it is not a leaked joinable thread at exit (ThreadSanitizer reports those).
-    func detach() { pthread_detach(thread) }
+    public func detach() { pthread_detach(thread) }
 }

@@ -4,17 +4,17 @@ import MeshTLS
 
 /// An upstream's TLS as its pools use it: the client context all workers share and the name each endpoint's
 /// certificate must carry.
-struct UpstreamTLS {
-    let context: TLSClientContext
+public struct UpstreamTLS {
+    public let context: TLSClientContext
     /// `tls.server_name`, else the endpoint's host (an IP literal: an IP SAN must match and no SNI is sent).
-    let serverName: String
+    public let serverName: String
 }
 
 /// Client contexts for upstreams with `tls` (SPEC §9), built on start and on every reload, so a rotated CA or
 /// client certificate is used by the next connections; connections already open keep theirs.
-enum UpstreamTLSContexts {
+public enum UpstreamTLSContexts {
     /// `config.upstreamNames` order; nil for a cleartext upstream. Throws every error, each naming its JSON path.
-    static func build(_ config: GatewayConfig, nowSeconds: Int64) throws(ListenerTLSStore.Failure)
+    public static func build(_ config: GatewayConfig, nowSeconds: Int64) throws(ListenerTLSStore.Failure)
         -> [TLSClientContext?]
     {
         var contexts: [TLSClientContext?] = []
@@ -37,12 +37,12 @@ enum UpstreamTLSContexts {
     }
 
     /// Why an upstream's TLS cannot be set up, naming the JSON path.
-    struct LoadError: Error, CustomStringConvertible {
-        let description: String
+    public struct LoadError: Error, CustomStringConvertible {
+        public let description: String
     }
 
     /// The client context of one upstream's `tls`: its CA (or the system store) and client pair.
-    static func context(_ tls: UpstreamTLSConfig, path: String, nowSeconds: Int64) throws(LoadError)
+    public static func context(_ tls: UpstreamTLSConfig, path: String, nowSeconds: Int64) throws(LoadError)
         -> TLSClientContext
     {
         var options = TLSClientOptions()
@@ -62,7 +62,7 @@ enum UpstreamTLSContexts {
     }
 
     /// The pool settings of endpoint `host` of an upstream using `context`.
-    static func settings(_ context: TLSClientContext?, _ config: UpstreamTLSConfig?, host: String) -> UpstreamTLS? {
+    public static func settings(_ context: TLSClientContext?, _ config: UpstreamTLSConfig?, host: String) -> UpstreamTLS? {
         guard let context, let config else { return nil }
         return UpstreamTLS(context: context, serverName: config.serverName ?? host)
     }
