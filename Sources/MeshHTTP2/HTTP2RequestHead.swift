@@ -1,0 +1,193 @@
+/// Why a request or trailer section is malformed (RFC 9113 §8.1.1): each makes the stream fail with RST_STREAM
+/// PROTOCOL_ERROR; the connection goes on (SPEC §10).
+public enum HTTP2Malformation: Error, Sendable, Equatable {
+    /// A field name with an uppercase letter (§8.2.1).
+    case uppercaseName
+    /// A field name that is empty or has a byte outside `tchar` (§8.2.1).
+    case invalidName
+    /// A value with NUL, CR or LF, or starting or ending with SP/HTAB (§8.2.1).
+    case invalidValue
+    /// `connection`, `proxy-connection`, `keep-alive`, `transfer-encoding` or `upgrade` (§8.2.2).
+    case connectionSpecificField
+    /// `te` with a value other than `trailers` (§8.2.2).
+    case invalidTE
+    /// A pseudo-header field after a regular field (§8.3).
+    case pseudoAfterRegular
+    /// A pseudo-header that is not a request pseudo-header, e.g. `:status` or `:protocol` (§8.3).
+    case unknownPseudo
+    /// The same pseudo-header twice (§8.3.1).
+    case duplicatePseudo
+    /// No `:method`, or one that is not a token.
+    case invalidMethod
+    /// A non-CONNECT request without `:scheme` (§8.3.1).
+    case missingScheme
+    /// A non-CONNECT request without `:path`, with an empty one, or (http/https) one not starting with `/`
+    /// other than `*` for OPTIONS (§8.3.1).
+    case invalidPath
+    /// CONNECT with `:scheme` or `:path`, or without `:authority` (§8.5).
+    case invalidConnect
+    /// A pseudo-header field in trailers (§8.1).
+    case pseudoInTrailers
+    /// Trailers without END_STREAM (§8.1).
+    case trailersWithoutEndStream
+    /// A `content-length` that is not digits, or several that differ.
+    case invalidContentLength
+    /// A trailer section decoding to more than `maxHeaderBytes` (too late for a 431).
+    case trailersTooLarge
+    /// DATA totalling more or less than `content-length` (§8.1.1).
+    case contentLengthMismatch
+}
+
+/// A validated request head: the decoded fields (pseudo-headers first) and where the pseudo-headers are.
+public struct HTTP2RequestHead: Sendable, Equatable {
+    /// Every field as received, pseudo-headers included.
+    public var fields: HTTP2HeaderList
+    /// Index in `fields` of the first regular field.
+    public var regularFieldsStart: Int
+    /// The `content-length` value, nil when absent.
+    public var contentLength: Int?
+    var methodIndex = -1
+    var schemeIndex = -1
+    var authorityIndex = -1
+    var pathIndex = -1
+
+    /// `:method` (always present).
+    public var method: ArraySlice<UInt8> { fields.value(methodIndex) }
+    /// `:scheme`; nil only for CONNECT.
+    public var scheme: ArraySlice<UInt8>? { schemeIndex < 0 ? nil : fields.value(schemeIndex) }
+    /// `:authority`, nil when absent (the caller then falls back to `host`, RFC 9113 §8.3.1).
+    public var authority: ArraySlice<UInt8>? { authorityIndex < 0 ? nil : fields.value(authorityIndex) }
+    /// `:path`; nil only for CONNECT.
+    public var path: ArraySlice<UInt8>? { pathIndex < 0 ? nil : fields.value(pathIndex) }
+    /// Whether the method is CONNECT.
+    public var isConnect: Bool { method.elementsEqual("CONNECT".utf8) }
+}
+
+/// The RFC 9113 §8.1.1, §8.2 and §8.3.1 checks on a decoded field block.
+enum RequestValidator {
+    /// Validates a request header section.
+    static func request(_ fields: HTTP2HeaderList) -> Result<HTTP2RequestHead, HTTP2Malformation> {
+        var head = HTTP2RequestHead(fields: fields, regularFieldsStart: fields.count)
+        var regularSeen = false
+        for i in 0..<fields.count {
+            let name = fields.name(i)
+            if let error = checkValue(fields.value(i)) { return .failure(error) }
+            if name.first == UInt8(ascii: ":") {
+                if regularSeen { return .failure(.pseudoAfterRegular) }
+                if let error = recordPseudo(name, at: i, in: &head) { return .failure(error) }
+            } else {
+                if !regularSeen { head.regularFieldsStart = i }
+                regularSeen = true
+                if let error = checkRegular(name, fields.value(i), contentLength: &head.contentLength) {
+                    return .failure(error)
+                }
+            }
+        }
+        if let error = checkPseudoSet(head) { return .failure(error) }
+        return .success(head)
+    }
+
+    /// Validates a trailer section.
+    static func trailers(_ fields: HTTP2HeaderList) -> HTTP2Malformation? {
+        var ignored: Int?
+        for i in 0..<fields.count {
+            let name = fields.name(i)
+            if name.first == UInt8(ascii: ":") { return .pseudoInTrailers }
+            if let error = checkValue(fields.value(i)) ?? checkRegular(name, fields.value(i), contentLength: &ignored) {
+                return error
+            }
+        }
+        return nil
+    }
+
+    private static func recordPseudo(_ name: ArraySlice<UInt8>, at i: Int, in head: inout HTTP2RequestHead)
+        -> HTTP2Malformation?
+    {
+        func claim(_ slot: inout Int) -> HTTP2Malformation? {
+            guard slot < 0 else { return .duplicatePseudo }
+            slot = i
+            return nil
+        }
+        if name.elementsEqual(":method".utf8) { return claim(&head.methodIndex) }
+        if name.elementsEqual(":scheme".utf8) { return claim(&head.schemeIndex) }
+        if name.elementsEqual(":authority".utf8) { return claim(&head.authorityIndex) }
+        if name.elementsEqual(":path".utf8) { return claim(&head.pathIndex) }
+        return .unknownPseudo
+    }
+
+    private static func checkPseudoSet(_ head: HTTP2RequestHead) -> HTTP2Malformation? {
+        guard head.methodIndex >= 0, !head.method.isEmpty, head.method.allSatisfy(isTokenByte) else {
+            return .invalidMethod
+        }
+        if head.isConnect {
+            // §8.5: CONNECT carries only :method and :authority (no extended CONNECT: we never send
+            // SETTINGS_ENABLE_CONNECT_PROTOCOL, so :protocol is already an unknown pseudo-header).
+            let authorityMissing = head.authority?.isEmpty ?? true
+            return head.schemeIndex >= 0 || head.pathIndex >= 0 || authorityMissing ? .invalidConnect : nil
+        }
+        guard let scheme = head.scheme, !scheme.isEmpty else { return .missingScheme }
+        guard let path = head.path, !path.isEmpty else { return .invalidPath }
+        let web = scheme.elementsEqual("http".utf8) || scheme.elementsEqual("https".utf8)
+        if web && path.first != UInt8(ascii: "/") {
+            let asterisk = path.elementsEqual("*".utf8) && head.method.elementsEqual("OPTIONS".utf8)
+            if !asterisk { return .invalidPath }
+        }
+        return nil
+    }
+
+    private static func checkRegular(_ name: ArraySlice<UInt8>, _ value: ArraySlice<UInt8>, contentLength: inout Int?)
+        -> HTTP2Malformation?
+    {
+        if name.isEmpty { return .invalidName }
+        for byte in name where !isTokenByte(byte) || (byte >= 0x41 && byte <= 0x5A) {
+            return byte >= 0x41 && byte <= 0x5A ? .uppercaseName : .invalidName
+        }
+        for forbidden in connectionSpecific where name.elementsEqual(forbidden.utf8) { return .connectionSpecificField }
+        if name.elementsEqual("te".utf8) {
+            return equalsIgnoringCase(value, "trailers") ? nil : .invalidTE
+        }
+        if name.elementsEqual("content-length".utf8) {
+            guard let parsed = parseDecimal(value), contentLength == nil || contentLength == parsed else {
+                return .invalidContentLength
+            }
+            contentLength = parsed
+        }
+        return nil
+    }
+
+    /// §8.2.1: no NUL, CR or LF anywhere, no leading or trailing SP/HTAB.
+    private static func checkValue(_ value: ArraySlice<UInt8>) -> HTTP2Malformation? {
+        for byte in value where byte == 0 || byte == 0x0A || byte == 0x0D { return .invalidValue }
+        if let first = value.first, first == 0x20 || first == 0x09 { return .invalidValue }
+        if let last = value.last, last == 0x20 || last == 0x09 { return .invalidValue }
+        return nil
+    }
+
+    private static let connectionSpecific = ["connection", "proxy-connection", "keep-alive", "transfer-encoding", "upgrade"]
+
+    /// RFC 9110 §5.6.2 tchar.
+    static func isTokenByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+            UInt8(ascii: "A")...UInt8(ascii: "Z"):
+            return true
+        default:
+            return "!#$%&'*+-.^_`|~".utf8.contains(byte)
+        }
+    }
+
+    private static func equalsIgnoringCase(_ bytes: ArraySlice<UInt8>, _ lower: String) -> Bool {
+        bytes.count == lower.utf8.count && zip(bytes, lower.utf8).allSatisfy { ($0 | 0x20) == $1 }
+    }
+
+    /// 1*DIGIT up to 18 digits (fits in Int without overflow checks).
+    private static func parseDecimal(_ bytes: ArraySlice<UInt8>) -> Int? {
+        guard !bytes.isEmpty, bytes.count <= 18 else { return nil }
+        var value = 0
+        for byte in bytes {
+            guard byte >= 0x30 && byte <= 0x39 else { return nil }
+            value = value * 10 + Int(byte - 0x30)
+        }
+        return value
+    }
+}

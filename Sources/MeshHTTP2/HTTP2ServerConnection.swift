@@ -1,0 +1,373 @@
+/// The server side of one HTTP/2 connection (RFC 9113), sans-IO: the caller feeds the bytes it read with the
+/// current monotonic time, gets events back, writes responses through the `write…` functions, and drains the
+/// outbound buffer to the socket. Nothing here reads a clock or touches a file descriptor.
+///
+/// One connection per socket, used by one thread. The server preface (our SETTINGS, and a connection
+/// WINDOW_UPDATE raising the receive window to streams × window, SPEC §10) is queued at creation: drain it first.
+/// After a `.connectionError` event everything is ignored; flush the output (it ends with GOAWAY) and close.
+public struct HTTP2ServerConnection: Sendable {
+    /// The client connection preface (RFC 9113 §3.4).
+    public static let preface: [UInt8] = Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8)
+
+    /// Where the connection is in its life.
+    enum Phase: Sendable, Equatable {
+        /// Matching the client preface; the payload is how many octets matched so far.
+        case preface(Int)
+        /// Preface done, the client's SETTINGS must come next.
+        case firstSettings
+        /// Frames flow.
+        case open
+        /// GOAWAY sent after an error, or the caller closed it: nothing more is processed.
+        case closed
+    }
+
+    /// The limits this connection advertises and enforces.
+    public let limits: HTTP2Limits
+    var phase = Phase.preface(0)
+    /// A partial frame left over from the previous `feed` (at most one frame).
+    private var inbound: [UInt8] = []
+    /// Bytes for the socket, oldest first.
+    var outbound: [UInt8] = []
+    var encoder = HPACKEncoder()
+    var decoder: HPACKDecoder
+    private var assembler = HeaderBlockAssembler()
+    var streams: [UInt32: HTTP2Stream] = [:]
+    /// The highest client stream id seen (opened, refused or ignored); lower unknown ids are closed streams.
+    var highestStreamID: UInt32 = 0
+    /// We sent GOAWAY: new streams are ignored (§6.8).
+    var goAwaySent = false
+    /// Peer SETTINGS_INITIAL_WINDOW_SIZE: new streams' send window.
+    var peerInitialWindow = HTTP2Window.initial
+    /// Peer SETTINGS_MAX_FRAME_SIZE: the largest payload we send.
+    var peerMaxFrameSize = 16_384
+    var connectionSendWindow = HTTP2Window.initial
+    var connectionRecvWindow = HTTP2Window.initial
+    var connectionRecvPending = 0
+    /// The client acknowledged our SETTINGS, so our initial window applies to its streams (§6.5.3).
+    var localSettingsAcked = false
+    private var resetBudget = RateWindow()
+    private var controlBudget = RateWindow()
+
+    /// Creates a connection and queues the server preface.
+    public init(limits: HTTP2Limits = HTTP2Limits()) {
+        self.limits = limits
+        self.decoder = HPACKDecoder(maxTableSize: limits.headerTableBytes, maxListSize: limits.maxHeaderBytes)
+        var settings: [(UInt16, UInt32)] = [
+            (HTTP2Setting.maxConcurrentStreams, UInt32(limits.maxConcurrentStreams)),
+            (HTTP2Setting.initialWindowSize, UInt32(limits.initialWindowBytes)),
+            (HTTP2Setting.maxFrameSize, UInt32(limits.maxFrameBytes)),
+            (HTTP2Setting.maxHeaderListSize, UInt32(clamping: limits.maxHeaderBytes)),
+        ]
+        if limits.headerTableBytes != 4096 {
+            settings.append((HTTP2Setting.headerTableSize, UInt32(limits.headerTableBytes)))
+        }
+        HTTP2FrameWriter.settings(settings, into: &outbound)
+        let raise = limits.connectionWindowBytes - HTTP2Window.initial
+        if raise > 0 {
+            HTTP2FrameWriter.windowUpdate(streamID: 0, increment: UInt32(raise), into: &outbound)
+            connectionRecvWindow += raise
+        }
+    }
+
+    /// Whether the connection is finished (error or `goAway` with an error code): only draining remains.
+    public var isClosed: Bool { phase == .closed }
+
+    /// Streams open or half-closed (they count against MAX_CONCURRENT_STREAMS).
+    public var activeStreamCount: Int { streams.count }
+
+    // MARK: - Input
+
+    /// Processes bytes read from the socket at monotonic instant `now` (nanoseconds), appending events.
+    public mutating func feed(_ bytes: UnsafeRawBufferPointer, now: UInt64, into events: inout [HTTP2Event]) {
+        guard !isClosed else { return }
+        if inbound.isEmpty {
+            // The common case: whole frames straight from the caller's buffer, only a partial tail is copied.
+            let used = process(bytes, now: now, events: &events)
+            if !isClosed && used < bytes.count { inbound.append(contentsOf: bytes[used...]) }
+        } else {
+            var buffer: [UInt8] = []
+            swap(&buffer, &inbound)
+            buffer.append(contentsOf: bytes)
+            let used = buffer.withUnsafeBytes { process($0, now: now, events: &events) }
+            buffer.removeSubrange(0..<used)
+            swap(&buffer, &inbound)
+        }
+        if !isClosed && outbound.count > limits.maxOutboundBytes {
+            fail(.enhanceYourCalm, .outboundOverflow, events: &events)
+        }
+    }
+
+    /// Convenience for tests and simple callers: feeds `bytes` and returns the events.
+    public mutating func feed(_ bytes: [UInt8], now: UInt64) -> [HTTP2Event] {
+        var events: [HTTP2Event] = []
+        bytes.withUnsafeBytes { feed($0, now: now, into: &events) }
+        return events
+    }
+
+    /// Runs the preface check and every complete frame in `buffer`; returns the octets used.
+    private mutating func process(_ buffer: UnsafeRawBufferPointer, now: UInt64, events: inout [HTTP2Event]) -> Int {
+        var offset = 0
+        if case .preface(let matched) = phase {
+            let n = min(Self.preface.count - matched, buffer.count)
+            for k in 0..<n where buffer[k] != Self.preface[matched + k] {
+                fail(.protocolError, .badPreface, events: &events)
+                return 0
+            }
+            offset = n
+            guard matched + n == Self.preface.count else {
+                phase = .preface(matched + n)
+                return offset
+            }
+            phase = .firstSettings
+        }
+        while !isClosed {
+            let rest = UnsafeRawBufferPointer(rebasing: buffer[offset...])
+            switch HTTP2FrameParser.parse(rest, maxFrameSize: limits.maxFrameBytes) {
+            case .incomplete:
+                return offset
+            case .connectionError(let code):
+                fail(code, .malformedFrame, events: &events)
+            case .streamError(let streamID, let code, let consumed):
+                offset += consumed
+                if phase == .firstSettings || assembler.pending != nil {
+                    fail(.protocolError, phase == .firstSettings ? .settingsExpected : .headerBlockInterrupted,
+                        events: &events)
+                } else if streams[streamID] != nil {
+                    resetStream(streamID, code, reason: nil, peerFault: true, now: now, events: &events)
+                }
+            case .frame(let frame, let consumed):
+                offset += consumed
+                handle(frame, rest, now: now, events: &events)
+            }
+        }
+        return offset
+    }
+
+    /// Checks the sequencing rules every frame is subject to, then dispatches it.
+    private mutating func handle(
+        _ frame: HTTP2Frame, _ buffer: UnsafeRawBufferPointer, now: UInt64, events: inout [HTTP2Event]
+    ) {
+        if phase == .firstSettings {
+            // §3.4: the client preface ends with a SETTINGS frame (not an ACK).
+            guard case .settings(ack: false, _) = frame else {
+                return fail(.protocolError, .settingsExpected, events: &events)
+            }
+            phase = .open
+        }
+        if let pending = assembler.pending {
+            // §6.10: a field block is a contiguous run of frames on one stream.
+            guard case .continuation(let streamID, _, _) = frame, streamID == pending.streamID else {
+                return fail(.protocolError, .headerBlockInterrupted, events: &events)
+            }
+        }
+        switch frame {
+        case .data(let streamID, let payload, let flowLength, let endStream):
+            onData(streamID, UnsafeRawBufferPointer(rebasing: buffer[payload]), flowLength: flowLength,
+                endStream: endStream, now: now, events: &events)
+        case .headers(let streamID, let fragment, let endStream, let endHeaders, let selfDependent):
+            let block = HeaderBlockAssembler.Pending(
+                streamID: streamID, purpose: .request, endStream: endStream, selfDependent: selfDependent)
+            onHeaders(block, UnsafeRawBufferPointer(rebasing: buffer[fragment]), endHeaders: endHeaders,
+                now: now, events: &events)
+        case .continuation(_, let fragment, let endHeaders):
+            guard assembler.pending != nil else { return fail(.protocolError, .headerBlockInterrupted, events: &events) }
+            if fragment.isEmpty && !endHeaders && controlFrameSeen(now) {
+                return fail(.enhanceYourCalm, .controlFrameFlood, events: &events)
+            }
+            addFragment(UnsafeRawBufferPointer(rebasing: buffer[fragment]), endHeaders: endHeaders, now: now,
+                events: &events)
+        case .rstStream(let streamID, let code):
+            onRstStream(streamID, code, now: now, events: &events)
+        case .settings(let ack, let payload):
+            onSettings(ack: ack, UnsafeRawBufferPointer(rebasing: buffer[payload]), now: now, events: &events)
+        case .ping(let ack, let opaque):
+            if controlFrameSeen(now) { return fail(.enhanceYourCalm, .controlFrameFlood, events: &events) }
+            if !ack { HTTP2FrameWriter.ping(opaque: opaque, ack: true, into: &outbound) }
+        case .goAway(let lastStreamID, let code, _):
+            events.append(.goAway(lastStreamID: lastStreamID, code: code))
+        case .windowUpdate(let streamID, let increment):
+            onWindowUpdate(streamID, increment, now: now, events: &events)
+        case .pushPromise:
+            fail(.protocolError, .pushPromise, events: &events)  // §8.4: clients cannot push
+        case .priority, .unknown:
+            break  // §5.3.2: priority signals are ignored; §5.5: unknown frame types are ignored
+        }
+    }
+
+    /// Counts a SETTINGS, PING or empty frame; true when the budget is spent.
+    mutating func controlFrameSeen(_ now: UInt64) -> Bool {
+        controlBudget.record(now: now, limit: limits.maxControlFramesPerSecond)
+    }
+
+    /// Counts a stream reset before its response started; ends the connection past the rapid-reset budget.
+    mutating func countReset(now: UInt64, events: inout [HTTP2Event]) {
+        if resetBudget.record(now: now, limit: limits.maxConcurrentStreams) {
+            fail(.enhanceYourCalm, .rapidReset, events: &events)
+        }
+    }
+
+    // MARK: - Header blocks
+
+    private mutating func onHeaders(
+        _ block: HeaderBlockAssembler.Pending, _ fragment: UnsafeRawBufferPointer, endHeaders: Bool, now: UInt64,
+        events: inout [HTTP2Event]
+    ) {
+        var block = block
+        let streamID = block.streamID
+        if let stream = streams[streamID] {
+            // §8.1: a second HEADERS is the trailer section; on a half-closed (remote) stream it is STREAM_CLOSED
+            // (§5.1), decided after decoding so the HPACK state stays in step.
+            block.purpose = stream.phase == .halfClosedRemote ? .reject(.streamClosed) : .trailers
+        } else if streamID <= highestStreamID {
+            block.purpose = .discard  // a closed stream: trailers in flight after a reset, or junk
+        } else {
+            // §5.1.1: client streams are odd and increasing.
+            guard streamID & 1 == 1 else { return fail(.protocolError, .invalidStreamID, events: &events) }
+            highestStreamID = streamID
+            block.purpose = openStream(streamID, now: now, events: &events)
+            if isClosed { return }
+        }
+        if fragment.isEmpty && !endHeaders && controlFrameSeen(now) {
+            return fail(.enhanceYourCalm, .controlFrameFlood, events: &events)
+        }
+        assembler.begin(block, decoder: &decoder)
+        addFragment(fragment, endHeaders: endHeaders, now: now, events: &events)
+    }
+
+    /// A HEADERS frame with a new stream id: open the stream, or refuse or ignore it.
+    private mutating func openStream(_ streamID: UInt32, now: UInt64, events: inout [HTTP2Event])
+        -> HeaderBlockAssembler.Purpose
+    {
+        if goAwaySent { return .discard }  // §6.8: streams above our GOAWAY's last id are ignored
+        guard streams.count < limits.maxConcurrentStreams else {
+            // §5.1.2: over the advertised limit; REFUSED_STREAM tells the client it is safe to retry.
+            HTTP2FrameWriter.rstStream(streamID: streamID, code: .refusedStream, into: &outbound)
+            countReset(now: now, events: &events)
+            return .discard
+        }
+        let recvWindow = localSettingsAcked ? limits.initialWindowBytes : HTTP2Window.initial
+        streams[streamID] = HTTP2Stream(sendWindow: peerInitialWindow, recvWindow: recvWindow)
+        if streamID >= limits.streamIDHighWater {
+            // Stream-id exhaustion: wind down while the client still has ids left to finish in.
+            goAway(code: .noError)
+        }
+        return .request
+    }
+
+    private mutating func addFragment(
+        _ fragment: UnsafeRawBufferPointer, endHeaders: Bool, now: UInt64, events: inout [HTTP2Event]
+    ) {
+        switch assembler.add(fragment, endHeaders: endHeaders, decoder: &decoder, limit: limits.maxHeaderBytes) {
+        case .needMore:
+            return
+        case .compressionError:
+            fail(.compressionError, .compression, events: &events)
+        case .tooLargeBeforeEnd:
+            fail(.enhanceYourCalm, .headerBlockTooLarge, events: &events)
+        case .complete(let block, let fields, let tooLarge):
+            blockComplete(block, fields, tooLarge: tooLarge, now: now, events: &events)
+        }
+    }
+
+    private mutating func blockComplete(
+        _ block: HeaderBlockAssembler.Pending, _ fields: HTTP2HeaderList, tooLarge: Bool, now: UInt64,
+        events: inout [HTTP2Event]
+    ) {
+        let streamID = block.streamID
+        switch block.purpose {
+        case .discard:
+            return
+        case .reject(let code):
+            resetStream(streamID, code, reason: nil, peerFault: true, now: now, events: &events)
+        case .request:
+            guard !block.selfDependent else {  // §5.3.1
+                return resetStream(streamID, .protocolError, reason: nil, peerFault: true, now: now, events: &events)
+            }
+            if tooLarge {
+                streams[streamID]?.delivered = true
+                streams[streamID]?.discardBody = true
+                if block.endStream { endRemote(streamID) }
+                events.append(.headersTooLarge(streamID: streamID))
+                return
+            }
+            switch RequestValidator.request(fields) {
+            case .failure(let malformation):
+                malformed(streamID, malformation, now: now, events: &events)
+            case .success(let head):
+                if block.endStream, let length = head.contentLength, length != 0 {
+                    return malformed(streamID, .contentLengthMismatch, now: now, events: &events)
+                }
+                streams[streamID]?.delivered = true
+                streams[streamID]?.contentLength = head.contentLength
+                if block.endStream { endRemote(streamID) }
+                events.append(.request(streamID: streamID, head: head, endStream: block.endStream))
+            }
+        case .trailers:
+            let problem: HTTP2Malformation? =
+                !block.endStream ? .trailersWithoutEndStream
+                : tooLarge ? .trailersTooLarge : RequestValidator.trailers(fields) ?? bodyLengthProblem(streamID)
+            if let problem { return malformed(streamID, problem, now: now, events: &events) }
+            endRemote(streamID)
+            events.append(.trailers(streamID: streamID, fields: fields))
+        }
+    }
+
+    private mutating func malformed(
+        _ streamID: UInt32, _ malformation: HTTP2Malformation, now: UInt64, events: inout [HTTP2Event]
+    ) {
+        if streams[streamID]?.delivered == false {
+            events.append(.malformedRequest(streamID: streamID, malformation))
+        }
+        resetStream(streamID, .protocolError, reason: malformation, peerFault: true, now: now, events: &events)
+    }
+
+    /// At END_STREAM: the DATA total must equal `content-length` when there is one (§8.1.1).
+    func bodyLengthProblem(_ streamID: UInt32) -> HTTP2Malformation? {
+        guard let stream = streams[streamID], let length = stream.contentLength else { return nil }
+        return stream.received == length ? nil : .contentLengthMismatch
+    }
+
+    // MARK: - Errors and stream ends
+
+    /// Ends the connection: GOAWAY with `code` (§5.4.1), nothing processed after it.
+    mutating func fail(_ code: HTTP2ErrorCode, _ reason: HTTP2ConnectionFailure, events: inout [HTTP2Event]) {
+        guard !isClosed else { return }
+        HTTP2FrameWriter.goAway(lastStreamID: highestStreamID, code: code, into: &outbound)
+        phase = .closed
+        goAwaySent = true
+        streams.removeAll()
+        inbound.removeAll()
+        events.append(.connectionError(code: code, reason: reason))
+    }
+
+    /// Resets a stream because of the peer (§5.4.2) or on the caller's request; tells the caller if it knew it.
+    mutating func resetStream(
+        _ streamID: UInt32, _ code: HTTP2ErrorCode, reason: HTTP2Malformation?, peerFault: Bool, now: UInt64,
+        events: inout [HTTP2Event]
+    ) {
+        HTTP2FrameWriter.rstStream(streamID: streamID, code: code, into: &outbound)
+        guard let stream = streams.removeValue(forKey: streamID) else { return }
+        if stream.delivered && peerFault { events.append(.streamFailed(streamID: streamID, code: code, reason: reason)) }
+        if peerFault && !stream.responseStarted { countReset(now: now, events: &events) }
+    }
+
+    /// The client sent END_STREAM.
+    mutating func endRemote(_ streamID: UInt32) {
+        guard let stream = streams[streamID] else { return }
+        if stream.phase == .halfClosedLocal {
+            streams[streamID] = nil
+        } else {
+            streams[streamID]?.phase = .halfClosedRemote
+        }
+    }
+
+    /// We sent END_STREAM.
+    mutating func endLocal(_ streamID: UInt32) {
+        guard let stream = streams[streamID] else { return }
+        if stream.phase == .halfClosedRemote {
+            streams[streamID] = nil
+        } else {
+            streams[streamID]?.phase = .halfClosedLocal
+        }
+    }
+}
