@@ -2,10 +2,11 @@ import MeshJSON
 
 /// `listeners`: names, addresses, TLS, the listener-wide JWT rule, and each listener's routes.
 extension ConfigDecoder {
-    static let listenerKeys = ["name", "address", "jwt", "routes", "tls", "redirect_to_https"]
+    static let listenerKeys = ["name", "address", "jwt", "routes", "tls", "redirect_to_https", "rate_limit"]
 
     func decodeListeners(
-        _ root: ObjectNode, upstreams: [String], providers: [String], adminAddress: HostPort?
+        _ root: ObjectNode, upstreams: [String], providers: [String], adminAddress: HostPort?,
+        hasRateLimitStore: Bool = false
     ) -> [ListenerConfig] {
         guard required(root, "listeners", hint: " (at least one listener)") != nil,
             let items = array(root, "listeners", nonEmpty: true)
@@ -39,7 +40,12 @@ extension ConfigDecoder {
             let tls = listener["tls"].flatMap { decodeListenerTLS($0.value, listener.path("tls")) }
             let routes = decodeRoutes(
                 listener, listenerName: name, listenerJWT: jwt, upstreams: upstreams, providers: providers,
-                verifiesClients: tls?.clientCAFile != nil)
+                verifiesClients: tls?.clientCAFile != nil, hasRateLimitStore: hasRateLimitStore)
+            let rateLimitNode = listener["rate_limit"]?.value
+            let rateLimit = rateLimitNode.flatMap {
+                decodeRateLimit($0, listener.path("rate_limit"), jwt: jwt, hasStore: hasRateLimitStore)
+            }
+            checkListenerClaimKey(rateLimit, rateLimitNode, listener.path("rate_limit"), routes: routes)
             let redirect = int(listener, "redirect_to_https", 1...65535, what: "a port")
             if redirect != nil, tls != nil, let member = listener["redirect_to_https"] {
                 error(
@@ -48,7 +54,8 @@ extension ConfigDecoder {
             }
             listeners.append(
                 ListenerConfig(
-                    name: name, address: address, jwt: jwt, routes: routes, tls: tls, redirectToHTTPS: redirect))
+                    name: name, address: address, jwt: jwt, routes: routes, tls: tls, redirectToHTTPS: redirect,
+                    rateLimit: rateLimit))
         }
         return listeners
     }
@@ -62,7 +69,7 @@ extension ConfigDecoder {
 
     func decodeRoutes(
         _ listener: ObjectNode, listenerName: String, listenerJWT: JWTRuleConfig?, upstreams: [String],
-        providers: [String], verifiesClients: Bool = false
+        providers: [String], verifiesClients: Bool = false, hasRateLimitStore: Bool = false
     ) -> [RouteConfig] {
         guard required(listener, "routes") != nil, let items = array(listener, "routes") else { return [] }
         var routes: [RouteConfig] = []
@@ -71,7 +78,7 @@ extension ConfigDecoder {
         for (index, item) in items.enumerated() {
             let context = RouteContext(
                 defaultName: "\(listenerName)#\(index)", listenerJWT: listenerJWT, upstreams: upstreams,
-                providers: providers, verifiesClients: verifiesClients)
+                providers: providers, verifiesClients: verifiesClients, hasRateLimitStore: hasRateLimitStore)
             guard let route = decodeRoute(item.node, item.path, context) else { continue }
             if let first = names[route.name] {
                 let position = item.node["name"]?.position ?? item.node.position
@@ -118,4 +125,6 @@ struct RouteContext {
     let providers: [String]
     /// The listener verifies client certificates (`tls.client_ca_file`): `allow_identities` can be checked.
     var verifiesClients = false
+    /// `rate_limits.store` is configured: `scope: "global"` limits are possible.
+    var hasRateLimitStore = false
 }

@@ -8,7 +8,7 @@ extension ConfigDecoder {
 
     static let rootKeys = [
         "$schema", "version", "admin", "listeners", "upstreams", "jwt_providers", "limits", "tracing", "logging",
-        "watch_config", "app",
+        "watch_config", "app", "rate_limits",
     ]
 
     /// Decodes and validates the whole document. Upstreams and providers are decoded before listeners so that
@@ -25,15 +25,18 @@ extension ConfigDecoder {
         let (upstreams, upstreamOrder) = decodeUpstreams(root)
         let providers = decodeProviders(root)
         let admin = decodeAdmin(root)
+        let rateLimits = decodeRateLimits(root)
         let listeners = decodeListeners(
-            root, upstreams: upstreamOrder, providers: providers.names, adminAddress: admin.address)
+            root, upstreams: upstreamOrder, providers: providers.names, adminAddress: admin.address,
+            hasRateLimitStore: rateLimits.store != nil)
         return GatewayConfig(
             version: 1, admin: admin, listeners: listeners,
             upstreams: Dictionary(uniqueKeysWithValues: upstreams.map { ($0.name, $0) }),
             upstreamOrder: upstreamOrder,
             jwtProviders: Dictionary(uniqueKeysWithValues: providers.configs.map { ($0.name, $0) }),
             limits: decodeLimits(root), tracing: decodeTracing(root), logging: decodeLogging(root),
-            watchConfig: bool(root, "watch_config") ?? Defaults.watchConfig, app: decodeApp(root))
+            watchConfig: bool(root, "watch_config") ?? Defaults.watchConfig, app: decodeApp(root),
+            rateLimits: rateLimits)
     }
 
     /// `"admin": null` turns the admin listener off; `{"address": …}` moves it.

@@ -4,7 +4,7 @@ import MeshJSON
 extension ConfigDecoder {
     static let routeKeys = [
         "name", "match", "upstream", "rewrite", "jwt", "public", "timeout_ms", "per_try_timeout_ms", "retry",
-        "fallback", "request_headers", "response_headers", "allow_identities",
+        "fallback", "request_headers", "response_headers", "allow_identities", "rate_limit",
     ]
     static let matchKeys = ["path", "path_prefix", "path_template", "methods", "host", "headers"]
 
@@ -35,11 +35,15 @@ extension ConfigDecoder {
                 route.path("per_try_timeout_ms"), member.value.position,
                 "per_try_timeout_ms (\(perTry)) must not exceed timeout_ms (\(timeout)), the budget for all tries")
         }
+        let jwt = isPublic ? nil : (ownJWT ?? context.listenerJWT)
+        let rateLimit = route["rate_limit"].flatMap {
+            decodeRateLimit($0.value, route.path("rate_limit"), jwt: jwt, hasStore: context.hasRateLimitStore)
+        }
         guard let match else { return nil }
         return RouteConfig(
             name: name, match: match, upstream: upstream,
             rewrite: route["rewrite"].flatMap { decodeRewrite($0.value, route.path("rewrite")) },
-            jwt: isPublic ? nil : (ownJWT ?? context.listenerJWT), isPublic: isPublic,
+            jwt: jwt, isPublic: isPublic,
             timeoutMs: timeout, perTryTimeoutMs: perTry,
             retry: route["retry"].map { decodeRetry($0.value, route.path("retry")) } ?? Defaults.retry,
             fallback: route["fallback"].flatMap { decodeFallback($0.value, route.path("fallback")) },
@@ -49,7 +53,7 @@ extension ConfigDecoder {
             responseHeaders: route["response_headers"].map {
                 decodeHeaderEdits($0.value, route.path("response_headers"), reserved: ReservedHeaders.response)
             } ?? .none,
-            allowIdentities: decodeAllowIdentities(route, context))
+            allowIdentities: decodeAllowIdentities(route, context), rateLimit: rateLimit)
     }
 
     func decodeMatch(_ node: JSONNode, _ path: String) -> MatchConfig? {

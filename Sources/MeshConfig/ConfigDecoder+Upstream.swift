@@ -4,7 +4,7 @@ import MeshJSON
 extension ConfigDecoder {
     static let upstreamKeys = [
         "endpoints", "balance", "connect_timeout_ms", "dns_refresh_ms", "pool", "circuit_breaker", "health_check",
-        "tls",
+        "tls", "max_in_flight",
     ]
 
     /// Returns the valid upstreams and the names of all upstreams in file order (invalid ones included, so that a
@@ -50,7 +50,7 @@ extension ConfigDecoder {
             dnsRefreshMs: duration(upstream, "dns_refresh_ms", min: 1) ?? Defaults.dnsRefreshMs,
             pool: decodePool(upstream), circuitBreaker: decodeBreaker(upstream),
             healthCheck: decodeHealthCheck(upstream),
-            tls: tls)
+            tls: tls, maxInFlight: decodeMaxInFlight(upstream))
     }
 
     func decodePool(_ upstream: ObjectNode) -> PoolConfig {

@@ -20,6 +20,7 @@ extension ConfigRenderer {
             w.key("jwt")
             ruleJSON(jwt, &w)
         }
+        rateLimitJSON(listener.rateLimit, &w)
         w.key("routes")
         w.beginArray()
         for route in listener.routes { routeJSON(route, &w) }
@@ -116,6 +117,7 @@ extension ConfigRenderer {
             w.key("jwt")
             ruleJSON(jwt, &w)
         }
+        rateLimitJSON(route.rateLimit, &w)
         w.key("timeout_ms")
         w.number(route.timeoutMs)
         if let perTry = route.perTryTimeoutMs {

@@ -41,6 +41,7 @@ enum ConfigRenderer {
             providerJSON(provider, &w)
         }
         w.endObject()
+        rateLimitsJSON(config.rateLimits, &w)
         processJSON(config, &w)
         w.endObject()
         return w.text
@@ -140,6 +141,7 @@ enum ConfigRenderer {
                 ("consecutive_failures", b.consecutiveFailures), ("open_ms", b.openMs),
                 ("half_open_requests", b.halfOpenRequests),
             ])
+        maxInFlightJSON(u.maxInFlight, &w)
         if let tls = u.tls {
             w.key("tls")
             w.beginObject()

@@ -25,6 +25,11 @@ enum Defaults {
     static let fallbackOn: [FallbackOn] = FallbackOn.allCases
     static let fallbackBody = ""
 
+    // Rate limits (SPEC §11)
+    static let rateLimitOnError = RateLimitOnError.allow
+    static let rateLimitStoreTimeoutMs = 50
+    static let rateLimitMaxKeys = 100_000
+
     // Upstreams
     static let balance = BalanceConfig.roundRobin
     static let connectTimeoutMs = 1000

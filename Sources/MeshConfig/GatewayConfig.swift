@@ -15,12 +15,16 @@ public final class GatewayConfig: Sendable {
     public let logging: LoggingConfig
     public let watchConfig: Bool
     public let app: AppConfig?
+    /// SPEC §11 `rate_limits` (the shared store of `scope: "global"` limits).
+    public let rateLimits: RateLimitsConfig
 
     public init(
         version: Int, admin: AdminConfig, listeners: [ListenerConfig], upstreams: [String: UpstreamConfig],
         upstreamOrder: [String], jwtProviders: [String: JWTProviderConfig], limits: LimitsConfig,
-        tracing: TracingConfig, logging: LoggingConfig, watchConfig: Bool, app: AppConfig?
+        tracing: TracingConfig, logging: LoggingConfig, watchConfig: Bool, app: AppConfig?,
+        rateLimits: RateLimitsConfig = .none
     ) {
+        self.rateLimits = rateLimits
         self.version = version
         self.admin = admin
         self.listeners = listeners
@@ -65,11 +69,14 @@ public struct ListenerConfig: Sendable {
     public let tls: ListenerTLSConfig?
     /// A plaintext listener answering every request with a 308 to `https://<host>[:port]<target>` (SPEC §9).
     public let redirectToHTTPS: Int?
+    /// SPEC §11: a `rate_limit` for every route of the listener (checked before a route's own limit).
+    public let rateLimit: RateLimitConfig?
     public init(
         name: String, address: HostPort, jwt: JWTRuleConfig?, routes: [RouteConfig], tls: ListenerTLSConfig? = nil,
-        redirectToHTTPS: Int? = nil
+        redirectToHTTPS: Int? = nil, rateLimit: RateLimitConfig? = nil
     ) {
         self.redirectToHTTPS = redirectToHTTPS
+        self.rateLimit = rateLimit
         self.name = name
         self.address = address
         self.jwt = jwt

@@ -139,12 +139,16 @@ public struct RouteConfig: Sendable {
     /// SPEC §9 `allow_identities`: the verified client certificate's URI must be one of these (else 403,
     /// before JWT); nil admits any client.
     public let allowIdentities: [String]?
+    /// SPEC §11 `rate_limit` of this route (a listener's limit is on `ListenerConfig` and applies as well).
+    public let rateLimit: RateLimitConfig?
     public init(
         name: String, match: MatchConfig, upstream: String, rewrite: RewriteConfig?, jwt: JWTRuleConfig?,
         isPublic: Bool, timeoutMs: Int, perTryTimeoutMs: Int?, retry: RetryConfig, fallback: FallbackConfig?,
-        requestHeaders: HeaderEditsConfig, responseHeaders: HeaderEditsConfig, allowIdentities: [String]? = nil
+        requestHeaders: HeaderEditsConfig, responseHeaders: HeaderEditsConfig, allowIdentities: [String]? = nil,
+        rateLimit: RateLimitConfig? = nil
     ) {
         self.allowIdentities = allowIdentities
+        self.rateLimit = rateLimit
         self.name = name
         self.match = match
         self.upstream = upstream

@@ -59,12 +59,15 @@ public struct UpstreamConfig: Sendable {
     public let healthCheck: HealthCheckConfig?
     /// TLS to the endpoints (SPEC §9); nil: cleartext.
     public let tls: UpstreamTLSConfig?
+    /// SPEC §11 `max_in_flight`: nil, no cap beyond the pools'.
+    public let maxInFlight: MaxInFlightConfig?
     public init(
         name: String, endpoints: [HostPort], balance: BalanceConfig, connectTimeoutMs: Int, dnsRefreshMs: Int,
         pool: PoolConfig, circuitBreaker: CircuitBreakerConfig, healthCheck: HealthCheckConfig?,
-        tls: UpstreamTLSConfig? = nil
+        tls: UpstreamTLSConfig? = nil, maxInFlight: MaxInFlightConfig? = nil
     ) {
         self.tls = tls
+        self.maxInFlight = maxInFlight
         self.name = name
         self.endpoints = endpoints
         self.balance = balance
