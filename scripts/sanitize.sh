@@ -19,9 +19,10 @@ address)
 thread)
     scratch=.build-tsan
     # Every lock is MeshSync.Locked (a pthread mutex TSan sees), so no report is a known false alarm.
+    # MeshRateLimitTests: the lock-free rate-limit store and concurrency caps (8 threads on one key), ~12 s.
     filters=(
         'IntegrationTests\.ConcurrencyTests' ControlPlaneTests MeshResilienceTests MeshMetricsTests ObservabilityTests
-        OperationsTests
+        OperationsTests MeshRateLimitTests
     )
     ;;
 *)
