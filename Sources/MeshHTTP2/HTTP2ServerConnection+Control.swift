@@ -159,7 +159,7 @@ extension HTTP2ServerConnection {
     mutating func creditConnection(_ bytes: Int) {
         guard bytes > 0 else { return }
         connectionRecvPending += bytes
-        guard connectionRecvPending >= max(limits.connectionWindowBytes / 2, 1) else { return }
+        guard connectionRecvPending >= connectionWindowTarget / 2 else { return }
         let increment = min(connectionRecvPending, HTTP2Window.max - connectionRecvWindow)
         if increment > 0 {
             HTTP2FrameWriter.windowUpdate(streamID: 0, increment: UInt32(increment), into: &outbound)

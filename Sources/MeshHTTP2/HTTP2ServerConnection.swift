@@ -69,6 +69,10 @@ public struct HTTP2ServerConnection: Sendable {
         }
     }
 
+    /// The connection receive window we keep topping up: SPEC §10's streams × window, never below the RFC's
+    /// initial 65,535 (a window cannot be shrunk without SETTINGS, and there is no SETTINGS for the connection's).
+    var connectionWindowTarget: Int { max(limits.connectionWindowBytes, HTTP2Window.initial) }
+
     /// Whether the connection is finished (error or `goAway` with an error code): only draining remains.
     public var isClosed: Bool { phase == .closed }
 
