@@ -22,7 +22,8 @@ public final class GlobalRateLimiter {
         case allowed(RateLimitDecision)
         /// Answer 429 (headers from the decision).
         case denied(RateLimitDecision)
-        /// Park the request; check again after `completed`/`failed` for this key (the store's timeout bounds it).
+        /// Park the request on the key's digest; check again after `completed`/`failed` of a ticket with that
+        /// digest (the store's `timeout_ms` bounds the wait).
         case wait
         /// The store is failing: `on_error` decided (`true`: allow). Count it in
         /// `meshgate_rate_limit_store_errors_total`.
@@ -100,14 +101,13 @@ public final class GlobalRateLimiter {
         return Check(verdict: .wait, fetch: startFetch(&entry, slot, digest, keyBytes))
     }
 
-    /// Feeds the reply of a reservation. Returns the key's digest so the caller can re-check requests parked
-    /// on it (nil when the key was evicted meanwhile: re-check nothing).
-    @discardableResult
-    public func completed(_ ticket: Ticket, reply: RESPValue, now: Int64) -> UInt64? {
+    /// Feeds the reply of a reservation. Then re-check the requests parked on `ticket.digest`.
+    public func completed(_ ticket: Ticket, reply: RESPValue, now: Int64) {
         guard case .array(let items?) = reply, items.count == 3, let granted = items[0].intValue,
             let wait = items[1].intValue, let remaining = items[2].intValue
         else { return failed(ticket, now: now) }
-        guard table[ticket.slot].generation == ticket.generation else { return nil }
+        // The key was evicted meanwhile: its grant is dropped (under-admission, never over).
+        guard table[ticket.slot].generation == ticket.generation else { return }
         var entry = table[ticket.slot]
         entry.fetching = false
         if granted > 0 {
@@ -122,17 +122,15 @@ public final class GlobalRateLimiter {
             entry.resetAtNs = entry.deniedUntilNs + settings.policy.toleranceNs - settings.policy.emissionIntervalNs
         }
         table[ticket.slot] = entry
-        return ticket.digest
     }
 
-    /// The reservation failed (timeout, connection lost, error reply): the store counts as down for
-    /// `settings.storeDownHoldNs`, during which `check` answers `.storeError` without waiting.
-    @discardableResult
-    public func failed(_ ticket: Ticket, now: Int64) -> UInt64? {
+    /// The reservation failed (timeout, connection lost, error reply, or `send` refused it): the store counts as
+    /// down for `settings.storeDownHoldNs` (or until `storeUp()`), during which `check` answers `.storeError`
+    /// without waiting. Then re-check the requests parked on `ticket.digest`.
+    public func failed(_ ticket: Ticket, now: Int64) {
         storeDown(now: now)
-        guard table[ticket.slot].generation == ticket.generation else { return nil }
+        guard table[ticket.slot].generation == ticket.generation else { return }
         table[ticket.slot].fetching = false
-        return ticket.digest
     }
 
     /// The connection to the store is known to be down (the client calls this when a connect fails).

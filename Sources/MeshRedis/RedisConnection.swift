@@ -18,7 +18,8 @@ public enum RedisFailure: Error, Sendable, Equatable {
 /// One non-blocking, pipelined connection to Redis on a worker's event loop (one per worker: no lock, no
 /// cross-thread hand-over). Confined to the loop's thread.
 ///
-/// - Connects at `start()`; commands sent while connecting are queued and go out once connected.
+/// - Connects at `start()`. Commands are taken only while connected: while connecting or backing off `send`
+///   refuses at once (false), so a request never waits for a connection, only for a reply.
 /// - Replies come back in order (RESP is FIFO); each command has a deadline of `timeoutMs` on the loop's clock.
 ///   The first deadline missed fails every pending command and closes the connection.
 /// - After a failure it reconnects with exponential back-off (`backoffBaseMs` doubling up to `backoffMaxMs`);
@@ -98,19 +99,16 @@ public final class RedisConnection {
         connect()
     }
 
-    /// Queues one encoded command (see `RESPEncoder`). Returns false, without calling `completion`, when the
-    /// connection is down (backing off or closed) or too many commands are in flight: apply `on_error` then.
+    /// Sends one encoded command (see `RESPEncoder`). Returns false, without calling `completion`, when the
+    /// connection is not up (connecting, backing off, closed) or too many commands are in flight: apply
+    /// `on_error` then.
     @discardableResult
     public func send(_ command: [UInt8], completion: @escaping Completion) -> Bool {
-        switch state {
-        case .connected, .connecting: break
-        case .idle, .backingOff, .closed: return false
-        }
-        guard pendingCount < settings.maxPending else { return false }
+        guard case .connected = state, !broken, pendingCount < settings.maxPending else { return false }
         pending.append((loop.nowMs + settings.timeoutMs, completion))
         outbound.append(contentsOf: command)
         counters.bump(counters.commands)
-        if case .connected = state, !broken { flush(insideSend: true) }
+        flush(insideSend: true)
         rearm()
         return true
     }

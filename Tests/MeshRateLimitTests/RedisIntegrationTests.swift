@@ -72,8 +72,7 @@ struct RedisIntegrationTests {
         #expect(replica.connection.counters.disconnects.load(ordering: .relaxed) == 1)
         try redis.restart()
         // Reconnects within the back-off (≤ 200 ms here) and admits through Redis again.
-        let deadline = TestSocket.nowMs() + 5000
-        while !replica.onLoop({ replica.connection.isConnected }) && TestSocket.nowMs() < deadline { usleep(5000) }
+        replica.waitUntilConnected()
         #expect(replica.onLoop { replica.connection.isConnected })
         let back = replica.run(10)
         #expect(back.suffix(5).allSatisfy { if case .allowed = $0 { return true }; return false })

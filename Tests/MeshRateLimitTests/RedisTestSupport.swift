@@ -78,6 +78,13 @@ final class Replica: @unchecked Sendable {
                 return nil
             }, box)
         onLoop { self.connection.start() }
+        waitUntilConnected()
+    }
+
+    /// Polls (bounded) until the connection is up.
+    func waitUntilConnected(timeoutMs: Int = 5000) {
+        let deadline = TestSocket.nowMs() + timeoutMs
+        while !onLoop({ self.connection.isConnected }) && TestSocket.nowMs() < deadline { usleep(2000) }
     }
 
     /// Runs `body` on the loop's thread and returns its result (fails the test after 10 s).
@@ -112,12 +119,13 @@ final class Replica: @unchecked Sendable {
                 self.parked.removeAll()
                 for retry in waiting { self.attempt(retry) }
             }
-            if !sent { limiter.failed(fetch.ticket, now: loop.nowMs * 1_000_000) }
+            if !sent {
+                // Refused at once (not connected): the limiter now answers on_error; judge the request again.
+                limiter.failed(fetch.ticket, now: loop.nowMs * 1_000_000)
+                if case .wait = check.verdict { return attempt(done) }
+            }
         }
         if case .wait = check.verdict {
-            if check.fetch != nil && !connection.isConnected && connection.pendingCount == 0 {
-                return attempt(done)  // refused at once: the limiter now answers on_error
-            }
             parked.append(done)
         } else {
             done(check.verdict)
