@@ -22,6 +22,8 @@ public final class ProcessRateLimiter: @unchecked Sendable {
     public let policy: GCRAPolicy
     /// Keys the table can hold (≤ the configured `max_keys`).
     public let capacity: Int
+    /// The `maxKeys` it was created with.
+    public let requestedMaxKeys: Int
     let ways: Int
     let setCount: Int
     private let words: UnsafeMutablePointer<Atomic<UInt64>>
@@ -35,6 +37,7 @@ public final class ProcessRateLimiter: @unchecked Sendable {
     public init(policy: GCRAPolicy, maxKeys: Int) {
         precondition(maxKeys >= 1, "max_keys must be positive")
         self.policy = policy
+        requestedMaxKeys = maxKeys
         ways = min(8, maxKeys)
         setCount = maxKeys / ways
         capacity = setCount * ways

@@ -139,3 +139,25 @@ func residentBytes() -> Int {
     let fields = String(decoding: buffer[0..<n], as: UTF8.self).split(separator: " ")
     return (Int(fields[1]) ?? 0) * Int(sysconf(Int32(_SC_PAGESIZE)))
 }
+
+@Suite struct RateLimitRegistryTests {
+    @Test func anUnchangedLimitKeepsItsBucketsAcrossAReload() {
+        let registry = RateLimitRegistry()
+        let policy = GCRAPolicy(requestsPerSecond: 1, burst: 1)
+        let first = registry.processLimiter(id: "route/edge/w", policy: policy, maxKeys: 10)
+        #expect(first.check(digest: 5, now: 1_000_000_000).isAllowed)
+        // Reload with the same limit: same object, the key is still out of tokens.
+        let same = registry.processLimiter(id: "route/edge/w", policy: policy, maxKeys: 10)
+        #expect(same === first)
+        #expect(!same.check(digest: 5, now: 1_000_000_000).isAllowed)
+        // A changed limit starts afresh.
+        let changed = registry.processLimiter(id: "route/edge/w", policy: GCRAPolicy(requestsPerSecond: 2, burst: 1), maxKeys: 10)
+        #expect(changed !== first)
+        let cap = registry.concurrencyLimiter(upstream: "profile", mode: .fixed(2))
+        #expect(cap.acquire())
+        #expect(registry.concurrencyLimiter(upstream: "profile", mode: .fixed(2)).current == 1)
+        registry.retain(limiters: [], upstreams: ["profile"])
+        #expect(registry.processSnapshot().isEmpty)
+        #expect(registry.concurrencySnapshot().map(\.inFlight) == [1])
+    }
+}
