@@ -128,3 +128,16 @@ struct RedisIntegrationTests {
         #expect(ok)
     }
 }
+
+extension RedisIntegrationTests {
+    /// The local fast path: one EVAL per batch, so Redis commands per request ≈ 1 / batch.
+    @Test func oneRedisCommandPerBatch() throws {
+        let redis = try RedisServer()
+        let replica = try Replica(port: redis.port, settings: settings(rate: 10_000, burst: 10_000, batch: 100))
+        defer { replica.shutdown() }
+        let verdicts = replica.run(2000)
+        #expect(allowed(verdicts) == 2000)
+        let commands = replica.connection.counters.commands.load(ordering: .relaxed)
+        #expect(commands >= 20 && commands <= 22, "\(commands) commands for 2000 requests")
+    }
+}
