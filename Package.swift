@@ -69,8 +69,13 @@ let package = Package(
             swiftSettings: fast
         ),
         .target(
+            name: "MeshOTLP",
+            dependencies: ["MeshControl", "MeshProxy", "MeshTrace", "MeshResilience", "MeshJSON", "MeshTLS", "MeshPosix", "CLinux"],
+            swiftSettings: fast
+        ),
+        .target(
             name: "MeshGateway",
-            dependencies: ["MeshControl", "MeshProxy", "MeshEventLoop", "MeshPosix", "MeshCrypto", "MeshSync", "MeshTLS", "CLinux"],
+            dependencies: ["MeshControl", "MeshOTLP", "MeshProxy", "MeshEventLoop", "MeshPosix", "MeshCrypto", "MeshSync", "MeshTLS", "CLinux"],
             swiftSettings: fast
         ),
         .executableTarget(name: "meshgate", dependencies: ["MeshGateway"], swiftSettings: fast),
@@ -95,13 +100,15 @@ let package = Package(
         .testTarget(
             name: "ObservabilityTests",
             dependencies: [
-                "MeshGateway", "MeshControl", "MeshProxy", "MeshConfig", "MeshJSON", "MeshLog", "MeshPosix", "MeshResilience",
+                "MeshGateway", "MeshControl", "MeshOTLP", "MeshProxy", "MeshConfig", "MeshJSON", "MeshLog", "MeshPosix",
+                "MeshResilience",
             ]
         ),
         .testTarget(
             name: "OTLPTests",
             dependencies: [
-                "MeshGateway", "MeshProxy", "MeshConfig", "MeshJSON", "MeshPosix", "MeshTrace", "MeshResilience", "MeshSync",
+                "MeshGateway", "MeshOTLP", "MeshProxy", "MeshConfig", "MeshJSON", "MeshPosix", "MeshTrace", "MeshResilience",
+                "MeshSync",
             ]
         ),
         .testTarget(name: "IntegrationTests", dependencies: ["meshgate", "MeshGateway", "MeshTestSupport", "MeshPosix"]),

@@ -2,6 +2,7 @@ import CLinux
 import MeshConfig
 import MeshEventLoop
 import MeshHTTP1
+import MeshOTLP
 import MeshProxy
 import MeshResilience
 import MeshTrace

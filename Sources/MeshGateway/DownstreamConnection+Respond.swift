@@ -1,6 +1,7 @@
 import CLinux
 import MeshEventLoop
 import MeshHTTP1
+import MeshOTLP
 import MeshProxy
 import MeshTrace
 

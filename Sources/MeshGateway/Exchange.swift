@@ -1,5 +1,6 @@
 import MeshControl
 import MeshHTTP1
+import MeshOTLP
 import MeshProxy
 import MeshResilience
 import MeshTrace

@@ -10,7 +10,7 @@ public enum HTTPVersion: UInt8, Sendable {
 }
 
 /// A request method. Methods are case-sensitive (RFC 9110 §9.1), so `get` is `.other`.
-public enum HTTPMethod: UInt8, Sendable {
+public enum HTTPMethod: UInt8, Sendable, CaseIterable {
     /// `GET`
     case get
     /// `HEAD`: the response never has a body (RFC 9112 §6.3 rule 1).
@@ -40,6 +40,22 @@ public enum HTTPMethod: UInt8, Sendable {
         switch self {
         case .get, .head, .options, .put, .delete: return true
         case .post, .patch, .connect, .trace, .other: return false
+        }
+    }
+
+    /// The spelling in log fields, metric labels and span names (`OTHER` for any unknown token).
+    public var label: StaticString {
+        switch self {
+        case .get: "GET"
+        case .head: "HEAD"
+        case .post: "POST"
+        case .put: "PUT"
+        case .delete: "DELETE"
+        case .options: "OPTIONS"
+        case .patch: "PATCH"
+        case .connect: "CONNECT"
+        case .trace: "TRACE"
+        case .other: "OTHER"
         }
     }
 }

@@ -1,6 +1,7 @@
 import Glibc
 import MeshGateway
 import MeshJSON
+import MeshOTLP
 import MeshProxy
 import MeshResilience
 import MeshTrace

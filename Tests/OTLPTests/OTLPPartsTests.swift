@@ -3,6 +3,7 @@ import MeshResilience
 import Testing
 
 @testable import MeshGateway
+@testable import MeshOTLP
 
 /// The pure pieces: the collector's response head, `http.route` patterns, inline attempt storage.
 struct OTLPPartsTests {

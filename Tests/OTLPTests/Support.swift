@@ -2,6 +2,7 @@ import Glibc
 import MeshConfig
 import MeshGateway
 import MeshJSON
+import MeshOTLP
 import MeshProxy
 import MeshResilience
 import MeshTrace

@@ -2,6 +2,7 @@ import Glibc
 import MeshGateway
 import MeshHTTP1
 import MeshJSON
+import MeshOTLP
 import MeshProxy
 import MeshTrace
 import Testing

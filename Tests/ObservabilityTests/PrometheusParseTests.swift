@@ -1,6 +1,7 @@
 import Foundation
 import MeshGateway
 import MeshHTTP1
+import MeshOTLP
 import Testing
 
 /// The exposition checked by an independent parser: Python's `prometheus_client` (CI installs it).

@@ -5,6 +5,7 @@ import MeshControl
 import MeshGateway
 import MeshHTTP1
 import MeshJSON
+import MeshOTLP
 import MeshProxy
 import MeshResilience
 import Testing

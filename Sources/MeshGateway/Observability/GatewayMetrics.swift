@@ -15,10 +15,8 @@ public enum GatewayMetrics {
         0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
     ]
 
-    /// The `method` label values; anything else is `OTHER`.
-    public static let methods = [
-        "GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "CONNECT", "TRACE", "OTHER",
-    ]
+    /// The `method` label values, indexed by `HTTPMethod.rawValue`; anything else is `OTHER`.
+    public static let methods = HTTPMethod.allCases.map { $0.label.description }
 
     /// `meshgate_jwt_validations_total{result}` values: `success`, every `JWTError.label`, and `other` for a label
     /// this list does not know (kept in step with MeshJWT's `JWTError.label`).

@@ -2,6 +2,7 @@ import CLinux
 import MeshControl
 import MeshLog
 import MeshMetrics
+import MeshOTLP
 import MeshProxy
 import MeshSync
 

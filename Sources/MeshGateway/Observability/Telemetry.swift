@@ -3,6 +3,7 @@ import MeshConfig
 import MeshControl
 import MeshLog
 import MeshMetrics
+import MeshOTLP
 import MeshProxy
 import MeshResilience
 

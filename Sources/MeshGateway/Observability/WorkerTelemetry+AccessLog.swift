@@ -1,5 +1,6 @@
 import MeshHTTP1
 import MeshLog
+import MeshOTLP
 
 extension WorkerTelemetry {
     /// Formats SPEC §5's request line into the reused buffer and hands it to the worker's ring.
@@ -18,7 +19,7 @@ extension WorkerTelemetry {
         } else {
             line.fieldNull("route")
         }
-        line.field("method", code: Self.methodName(r.method))
+        line.field("method", code: r.method.label)
         line.field("path", path: r.path ?? "")
         line.field("status", r.status)
         line.field("duration_ms", milli: Double(r.endNs - r.startNs) / 1e6)
@@ -52,21 +53,5 @@ extension WorkerTelemetry {
             return
         }
         _ = line.withBytes { ring.push($0) }
-    }
-
-    /// The `method` field / label spelling.
-    static func methodName(_ method: HTTPMethod) -> StaticString {
-        switch method {
-        case .get: "GET"
-        case .head: "HEAD"
-        case .post: "POST"
-        case .put: "PUT"
-        case .delete: "DELETE"
-        case .options: "OPTIONS"
-        case .patch: "PATCH"
-        case .connect: "CONNECT"
-        case .trace: "TRACE"
-        case .other: "OTHER"
-        }
     }
 }

@@ -2,6 +2,7 @@ import MeshConfig
 import MeshHTTP1
 import MeshLog
 import MeshMetrics
+import MeshOTLP
 import MeshResilience
 
 /// One worker's recording surface: its metrics shard, its log ring and a reusable line buffer.

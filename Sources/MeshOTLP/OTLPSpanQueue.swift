@@ -9,7 +9,7 @@ import Synchronization
 /// slot index.
 public final class OTLPSpanQueue: @unchecked Sendable {
     /// One queued request with the names of the config generation it was recorded under.
-    struct Entry {
+    public struct Entry {
         var record: RequestRecord
         var names: OTLPNames
     }
@@ -50,7 +50,7 @@ public final class OTLPSpanQueue: @unchecked Sendable {
 
     /// Queues `record` if there is room, else counts a drop and returns false. Never blocks, never allocates.
     @discardableResult
-    func push(_ record: borrowing RequestRecord, names: OTLPNames) -> Bool {
+    public func push(_ record: borrowing RequestRecord, names: OTLPNames) -> Bool {
         let h = head.load(ordering: .relaxed)
         guard !closed.load(ordering: .relaxed), h - tail.load(ordering: .acquiring) < capacity else {
             dropped.store(dropped.load(ordering: .relaxed) &+ 1, ordering: .relaxed)
@@ -70,7 +70,7 @@ public final class OTLPSpanQueue: @unchecked Sendable {
     public var count: Int { head.load(ordering: .acquiring) - tail.load(ordering: .relaxed) }
 
     /// Moves up to `max` entries to `out`, oldest first; returns how many.
-    func pop(into out: inout [Entry], max: Int) -> Int {
+    public func pop(into out: inout [Entry], max: Int) -> Int {
         let t = tail.load(ordering: .relaxed)
         let n = min(head.load(ordering: .acquiring) - t, max)
         guard n > 0 else { return 0 }
@@ -80,5 +80,5 @@ public final class OTLPSpanQueue: @unchecked Sendable {
     }
 
     /// Refuses every later push (counted as dropped).
-    func close() { closed.store(true, ordering: .releasing) }
+    public func close() { closed.store(true, ordering: .releasing) }
 }

@@ -39,13 +39,13 @@ public enum OTLPExportError: Error, Sendable, Equatable, CustomStringConvertible
 /// by what is left of `timeoutMs` (`OTLPSocket`), so a collector that accepts and never answers costs at most
 /// `timeoutMs`; over `https://` the TLS handshake is inside the same bound (`OTLPTLSChannel`).
 /// Name resolution (getaddrinfo) cannot be bounded that way; use an IP literal where that matters.
-enum OTLPPoster {
+public enum OTLPPoster {
     /// Longest response head + body read (OTLP answers are tiny; a partial-success body is ignored).
-    static let maxResponseBytes = 64 * 1024
+    public static let maxResponseBytes = 64 * 1024
 
     /// Sends `body` as `application/json` to `target`; returns the 2xx status or why it failed. An `https://`
     /// target needs `tls` (the exporter's context: `tracing.ca_file` or the system store).
-    static func post(
+    public static func post(
         _ target: HTTPTarget, body: [UInt8], timeoutMs: Int, tls: TLSClientContext? = nil
     ) -> Result<Int, OTLPExportError> {
         let deadline = OTLPSocket.nowMs() + Int64(timeoutMs)
@@ -119,23 +119,23 @@ enum OTLPPoster {
 }
 
 /// The little of an HTTP/1.1 response head the exporter needs (RFC 9112 §4 status line, §6.3 framing).
-struct OTLPResponseHead: Equatable {
+public struct OTLPResponseHead: Equatable {
     /// The status code.
-    let status: Int
+    public let status: Int
     /// Bytes of the head including the blank line.
-    let headLength: Int
+    public let headLength: Int
     /// `Content-Length`, nil when absent (then only the collector's close ends the body, or chunked framing).
-    let contentLength: Int?
+    public let contentLength: Int?
 
     /// Whether `received` bytes hold the whole response. Without a Content-Length a 204/304 ends at the head;
     /// any other body is read until the close (`Connection: close` was requested).
-    func isComplete(_ received: Int) -> Bool {
+    public func isComplete(_ received: Int) -> Bool {
         if let contentLength { return received >= headLength + contentLength }
         return status == 204 || status == 304
     }
 
     /// Parses the head once it is complete; nil while incomplete or malformed.
-    static func parse(_ bytes: [UInt8]) -> OTLPResponseHead? {
+    public static func parse(_ bytes: [UInt8]) -> OTLPResponseHead? {
         let crlf2: [UInt8] = [13, 10, 13, 10]
         guard bytes.count >= 4,
             let end = (0...(bytes.count - 4)).first(where: { bytes[$0..<($0 + 4)].elementsEqual(crlf2) })

@@ -8,15 +8,15 @@ public final class OTLPNames: Sendable {
     /// `tracing.service_name`: the `service.name` resource attribute.
     public let service: String
     /// `[listener]`.
-    let listeners: [String]
+    public let listeners: [String]
     /// `[listener][route]`: the route's name (`meshgate.route`).
-    let routes: [[String]]
+    public let routes: [[String]]
     /// `[listener][route]`: the route's path pattern (`http.route`, see `pattern(_:)`).
-    let routePatterns: [[String]]
+    public let routePatterns: [[String]]
     /// `[upstream]`.
-    let upstreams: [String]
+    public let upstreams: [String]
     /// `[upstream][endpoint]`.
-    let endpoints: [[HostPort]]
+    public let endpoints: [[HostPort]]
 
     /// Names of `config`.
     public init(_ config: CompiledConfig) {
@@ -31,7 +31,7 @@ public final class OTLPNames: Sendable {
     /// The low-cardinality path pattern for `http.route` (OpenTelemetry HTTP semantic conventions: "the matched
     /// route, that is, the path template"): exact paths as written, prefixes as `<prefix>/*`, templates with their
     /// `{param}` segments.
-    static func pattern(_ match: PathMatch) -> String {
+    public static func pattern(_ match: PathMatch) -> String {
         switch match {
         case .exact(let path): return path
         case .prefix(let prefix): return prefix == "/" ? "/*" : prefix + "/*"
@@ -52,19 +52,19 @@ public final class OTLPNames: Sendable {
     }
 
     /// The route's name and pattern, nil when `route` is out of range (no route matched).
-    func route(listener: Int, route: Int) -> (name: String, pattern: String)? {
+    public func route(listener: Int, route: Int) -> (name: String, pattern: String)? {
         guard listener >= 0, listener < routes.count, route >= 0, route < routes[listener].count else { return nil }
         return (routes[listener][route], routePatterns[listener][route])
     }
 
     /// The listener's name, nil when out of range.
-    func listener(_ index: Int) -> String? { index >= 0 && index < listeners.count ? listeners[index] : nil }
+    public func listener(_ index: Int) -> String? { index >= 0 && index < listeners.count ? listeners[index] : nil }
 
     /// The upstream's name, nil when out of range.
-    func upstream(_ index: Int) -> String? { index >= 0 && index < upstreams.count ? upstreams[index] : nil }
+    public func upstream(_ index: Int) -> String? { index >= 0 && index < upstreams.count ? upstreams[index] : nil }
 
     /// The endpoint's address, nil when out of range.
-    func endpoint(upstream: Int, _ index: Int) -> HostPort? {
+    public func endpoint(upstream: Int, _ index: Int) -> HostPort? {
         guard upstream >= 0, upstream < endpoints.count, index >= 0, index < endpoints[upstream].count else {
             return nil
         }

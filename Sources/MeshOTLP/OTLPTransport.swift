@@ -5,17 +5,17 @@ import MeshTLS
 
 /// One non-blocking socket to the collector whose every wait is a `poll` bounded by what is left of one deadline
 /// (CLOCK_MONOTONIC ms), for `OTLPPoster` on the exporter thread. The caller owns and closes `fd`.
-struct OTLPSocket {
-    let fd: Int32
+public struct OTLPSocket {
+    public let fd: Int32
     /// When the whole request must be done (CLOCK_MONOTONIC ms).
-    let deadline: Int64
+    public let deadline: Int64
     /// The bound `deadline` came from, for the error text.
-    let timeoutMs: Int
+    public let timeoutMs: Int
 
-    static func nowMs() -> Int64 { clinux_monotonic_ns() / 1_000_000 }
+    public static func nowMs() -> Int64 { clinux_monotonic_ns() / 1_000_000 }
 
     /// Waits for `events` on `fd` until the deadline.
-    func wait(_ events: Int32) throws(OTLPExportError) {
+    public func wait(_ events: Int32) throws(OTLPExportError) {
         while true {
             let left = deadline - Self.nowMs()
             guard left > 0 else { throw .timeout(ms: timeoutMs) }
@@ -26,7 +26,7 @@ struct OTLPSocket {
         }
     }
 
-    func connect(_ address: SocketAddress) throws(OTLPExportError) {
+    public func connect(_ address: SocketAddress) throws(OTLPExportError) {
         do {
             if case .processed = try Posix.connect(fd, address) { return }
         } catch {
@@ -38,7 +38,7 @@ struct OTLPSocket {
     }
 
     /// Sends every byte of `bytes`.
-    func send(_ bytes: UnsafeRawBufferPointer) throws(OTLPExportError) {
+    public func send(_ bytes: UnsafeRawBufferPointer) throws(OTLPExportError) {
         var offset = 0
         while offset < bytes.count {
             // send(2) with MSG_NOSIGNAL: a collector that closed early must be an error here, not a SIGPIPE
@@ -55,13 +55,13 @@ struct OTLPSocket {
     }
 
     /// Sends every byte of `bytes`.
-    func send(_ bytes: [UInt8]) throws(OTLPExportError) {
+    public func send(_ bytes: [UInt8]) throws(OTLPExportError) {
         // Array's `withUnsafeBytes` rethrows untyped: the typed error goes through a Result.
         try bytes.withUnsafeBytes { raw in Result { () throws(OTLPExportError) in try send(raw) } }.get()
     }
 
     /// Reads what is there, waiting for at least one byte; 0 at EOF.
-    func receive(into buffer: UnsafeMutableRawBufferPointer) throws(OTLPExportError) -> Int {
+    public func receive(into buffer: UnsafeMutableRawBufferPointer) throws(OTLPExportError) -> Int {
         while true {
             let result: IOResult<Int>
             do {
@@ -81,7 +81,7 @@ struct OTLPSocket {
 /// reads and its ciphertext is sent to the socket, so every wait, the handshake's included, is bounded by the
 /// socket's one deadline. The certificate is verified by libssl against the context's CAs and `serverName`
 /// (SPEC §9: a DNS name, also sent as SNI, or an IP literal that must be an IP SAN). No crypto here.
-final class OTLPTLSChannel {
+public final class OTLPTLSChannel {
     private let socket: OTLPSocket
     private let connection: TLSConnection
     /// Ciphertext in both directions passes through this buffer (one TLS record's worth).
@@ -89,7 +89,7 @@ final class OTLPTLSChannel {
     /// The socket reached EOF (told to libssl).
     private var ended = false
 
-    init(_ socket: OTLPSocket, context: TLSClientContext, serverName: String) throws(OTLPExportError) {
+    public init(_ socket: OTLPSocket, context: TLSClientContext, serverName: String) throws(OTLPExportError) {
         self.socket = socket
         do {
             connection = try TLSConnection(
@@ -100,7 +100,7 @@ final class OTLPTLSChannel {
     }
 
     /// Runs the handshake to completion; a certificate that does not verify fails here with libssl's reason.
-    func handshake() throws(OTLPExportError) {
+    public func handshake() throws(OTLPExportError) {
         while true {
             switch connection.handshake(nowMs: OTLPSocket.nowMs()) {
             case .done:
@@ -120,7 +120,7 @@ final class OTLPTLSChannel {
     }
 
     /// Encrypts all of `plaintext` and sends it.
-    func send(_ plaintext: [UInt8]) throws(OTLPExportError) {
+    public func send(_ plaintext: [UInt8]) throws(OTLPExportError) {
         if let failure = plaintext.withUnsafeBytes({ connection.write($0) }) { throw .tls(failure.description) }
         try flush()
     }
@@ -128,7 +128,7 @@ final class OTLPTLSChannel {
     /// Decrypts what is there into `into`, reading the socket while libssl needs more; 0 at the end of the stream
     /// (close_notify, or the socket's EOF: HTTP framing, not TLS, says whether the response was complete, as for
     /// any TLS peer that closes without close_notify).
-    func receive(into plaintext: UnsafeMutableRawBufferPointer) throws(OTLPExportError) -> Int {
+    public func receive(into plaintext: UnsafeMutableRawBufferPointer) throws(OTLPExportError) -> Int {
         while true {
             switch connection.read(into: plaintext) {
             case .bytes(let n):

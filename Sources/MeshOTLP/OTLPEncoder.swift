@@ -1,3 +1,4 @@
+import MeshHTTP1
 import MeshJSON
 import MeshProxy
 import MeshResilience
@@ -11,22 +12,22 @@ import MeshTrace
 /// request is one SERVER span (kind 2) and each stored upstream attempt one CLIENT span (kind 3) whose parent is
 /// the SERVER span. Attribute names follow the OpenTelemetry HTTP semantic conventions; gateway specifics are
 /// under `meshgate.`.
-struct OTLPEncoder {
+public struct OTLPEncoder {
     /// `SpanKind` values (opentelemetry-proto trace.proto).
-    static let kindServer = 2
-    static let kindClient = 3
+    public static let kindServer = 2
+    public static let kindClient = 3
     /// `Status.StatusCode` values: UNSET 0, ERROR 2 (OK, 1, is for applications to set, not instrumentation).
-    static let statusUnset = 0
-    static let statusError = 2
+    public static let statusUnset = 0
+    public static let statusError = 2
 
     /// CLOCK_REALTIME − CLOCK_MONOTONIC in nanoseconds, read once per batch: converts the records' monotonic
     /// times to unix nanoseconds.
-    var clockOffsetNs: Int64
+    public var clockOffsetNs: Int64
     /// Draws a span-id for attempts that came without one.
-    var randomSpan: () -> UInt64
+    public var randomSpan: () -> UInt64
 
     /// The request body for `entries` (one `resourceSpans` per run of entries with the same service name).
-    func encode(_ entries: [OTLPSpanQueue.Entry]) -> [UInt8] {
+    public func encode(_ entries: [OTLPSpanQueue.Entry]) -> [UInt8] {
         var w = JSONWriter()
         w.bytes.reserveCapacity(entries.count * 1200)
         w.beginObject()
@@ -82,7 +83,7 @@ struct OTLPEncoder {
     }
 
     private func serverSpan(_ w: inout JSONWriter, _ r: borrowing RequestRecord, _ names: OTLPNames) {
-        let method = WorkerTelemetry.methodName(r.method).description
+        let method = r.method.label.description
         let route = names.route(listener: r.listener, route: r.route)
         let parent: SpanID? = r.parentSpan.isValid ? r.parentSpan : nil
         let name = route.map { method + " " + $0.pattern } ?? method
@@ -116,7 +117,7 @@ struct OTLPEncoder {
     private func clientSpan(
         _ w: inout JSONWriter, _ r: borrowing RequestRecord, _ a: OTLPAttempt, index: Int, _ names: OTLPNames
     ) {
-        let method = WorkerTelemetry.methodName(r.method).description
+        let method = r.method.label.description
         let upstream = names.upstream(a.upstream)
         let span = a.span.isValid ? a.span : SpanID(random: randomSpan())
         Self.spanHead(
@@ -179,7 +180,7 @@ struct OTLPEncoder {
     }
 
     /// `{"key":…,"value":{"stringValue":…}}`.
-    static func attribute(_ w: inout JSONWriter, _ key: String, string value: String) {
+    public static func attribute(_ w: inout JSONWriter, _ key: String, string value: String) {
         w.beginObject()
         w.key("key")
         w.string(key)
@@ -192,7 +193,7 @@ struct OTLPEncoder {
     }
 
     /// `{"key":…,"value":{"intValue":"…"}}`: int64 travels as a JSON string in OTLP/JSON.
-    static func attribute(_ w: inout JSONWriter, _ key: String, int value: Int) {
+    public static func attribute(_ w: inout JSONWriter, _ key: String, int value: Int) {
         w.beginObject()
         w.key("key")
         w.string(key)
