@@ -2,7 +2,7 @@
 # Builds and runs meshgate's libFuzzer targets (Fuzz/*Fuzz.swift) with AddressSanitizer.
 #
 # Usage: scripts/fuzz.sh [SECONDS] [TARGET...]
-#   SECONDS  per target (default 60); TARGET one of: http1 request-head jwt config (default: all).
+#   SECONDS  per target (default 60); TARGET one of: http1 http2 request-head jwt config (default: all).
 #   FUZZ_BUILD_ONLY=1   build the targets, run nothing.
 #   FUZZ_RUNS=N         run each target for N executions instead of SECONDS (for long runs).
 # Exits non-zero when a target fails to build or any fuzzer finds a crash/invariant violation; crash inputs land
@@ -28,13 +28,14 @@ mkdir -p "$mods" "$out/corpus"
 
 # module:dependencies (dependency order). MeshCrypto reaches libcrypto through Sources/CCrypto's module map.
 MODULES=(
-    "MeshSync:" "MeshHTTP1:" "MeshJSON:" "MeshTrace:" "MeshMetrics:MeshSync" "MeshResilience:MeshSync" "MeshCrypto:"
+    "MeshSync:" "MeshHTTP1:" "MeshHTTP2:" "MeshJSON:" "MeshTrace:" "MeshMetrics:MeshSync" "MeshResilience:MeshSync" "MeshCrypto:"
     "MeshLog:MeshJSON MeshSync" "MeshConfig:MeshJSON" "MeshJWT:MeshCrypto MeshJSON MeshSync"
     "MeshProxy:MeshHTTP1 MeshConfig MeshJWT MeshTrace MeshMetrics MeshLog MeshResilience"
 )
 # target:main file:modules it links (the module's objects, all dependencies included)
 TARGETS=(
     "http1:HTTP1Fuzz.swift:MeshHTTP1"
+    "http2:HTTP2Fuzz.swift:MeshHTTP2"
     "request-head:RequestHeadFuzz.swift:MeshSync MeshHTTP1 MeshJSON MeshTrace MeshMetrics MeshResilience MeshCrypto MeshLog MeshConfig MeshJWT MeshProxy"
     "jwt:JWTFuzz.swift:MeshSync MeshJSON MeshCrypto MeshJWT"
     "config:ConfigFuzz.swift:MeshJSON MeshConfig"
