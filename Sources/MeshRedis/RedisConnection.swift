@@ -166,6 +166,8 @@ public final class RedisConnection {
         written = 0
         decoder = RESPDecoder()
         broken = false
+        // The new state is set before any completion runs: a completion that sends again must see it.
+        state = reconnect ? state : .closed
         if reconnect {
             failuresInARow += 1
             let shift = Int64(min(failuresInARow - 1, 20))

@@ -61,7 +61,7 @@ final class Replica: @unchecked Sendable {
     private var parked: [@Sendable (GlobalRateLimiter.Verdict) -> Void] = []
     let key = Array("alice".utf8)
 
-    init(port: UInt16, settings: GlobalLimitSettings, timeoutMs: Int64 = 50) throws {
+    init(port: UInt16, settings: GlobalLimitSettings, timeoutMs: Int64 = 50, waitForConnection: Bool = true) throws {
         loop = try EventLoop()
         limiter = GlobalRateLimiter(settings: settings)
         var redis = RedisConnection.Settings(address: SocketAddress(numericHost: "127.0.0.1", port: port)!, timeoutMs: timeoutMs)
@@ -78,7 +78,7 @@ final class Replica: @unchecked Sendable {
                 return nil
             }, box)
         onLoop { self.connection.start() }
-        waitUntilConnected()
+        if waitForConnection { waitUntilConnected() }
     }
 
     /// Polls (bounded) until the connection is up.
