@@ -28,6 +28,9 @@ final class GradientController: @unchecked Sendable {
         self.settings = settings
     }
 
+    /// The cap during a probe window, within the configured bounds.
+    private var probeLimit: Int { min(settings.maxLimit, max(settings.minLimit, settings.probeLimit)) }
+
     /// The ideal latency currently believed (0 before the first probe).
     var minRTT: Int64 { minRTTNs.load(ordering: .relaxed) }
 
@@ -40,7 +43,7 @@ final class GradientController: @unchecked Sendable {
             // First sample ever: open the first window, which is a probe (no ideal latency known yet).
             if windowStart.compareExchange(expected: 0, desired: now, ordering: .relaxed).exchanged {
                 savedLimit.store(limit, ordering: .relaxed)
-                return settings.probeLimit
+                return probeLimit
             }
             return nil
         }
@@ -63,7 +66,7 @@ final class GradientController: @unchecked Sendable {
         }
         if windowsSinceProbe.add(1, ordering: .relaxed).newValue >= settings.minRTTRefreshWindows {
             savedLimit.store(limit, ordering: .relaxed)
-            return settings.probeLimit
+            return probeLimit
         }
         var minRTT = minRTTNs.load(ordering: .relaxed)
         if sampleRTT < minRTT {

@@ -132,3 +132,19 @@ extension GlobalRateLimiter.Verdict {
         return false
     }
 }
+
+extension GlobalRateLimiterTests {
+    /// A flood of distinct keys keeps the per-worker table within max_keys.
+    @Test func aFloodOfKeysStaysWithinMaxKeys() {
+        let limiter = limiter()
+        var bytes = [UInt8](repeating: 0, count: 8)
+        for i in 0..<100_000 {
+            withUnsafeBytes(of: UInt64(i)) { for j in 0..<8 { bytes[j] = $0[j] } }
+            let check = bytes.withUnsafeBytes {
+                limiter.check(digest: RateLimitKey.digest(bytes), keyBytes: $0, now: Int64(i) * Self.ms)
+            }
+            #expect(check.verdict == .wait)
+        }
+        #expect(limiter.keyCount <= 64)
+    }
+}
