@@ -49,8 +49,16 @@ struct RedisIntegrationTests {
             b.shutdown()
         }
         let start = TestSocket.nowMs()
-        var total = 0
-        for _ in 0..<10 { total += allowed(a.run(3)) + allowed(b.run(3)) }
+        var verdicts: [GlobalRateLimiter.Verdict] = []
+        for _ in 0..<10 { verdicts += a.run(3) + b.run(3) }
+        let total = allowed(verdicts)
+        // Redis's refusals come back as 429s with a retry-after of about one emission interval (1 s).
+        let denials = verdicts.compactMap { verdict -> RateLimitDecision? in
+            if case .denied(let decision) = verdict { return decision }
+            return nil
+        }
+        #expect(denials.count == 60 - total)
+        #expect(denials.allSatisfy { $0.retryAfterSeconds == 1 })
         let seconds = (TestSocket.nowMs() - start) / 1000 + 1
         // Redis grants at most burst + rate · elapsed; a replica admits only what was granted.
         #expect(total <= 20 + seconds)
