@@ -1,42 +1,5 @@
-/// What a rate limit counts by (SPEC §11 `key`): parsed once from the configuration.
-public enum RateLimitKeySpec: Sendable, Equatable {
-    /// The connection's peer address (IPv4-mapped IPv6 counted as the IPv4 address).
-    case clientIP
-    /// A request header's value; name lower-cased. A request without it is counted under the empty value.
-    case header(String)
-    /// A claim of the verified JWT (the caller extracts it after verification).
-    case claim(String)
-    /// One bucket for the whole route (or listener).
-    case route
-
-    /// Parses `client_ip`, `route`, `header:<name>`, `claim:<name>`; nil for anything else.
-    public init?(_ text: String) {
-        switch text {
-        case "client_ip": self = .clientIP
-        case "route": self = .route
-        default:
-            if text.hasPrefix("header:"), text.count > 7 {
-                self = .header(String(text.dropFirst(7)).lowercased())
-            } else if text.hasPrefix("claim:"), text.count > 6 {
-                self = .claim(String(text.dropFirst(6)))
-            } else {
-                return nil
-            }
-        }
-    }
-
-    /// The configuration spelling.
-    public var text: String {
-        switch self {
-        case .clientIP: "client_ip"
-        case .route: "route"
-        case .header(let name): "header:" + name
-        case .claim(let name): "claim:" + name
-        }
-    }
-}
-
-/// Turns key bytes into what the stores use, without keeping the bytes.
+/// Turns key bytes into what the stores use, without keeping the bytes. Which bytes make the key (client IP,
+/// a header, a claim, nothing for `route`) is `MeshConfig.RateLimitKeyConfig`; the request path extracts them.
 ///
 /// The process store keeps only a 64-bit digest per key: SipHash-1-3 (the standard library's `Hasher`) with
 /// the process's random seed, so a client cannot craft two values that share a bucket, and a huge header value
