@@ -44,6 +44,7 @@ let package = Package(
 
         // MARK: - Leaves (no project dependencies)
         .target(name: "MeshHTTP1", swiftSettings: fast),
+        .target(name: "MeshHTTP2", swiftSettings: fast),
         .target(name: "MeshJSON", swiftSettings: fast),
         .target(name: "MeshTrace", swiftSettings: fast),
         .target(name: "MeshSync", swiftSettings: fast),
@@ -51,6 +52,10 @@ let package = Package(
         // MARK: - Layers
         .target(name: "MeshMetrics", dependencies: ["MeshSync"], swiftSettings: fast),
         .target(name: "MeshResilience", dependencies: ["MeshSync"], swiftSettings: fast),
+        .target(name: "MeshRateLimit", dependencies: ["MeshSync"], swiftSettings: fast),
+        .target(
+            name: "MeshRedis", dependencies: ["MeshRateLimit", "MeshEventLoop", "MeshPosix", "CLinux"], swiftSettings: fast
+        ),
         .target(name: "MeshPosix", dependencies: ["CLinux"], swiftSettings: fast),
         .target(name: "MeshEventLoop", dependencies: ["MeshPosix", "MeshSync", "CLinux"], swiftSettings: fast),
         .target(name: "MeshCrypto", dependencies: ["CCrypto"], swiftSettings: fast),
@@ -73,9 +78,10 @@ let package = Package(
             dependencies: ["MeshControl", "MeshProxy", "MeshTrace", "MeshResilience", "MeshJSON", "MeshTLS", "MeshPosix", "CLinux"],
             swiftSettings: fast
         ),
+        .target(name: "MeshDemo", dependencies: ["MeshConfig", "MeshPosix", "CLinux"], swiftSettings: fast),
         .target(
             name: "MeshGateway",
-            dependencies: ["MeshControl", "MeshOTLP", "MeshProxy", "MeshEventLoop", "MeshPosix", "MeshCrypto", "MeshSync", "MeshTLS", "CLinux"],
+            dependencies: ["MeshControl", "MeshOTLP", "MeshDemo", "MeshProxy", "MeshEventLoop", "MeshPosix", "MeshCrypto", "MeshSync", "MeshTLS", "CLinux"],
             swiftSettings: fast
         ),
         .executableTarget(name: "meshgate", dependencies: ["MeshGateway"], swiftSettings: fast),
@@ -83,6 +89,7 @@ let package = Package(
         // MARK: - Tests
         .target(name: "MeshTestSupport", dependencies: ["MeshPosix", "MeshSync"], path: "Tests/MeshTestSupport"),
         .testTarget(name: "MeshHTTP1Tests", dependencies: ["MeshHTTP1"]),
+        .testTarget(name: "MeshHTTP2Tests", dependencies: ["MeshHTTP2"]),
         .testTarget(name: "MeshJSONTests", dependencies: ["MeshJSON"]),
         .testTarget(name: "MeshConfigTests", dependencies: ["MeshConfig"], resources: [.copy("Fixtures")]),
         .testTarget(name: "MeshCryptoTests", dependencies: ["MeshCrypto"]),
@@ -91,6 +98,10 @@ let package = Package(
         .testTarget(name: "MeshTraceTests", dependencies: ["MeshTrace"], resources: [.copy("Fixtures")]),
         .testTarget(name: "MeshMetricsTests", dependencies: ["MeshMetrics"]),
         .testTarget(name: "MeshResilienceTests", dependencies: ["MeshResilience", "MeshTestSupport"]),
+        .testTarget(
+            name: "MeshRateLimitTests",
+            dependencies: ["MeshRateLimit", "MeshRedis", "MeshEventLoop", "MeshPosix", "MeshSync", "MeshTestSupport"]
+        ),
         .testTarget(name: "MeshEventLoopTests", dependencies: ["MeshEventLoop", "MeshPosix", "MeshSync"]),
         .testTarget(name: "MeshPosixTests", dependencies: ["MeshPosix", "CLinux"]),
         .testTarget(
@@ -111,7 +122,9 @@ let package = Package(
                 "MeshSync",
             ]
         ),
-        .testTarget(name: "IntegrationTests", dependencies: ["meshgate", "MeshGateway", "MeshTestSupport", "MeshPosix"]),
+        .testTarget(
+            name: "IntegrationTests", dependencies: ["meshgate", "MeshGateway", "MeshDemo", "MeshTestSupport", "MeshPosix"]
+        ),
         .testTarget(name: "OperationsTests", dependencies: ["meshgate", "MeshTestSupport", "MeshPosix", "MeshSync"]),
         .testTarget(
             name: "ControlPlaneTests",

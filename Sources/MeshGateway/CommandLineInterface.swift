@@ -1,5 +1,6 @@
 import CLinux
 import Glibc
+import MeshDemo
 import MeshConfig
 import MeshControl
 import MeshPosix

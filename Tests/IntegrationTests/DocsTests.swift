@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import MeshGateway
+@testable import MeshDemo
 
 /// The documents a newcomer reads first stay true (issue 15): their links resolve inside the repository (a
 /// clone has nothing beside it), and the README shows the walkthrough `meshgate demo` prints, as printed.

@@ -1,5 +1,6 @@
 import CLinux
 import Glibc
+import MeshPosix
 import MeshConfig
 
 /// Watches the demo's children: readiness waits, the signal loop, and the ordered stop.

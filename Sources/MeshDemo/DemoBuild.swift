@@ -1,4 +1,5 @@
 import Glibc
+import MeshPosix
 
 /// `swift run meshgate demo` on a fresh clone builds only `meshgate`: build the service binaries it needs
 /// too, with the same configuration, so the README's one command brings the whole stack up.

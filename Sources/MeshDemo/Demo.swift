@@ -50,7 +50,7 @@ public enum Demo {
         case .failure(let errors):
             for error in errors.errors { Console.error("\(error.description)\n") }
             Console.error("meshgate demo: \(configPath) is not a valid configuration\n")
-            return Gateway.ExitCode.invalidConfig.rawValue
+            return 1  // SPEC §2: an invalid configuration
         }
         guard let binaries = DemoFiles.executableDirectory(), let shim = DemoFiles.executablePath(),
             let directory = DemoFiles.currentDirectory(), DemoFiles.makeDirectories(logDirectory)

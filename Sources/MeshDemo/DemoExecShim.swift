@@ -1,5 +1,6 @@
 import CLinux
 import Glibc
+import MeshPosix
 
 /// Ties each demo child's life to the demo's, so a demo killed with SIGKILL (or crashed) leaks no process.
 ///
