@@ -93,8 +93,12 @@ public struct HTTP2ServerConnection: Sendable {
             swap(&buffer, &inbound)
             buffer.append(contentsOf: bytes)
             let used = buffer.withUnsafeBytes { process($0, now: now, events: &events) }
-            buffer.removeSubrange(0..<used)
-            swap(&buffer, &inbound)
+            if isClosed {
+                inbound = []  // nothing more will be parsed: release the partial frame
+            } else {
+                buffer.removeSubrange(0..<used)
+                swap(&buffer, &inbound)
+            }
         }
         if !isClosed && outbound.count > limits.maxOutboundBytes {
             fail(.enhanceYourCalm, .outboundOverflow, events: &events)
