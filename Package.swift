@@ -65,7 +65,9 @@ let package = Package(
         .target(name: "MeshJWT", dependencies: ["MeshCrypto", "MeshJSON", "MeshSync"], swiftSettings: fast),
         .target(
             name: "MeshProxy",
-            dependencies: ["MeshHTTP1", "MeshConfig", "MeshJWT", "MeshTrace", "MeshMetrics", "MeshLog", "MeshResilience"],
+            dependencies: [
+                "MeshHTTP1", "MeshConfig", "MeshJWT", "MeshTrace", "MeshMetrics", "MeshLog", "MeshResilience", "MeshRateLimit",
+            ],
             swiftSettings: fast
         ),
         .target(
@@ -81,7 +83,7 @@ let package = Package(
         .target(name: "MeshDemo", dependencies: ["MeshConfig", "MeshPosix", "CLinux"], swiftSettings: fast),
         .target(
             name: "MeshGateway",
-            dependencies: ["MeshControl", "MeshOTLP", "MeshDemo", "MeshProxy", "MeshEventLoop", "MeshPosix", "MeshCrypto", "MeshSync", "MeshTLS", "CLinux"],
+            dependencies: ["MeshControl", "MeshOTLP", "MeshDemo", "MeshProxy", "MeshRateLimit", "MeshEventLoop", "MeshPosix", "MeshCrypto", "MeshSync", "MeshTLS", "CLinux"],
             swiftSettings: fast
         ),
         .executableTarget(name: "meshgate", dependencies: ["MeshGateway"], swiftSettings: fast),

@@ -218,6 +218,7 @@ extension DownstreamConnection {
     /// A response head arrived: book the attempt; false when the machine replaced it (a retry or a fallback).
     func responseHeadArrived(status: Int) -> Bool {
         recordAttempt(AttemptOutcome(status: status), status: status)
+        exchange.headLatencyNs = clinux_monotonic_ns() - exchange.startNs
         guard let target = exchange.target else { return true }
         let action = exchange.machine.responseHead(
             status: status, now: worker.loop.nowMs, env: UpstreamRetryEnvironment(target, worker))

@@ -1,6 +1,7 @@
 import Glibc
 import MeshControl
 import MeshHTTP1
+import MeshJSON
 import MeshJWT
 import MeshProxy
 
@@ -31,6 +32,7 @@ extension DownstreamConnection {
             memo.matches(route: route, generation: generation, now: now, token: presented)
         {
             claimLines.append(contentsOf: memo.claimLines)
+            exchange.limitClaim = memo.limitClaim
             telemetry.jwtValidated(provider: provider.name, result: "success")
             return true
         }
@@ -61,13 +63,22 @@ extension DownstreamConnection {
                 claimLines.append(contentsOf: value.utf8)
                 claimLines.append(contentsOf: "\r\n".utf8)
             }
+            exchange.limitClaim = limitClaim(route, claims: token.claims)
             if let presented, let expiresAt = token.expiresAt {
                 tokenMemo = TokenMemo(
                     route: route, generation: generation, expiresAt: expiresAt,
-                    token: Array(presented), claimLines: claimLines)
+                    token: Array(presented), claimLines: claimLines, limitClaim: exchange.limitClaim)
             }
             return true
         }
+    }
+
+    /// The value of the claim a `claim:<name>` rate limit (the listener's or the route's) counts by.
+    private func limitClaim(_ route: CompiledRoute, claims: JSONNode) -> [UInt8]? {
+        guard let name = listener.config.rateLimit?.claimName ?? route.rateLimit?.claimName,
+            let node = claims[name], let text = ClaimsCheck.scalarText(node)
+        else { return nil }
+        return Array(text.utf8)
     }
 
     /// Extract → cache → verify with the worker's cache for the provider (a throwaway one without).

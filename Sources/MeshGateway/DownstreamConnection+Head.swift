@@ -106,7 +106,16 @@ extension DownstreamConnection {
     /// The request passed routing and the JWT stage (at once, or after waiting for keys): take the body that
     /// came with the head and start the first attempt.
     func admit(_ head: RequestHead, view: RequestView, pathLength: Int) {
-        guard let target = exchange.target else { return }
+        guard let target = exchange.target, let route = exchange.route else { return }
+        // SPEC §11: the listener's limit, then the route's, before anything is read or sent.
+        if let denial = CompiledRateLimit.firstDenial(
+            listener: listener.config.rateLimit, route: route.rateLimit, request: view, clientIP: clientIP,
+            claim: exchange.limitClaim, nowNs: worker.loop.nowMs &* 1_000_000)
+        {
+            telemetry.rateLimited(listener: listener.listenerIndex, route: route.index)
+            respond(.rateLimited, close: !exchange.machine.request.done, extraHeader: denial.limit.deniedFields(denial.decision))
+            return
+        }
         var declared: Int?
         if case .contentLength(let n) = head.framing { declared = n }
         exchange.bodyOffset = buffer.start
@@ -120,6 +129,14 @@ extension DownstreamConnection {
         let step = exchange.machine.bufferedBody
         exchange.bytesIn += step.consumed
         buffer.start += step.consumed
+        if let cap = listener.generation.config.upstreamCaps[route.upstreamIndex] {
+            // SPEC §11: over `max_in_flight`, shed at once rather than queue in front of a struggling upstream.
+            guard cap.acquire() else {
+                respond(.unavailable, close: !exchange.machine.request.done)
+                return
+            }
+            exchange.inFlightSlot = cap
+        }
         target.budget.beginRequest()
         exchange.countedInFlight = true
         if sendContinue { writeContinue() }

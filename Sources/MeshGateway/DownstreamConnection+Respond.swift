@@ -58,6 +58,10 @@ extension DownstreamConnection {
             exchange.target?.budget.endRequest()
             exchange.countedInFlight = false
         }
+        if let slot = exchange.inFlightSlot {
+            exchange.inFlightSlot = nil
+            slot.release(latencyNs: exchange.headLatencyNs, now: clinux_monotonic_ns())
+        }
         var record = RequestRecord()
         record.listener = listener.listenerIndex
         record.route = exchange.route?.index ?? -1
@@ -72,6 +76,7 @@ extension DownstreamConnection {
         record.bytesIn = exchange.bytesIn
         record.bytesOut = exchange.bytesOut
         record.error = exchange.error
+        record.rateLimited = exchange.error == .rateLimited
         record.sampled = exchange.sampled
         record.trace = exchange.traceID
         record.span = exchange.spanID

@@ -2,6 +2,7 @@ import MeshControl
 import MeshHTTP1
 import MeshOTLP
 import MeshProxy
+import MeshRateLimit
 import MeshResilience
 import MeshTrace
 
@@ -43,6 +44,16 @@ struct Exchange {
     var countedInFlight = false
     /// The provider whose key refetch the exchange waits for (`machine.state == .awaitingKeys`).
     var keyWait: ProviderRuntime?
+
+    // MARK: Admission (SPEC §11)
+
+    /// The verified claim a `claim:<name>` rate limit counts by (nil without one).
+    var limitClaim: [UInt8]?
+    /// The upstream's `max_in_flight` slot this exchange holds, released when it is reported.
+    var inFlightSlot: ConcurrencyLimiter?
+    /// From the request's first byte to the upstream's response head; nil when the upstream never answered
+    /// (the adaptive cap learns from answered requests only).
+    var headLatencyNs: Int64?
 
     // MARK: Telemetry
 

@@ -5,6 +5,7 @@ import MeshControl
 import MeshJWT
 import MeshPosix
 import MeshProxy
+import MeshRateLimit
 import MeshSync
 import MeshTLS
 import Synchronization
@@ -57,6 +58,8 @@ public final class Gateway: @unchecked Sendable {
     let endpointRegistry = EndpointRegistry()
     /// Listener certificates; rebuilt from the files on start and every reload.
     let listenerTLS = ListenerTLSStore()
+    /// Rate-limit buckets and upstream in-flight caps, kept across reloads (SPEC §11).
+    let rateLimits = RateLimitRegistry()
     var control: ControlPlane!
     let state: Locked<State?> = Locked(nil)
     let draining = Atomic<Bool>(false)
@@ -118,7 +121,7 @@ public final class Gateway: @unchecked Sendable {
     }
 
     private func start(_ config: GatewayConfig, bytes: [UInt8]) -> ExitCode? {
-        let compiled = CompiledConfig(config, generation: 1)
+        let compiled = CompiledConfig(config, generation: 1, registry: rateLimits)
         let addresses = Gateway.resolve(compiled)
         let states = endpointRegistry.states(for: config)
         let telemetry = Telemetry(

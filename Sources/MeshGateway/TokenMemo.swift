@@ -17,13 +17,19 @@ final class TokenMemo {
     let expiresAt: Int64
     let token: [UInt8]
     let claimLines: [UInt8]
+    /// The claim a `claim:` rate limit of the route counts by.
+    let limitClaim: [UInt8]?
 
-    init(route: CompiledRoute, generation: UInt64, expiresAt: Int64, token: [UInt8], claimLines: [UInt8]) {
+    init(
+        route: CompiledRoute, generation: UInt64, expiresAt: Int64, token: [UInt8], claimLines: [UInt8],
+        limitClaim: [UInt8]?
+    ) {
         self.route = route
         self.generation = generation
         self.expiresAt = expiresAt
         self.token = token
         self.claimLines = claimLines
+        self.limitClaim = limitClaim
     }
 
     func matches(route: CompiledRoute, generation: UInt64, now: Int64, token: UnsafeRawBufferPointer) -> Bool {

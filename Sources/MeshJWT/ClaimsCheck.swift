@@ -76,7 +76,7 @@ public struct ClaimsCheck: Sendable {
     }
 
     /// Text of a string, number or boolean claim; nil for other JSON types.
-    static func scalarText(_ node: JSONNode) -> String? {
+    public static func scalarText(_ node: JSONNode) -> String? {
         switch node.value {
         case .string(let text): return text
         case .number(let number): return number.text

@@ -109,6 +109,12 @@ public final class LogLine: @unchecked Sendable {
         LogEscaping.appendString(value.bindMemory(to: UInt8.self), to: &storage)
     }
 
+    /// Adds `"key":true` or `"key":false`.
+    public func field(_ key: StaticString, _ value: Bool) {
+        appendKey(key)
+        append(value ? "true" : "false")
+    }
+
     /// Adds `"key":null`.
     public func fieldNull(_ key: StaticString) {
         appendKey(key)

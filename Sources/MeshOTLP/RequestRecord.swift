@@ -25,6 +25,8 @@ public struct RequestRecord {
     public var bytesOut = 0
     /// Set when the gateway produced the status itself.
     public var error: GatewayError?
+    /// Answered 429 by a rate limit (the access log's `rate_limited`).
+    public var rateLimited = false
     /// The client's address without port.
     public var client: String = ""
     /// The request id sent upstream and returned to the client (the client's when sane, else generated).

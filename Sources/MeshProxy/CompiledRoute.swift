@@ -33,6 +33,8 @@ public final class CompiledRoute: Sendable {
     /// Header names (lowercase) never taken from the client on this route: the `claims_to_headers` targets
     /// (SPEC §3: "removed first, always"), and `authorization` when the provider does not forward tokens.
     public let strippedNames: [[UInt8]]
+    /// The route's `rate_limit` (its listener's applies first, see `CompiledListener.rateLimit`).
+    public let rateLimit: CompiledRateLimit?
 
     enum CompiledPath: Sendable {
         case exact([UInt8])
@@ -49,10 +51,11 @@ public final class CompiledRoute: Sendable {
     ///   routes'): never accepted from a client on any route of that listener, public ones included.
     public init(
         config: RouteConfig, index: Int, upstreamIndex: Int, providerIndex: Int, forwardToken: Bool,
-        trustedHeaders: [[UInt8]] = []
+        trustedHeaders: [[UInt8]] = [], rateLimit: CompiledRateLimit? = nil
     ) {
         self.config = config
         self.index = index
+        self.rateLimit = rateLimit
         self.upstreamIndex = upstreamIndex
         var mask: UInt16 = 0
         var others: [[UInt8]] = []

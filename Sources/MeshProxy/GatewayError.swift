@@ -24,6 +24,8 @@ public enum GatewayError: UInt8, Sendable {
     case unavailable
     /// `timeout_ms` or the last `per_try_timeout_ms` expired.
     case gatewayTimeout
+    /// Over a `rate_limit` (SPEC §11): `retry-after` and the `ratelimit` fields say when to come back.
+    case rateLimited
     /// A plaintext listener with `redirect_to_https` (SPEC §9): 308 with a `location` header.
     case httpsRequired
 
@@ -41,6 +43,7 @@ public enum GatewayError: UInt8, Sendable {
         case .unavailable: 503
         case .gatewayTimeout: 504
         case .httpsRequired: 308
+        case .rateLimited: 429
         }
     }
 
@@ -59,6 +62,7 @@ public enum GatewayError: UInt8, Sendable {
         case .unavailable: "unavailable"
         case .gatewayTimeout: "gateway_timeout"
         case .httpsRequired: "https_required"
+        case .rateLimited: "rate_limited"
         }
     }
 
@@ -76,6 +80,7 @@ public enum GatewayError: UInt8, Sendable {
         case .unavailable: "Service Unavailable"
         case .gatewayTimeout: "Gateway Timeout"
         case .httpsRequired: "Permanent Redirect"
+        case .rateLimited: "Too Many Requests"
         }
     }
 

@@ -54,6 +54,15 @@ public enum GatewayMetrics {
     public static let fallbacks = CounterFamily(
         "meshgate_fallbacks_total", help: "Fallback responses served, by the reason that triggered them.",
         labelNames: ["route", "reason"])
+    /// `meshgate_rate_limited_total{route}` (SPEC §11): requests answered 429 by a listener's or route's limit.
+    public static let rateLimited = CounterFamily(
+        "meshgate_rate_limited_total", help: "Requests refused with 429 by a rate limit, by route.",
+        labelNames: ["route"])
+    /// `meshgate_rate_limit_store_errors_total` (SPEC §11): global-limit decisions `on_error` made.
+    public static let rateLimitStoreErrors = CounterFamily(
+        "meshgate_rate_limit_store_errors_total",
+        help: "Global rate-limit checks decided by on_error because the Redis store failed or was too slow.",
+        labelNames: [])
     /// `meshgate_circuit_breaker_state{upstream,endpoint}`, read from `EndpointState` at scrape.
     public static let breakerState = GaugeFamily(
         "meshgate_circuit_breaker_state", help: "Circuit breaker state: 0 closed, 1 open, 2 half-open.",

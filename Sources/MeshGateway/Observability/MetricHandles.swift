@@ -19,6 +19,9 @@ struct MetricHandles: Sendable {
     let retries: [CounterHandle]
     /// `[route * FallbackOn.allCases.count + reason]`.
     let fallbacks: [CounterHandle]
+    /// `[route]`.
+    let rateLimited: [CounterHandle]
+    let rateLimitStoreErrors: CounterHandle
     /// Per upstream: index of its first endpoint in `attempts`.
     let endpointBase: [Int]
     /// `[(endpoint) * outcomes + outcome]`.
@@ -71,6 +74,8 @@ struct MetricHandles: Sendable {
         durations = routes.durations
         retries = routes.retries
         fallbacks = routes.fallbacks
+        rateLimited = routes.rateLimited
+        rateLimitStoreErrors = try b.counter(GatewayMetrics.rateLimitStoreErrors, labels: [])
         connections = routes.connections
         tlsHandshakes = routes.tlsHandshakes
         endpointBase = upstreams.endpointBase
@@ -83,7 +88,7 @@ struct MetricHandles: Sendable {
     private struct RouteSeries {
         var routeBase: [Int] = [], slotBase: [Int] = []
         var requests: [StatusCounterHandle] = [], durations: [HistogramHandle] = []
-        var retries: [CounterHandle] = [], fallbacks: [CounterHandle] = []
+        var retries: [CounterHandle] = [], fallbacks: [CounterHandle] = [], rateLimited: [CounterHandle] = []
         var connections: [GaugeHandle] = []
         var tlsHandshakes: [CounterHandle?] = []
     }
@@ -111,6 +116,7 @@ struct MetricHandles: Sendable {
             }
             for route in listener.routes.map(\.config.name) {
                 r.retries.append(try b.counter(M.retries, labels: [route]))
+                r.rateLimited.append(try b.counter(M.rateLimited, labels: [route]))
                 for reason in Self.reasons {
                     r.fallbacks.append(try b.counter(M.fallbacks, labels: [route, reason.rawValue]))
                 }

@@ -47,6 +47,7 @@ extension WorkerTelemetry {
             }
         }
         if let error = r.error { line.field("error", code: error.code) }
+        if r.rateLimited { line.field("rate_limited", true) }
         line.end()
         if line.count > LogWriter.maxLineBytes {
             ring.countDrop()

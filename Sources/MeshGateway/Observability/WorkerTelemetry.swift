@@ -81,6 +81,17 @@ public final class WorkerTelemetry: @unchecked Sendable {
         shard.add(handles.retries[i])
     }
 
+    /// Counts a request refused by a rate limit: `meshgate_rate_limited_total{route}`.
+    public func rateLimited(listener: Int, route: Int) {
+        guard let i = routeIndex(listener, route) else { return }
+        shard.add(handles.rateLimited[i])
+    }
+
+    /// Counts a global-limit check decided by `on_error`: `meshgate_rate_limit_store_errors_total`.
+    public func rateLimitStoreError() {
+        shard.add(handles.rateLimitStoreErrors)
+    }
+
     /// Counts a fallback response: `meshgate_fallbacks_total{route,reason}`.
     public func fallbackServed(listener: Int, route: Int, reason: FallbackOn) {
         guard let i = routeIndex(listener, route) else { return }

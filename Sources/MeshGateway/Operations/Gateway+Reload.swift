@@ -84,7 +84,7 @@ extension Gateway {
     /// Swaps in a validated config: binds added listeners first (a failure leaves everything as it was),
     /// then hands each worker its new snapshot on its own thread.
     private func apply(_ config: GatewayConfig, bytes: [UInt8], state: inout State) throws {
-        let compiled = CompiledConfig(config, generation: state.config.generation + 1)
+        let compiled = CompiledConfig(config, generation: state.config.generation + 1, registry: rateLimits)
         let addresses = Gateway.resolve(compiled)
         // Certificates load before anything binds: a listener without a usable pair refuses the whole reload.
         let tls = try loadCertificates(compiled, telemetry: state.telemetry)
@@ -121,6 +121,7 @@ extension Gateway {
         for _ in workers where applied.wait(timeout: deadline) == .timedOut { break }
         updateWatcher(config)
         state.config = compiled
+        compiled.retainLimits(in: rateLimits)
         state.listenerKeys = keys
         state.telemetry = telemetry
         state.fileBytes = bytes
