@@ -84,6 +84,8 @@ extension DownstreamConnection {
             respond(error, close: close)
         case .keysTimedOut:
             keyWaitExpired()
+        case .limitTimedOut:
+            limitWaitExpired()
         case .closeClient:
             close()
         }
@@ -101,13 +103,7 @@ extension DownstreamConnection {
         if let first {
             return writeHead(first.view, pathLength: first.pathLength, route: route, endpoint: endpoint)
         }
-        guard let base = buffer.base else { return .badRequest }
-        var parser = RequestParser(limits: worker.limits)
-        let bytes = UnsafeRawBufferPointer(
-            start: base + exchange.headOffset, count: buffer.capacity - exchange.headOffset)
-        guard case .complete(let head) = parser.parse(bytes, headers: worker.headers) else { return .badRequest }
-        let view = RequestView(buffer: bytes, headers: worker.headers, head: head)
-        guard let pathLength = normalizedPath(view) else { return .badRequest }
+        guard let (_, view, pathLength) = bufferedHead() else { return .badRequest }
         return writeHead(view, pathLength: pathLength, route: route, endpoint: endpoint)
     }
 

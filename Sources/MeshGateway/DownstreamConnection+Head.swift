@@ -106,16 +106,8 @@ extension DownstreamConnection {
     /// The request passed routing and the JWT stage (at once, or after waiting for keys): take the body that
     /// came with the head and start the first attempt.
     func admit(_ head: RequestHead, view: RequestView, pathLength: Int) {
-        guard let target = exchange.target, let route = exchange.route else { return }
-        // SPEC §11: the listener's limit, then the route's, before anything is read or sent.
-        if let denial = CompiledRateLimit.firstDenial(
-            listener: listener.config.rateLimit, route: route.rateLimit, request: view, clientIP: clientIP,
-            claim: exchange.limitClaim, nowNs: worker.loop.nowMs &* 1_000_000)
-        {
-            telemetry.rateLimited(listener: listener.listenerIndex, route: route.index)
-            respond(.rateLimited, close: !exchange.machine.request.done, extraHeader: denial.limit.deniedFields(denial.decision))
-            return
-        }
+        guard let target = exchange.target, let route = exchange.route, admittedByLimits(view, route: route)
+        else { return }
         var declared: Int?
         if case .contentLength(let n) = head.framing { declared = n }
         exchange.bodyOffset = buffer.start
@@ -177,5 +169,19 @@ extension DownstreamConnection {
         case .normalized(let length): return length
         case .invalid, .climbsAboveRoot: return nil
         }
+    }
+
+    /// The request head of the exchange, parsed again from the client buffer: it stays where `begin` found
+    /// it while the exchange is parked or retried (the client is not read meanwhile), and the parser's offsets
+    /// into it were scratch. Nil when it no longer parses (never expected; answered 400 by the callers).
+    func bufferedHead() -> (head: RequestHead, view: RequestView, pathLength: Int)? {
+        guard let base = buffer.base else { return nil }
+        var parser = RequestParser(limits: worker.limits)
+        let bytes = UnsafeRawBufferPointer(
+            start: base + exchange.headOffset, count: buffer.capacity - exchange.headOffset)
+        guard case .complete(let head) = parser.parse(bytes, headers: worker.headers) else { return nil }
+        let view = RequestView(buffer: bytes, headers: worker.headers, head: head)
+        guard let pathLength = normalizedPath(view) else { return nil }
+        return (head, view, pathLength)
     }
 }

@@ -49,6 +49,10 @@ struct Exchange {
 
     /// The verified claim a `claim:<name>` rate limit counts by (nil without one).
     var limitClaim: [UInt8]?
+    /// The process limits admitted the request, and which global limits did (1: the listener's, 2: the
+    /// route's), so a request resumed after a store reservation is not counted twice.
+    var processLimitsPassed = false
+    var globalLimitsPassed: UInt8 = 0
     /// The upstream's `max_in_flight` slot this exchange holds, released when it is reported.
     var inFlightSlot: ConcurrencyLimiter?
     /// From the request's first byte to the upstream's response head; nil when the upstream never answered

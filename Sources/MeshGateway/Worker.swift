@@ -46,6 +46,8 @@ final class Worker: @unchecked Sendable {
     var clients: [DownstreamConnection] = []
     /// Per-request state lent to client connections while they have a request in progress.
     var exchangeStates = ExchangeStates()
+    /// The `scope: "global"` rate limits as this worker holds them (its Redis connection), made on first use.
+    private(set) lazy var globalLimits = GlobalLimitGate(loop: loop)
     /// SIGTERM arrived: no new connections, no keep-alive after the current response (SPEC §7).
     private(set) var draining = false
     /// Asks the control plane to refetch a provider's JWKS (an unknown `kid` was seen).

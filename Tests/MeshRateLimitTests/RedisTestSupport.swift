@@ -6,50 +6,6 @@ import MeshRedis
 import MeshSync
 import MeshTestSupport
 
-/// A real `redis-server` on a free loopback port, without persistence.
-final class RedisServer {
-    let port: UInt16
-    private(set) var process: ChildProcess
-
-    static var available: Bool { access("/usr/bin/redis-server", X_OK) == 0 }
-
-    init() throws {
-        port = try TestSocket.freePort()
-        process = try Self.spawn(port: port)
-    }
-
-    private static func spawn(port: UInt16) throws -> ChildProcess {
-        let child = try ChildProcess(
-            path: "/usr/bin/redis-server",
-            arguments: ["--port", "\(port)", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-            outputPrefix: "/tmp/meshgate-redis-\(port)-\(getpid())")
-        // Ready when it accepts a connection (bounded poll, no sleep-and-hope).
-        let deadline = TestSocket.nowMs() + 10_000
-        while TestSocket.nowMs() < deadline {
-            if let fd = try? TestSocket.connect(port: port, timeoutMs: 500) {
-                close(fd)
-                return child
-            }
-            if child.poll() { throw TestSupportError("redis-server exited: \(child.stderr)") }
-            usleep(5000)
-        }
-        child.terminate()
-        throw TestSupportError("redis-server did not start on \(port)")
-    }
-
-    func kill() { process.terminate(signal: SIGKILL) }
-    func stop() { Glibc.kill(process.pid, SIGSTOP) }
-    func resume() { Glibc.kill(process.pid, SIGCONT) }
-
-    /// Starts a new server on the same port (after `kill`).
-    func restart() throws { process = try Self.spawn(port: port) }
-
-    deinit {
-        Glibc.kill(process.pid, SIGCONT)
-        process.terminate(signal: SIGKILL)
-    }
-}
-
 /// One "replica": an event loop on its own thread with a Redis connection and a global limiter, like a worker.
 /// Everything but `onLoop` and `shutdown` runs on the loop's thread.
 final class Replica: @unchecked Sendable {

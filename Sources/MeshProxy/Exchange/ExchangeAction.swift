@@ -26,6 +26,8 @@ public enum ExchangeAction: Sendable, Equatable {
     case fail(GatewayError, close: Bool)
     /// The JWT keys the request waited for never came: 401 `invalid_token` (SPEC §3).
     case keysTimedOut
+    /// A global rate limit's store did not answer in time: `on_error` decides (SPEC §11).
+    case limitTimedOut
     /// Close the client connection now: a response already started cannot be answered any other way.
     case closeClient
 }

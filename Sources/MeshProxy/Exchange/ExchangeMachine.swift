@@ -12,6 +12,8 @@ public struct ExchangeMachine: Sendable {
         case routing
         /// Parked: the token's `kid` is unknown and its provider's key refetch is awaited (SPEC §3).
         case awaitingKeys
+        /// Parked: a global rate limit's reservation is on its way from the store (SPEC §11).
+        case awaitingLimit
         /// The endpoint's pool is at `max_connections`; waiting for a slot.
         case waitingForSlot
         case connecting
@@ -92,6 +94,18 @@ public struct ExchangeMachine: Sendable {
 
     /// The keys came: the driver judges the token again (on `.routing`) and admits or answers.
     public mutating func keysArrived() {
+        state = .routing
+    }
+
+    /// A global limit waits for the store's reservation, at most `storeTimeoutMs` (the store's own timeout
+    /// answers first; this bounds the wait if it does not).
+    public mutating func awaitLimit(now: Int64, storeTimeoutMs: Int) {
+        state = .awaitingLimit
+        timerMs = .deadline(now, plusMs: storeTimeoutMs)
+    }
+
+    /// The reservation answered (or failed): the driver judges the limit again.
+    public mutating func limitArrived() {
         state = .routing
     }
 
@@ -316,6 +330,7 @@ public struct ExchangeMachine: Sendable {
         guard now >= timerMs else { return .proceed }
         switch state {
         case .awaitingKeys: return .keysTimedOut
+        case .awaitingLimit: return .limitTimedOut
         case .backingOff: return .startAttempt(sendContinue: false)
         case .waitingForSlot: return .fail(.unavailable, close: false)
         case .connecting: return .abortAttempt(.connectFailure)

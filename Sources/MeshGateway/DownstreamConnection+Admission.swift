@@ -4,9 +4,10 @@ import MeshHTTP1
 import MeshJSON
 import MeshJWT
 import MeshProxy
+import MeshRateLimit
 
-/// The JWT stage (SPEC §3 "JWT providers"): verify the token of a protected route, check its claims, and
-/// turn claims into request headers the upstream can trust.
+/// Admission: the JWT stage (SPEC §3 "JWT providers": verify the token of a protected route, check its
+/// claims, turn claims into request headers the upstream can trust), then the rate limits (SPEC §11).
 extension DownstreamConnection {
     /// True when the request may go on; otherwise a 401/403 has been answered, or the exchange is parked
     /// waiting for a key refetch (`exchange.keyWait`; `resumeAfterKeys` or the deadline continues it).
@@ -109,22 +110,10 @@ extension DownstreamConnection {
     /// The provider's refetch reported: judge the same buffered request again on the key set now in force
     /// (no second wait), then go on as `begin` would have.
     func resumeAfterKeys() {
-        guard phase == .proxying, let provider = exchange.keyWait, let route = exchange.route,
-            let base = buffer.base
-        else { return }
+        guard phase == .proxying, let provider = exchange.keyWait, let route = exchange.route else { return }
         exchange.keyWait = nil
         exchange.machine.keysArrived()
-        // The head is still where `begin` found it (the client is not read while parked): parse it again, as a
-        // retry does, since the parser's offsets into it were scratch.
-        var parser = RequestParser(limits: worker.limits)
-        let bytes = UnsafeRawBufferPointer(
-            start: base + exchange.headOffset, count: buffer.capacity - exchange.headOffset)
-        guard case .complete(let head) = parser.parse(bytes, headers: worker.headers) else {
-            respond(.badRequest, close: true)
-            return
-        }
-        let view = RequestView(buffer: bytes, headers: worker.headers, head: head)
-        guard let pathLength = normalizedPath(view) else {
+        guard let (head, view, pathLength) = bufferedHead() else {
             respond(.badRequest, close: true)
             return
         }
@@ -159,5 +148,96 @@ extension DownstreamConnection {
             found.append(Substring(String(decoding: view.value(i), as: UTF8.self)))
         }
         return found
+    }
+
+    // MARK: - Rate limits (SPEC §11)
+
+    /// The listener's limit, then the route's, before anything is read or sent. True when the request may go
+    /// on; otherwise it was answered (429, or `on_error: deny`) or parked for a global limit's reservation.
+    func admittedByLimits(_ view: RequestView, route: CompiledRoute) -> Bool {
+        let own = listener.config.rateLimit
+        if !exchange.processLimitsPassed {
+            if let denial = CompiledRateLimit.firstDenial(
+                listener: own, route: route.rateLimit, request: view, clientIP: clientIP,
+                claim: exchange.limitClaim, nowNs: worker.loop.nowMs &* 1_000_000)
+            {
+                refuse(denial.limit, denial.decision, route: route)
+                return false
+            }
+            exchange.processLimitsPassed = true
+        }
+        return passes(own, bit: 1, view, route: route) && passes(route.rateLimit, bit: 2, view, route: route)
+    }
+
+    /// One global limit (a process or absent one passes here).
+    private func passes(_ limit: CompiledRateLimit?, bit: UInt8, _ view: RequestView, route: CompiledRoute) -> Bool {
+        guard let limit, limit.globalIndex >= 0, exchange.globalLimitsPassed & bit == 0 else { return true }
+        let gate = worker.globalLimits
+        let config = listener.generation.config
+        let outcome = limit.withKey(view, clientIP: clientIP, claim: exchange.limitClaim) { key in
+            gate.check(limit, config: config, key: key)
+        }
+        switch outcome {
+        case .allowed:
+            exchange.globalLimitsPassed |= bit
+            return true
+        case .denied(let decision):
+            refuse(limit, decision, route: route)
+            return false
+        case .wait(let digest):
+            exchange.machine.awaitLimit(now: worker.loop.nowMs, storeTimeoutMs: storeTimeoutMs + 1000)
+            syncTimer()
+            gate.park(self, digest: digest)
+            return false
+        case .waitForConnection:
+            exchange.machine.awaitLimit(now: worker.loop.nowMs, storeTimeoutMs: max(storeTimeoutMs, 1000) + 1000)
+            syncTimer()
+            gate.parkUntilConnected(self)
+            return false
+        case .storeError(let allowed):
+            telemetry.rateLimitStoreError()
+            if allowed { exchange.globalLimitsPassed |= bit } else { refuseOnStoreError(limit, route: route) }
+            return allowed
+        }
+    }
+
+    private var storeTimeoutMs: Int { listener.generation.config.source.rateLimits.store?.timeoutMs ?? 0 }
+
+    private func refuse(_ limit: CompiledRateLimit, _ decision: RateLimitDecision, route: CompiledRoute) {
+        telemetry.rateLimited(listener: listener.listenerIndex, route: route.index)
+        respond(.rateLimited, close: !exchange.machine.request.done, extraHeader: limit.deniedFields(decision))
+    }
+
+    /// `on_error: "deny"`: a 429 that asks to come back once the store is expected again (its 1 s hold).
+    private func refuseOnStoreError(_ limit: CompiledRateLimit, route: CompiledRoute) {
+        refuse(limit, .denied(retryAfterNs: 1_000_000_000, resetNs: 1_000_000_000), route: route)
+    }
+
+    /// A reservation this exchange waited for answered (or failed): judge the limits again and go on.
+    func resumeAfterLimit() {
+        guard phase == .proxying, exchange.machine.state == .awaitingLimit else { return }
+        exchange.machine.limitArrived()
+        guard let (head, view, pathLength) = bufferedHead() else {
+            respond(.badRequest, close: true)
+            return
+        }
+        admit(head, view: view, pathLength: pathLength)
+    }
+
+    /// The store never answered within its timeout (and a second): `on_error` decides.
+    func limitWaitExpired() {
+        telemetry.rateLimitStoreError()
+        exchange.machine.limitArrived()
+        guard let route = exchange.route else { return }
+        if listener.generation.config.source.rateLimits.store?.onError == .deny {
+            refuseOnStoreError(route.rateLimit ?? listener.config.rateLimit!, route: route)
+            return
+        }
+        exchange.globalLimitsPassed = 3
+        guard let (head, view, pathLength) = bufferedHead() else {
+            respond(.badRequest, close: true)
+            return
+        }
+        admit(head, view: view, pathLength: pathLength)
     }
 }
