@@ -1,13 +1,10 @@
-import CLinux
-import Glibc
 import MeshEventLoop
 import MeshPosix
 
 /// One-shot closure timers on an event loop, for control-plane work that has no socket of its own (refresh
 /// schedules, probe intervals, request deadlines before a socket exists).
 ///
-/// The loop's timer heap needs a registration, so this owns an eventfd that is registered once and never
-/// signalled; every `schedule` pushes one heap entry for it. Confined to the loop's thread. A control plane has
+/// One timer-only registration (`EventLoop.registerTimerOnly`); every `schedule` pushes one heap entry for it. Confined to the loop's thread. A control plane has
 /// a few dozen timers at most, so due entries are found with a linear scan.
 public final class LoopTimers: EventHandler {
     /// Identifies a scheduled action, for `cancel`.
@@ -23,14 +20,7 @@ public final class LoopTimers: EventHandler {
     /// Registers with `loop`; call on the loop's thread (or before it runs). `loop` must outlive this object.
     public init(loop: EventLoop) throws(SystemError) {
         self.loop = loop
-        let fd = eventfd(0, Int32(EFD_NONBLOCK) | Int32(EFD_CLOEXEC))
-        if fd < 0 { throw SystemError(errno: Glibc.errno, call: "eventfd") }
-        do throws(SystemError) {
-            registration = try loop.register(fd: fd, interest: [.readable, .edgeTriggered], handler: self)
-        } catch {
-            Posix.close(fd)
-            throw error
-        }
+        registration = try loop.registerTimerOnly(handler: self)
     }
 
     /// Number of pending actions.
