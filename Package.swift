@@ -83,7 +83,7 @@ let package = Package(
         .target(name: "MeshDemo", dependencies: ["MeshConfig", "MeshPosix", "CLinux"], swiftSettings: fast),
         .target(
             name: "MeshGateway",
-            dependencies: ["MeshControl", "MeshOTLP", "MeshDemo", "MeshProxy", "MeshRateLimit", "MeshRedis", "MeshEventLoop", "MeshPosix", "MeshCrypto", "MeshSync", "MeshTLS", "CLinux"],
+            dependencies: ["MeshControl", "MeshOTLP", "MeshDemo", "MeshProxy", "MeshRateLimit", "MeshRedis", "MeshHTTP2", "MeshEventLoop", "MeshPosix", "MeshCrypto", "MeshSync", "MeshTLS", "CLinux"],
             swiftSettings: fast
         ),
         .executableTarget(name: "meshgate", dependencies: ["MeshGateway"], swiftSettings: fast),

@@ -28,15 +28,15 @@ mkdir -p "$mods" "$out/corpus"
 
 # module:dependencies (dependency order). MeshCrypto reaches libcrypto through Sources/CCrypto's module map.
 MODULES=(
-    "MeshSync:" "MeshHTTP1:" "MeshHTTP2:" "MeshJSON:" "MeshTrace:" "MeshMetrics:MeshSync" "MeshResilience:MeshSync" "MeshCrypto:"
+    "MeshSync:" "MeshHTTP1:" "MeshHTTP2:" "MeshJSON:" "MeshTrace:" "MeshMetrics:MeshSync" "MeshResilience:MeshSync" "MeshRateLimit:MeshSync" "MeshCrypto:"
     "MeshLog:MeshJSON MeshSync" "MeshConfig:MeshJSON" "MeshJWT:MeshCrypto MeshJSON MeshSync"
-    "MeshProxy:MeshHTTP1 MeshConfig MeshJWT MeshTrace MeshMetrics MeshLog MeshResilience"
+    "MeshProxy:MeshHTTP1 MeshConfig MeshJWT MeshTrace MeshMetrics MeshLog MeshResilience MeshRateLimit"
 )
 # target:main file:modules it links (the module's objects, all dependencies included)
 TARGETS=(
     "http1:HTTP1Fuzz.swift:MeshHTTP1"
     "http2:HTTP2Fuzz.swift:MeshHTTP2"
-    "request-head:RequestHeadFuzz.swift:MeshSync MeshHTTP1 MeshJSON MeshTrace MeshMetrics MeshResilience MeshCrypto MeshLog MeshConfig MeshJWT MeshProxy"
+    "request-head:RequestHeadFuzz.swift:MeshSync MeshHTTP1 MeshJSON MeshTrace MeshMetrics MeshResilience MeshRateLimit MeshCrypto MeshLog MeshConfig MeshJWT MeshProxy"
     "jwt:JWTFuzz.swift:MeshSync MeshJSON MeshCrypto MeshJWT"
     "config:ConfigFuzz.swift:MeshJSON MeshConfig"
 )

@@ -36,6 +36,8 @@ extension DownstreamConnection {
         case .proxying:
             exchange.clientKeepAlive = false
             if exchange.machine.responseStarted { exchange.closeAfter = true }
+        case .http2:
+            h2?.windDown()
         case .tunnel, .closing, .closed:
             break
         }

@@ -12,18 +12,14 @@ extension DownstreamConnection {
     func readHead() {
         while phase == .idle || phase == .readingHead {
             if !buffer.isEmpty {
-                let headers = worker.headers
-                switch parser.parse(buffer.readable, headers: headers) {
-                case .complete(let head):
-                    begin(head)
+                switch HTTP2Preface.match(buffer.readable, plaintext: tls == nil) {
+                case .http2:
+                    startHTTP2()
                     return
-                case .invalid(let error):
-                    exchange.reset(startNs: clinux_monotonic_ns())
-                    requestID.removeAll(keepingCapacity: true)
-                    respond(GatewayError(error), close: true)
-                    return
-                case .incomplete:
+                case .partial:
                     break
+                case .http1:
+                    if parseHead() { return }
                 }
             }
             guard readable else {
@@ -44,6 +40,22 @@ extension DownstreamConnection {
                 close()
                 return
             }
+        }
+    }
+
+    /// Parses what `buffer` holds; true when the head was handled (an exchange began or a 400 went out).
+    private func parseHead() -> Bool {
+        switch parser.parse(buffer.readable, headers: worker.headers) {
+        case .complete(let head):
+            begin(head)
+            return true
+        case .invalid(let error):
+            exchange.reset(startNs: clinux_monotonic_ns())
+            requestID.removeAll(keepingCapacity: true)
+            respond(GatewayError(error), close: true)
+            return true
+        case .incomplete:
+            return false
         }
     }
 

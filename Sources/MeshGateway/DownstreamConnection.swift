@@ -2,6 +2,7 @@ import CLinux
 import Glibc
 import MeshControl
 import MeshEventLoop
+import MeshHTTP2
 import MeshHTTP1
 import MeshPosix
 import MeshProxy
@@ -19,6 +20,8 @@ final class DownstreamConnection: EventHandler {
         case readingHead
         case proxying
         case tunnel
+        /// HTTP/2 (h2c prior knowledge): `h2` owns the socket's bytes from now on.
+        case http2
         case closing
         case closed
     }
@@ -50,6 +53,8 @@ final class DownstreamConnection: EventHandler {
     var tokenMemo: TokenMemo?
     /// TLS on a TLS listener: reads and writes below go through it.
     var tls: TLSStream?
+    /// The HTTP/2 session, once the client sent the h2 preface.
+    var h2: HTTP2Session?
     /// Index in `worker.clients`, -1 once closed.
     var slot = -1
     /// The listener and generation the exchange in progress pinned, else the listener's current binding:
@@ -58,15 +63,21 @@ final class DownstreamConnection: EventHandler {
     /// Telemetry of `listener`'s generation (its label indexes match the exchange's route and upstream).
     var telemetry: WorkerTelemetry { listener.generation.telemetry }
 
-    init(worker: Worker, listener: Listener, fd: Int32, client: SocketAddress) throws(SystemError) {
+    convenience init(worker: Worker, listener: Listener, fd: Int32, client: SocketAddress) throws(SystemError) {
+        try self.init(worker: worker, listener: listener, fd: fd, clientIP: Array(client.ipString.utf8), bridged: false)
+    }
+
+    /// - Parameter bridged: the far end is an HTTP/2 stream's bridge (same process, plaintext; the client's TLS
+    ///   if any ended at the HTTP/2 connection), not a client socket.
+    init(worker: Worker, listener: Listener, fd: Int32, clientIP: [UInt8], bridged: Bool) throws(SystemError) {
         self.worker = worker
         acceptedOn = listener
-        clientIP = Array(client.ipString.utf8)
+        self.clientIP = clientIP
         parser = RequestParser(limits: worker.limits)
         limitsVersion = worker.limitsVersion
         let binding = listener.binding
         var deadline = Int64.deadline(worker.loop.nowMs, plusMs: worker.config.source.limits.headerTimeoutMs)
-        if let context = binding.tls, let settings = binding.config.config.tls {
+        if !bridged, let context = binding.tls, let settings = binding.config.config.tls {
             // The header timeout starts when the handshake is done; until then the handshake timeout runs.
             deadline = .deadline(worker.loop.nowMs, plusMs: settings.handshakeTimeoutMs)
             // Made before the socket is registered: a failure leaves the descriptor to the caller to close.
@@ -135,7 +146,7 @@ final class DownstreamConnection: EventHandler {
     }
 
     /// Between requests with nothing received: safe to close when draining.
-    var isIdle: Bool { phase == .idle && buffer.isEmpty }
+    var isIdle: Bool { phase == .idle && buffer.isEmpty || phase == .http2 && h2?.isIdle == true }
 
     // MARK: - Events
 
@@ -169,6 +180,8 @@ final class DownstreamConnection: EventHandler {
         switch phase {
         case .idle, .readingHead:
             readHead()
+        case .http2:
+            pumpHTTP2()
         case .proxying, .tunnel:
             let before = phase
             pumpRequest()
@@ -185,7 +198,11 @@ final class DownstreamConnection: EventHandler {
     func handleTimer(nowMs: Int64) {
         guard timer.fired(nowMs: nowMs, loop: worker.loop, registration: registration) else { return }
         switch phase {
-        case .idle:
+        case .idle, .http2:
+            if let h2, !h2.isIdle {
+                setDeadline(.deadline(nowMs, plusMs: worker.config.source.limits.idleTimeoutMs))
+                return
+            }
             close()
         case .readingHead:
             // A handshake that did not finish in time gets no HTTP answer (there is no channel for one).
@@ -204,6 +221,42 @@ final class DownstreamConnection: EventHandler {
     }
 
     func setDeadline(_ ms: Int64) { timer.set(ms, loop: worker.loop, registration: registration) }
+
+    // MARK: - HTTP/2
+
+    /// The client sent the HTTP/2 preface: from now on the session reads and writes the socket.
+    func startHTTP2() {
+        releaseExchange()
+        phase = .http2
+        let limits = worker.config.source.limits
+        h2 = HTTP2Session(owner: self, limits: HTTP2Limits(maxHeaderBytes: limits.maxHeaderBytes))
+        pumpHTTP2()
+    }
+
+    func pumpHTTP2() {
+        guard let h2 else { return }
+        h2.flush()
+        var more = true
+        while phase == .http2 && more {
+            if !buffer.isEmpty {
+                let bytes = buffer.readable
+                buffer.start = buffer.end
+                setDeadline(.deadline(worker.loop.nowMs, plusMs: worker.config.source.limits.idleTimeoutMs))
+                h2.received(bytes)
+            }
+            guard phase == .http2, readable else { break }
+            switch readClient() {
+            case .data: more = true
+            case .drained: more = false
+            case .eof, .failed:
+                close()
+                return
+            }
+        }
+        // Draining or a removed listener: GOAWAY, then the streams in progress finish.
+        if phase == .http2 && (worker.draining || acceptedOn.removed) { h2.windDown() }
+        if phase == .http2 { buffer.releaseIfEmpty(to: worker.pool) }
+    }
 
     // MARK: - Reading
 
@@ -280,7 +333,10 @@ final class DownstreamConnection: EventHandler {
         if phase == .proxying || phase == .tunnel { abandonAttempt() }
         report()
         if let tls { closeTLS(tls) }
+        let session = h2
+        h2 = nil
         phase = .closed
+        session?.closeStreams()
         if let upstream { releaseUpstream(upstream, reusable: false) }
         toClient.reset(pool: worker.pool)
         active?.toUpstream.pointee.reset(pool: worker.pool)

@@ -43,6 +43,15 @@ public enum HTTPMethod: UInt8, Sendable, CaseIterable {
         }
     }
 
+    /// The method a request line's token names (`.other` for any other token).
+    public init(token: some Collection<UInt8>) {
+        let bytes = Array(token)
+        self = bytes.withUnsafeBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return .other }
+            return RequestLine.classifyMethod(base, length: buffer.count)
+        }
+    }
+
     /// The spelling in log fields, metric labels and span names (`OTHER` for any unknown token).
     public var label: StaticString {
         switch self {

@@ -61,7 +61,7 @@ struct RequestLine {
     }
 
     /// Methods are case-sensitive (RFC 9110 §9.1); switch on length first so each candidate is one compare.
-    private static func classifyMethod(_ base: UnsafePointer<UInt8>, length: Int) -> HTTPMethod {
+    static func classifyMethod(_ base: UnsafePointer<UInt8>, length: Int) -> HTTPMethod {
         let m = UnsafeRawBufferPointer(start: base, count: length)
         switch length {
         case 3: return equals(m, "GET") ? .get : equals(m, "PUT") ? .put : .other

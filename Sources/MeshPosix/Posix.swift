@@ -71,6 +71,16 @@ public enum Posix {
         return Int32(fd)
     }
 
+    /// A connected pair of non-blocking, close-on-exec Unix stream sockets.
+    public static func socketPair() throws(SystemError) -> (Int32, Int32) {
+        var fds: [Int32] = [-1, -1]
+        let type = Int32(SOCK_STREAM.rawValue | SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue)
+        guard Glibc.socketpair(AF_UNIX, type, 0, &fds) == 0 else {
+            throw SystemError(errno: Glibc.errno, call: "socketpair")
+        }
+        return (fds[0], fds[1])
+    }
+
     /// accept4 with SOCK_NONBLOCK|SOCK_CLOEXEC. `.wouldBlock` when the backlog is empty.
     public static func accept(_ fd: Int32, _ address: UnsafeMutablePointer<sockaddr_storage>?) throws(SystemError)
         -> IOResult<Int32>

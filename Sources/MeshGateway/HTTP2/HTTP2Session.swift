@@ -1,0 +1,163 @@
+import CLinux
+import Glibc
+import MeshEventLoop
+import MeshHTTP1
+import MeshHTTP2
+import MeshPosix
+
+/// An HTTP/2 client connection (SPEC §10; h2c with prior knowledge on a plaintext listener): the sans-IO codec
+/// on the client's socket, and one `HTTP2StreamBridge` per request stream.
+///
+/// Each stream becomes an exchange through the very same path as an HTTP/1 request: the bridge writes the
+/// request as HTTP/1.1 into one end of a socket pair and a `DownstreamConnection` on the other end serves it
+/// (routing, JWT, rate limits, retries, breakers, fallbacks, metrics, logs, trace context, the trust boundary),
+/// then the bridge turns the HTTP/1.1 answer into HEADERS and DATA frames. The cost is a socket pair and a
+/// re-parse per stream; what it buys is that no rule exists twice. (`docs/decisions.md`, "HTTP/2".)
+final class HTTP2Session {
+    /// The client connection that owns the socket (and this session).
+    unowned(unsafe) let owner: DownstreamConnection
+    var codec: HTTP2ServerConnection
+    private var streams: [UInt32: HTTP2StreamBridge] = [:]
+    private var events: [HTTP2Event] = []
+    private var windingDown = false
+    /// Field offsets of the response head a bridge is translating (one at a time, on this thread).
+    let headerScratch = UnsafeMutableBufferPointer<HTTPHeaderField>.allocate(capacity: 256)
+
+    init(owner: DownstreamConnection, limits: HTTP2Limits) {
+        self.owner = owner
+        codec = HTTP2ServerConnection(limits: limits)
+    }
+
+    deinit { headerScratch.deallocate() }
+
+    private var nowNs: UInt64 { UInt64(max(0, clinux_monotonic_ns())) }
+
+    /// Bytes the client sent (the connection preface first).
+    func received(_ bytes: UnsafeRawBufferPointer) {
+        codec.feed(bytes, now: nowNs, into: &events)
+        let batch = events
+        events.removeAll(keepingCapacity: true)
+        for event in batch { handle(event) }
+        flush()
+    }
+
+    private func handle(_ event: HTTP2Event) {
+        switch event {
+        case .request(let id, let head, let endStream):
+            open(id, head: head, endStream: endStream)
+        case .data(let id, let bytes, let endStream):
+            if let stream = streams[id] {
+                stream.requestBody(bytes, end: endStream)
+            } else {
+                codec.consumed(streamID: id, bytes: bytes.count)
+            }
+        case .trailers(let id, _):
+            // Request trailers are dropped, as on HTTP/1 (SPEC §4); they end the body.
+            streams[id]?.requestBody([], end: true)
+        case .headersTooLarge(let id):
+            answerLocally(id, status: 431, code: "headers_too_large")
+        case .streamReset(let id, _), .streamFailed(let id, _, _):
+            streams.removeValue(forKey: id)?.abort()
+        case .windowOpened(let id):
+            if id == 0 { for stream in streams.values { stream.pump() } } else { streams[id]?.pump() }
+        case .malformedRequest, .goAway:
+            break
+        case .connectionError:
+            closeStreams()
+        }
+    }
+
+    private func open(_ id: UInt32, head: HTTP2RequestHead, endStream: Bool) {
+        guard let request = HTTP2RequestTranslation.http1(head, endStream: endStream) else {
+            answerLocally(id, status: 400, code: "bad_request")
+            return
+        }
+        do {
+            let stream = try HTTP2StreamBridge(session: self, streamID: id, request: request)
+            streams[id] = stream
+            stream.pump()
+        } catch {
+            answerLocally(id, status: 503, code: "unavailable")
+        }
+    }
+
+    /// The gateway's own answer on one stream (SPEC §4's JSON body), for what never became an exchange.
+    private func answerLocally(_ id: UInt32, status: Int, code: String) {
+        let body = Array("{\"error\":\"\(code)\"}".utf8)
+        var fields = HTTP2HeaderList()
+        fields.append("content-type", "application/json")
+        fields.append("content-length", String(body.count))
+        try? codec.writeResponseHead(streamID: id, status: status, headers: fields, endStream: false)
+        _ = try? codec.writeData(streamID: id, body, endStream: true)
+    }
+
+    /// A stream's exchange is over (its answer is queued, or it failed).
+    func finished(_ stream: HTTP2StreamBridge) {
+        if streams[stream.streamID] === stream { streams.removeValue(forKey: stream.streamID) }
+        if windingDown && streams.isEmpty && flush() { owner.close() }
+    }
+
+    /// Writes what the codec queued; false when the socket is full (the owner waits for writability).
+    @discardableResult
+    func flush() -> Bool {
+        var blocked = false
+        var failed = false
+        while codec.outboundCount > 0 && !blocked && !failed && owner.writable {
+            codec.drainOutbound { bytes in
+                guard let base = bytes.baseAddress else { return 0 }
+                switch try? Posix.write(owner.fd, base, bytes.count) {
+                case .processed(let n): return n
+                case .wouldBlock:
+                    blocked = true
+                    owner.writable = false
+                    return 0
+                case nil:
+                    failed = true
+                    return 0
+                }
+            }
+        }
+        if failed || codec.isClosed && codec.outboundCount == 0 {
+            owner.close()
+            return false
+        }
+        return codec.outboundCount == 0
+    }
+
+    /// The client went away, or the connection ended: every stream's exchange is abandoned.
+    func closeStreams() {
+        let all = streams.values
+        streams.removeAll()
+        for stream in all { stream.abort() }
+    }
+
+    /// No stream in progress and nothing left to write.
+    var isIdle: Bool { streams.isEmpty && codec.outboundCount == 0 }
+
+    /// Drain or a removed listener (SPEC §7): GOAWAY NO_ERROR, the open streams finish, then the connection
+    /// closes.
+    func windDown() {
+        windingDown = true
+        codec.goAway(code: .noError)
+        if flush() && streams.isEmpty { owner.close() }
+    }
+}
+
+/// Tells an HTTP/2 client connection preface (RFC 9113 §3.4) from an HTTP/1 request at the start of a
+/// plaintext connection (SPEC §10: both on the same port).
+enum HTTP2Preface {
+    enum Match {
+        case http1
+        case http2
+        /// The bytes so far are the start of the preface: read more before deciding.
+        case partial
+    }
+
+    static func match(_ bytes: UnsafeRawBufferPointer, plaintext: Bool) -> Match {
+        let preface = HTTP2ServerConnection.preface
+        guard plaintext, let first = bytes.first, first == preface[0] else { return .http1 }
+        let n = min(bytes.count, preface.count)
+        for i in 1..<n where bytes[i] != preface[i] { return .http1 }
+        return n == preface.count ? .http2 : .partial
+    }
+}

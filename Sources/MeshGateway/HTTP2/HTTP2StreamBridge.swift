@@ -1,0 +1,254 @@
+import Glibc
+import MeshEventLoop
+import MeshHTTP1
+import MeshHTTP2
+import MeshPosix
+import MeshProxy
+
+/// One HTTP/2 stream's exchange: its request goes as HTTP/1.1 into a socket pair whose other end a
+/// `DownstreamConnection` serves like any client connection; the answer comes back through the pair and leaves
+/// as HEADERS and DATA on the stream, within its flow-control window (the pair is read only while the window
+/// has room, so a client that stops reading stops the upstream through the usual back-pressure).
+final class HTTP2StreamBridge: EventHandler {
+    unowned(unsafe) let session: HTTP2Session
+    let streamID: UInt32
+    private let method: HTTPMethod
+    private let chunked: Bool
+    private var registration: Registration
+    private var loop: EventLoop { session.owner.worker.loop }
+
+    /// Request bytes for the inner connection not yet written, and the body octets among them to hand back to
+    /// the peer's window once written.
+    private var toInner: [UInt8]
+    private var unconsumed = 0
+    private var writable = true
+    private var readable = false
+    private var innerGone = false
+
+    /// Response bytes read and not yet parsed or framed; the decoded body waiting for window.
+    private var inbound: [UInt8] = []
+    private var parser = ResponseParser()
+    private var headSent = false
+    private var body = BodyCursor()
+    private var pendingData: [UInt8] = []
+    private var done = false
+
+    init(session: HTTP2Session, streamID: UInt32, request: HTTP2RequestTranslation) throws(SystemError) {
+        self.session = session
+        self.streamID = streamID
+        method = request.method
+        chunked = request.chunked
+        toInner = request.head
+        let (outer, inner) = try Posix.socketPair()
+        registration = Registration(fd: outer, id: 0)
+        let owner = session.owner
+        do throws(SystemError) {
+            registration = try owner.worker.loop.register(fd: outer, handler: self)
+            _ = try DownstreamConnection(
+                worker: owner.worker, listener: owner.acceptedOn, fd: inner, clientIP: owner.clientIP, bridged: true)
+        } catch {
+            if registration.id == 0 { Posix.close(outer) } else { owner.worker.loop.close(registration) }
+            Posix.close(inner)
+            throw error
+        }
+    }
+
+    // MARK: - Request: stream → inner connection
+
+    func requestBody(_ bytes: [UInt8], end: Bool) {
+        unconsumed += bytes.count
+        if chunked && !bytes.isEmpty {
+            toInner.append(contentsOf: String(bytes.count, radix: 16).utf8)
+            toInner.append(contentsOf: [0x0D, 0x0A])
+            toInner.append(contentsOf: bytes)
+            toInner.append(contentsOf: [0x0D, 0x0A])
+        } else {
+            toInner.append(contentsOf: bytes)
+        }
+        if end && chunked { toInner.append(contentsOf: "0\r\n\r\n".utf8) }
+        pump()
+    }
+
+    // MARK: - Events
+
+    func handleEvents(_ events: IOEvents) {
+        if !events.intersection([.readable, .readHangup, .hangup, .error]).isEmpty { readable = true }
+        if events.contains(.writable) || events.contains(.error) { writable = true }
+        pump()
+    }
+
+    func handleTimer(nowMs: Int64) {}
+
+    /// Makes every step possible now: request bytes out, response bytes in and on to the stream.
+    func pump() {
+        guard !done else { return }
+        writeRequest()
+        while !done {
+            forwardPending()
+            if done || !pendingData.isEmpty { break }
+            guard readable, !innerGone, readResponse() else { break }
+            guard translate() else { return }
+        }
+        session.flush()
+    }
+
+    private func writeRequest() {
+        guard writable, !toInner.isEmpty, !innerGone else { return }
+        let result = toInner.withUnsafeBytes { try? Posix.write(registration.fd, $0.baseAddress!, $0.count) }
+        switch result {
+        case .processed(let n):
+            toInner.removeSubrange(0..<n)
+            if toInner.isEmpty && unconsumed > 0 {
+                session.codec.consumed(streamID: streamID, bytes: unconsumed)
+                unconsumed = 0
+            }
+        case .wouldBlock: writable = false
+        case nil: innerGone = true  // the inner connection answered and closed early; its answer is still read
+        }
+    }
+
+    /// Reads once from the inner connection; false when nothing more is there now.
+    private func readResponse() -> Bool {
+        var chunk = [UInt8](repeating: 0, count: 16 * 1024)
+        let result = chunk.withUnsafeMutableBytes { try? Posix.read(registration.fd, $0.baseAddress!, $0.count) }
+        switch result {
+        case .processed(0), nil:
+            readable = false
+            innerGone = true
+            innerClosed()
+            return false
+        case .processed(let n):
+            inbound.append(contentsOf: chunk[0..<n])
+            return true
+        case .wouldBlock:
+            readable = false
+            return false
+        }
+    }
+
+    // MARK: - Response: inner connection → stream
+
+    /// Turns what was read into the response head and body; false when the stream is over.
+    private func translate() -> Bool {
+        if !headSent {
+            guard let continued = translateHead() else { return false }
+            if !continued { return true }
+        }
+        guard !inbound.isEmpty else { return true }
+        let taken: Result<(Int, Int), HTTPParseError> = inbound.withUnsafeMutableBytes { bytes in
+            if case .chunked = body.mode { return body.takeDechunked(bytes) }
+            return body.take(UnsafeRawBufferPointer(bytes)).map { ($0, $0) }
+        }
+        guard case .success(let (consumed, data)) = taken else {
+            fail()
+            return false
+        }
+        pendingData.append(contentsOf: inbound[0..<data])
+        inbound.removeSubrange(0..<consumed)
+        return true
+    }
+
+    /// Nil when the stream failed; false while the head is incomplete.
+    private func translateHead() -> Bool? {
+        let headers = session.headerScratch
+        let parsed = inbound.withUnsafeBytes { parser.parse($0, headers: headers, requestMethod: method) }
+        switch parsed {
+        case .incomplete: return false
+        case .invalid:
+            fail()
+            return nil
+        case .complete(let head):
+            if head.isInformational {
+                inbound.removeSubrange(0..<head.headLength)
+                parser.reset()
+                return translateHead()
+            }
+            let fields = inbound.withUnsafeBytes { HTTP2ResponseFields.from($0, headers: headers, count: head.headerCount) }
+            body.begin(head.framing)
+            inbound.removeSubrange(0..<head.headLength)
+            let noBody = body.done
+            do {
+                try session.codec.writeResponseHead(streamID: streamID, status: head.status, headers: fields, endStream: noBody)
+            } catch {
+                fail()
+                return nil
+            }
+            headSent = true
+            if noBody { finish() }
+            return true
+        }
+    }
+
+    /// Hands decoded body bytes to the stream as far as its window allows; ends the stream after the last.
+    private func forwardPending() {
+        guard headSent else { return }
+        let last = body.done && inbound.isEmpty
+        if pendingData.isEmpty && !last { return }
+        do {
+            let taken = try pendingData.withUnsafeBytes { try session.codec.writeData(streamID: streamID, $0, endStream: last) }
+            pendingData.removeSubrange(0..<taken)
+            if last && pendingData.isEmpty { finish() }
+        } catch {
+            fail()
+        }
+    }
+
+    /// The inner connection closed: the end of a close-delimited body, else a truncated or missing answer.
+    private func innerClosed() {
+        if headSent && body.peerClosed() {
+            forwardPending()
+        } else if !done {
+            fail()
+        }
+    }
+
+    // MARK: - Ending
+
+    private func finish() {
+        done = true
+        release()
+    }
+
+    /// The answer cannot be completed: the client sees the stream reset, never a short body taken for whole.
+    private func fail() {
+        guard !done else { return }
+        done = true
+        session.codec.resetStream(streamID: streamID, code: .internalError)
+        release()
+    }
+
+    /// The client reset the stream or left: closing our end makes the inner connection abandon the exchange.
+    func abort() {
+        guard !done else { return }
+        done = true
+        release()
+    }
+
+    private func release() {
+        if registration.id != 0 { loop.close(registration) }
+        registration = Registration(fd: -1, id: 0)
+        session.finished(self)
+    }
+}
+
+/// The fields of an HTTP/1.1 response head as HTTP/2 carries them (RFC 9113 §8.2.2): lowercase names, no
+/// connection-specific fields.
+enum HTTP2ResponseFields {
+    static func from(_ buffer: UnsafeRawBufferPointer, headers: UnsafeMutableBufferPointer<HTTPHeaderField>, count: Int)
+        -> HTTP2HeaderList
+    {
+        var out = HTTP2HeaderList()
+        for i in 0..<count {
+            let field = headers[i]
+            let name = buffer[Int(field.nameStart)..<Int(field.nameStart + field.nameLength)].map { byte in
+                byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
+            }
+            if dropped.contains(where: { $0.elementsEqual(name) }) { continue }
+            out.append(name: name, value: buffer[Int(field.valueStart)..<Int(field.valueStart + field.valueLength)])
+        }
+        return out
+    }
+
+    private static let dropped: [[UInt8]] = ["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade"]
+        .map { Array($0.utf8) }
+}
