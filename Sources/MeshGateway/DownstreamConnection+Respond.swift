@@ -66,6 +66,7 @@ extension DownstreamConnection {
         record.listener = listener.listenerIndex
         record.route = exchange.route?.index ?? -1
         record.method = exchange.method
+        record.protocolName = bridged ? "HTTP/2" : exchange.clientVersion == .http10 ? "HTTP/1.0" : "HTTP/1.1"
         // 499: the client went away before an answer (nginx's convention).
         record.status = exchange.status == 0 ? 499 : exchange.status
         record.startNs = exchange.startNs

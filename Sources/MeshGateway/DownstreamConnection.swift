@@ -55,6 +55,8 @@ final class DownstreamConnection: EventHandler {
     var tls: TLSStream?
     /// The HTTP/2 session, once the client sent the h2 preface.
     var h2: HTTP2Session?
+    /// This connection serves one HTTP/2 stream through its bridge (`HTTP2StreamBridge`).
+    let bridged: Bool
     /// Index in `worker.clients`, -1 once closed.
     var slot = -1
     /// The listener and generation the exchange in progress pinned, else the listener's current binding:
@@ -73,6 +75,7 @@ final class DownstreamConnection: EventHandler {
         self.worker = worker
         acceptedOn = listener
         self.clientIP = clientIP
+        self.bridged = bridged
         parser = RequestParser(limits: worker.limits)
         limitsVersion = worker.limitsVersion
         let binding = listener.binding

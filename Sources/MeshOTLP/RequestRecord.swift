@@ -25,6 +25,8 @@ public struct RequestRecord {
     public var bytesOut = 0
     /// Set when the gateway produced the status itself.
     public var error: GatewayError?
+    /// `HTTP/1.0`, `HTTP/1.1` or `HTTP/2`: how the client spoke (SPEC §10, the access log's `protocol`).
+    public var protocolName: StaticString = "HTTP/1.1"
     /// Answered 429 by a rate limit (the access log's `rate_limited`).
     public var rateLimited = false
     /// The client's address without port.

@@ -69,7 +69,9 @@ import Testing
         // The access log line is the same as for HTTP/1.
         #expect(bed.stop() == .exited(0))
         let logged = JSONLog.lines(bed.gateway.child.stdout, message: "request")
-        #expect(logged.contains { $0["status"] as? Int == 404 && $0["path"] as? String == "/elsewhere" })
+        #expect(logged.contains {
+            $0["status"] as? Int == 404 && $0["path"] as? String == "/elsewhere" && $0["protocol"] as? String == "HTTP/2"
+        })
     }
 
     @Test func http1StillWorksOnTheSamePort() throws {

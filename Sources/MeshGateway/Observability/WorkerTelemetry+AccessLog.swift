@@ -20,6 +20,7 @@ extension WorkerTelemetry {
             line.fieldNull("route")
         }
         line.field("method", code: r.method.label)
+        line.field("protocol", code: r.protocolName)
         line.field("path", path: r.path ?? "")
         line.field("status", r.status)
         line.field("duration_ms", milli: Double(r.endNs - r.startNs) / 1e6)
