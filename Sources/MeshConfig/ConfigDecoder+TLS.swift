@@ -7,7 +7,7 @@ extension ConfigDecoder {
         "certificates", "min_version", "alpn", "client_ca_file", "require_client_cert", "handshake_timeout_ms",
     ]
     /// ALPN protocols a listener can serve: HTTP/1.1 only until HTTP/2 exists (SPEC §10).
-    static let servableALPN = ["http/1.1"]
+    static let servableALPN = ["h2", "http/1.1"]
 
     func decodeListenerTLS(_ node: JSONNode, _ path: String) -> ListenerTLSConfig? {
         guard let tls = object(node, path, allowed: Self.listenerTLSKeys) else { return nil }
@@ -30,7 +30,7 @@ extension ConfigDecoder {
                 guard Self.servableALPN.contains(item.value) else {
                     error(
                         item.path, item.node.position,
-                        "unsupported ALPN protocol \(quoted(item.value)) (this version serves: http/1.1)")
+                        "unsupported ALPN protocol \(quoted(item.value)) (this version serves: h2, http/1.1)")
                     continue
                 }
                 if !alpn.contains(item.value) { alpn.append(item.value) }

@@ -27,6 +27,8 @@ public final class TLSStream {
     public private(set) var forwardedClientCert: [UInt8] = []
     /// "TLSv1.2" / "TLSv1.3" once established (the access log's `tls_version`).
     public private(set) var version = ""
+    /// ALPN chose `h2` (SPEC §10): the client starts with the HTTP/2 preface.
+    public private(set) var speaksHTTP2 = false
     /// Ciphertext taken from the write BIO that the socket has not accepted yet.
     private var pending: UnsafeMutableRawPointer?
     private var pendingStart = 0
@@ -63,6 +65,7 @@ public final class TLSStream {
                     identity = connection.peerIdentity
                     forwardedClientCert = identity.map { Array($0.forwardedClientCert.utf8) } ?? []
                     version = connection.protocolVersion
+                    speaksHTTP2 = connection.negotiatedProtocol == "h2"
                     return .established
                 case .needMoreInput, .wantsWrite:
                     if case .failed = sendPending(fd: fd) { return .failed(nil) }

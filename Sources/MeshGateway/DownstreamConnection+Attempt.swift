@@ -124,14 +124,14 @@ extension DownstreamConnection {
             _ = trace.traceParent.format(into: traceparent)
             let tracestate = UnsafeRawBufferPointer(
                 start: worker.traceScratch.baseAddress, count: trace.traceStateLength ?? 0)
-            let clientCert = tls?.forwardedClientCert ?? []
+            let clientCert = clientTLS?.forwardedClientCert ?? []
             return requestID.withUnsafeBytes { id in
                 claimLines.withUnsafeBytes { claims in clientCert.withUnsafeBytes { cert in
                     var context = RequestHeadBuilder.Context(
                         clientIP: clientIP, endpointAuthority: endpoint.authority, deadlineMs: remaining,
                         traceparent: UnsafeRawBufferPointer(traceparent), tracestate: tracestate, requestID: id,
                         extraLines: claims)
-                    context.secure = tls != nil
+                    context.secure = clientTLS != nil
                     context.clientCert = cert
                     let space = toUpstream.headSpace(from: worker.pool)
                     var w = HeadWriter(space)

@@ -12,7 +12,7 @@ extension DownstreamConnection {
     func readHead() {
         while phase == .idle || phase == .readingHead {
             if !buffer.isEmpty {
-                switch HTTP2Preface.match(buffer.readable, plaintext: tls == nil) {
+                switch HTTP2Preface.match(buffer.readable, allowed: tls.map(\.speaksHTTP2) ?? true) {
                 case .http2:
                     startHTTP2()
                     return
@@ -106,7 +106,7 @@ extension DownstreamConnection {
         exchange.target = target
         // SPEC §9: a route that names identities admits only those verified client certificates, before JWT.
         if let allowed = route.config.allowIdentities {
-            guard let uri = tls?.identity?.uri, allowed.contains(uri) else {
+            guard let uri = clientTLS?.identity?.uri, allowed.contains(uri) else {
                 respond(.forbidden, close: !exchange.machine.request.done)
                 return
             }

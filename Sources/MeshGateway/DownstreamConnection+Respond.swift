@@ -88,7 +88,7 @@ extension DownstreamConnection {
             record.path = exchange.path
             record.client = String(decoding: clientIP, as: UTF8.self)
             record.requestID = String(decoding: requestID, as: UTF8.self)
-            if let tls {
+            if let tls = clientTLS {
                 record.tlsVersion = tls.version
                 record.peerIdentity = tls.identity?.uri
             }

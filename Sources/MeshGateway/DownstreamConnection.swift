@@ -57,6 +57,10 @@ final class DownstreamConnection: EventHandler {
     var h2: HTTP2Session?
     /// This connection serves one HTTP/2 stream through its bridge (`HTTP2StreamBridge`).
     let bridged: Bool
+    /// The client's TLS session when `bridged` from an h2 connection over TLS (its facts only: no I/O here).
+    private let bridgedTLS: TLSStream?
+    /// The TLS session the client spoke through: this connection's own, or the h2 connection's it is bridged from.
+    var clientTLS: TLSStream? { tls ?? bridgedTLS }
     /// Index in `worker.clients`, -1 once closed.
     var slot = -1
     /// The listener and generation the exchange in progress pinned, else the listener's current binding:
@@ -66,16 +70,22 @@ final class DownstreamConnection: EventHandler {
     var telemetry: WorkerTelemetry { listener.generation.telemetry }
 
     convenience init(worker: Worker, listener: Listener, fd: Int32, client: SocketAddress) throws(SystemError) {
-        try self.init(worker: worker, listener: listener, fd: fd, clientIP: Array(client.ipString.utf8), bridged: false)
+        try self.init(
+            worker: worker, listener: listener, fd: fd, clientIP: Array(client.ipString.utf8), bridged: false,
+            clientTLS: nil)
     }
 
-    /// - Parameter bridged: the far end is an HTTP/2 stream's bridge (same process, plaintext; the client's TLS
-    ///   if any ended at the HTTP/2 connection), not a client socket.
-    init(worker: Worker, listener: Listener, fd: Int32, clientIP: [UInt8], bridged: Bool) throws(SystemError) {
+    /// - Parameters:
+    ///   - bridged: the far end is an HTTP/2 stream's bridge (same process, plaintext), not a client socket.
+    ///   - clientTLS: for a bridged connection, the TLS session of the h2 connection (the client's identity).
+    init(worker: Worker, listener: Listener, fd: Int32, clientIP: [UInt8], bridged: Bool, clientTLS: TLSStream?)
+        throws(SystemError)
+    {
         self.worker = worker
         acceptedOn = listener
         self.clientIP = clientIP
         self.bridged = bridged
+        bridgedTLS = clientTLS
         parser = RequestParser(limits: worker.limits)
         limitsVersion = worker.limitsVersion
         let binding = listener.binding

@@ -15,14 +15,10 @@ import Testing
         }
     }
 
-    /// Runs curl with `arguments` against the gateway; returns (exit status, stdout, stderr).
+    /// Runs curl with `arguments`; returns (exit status, stdout, stderr).
     static func curl(_ bed: Testbed, _ arguments: [String]) throws -> (Termination, String, String) {
-        let directory = try GatewayProcess.makeTempDirectory()
-        let child = try ChildProcess(
-            path: "/usr/bin/curl", arguments: ["-sS", "--max-time", "10"] + arguments,
-            outputPrefix: directory + "/curl")
-        let status = child.wait(timeoutMs: 15_000) ?? .exited(-1)
-        return (status, child.stdout, child.stderr)
+        let result = try Tool.curl(arguments)
+        return (result.termination, result.stdout, result.stderr)
     }
 
     @Test func curlPriorKnowledgeGetsTheUpstreamsAnswerOverH2() throws {
@@ -81,5 +77,23 @@ import Testing
         let (status, out, _) = try Self.curl(bed, ["-i", "http://127.0.0.1:\(bed.ports.listener)/plain2"])
         #expect(status == .exited(0))
         #expect(out.hasPrefix("HTTP/1.1 200"), "\(out)")
+    }
+
+    @Test func h2ByALPNOnATLSListenerKeepsTheClientsIdentityFacts() throws {
+        let bed = try Testbed(upstreams: ["app": .echo]) { ports in
+            TestConfig.document(
+                port: ports.listener, adminPort: ports.admin, routes: [TestConfig.route("/", to: "app")],
+                upstreams: ["app": TestConfig.upstream([ports["app"]])],
+                listenerExtra: TLSListenerTests.tlsMember(["localhost"], extra: #""alpn": ["h2", "http/1.1"]"#))
+        }
+        defer { bed.stop() }
+        let h2 = try TLSListenerTests.curl(bed, path: "/secure", ["-sS", "-i", "--http2"])
+        #expect(h2.exitCode == 0, "\(h2.stderr)")
+        #expect(h2.stdout.hasPrefix("HTTP/2 200"), "\(h2.stdout)")
+        let received = try #require(bed["app"].requests.first)
+        #expect(received.head.header("x-forwarded-proto") == "https")
+        // A client that offers only HTTP/1.1 still gets it.
+        let http1 = try TLSListenerTests.curl(bed, path: "/one", ["-sS", "-i", "--http1.1"])
+        #expect(http1.stdout.hasPrefix("HTTP/1.1 200"), "\(http1.stdout)")
     }
 }

@@ -311,9 +311,9 @@ let validationCases: [ValidationCase] = [
         document: document(listenerExtra: tls(#""min_version": "1.1""#)),
         path: "listeners[0].tls.min_version", message: "unknown value \"1.1\""),
     .init(
-        name: "tls alpn h2 before HTTP/2",
-        document: document(listenerExtra: tls(#""alpn": ["h2", "http/1.1"]"#)),
-        path: "listeners[0].tls.alpn[0]", message: "unsupported ALPN protocol \"h2\""),
+        name: "tls alpn not served",
+        document: document(listenerExtra: tls(#""alpn": ["h3", "http/1.1"]"#)),
+        path: "listeners[0].tls.alpn[0]", message: "unsupported ALPN protocol \"h3\""),
     .init(
         name: "client cert required without CA",
         document: document(listenerExtra: tls(#""require_client_cert": true"#)),

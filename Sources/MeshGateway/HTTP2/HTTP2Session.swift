@@ -5,7 +5,7 @@ import MeshHTTP1
 import MeshHTTP2
 import MeshPosix
 
-/// An HTTP/2 client connection (SPEC §10; h2c with prior knowledge on a plaintext listener): the sans-IO codec
+/// An HTTP/2 client connection (SPEC §10: h2c with prior knowledge on a plaintext listener, h2 by ALPN on TLS): the sans-IO codec
 /// on the client's socket, and one `HTTP2StreamBridge` per request stream.
 ///
 /// Each stream becomes an exchange through the very same path as an HTTP/1 request: the bridge writes the
@@ -22,13 +22,18 @@ final class HTTP2Session {
     private var windingDown = false
     /// Field offsets of the response head a bridge is translating (one at a time, on this thread).
     let headerScratch = UnsafeMutableBufferPointer<HTTPHeaderField>.allocate(capacity: 256)
+    /// The bytes the owner's output is sending (codec output is copied here one batch at a time).
+    private let writeBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 1)
 
     init(owner: DownstreamConnection, limits: HTTP2Limits) {
         self.owner = owner
         codec = HTTP2ServerConnection(limits: limits)
     }
 
-    deinit { headerScratch.deallocate() }
+    deinit {
+        headerScratch.deallocate()
+        writeBuffer.deallocate()
+    }
 
     private var nowNs: UInt64 { UInt64(max(0, clinux_monotonic_ns())) }
 
@@ -97,31 +102,29 @@ final class HTTP2Session {
         if windingDown && streams.isEmpty && flush() { owner.close() }
     }
 
-    /// Writes what the codec queued; false when the socket is full (the owner waits for writability).
+    /// Writes what the codec queued, through the owner's output (and its TLS, for h2 over TLS); false when the
+    /// socket is full (the owner waits for writability) or gone (the owner closed).
     @discardableResult
     func flush() -> Bool {
-        var blocked = false
-        var failed = false
-        while codec.outboundCount > 0 && !blocked && !failed && owner.writable {
-            codec.drainOutbound { bytes in
-                guard let base = bytes.baseAddress else { return 0 }
-                switch try? Posix.write(owner.fd, base, bytes.count) {
-                case .processed(let n): return n
-                case .wouldBlock:
-                    blocked = true
-                    owner.writable = false
-                    return 0
-                case nil:
-                    failed = true
-                    return 0
+        while true {
+            if owner.toClient.isEmpty {
+                guard codec.outboundCount > 0 else { break }
+                var taken = 0
+                codec.drainOutbound { bytes in
+                    taken = min(bytes.count, writeBuffer.count)
+                    writeBuffer.baseAddress!.copyMemory(from: bytes.baseAddress!, byteCount: taken)
+                    return taken
                 }
+                // The output holds a pointer into `writeBuffer` until it is written: refilled only once empty.
+                owner.toClient.queueBody(UnsafeRawBufferPointer(start: writeBuffer.baseAddress, count: taken))
             }
+            guard owner.flushClient() else { return false }
         }
-        if failed || codec.isClosed && codec.outboundCount == 0 {
+        if codec.isClosed {
             owner.close()
             return false
         }
-        return codec.outboundCount == 0
+        return true
     }
 
     /// The client went away, or the connection ended: every stream's exchange is abandoned.
@@ -144,7 +147,7 @@ final class HTTP2Session {
 }
 
 /// Tells an HTTP/2 client connection preface (RFC 9113 §3.4) from an HTTP/1 request at the start of a
-/// plaintext connection (SPEC §10: both on the same port).
+/// plaintext connection (SPEC §10: both on the same port) or of a TLS connection whose ALPN chose `h2`.
 enum HTTP2Preface {
     enum Match {
         case http1
@@ -153,9 +156,10 @@ enum HTTP2Preface {
         case partial
     }
 
-    static func match(_ bytes: UnsafeRawBufferPointer, plaintext: Bool) -> Match {
+    /// - Parameter allowed: a plaintext connection, or TLS whose ALPN chose `h2`.
+    static func match(_ bytes: UnsafeRawBufferPointer, allowed: Bool) -> Match {
         let preface = HTTP2ServerConnection.preface
-        guard plaintext, let first = bytes.first, first == preface[0] else { return .http1 }
+        guard allowed, let first = bytes.first, first == preface[0] else { return .http1 }
         let n = min(bytes.count, preface.count)
         for i in 1..<n where bytes[i] != preface[i] { return .http1 }
         return n == preface.count ? .http2 : .partial

@@ -45,7 +45,8 @@ final class HTTP2StreamBridge: EventHandler {
         do throws(SystemError) {
             registration = try owner.worker.loop.register(fd: outer, handler: self)
             _ = try DownstreamConnection(
-                worker: owner.worker, listener: owner.acceptedOn, fd: inner, clientIP: owner.clientIP, bridged: true)
+                worker: owner.worker, listener: owner.acceptedOn, fd: inner, clientIP: owner.clientIP, bridged: true,
+                clientTLS: owner.tls)
         } catch {
             if registration.id == 0 { Posix.close(outer) } else { owner.worker.loop.close(registration) }
             Posix.close(inner)
