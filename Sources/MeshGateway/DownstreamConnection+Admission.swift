@@ -137,7 +137,7 @@ extension DownstreamConnection {
     private func deny(_ error: JWTError) {
         var challenge = "www-authenticate: Bearer realm=\"meshgate\""
         if let code = error.bearerErrorCode { challenge += ", error=\"\(code)\"" }
-        respond(error.isForbidden ? .forbidden : .unauthorized, close: !exchange.machine.request.done, extraHeader: challenge)
+        respond(GatewayError(error), close: !exchange.machine.request.done, extraHeader: challenge)
     }
 
     /// Values of the header `name` (lowercase), for the token extractor.

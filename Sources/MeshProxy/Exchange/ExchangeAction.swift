@@ -1,4 +1,5 @@
 import MeshConfig
+import MeshJWT
 import MeshResilience
 
 /// What the driver does after feeding the exchange machine an event. The machine never performs I/O; the
@@ -50,6 +51,13 @@ extension GatewayError {
         case .connectFailure, .reset, .status: self = .badGateway
         case .timeout: self = .gatewayTimeout
         }
+    }
+}
+
+extension GatewayError {
+    /// The answer to a token the JWT stage refused (SPEC §3): 403 for claims, 401 for everything else.
+    public init(_ error: JWTError) {
+        self = error.isForbidden ? .forbidden : .unauthorized
     }
 }
 
