@@ -48,6 +48,29 @@ import Testing
         #expect(logged.filter { $0["status"] as? Int == 429 }.count == 3)
     }
 
+    @Test func hugeAndManyDistinctKeysCostNothingButTheirTurn() throws {
+        // A 48 KiB key is hashed, never stored; 2,000 distinct keys on a 100-key table churn it, the gateway stays.
+        let bed = try Testbed(upstreams: ["app": .echo]) { ports in
+            TestConfig.document(
+                port: ports.listener, adminPort: ports.admin,
+                routes: [TestConfig.route(
+                    "/", to: "app",
+                    #""name": "keyed", "rate_limit": { "key": "header:x-key", "requests_per_second": 0.5, "burst": 1, "max_keys": 100 }"#)],
+                upstreams: ["app": TestConfig.upstream([ports["app"]])])
+        }
+        defer { bed.stop() }
+        let huge = String(repeating: "k", count: 48 * 1024)
+        #expect(try bed.request("GET", "/h", headers: "x-key: \(huge)\r\n").status == 200)
+        #expect(try bed.request("GET", "/h", headers: "x-key: \(huge)\r\n").status == 429)
+        let client = try bed.client()
+        for i in 0..<2000 {
+            let response = try client.request("GET /k HTTP/1.1\r\nHost: test.local\r\nx-key: key-\(i)\r\n\r\n")
+            #expect(response.status == 200, "key-\(i)")
+            if response.status != 200 { break }
+        }
+        #expect(bed.gateway.isRunning)
+    }
+
     @Test func workersShareOneExactBucket() throws {
         // Many connections (spread over the gateway's workers) against one key: exactly the burst.
         let bed = try Self.limitedBed(key: "route", workers: 4)

@@ -283,6 +283,18 @@ import Testing
         #expect(n.deadlineMs == 1_100)
     }
 
+    @Test func aGlobalLimitWaitIsBoundedAndResumesRouting() throws {
+        var m = try machine(Self.plain)
+        m.awaitLimit(now: 100, storeTimeoutMs: 1_050)
+        #expect(m.state == .awaitingLimit)
+        #expect(m.timerFired(now: 1_149) == .proceed)
+        #expect(m.timerFired(now: 1_150) == .limitTimedOut)
+        m.limitArrived()
+        #expect(m.state == .routing)
+        #expect(m.admit(declaredLength: nil, buffered: UnsafeRawBufferPointer(start: nil, count: 0), expectContinue: false, now: 1_200)
+            == .startAttempt(sendContinue: false))
+    }
+
     @Test func aFullPoolAnswers503WhenTheWaitEnds() throws {
         var m = try machine(Self.plain)
         started(&m, now: 0)

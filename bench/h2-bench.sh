@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# HTTP/2 from clients (issue 12): meshgate against nginx and HAProxy in ONE run, h2c with prior knowledge on a
+# plaintext listener, HTTP/1.1 keep-alive to the same origin, one worker each. Load from h2load (nghttp2-client):
+#   1x1     one connection, one stream at a time
+#   1x100   one connection, 100 concurrent streams
+#   50x1    50 connections, one stream each
+# → req/s and proxy CPU µs/request (schedstat), medians of the reps, ratios to nginx. h2load on CPU 0, proxy and
+# origin on CPU 1 (as bench/tls-bench.sh).
+#
+#   bench/h2-bench.sh                      # 3 reps x 10 s per target and shape
+#   bench/h2-bench.sh --reps 1 --duration 5
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/.." && pwd)"
+reps=3
+duration=10
+while (($#)); do
+    case "$1" in
+    --reps) reps="$2"; shift 2 ;;
+    --duration) duration="$2"; shift 2 ;;
+    *) echo "usage: bench/h2-bench.sh [--reps N] [--duration S]" >&2; exit 2 ;;
+    esac
+done
+need=()
+for b in nginx haproxy h2load taskset; do command -v "$b" >/dev/null || need+=("$b"); done
+if ((${#need[@]})); then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx haproxy nghttp2-client
+fi
+(cd "$root" && swift build -c release --product meshgate >/dev/null)
+bin="${MESHGATE_BIN:-$root/.build/release/meshgate}"
+
+tmp="$(mktemp -d /tmp/meshgate-h2-bench.XXXX)"
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$tmp"; }
+trap cleanup EXIT INT TERM
+mkdir -p "$tmp/tmp"
+
+cat >"$tmp/nginx.conf" <<EOF
+worker_processes 1;
+pid $tmp/nginx.pid;
+error_log $tmp/nginx.error.log warn;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    client_body_temp_path $tmp/tmp/body;
+    proxy_temp_path $tmp/tmp/proxy;
+    keepalive_timeout 75s;
+    keepalive_requests 10000000;
+    http2_max_concurrent_streams 128;
+    upstream origin { server 127.0.0.1:18080; keepalive 256; }
+    server {
+        listen 127.0.0.1:18480 http2 backlog=4096;
+        location / { proxy_pass http://origin; proxy_http_version 1.1; proxy_set_header Connection ""; }
+    }
+}
+EOF
+cat >"$tmp/haproxy.cfg" <<EOF
+global
+    nbthread 1
+    maxconn 8000
+defaults
+    mode http
+    option http-keep-alive
+    timeout connect 5s
+    timeout client 75s
+    timeout server 75s
+frontend fe
+    bind 127.0.0.1:18481 proto h2
+    default_backend origin
+backend origin
+    http-reuse always
+    server s1 127.0.0.1:18080
+EOF
+cat >"$tmp/meshgate.json" <<EOF
+{ "version": 1, "admin": null,
+  "listeners": [{ "name": "bench", "address": "127.0.0.1:18482",
+    "routes": [{ "match": { "path_prefix": "/" }, "upstream": "origin", "public": true }] }],
+  "upstreams": { "origin": { "endpoints": ["127.0.0.1:18080"] } },
+  "limits": { "idle_timeout_ms": 75000 },
+  "logging": { "level": "warn", "access_log": false }, "watch_config": false }
+EOF
+cat >"$tmp/origin.conf" <<EOF
+worker_processes 1;
+pid $tmp/origin.pid;
+error_log $tmp/origin.error.log warn;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    keepalive_timeout 75s;
+    keepalive_requests 10000000;
+    server { listen 127.0.0.1:18080 backlog=4096;
+             location = /hello { default_type text/plain; return 200 "Hello, World!"; } }
+}
+EOF
+
+setsid taskset -c 1 nginx -p "$tmp" -c "$tmp/origin.conf" -g "daemon off; master_process off;" &
+pids+=($!)
+setsid taskset -c 1 nginx -p "$tmp" -c "$tmp/nginx.conf" -g "daemon off; master_process off;" &
+pids+=($!)
+nginx_pid=$!
+setsid taskset -c 1 haproxy -db -f "$tmp/haproxy.cfg" >"$tmp/haproxy.out" 2>&1 &
+pids+=($!)
+haproxy_pid=$!
+setsid taskset -c 1 "$bin" run --config "$tmp/meshgate.json" --workers 1 >"$tmp/meshgate.out" 2>&1 &
+pids+=($!)
+meshgate_pid=$!
+for port in 18080 18480 18481 18482; do
+    for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
+done
+
+runtime() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%.0f\n", s}'; }
+
+# run <pid> <port> <clients> <streams>: prints "requests/s cpu_us_per_request"
+run() {
+    local pid="$1" port="$2" clients="$3" streams="$4" before after out done_
+    before=$(runtime "$pid")
+    out=$(taskset -c 0 h2load -D "$duration" -c "$clients" -m "$streams" -t 1 "http://127.0.0.1:$port/hello" 2>&1)
+    after=$(runtime "$pid")
+    done_=$(awk '/^requests:/ {print $8}' <<<"$out")
+    local failed
+    failed=$(awk '/^requests:/ {print $10}' <<<"$out")
+    [[ "$failed" != "0" ]] && echo "  (port $port c$clients m$streams: $failed failed)" >&2
+    python3 -c "import sys; r=int(sys.argv[1]); print(f'{r/float(sys.argv[4]):.0f} {(float(sys.argv[3])-float(sys.argv[2]))/1e3/max(r,1):.1f}')" \
+        "$done_" "$before" "$after" "$duration"
+}
+
+declare -A results
+shapes=("1 1" "1 100" "50 1")
+for rep in $(seq "$reps"); do
+    for target in nginx haproxy meshgate; do
+        case "$target" in
+        nginx) pid=$nginx_pid port=18480 ;;
+        haproxy) pid=$haproxy_pid port=18481 ;;
+        meshgate) pid=$meshgate_pid port=18482 ;;
+        esac
+        for shape in "${shapes[@]}"; do
+            read -r c m <<<"$shape"
+            results[$target,${c}x$m]+="$(run "$pid" "$port" "$c" "$m");"
+        done
+    done
+done
+
+median() { tr ';' '\n' | awk 'NF' | sort -n -k"$1" | awk -v k="$1" '{v[NR]=$k} END {print v[int((NR+1)/2)]}'; }
+printf '%s\n' "h2c bench $(date -u +%F) — $reps reps x ${duration}s, h2load on CPU 0, proxy + origin on CPU 1"
+printf '%-7s %-10s %12s %14s %10s %10s\n' shape target "req/s" "CPU µs/req" "req/s÷ngx" "CPU÷ngx"
+for shape in 1x1 1x100 50x1; do
+    nrps=$(median 1 <<<"${results[nginx,$shape]}")
+    ncpu=$(median 2 <<<"${results[nginx,$shape]}")
+    for target in nginx haproxy meshgate; do
+        rps=$(median 1 <<<"${results[$target,$shape]}")
+        cpu=$(median 2 <<<"${results[$target,$shape]}")
+        printf '%-7s %-10s %12s %14s %10.3f %10.3f\n' "$shape" "$target" "$rps" "$cpu" \
+            "$(python3 -c "print($rps/$nrps)")" "$(python3 -c "print($cpu/$ncpu)")"
+    done
+done
