@@ -1,5 +1,5 @@
 /// Appends frames to an outbound byte buffer (RFC 9113 §6). No padding is ever sent and no priority fields: the
-/// writer only produces what a server needs. Callers keep each payload within the peer's SETTINGS_MAX_FRAME_SIZE.
+/// writer only produces what our two connection types need. Callers keep each payload within the peer's SETTINGS_MAX_FRAME_SIZE.
 public enum HTTP2FrameWriter {
     /// DATA with `payload`.
     public static func data(
@@ -9,6 +9,22 @@ public enum HTTP2FrameWriter {
         HTTP2FrameHeader(length: payload.count, type: HTTP2FrameType.data, flags: flags, streamID: streamID)
             .write(into: &out)
         out.append(contentsOf: payload)
+    }
+
+    /// All of `bytes` as DATA frames of at most `maxFrameSize` octets; END_STREAM on the last one (an empty `bytes`
+    /// with `endStream` is one empty DATA frame; an empty one without it writes nothing). Flow control is the
+    /// caller's: `bytes` is what the windows allow.
+    public static func data(
+        streamID: UInt32, bytes: UnsafeRawBufferPointer, endStream: Bool, maxFrameSize: Int, into out: inout [UInt8]
+    ) {
+        var offset = 0
+        repeat {
+            let end = min(offset + maxFrameSize, bytes.count)
+            guard end > offset || endStream else { break }
+            let piece = UnsafeRawBufferPointer(rebasing: bytes[offset..<end])
+            data(streamID: streamID, payload: piece, endStream: endStream && end == bytes.count, into: &out)
+            offset = end
+        } while offset < bytes.count
     }
 
     /// A field block as HEADERS followed by as many CONTINUATION frames as `maxFrameSize` needs (§4.3: the frames

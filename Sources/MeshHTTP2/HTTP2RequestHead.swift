@@ -63,7 +63,7 @@ public struct HTTP2RequestHead: Sendable, Equatable {
     public var isConnect: Bool { method.elementsEqual("CONNECT".utf8) }
 }
 
-/// The RFC 9113 §8.1.1, §8.2 and §8.3.1 checks on a decoded field block.
+/// The RFC 9113 §8.3.1 request pseudo-header checks, on top of `HTTP2FieldValidator`'s field rules.
 enum RequestValidator {
     /// Validates a request header section.
     static func request(_ fields: HTTP2HeaderList) -> Result<HTTP2RequestHead, HTTP2Malformation> {
@@ -71,33 +71,20 @@ enum RequestValidator {
         var regularSeen = false
         for i in 0..<fields.count {
             let name = fields.name(i)
-            if let error = checkValue(fields.value(i)) { return .failure(error) }
+            if let error = HTTP2FieldValidator.checkValue(fields.value(i)) { return .failure(error) }
             if name.first == UInt8(ascii: ":") {
                 if regularSeen { return .failure(.pseudoAfterRegular) }
                 if let error = recordPseudo(name, at: i, in: &head) { return .failure(error) }
             } else {
                 if !regularSeen { head.regularFieldsStart = i }
                 regularSeen = true
-                if let error = checkRegular(name, fields.value(i), contentLength: &head.contentLength) {
+                if let error = HTTP2FieldValidator.checkRegular(name, fields.value(i), contentLength: &head.contentLength) {
                     return .failure(error)
                 }
             }
         }
         if let error = checkPseudoSet(head) { return .failure(error) }
         return .success(head)
-    }
-
-    /// Validates a trailer section.
-    static func trailers(_ fields: HTTP2HeaderList) -> HTTP2Malformation? {
-        var ignored: Int?
-        for i in 0..<fields.count {
-            let name = fields.name(i)
-            if name.first == UInt8(ascii: ":") { return .pseudoInTrailers }
-            if let error = checkValue(fields.value(i)) ?? checkRegular(name, fields.value(i), contentLength: &ignored) {
-                return error
-            }
-        }
-        return nil
     }
 
     private static func recordPseudo(_ name: ArraySlice<UInt8>, at i: Int, in head: inout HTTP2RequestHead)
@@ -116,7 +103,7 @@ enum RequestValidator {
     }
 
     private static func checkPseudoSet(_ head: HTTP2RequestHead) -> HTTP2Malformation? {
-        guard head.methodIndex >= 0, !head.method.isEmpty, head.method.allSatisfy(isTokenByte) else {
+        guard head.methodIndex >= 0, !head.method.isEmpty, head.method.allSatisfy(HTTP2FieldValidator.isTokenByte) else {
             return .invalidMethod
         }
         if head.isConnect {
@@ -133,61 +120,5 @@ enum RequestValidator {
             if !asterisk { return .invalidPath }
         }
         return nil
-    }
-
-    private static func checkRegular(_ name: ArraySlice<UInt8>, _ value: ArraySlice<UInt8>, contentLength: inout Int?)
-        -> HTTP2Malformation?
-    {
-        if name.isEmpty { return .invalidName }
-        for byte in name where !isTokenByte(byte) || (byte >= 0x41 && byte <= 0x5A) {
-            return byte >= 0x41 && byte <= 0x5A ? .uppercaseName : .invalidName
-        }
-        for forbidden in connectionSpecific where name.elementsEqual(forbidden.utf8) { return .connectionSpecificField }
-        if name.elementsEqual("te".utf8) {
-            return equalsIgnoringCase(value, "trailers") ? nil : .invalidTE
-        }
-        if name.elementsEqual("content-length".utf8) {
-            guard let parsed = parseDecimal(value), contentLength == nil || contentLength == parsed else {
-                return .invalidContentLength
-            }
-            contentLength = parsed
-        }
-        return nil
-    }
-
-    /// §8.2.1: no NUL, CR or LF anywhere, no leading or trailing SP/HTAB.
-    private static func checkValue(_ value: ArraySlice<UInt8>) -> HTTP2Malformation? {
-        for byte in value where byte == 0 || byte == 0x0A || byte == 0x0D { return .invalidValue }
-        if let first = value.first, first == 0x20 || first == 0x09 { return .invalidValue }
-        if let last = value.last, last == 0x20 || last == 0x09 { return .invalidValue }
-        return nil
-    }
-
-    private static let connectionSpecific = ["connection", "proxy-connection", "keep-alive", "transfer-encoding", "upgrade"]
-
-    /// RFC 9110 §5.6.2 tchar.
-    static func isTokenByte(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-            UInt8(ascii: "A")...UInt8(ascii: "Z"):
-            return true
-        default:
-            return "!#$%&'*+-.^_`|~".utf8.contains(byte)
-        }
-    }
-
-    private static func equalsIgnoringCase(_ bytes: ArraySlice<UInt8>, _ lower: String) -> Bool {
-        bytes.count == lower.utf8.count && zip(bytes, lower.utf8).allSatisfy { ($0 | 0x20) == $1 }
-    }
-
-    /// 1*DIGIT up to 18 digits (fits in Int without overflow checks).
-    private static func parseDecimal(_ bytes: ArraySlice<UInt8>) -> Int? {
-        guard !bytes.isEmpty, bytes.count <= 18 else { return nil }
-        var value = 0
-        for byte in bytes {
-            guard byte >= 0x30 && byte <= 0x39 else { return nil }
-            value = value * 10 + Int(byte - 0x30)
-        }
-        return value
     }
 }

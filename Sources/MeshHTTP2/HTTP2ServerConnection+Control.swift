@@ -53,27 +53,21 @@ extension HTTP2ServerConnection {
     }
 
     mutating func onWindowUpdate(_ streamID: UInt32, _ increment: UInt32, now: UInt64, events: inout [HTTP2Event]) {
-        let increment = Int(increment)
         if streamID == 0 {
-            // §6.9: a zero increment is a PROTOCOL_ERROR; §6.9.1: a window over 2^31−1 a FLOW_CONTROL_ERROR.
-            guard increment > 0 else { return fail(.protocolError, .zeroWindowIncrement, events: &events) }
-            guard connectionSendWindow + increment <= HTTP2Window.max else {
-                return fail(.flowControlError, .flowControl, events: &events)
+            // §6.9, §6.9.1: on the connection both are connection errors.
+            if let code = HTTP2FlowControl.grow(&connectionSendWindow, by: increment) {
+                return fail(code, code == .protocolError ? .zeroWindowIncrement : .flowControl, events: &events)
             }
-            connectionSendWindow += increment
             events.append(.windowOpened(streamID: 0))
             return
         }
         guard streamID <= highestStreamID else { return fail(.protocolError, .idleStream, events: &events) }
-        guard let stream = streams[streamID] else { return }
+        guard var stream = streams[streamID] else { return }
         // On a stream both are stream errors (§6.9, §6.9.1).
-        guard increment > 0 else {
-            return resetStream(streamID, .protocolError, reason: nil, peerFault: true, now: now, events: &events)
+        if let code = HTTP2FlowControl.grow(&stream.sendWindow, by: increment) {
+            return resetStream(streamID, code, reason: nil, peerFault: true, now: now, events: &events)
         }
-        guard stream.sendWindow + increment <= HTTP2Window.max else {
-            return resetStream(streamID, .flowControlError, reason: nil, peerFault: true, now: now, events: &events)
-        }
-        streams[streamID]?.sendWindow += increment
+        streams[streamID] = stream
         events.append(.windowOpened(streamID: streamID))
     }
 
@@ -83,47 +77,18 @@ extension HTTP2ServerConnection {
             return
         }
         if controlFrameSeen(now) { return fail(.enhanceYourCalm, .controlFrameFlood, events: &events) }
-        var offset = 0
-        var grew = false
-        while offset + 6 <= payload.count {
-            let identifier = UInt16(payload[offset]) << 8 | UInt16(payload[offset + 1])
-            let value = readUInt32(payload, at: offset + 2)
-            offset += 6
-            switch apply(identifier, value) {
-            case .failure(let code): return fail(code, code == .flowControlError ? .flowControl : .invalidSetting,
-                events: &events)
-            case .success(let windowGrew): grew = grew || windowGrew
+        let largest = streams.values.lazy.map(\.sendWindow).max()
+        switch peer.apply(payload, role: .server, largestSendWindow: largest) {
+        case .failure(let code):
+            fail(code, code == .flowControlError ? .flowControl : .invalidSetting, events: &events)
+        case .success(let update):
+            if update.headerTableChanged { encoder.peerTableSizeChanged() }
+            if update.windowDelta != 0 {
+                for key in streams.keys { streams[key]?.sendWindow += update.windowDelta }
             }
+            HTTP2FrameWriter.settings([], ack: true, into: &outbound)
+            if update.windowDelta > 0 { events.append(.windowOpened(streamID: 0)) }
         }
-        HTTP2FrameWriter.settings([], ack: true, into: &outbound)
-        if grew { events.append(.windowOpened(streamID: 0)) }
-    }
-
-    /// Applies one peer setting; returns whether stream send windows grew.
-    private mutating func apply(_ identifier: UInt16, _ value: UInt32) -> Result<Bool, HTTP2ErrorCode> {
-        switch identifier {
-        case HTTP2Setting.headerTableSize:
-            encoder.peerTableSizeChanged()
-        case HTTP2Setting.enablePush, HTTP2Setting.enableConnectProtocol:
-            if value > 1 { return .failure(.protocolError) }  // §6.5.2, RFC 8441 §3: only 0 or 1
-        case HTTP2Setting.initialWindowSize:
-            guard value <= UInt32(HTTP2Window.max) else { return .failure(.flowControlError) }  // §6.5.2
-            let delta = Int(value) - peerInitialWindow
-            // §6.9.2: every open stream's window moves by the difference; one pushed past 2^31−1 is a
-            // connection FLOW_CONTROL_ERROR.
-            for stream in streams.values where stream.sendWindow + delta > HTTP2Window.max {
-                return .failure(.flowControlError)
-            }
-            for key in streams.keys { streams[key]?.sendWindow += delta }
-            peerInitialWindow = Int(value)
-            return .success(delta > 0)
-        case HTTP2Setting.maxFrameSize:
-            guard (16_384...16_777_215).contains(value) else { return .failure(.protocolError) }  // §6.5.2
-            peerMaxFrameSize = Int(value)
-        default:
-            break  // MAX_CONCURRENT_STREAMS and MAX_HEADER_LIST_SIZE limit what we send; we never push
-        }
-        return .success(false)
     }
 
     /// The client acknowledged our SETTINGS: streams opened before used the default window (§6.9.2 applies in
@@ -144,27 +109,15 @@ extension HTTP2ServerConnection {
         guard bytes > 0, !isClosed else { return }
         creditConnection(bytes)
         guard var stream = streams[streamID], stream.phase != .halfClosedRemote else { return }
-        stream.recvPending += bytes
-        if stream.recvPending >= max(limits.initialWindowBytes / 2, 1) {
-            let increment = min(stream.recvPending, HTTP2Window.max - stream.recvWindow)
-            if increment > 0 {
-                HTTP2FrameWriter.windowUpdate(streamID: streamID, increment: UInt32(increment), into: &outbound)
-                stream.recvWindow += increment
-            }
-            stream.recvPending = 0
-        }
+        HTTP2FlowControl.credit(
+            bytes, streamID: streamID, window: &stream.recvWindow, pending: &stream.recvPending,
+            threshold: limits.initialWindowBytes / 2, into: &outbound)
         streams[streamID] = stream
     }
 
     mutating func creditConnection(_ bytes: Int) {
-        guard bytes > 0 else { return }
-        connectionRecvPending += bytes
-        guard connectionRecvPending >= connectionWindowTarget / 2 else { return }
-        let increment = min(connectionRecvPending, HTTP2Window.max - connectionRecvWindow)
-        if increment > 0 {
-            HTTP2FrameWriter.windowUpdate(streamID: 0, increment: UInt32(increment), into: &outbound)
-            connectionRecvWindow += increment
-        }
-        connectionRecvPending = 0
+        HTTP2FlowControl.credit(
+            bytes, streamID: 0, window: &connectionRecvWindow, pending: &connectionRecvPending,
+            threshold: connectionWindowTarget / 2, into: &outbound)
     }
 }

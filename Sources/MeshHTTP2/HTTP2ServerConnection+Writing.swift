@@ -50,15 +50,9 @@ extension HTTP2ServerConnection {
         let room = limits.maxOutboundBytes - outbound.count
         let allowed = max(0, min(bytes.count, connectionSendWindow, stream.sendWindow, room))
         let finishing = endStream && allowed == bytes.count
-        var offset = 0
-        repeat {
-            let end = min(offset + peerMaxFrameSize, allowed)
-            guard end > offset || finishing else { break }
-            let piece = UnsafeRawBufferPointer(rebasing: bytes[offset..<end])
-            HTTP2FrameWriter.data(streamID: streamID, payload: piece, endStream: finishing && end == allowed,
-                into: &outbound)
-            offset = end
-        } while offset < allowed
+        HTTP2FrameWriter.data(
+            streamID: streamID, bytes: UnsafeRawBufferPointer(rebasing: bytes[0..<allowed]), endStream: finishing,
+            maxFrameSize: peer.maxFrameSize, into: &outbound)
         connectionSendWindow -= allowed
         streams[streamID]?.sendWindow -= allowed
         if finishing { endLocal(streamID) }
@@ -133,7 +127,7 @@ extension HTTP2ServerConnection {
         var block: [UInt8] = []
         encoder.encode(fields, prefix: prefix, into: &block)
         HTTP2FrameWriter.headerBlock(
-            streamID: streamID, block: block[...], endStream: endStream, maxFrameSize: peerMaxFrameSize,
+            streamID: streamID, block: block[...], endStream: endStream, maxFrameSize: peer.maxFrameSize,
             into: &outbound)
     }
 }

@@ -25,7 +25,7 @@ public struct HTTP2ServerConnection: Sendable {
     public let limits: HTTP2Limits
     var phase = Phase.preface(0)
     /// A partial frame left over from the previous `feed` (at most one frame).
-    private var inbound: [UInt8] = []
+    private var inbound = HTTP2FrameInput()
     /// Bytes for the socket, oldest first.
     var outbound: [UInt8] = []
     var encoder = HPACKEncoder()
@@ -36,10 +36,8 @@ public struct HTTP2ServerConnection: Sendable {
     var highestStreamID: UInt32 = 0
     /// We sent GOAWAY: new streams are ignored (§6.8).
     var goAwaySent = false
-    /// Peer SETTINGS_INITIAL_WINDOW_SIZE: new streams' send window.
-    var peerInitialWindow = HTTP2Window.initial
-    /// Peer SETTINGS_MAX_FRAME_SIZE: the largest payload we send.
-    var peerMaxFrameSize = 16_384
+    /// The client's SETTINGS: new streams' send window, the largest frame we send.
+    var peer = HTTP2PeerSettings()
     var connectionSendWindow = HTTP2Window.initial
     var connectionRecvWindow = HTTP2Window.initial
     var connectionRecvPending = 0
@@ -84,22 +82,10 @@ public struct HTTP2ServerConnection: Sendable {
     /// Processes bytes read from the socket at monotonic instant `now` (nanoseconds), appending events.
     public mutating func feed(_ bytes: UnsafeRawBufferPointer, now: UInt64, into events: inout [HTTP2Event]) {
         guard !isClosed else { return }
-        if inbound.isEmpty {
-            // The common case: whole frames straight from the caller's buffer, only a partial tail is copied.
-            let used = process(bytes, now: now, events: &events)
-            if !isClosed && used < bytes.count { inbound.append(contentsOf: bytes[used...]) }
-        } else {
-            var buffer: [UInt8] = []
-            swap(&buffer, &inbound)
-            buffer.append(contentsOf: bytes)
-            let used = buffer.withUnsafeBytes { process($0, now: now, events: &events) }
-            if isClosed {
-                inbound = []  // nothing more will be parsed: release the partial frame
-            } else {
-                buffer.removeSubrange(0..<used)
-                swap(&buffer, &inbound)
-            }
-        }
+        var input = inbound  // moved out, so `process` may mutate the connection
+        inbound = HTTP2FrameInput()
+        input.feed(bytes) { process($0, now: now, events: &events) }
+        if !isClosed { inbound = input }  // once closed nothing more is parsed: the partial frame is dropped
         if !isClosed && outbound.count > limits.maxOutboundBytes {
             fail(.enhanceYourCalm, .outboundOverflow, events: &events)
         }
@@ -254,7 +240,7 @@ public struct HTTP2ServerConnection: Sendable {
             return .discard
         }
         let recvWindow = localSettingsAcked ? limits.initialWindowBytes : HTTP2Window.initial
-        streams[streamID] = HTTP2Stream(sendWindow: peerInitialWindow, recvWindow: recvWindow)
+        streams[streamID] = HTTP2Stream(sendWindow: peer.initialWindow, recvWindow: recvWindow)
         if streamID >= limits.streamIDHighWater {
             // Stream-id exhaustion: wind down while the client still has ids left to finish in.
             goAway(code: .noError)
@@ -313,7 +299,7 @@ public struct HTTP2ServerConnection: Sendable {
         case .trailers:
             let problem: HTTP2Malformation? =
                 !block.endStream ? .trailersWithoutEndStream
-                : tooLarge ? .trailersTooLarge : RequestValidator.trailers(fields) ?? bodyLengthProblem(streamID)
+                : tooLarge ? .trailersTooLarge : HTTP2FieldValidator.trailers(fields) ?? bodyLengthProblem(streamID)
             if let problem { return malformed(streamID, problem, now: now, events: &events) }
             endRemote(streamID)
             events.append(.trailers(streamID: streamID, fields: fields))
@@ -344,7 +330,7 @@ public struct HTTP2ServerConnection: Sendable {
         phase = .closed
         goAwaySent = true
         streams.removeAll()
-        inbound.removeAll()
+        inbound = HTTP2FrameInput()
         events.append(.connectionError(code: code, reason: reason))
     }
 
