@@ -31,13 +31,13 @@ public enum HTTP2Event: Sendable, Equatable {
 public enum HTTP2ConnectionFailure: Sendable, Equatable {
     /// The client connection preface was wrong (§3.4).
     case badPreface
-    /// The first frame after the preface was not SETTINGS (§3.4).
+    /// The first frame after the preface was not SETTINGS, or a server preface that did not start with it (§3.4).
     case settingsExpected
     /// A frame broke a §4–§6 rule checkable on its own (size, stream 0, padding).
     case malformedFrame
     /// A frame other than CONTINUATION for the same stream inside a field block, or a stray CONTINUATION (§6.10).
     case headerBlockInterrupted
-    /// A PUSH_PROMISE from a client (§8.4).
+    /// A PUSH_PROMISE: from a client (§8.4), or from a server after our SETTINGS_ENABLE_PUSH=0 (§6.6).
     case pushPromise
     /// A frame that only an open stream may carry, on an idle stream (§5.1).
     case idleStream

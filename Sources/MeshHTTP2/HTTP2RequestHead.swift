@@ -1,5 +1,6 @@
-/// Why a request or trailer section is malformed (RFC 9113 §8.1.1): each makes the stream fail with RST_STREAM
-/// PROTOCOL_ERROR; the connection goes on (SPEC §10).
+/// Why a request, response or trailer section is malformed (RFC 9113 §8.1.1): each makes the stream fail with
+/// RST_STREAM PROTOCOL_ERROR; the connection goes on (SPEC §10). The server reports requests', the client
+/// (`HTTP2ClientConnection`) responses'.
 public enum HTTP2Malformation: Error, Sendable, Equatable {
     /// A field name with an uppercase letter (§8.2.1).
     case uppercaseName
@@ -34,8 +35,18 @@ public enum HTTP2Malformation: Error, Sendable, Equatable {
     case invalidContentLength
     /// A trailer section decoding to more than `maxHeaderBytes` (too late for a 431).
     case trailersTooLarge
-    /// DATA totalling more or less than `content-length` (§8.1.1).
+    /// DATA totalling more or less than `content-length` (§8.1.1); for a response to HEAD, or a 204 or 304, any
+    /// DATA at all (RFC 9110 §6.4.1: those have no content whatever `content-length` says).
     case contentLengthMismatch
+    /// A response without `:status`, with one that is not three digits in 100–599, or with 101 (§8.3.2, §8.6).
+    case invalidStatus
+    /// An informational (1xx) response with END_STREAM (§8.1).
+    case informationalEndStream
+    /// DATA before the final response head (§8.1).
+    case dataBeforeResponse
+    /// A complete response header section decoding to more than the client's `maxHeaderBytes` (the client's
+    /// stream error; the server answers 431 instead).
+    case headersTooLarge
 }
 
 /// A validated request head: the decoded fields (pseudo-headers first) and where the pseudo-headers are.

@@ -11,6 +11,9 @@ public enum HTTP2WriteError: Error, Sendable, Equatable {
     case responseNotStarted
     /// A second response head (use `writeTrailers`).
     case responseAlreadyStarted
+    /// Trailers that break RFC 9113 §8.1 or §8.2 (pseudo-headers, uppercase or connection-specific names): nothing
+    /// was sent. (`HTTP2ClientConnection.writeTrailers` checks; the server's caller strips them beforehand.)
+    case invalidTrailers(HTTP2Malformation)
 }
 
 /// The caller's side: responses, resets, GOAWAY, and the outbound buffer.

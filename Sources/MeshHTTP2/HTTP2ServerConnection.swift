@@ -160,7 +160,7 @@ public struct HTTP2ServerConnection: Sendable {
                 endStream: endStream, now: now, events: &events)
         case .headers(let streamID, let fragment, let endStream, let endHeaders, let selfDependent):
             let block = HeaderBlockAssembler.Pending(
-                streamID: streamID, purpose: .request, endStream: endStream, selfDependent: selfDependent)
+                streamID: streamID, purpose: .head, endStream: endStream, selfDependent: selfDependent)
             onHeaders(block, UnsafeRawBufferPointer(rebasing: buffer[fragment]), endHeaders: endHeaders,
                 now: now, events: &events)
         case .continuation(_, let fragment, let endHeaders):
@@ -245,7 +245,7 @@ public struct HTTP2ServerConnection: Sendable {
             // Stream-id exhaustion: wind down while the client still has ids left to finish in.
             goAway(code: .noError)
         }
-        return .request
+        return .head
     }
 
     private mutating func addFragment(
@@ -273,7 +273,7 @@ public struct HTTP2ServerConnection: Sendable {
             return
         case .reject(let code):
             resetStream(streamID, code, reason: nil, peerFault: true, now: now, events: &events)
-        case .request:
+        case .head:
             guard !block.selfDependent else {  // §5.3.1
                 return resetStream(streamID, .protocolError, reason: nil, peerFault: true, now: now, events: &events)
             }

@@ -4,8 +4,9 @@
 struct HeaderBlockAssembler: Sendable {
     /// What the connection will do with the block once decoded.
     enum Purpose: Sendable, Equatable {
-        /// A new request on an open stream.
-        case request
+        /// A stream's header section: a new request (server side) or a response head, informational or final
+        /// (client side).
+        case head
         /// Trailers of an open stream.
         case trailers
         /// Decoded only to keep HPACK in step (closed or refused stream, or after GOAWAY), then dropped.

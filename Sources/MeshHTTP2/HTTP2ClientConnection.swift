@@ -1,0 +1,373 @@
+/// The client side of one HTTP/2 connection (RFC 9113), for h2 and h2c upstreams; sans-IO like
+/// `HTTP2ServerConnection`, with which it shares the frame parser and writer, HPACK, the header-block assembler,
+/// the field rules, peer SETTINGS and the flow-control arithmetic.
+///
+/// The caller opens streams with `openStream`, sends bodies with `writeData`/`writeTrailers`, feeds the bytes it
+/// read with the current monotonic time, gets `HTTP2ClientEvent`s back, and drains the outbound buffer to the
+/// socket. The client preface (the magic octets, our SETTINGS with ENABLE_PUSH=0, and a connection WINDOW_UPDATE
+/// raising the receive window to streams × window) is queued at creation; requests may follow it at once, before
+/// the server's SETTINGS (§3.4). One connection per socket, used by one thread. After `.connectionError` everything
+/// is ignored; flush the output (it ends with GOAWAY) and close.
+///
+/// `limits` are read from the client's point of view: `maxConcurrentStreams` caps the streams we open (the peer's
+/// SETTINGS_MAX_CONCURRENT_STREAMS may lower it further) and sizes the connection receive window,
+/// `initialWindowBytes` is each stream's receive window, `maxHeaderBytes` bounds a response header section
+/// (advertised as SETTINGS_MAX_HEADER_LIST_SIZE), `streamIDHighWater` is the last stream id we use, and the
+/// control-frame and outbound budgets are the server's (SPEC §10), so an upstream cannot make us spin or buffer
+/// without bound either.
+public struct HTTP2ClientConnection: Sendable {
+    /// Where the connection is in its life.
+    enum Phase: Sendable, Equatable {
+        /// Waiting for the server preface, which must start with SETTINGS (§3.4).
+        case firstSettings
+        /// Frames flow.
+        case open
+        /// GOAWAY sent after an error, or the caller closed it: nothing more is processed.
+        case closed
+    }
+
+    /// The limits this connection advertises and enforces.
+    public let limits: HTTP2Limits
+    var phase = Phase.firstSettings
+    private var inbound = HTTP2FrameInput()
+    /// Bytes for the socket, oldest first.
+    var outbound: [UInt8] = []
+    var encoder = HPACKEncoder()
+    var decoder: HPACKDecoder
+    private var assembler = HeaderBlockAssembler()
+    var streams: [UInt32: HTTP2ClientStream] = [:]
+    /// The id the next `openStream` uses; every odd id below it is ours, opened or closed (§5.1.1).
+    var nextStreamID: UInt32 = 1
+    /// The last-stream-id of the peer's latest GOAWAY: no new streams (§6.8).
+    var goAwayReceived: UInt32?
+    /// We sent GOAWAY: no new streams.
+    var goAwaySent = false
+    /// The server's SETTINGS.
+    var peer = HTTP2PeerSettings()
+    var connectionSendWindow = HTTP2Window.initial
+    var connectionRecvWindow = HTTP2Window.initial
+    var connectionRecvPending = 0
+    /// The server acknowledged our SETTINGS, so our initial window applies to its sending (§6.5.3).
+    var localSettingsAcked = false
+    private var controlBudget = RateWindow()
+    /// Our PING in flight: its opaque data and when it was queued.
+    var pingInFlight: (opaque: UInt64, sentAt: UInt64)?
+
+    /// Creates a connection and queues the client preface.
+    public init(limits: HTTP2Limits = HTTP2Limits()) {
+        self.limits = limits
+        self.decoder = HPACKDecoder(maxTableSize: limits.headerTableBytes, maxListSize: limits.maxHeaderBytes)
+        outbound = HTTP2ServerConnection.preface
+        var settings: [(UInt16, UInt32)] = [
+            (HTTP2Setting.enablePush, 0),  // §8.4: we never accept pushes, so PUSH_PROMISE is a connection error
+            (HTTP2Setting.initialWindowSize, UInt32(limits.initialWindowBytes)),
+            (HTTP2Setting.maxFrameSize, UInt32(limits.maxFrameBytes)),
+            (HTTP2Setting.maxHeaderListSize, UInt32(clamping: limits.maxHeaderBytes)),
+        ]
+        if limits.headerTableBytes != 4096 {
+            settings.append((HTTP2Setting.headerTableSize, UInt32(limits.headerTableBytes)))
+        }
+        HTTP2FrameWriter.settings(settings, into: &outbound)
+        let raise = connectionWindowTarget - HTTP2Window.initial
+        if raise > 0 {
+            HTTP2FrameWriter.windowUpdate(streamID: 0, increment: UInt32(raise), into: &outbound)
+            connectionRecvWindow += raise
+        }
+    }
+
+    /// The connection receive window we keep topping up (as the server does: streams × window, at least 65,535).
+    var connectionWindowTarget: Int { max(limits.connectionWindowBytes, HTTP2Window.initial) }
+
+    /// Whether the connection is finished (error, or `goAway` with an error code): only draining remains.
+    public var isClosed: Bool { phase == .closed }
+
+    /// Streams open or half-closed (they count against MAX_CONCURRENT_STREAMS).
+    public var activeStreamCount: Int { streams.count }
+
+    /// How many streams may be open at once: our `maxConcurrentStreams`, lowered by the peer's
+    /// SETTINGS_MAX_CONCURRENT_STREAMS once it arrives (§5.1.2: unlimited until then).
+    public var streamLimit: Int { min(limits.maxConcurrentStreams, peer.maxConcurrentStreams ?? .max) }
+
+    /// Whether `openStream` would accept a stream now (ignoring the request's own validity).
+    public var canOpenStream: Bool {
+        !isClosed && goAwayReceived == nil && !goAwaySent && streams.count < streamLimit
+            && nextStreamID <= limits.streamIDHighWater && outbound.count < limits.maxOutboundBytes
+    }
+
+    /// Whether the server's SETTINGS arrived (before that the peer's limits are the RFC defaults).
+    public var peerSettingsReceived: Bool { phase != .firstSettings }
+
+    /// Our stream ids still open or half-closed, ascending.
+    public var openStreamIDs: [UInt32] { streams.keys.sorted() }
+
+    // MARK: - Input
+
+    /// Processes bytes read from the socket at monotonic instant `now` (nanoseconds), appending events.
+    public mutating func feed(_ bytes: UnsafeRawBufferPointer, now: UInt64, into events: inout [HTTP2ClientEvent]) {
+        guard !isClosed else { return }
+        var input = inbound  // moved out, so `process` may mutate the connection
+        inbound = HTTP2FrameInput()
+        input.feed(bytes) { process($0, now: now, events: &events) }
+        if !isClosed { inbound = input }
+        if !isClosed && outbound.count > limits.maxOutboundBytes {
+            fail(.enhanceYourCalm, .outboundOverflow, events: &events)
+        }
+    }
+
+    /// Convenience for tests and simple callers: feeds `bytes` and returns the events.
+    public mutating func feed(_ bytes: [UInt8], now: UInt64) -> [HTTP2ClientEvent] {
+        var events: [HTTP2ClientEvent] = []
+        bytes.withUnsafeBytes { feed($0, now: now, into: &events) }
+        return events
+    }
+
+    /// Runs every complete frame in `buffer`; returns the octets used.
+    private mutating func process(
+        _ buffer: UnsafeRawBufferPointer, now: UInt64, events: inout [HTTP2ClientEvent]
+    ) -> Int {
+        var offset = 0
+        while !isClosed {
+            let rest = UnsafeRawBufferPointer(rebasing: buffer[offset...])
+            switch HTTP2FrameParser.parse(rest, maxFrameSize: limits.maxFrameBytes) {
+            case .incomplete:
+                return offset
+            case .connectionError(let code):
+                fail(code, .malformedFrame, events: &events)
+            case .streamError(let streamID, let code, let consumed):
+                offset += consumed
+                if phase == .firstSettings || assembler.pending != nil {
+                    fail(.protocolError, phase == .firstSettings ? .settingsExpected : .headerBlockInterrupted,
+                        events: &events)
+                } else if streams[streamID] != nil {
+                    resetStream(streamID, code, reason: nil, events: &events)
+                }
+            case .frame(let frame, let consumed):
+                offset += consumed
+                handle(frame, rest, now: now, events: &events)
+            }
+        }
+        return offset
+    }
+
+    /// Checks the sequencing rules every frame is subject to, then dispatches it.
+    private mutating func handle(
+        _ frame: HTTP2Frame, _ buffer: UnsafeRawBufferPointer, now: UInt64, events: inout [HTTP2ClientEvent]
+    ) {
+        if phase == .firstSettings {
+            // §3.4: the server preface is a SETTINGS frame (not an ACK).
+            guard case .settings(ack: false, _) = frame else {
+                return fail(.protocolError, .settingsExpected, events: &events)
+            }
+            phase = .open
+        }
+        if let pending = assembler.pending {
+            // §6.10: a field block is a contiguous run of frames on one stream.
+            guard case .continuation(let streamID, _, _) = frame, streamID == pending.streamID else {
+                return fail(.protocolError, .headerBlockInterrupted, events: &events)
+            }
+        }
+        switch frame {
+        case .data(let streamID, let payload, let flowLength, let endStream):
+            onData(streamID, UnsafeRawBufferPointer(rebasing: buffer[payload]), flowLength: flowLength,
+                endStream: endStream, now: now, events: &events)
+        case .headers(let streamID, let fragment, let endStream, let endHeaders, let selfDependent):
+            let block = HeaderBlockAssembler.Pending(
+                streamID: streamID, purpose: .head, endStream: endStream, selfDependent: selfDependent)
+            onHeaders(block, UnsafeRawBufferPointer(rebasing: buffer[fragment]), endHeaders: endHeaders,
+                now: now, events: &events)
+        case .continuation(_, let fragment, let endHeaders):
+            guard assembler.pending != nil else { return fail(.protocolError, .headerBlockInterrupted, events: &events) }
+            if fragment.isEmpty && !endHeaders && controlFrameSeen(now) {
+                return fail(.enhanceYourCalm, .controlFrameFlood, events: &events)
+            }
+            addFragment(UnsafeRawBufferPointer(rebasing: buffer[fragment]), endHeaders: endHeaders, events: &events)
+        case .rstStream(let streamID, let code):
+            onRstStream(streamID, code, events: &events)
+        case .settings(let ack, let payload):
+            onSettings(ack: ack, UnsafeRawBufferPointer(rebasing: buffer[payload]), now: now, events: &events)
+        case .ping(let ack, let opaque):
+            onPing(ack: ack, opaque: opaque, now: now, events: &events)
+        case .goAway(let lastStreamID, let code, _):
+            onGoAway(lastStreamID, code, events: &events)
+        case .windowUpdate(let streamID, let increment):
+            onWindowUpdate(streamID, increment, events: &events)
+        case .pushPromise:
+            fail(.protocolError, .pushPromise, events: &events)  // §6.6, §8.4: we sent SETTINGS_ENABLE_PUSH=0
+        case .priority, .unknown:
+            break  // §5.3.2: priority signals are ignored; §5.5: unknown frame types are ignored
+        }
+    }
+
+    /// Counts a SETTINGS, PING or empty frame; true when the budget is spent.
+    mutating func controlFrameSeen(_ now: UInt64) -> Bool {
+        controlBudget.record(now: now, limit: limits.maxControlFramesPerSecond)
+    }
+
+    /// A stream id we never opened: even (the server cannot open streams without push) or not yet used (§5.1).
+    func isIdle(_ streamID: UInt32) -> Bool { streamID & 1 == 0 || streamID >= nextStreamID }
+
+    // MARK: - Header blocks
+
+    private mutating func onHeaders(
+        _ block: HeaderBlockAssembler.Pending, _ fragment: UnsafeRawBufferPointer, endHeaders: Bool, now: UInt64,
+        events: inout [HTTP2ClientEvent]
+    ) {
+        var block = block
+        let streamID = block.streamID
+        // §5.1: HEADERS on a stream we never opened is a connection PROTOCOL_ERROR.
+        guard !isIdle(streamID) else { return fail(.protocolError, .idleStream, events: &events) }
+        if let stream = streams[streamID] {
+            // After END_STREAM from the peer it is STREAM_CLOSED (§5.1), decided after decoding so the HPACK state
+            // stays in step; after the final head the block is the trailer section (§8.1).
+            block.purpose = stream.phase == .halfClosedRemote ? .reject(.streamClosed)
+                : stream.responseStarted ? .trailers : .head
+        } else {
+            block.purpose = .discard  // a stream we reset or that ended: decoded only for HPACK
+        }
+        if fragment.isEmpty && !endHeaders && controlFrameSeen(now) {
+            return fail(.enhanceYourCalm, .controlFrameFlood, events: &events)
+        }
+        assembler.begin(block, decoder: &decoder)
+        addFragment(fragment, endHeaders: endHeaders, events: &events)
+    }
+
+    private mutating func addFragment(
+        _ fragment: UnsafeRawBufferPointer, endHeaders: Bool, events: inout [HTTP2ClientEvent]
+    ) {
+        switch assembler.add(fragment, endHeaders: endHeaders, decoder: &decoder, limit: limits.maxHeaderBytes) {
+        case .needMore:
+            return
+        case .compressionError:
+            fail(.compressionError, .compression, events: &events)
+        case .tooLargeBeforeEnd:
+            // SPEC §10: a block passing the limit before END_HEADERS is a CONTINUATION flood or an HPACK bomb.
+            fail(.enhanceYourCalm, .headerBlockTooLarge, events: &events)
+        case .complete(let block, let fields, let tooLarge):
+            blockComplete(block, fields, tooLarge: tooLarge, events: &events)
+        }
+    }
+
+    private mutating func blockComplete(
+        _ block: HeaderBlockAssembler.Pending, _ fields: HTTP2HeaderList, tooLarge: Bool,
+        events: inout [HTTP2ClientEvent]
+    ) {
+        let streamID = block.streamID
+        switch block.purpose {
+        case .discard:
+            return
+        case .reject(let code):
+            resetStream(streamID, code, reason: nil, events: &events)
+        case .head:
+            guard !block.selfDependent else {  // §5.3.1
+                return resetStream(streamID, .protocolError, reason: nil, events: &events)
+            }
+            // Too large is not the peer's protocol error (the setting is advisory, §6.5.2): we cancel the stream.
+            if tooLarge { return resetStream(streamID, .cancel, reason: .headersTooLarge, events: &events) }
+            switch ResponseValidator.response(fields) {
+            case .failure(let malformation):
+                resetStream(streamID, .protocolError, reason: malformation, events: &events)
+            case .success(let head):
+                responseHead(streamID, head, endStream: block.endStream, events: &events)
+            }
+        case .trailers:
+            let problem: HTTP2Malformation? =
+                !block.endStream ? .trailersWithoutEndStream
+                : tooLarge ? .trailersTooLarge : HTTP2FieldValidator.trailers(fields) ?? bodyLengthProblem(streamID)
+            if let problem { return resetStream(streamID, .protocolError, reason: problem, events: &events) }
+            endRemote(streamID)
+            events.append(.trailers(streamID: streamID, fields: fields))
+        }
+    }
+
+    /// A valid response head: informational ones are skipped, a final one is delivered.
+    private mutating func responseHead(
+        _ streamID: UInt32, _ head: HTTP2ResponseHead, endStream: Bool, events: inout [HTTP2ClientEvent]
+    ) {
+        guard var stream = streams[streamID] else { return }
+        if head.status < 200 {
+            // §8.1: an informational head never ends the stream. 100 Continue needs nothing from us (we send the
+            // body without waiting) and the gateway has nowhere to forward 103 Early Hints, so 1xx are skipped.
+            if endStream { resetStream(streamID, .protocolError, reason: .informationalEndStream, events: &events) }
+            return
+        }
+        // RFC 9110 §6.4.1, RFC 9113 §8.1.1: a response to HEAD, a 204 or a 304 has no content, whatever
+        // `content-length` says; otherwise DATA must add up to it.
+        let expected = stream.noContent || head.hasNoContent ? 0 : head.contentLength
+        if endStream, let expected, expected != 0 {
+            return resetStream(streamID, .protocolError, reason: .contentLengthMismatch, events: &events)
+        }
+        stream.responseStarted = true
+        stream.expectedLength = expected
+        streams[streamID] = stream
+        if endStream { endRemote(streamID) }
+        events.append(.response(streamID: streamID, head: head, endStream: endStream))
+    }
+
+    /// At END_STREAM: the DATA total must equal the expected length when there is one (§8.1.1).
+    func bodyLengthProblem(_ streamID: UInt32) -> HTTP2Malformation? {
+        guard let stream = streams[streamID], let length = stream.expectedLength else { return nil }
+        return stream.received == length ? nil : .contentLengthMismatch
+    }
+
+    // MARK: - Errors and stream ends
+
+    /// Ends the connection: GOAWAY with `code` (§5.4.1), nothing processed after it. Our last-stream-id is 0: the
+    /// server can open no streams toward us.
+    mutating func fail(_ code: HTTP2ErrorCode, _ reason: HTTP2ConnectionFailure, events: inout [HTTP2ClientEvent]) {
+        guard !isClosed else { return }
+        HTTP2FrameWriter.goAway(lastStreamID: 0, code: code, into: &outbound)
+        phase = .closed
+        goAwaySent = true
+        streams.removeAll()
+        inbound = HTTP2FrameInput()
+        events.append(.connectionError(code: code, reason: reason))
+    }
+
+    /// Resets a stream because the peer broke a stream-level rule (§5.4.2), and tells the caller.
+    mutating func resetStream(
+        _ streamID: UInt32, _ code: HTTP2ErrorCode, reason: HTTP2Malformation?, events: inout [HTTP2ClientEvent]
+    ) {
+        HTTP2FrameWriter.rstStream(streamID: streamID, code: code, into: &outbound)
+        guard streams.removeValue(forKey: streamID) != nil else { return }
+        events.append(.streamFailed(streamID: streamID, code: code, reason: reason))
+    }
+
+    /// The server sent END_STREAM.
+    mutating func endRemote(_ streamID: UInt32) {
+        guard let stream = streams[streamID] else { return }
+        if stream.phase == .halfClosedLocal {
+            streams[streamID] = nil
+        } else {
+            streams[streamID]?.phase = .halfClosedRemote
+        }
+    }
+
+    /// We sent END_STREAM.
+    mutating func endLocal(_ streamID: UInt32) {
+        guard let stream = streams[streamID] else { return }
+        if stream.phase == .halfClosedRemote {
+            streams[streamID] = nil
+        } else {
+            streams[streamID]?.phase = .halfClosedLocal
+        }
+    }
+}
+
+/// The state the client keeps per stream; like the server's, idle and closed streams have no entry (§5.1).
+struct HTTP2ClientStream: Sendable {
+    var phase: HTTP2Stream.Phase = .open
+    /// What we may still send (may go negative after a SETTINGS_INITIAL_WINDOW_SIZE decrease, §6.9.2).
+    var sendWindow: Int
+    /// What the peer may still send us.
+    var recvWindow: Int
+    /// Bytes the caller consumed that we have not yet returned with WINDOW_UPDATE.
+    var recvPending = 0
+    /// The request was HEAD: the response has no content (RFC 9110 §9.3.2).
+    var noContent: Bool
+    /// The final response head was delivered; a later HEADERS is the trailer section.
+    var responseStarted = false
+    /// DATA octets the response must carry (`content-length`, or 0 for HEAD/204/304), nil when unknown.
+    var expectedLength: Int?
+    /// DATA payload octets received.
+    var received = 0
+}
