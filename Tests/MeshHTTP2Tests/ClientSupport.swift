@@ -7,8 +7,12 @@ func clientConnected(
 ) -> HTTP2ClientConnection {
     var client = HTTP2ClientConnection(limits: limits)
     let events = client.feed(Wire.settings(serverSettings) + Wire.settingsAck, now: now)
-    precondition(events.allSatisfy { if case .streamLimitChanged = $0 { true } else { false } },
-        "unexpected events in handshake: \(events)")
+    precondition(events.allSatisfy { event in
+        switch event {
+        case .streamLimitChanged, .windowOpened(0): true
+        default: false
+        }
+    }, "unexpected events in handshake: \(events)")
     _ = client.takeOutbound()
     return client
 }
