@@ -69,6 +69,16 @@ public final class Gateway: @unchecked Sendable {
     /// The config-file watcher while `watch_config` is on (a reload can switch it).
     let watcherLock = Locked<ConfigWatcher?>(nil)
     var admin: AdminServer?
+    /// Sockets from systemd (`LISTEN_FDS`) or from the previous process of a binary upgrade; used by the
+    /// listeners whose address they are bound to, the rest closed once started (SPEC §12).
+    var inherited = InheritedSockets.none
+    /// `NOTIFY_SOCKET`'s notifier and its watchdog; nil when not started by systemd as `Type=notify`.
+    var systemd: SystemdNotify?
+    var watchdog: SystemdWatchdog?
+    /// SIGUSR2's binary upgrade (main thread and the upgrade thread).
+    let upgradePhase = Locked(BinaryUpgrade.Phase.idle)
+    /// The binary a SIGUSR2 starts, resolved at start (before anything can change the working directory).
+    let upgradePath = BinaryUpgrade.executablePath()
 
     public init(options: Options) { self.options = options }
 
@@ -87,6 +97,8 @@ public final class Gateway: @unchecked Sendable {
         Posix.ignoreSIGPIPE()
         Posix.raiseFileLimit()
         Gateway.blockSignals()
+        inherited = InheritedSockets.fromEnvironment()
+        systemd = SystemdNotify.fromEnvironment()
         // Not ready until the app's health URL answers (set before listeners accept anything).
         if config.app != nil { appHealthy.store(false, ordering: .relaxed) }
         if let failure = start(config, bytes: bytes) {
@@ -94,12 +106,14 @@ public final class Gateway: @unchecked Sendable {
             control?.stop()
             return failure.rawValue
         }
+        inherited.closeUnclaimed()
         if let app = config.app { AppHealth.start(app, gateway: self) }
         if !options.app.isEmpty {
             sidecar = Sidecar(
                 arguments: options.app, startupTimeoutMs: config.app?.startupTimeoutMs ?? 30_000, gateway: self)
             sidecar!.start()
         }
+        announceReady()
         let code = serveSignals()
         watcherLock.withLock { $0 }?.stop()
         admin?.stop()
@@ -173,7 +187,8 @@ public final class Gateway: @unchecked Sendable {
         EventLog.info(
             "started",
             [
-                "config": options.configPath, "workers": "\(workers.count)", "generation": "1",
+                "config": options.configPath, "workers": "\(workers.count)", "generation": "1", "pid": "\(getpid())",
+                "inherited_sockets": inherited.claimed == 0 ? "none" : "\(inherited.claimed) from \(inherited.source)",
                 "listeners": compiled.listeners.map { "\($0.config.name)=\($0.config.address)" }.joined(separator: ","),
             ])
         return nil

@@ -43,6 +43,9 @@ final class Listener: EventHandler {
 
     func rebind(_ binding: ListenerBinding) { self.binding = binding }
 
+    /// The listening socket while it accepts (a binary upgrade hands it over); nil once closed.
+    var fd: Int32? { registration == .none ? nil : registration.fd }
+
     func register(fd: Int32) throws(SystemError) {
         registration = try worker.loop.register(fd: fd, interest: [.readable, .edgeTriggered], handler: self)
     }

@@ -305,10 +305,13 @@ final class Worker: @unchecked Sendable {
         for client in clients where client.acceptedOn === listener { client.listenerRemoved() }
     }
 
-    /// Stops accepting and closes idle connections; busy ones close after their response.
-    func beginDrain() {
+    /// Stops accepting and closes idle connections; busy ones close after their response. With `closeIdle`
+    /// false (after a binary upgrade) idle ones stay until their next request is answered with `Connection:
+    /// close`, so a request already on its way never meets a closed connection.
+    func beginDrain(closeIdle: Bool = true) {
         draining = true
         for listener in listeners { listener.close() }
+        guard closeIdle else { return }
         for client in clients where client.isIdle { client.close() }
     }
 

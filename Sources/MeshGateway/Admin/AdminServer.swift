@@ -38,6 +38,29 @@ public final class AdminServer: @unchecked Sendable {
         requestGuard = AdminRequestGuard(bound: bound)
     }
 
+    /// Serves on a listening socket this process inherited (systemd socket activation, a binary upgrade).
+    public init(listeningFD: Int32, hooks: AdminHooks) throws(SystemError) {
+        self.hooks = hooks
+        loop = try EventLoop()
+        listenFD = listeningFD
+        let bound = Posix.localAddress(listenFD)!
+        self.address = bound
+        requestGuard = AdminRequestGuard(bound: bound)
+    }
+
+    /// The listening socket (for a binary upgrade to hand over); valid until `stopAccepting` or `stop`.
+    var listeningFD: Int32 { listenFD }
+
+    /// Stops accepting, closing this process's copy of the listening socket (after a binary upgrade the new
+    /// process holds it, with its queue); connections in progress go on.
+    func stopAccepting() {
+        loop.execute { [self] in
+            guard listenRegistration != .none else { return }
+            loop.close(listenRegistration)
+            listenRegistration = .none
+        }
+    }
+
     /// Starts serving on a new thread named `meshgate-admin`. Call once.
     public func start() {
         let acceptor = AdminAcceptor(server: self)
@@ -62,7 +85,7 @@ public final class AdminServer: @unchecked Sendable {
         }
         loop.execute { [self] in
             for connection in Array(connections.values) { connection.close() }
-            loop.close(listenRegistration)
+            if listenRegistration != .none { loop.close(listenRegistration) }
         }
         loop.stop()
         thread.join()

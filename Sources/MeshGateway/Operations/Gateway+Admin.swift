@@ -17,7 +17,11 @@ extension Gateway {
             reload: { [unowned self] in reload(.admin) })
         let server: AdminServer
         do {
-            server = try AdminServer(address: address, hooks: hooks)
+            if let fd = try inherited.take(address, count: 1).first {
+                server = try AdminServer(listeningFD: fd, hooks: hooks)
+            } else {
+                server = try AdminServer(address: address, hooks: hooks)
+            }
         } catch {
             throw SystemError(errno: error.errno, call: "admin listener on \(configured)")
         }

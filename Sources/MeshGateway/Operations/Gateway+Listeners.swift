@@ -12,6 +12,12 @@ extension Gateway {
         do {
             for listener in listeners where !reserved.contains(Gateway.key(listener)) {
                 let address = try Gateway.listenAddress(listener)
+                // Socket activation or a binary upgrade: the socket exists already, with its queue (SPEC §12).
+                let inheritedFDs = try inherited.take(address, count: workerCount)
+                if !inheritedFDs.isEmpty {
+                    for worker in 0..<workerCount { sockets[worker].append(inheritedFDs[worker]) }
+                    continue
+                }
                 // SO_REUSEPORT would let a second meshgate share the port silently: probe without it first.
                 try Gateway.probe(address, listener)
                 for worker in 0..<workerCount {

@@ -22,6 +22,15 @@ extension Gateway {
     /// Safe from any thread; reloads are serialized.
     @discardableResult
     public func reload(_ trigger: ReloadTrigger) -> (ok: Bool, errors: [String]) {
+        // systemd (SPEC §12): SIGHUP and POST /reload always answer RELOADING=1 then READY=1 (`Type=notify-reload`
+        // waits for both after its SIGHUP, also when the file is invalid); a file event only when it applies.
+        if trigger != .file { systemd?.reloading() }
+        let result = reloadLocked(trigger)
+        if trigger != .file { systemd?.ready(status: SystemdNotify.status(afterReload: result.errors)) }
+        return result
+    }
+
+    private func reloadLocked(_ trigger: ReloadTrigger) -> (ok: Bool, errors: [String]) {
         state.withLock { slot in
             guard var state = slot else { return (false, ["the gateway is not running yet"]) }
             defer { slot = state }
@@ -47,6 +56,8 @@ extension Gateway {
                     + "move it); restore \(running) or restart to use \(wanted)"
                 return rejected([message], trigger: trigger, state: &state)
             }
+            if trigger == .file { systemd?.reloading() }
+            defer { if trigger == .file { systemd?.ready(status: SystemdNotify.status(afterReload: state.lastErrors)) } }
             do {
                 try apply(loaded.0, bytes: loaded.1, state: &state)
             } catch let error as ListenerTLSStore.Failure {

@@ -13,7 +13,7 @@ extension Gateway {
     static func servedSignals() -> sigset_t {
         var set = sigset_t()
         sigemptyset(&set)
-        for s in [SIGTERM, SIGINT, SIGHUP, SIGCHLD] { sigaddset(&set, s) }
+        for s in [SIGTERM, SIGINT, SIGHUP, SIGCHLD, SIGUSR2] { sigaddset(&set, s) }
         return set
     }
 
@@ -26,6 +26,10 @@ extension Gateway {
             switch signal {
             case SIGHUP:
                 reload(.signal)
+            case SIGUSR2:
+                // Sent by the upgrade thread once the new process is ready, or by an operator to start one.
+                if case .handedOver = upgradePhase.withLock({ $0 }) { return drainAfterUpgrade() }
+                startUpgrade()
             case SIGCHLD:
                 guard let sidecar, let status = sidecar.reap() else { continue }
                 EventLog.info("app exited; draining", ["exit_code": "\(status)"])
@@ -45,9 +49,18 @@ extension Gateway {
     /// idle keep-alive connections, let requests in flight finish up to `drain_timeout_ms`; stop the workers.
     func drain() {
         draining.store(true, ordering: .relaxed)
+        systemd?.stopping()
+        // A new process still starting would otherwise outlive this one and serve on its own.
+        if case .starting(let pid) = upgradePhase.withLock({ $0 }) { kill(pid, SIGTERM) }
         let limits = current.config.source.limits
         sleepMs(limits.drainGraceMs)
         for worker in workers { worker.loop.execute { worker.beginDrain() } }
+        waitForConnections()
+    }
+
+    /// Waits until every connection closed or `drain_timeout_ms` passed, then stops the workers.
+    func waitForConnections() {
+        let limits = current.config.source.limits
         let deadline = clinux_monotonic_ns() + Int64(limits.drainTimeoutMs) * 1_000_000
         while openConnections > 0 && clinux_monotonic_ns() < deadline { sleepMs(10) }
         let left = openConnections
