@@ -64,4 +64,42 @@ import Testing
         kill(gateway.pid, SIGTERM)
         #expect(gateway.wait(timeoutMs: 10_000) == 0)
     }
+
+    /// A binary upgrade under systemd: the old (main) process sends `MAINPID=` with the new pid once the new one
+    /// is ready, and nothing after it (its drain is no `STOPPING=1` of the service); the watchdog pings come
+    /// from the new process from then on, and its SIGTERM is the service's `STOPPING=1`.
+    @Test func binaryUpgradeHandsTheServiceToTheNewProcess() throws {
+        let upstream = try TestUpstream(.fixed(UpstreamReply(body: "up")))
+        defer { upstream.shutdown() }
+        let files = try OpsFiles()
+        defer { GatewayProcess.removeDirectory(files.directory) }
+        try files.writeEdge(upstream: upstream.port)
+        let name = files.directory + "/notify"
+        let receiver = try NotifyReceiver(name: name)
+        let gateway = try SpawnedGateway(
+            binary: try GatewayProcess.binaryPath(), arguments: SpawnedGateway.arguments(config: files.path),
+            directory: files.directory, environment: ["NOTIFY_SOCKET": name, "WATCHDOG_USEC": "200000"])
+        #expect(receiver.nextState()?.hasPrefix("READY=1") == true, "\(receiver.messages)")
+        #expect(receiver.senders.last == gateway.pid)
+
+        kill(gateway.pid, SIGUSR2)
+        let handover = receiver.nextState()
+        let newPID = handover.flatMap { $0.split(separator: "\n").first }.flatMap { pid_t($0.dropFirst(8)) }
+        #expect(handover?.hasPrefix("MAINPID=") == true && receiver.senders.last == gateway.pid, "\(receiver.messages)")
+        let from = receiver.messages.count
+        guard let newPID else { return }
+        defer { kill(newPID, SIGKILL) }
+        #expect(newPID != gateway.pid)
+        #expect(gateway.wait(timeoutMs: 10_000) == 0, "the old process did not drain")
+        #expect(receiver.next { $0 == "WATCHDOG=1" } != nil)
+        #expect(receiver.senders.last == newPID, "the watchdog pings after the upgrade come from \(receiver.senders)")
+        #expect(try RawClient(port: files.port).get("/").bodyText == "up")
+        kill(newPID, SIGTERM)
+        #expect(receiver.nextState() == "STOPPING=1")
+        #expect(receiver.senders.last == newPID)
+        // The old process said nothing after MAINPID= (no STOPPING=1 of its own drain).
+        let late = zip(receiver.messages, receiver.senders).dropFirst(from).filter { $0.1 == gateway.pid }
+        #expect(late.isEmpty, "\(late)")
+        #expect(Poll.until(timeoutMs: 10_000) { !SpawnedGateway.isAlive(newPID) })
+    }
 }

@@ -2,6 +2,7 @@ import CLinux
 import Glibc
 import MeshConfig
 import MeshControl
+import MeshPosix
 import MeshSync
 
 /// Sidecar mode (SPEC §2, §7): the app starts only once the listeners are bound and every JWT provider has
@@ -127,8 +128,14 @@ final class Sidecar: @unchecked Sendable {
         _ = clinux_spawn_closefrom(&actions, 3)
         var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         defer { for p in argv { free(p) } }
+        // systemd's notify socket and watchdog are the gateway's (the service's main process): an app that
+        // speaks sd_notify would otherwise report READY=1 or STOPPING=1 for the whole service.
+        let gatewayOnly: Set<Substring> = ["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"]
+        var envp: [UnsafeMutablePointer<CChar>?] =
+            Spawn.currentEnvironment().filter { !gatewayOnly.contains($0.prefix { $0 != "=" }) }.map { strdup($0) } + [nil]
+        defer { for p in envp { free(p) } }
         var pid: pid_t = 0
-        let rc = posix_spawnp(&pid, arguments[0], &actions, &attributes, &argv, environ)
+        let rc = posix_spawnp(&pid, arguments[0], &actions, &attributes, &argv, &envp)
         if rc != 0 {
             errno = rc
             return nil

@@ -2,6 +2,7 @@ import CLinux
 import Glibc
 import MeshControl
 import MeshPosix
+import MeshSync
 import Synchronization
 
 /// systemd's notification protocol (sd_notify(3), SPEC §12) without libsystemd: datagrams to `NOTIFY_SOCKET`
@@ -12,7 +13,9 @@ import Synchronization
 /// Any thread. After `retire()` (this process is no longer the service's main process) nothing is sent.
 final class SystemdNotify: Sendable {
     private let socket: UnixDatagram
-    private let retired = Atomic<Bool>(false)
+    /// Whether this process handed the service over; sends happen under its lock, so no message of this
+    /// process can follow its `MAINPID=`.
+    private let retired = Locked(false)
     /// The first failed send is logged; later ones would repeat it.
     private let failureLogged = Atomic<Bool>(false)
 
@@ -48,20 +51,24 @@ final class SystemdNotify: Sendable {
     /// A binary upgrade is complete: the service's main process is `pid` from now on, and this one says
     /// nothing more (systemd would refuse it, or with `NotifyAccess=all` take a STOPPING=1 for the service's).
     func handOver(to pid: pid_t) {
-        send("MAINPID=\(pid)\nSTATUS=upgraded to pid \(pid)")
-        retired.store(true, ordering: .relaxed)
+        send("MAINPID=\(pid)\nSTATUS=upgraded to pid \(pid)", retiring: true)
     }
 
-    var isRetired: Bool { retired.load(ordering: .relaxed) }
+    var isRetired: Bool { retired.withLock { $0 } }
 
-    private func send(_ message: String) {
-        guard !retired.load(ordering: .relaxed) else { return }
-        do {
-            try socket.send(Array(message.utf8))
-        } catch {
-            if !failureLogged.exchange(true, ordering: .relaxed) {
-                EventLog.warn("cannot notify systemd", ["error": error.description])
+    private func send(_ message: String, retiring: Bool = false) {
+        let failure: SystemError? = retired.withLock { retired in
+            guard !retired else { return nil }
+            retired = retiring
+            do throws(SystemError) {
+                try socket.send(Array(message.utf8))
+                return nil
+            } catch {
+                return error
             }
+        }
+        if let failure, !failureLogged.exchange(true, ordering: .relaxed) {
+            EventLog.warn("cannot notify systemd", ["error": failure.description])
         }
     }
 }
