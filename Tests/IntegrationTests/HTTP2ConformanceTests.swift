@@ -9,8 +9,9 @@ import Testing
 /// in GOAWAY (and the close), the RST_STREAM code, or a valid response. Malformed requests must also never reach the
 /// upstream, and the connection must go on serving (SPEC §10).
 ///
-/// One gateway serves the whole suite: every script runs once, a few connections at a time, on first use; each
-/// parametrized case then checks its own transcript.
+/// One gateway serves the whole suite (one more for the TLS run): every script runs once, a few connections at a
+/// time, on first use; each parametrized case then checks its own transcript. The same cases run over h2c (prior
+/// knowledge on the plaintext listener) and over TLS with h2 chosen by ALPN.
 @Suite struct HTTP2ConformanceTests {
     typealias Step = HTTP2FrameClient.Step
     typealias Code = H2Wire.Code
@@ -741,7 +742,12 @@ import Testing
         let seconds: Double
     }
 
-    static let run: Result<Run, any Error> = Result {
+    /// The scripts over h2c (prior knowledge on the plaintext listener).
+    static let run: Result<Run, any Error> = Result { try execute(tls: false) }
+    /// The same scripts over TLS, h2 chosen by ALPN.
+    static let runTLS: Result<Run, any Error> = Result { try execute(tls: true) }
+
+    static func execute(tls: Bool) throws -> Run {
         let started = TestSocket.nowMs()
         let slowReply = UpstreamReply(status: 200, body: "slow")
         let bed = try Testbed(upstreams: ["app": .echo, "slow": .slow(delayMs: 3000, reply: slowReply)]) { ports in
@@ -749,10 +755,12 @@ import Testing
                 port: ports.listener, adminPort: ports.admin,
                 routes: [TestConfig.route("/slow/", to: "slow"), TestConfig.route("/", to: "app")],
                 upstreams: ["app": TestConfig.upstream([ports["app"]]), "slow": TestConfig.upstream([ports["slow"]])],
-                accessLog: false)
+                accessLog: false,
+                listenerExtra: tls ? TLSListenerTests.tlsMember(["localhost"], extra: #""alpn": ["h2", "http/1.1"]"#) : "")
         }
         defer { bed.stop() }
-        let transcripts = try HTTP2FrameClient.run(port: bed.ports.listener, scripts: cases.map(\.script))
+        let transcripts = try HTTP2FrameClient.run(
+            port: bed.ports.listener, scripts: cases.map(\.script), caFile: tls ? TestPKI.shared.path("ca.crt") : nil)
         let requests = bed["app"].requests + bed["slow"].requests
         let running = bed.gateway.isRunning
         let stop = bed.stop()
@@ -763,19 +771,29 @@ import Testing
 
     @Test(arguments: cases)
     func conformance(_ c: Case) throws {
-        let run = try Self.run.get()
+        try Self.verify(c, try Self.run.get())
+    }
+
+    @Test(arguments: cases)
+    func conformanceOverTLS(_ c: Case) throws {
+        try Self.verify(c, try Self.runTLS.get())
+    }
+
+    static func verify(_ c: Case, _ run: Run) throws {
         let transcript = try #require(run.transcripts.count > c.index ? run.transcripts[c.index] : nil)
         if getenv("MESHGATE_H2_TRACE") != nil { print("[h2 trace] \(c.name)\n  \(transcript)") }
         #expect(transcript.error == nil, "\(c.name): \(transcript)")
         #expect(transcript.hpackErrors.isEmpty, "\(c.name): the gateway's field blocks did not decode: \(transcript)")
+        #expect(!transcript.events.contains { $0.type == "alpn" }, "\(c.name): TLS did not choose h2: \(transcript)")
         for check in c.checks {
-            let (ok, what) = Self.evaluate(check, transcript, run.upstreamRequests)
+            let (ok, what) = evaluate(check, transcript, run.upstreamRequests)
             #expect(ok, "\(c.name): expected \(what)\n→ got: \(transcript)")
         }
     }
 
-    @Test func theGatewayServedEveryCaseAndStoppedCleanly() throws {
-        let run = try Self.run.get()
+    @Test(arguments: [false, true])
+    func theGatewayServedEveryCaseAndStoppedCleanly(tls: Bool) throws {
+        let run = try (tls ? Self.runTLS : Self.run).get()
         #expect(run.transcripts.count == Self.cases.count)
         #expect(run.gatewayRunning, "\(run.gatewayStderr.suffix(3000))")
         #expect(run.gatewayStop == .exited(0), "\(run.gatewayStderr.suffix(3000))")

@@ -171,7 +171,7 @@ public enum H2Wire {
     }
 }
 
-/// A raw-socket HTTP/2 client in Python (stdlib only: socket, struct, select): it sends bytes built with `H2Wire`
+/// A raw-socket HTTP/2 client in Python (standard library only: socket, struct, ssl): it sends bytes built with `H2Wire`
 /// as told and records every frame the gateway sends back, decoding field blocks with its own HPACK decoder
 /// (static and dynamic tables, Huffman). Two modes: `run(port:scripts:)` plays independent scripts, each on a
 /// fresh connection; `runStreams(port:cases:)` sends generated requests as streams of shared connections.
@@ -221,7 +221,8 @@ public enum HTTP2FrameClient {
     public static let finalPingOpaque = "finalchk"
 
     /// One thing the client saw, in order: a frame (`type` is `data`, `headers`, `rst`, `settings`, `ping`,
-    /// `goaway`, `window`, or `frame` for others), `eof`, `timeout`, `mark` or `send-failed`.
+    /// `goaway`, `window`, or `frame` for others), `eof`, `timeout`, `mark`, `send-failed`, or `alpn` (TLS chose
+    /// another protocol than h2: `label`).
     public struct Event: Sendable, CustomStringConvertible {
         public let type: String
         public let stream: UInt32
@@ -323,14 +324,15 @@ public enum HTTP2FrameClient {
         return path
     }()
 
-    static func python(_ port: UInt16, mode: String, input: Any, timeoutMs: Int) throws -> Any {
+    static func python(_ port: UInt16, mode: String, input: Any, caFile: String? = nil, timeoutMs: Int) throws -> Any {
         let directory = try GatewayProcess.makeTempDirectory()
         defer { GatewayProcess.removeDirectory(directory) }
         let inputPath = directory + "/input.json"
         let data = try JSONSerialization.data(withJSONObject: input)
         try ChildProcess.writeFile(inputPath, String(decoding: data, as: UTF8.self))
         let result = try Tool.run(
-            "/usr/bin/env", ["python3", scriptPath, "\(port)", mode, inputPath], timeoutMs: timeoutMs)
+            "/usr/bin/env", ["python3", scriptPath, "\(port)", mode, inputPath] + (caFile.map { [$0] } ?? []),
+            timeoutMs: timeoutMs)
         guard result.termination == .exited(0),
             let output = try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8))
         else {
@@ -339,12 +341,16 @@ public enum HTTP2FrameClient {
         return output
     }
 
-    /// Plays every script on its own connection to 127.0.0.1:`port` (a few at once); transcripts in order.
-    public static func run(port: UInt16, scripts: [Script], timeoutMs: Int = 120_000) throws -> [Transcript] {
+    /// Plays every script on its own connection to 127.0.0.1:`port` (a few at once); transcripts in order. With
+    /// `caFile` each connection is TLS (server name `localhost`, verified against that CA) offering ALPN `h2` only.
+    public static func run(port: UInt16, scripts: [Script], caFile: String? = nil, timeoutMs: Int = 120_000) throws
+        -> [Transcript]
+    {
         let input = scripts.map { script -> [String: Any] in
             ["steps": script.steps.map(\.json), "final_ping": script.finalPing]
         }
-        let output = try python(port, mode: "scripts", input: input, timeoutMs: timeoutMs) as? [[String: Any]] ?? []
+        let output = try python(port, mode: "scripts", input: input, caFile: caFile, timeoutMs: timeoutMs)
+            as? [[String: Any]] ?? []
         return output.map { object in
             Transcript(
                 events: (object["events"] as? [[String: Any]] ?? []).map(Event.init), error: object["error"] as? String)
@@ -415,7 +421,7 @@ public enum HTTP2FrameClient {
 
     /// The client (Python 3, standard library only).
     static let source = #"""
-import json, select, socket, struct, sys, threading, time
+import json, socket, struct, sys, threading, time
 
 # HPACK Huffman code (RFC 7541 Appendix B): the code is canonical, so the lengths of symbols 0..256 define it
 # (one letter per symbol, 'A' = 5 bits). Checked against the appendix C examples before anything runs.
@@ -608,36 +614,37 @@ PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 
 
 class Conn:
-    def __init__(self, port):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=5)
-        self.sock.setblocking(False)
+    def __init__(self, port, ca=None):
         self.buf, self.events, self.eof = b"", [], False
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+        if ca:
+            import ssl
+            context = ssl.create_default_context(cafile=ca)
+            context.set_alpn_protocols(["h2"])
+            self.sock = context.wrap_socket(self.sock, server_hostname="localhost")
+            if self.sock.selected_alpn_protocol() != "h2":
+                self.events.append({"type": "alpn", "label": str(self.sock.selected_alpn_protocol())})
         self.table, self.block = Table(), None
         self.ended, self.status, self.bodies = set(), {}, {}
 
     def send(self, data):
         try:
-            self.sock.setblocking(True)
             self.sock.settimeout(5)
             self.sock.sendall(data)
         except OSError as error:
             self.events.append({"type": "send-failed", "error": str(error)})
-        finally:
-            self.sock.setblocking(False)
 
     def pump(self, timeout):
         """Reads what arrives within `timeout` seconds and records it; False once the peer closed."""
         if self.eof:
             return False
-        ready, _, _ = select.select([self.sock], [], [], max(timeout, 0))
-        if not ready:
-            return True
         try:
+            self.sock.settimeout(max(timeout, 0.001))
             chunk = self.sock.recv(1 << 20)
-        except BlockingIOError:
+        except (TimeoutError, socket.timeout, BlockingIOError):
             return True
-        except OSError as error:
-            chunk, self.reset = b"", str(error)
+        except OSError:
+            chunk = b""  # a reset (or a TLS error) ends the connection like a close
         if not chunk:
             self.eof = True
             self.events.append({"type": "eof"})
@@ -730,10 +737,10 @@ class Conn:
 FINAL_PING = b"finalchk"
 
 
-def run_script(port, script):
+def run_script(port, script, ca=None):
     """Conformance mode: sends the steps' bytes, waits where told, then (unless told otherwise) a PING whose ACK
     shows the connection still serves; a GOAWAY is followed by waiting for the close."""
-    conn = Conn(port)
+    conn = Conn(port, ca)
     for step in script["steps"]:
         if "send" in step:
             conn.send(bytes.fromhex(step["send"]))
@@ -812,7 +819,7 @@ def run_streams(port, cases):
     return results
 
 
-def run_scripts(port, scripts, workers=6):
+def run_scripts(port, scripts, ca=None, workers=6):
     """Runs independent scripts, each on its own connection, a few at a time."""
     results, lock, queue = [None] * len(scripts), threading.Lock(), list(range(len(scripts)))
 
@@ -823,7 +830,7 @@ def run_scripts(port, scripts, workers=6):
                     return
                 index = queue.pop(0)
             try:
-                results[index] = run_script(port, scripts[index])
+                results[index] = run_script(port, scripts[index], ca)
             except Exception as error:
                 results[index] = {"events": [], "error": repr(error)}
 
@@ -837,9 +844,10 @@ def run_scripts(port, scripts, workers=6):
 
 if __name__ == "__main__":
     port, mode, path = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+    ca = sys.argv[4] if len(sys.argv) > 4 else None
     with open(path) as f:
         request = json.load(f)
-    result = run_scripts(port, request) if mode == "scripts" else run_streams(port, request)
+    result = run_scripts(port, request, ca) if mode == "scripts" else run_streams(port, request)
     print(json.dumps(result))
 """#
 }
