@@ -115,8 +115,16 @@ extension HTTP2ClientConnection {
     mutating func onGoAway(_ lastStreamID: UInt32, _ code: HTTP2ErrorCode, events: inout [HTTP2ClientEvent]) {
         // §6.8: streams above last-stream-id were not processed and never will be; a later GOAWAY may lower it.
         goAwayReceived = min(goAwayReceived ?? .max, lastStreamID)
-        let unprocessed = streams.keys.filter { $0 > lastStreamID }.sorted()
-        for streamID in unprocessed { streams[streamID] = nil }
+        var unprocessed: [UInt32] = []
+        for streamID in streams.keys.sorted() where streamID > lastStreamID {
+            if streams[streamID]?.responseStarted == true {
+                // It answered, so it did process it: a contradiction, never "safe to retry".
+                resetStream(streamID, .protocolError, reason: nil, events: &events)
+            } else {
+                streams[streamID] = nil
+                unprocessed.append(streamID)
+            }
+        }
         events.append(.goAway(lastStreamID: lastStreamID, code: code, unprocessed: unprocessed))
     }
 

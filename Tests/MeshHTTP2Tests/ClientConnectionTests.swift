@@ -229,6 +229,19 @@ func goAwayRetrySafety() throws {
     #expect(client.activeStreamCount == 0)
 }
 
+@Test("§6.8 a stream that already answered is never reported unprocessed by a GOAWAY below it")
+func goAwayAfterResponse() throws {
+    var client = clientConnected()
+    _ = try client.openStream(head: requestHead("POST"), endStream: false)
+    _ = try client.openStream(head: requestHead("POST"), endStream: false)
+    _ = client.feed(Wire.headers(3, block: responseBlock("200"), endStream: false), now: 0)
+    let events = client.feed(Wire.frame(0x7, 0, stream: 0, Wire.be32(0) + Wire.be32(0)), now: 0)
+    #expect(events == [
+        .streamFailed(streamID: 3, code: .protocolError, reason: nil),
+        .goAway(lastStreamID: 0, code: .noError, unprocessed: [1]),
+    ])
+}
+
 @Test("end to end: our server's graceful GOAWAY lets open streams finish and refuses new ones on the client")
 func endToEndGoAway() throws {
     var pair = Pair()
