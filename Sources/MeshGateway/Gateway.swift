@@ -86,6 +86,8 @@ public final class Gateway: @unchecked Sendable {
 
     /// Runs until drained; returns the process exit code.
     public func run() -> Int32 {
+        // First: a SIGHUP or SIGUSR2 (default action: exit) while the config loads must wait, not kill.
+        Gateway.blockSignals()
         let config: GatewayConfig
         let bytes: [UInt8]
         switch Gateway.readConfig(options.configPath) {
@@ -96,7 +98,6 @@ public final class Gateway: @unchecked Sendable {
         }
         Posix.ignoreSIGPIPE()
         Posix.raiseFileLimit()
-        Gateway.blockSignals()
         inherited = InheritedSockets.fromEnvironment()
         systemd = SystemdNotify.fromEnvironment()
         // Not ready until the app's health URL answers (set before listeners accept anything).

@@ -58,6 +58,19 @@ public enum Spawn {
         return out
     }
 
+    /// Reaps child `pid` if it ends within `waitingMs` (polling every 5 ms); its exit code, else nil.
+    public static func reap(_ pid: pid_t, waitingMs: Int) -> Int32? {
+        let deadline = clinux_monotonic_ns() + Int64(waitingMs) * 1_000_000
+        var status: Int32 = 0
+        while true {
+            let result = waitpid(pid, &status, WNOHANG)
+            if result == pid { return exitCode(status) }
+            if result < 0 && Glibc.errno != EINTR { return nil }
+            if clinux_monotonic_ns() >= deadline { return nil }
+            usleep(5000)
+        }
+    }
+
     /// The exit code of a `waitpid` status, or 128 + the signal that ended it (the W* macros do not import).
     public static func exitCode(_ status: Int32) -> Int32 {
         let signal = status & 0x7f

@@ -44,6 +44,7 @@ import Testing
         var pids = [gateway.pid]
         defer { for pid in pids { kill(pid, SIGKILL) } }
         try gateway.waitUntilListening(files.port)
+        try gateway.waitUntilStarted()
         let admin = AdminClient(port: files.adminPort)
 
         let load = UpgradeLoad(port: files.port, keepAlive: 3, oneShot: 2, body: "steady")
@@ -96,6 +97,7 @@ import Testing
         var successor: pid_t = 0
         defer { if successor > 0 { kill(successor, SIGKILL) } }
         try gateway.waitUntilListening(files.port)
+        try gateway.waitUntilStarted()
 
         let ws = try RawClient(port: files.port)
         let upgraded = try ws.request("GET /ws HTTP/1.1\r\nHost: ops.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n")
@@ -145,6 +147,7 @@ import Testing
         var successor: pid_t = 0
         defer { if successor > 0 { kill(successor, SIGKILL) } }
         try gateway.waitUntilListening(files.port)
+        try gateway.waitUntilStarted()
         let client = try RawClient(port: files.port)
         #expect(try client.get("/").bodyText == "kept")
 

@@ -72,4 +72,32 @@ import Testing
         kill(gateway.pid, SIGTERM)
         #expect(gateway.wait(timeoutMs: 10_000) == 0)
     }
+
+    /// A socket-activated gateway upgrades like any other: the one inherited socket (shared by both workers)
+    /// goes on to the new process, with the admin listener, and keeps answering.
+    @Test func socketActivatedGatewayHandsItsSocketOnAtAnUpgrade() throws {
+        let upstream = try TestUpstream(.fixed(UpstreamReply(body: "activated")))
+        defer { upstream.shutdown() }
+        let files = try OpsFiles()
+        defer { GatewayProcess.removeDirectory(files.directory) }
+        let socket = try TestSocket.listen(port: files.port)
+        try files.writeEdge(upstream: upstream.port)
+        let gateway = try SpawnedGateway(
+            binary: try GatewayProcess.binaryPath(), arguments: SpawnedGateway.arguments(config: files.path),
+            directory: files.directory, environment: ["LISTEN_FDS": "1"], passing: [socket.fd], setListenPID: true)
+        close(socket.fd)
+        try gateway.waitUntilStarted()
+        let successor = try BinaryUpgradeTests.upgrade(gateway, from: gateway.pid, count: 1)
+        defer { kill(successor, SIGKILL) }
+        #expect(gateway.wait(timeoutMs: 10_000) == 0, "\(gateway.stdout)")
+        // Only the new process holds the socket now: it answers, and the admin listener moved with it.
+        for _ in 0..<4 { #expect(try RawClient(port: files.port).get("/").bodyText == "activated") }
+        #expect(AdminClient(port: files.adminPort).readyStatus() == 200)
+        #expect(
+            Poll.until(timeoutMs: 5000) {
+                gateway.logLines("started").last?["inherited_sockets"] as? String == "3 from binary upgrade"
+            }, "\(gateway.stdout)")
+        kill(successor, SIGTERM)
+        #expect(Poll.until(timeoutMs: 10_000) { !SpawnedGateway.isAlive(successor) })
+    }
 }

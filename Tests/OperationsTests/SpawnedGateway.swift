@@ -75,6 +75,16 @@ final class SpawnedGateway {
         }
     }
 
+    /// Waits (bounded) for the `started` log line: from then on signals are served (before it, SIGUSR2's
+    /// default action would end the process). A socket passed in accepts connections before that.
+    func waitUntilStarted(timeoutMs: Int = 15_000) throws {
+        guard Poll.until(timeoutMs: timeoutMs, intervalMs: 5, { poll() != nil || !logLines("started").isEmpty }),
+            poll() == nil
+        else {
+            throw TestSupportError("meshgate did not start: \(String(describing: exitCode))\n\(stdout)")
+        }
+    }
+
     /// Whether any process (this child or a later one it started) with `pid` still runs; a zombie has ended.
     static func isAlive(_ pid: pid_t) -> Bool {
         let stat = ChildProcess.readFile("/proc/\(pid)/stat")

@@ -1,3 +1,4 @@
+import Dispatch
 import Glibc
 import MeshControl
 import MeshEventLoop
@@ -52,13 +53,15 @@ public final class AdminServer: @unchecked Sendable {
     var listeningFD: Int32 { listenFD }
 
     /// Stops accepting, closing this process's copy of the listening socket (after a binary upgrade the new
-    /// process holds it, with its queue); connections in progress go on.
+    /// process holds it, with its queue); connections in progress go on. Returns once the loop did it (bounded).
     func stopAccepting() {
+        let done = DispatchSemaphore(value: 0)
         loop.execute { [self] in
-            guard listenRegistration != .none else { return }
-            loop.close(listenRegistration)
+            if listenRegistration != .none { loop.close(listenRegistration) }
             listenRegistration = .none
+            done.signal()
         }
+        _ = done.wait(timeout: .now() + .seconds(2))
     }
 
     /// Starts serving on a new thread named `meshgate-admin`. Call once.

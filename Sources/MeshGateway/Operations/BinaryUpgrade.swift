@@ -155,18 +155,12 @@ extension Gateway {
 
     /// Why the new process did not take over; it is stopped (SIGKILL) and reaped if it still runs.
     private func failureReason(pid: pid_t, timedOut: Bool, answer: String) -> String {
-        var status: Int32 = 0
         // The channel closes as the process exits, a moment before it can be reaped: wait a little for that.
-        let reapDeadline = clinux_monotonic_ns() + (timedOut ? 0 : 1_000_000_000)
-        while true {
-            if waitpid(pid, &status, WNOHANG) == pid {
-                return "the new process exited with code \(Spawn.exitCode(status)) before it was ready"
-            }
-            if clinux_monotonic_ns() >= reapDeadline { break }
-            sleepMs(5)
+        if let code = Spawn.reap(pid, waitingMs: timedOut ? 0 : 1000) {
+            return "the new process exited with code \(code) before it was ready"
         }
         kill(pid, SIGKILL)
-        waitpid(pid, &status, 0)
+        _ = Spawn.reap(pid, waitingMs: 10_000)
         if isDraining { return "this process began draining first; the new process was stopped" }
         if timedOut { return "the new process was not ready within \(BinaryUpgrade.readyTimeoutMs) ms; killed" }
         return "the new process closed its channel without reporting ready (\(answer.isEmpty ? "no answer" : answer)); killed"
@@ -177,9 +171,10 @@ extension Gateway {
     /// close`, and leaves idle keep-alive connections open until their next request is answered (closing one
     /// could cross a request already on its way; HAProxy's `idle-close-on-response`), up to `drain_timeout_ms`.
     func drainAfterUpgrade() -> Int32 {
+        // The admin socket first: a /readyz accepted here after `draining` would say 503 for the service.
+        admin?.stopAccepting()
         draining.store(true, ordering: .relaxed)
         watcherLock.withLock { $0 }?.stop()
-        admin?.stopAccepting()
         for worker in workers { worker.loop.execute { worker.beginDrain(closeIdle: false) } }
         waitForConnections()
         return 0
