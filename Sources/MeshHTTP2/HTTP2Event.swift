@@ -35,6 +35,8 @@ public enum HTTP2ConnectionFailure: Sendable, Equatable {
     case settingsExpected
     /// A frame broke a §4–§6 rule checkable on its own (size, stream 0, padding).
     case malformedFrame
+    /// DATA on a stream the client had already closed (§6.1, §5.1).
+    case closedStream
     /// A frame other than CONTINUATION for the same stream inside a field block, or a stray CONTINUATION (§6.10).
     case headerBlockInterrupted
     /// A PUSH_PROMISE: from a client (§8.4), or from a server after our SETTINGS_ENABLE_PUSH=0 (§6.6).

@@ -11,7 +11,11 @@ extension HTTP2ServerConnection {
             // §5.1: DATA on an idle stream is a connection error; on a closed one it is dropped, but it used
             // connection window, which is given back at once.
             if streamID > highestStreamID { return fail(.protocolError, .idleStream, events: &events) }
-            return creditConnection(flowLength)
+            creditConnection(flowLength)
+            // §6.1: on a stream the client closed it is STREAM_CLOSED (as a connection error, §5.1 allows it:
+            // a flood of such frames then costs one GOAWAY, not one RST_STREAM each).
+            if closed.closer(of: streamID) == .client { fail(.streamClosed, .closedStream, events: &events) }
+            return
         }
         if payload.isEmpty && !endStream && controlFrameSeen(now) {
             return fail(.enhanceYourCalm, .controlFrameFlood, events: &events)
@@ -47,6 +51,7 @@ extension HTTP2ServerConnection {
         // §6.4: RST_STREAM on an idle stream is a connection PROTOCOL_ERROR.
         guard streamID <= highestStreamID else { return fail(.protocolError, .idleStream, events: &events) }
         guard let stream = streams.removeValue(forKey: streamID) else { return }  // closed: nothing to do
+        closed.record(streamID, by: .client)
         if stream.delivered { events.append(.streamReset(streamID: streamID, code: code)) }
         // SPEC §10 rapid reset (CVE-2023-44487): the cost is in streams cancelled before we answered.
         if !stream.responseStarted { countReset(now: now, events: &events) }

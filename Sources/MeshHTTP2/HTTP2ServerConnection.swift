@@ -36,6 +36,8 @@ public struct HTTP2ServerConnection: Sendable {
     var highestStreamID: UInt32 = 0
     /// We sent GOAWAY: new streams are ignored (§6.8).
     var goAwaySent = false
+    /// Recently closed streams and who closed them (what a late frame for one means).
+    var closed: ClosedStreams
     /// The client's SETTINGS: new streams' send window, the largest frame we send.
     var peer = HTTP2PeerSettings()
     var connectionSendWindow = HTTP2Window.initial
@@ -50,6 +52,7 @@ public struct HTTP2ServerConnection: Sendable {
     public init(limits: HTTP2Limits = HTTP2Limits()) {
         self.limits = limits
         self.decoder = HPACKDecoder(maxTableSize: limits.headerTableBytes, maxListSize: limits.maxHeaderBytes)
+        closed = ClosedStreams(capacity: 2 * limits.maxConcurrentStreams)
         var settings: [(UInt16, UInt32)] = [
             (HTTP2Setting.maxConcurrentStreams, UInt32(limits.maxConcurrentStreams)),
             (HTTP2Setting.initialWindowSize, UInt32(limits.initialWindowBytes)),
@@ -213,6 +216,10 @@ public struct HTTP2ServerConnection: Sendable {
             // (§5.1), decided after decoding so the HPACK state stays in step.
             block.purpose = stream.phase == .halfClosedRemote ? .reject(.streamClosed) : .trailers
         } else if streamID <= highestStreamID {
+            // §5.1.1: an id below the highest that was never opened is a new stream out of order.
+            if streamID > closed.forgottenUpTo && closed.closer(of: streamID) == nil {
+                return fail(.protocolError, .invalidStreamID, events: &events)
+            }
             block.purpose = .discard  // a closed stream: trailers in flight after a reset, or junk
         } else {
             // §5.1.1: client streams are odd and increasing.
@@ -232,10 +239,14 @@ public struct HTTP2ServerConnection: Sendable {
     private mutating func openStream(_ streamID: UInt32, now: UInt64, events: inout [HTTP2Event])
         -> HeaderBlockAssembler.Purpose
     {
-        if goAwaySent { return .discard }  // §6.8: streams above our GOAWAY's last id are ignored
+        if goAwaySent {  // §6.8: streams above our GOAWAY's last id are ignored
+            closed.record(streamID, by: .server)
+            return .discard
+        }
         guard streams.count < limits.maxConcurrentStreams else {
             // §5.1.2: over the advertised limit; REFUSED_STREAM tells the client it is safe to retry.
             HTTP2FrameWriter.rstStream(streamID: streamID, code: .refusedStream, into: &outbound)
+            closed.record(streamID, by: .server)
             countReset(now: now, events: &events)
             return .discard
         }
@@ -340,6 +351,7 @@ public struct HTTP2ServerConnection: Sendable {
         events: inout [HTTP2Event]
     ) {
         HTTP2FrameWriter.rstStream(streamID: streamID, code: code, into: &outbound)
+        closed.record(streamID, by: .server)
         guard let stream = streams.removeValue(forKey: streamID) else { return }
         if stream.delivered && peerFault { events.append(.streamFailed(streamID: streamID, code: code, reason: reason)) }
         if peerFault && !stream.responseStarted { countReset(now: now, events: &events) }
@@ -350,6 +362,7 @@ public struct HTTP2ServerConnection: Sendable {
         guard let stream = streams[streamID] else { return }
         if stream.phase == .halfClosedLocal {
             streams[streamID] = nil
+            closed.record(streamID, by: .client)
         } else {
             streams[streamID]?.phase = .halfClosedRemote
         }
@@ -360,6 +373,7 @@ public struct HTTP2ServerConnection: Sendable {
         guard let stream = streams[streamID] else { return }
         if stream.phase == .halfClosedRemote {
             streams[streamID] = nil
+            closed.record(streamID, by: .client)
         } else {
             streams[streamID]?.phase = .halfClosedLocal
         }

@@ -148,10 +148,20 @@ func closedStreamFrames() {
     // A block with incremental indexing (0x40) on the closed stream, then a request that refers to the entry.
     let indexing: [UInt8] = [0x40, 0x01, 0x78, 0x01, 0x79]  // x: y
     let events = connection.feed(
-        Wire.headers(1, block: indexing) + Wire.data(1, [1]) + Wire.windowUpdate(1, 5) + Wire.rst(1)
+        Wire.headers(1, block: indexing) + Wire.windowUpdate(1, 5) + Wire.rst(1)
             + Wire.headers(3, block: Wire.block(Wire.get) + [0xBE]), now: 0)
     guard case .request(3, let head, _) = events.first, events.count == 1 else { Issue.record("\(events)"); return }
     #expect(String(decoding: head.fields.first("x")!, as: UTF8.self) == "y")
+    // §6.1: DATA on a stream the client itself reset is STREAM_CLOSED (here as a connection error).
+    #expect(connectionError(connection.feed(Wire.data(1, [1]), now: 0))! == (.streamClosed, .closedStream))
+}
+
+@Test("§5.1.1 HEADERS with an id below the highest that was never opened is a PROTOCOL_ERROR")
+func decreasingStreamID() {
+    var connection = connected()
+    _ = connection.feed(Wire.headers(5, block: Wire.block(Wire.get)), now: 0)
+    #expect(connectionError(connection.feed(Wire.headers(3, block: Wire.block(Wire.get)), now: 0))!
+        == (.protocolError, .invalidStreamID))
 }
 
 @Test("§6.10 CONTINUATION continues a block; anything else inside the block is a PROTOCOL_ERROR")

@@ -88,9 +88,13 @@ final class HTTP2Session {
 
     /// The gateway's own answer on one stream (SPEC §4's JSON body), for what never became an exchange.
     private func answerLocally(_ id: UInt32, status: Int, code: String) {
-        let body = Array("{\"error\":\"\(code)\"}".utf8)
+        var requestID: [UInt8] = []
+        owner.worker.appendRequestID(into: &requestID)
+        let idText = String(decoding: requestID, as: UTF8.self)
+        let body = Array("{\"error\":\"\(code)\",\"request_id\":\"\(idText)\"}".utf8)
         var fields = HTTP2HeaderList()
         fields.append("content-type", "application/json")
+        fields.append("x-request-id", idText)
         fields.append("content-length", String(body.count))
         try? codec.writeResponseHead(streamID: id, status: status, headers: fields, endStream: false)
         _ = try? codec.writeData(streamID: id, body, endStream: true)
