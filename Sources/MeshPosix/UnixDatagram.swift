@@ -1,3 +1,4 @@
+import CLinux
 import Glibc
 
 /// A client socket for `sd_notify(3)`-style datagrams to a Unix socket named by a path or, with a leading
