@@ -7,9 +7,10 @@ public enum Spawn {
     /// Runs `path` with `arguments` (argv[0] included) and `environment` ("NAME=value"), the descriptors
     /// `passing[i]` appearing as `3 + i` in the child, and 0, 1, 2 from `standardStreams` when given (else
     /// this process's). The child starts with no signal blocked and every signal at its default action.
-    /// Returns its pid.
+    /// With `searchPath`, a `path` without a slash is looked up in `PATH` (as a shell would). Returns its pid.
     public static func start(
-        path: String, arguments: [String], environment: [String], passing: [Int32], standardStreams: [Int32] = []
+        path: String, arguments: [String], environment: [String], passing: [Int32], standardStreams: [Int32] = [],
+        searchPath: Bool = false
     ) throws(SystemError) -> pid_t {
         precondition(standardStreams.isEmpty || standardStreams.count == 3, "standardStreams is 0, 1 and 2")
         let sources = standardStreams + passing
@@ -42,7 +43,10 @@ public enum Spawn {
         let envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup($0) } + [nil]
         defer { for pointer in envp { free(pointer) } }
         var pid: pid_t = 0
-        let rc = posix_spawn(&pid, path, &actions, &attributes, argv, envp)
+        let rc =
+            searchPath
+            ? posix_spawnp(&pid, path, &actions, &attributes, argv, envp)
+            : posix_spawn(&pid, path, &actions, &attributes, argv, envp)
         guard rc == 0 else { throw SystemError(errno: rc, call: "posix_spawn \(path)") }
         return pid
     }

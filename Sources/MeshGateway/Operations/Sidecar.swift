@@ -110,37 +110,12 @@ final class Sidecar: @unchecked Sendable {
     /// descriptor but 0, 1 and 2 (every gateway descriptor is close-on-exec; closing from 3 also covers one a
     /// library opened without it, which would keep a port or file open for the app's life).
     static func spawn(_ arguments: [String]) -> pid_t? {
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        var everySignal = sigset_t()
-        sigfillset(&everySignal)
-        sigdelset(&everySignal, SIGKILL)
-        sigdelset(&everySignal, SIGSTOP)
-        posix_spawnattr_setsigdefault(&attributes, &everySignal)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        _ = clinux_spawn_closefrom(&actions, 3)
-        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
-        defer { for p in argv { free(p) } }
         // systemd's notify socket and watchdog are the gateway's (the service's main process): an app that
         // speaks sd_notify would otherwise report READY=1 or STOPPING=1 for the whole service.
         let gatewayOnly: Set<Substring> = ["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"]
-        var envp: [UnsafeMutablePointer<CChar>?] =
-            Spawn.currentEnvironment().filter { !gatewayOnly.contains($0.prefix { $0 != "=" }) }.map { strdup($0) } + [nil]
-        defer { for p in envp { free(p) } }
-        var pid: pid_t = 0
-        let rc = posix_spawnp(&pid, arguments[0], &actions, &attributes, &argv, &envp)
-        if rc != 0 {
-            errno = rc
-            return nil
-        }
-        return pid
+        let environment = Spawn.currentEnvironment().filter { !gatewayOnly.contains($0.prefix { $0 != "=" }) }
+        return try? Spawn.start(
+            path: arguments[0], arguments: arguments, environment: environment, passing: [], searchPath: true)
     }
 }
 
