@@ -110,8 +110,8 @@ final class HTTP2StreamBridge: EventHandler {
 
     /// Reads once from the inner connection; false when nothing more is there now.
     private func readResponse() -> Bool {
-        var chunk = [UInt8](repeating: 0, count: 16 * 1024)
-        let result = chunk.withUnsafeMutableBytes { try? Posix.read(registration.fd, $0.baseAddress!, $0.count) }
+        let scratch = session.readScratch
+        let result = try? Posix.read(registration.fd, scratch.baseAddress!, scratch.count)
         switch result {
         case .processed(0), nil:
             readable = false
@@ -119,7 +119,7 @@ final class HTTP2StreamBridge: EventHandler {
             innerClosed()
             return false
         case .processed(let n):
-            inbound.append(contentsOf: chunk[0..<n])
+            inbound.append(contentsOf: UnsafeRawBufferPointer(rebasing: scratch[0..<n]))
             return true
         case .wouldBlock:
             readable = false
