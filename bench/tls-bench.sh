@@ -2,7 +2,10 @@
 # TLS termination: meshgate against nginx and HAProxy in ONE run, same origin, same certificate (ECDSA P-256),
 # same OpenSSL (Debian's libssl3), one worker each (issue 11):
 #   keepalive   wrk -c 50 over TLS keep-alive connections, GET /hello        → req/s, CPU µs/request
-#   handshake   wrk -c 50 with `Connection: close`: a full handshake per request → handshakes/s, CPU µs/handshake
+#   resumed     wrk -c 50 with `Connection: close`: a new connection per request, which wrk resumes with the
+#               last connection's session whenever the server renewed its ticket → handshakes/s, CPU µs/each
+#   full        tls-bio/handshake_load -c 50: a new connection and a FULL handshake per request (the client
+#               never offers a session) → handshakes/s, CPU µs/handshake
 # Method as the reference harness (bench/RESULTS.md): wrk pinned to CPU 0, origin and proxy share CPU 1, so
 # throughput reads out the proxy's CPU cost; CPU comes from the proxy's schedstat run time.
 #
@@ -28,11 +31,13 @@ if ((${#need[@]})); then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx haproxy wrk openssl
 fi
 (cd "$root" && swift build -c release --product meshgate >/dev/null)
+loader="$(mktemp /tmp/handshake_load.XXXX)"
+cc -O2 -o "$loader" "$root/bench/tls-bio/handshake_load.c" -lssl -lcrypto
 bin="${MESHGATE_BIN:-$root/.build/release/meshgate}"
 
 tmp="$(mktemp -d /tmp/meshgate-tls-bench.XXXX)"
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$tmp"; }
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$tmp" "$loader"; }
 trap cleanup EXIT INT TERM
 mkdir -p "$tmp/tmp"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$tmp/key.pem" -out "$tmp/cert.pem" \
@@ -140,6 +145,17 @@ run() {
         "$requests" "$before" "$after" "$duration"
 }
 
+# full <pid> <port>: prints "handshakes/s cpu_us_per_handshake"
+full() {
+    local pid="$1" port="$2" before after completed failed seconds
+    before=$(runtime "$pid")
+    read -r completed failed seconds < <(taskset -c 0 "$loader" 127.0.0.1 "$port" /hello 50 "$duration")
+    after=$(runtime "$pid")
+    ((failed == 0)) || echo "  (full handshakes on $port: $failed failed)" >&2
+    python3 -c "import sys; r=int(sys.argv[1]); print(f'{r/float(sys.argv[4]):.0f} {(float(sys.argv[3])-float(sys.argv[2]))/1e3/r:.1f}')" \
+        "$completed" "$before" "$after" "$seconds"
+}
+
 declare -A results
 for rep in $(seq "$reps"); do
     for target in nginx haproxy meshgate; do
@@ -149,7 +165,8 @@ for rep in $(seq "$reps"); do
         meshgate) pid=$meshgate_pid port=18445 ;;
         esac
         results[$target,keepalive]+="$(run "$pid" "https://127.0.0.1:$port/hello");"
-        results[$target,handshake]+="$(run "$pid" "https://127.0.0.1:$port/hello" -H "Connection: close");"
+        results[$target,resumed]+="$(run "$pid" "https://127.0.0.1:$port/hello" -H "Connection: close");"
+        results[$target,full]+="$(full "$pid" "$port");"
     done
 done
 
@@ -157,7 +174,7 @@ done
 median() { tr ';' '\n' | awk 'NF' | sort -n -k"$1" | awk -v k="$1" '{v[NR]=$k} END {print v[int((NR+1)/2)]}'; }
 printf '%s\n' "TLS bench $(date -u +%F) — $reps reps x ${duration}s, wrk -c50 on CPU 0, proxy + origin on CPU 1"
 printf '%-10s %-10s %12s %14s %10s %10s\n' test target "req/s" "CPU µs/req" "req/s÷ngx" "CPU÷ngx"
-for test in keepalive handshake; do
+for test in keepalive resumed full; do
     nrps=$(median 1 <<<"${results[nginx,$test]}")
     ncpu=$(median 2 <<<"${results[nginx,$test]}")
     for target in nginx haproxy meshgate; do

@@ -82,4 +82,13 @@ public final class TLSSession: @unchecked Sendable {
     /// Takes ownership of one reference.
     init(owning session: OpaquePointer) { self.session = session }
     deinit { SSL_SESSION_free(session) }
+
+    /// The ticket the server issued for this session (empty for none): tells a renewed session from a reused one.
+    var ticket: [UInt8] {
+        var bytes: UnsafePointer<UInt8>?
+        var length = 0
+        SSL_SESSION_get0_ticket(session, &bytes, &length)
+        guard let bytes else { return [] }
+        return Array(UnsafeBufferPointer(start: bytes, count: length))
+    }
 }

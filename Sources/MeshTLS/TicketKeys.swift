@@ -5,8 +5,11 @@ import MeshSync
 /// Session ticket keys of one listener, shared by every worker (and kept across reloads by passing the same
 /// ring to the new context), so a ticket issued by one worker resumes on any other.
 ///
-/// The newest key encrypts new tickets; the previous `retained` keys still decrypt, and a ticket under an
-/// older key is accepted and replaced by one under the newest (the callback returns 2). The ring rotates
+/// The newest key encrypts new tickets; the previous `retained` keys still decrypt. Every accepted ticket is
+/// replaced by a new one under the newest key (the callback returns 2): a TLS 1.3 server that does not renew
+/// sends no ticket on a resumed connection, so its client (OpenSSL keeps the last connection's session) makes
+/// every other connection a full handshake — what wrk did against meshgate (issue 11), never against nginx,
+/// whose default tickets renew. Single-use tickets are also what RFC 8446 §C.4 asks for privacy. The ring rotates
 /// itself: the first ticket issued once the newest key is `rotationSeconds` old gets a fresh key (no thread, no
 /// timer: a listener nobody connects to has nothing to rotate). A ticket then lives at most `retained + 1`
 /// rotation periods, which bounds how long a stolen key can decrypt recorded TLS 1.2 traffic. Keys come from
@@ -74,22 +77,22 @@ public final class TicketKeyRing: Sendable {
 
     /// The body of the libssl ticket callback (`SSL_CTX_set_tlsext_ticket_key_evp_cb`): on encrypt, writes the
     /// newest key's name and a random IV and initialises the cipher and MAC; on decrypt, finds the key by name.
-    /// Returns libssl's codes: 1 ok, 2 ok but renew the ticket, 0 unknown key (full handshake), -1 error.
+    /// Returns libssl's codes: 1 ok (issuing), 2 ok and renew the ticket (every accepted one), 0 unknown key (full
+    /// handshake), -1 error.
     func ticketCallback(
         name: UnsafeMutablePointer<UInt8>, iv: UnsafeMutablePointer<UInt8>, cipher: OpaquePointer,
         mac: OpaquePointer, encrypt: Bool
     ) -> Int32 {
         let now = encrypt ? clock() : 0
-        let found: (key: Key, renew: Bool)? = keys.withLock { keys in
+        let found: Key? = keys.withLock { keys in
             if encrypt {
                 if now - keys[0].created >= rotationSeconds { insert(Self.freshKey(created: now), into: &keys) }
-                return (keys[0], false)
+                return keys[0]
             }
             let wanted = UnsafeRawPointer(name).loadUnaligned(as: (UInt64, UInt64).self)
-            guard let index = keys.firstIndex(where: { $0.name == wanted }) else { return nil }
-            return (keys[index], index > 0)
+            return keys.first(where: { $0.name == wanted })
         }
-        guard let (key, renew) = found else { return 0 }
+        guard let key = found else { return 0 }
         if encrypt {
             withUnsafeBytes(of: key.name) { name.update(from: $0.bindMemory(to: UInt8.self).baseAddress!, count: 16) }
             guard RAND_bytes(iv, meshgate_ticket_iv_length()) == 1 else { return -1 }
@@ -97,6 +100,6 @@ public final class TicketKeyRing: Sendable {
         guard meshgate_ticket_cipher_init(cipher, key.aes, iv, encrypt ? 1 : 0) == 1,
             meshgate_ticket_mac_init(mac, key.hmac, key.hmac.count) == 1
         else { return -1 }
-        return renew ? 2 : 1
+        return encrypt ? 1 : 2
     }
 }

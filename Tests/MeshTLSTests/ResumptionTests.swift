@@ -1,6 +1,6 @@
 import Dispatch
 import MeshSync
-import MeshTLS
+@testable import MeshTLS
 import MeshTestSupport
 import Testing
 
@@ -38,6 +38,24 @@ import Testing
         for round in 0..<3 {
             let pair = try Handshake(client: client, server: server, name: "a.example.com", session: session)
             #expect(pair.server.sessionReused, "round \(round)")
+        }
+    }
+
+    /// Each resumed connection gets a fresh ticket, and the session it leaves resumes the next connection: what a
+    /// client that keeps its last connection's session (OpenSSL's SSL_clear, wrk) relies on. Regression: issue 11 —
+    /// a TLS 1.3 resumption without renewal sent no ticket, so every other connection was a full handshake.
+    @Test(arguments: [TLSVersion.tls12, .tls13])
+    func aResumedConnectionLeavesASessionThatResumesAgain(version: TLSVersion) throws {
+        let server = try Fixture.server()
+        let client = try Fixture.client { $0.maximumVersion = version }
+        var session = try Self.firstSession(client, server)
+        for round in 0..<4 {
+            let pair = try Handshake(client: client, server: server, name: "a.example.com", session: session)
+            #expect(pair.server.sessionReused, "round \(round)")
+            _ = send("ping", from: pair.server, to: pair.client)
+            let next = try #require(pair.client.session, "round \(round): no session after a resumption")
+            #expect(!next.ticket.isEmpty && next.ticket != session.ticket, "round \(round): no new ticket")
+            session = next
         }
     }
 
