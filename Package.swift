@@ -63,6 +63,7 @@ let package = Package(
         .target(name: "MeshTLS", dependencies: ["CSSL", "MeshSync"], swiftSettings: fast),
         .target(name: "MeshConfig", dependencies: ["MeshJSON"], swiftSettings: fast),
         .target(name: "MeshJWT", dependencies: ["MeshCrypto", "MeshJSON", "MeshSync"], swiftSettings: fast),
+        .target(name: "MeshACME", dependencies: ["MeshCrypto", "MeshJSON", "CSSL"], swiftSettings: fast),
         .target(
             name: "MeshProxy",
             dependencies: [
@@ -97,6 +98,7 @@ let package = Package(
         .testTarget(name: "MeshCryptoTests", dependencies: ["MeshCrypto"]),
         .testTarget(name: "MeshTLSTests", dependencies: ["MeshTLS", "CSSL", "MeshTestSupport", "MeshSync"]),
         .testTarget(name: "MeshJWTTests", dependencies: ["MeshJWT"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "MeshACMETests", dependencies: ["MeshACME", "MeshCrypto", "MeshJSON", "MeshTestSupport"]),
         .testTarget(name: "MeshTraceTests", dependencies: ["MeshTrace"], resources: [.copy("Fixtures")]),
         .testTarget(name: "MeshMetricsTests", dependencies: ["MeshMetrics"]),
         .testTarget(name: "MeshResilienceTests", dependencies: ["MeshResilience", "MeshTestSupport"]),

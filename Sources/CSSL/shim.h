@@ -139,4 +139,16 @@ static inline int meshgate_gen_ipadd(void) { return GEN_IPADD; }
 static inline X509_NAME *meshgate_x509_name_stack_value(STACK_OF(X509_NAME) *stack, int i) {
     return sk_X509_NAME_value(stack, i);
 }
+
+/* MARK: - ACME (MeshACME: the CSR and the tls-alpn-01 certificate) */
+
+/* STACK_OF(X509_EXTENSION) is made of macros Swift cannot import. */
+static inline STACK_OF(X509_EXTENSION) *meshgate_extensions_new(void) { return sk_X509_EXTENSION_new_null(); }
+static inline int meshgate_extensions_push(STACK_OF(X509_EXTENSION) *stack, X509_EXTENSION *extension) {
+    return sk_X509_EXTENSION_push(stack, extension);
+}
+static inline void meshgate_extensions_free(STACK_OF(X509_EXTENSION) *stack) {
+    sk_X509_EXTENSION_pop_free(stack, X509_EXTENSION_free);
+}
+static inline int meshgate_mbstring_asc(void) { return MBSTRING_ASC; }
 #endif
