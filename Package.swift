@@ -73,7 +73,9 @@ let package = Package(
         ),
         .target(
             name: "MeshControl",
-            dependencies: ["MeshProxy", "MeshEventLoop", "MeshPosix", "MeshCrypto", "MeshSync", "MeshTLS", "CLinux"],
+            dependencies: [
+                "MeshProxy", "MeshEventLoop", "MeshPosix", "MeshCrypto", "MeshSync", "MeshTLS", "CLinux", "MeshACME",
+            ],
             swiftSettings: fast
         ),
         .target(

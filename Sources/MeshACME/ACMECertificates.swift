@@ -5,7 +5,7 @@ import MeshCrypto
 /// A failure building or reading a certificate structure, with libcrypto's reason.
 public struct ACMECertificateError: Error, Sendable, CustomStringConvertible, Equatable {
     public let description: String
-    init(_ description: String) { self.description = description }
+    public init(_ description: String) { self.description = description }
 }
 
 /// The X.509 structures an ACME client makes and reads, built by libcrypto: the CSR that finalizes an order,

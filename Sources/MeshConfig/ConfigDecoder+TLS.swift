@@ -4,15 +4,24 @@ import MeshJSON
 /// certificates are parsed (MeshTLS); here only the shape and the values the spec allows.
 extension ConfigDecoder {
     static let listenerTLSKeys = [
-        "certificates", "min_version", "alpn", "client_ca_file", "require_client_cert", "handshake_timeout_ms",
+        "certificates", "min_version", "alpn", "client_ca_file", "require_client_cert", "handshake_timeout_ms", "acme",
     ]
+    static let acmeKeys = ["directory_url", "email", "domains", "challenge", "ca_file", "storage_dir"]
     /// ALPN protocols a listener can serve: HTTP/1.1 only until HTTP/2 exists (SPEC §10).
     static let servableALPN = ["h2", "http/1.1"]
 
     func decodeListenerTLS(_ node: JSONNode, _ path: String) -> ListenerTLSConfig? {
         guard let tls = object(node, path, allowed: Self.listenerTLSKeys) else { return nil }
         var pairs: [ListenerTLSConfig.Pair] = []
-        if required(tls, "certificates", hint: " (at least one {\"cert_file\", \"key_file\"} pair)") != nil,
+        var acme: ACMEListenerConfig?
+        if let member = tls["acme"] {
+            acme = decodeACME(member.value, tls.path("acme"))
+            if let certificates = tls["certificates"] {
+                error(
+                    tls.path("certificates"), certificates.keyPosition,
+                    "certificates and acme are mutually exclusive: the listener's certificate comes from one of them")
+            }
+        } else if required(tls, "certificates", hint: " (at least one {\"cert_file\", \"key_file\"} pair, or acme)") != nil,
             let items = array(tls, "certificates", nonEmpty: true)
         {
             for item in items {
@@ -46,7 +55,41 @@ extension ConfigDecoder {
         return ListenerTLSConfig(
             certificates: pairs, minVersion: minVersion ?? Defaults.tlsMinVersion, alpn: alpn,
             clientCAFile: clientCA, requireClientCert: requireClientCert,
-            handshakeTimeoutMs: duration(tls, "handshake_timeout_ms", min: 1) ?? Defaults.tlsHandshakeTimeoutMs)
+            handshakeTimeoutMs: duration(tls, "handshake_timeout_ms", min: 1) ?? Defaults.tlsHandshakeTimeoutMs,
+            acme: acme)
+    }
+
+    /// `tls.acme` (SPEC §12).
+    func decodeACME(_ node: JSONNode, _ path: String) -> ACMEListenerConfig? {
+        guard let acme = object(node, path, allowed: Self.acmeKeys) else { return nil }
+        var directory: String?
+        if let member = required(acme, "directory_url"), let url = string(member.value, acme.path("directory_url")) {
+            if url.hasPrefix("https://") && url.count > "https://".count {
+                directory = url
+            } else {
+                error(acme.path("directory_url"), member.value.position, "must be an https:// URL (RFC 8555 §6.1)")
+            }
+        }
+        var domains: [String] = []
+        if required(acme, "domains") != nil, let items = strings(acme, "domains", nonEmpty: true) {
+            for item in items {
+                let name = item.value.lowercased()
+                guard Syntax.isHostName(name), !name.contains("_"), name.contains(where: { $0.isLetter }) else {
+                    error(item.path, item.node.position, "\(quoted(item.value)) is not a DNS name")
+                    continue
+                }
+                if !domains.contains(name) { domains.append(name) }
+            }
+        }
+        var challenge = "http-01"
+        if let member = acme["challenge"] {
+            challenge = choice(member.value, acme.path("challenge"), ["http-01", "tls-alpn-01"]) ?? challenge
+        }
+        let storage = required(acme, "storage_dir").flatMap { string($0.value, acme.path("storage_dir")) }
+        guard let directory, !domains.isEmpty, let storage else { return nil }
+        return ACMEListenerConfig(
+            directoryURL: directory, email: string(acme, "email"), domains: domains, challenge: challenge,
+            caFile: string(acme, "ca_file"), storageDir: storage)
     }
 }
 

@@ -30,6 +30,23 @@ extension ConfigRenderer {
 
     static func tlsJSON(_ tls: ListenerTLSConfig, _ w: inout JSONWriter) {
         w.beginObject()
+        if let acme = tls.acme {
+            w.key("acme")
+            w.beginObject()
+            w.key("directory_url")
+            w.string(acme.directoryURL)
+            w.key("email")
+            if let email = acme.email { w.string(email) } else { w.null() }
+            w.key("domains")
+            strings(&w, acme.domains)
+            w.key("challenge")
+            w.string(acme.challenge)
+            w.key("ca_file")
+            if let file = acme.caFile { w.string(file) } else { w.null() }
+            w.key("storage_dir")
+            w.string(acme.storageDir)
+            w.endObject()
+        }
         w.key("certificates")
         w.beginArray()
         for pair in tls.certificates {

@@ -106,11 +106,14 @@ public struct ListenerTLSConfig: Sendable, Equatable {
     public let clientCAFile: String?
     public let requireClientCert: Bool
     public let handshakeTimeoutMs: Int
+    /// SPEC §12: certificates from an ACME server instead of `certificates` (then empty).
+    public let acme: ACMEListenerConfig?
 
     public init(
         certificates: [Pair], minVersion: String = "1.2", alpn: [String] = ["http/1.1"], clientCAFile: String? = nil,
-        requireClientCert: Bool = false, handshakeTimeoutMs: Int = 10_000
+        requireClientCert: Bool = false, handshakeTimeoutMs: Int = 10_000, acme: ACMEListenerConfig? = nil
     ) {
+        self.acme = acme
         self.certificates = certificates
         self.minVersion = minVersion
         self.alpn = alpn

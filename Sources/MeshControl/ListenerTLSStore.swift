@@ -1,4 +1,5 @@
 import Glibc
+import MeshACME
 import MeshConfig
 import MeshPosix
 import MeshProxy
@@ -36,6 +37,9 @@ public final class ListenerTLSStore: @unchecked Sendable {
     private var seen: [String: [UInt8]] = [:]
     /// The last error per listener name (shown on `/config`), cleared by a good load.
     private let problems = Locked<[String: String]>([:])
+    /// Per ACME listener name: the tls-alpn-01 certificates its contexts answer with, shared with the ACME client
+    /// and kept across reloads (a reload during a validation must not drop the challenge).
+    private let challenges = Locked<[String: ACMEChallengeCertificates]>([:])
 
     public init() {}
 
@@ -52,8 +56,10 @@ public final class ListenerTLSStore: @unchecked Sendable {
             }
             let previous = contexts[name]
             do throws(TLSBuildError) {
+                if let acme = tls.acme { try Self.preparePlaceholder(acme, path: "listeners[\(index)].tls.acme", now: nowSeconds) }
                 let context = try Self.context(
-                    tls, path: "listeners[\(index)].tls", ring: previous?.context.ticketKeys, now: nowSeconds)
+                    tls, path: "listeners[\(index)].tls", ring: previous?.context.ticketKeys, now: nowSeconds,
+                    challenges: tls.acme?.challenge == "tls-alpn-01" ? acmeChallenges(for: name) : nil)
                 next[name] = (context, tls)
                 built.contexts.append(context)
                 built.loaded.append((name, context.certificates))
@@ -81,7 +87,8 @@ public final class ListenerTLSStore: @unchecked Sendable {
     public static func check(_ config: GatewayConfig, nowSeconds: Int64) -> [String] {
         var problems: [String] = []
         for (index, listener) in config.listeners.enumerated() {
-            guard let tls = listener.tls else { continue }
+            // An ACME listener's certificate does not exist before the gateway runs: nothing to load here.
+            guard let tls = listener.tls, tls.acme == nil else { continue }
             do throws(TLSBuildError) {
                 _ = try context(tls, path: "listeners[\(index)].tls", ring: nil, now: nowSeconds)
             } catch {
@@ -111,6 +118,7 @@ public final class ListenerTLSStore: @unchecked Sendable {
         var files: [String] = []
         for tls in config.listeners.compactMap(\.tls) {
             files += tls.certificates.flatMap { [$0.certFile, $0.keyFile] } + (tls.clientCAFile.map { [$0] } ?? [])
+            if let acme = tls.acme { files += [acme.certFile, acme.keyFile] }
         }
         for tls in config.upstreams.values.compactMap(\.tls) {
             files += [tls.caFile, tls.certFile, tls.keyFile].compactMap { $0 }
@@ -127,11 +135,48 @@ public final class ListenerTLSStore: @unchecked Sendable {
         public let description: String
     }
 
+    /// The tls-alpn-01 certificates of ACME listener `name` (made on first use, kept for the process).
+    public func acmeChallenges(for name: String) -> ACMEChallengeCertificates {
+        challenges.withLock { all in
+            if let existing = all[name] { return existing }
+            let made = ACMEChallengeCertificates()
+            all[name] = made
+            return made
+        }
+    }
+
+    /// The self-signed pair an ACME listener serves until its first certificate is issued (SPEC §12: the
+    /// listener answers tls-alpn-01 and HTTPS before that).
+    static func preparePlaceholder(_ acme: ACMEListenerConfig, path: String, now: Int64) throws(TLSBuildError) {
+        do {
+            try ACMEStorage.makeDirectory(acme.storageDir)
+            try ACMEStorage.ensurePlaceholder(
+                certFile: acme.placeholderCertFile, keyFile: acme.placeholderKeyFile, domains: acme.domains, now: now)
+        } catch {
+            throw TLSBuildError(description: "\(path).storage_dir: \(error)")
+        }
+    }
+
+    /// The pair an ACME listener serves: the issued one when it loads, else the placeholder.
+    static func acmePair(_ acme: ACMEListenerConfig, path: String, now: Int64) throws(TLSBuildError) -> CertificatePair {
+        do {
+            return try CertificatePair(certFile: acme.certFile, keyFile: acme.keyFile, now: now)
+        } catch {
+            do {
+                return try CertificatePair(certFile: acme.placeholderCertFile, keyFile: acme.placeholderKeyFile, now: now)
+            } catch {
+                throw TLSBuildError(description: "\(path).acme.storage_dir: \(error)")
+            }
+        }
+    }
+
     /// Loads every pair and the client CA of one listener.
     public static func context(
-        _ tls: ListenerTLSConfig, path: String, ring: TicketKeyRing?, now: Int64
+        _ tls: ListenerTLSConfig, path: String, ring: TicketKeyRing?, now: Int64,
+        challenges: ACMEChallengeCertificates? = nil
     ) throws(TLSBuildError) -> TLSServerContext {
         var pairs: [CertificatePair] = []
+        if let acme = tls.acme { pairs.append(try acmePair(acme, path: path, now: now)) }
         for (index, pair) in tls.certificates.enumerated() {
             do {
                 pairs.append(try CertificatePair(certFile: pair.certFile, keyFile: pair.keyFile, now: now))
@@ -144,6 +189,7 @@ public final class ListenerTLSStore: @unchecked Sendable {
         options.alpn = tls.alpn
         options.clientCAFile = tls.clientCAFile
         options.requireClientCert = tls.requireClientCert
+        options.acmeChallenges = challenges
         do {
             return try TLSServerContext(certificates: pairs, options: options, ticketKeys: ring)
         } catch {

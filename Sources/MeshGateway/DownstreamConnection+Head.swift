@@ -89,6 +89,11 @@ extension DownstreamConnection {
             respond(.badRequest, close: true)
             return
         }
+        // SPEC §12 ACME http-01: the challenge path prefix, on plaintext listeners, before redirects and routes.
+        if clientTLS == nil && ACMEHTTPChallenges.claims(view.rawPath) {
+            answerACMEChallenge(view)
+            return
+        }
         if let port = listener.config.config.redirectToHTTPS {
             redirectToHTTPS(view, port: port)
             return

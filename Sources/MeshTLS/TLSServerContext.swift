@@ -11,6 +11,9 @@ public struct TLSServerOptions: Sendable {
     public var clientCAFile: String?
     /// With `clientCAFile`: a handshake without a client certificate fails.
     public var requireClientCert = false
+    /// RFC 8737 (SPEC §12 ACME): tls-alpn-01 certificates, answered to a ClientHello offering `acme-tls/1` for one
+    /// of their domains; nil when the listener does not validate that way.
+    public var acmeChallenges: ACMEChallengeCertificates?
 
     /// Defaults: TLS 1.2+, `http/1.1`, no client certificates.
     public init() {}
@@ -149,9 +152,12 @@ public final class TLSServerContext: @unchecked Sendable {
     }
 
     fileprivate func selectProtocol(
-        _ out: UnsafeMutablePointer<UnsafePointer<UInt8>?>?, _ outLength: UnsafeMutablePointer<UInt8>?,
-        _ offered: UnsafePointer<UInt8>?, _ offeredLength: UInt32
+        _ ssl: OpaquePointer?, _ out: UnsafeMutablePointer<UnsafePointer<UInt8>?>?,
+        _ outLength: UnsafeMutablePointer<UInt8>?, _ offered: UnsafePointer<UInt8>?, _ offeredLength: UInt32
     ) -> Int32 {
+        if let challenges = options.acmeChallenges, let ssl, ACMEChallengeCertificates.offered(offered, offeredLength) {
+            return selectACME(ssl, challenges, out, outLength)
+        }
         var selected: UnsafeMutablePointer<UInt8>?
         var length: UInt8 = 0
         // Server preference: SSL_select_next_proto walks our list and takes the first the client offered.
@@ -164,6 +170,36 @@ public final class TLSServerContext: @unchecked Sendable {
         return meshgate_tlsext_err_ok()
     }
 }
+
+extension TLSServerContext {
+    /// RFC 8737 §3: a ClientHello offering `acme-tls/1` gets the challenge certificate of its SNI name and that
+    /// protocol, or a fatal alert when no challenge is being served for the name. libssl calls ALPN selection
+    /// before it picks the certificate, so replacing the connection's certificate here is what the validator
+    /// sees (Apache's mod_md does the same). The connection then closes after the handshake (no HTTP).
+    fileprivate func selectACME(
+        _ ssl: OpaquePointer, _ challenges: ACMEChallengeCertificates,
+        _ out: UnsafeMutablePointer<UnsafePointer<UInt8>?>?, _ outLength: UnsafeMutablePointer<UInt8>?
+    ) -> Int32 {
+        guard let name = SSL_get_servername(ssl, Int32(TLSEXT_NAMETYPE_host_name)).map({ String(cString: $0) }),
+            let entry = challenges.entry(for: name),
+            SSL_use_certificate(ssl, entry.certificate) == 1, SSL_use_PrivateKey(ssl, entry.key) == 1
+        else {
+            ERR_clear_error()
+            return meshgate_tlsext_err_alert_fatal()
+        }
+        out?.pointee = UnsafePointer(acmeProtocolWire.baseAddress! + 1)
+        outLength?.pointee = UInt8(ACMEChallengeCertificates.protocolName.count)
+        return meshgate_tlsext_err_ok()
+    }
+}
+
+/// `acme-tls/1` in wire format, alive for the process (libssl keeps the selected pointer after the callback).
+nonisolated(unsafe) private let acmeProtocolWire: UnsafeMutableBufferPointer<UInt8> = {
+    let wire = [UInt8(ACMEChallengeCertificates.protocolName.count)] + ACMEChallengeCertificates.protocolName
+    let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: wire.count)
+    _ = buffer.initialize(from: wire)
+    return buffer
+}()
 
 private func serverNameCallback(
     _ ssl: OpaquePointer?, _ alert: UnsafeMutablePointer<Int32>?, _ arg: UnsafeMutableRawPointer?
@@ -180,7 +216,7 @@ private func alpnSelectCallback(
 ) -> Int32 {
     guard let arg else { return meshgate_tlsext_err_noack() }
     let context = Unmanaged<TLSServerContext>.fromOpaque(arg).takeUnretainedValue()
-    return context.selectProtocol(out, outLength, offered, offeredLength)
+    return context.selectProtocol(ssl, out, outLength, offered, offeredLength)
 }
 
 private func ticketKeyCallback(

@@ -46,6 +46,10 @@ extension Telemetry {
                 let key = ProcessCounters.key(M.tlsCertificateReloads.name, name, result)
                 try b.callbackCounter(M.tlsCertificateReloads, labels: [name, result]) { counters.value(key) }
             }
+            for result in ["success", "failure"] where tls.acme != nil {
+                let key = ProcessCounters.key(M.acmeOrders.name, name, result)
+                try b.callbackCounter(M.acmeOrders, labels: [name, result]) { counters.value(key) }
+            }
             for file in Set(tls.certificates.map(\.certFile)).sorted() {
                 let key = ProcessCounters.key(M.tlsCertificateExpiry.name, name, file)
                 try b.callbackGauge(M.tlsCertificateExpiry, labels: [name, file]) { counters.value(key, missing: .nan) }

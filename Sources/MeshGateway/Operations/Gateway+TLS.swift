@@ -19,6 +19,7 @@ extension Gateway {
         let now = ListenerTLSStore.wallClockSeconds()
         let upstreams = try UpstreamTLSContexts.build(compiled.source, nowSeconds: now)
         let built = try listenerTLS.build(compiled, nowSeconds: now)
+        reconcileACME(compiled.source)
         for (listener, pairs) in built.loaded {
             telemetry.certificatesLoaded(
                 listener: listener, success: true, pairs: pairs.map { ($0.certFile, $0.notAfter) })
