@@ -148,6 +148,99 @@ import Testing
         try Self.obtainsAndServes(challenge: "http-01")
     }
 
+    /// The ACME server down at a restart: the stored certificate (still before its renewal time) is served, and
+    /// no order is attempted.
+    @Test func aRestartWithTheServerDownServesTheStoredCertificate() throws {
+        let rig = try Self.start(challenge: "http-01")
+        defer { rig.app.shutdown() }
+        let root = try rig.pebble.fetchRoot()
+        let issued = Poll.until(timeoutMs: 30_000, intervalMs: 200) {
+            try Self.curlTrustingPebble(rig, root: root).stdout == "200"
+        }
+        #expect(issued, "\(rig.gateway.child.stdout)")
+        #expect(rig.gateway.stop() == .exited(0))
+        _ = rig.pebble.child.terminate(signal: SIGKILL, graceMs: 2000)
+        let config = Self.gatewayConfig(
+            webPort: rig.webPort, edgePort: rig.edgePort, adminPort: rig.adminPort, appPort: rig.app.port,
+            pebble: rig.pebble, challenge: "http-01", storage: rig.storage)
+        let again = try GatewayProcess(configJSON: config, port: rig.edgePort)
+        let result = try Self.curlTrustingPebble(rig, root: root)
+        #expect(result.stdout == "200", "\(result.stderr)\n\(again.child.stdout)")
+        let metrics = try AdminClient(port: rig.adminPort).get("/metrics").bodyText
+        #expect(PrometheusText.value(metrics, "meshgate_acme_orders_total", ["listener": "edge", "result": "failure"]) == 0)
+        #expect(PrometheusText.value(metrics, "meshgate_acme_orders_total", ["listener": "edge", "result": "success"]) == 0)
+    }
+
+    /// A keep-alive TLS client: one request, then waits for `go` to exist, then a second request on the same
+    /// connection; prints each status line.
+    static let keepAliveClient = """
+        import os, socket, ssl, sys, time
+        port, ca, go = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+        context = ssl.create_default_context(cafile=ca)
+        raw = socket.create_connection(("127.0.0.1", port), timeout=10)
+        conn = context.wrap_socket(raw, server_hostname="localhost")
+        def ask(path):
+            conn.sendall(("GET " + path + " HTTP/1.1\\r\\nHost: localhost\\r\\n\\r\\n").encode())
+            data = b""
+            while b"\\r\\n\\r\\n" not in data:
+                data += conn.recv(65536)
+            head, _, body = data.partition(b"\\r\\n\\r\\n")
+            length = [int(l.split(b":")[1]) for l in head.split(b"\\r\\n") if l.lower().startswith(b"content-length")][0]
+            while len(body) < length:
+                body += conn.recv(65536)
+            print(head.split(b"\\r\\n")[0].decode(), flush=True)
+        ask("/first")
+        deadline = time.time() + 60
+        while not os.path.exists(go) and time.time() < deadline:
+            time.sleep(0.02)
+        ask("/second")
+        """
+
+    /// The serial of the certificate new handshakes get.
+    static func servedSerial(_ rig: Rig) throws -> String {
+        let result = try Tool.openssl(["s_client", "-connect", "127.0.0.1:\(rig.edgePort)", "-servername", "localhost"])
+        let pem = result.stdout
+        guard let start = pem.range(of: "-----BEGIN CERTIFICATE-----"),
+            let end = pem.range(of: "-----END CERTIFICATE-----")
+        else { return "" }
+        let leaf = String(pem[start.lowerBound..<end.upperBound]) + "\n"
+        return try Tool.openssl(["x509", "-noout", "-serial"], input: leaf).stdout
+    }
+
+    /// Renewal (SPEC §12): Pebble issues 30-second certificates, so two thirds of the life pass during the test;
+    /// the client orders again and new handshakes get the new certificate, without a restart, while a connection
+    /// opened on the old one keeps working.
+    @Test func aShortLivedCertificateIsRenewedWithoutARestart() throws {
+        let rig = try Self.start(challenge: "http-01", validitySeconds: 30)
+        defer { rig.app.shutdown() }
+        let root = try rig.pebble.fetchRoot()
+        let issued = Poll.until(timeoutMs: 30_000, intervalMs: 200) {
+            try Self.curlTrustingPebble(rig, root: root).stdout == "200"
+        }
+        #expect(issued, "\(rig.gateway.child.stdout)")
+        let first = try Self.servedSerial(rig)
+        #expect(first.hasPrefix("serial="))
+        let go = rig.pebble.directory + "/go"
+        let python = try ChildProcess(
+            path: "/usr/bin/python3", arguments: ["-c", Self.keepAliveClient, "\(rig.edgePort)", root, go],
+            outputPrefix: rig.pebble.directory + "/client")
+        #expect(Poll.until(timeoutMs: 10_000, intervalMs: 20) { python.stdout.contains("HTTP/1.1 200") }, "\(python.stderr)")
+        var renewed = ""
+        let changed = Poll.until(timeoutMs: 60_000, intervalMs: 500) {
+            renewed = try Self.servedSerial(rig)
+            return renewed.hasPrefix("serial=") && renewed != first
+        }
+        #expect(changed, "still \(first)\n\(rig.gateway.child.stdout)")
+        #expect(try Self.curlTrustingPebble(rig, root: root).stdout == "200")
+        FileManager.default.createFile(atPath: go, contents: Data())
+        #expect(python.wait(timeoutMs: 20_000) == .exited(0), "\(python.stderr)")
+        #expect(python.stdout.split(separator: "\n") == ["HTTP/1.1 200 OK", "HTTP/1.1 200 OK"], "\(python.stdout)")
+        let metrics = try AdminClient(port: rig.adminPort).get("/metrics").bodyText
+        #expect(
+            (PrometheusText.value(metrics, "meshgate_acme_orders_total", ["listener": "edge", "result": "success"]) ?? 0)
+                >= 2)
+    }
+
     @Test func tlsALPN01CertificateIsObtainedAtStartAndServed() throws {
         try Self.obtainsAndServes(challenge: "tls-alpn-01")
     }
