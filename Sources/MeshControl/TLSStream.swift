@@ -61,6 +61,8 @@ public final class TLSStream {
             if !connection.isEstablished {
                 switch connection.handshake(nowMs: nowMs) {
                 case .done:
+                    // RFC 8737 §3: a tls-alpn-01 validation ends with the handshake; it never carries HTTP.
+                    if connection.negotiatedProtocol == "acme-tls/1" { connection.shutdown() }
                     _ = sendPending(fd: fd)
                     identity = connection.peerIdentity
                     forwardedClientCert = identity.map { Array($0.forwardedClientCert.utf8) } ?? []
