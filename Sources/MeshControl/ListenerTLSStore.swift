@@ -24,6 +24,8 @@ public final class ListenerTLSStore: @unchecked Sendable {
         public var kept: [(listener: String, error: String)]
         /// Listeners whose files loaded, with the pairs now served.
         public var loaded: [(listener: String, pairs: [CertificatePair])] = []
+        /// ACME listeners serving their self-signed placeholder (no usable issued certificate yet).
+        public var acmePlaceholders: [String] = []
     }
 
     /// Errors that stop the config: the listener has no good context to keep.
@@ -63,6 +65,9 @@ public final class ListenerTLSStore: @unchecked Sendable {
                 next[name] = (context, tls)
                 built.contexts.append(context)
                 built.loaded.append((name, context.certificates))
+                if let acme = tls.acme, context.certificates.first?.certFile == acme.placeholderCertFile {
+                    built.acmePlaceholders.append(name)
+                }
             } catch {
                 if let previous, previous.settings == tls {
                     next[name] = previous
@@ -79,6 +84,9 @@ public final class ListenerTLSStore: @unchecked Sendable {
         contexts = next
         problems.withLock { problems in
             problems = Dictionary(built.kept.map { ($0.listener, $0.error) }, uniquingKeysWith: { a, _ in a })
+            for name in built.acmePlaceholders where problems[name] == nil {
+                problems[name] = "acme: no certificate issued yet; serving the self-signed placeholder"
+            }
         }
         return built
     }

@@ -171,6 +171,42 @@ import Testing
         #expect(PrometheusText.value(metrics, "meshgate_acme_orders_total", ["listener": "edge", "result": "success"]) == 0)
     }
 
+    /// No certificate stored and the CA unreachable at the first start: the listener still serves (the self-signed
+    /// placeholder), `/config` and the log say so, and the failed orders are counted.
+    @Test func theCADownAtTheFirstStartIsReportedAndThePlaceholderServed() throws {
+        let webPort = try TestSocket.freePort()
+        let edgePort = try TestSocket.freePort()
+        let adminPort = try TestSocket.freePort()
+        let pebble = try Pebble(httpPort: webPort, tlsPort: edgePort)
+        _ = pebble.child.terminate(signal: SIGKILL, graceMs: 2000)
+        let app = try TestUpstream(.echo)
+        defer { app.shutdown() }
+        let storage = pebble.directory + "/acme-storage"
+        let gateway = try GatewayProcess(
+            configJSON: Self.gatewayConfig(
+                webPort: webPort, edgePort: edgePort, adminPort: adminPort, appPort: app.port, pebble: pebble,
+                challenge: "http-01", storage: storage),
+            port: edgePort)
+        let served = try Tool.openssl([
+            "s_client", "-connect", "127.0.0.1:\(edgePort)", "-servername", "localhost", "-verify_return_error",
+            "-CAfile", storage + "/placeholder.pem",
+        ])
+        #expect(served.stdout.contains("Verify return code: 0 (ok)"), "\(served.stdout)")
+        let config = try AdminClient(port: adminPort).get("/config").bodyText
+        #expect(config.contains("\"edge\":\"acme: no certificate issued yet; serving the self-signed placeholder\""), "\(config)")
+        let counted = Poll.until(timeoutMs: 15_000, intervalMs: 100) {
+            let metrics = try AdminClient(port: adminPort).get("/metrics").bodyText
+            return (PrometheusText.value(metrics, "meshgate_acme_orders_total", ["listener": "edge", "result": "failure"]) ?? 0) >= 1
+        }
+        #expect(counted)
+        let logged = Poll.until(timeoutMs: 5_000, intervalMs: 50) {
+            gateway.child.stdout.contains("ACME order failed; retrying")
+                && gateway.child.stdout.contains("meshgate:connection")
+        }
+        #expect(logged, "\(gateway.child.stdout)")
+        #expect(!FileManager.default.fileExists(atPath: storage + "/certificate.pem"))
+    }
+
     /// A keep-alive TLS client: one request, then waits for `go` to exist, then a second request on the same
     /// connection; prints each status line.
     static let keepAliveClient = """

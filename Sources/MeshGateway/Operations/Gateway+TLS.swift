@@ -20,6 +20,11 @@ extension Gateway {
         let upstreams = try UpstreamTLSContexts.build(compiled.source, nowSeconds: now)
         let built = try listenerTLS.build(compiled, nowSeconds: now)
         reconcileACME(compiled.source)
+        for listener in built.acmePlaceholders {
+            EventLog.warn(
+                "ACME listener serves a self-signed placeholder until its first certificate is issued",
+                ["listener": listener])
+        }
         for (listener, pairs) in built.loaded {
             telemetry.certificatesLoaded(
                 listener: listener, success: true, pairs: pairs.map { ($0.certFile, $0.notAfter) })
