@@ -41,7 +41,7 @@ public enum Demo {
     /// Runs the demo with the gateway config at `configPath`; returns the exit code: 0 after a stop by signal,
     /// 1 when something could not start (the failing service and its log named, or the port that is taken) or
     /// when the gateway exited on its own. A backend that exits is reported and the demo goes on.
-    public static func run(configPath: String) -> Int32 {
+    public static func run(configPath: String, httpsPort: UInt16 = DemoHTTPS.defaultPort) -> Int32 {
         // A child on its way to exec (see DemoExecShim): it never gets past this line on success.
         if let code = DemoExecShim.execIfRequested() { return code }
         let config: GatewayConfig
@@ -59,19 +59,23 @@ public enum Demo {
             return 1
         }
         guard DemoBuild.ensure(backends.map(\.binary), in: binaries) else { return 1 }
-        if let problem = DemoPorts.problem(portNeeds(config), configPath: configPath) {
+        let https = DemoHTTPS.on(port: httpsPort)
+        if let problem = DemoPorts.problem(portNeeds(config, https: https), configPath: configPath) {
             Console.error("meshgate demo: \(problem)\n")
             return 1
         }
         var supervisor = DemoSupervisor(stopSignals: blockSignals(), directory: directory)
         do {
             try start(config: config, configPath: configPath, binaries: binaries, shim: shim, supervisor: &supervisor)
+            if let https, let edge = config.listeners.first?.address {
+                try https.start(edge: edge, binaries: binaries, shim: shim, supervisor: &supervisor)
+            }
         } catch {
             Console.error("meshgate demo: \(error.description)\n")
             supervisor.stopAll(timeoutMs: stopTimeoutMs)
             return 1
         }
-        printWalkthrough(config)
+        printWalkthrough(config, https: https)
         switch supervisor.watch() {
         case .signal(let signal):
             say("\nstopping… (\(ChildProcess.signalName(signal)))")
@@ -95,7 +99,7 @@ public enum Demo {
     }
 
     /// Every address the demo's processes will bind, in start order, for the check before anything starts.
-    static func portNeeds(_ config: GatewayConfig) -> [DemoPorts.Need] {
+    static func portNeeds(_ config: GatewayConfig, https: DemoHTTPS?) -> [DemoPorts.Need] {
         var needs = backends.map { DemoPorts.Need(address: address(of: $0, in: config), purpose: $0.binary) }
         for listener in config.listeners {
             let purpose = "the gateway's listener '\(listener.name)'"
@@ -104,6 +108,7 @@ public enum Demo {
         if let admin = config.admin.address {
             needs.append(DemoPorts.Need(address: admin, purpose: "the gateway's admin listener"))
         }
+        if let https { needs.append(DemoPorts.Need(address: https.address, purpose: "the demo's HTTPS listener")) }
         return needs
     }
 
@@ -173,11 +178,14 @@ public enum Demo {
         return stops
     }
 
-    static func printWalkthrough(_ config: GatewayConfig) {
+    static func printWalkthrough(_ config: GatewayConfig, https: DemoHTTPS?) {
         let edge = config.listeners.first.map { "http://\($0.address)" } ?? "http://127.0.0.1:8080"
         let admin = config.admin.address.map { "http://\($0)" }
         let profile = config.upstreams["profile"]?.endpoints.first.map { "http://\($0)" }
-        say(DemoWalkthrough.text(edge: edge, admin: admin, profile: profile, logs: logDirectory))
+        say(
+            DemoWalkthrough.text(
+                edge: edge, admin: admin, profile: profile, https: https?.url, certificate: DemoHTTPS.certificate,
+                logs: logDirectory))
     }
 
     /// Writes a line to stdout at once (no stdio buffering: the demo's output may be a pipe or a file).

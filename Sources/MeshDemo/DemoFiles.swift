@@ -57,6 +57,15 @@ enum DemoFiles {
         return buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
     }
 
+    /// Replaces `path` with `text` (mode 0600); false when it cannot be opened.
+    static func write(_ path: String, _ text: String) -> Bool {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        Console.write(text, to: fd)
+        return true
+    }
+
     /// `mkdir -p` with mode 0700.
     static func makeDirectories(_ path: String) -> Bool {
         var built = path.hasPrefix("/") ? "" : "."

@@ -1,9 +1,22 @@
 /// The text `meshgate demo` prints once everything is up: a curl session through the gateway.
 enum DemoWalkthrough {
-    static func text(edge: String, admin: String?, profile: String?, logs: String) -> String {
+    static func text(
+        edge: String, admin: String?, profile: String?, https: String?, certificate: String, logs: String
+    ) -> String {
         var metrics = ""
         if let admin { metrics += "curl -s \(admin)/metrics | head\n" }
         if let profile { metrics += "curl -s \(profile)/metrics | head\n" }
+        var tls = ""
+        if let https {
+            tls = """
+
+                # 5. the same API over HTTPS, HTTP/1.1 and HTTP/2 (a certificate made at start, trusted with --cacert)
+                curl -s --cacert \(certificate) \(https)/profiles/alice -H "Authorization: Bearer $TOKEN"
+                curl -s --http2 --cacert \(certificate) -o /dev/null -w '%{http_version}\\n' \\
+                     \(https)/profiles/alice -H "Authorization: Bearer $TOKEN"
+
+                """
+        }
         return """
 
             meshgate demo is running: gateway on \(edge), backends behind it.
@@ -30,7 +43,7 @@ enum DemoWalkthrough {
             curl -s "\(edge)/friends/alice?limit=10" -H "Authorization: Bearer $TOKEN"
 
             # 4. metrics: the gateway's admin listener and a backend's own /metrics
-            \(metrics)
+            \(metrics)\(tls)
             """
     }
 }

@@ -12,7 +12,8 @@ public enum CommandLineInterface {
     static let usage = """
         usage: meshgate [run] [--config PATH] [--workers N] [--log-level LEVEL] [-- APP ARGS...]
                meshgate check [--config PATH | PATH]   validate only; print every error; exit 0 or 1
-               meshgate demo                           start the three backends and the gateway with ./routes.json
+               meshgate demo [--https-port 8443]       start the three backends and the gateway with ./routes.json,
+                                                       and an HTTPS listener (certificate made at start; 0: none)
                meshgate version | --version            print the version
                meshgate help | --help                  print this text
         The config defaults to $MESHGATE_CONFIG, else ./routes.json.
@@ -24,6 +25,8 @@ public enum CommandLineInterface {
         var workers = Posix.onlineCPUs
         var logLevel: String?
         var app: [String] = []
+        /// `demo --https-port`: where the demo's HTTPS listener goes (0: none).
+        var httpsPort = DemoHTTPS.defaultPort
     }
 
     public static func main(_ argv: [String]) -> Int32 {
@@ -44,7 +47,7 @@ public enum CommandLineInterface {
             return 0
         case "check":
             return check(arguments.configPath)
-        case "demo": return Demo.run(configPath: arguments.configPath)
+        case "demo": return Demo.run(configPath: arguments.configPath, httpsPort: arguments.httpsPort)
         case "run":
             let level = arguments.logLevel.flatMap(LogLevel.init(rawValue:))
             if let given = arguments.logLevel, level == nil {
@@ -93,6 +96,11 @@ public enum CommandLineInterface {
                     }
                     arguments.workers = n
                 }
+            case "--https-port" where arguments.command == "demo":
+                guard let value = rest.popFirst(), let port = UInt16(value) else {
+                    return .failure(UsageError(text: "--https-port wants a port number (0: no HTTPS listener)"))
+                }
+                arguments.httpsPort = port
             case "-h", "--help":
                 arguments.command = "help"
                 return .success(arguments)

@@ -13,7 +13,7 @@ import Testing
         init() throws {
             path = try ServiceProcess.temporaryDirectory("demo")
             var ports: [String: UInt16] = [:]
-            for name in ["auth", "profile", "relationships", "edge", "admin"] {
+            for name in ["auth", "profile", "relationships", "edge", "admin", "https"] {
                 ports[name] = try ServiceProcess.freePort()
             }
             self.ports = ports
@@ -35,7 +35,7 @@ import Testing
         func start() throws -> Process {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: ServiceProcess.binaryDirectory + "/meshgate")
-            process.arguments = ["demo"]
+            process.arguments = ["demo", "--https-port", "\(ports["https"]!)"]
             process.currentDirectoryURL = URL(fileURLWithPath: path)
             for name in ["demo.out", "demo.err"] {
                 _ = FileManager.default.createFile(atPath: path + "/" + name, contents: nil)

@@ -39,7 +39,7 @@ import Testing
     @Test func theReadmeShowsThePrintedWalkthrough() throws {
         let printed = DemoWalkthrough.text(
             edge: "http://127.0.0.1:8080", admin: "http://127.0.0.1:9901", profile: "http://127.0.0.1:9102",
-            logs: ".meshgate-data/logs")
+            https: "https://localhost:8443", certificate: ".meshgate-data/tls/localhost.crt", logs: ".meshgate-data/logs")
         let readme = try Self.read("README.md")
         let opening = "```text\n"
         let found = try #require(readme.range(of: opening + "meshgate demo is running"), "no walkthrough block")

@@ -33,7 +33,7 @@ final class DemoRun {
         }
         directory = try GatewayProcess.makeTempDirectory()
         var ports: [String: UInt16] = [:]
-        for name in ["auth", "profile", "relationships", "edge", "admin"] { ports[name] = try TestSocket.freePort() }
+        for name in ["auth", "profile", "relationships", "edge", "admin", "https"] { ports[name] = try TestSocket.freePort() }
         self.ports = ports
         let shipped = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("routes.json")
@@ -70,7 +70,7 @@ final class DemoRun {
     /// Starts the demo (stdout and stderr into DIR/demo.stdout, DIR/demo.stderr).
     @discardableResult
     func start() throws -> ChildProcess {
-        let script = "cd '\(directory)' && exec '\(binaries)/meshgate' demo"
+        let script = "cd '\(directory)' && exec '\(binaries)/meshgate' demo --https-port \(ports["https"]!)"
         let child = try ChildProcess(path: "/bin/sh", arguments: ["-c", script], outputPrefix: directory + "/demo")
         demo = child
         return child

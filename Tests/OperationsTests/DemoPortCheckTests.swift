@@ -12,10 +12,11 @@ import Testing
         "relationships": "relationship-service",
         "edge": "the gateway's listener 'edge'",
         "admin": "the gateway's admin listener",
+        "https": "the demo's HTTPS listener",
     ]
 
     // Regression: issue 15 — a taken port showed up late, after other services had started.
-    @Test(.timeLimit(.minutes(1)), arguments: ["auth", "relationships", "edge", "admin"])
+    @Test(.timeLimit(.minutes(1)), arguments: ["auth", "relationships", "edge", "admin", "https"])
     func aTakenPortIsNamedAndNothingStarts(role: String) throws {
         let run = try DemoRun()
         let port = run.ports[role]!

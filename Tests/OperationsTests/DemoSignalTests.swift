@@ -19,7 +19,8 @@ import Testing
         let demo = try run.start()
         try run.waitRunning()
         let pids = run.childPids()
-        #expect(pids.count == 4, "\(run.stdout)")
+        // Three backends, the gateway and the HTTPS gateway in front of it.
+        #expect(pids.count == 5, "\(run.stdout)")
         kill(demo.pid, SIGHUP)
         #expect(demo.wait(timeoutMs: 15_000) == .exited(0), "\(run.stderr)")
         #expect(run.stdout.contains("stopping… (SIGHUP)"), "\(run.stdout)")
@@ -33,7 +34,8 @@ import Testing
         let demo = try run.start()
         try run.waitRunning()
         let pids = run.childPids()
-        #expect(pids.count == 4, "\(run.stdout)")
+        // Three backends, the gateway and the HTTPS gateway in front of it.
+        #expect(pids.count == 5, "\(run.stdout)")
         #expect(demo.terminate(signal: SIGKILL, graceMs: 5000) == .signaled(SIGKILL))
         #expect(Self.stackIsGone(run, pids: pids), "left: \(pids.filter { !DemoRun.isGone($0.value) })")
     }
