@@ -67,9 +67,11 @@ extension ConfigDecoder {
         guard let member = root["limits"] else { return d }
         let keys = [
             "max_header_bytes", "max_body_bytes", "max_connections", "header_timeout_ms", "idle_timeout_ms",
-            "drain_grace_ms", "drain_timeout_ms",
+            "drain_grace_ms", "drain_timeout_ms", "h2",
         ]
         guard let limits = object(member.value, "limits", allowed: keys) else { return d }
+        var h2 = d.h2
+        if let member = limits["h2"] { h2 = decodeH2Limits(member.value, limits.path("h2")) ?? d.h2 }
         // 1 KiB is the smallest head that still fits a request line and a few headers.
         return LimitsConfig(
             maxHeaderBytes: int(limits, "max_header_bytes", 1024...Self.maxHeaderBytesLimit, what: "a number of bytes")
@@ -79,7 +81,21 @@ extension ConfigDecoder {
             headerTimeoutMs: duration(limits, "header_timeout_ms", min: 1) ?? d.headerTimeoutMs,
             idleTimeoutMs: duration(limits, "idle_timeout_ms", min: 1) ?? d.idleTimeoutMs,
             drainGraceMs: duration(limits, "drain_grace_ms") ?? d.drainGraceMs,
-            drainTimeoutMs: duration(limits, "drain_timeout_ms") ?? d.drainTimeoutMs)
+            drainTimeoutMs: duration(limits, "drain_timeout_ms") ?? d.drainTimeoutMs, h2: h2)
+    }
+
+    /// `limits.h2`: windows above 2^31−1 and frame sizes outside RFC 9113's 16,384–16,777,215 are refused.
+    func decodeH2Limits(_ node: JSONNode, _ path: String) -> H2LimitsConfig? {
+        let keys = ["max_concurrent_streams", "initial_window_bytes", "max_frame_bytes"]
+        guard let h2 = object(node, path, allowed: keys) else { return nil }
+        let d = H2LimitsConfig()
+        return H2LimitsConfig(
+            maxConcurrentStreams: int(h2, "max_concurrent_streams", 1...1_000_000, what: "a number of streams")
+                ?? d.maxConcurrentStreams,
+            initialWindowBytes: int(h2, "initial_window_bytes", 1...2_147_483_647, what: "a window of 1 to 2^31-1 bytes")
+                ?? d.initialWindowBytes,
+            maxFrameBytes: int(h2, "max_frame_bytes", 16_384...16_777_215, what: "a frame size of 16384 to 16777215 bytes")
+                ?? d.maxFrameBytes)
     }
 
     func decodeTracing(_ root: ObjectNode) -> TracingConfig {

@@ -57,7 +57,10 @@ enum ConfigRenderer {
                 ("max_connections", l.maxConnections), ("header_timeout_ms", l.headerTimeoutMs),
                 ("idle_timeout_ms", l.idleTimeoutMs), ("drain_grace_ms", l.drainGraceMs),
                 ("drain_timeout_ms", l.drainTimeoutMs),
-            ])
+            ], nested: ("h2", [
+                ("max_concurrent_streams", l.h2.maxConcurrentStreams),
+                ("initial_window_bytes", l.h2.initialWindowBytes), ("max_frame_bytes", l.h2.maxFrameBytes),
+            ]))
         w.key("tracing")
         w.beginObject()
         w.key("service_name")
@@ -92,11 +95,16 @@ enum ConfigRenderer {
     }
 
     /// `{"k1": v1, …}` for integer fields.
-    static func fields(_ w: inout JSONWriter, _ pairs: [(String, Int)]) {
+    /// An object of numbers, and optionally one more object of numbers inside it.
+    static func fields(_ w: inout JSONWriter, _ pairs: [(String, Int)], nested: (String, [(String, Int)])? = nil) {
         w.beginObject()
         for (key, value) in pairs {
             w.key(key)
             w.number(value)
+        }
+        if let (key, inner) = nested {
+            w.key(key)
+            fields(&w, inner)
         }
         w.endObject()
     }

@@ -55,9 +55,11 @@ public struct LimitsConfig: Sendable {
     public let idleTimeoutMs: Int
     public let drainGraceMs: Int
     public let drainTimeoutMs: Int
+    /// `limits.h2`: what the gateway advertises on HTTP/2 client connections (SPEC §10).
+    public let h2: H2LimitsConfig
     public init(
         maxHeaderBytes: Int, maxBodyBytes: Int, maxConnections: Int, headerTimeoutMs: Int, idleTimeoutMs: Int,
-        drainGraceMs: Int, drainTimeoutMs: Int
+        drainGraceMs: Int, drainTimeoutMs: Int, h2: H2LimitsConfig = H2LimitsConfig()
     ) {
         self.maxHeaderBytes = maxHeaderBytes
         self.maxBodyBytes = maxBodyBytes
@@ -66,6 +68,22 @@ public struct LimitsConfig: Sendable {
         self.idleTimeoutMs = idleTimeoutMs
         self.drainGraceMs = drainGraceMs
         self.drainTimeoutMs = drainTimeoutMs
+        self.h2 = h2
+    }
+}
+
+/// `limits.h2` (SPEC §10), advertised in the gateway's SETTINGS on every HTTP/2 client connection.
+public struct H2LimitsConfig: Sendable, Equatable {
+    /// Streams a client may have open at once; one more is refused (RST_STREAM REFUSED_STREAM).
+    public let maxConcurrentStreams: Int
+    /// The per-stream receive window (the connection window is streams × this).
+    public let initialWindowBytes: Int
+    /// The largest frame payload the gateway accepts (16,384–16,777,215, RFC 9113 §6.5.2).
+    public let maxFrameBytes: Int
+    public init(maxConcurrentStreams: Int = 100, initialWindowBytes: Int = 65535, maxFrameBytes: Int = 16384) {
+        self.maxConcurrentStreams = maxConcurrentStreams
+        self.initialWindowBytes = initialWindowBytes
+        self.maxFrameBytes = maxFrameBytes
     }
 }
 

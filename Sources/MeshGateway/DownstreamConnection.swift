@@ -242,7 +242,10 @@ final class DownstreamConnection: EventHandler {
         releaseExchange()
         phase = .http2
         let limits = worker.config.source.limits
-        h2 = HTTP2Session(owner: self, limits: HTTP2Limits(maxHeaderBytes: limits.maxHeaderBytes))
+        let h2Limits = HTTP2Limits(
+            maxConcurrentStreams: limits.h2.maxConcurrentStreams, initialWindowBytes: limits.h2.initialWindowBytes,
+            maxFrameBytes: limits.h2.maxFrameBytes, maxHeaderBytes: limits.maxHeaderBytes)
+        h2 = HTTP2Session(owner: self, limits: h2Limits)
         pumpHTTP2()
     }
 

@@ -32,6 +32,10 @@ final class HTTP2StreamBridge: EventHandler {
     private var body = BodyCursor()
     private var pendingData: [UInt8] = []
     private var done = false
+    /// Armed while decoded body waits for window: a client that keeps the stream's (or the connection's) window
+    /// at 0 for `idle_timeout_ms` without taking a byte gets the stream reset with CANCEL (SPEC §10), so a
+    /// stalled reader cannot pin the exchange, its upstream connection and the pending bytes forever.
+    private var stallTimer = LazyTimer()
 
     init(session: HTTP2Session, streamID: UInt32, request: HTTP2RequestTranslation) throws(SystemError) {
         self.session = session
@@ -78,7 +82,14 @@ final class HTTP2StreamBridge: EventHandler {
         pump()
     }
 
-    func handleTimer(nowMs: Int64) {}
+    func handleTimer(nowMs: Int64) {
+        guard stallTimer.fired(nowMs: nowMs, loop: loop, registration: registration), !done, !pendingData.isEmpty
+        else { return }
+        done = true
+        session.codec.resetStream(streamID: streamID, code: .cancel)
+        release()
+        session.flush()
+    }
 
     /// Makes every step possible now: request bytes out, response bytes in and on to the stream.
     func pump() {
@@ -189,8 +200,21 @@ final class HTTP2StreamBridge: EventHandler {
             let taken = try pendingData.withUnsafeBytes { try session.codec.writeData(streamID: streamID, $0, endStream: last) }
             pendingData.removeSubrange(0..<taken)
             if last && pendingData.isEmpty { finish() }
+            watchForStall(progressed: taken > 0)
         } catch {
             fail()
+        }
+    }
+
+    /// Progress moves the stall deadline; bytes left with no progress keep it; none left disarms it.
+    private func watchForStall(progressed: Bool) {
+        guard !done, !pendingData.isEmpty else {
+            stallTimer.set(.max, loop: loop, registration: registration)
+            return
+        }
+        if progressed || stallTimer.deadlineMs == .max {
+            let idle = session.owner.worker.config.source.limits.idleTimeoutMs
+            stallTimer.set(loop.nowMs + Int64(idle), loop: loop, registration: registration)
         }
     }
 
