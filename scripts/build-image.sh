@@ -22,6 +22,7 @@
 #   builds of the same binaries give the same layer digest.
 # Needs: umoci, GNU tar, ldd (and swift without --binary-dir).
 set -euo pipefail
+caller="$PWD"
 cd "$(dirname "$0")/.."
 
 die() {
@@ -48,6 +49,8 @@ if [[ -z "$binary_dir" ]]; then
     swift build -c release --static-swift-stdlib >&2
     binary_dir="$(swift build -c release --static-swift-stdlib --show-bin-path)"
 fi
+# Paths the caller gives are relative to where they ran the script; the default output is the repository's.
+[[ "$binary_dir" == /* ]] || binary_dir="$caller/$binary_dir"
 for program in "${programs[@]}"; do
     [[ -x "$binary_dir/$program" ]] || die "no executable $binary_dir/$program (build it, or point --binary-dir elsewhere)"
 done
@@ -56,6 +59,7 @@ version="$("$binary_dir/meshgate" version | awk '$1 == "meshgate" { print $2; ex
 [[ -n "$version" ]] || die "'$binary_dir/meshgate version' did not report a version"
 repo="${MESHGATE_IMAGE_REPO:-ghcr.io/meshgate}"
 out="${MESHGATE_IMAGE_OUT:-.build/image}"
+[[ -z "${MESHGATE_IMAGE_OUT:-}" || "$out" == /* ]] || out="$caller/$out"
 epoch="${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || echo 0)}"
 created="$(date -u -d "@$epoch" +%Y-%m-%dT%H:%M:%SZ)"
 case "$(uname -m)" in
@@ -128,8 +132,12 @@ printf 'passwd: files\ngroup: files\nhosts: files dns\n' >"$root/etc/nsswitch.co
 tar --create --file "$work/layer.tar" --directory "$root" --format=gnu --sort=name --numeric-owner \
     --owner=0 --group=0 --mtime="@$epoch" --files-from "$work/top"
 
-# A fresh layout each time: a stale tag or blob from an earlier build never survives.
-rm -rf "$out"
+# A fresh layout each time: a stale tag or blob from an earlier build never survives. Only an earlier
+# layout (or an empty directory) is replaced, never a directory the variable names by mistake.
+if [[ -e "$out" ]]; then
+    [[ -f "$out/oci-layout" || -z "$(ls -A "$out")" ]] || die "$out exists and is not an OCI image layout; not replacing it"
+    rm -rf "$out"
+fi
 mkdir -p "$(dirname "$out")"
 umoci init --layout "$out"
 main="$repo/meshgate:$version"
