@@ -4,7 +4,7 @@ import MeshJSON
 extension ConfigDecoder {
     static let upstreamKeys = [
         "endpoints", "balance", "connect_timeout_ms", "dns_refresh_ms", "pool", "circuit_breaker", "health_check",
-        "tls", "max_in_flight",
+        "tls", "max_in_flight", "protocol",
     ]
 
     /// Returns the valid upstreams and the names of all upstreams in file order (invalid ones included, so that a
@@ -44,13 +44,36 @@ extension ConfigDecoder {
             balance = BalanceConfig(rawValue: value) ?? balance
         }
         let tls = upstream["tls"].flatMap { decodeUpstreamTLS($0.value, upstream.path("tls")) }
+        let upstreamProtocol = decodeUpstreamProtocol(upstream, hasTLS: upstream["tls"] != nil)
         return UpstreamConfig(
             name: name, endpoints: endpoints, balance: balance,
             connectTimeoutMs: duration(upstream, "connect_timeout_ms", min: 1) ?? Defaults.connectTimeoutMs,
             dnsRefreshMs: duration(upstream, "dns_refresh_ms", min: 1) ?? Defaults.dnsRefreshMs,
             pool: decodePool(upstream), circuitBreaker: decodeBreaker(upstream),
             healthCheck: decodeHealthCheck(upstream),
-            tls: tls, maxInFlight: decodeMaxInFlight(upstream))
+            tls: tls, maxInFlight: decodeMaxInFlight(upstream), upstreamProtocol: upstreamProtocol)
+    }
+
+    /// `protocol`: `http1` (default) or `h2c`. `h2` (over TLS) is refused with what to use instead until the
+    /// gateway speaks it; `h2c` with `tls` contradicts itself.
+    func decodeUpstreamProtocol(_ upstream: ObjectNode, hasTLS: Bool) -> UpstreamProtocol {
+        guard let member = upstream["protocol"],
+            let value = choice(member.value, upstream.path("protocol"), ["http1", "h2c", "h2"])
+        else { return .http1 }
+        switch value {
+        case "h2":
+            error(
+                upstream.path("protocol"), member.value.position,
+                "HTTP/2 over TLS to upstreams is not supported yet: use \"h2c\" (cleartext, prior knowledge) or \"http1\"")
+            return .http1
+        case "h2c" where hasTLS:
+            error(
+                upstream.path("protocol"), member.value.position,
+                "\"h2c\" is cleartext HTTP/2 but this upstream has \"tls\": remove one of them")
+            return .http1
+        case "h2c": return .h2c
+        default: return .http1
+        }
     }
 
     func decodePool(_ upstream: ObjectNode) -> PoolConfig {

@@ -130,6 +130,8 @@ enum ConfigRenderer {
         strings(&w, u.endpoints.map(\.description))
         w.key("balance")
         w.string(u.balance.rawValue)
+        w.key("protocol")
+        w.string(u.upstreamProtocol.rawValue)
         w.key("connect_timeout_ms")
         w.number(u.connectTimeoutMs)
         w.key("dns_refresh_ms")

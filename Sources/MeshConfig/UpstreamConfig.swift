@@ -7,6 +7,15 @@ public enum BalanceConfig: String, Sendable {
     case random
 }
 
+/// `protocol`: how the gateway speaks to an upstream's endpoints (SPEC §10).
+public enum UpstreamProtocol: String, Sendable {
+    case http1
+    /// HTTP/2 with prior knowledge over cleartext TCP.
+    case h2c
+    /// HTTP/2 over TLS (ALPN h2).
+    case h2
+}
+
 /// `pool`: connection pool limits per worker per endpoint.
 public struct PoolConfig: Sendable, Equatable {
     public let maxConnections: Int
@@ -61,11 +70,14 @@ public struct UpstreamConfig: Sendable {
     public let tls: UpstreamTLSConfig?
     /// SPEC §11 `max_in_flight`: nil, no cap beyond the pools'.
     public let maxInFlight: MaxInFlightConfig?
+    /// SPEC §10 `protocol` (default `http1`).
+    public let upstreamProtocol: UpstreamProtocol
     public init(
         name: String, endpoints: [HostPort], balance: BalanceConfig, connectTimeoutMs: Int, dnsRefreshMs: Int,
         pool: PoolConfig, circuitBreaker: CircuitBreakerConfig, healthCheck: HealthCheckConfig?,
-        tls: UpstreamTLSConfig? = nil, maxInFlight: MaxInFlightConfig? = nil
+        tls: UpstreamTLSConfig? = nil, maxInFlight: MaxInFlightConfig? = nil, upstreamProtocol: UpstreamProtocol = .http1
     ) {
+        self.upstreamProtocol = upstreamProtocol
         self.tls = tls
         self.maxInFlight = maxInFlight
         self.name = name

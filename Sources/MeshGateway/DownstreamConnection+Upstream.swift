@@ -47,6 +47,7 @@ extension DownstreamConnection {
 
     /// A new non-blocking connection to `endpoint`; nil when it could not be made (the exchange was answered).
     private func openUpstream(_ endpoint: EndpointPool) -> UpstreamConnection? {
+        if endpoint.http2 { return openH2Channel(endpoint) }
         let fd: Int32
         do {
             fd = try Sockets.stream(family: endpoint.address.family)
@@ -71,6 +72,29 @@ extension DownstreamConnection {
         }
         do {
             return try UpstreamConnection(worker: worker, pool: endpoint, fd: fd, connected: connected)
+        } catch {
+            Posix.close(fd)
+            localConnectFailure(error)
+            return nil
+        }
+    }
+
+    /// A channel on the endpoint's HTTP/2 connection (SPEC §10 h2c): to the exchange, a connected HTTP/1.1
+    /// connection. A connection that cannot be opened fails the attempt like a refused connect.
+    private func openH2Channel(_ endpoint: EndpointPool) -> UpstreamConnection? {
+        let fd: Int32
+        do {
+            fd = try endpoint.openH2Channel()
+        } catch {
+            if DownstreamConnection.isLocalFailure(error.errno) {
+                localConnectFailure(error)
+            } else {
+                attemptFailed(.connectFailure)
+            }
+            return nil
+        }
+        do {
+            return try UpstreamConnection(worker: worker, pool: endpoint, fd: fd, connected: true)
         } catch {
             Posix.close(fd)
             localConnectFailure(error)

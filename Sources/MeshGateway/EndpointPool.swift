@@ -47,11 +47,16 @@ final class EndpointPool {
     private(set) var tls: UpstreamTLS?
     /// The last resumable session to this endpoint (with `tls`'s context), offered by the next connection.
     var session: TLSSession?
+    /// `"protocol": "h2c"`: connections are channels multiplexed on `h2` (SPEC §10).
+    let http2: Bool
+    /// The HTTP/2 connection new channels open streams on; nil until the first, and after a GOAWAY or failure.
+    var h2: H2UpstreamSession?
 
     init(
         worker: Worker, address: SocketAddress, configured: HostPort, policy: PoolConfig, connectTimeoutMs: Int,
-        tls: UpstreamTLS? = nil
+        tls: UpstreamTLS? = nil, http2: Bool = false
     ) {
+        self.http2 = http2
         self.tls = tls
         self.worker = worker
         self.address = address
@@ -122,6 +127,18 @@ final class EndpointPool {
     }
 
     /// Forgets an idle connection that closed (the upstream hung up or its idle timeout fired).
+    /// A new channel to this endpoint's HTTP/2 connection (opened on first use); the exchange's end of it.
+    func openH2Channel() throws(SystemError) -> Int32 {
+        let session: H2UpstreamSession
+        if let current = h2 {
+            session = current
+        } else {
+            session = try H2UpstreamSession(worker: worker, pool: self)
+            h2 = session
+        }
+        return try H2UpstreamChannel.open(on: session)
+    }
+
     func removeIdle(_ connection: UpstreamConnection) {
         if let i = idle.lastIndex(where: { $0 === connection }) {
             idle.remove(at: i)
@@ -146,5 +163,6 @@ final class EndpointPool {
         let closing = idle
         idle.removeAll()
         for connection in closing { connection.close() }
+        h2?.retire()
     }
 }

@@ -1,0 +1,237 @@
+import CLinux
+import Glibc
+import MeshEventLoop
+import MeshHTTP1
+import MeshHTTP2
+import MeshPosix
+
+/// One worker's HTTP/2 cleartext connection to one endpoint of an `"protocol": "h2c"` upstream (SPEC §10): the
+/// client codec on a TCP socket, carrying one stream per `H2UpstreamChannel` at a time, up to the peer's
+/// SETTINGS_MAX_CONCURRENT_STREAMS (more channels wait for a stream to end).
+///
+/// The exchange does not know about it: it talks HTTP/1.1 to a channel through a socket pair, as the HTTP/2 client
+/// side does (`HTTP2StreamBridge`), so retries, timeouts, breakers and the trust boundary are the HTTP/1 path's.
+/// Owned by its `EndpointPool` while it takes new streams; channels hold it until their stream ends. A GOAWAY or a
+/// failure detaches it from the pool, so the next request opens a new connection.
+final class H2UpstreamSession: EventHandler {
+    unowned(unsafe) let worker: Worker
+    /// The pool this connection serves (it outlives the session: channels hold the session, connections the pool).
+    unowned(unsafe) let pool: EndpointPool
+    private var registration = Registration.none
+    var codec = HTTP2ClientConnection()
+    private var connected = false
+    private var writable = false
+    /// The connection failed or ended: it carries nothing more.
+    private(set) var dead = false
+    /// Channels by the stream they carry, and channels waiting for a stream slot (oldest first).
+    private var streams: [UInt32: H2UpstreamChannel] = [:]
+    private var waiting: [H2UpstreamChannel] = []
+    private var events: [HTTP2ClientEvent] = []
+    private var connectTimer = LazyTimer()
+    /// Field offsets while a channel parses its request head (one at a time, on this thread).
+    let headerScratch = UnsafeMutableBufferPointer<HTTPHeaderField>.allocate(capacity: 256)
+    private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 16 * 1024, alignment: 1)
+    /// Where a channel reads its exchange's request bytes (one read at a time, on this thread).
+    let channelScratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 16 * 1024, alignment: 1)
+
+    init(worker: Worker, pool: EndpointPool) throws(SystemError) {
+        self.worker = worker
+        self.pool = pool
+        let fd = try Sockets.stream(family: pool.address.family)
+        do throws(SystemError) {
+            switch try Posix.connect(fd, pool.address) {
+            case .processed: connected = true
+            case .wouldBlock: connected = false
+            }
+            writable = connected
+            registration = try worker.loop.register(fd: fd, handler: self)
+        } catch {
+            Posix.close(fd)
+            throw error
+        }
+        Sockets.setNoDelay(fd)
+        if !connected {
+            connectTimer.set(worker.loop.nowMs + Int64(pool.connectTimeoutMs), loop: worker.loop, registration: registration)
+        }
+    }
+
+    deinit {
+        headerScratch.deallocate()
+        readBuffer.deallocate()
+        channelScratch.deallocate()
+    }
+
+    private var nowNs: UInt64 { UInt64(max(0, clinux_monotonic_ns())) }
+
+    /// GOAWAY either way, or ids spent: the streams open go on, new ones go to another connection.
+    private var goingAway = false
+
+    // MARK: - Streams
+
+    /// Opens a stream for `channel`'s request, or queues it until one ends; false when this connection cannot
+    /// carry it (the channel fails its exchange).
+    func open(_ channel: H2UpstreamChannel, head: HTTP2HeaderList, endStream: Bool) -> Bool {
+        guard !dead else { return false }
+        do throws(HTTP2OpenStreamError) {
+            let id = try codec.openStream(head: head, endStream: endStream)
+            streams[id] = channel
+            channel.streamOpened(id)
+            flush()
+            return true
+        } catch .concurrencyLimit {
+            waiting.append(channel)
+            return true
+        } catch .outboundFull {
+            waiting.append(channel)
+            return true
+        } catch .goingAway, .streamIDsExhausted, .connectionClosed {
+            detach()
+            return false
+        } catch {
+            return false
+        }
+    }
+
+    /// A channel is done with its stream (answered, reset, or its exchange gone).
+    func release(_ channel: H2UpstreamChannel, streamID: UInt32?, reset: Bool) {
+        if let streamID, streams[streamID] === channel {
+            streams.removeValue(forKey: streamID)
+            if reset { codec.resetStream(streamID: streamID, code: .cancel) }
+        }
+        waiting.removeAll { $0 === channel }
+        admitWaiting()
+        flush()
+        if (goingAway || pool.retired) && streams.isEmpty && waiting.isEmpty { close() }
+    }
+
+    private func admitWaiting() {
+        while !waiting.isEmpty && codec.canOpenStream {
+            waiting.removeFirst().retryOpen()
+        }
+    }
+
+    // MARK: - I/O
+
+    func handleEvents(_ events: IOEvents) {
+        guard !dead else { return }
+        if events.contains(.writable) || events.contains(.error) { writable = true }
+        if !connected {
+            guard writable else { return }
+            guard Posix.socketError(registration.fd) == 0 else { return fail() }
+            connected = true
+            connectTimer.set(.max, loop: worker.loop, registration: registration)
+        }
+        if !events.intersection([.readable, .readHangup, .hangup, .error]).isEmpty { readAll() }
+        if !dead { flush() }
+    }
+
+    func handleTimer(nowMs: Int64) {
+        guard connectTimer.fired(nowMs: nowMs, loop: worker.loop, registration: registration), !connected else {
+            return
+        }
+        fail()
+    }
+
+    private func readAll() {
+        while !dead {
+            let result: IOResult<Int>
+            do {
+                result = try Posix.read(registration.fd, readBuffer.baseAddress!, readBuffer.count)
+            } catch {
+                return fail()
+            }
+            switch result {
+            case .wouldBlock: return
+            case .processed(0): return fail()
+            case .processed(let n):
+                codec.feed(UnsafeRawBufferPointer(rebasing: readBuffer[0..<n]), now: nowNs, into: &events)
+                dispatch()
+            }
+        }
+    }
+
+    private func dispatch() {
+        let batch = events
+        events.removeAll(keepingCapacity: true)
+        for event in batch {
+            switch event {
+            case .response(let id, let head, let endStream): streams[id]?.response(head, endStream: endStream)
+            case .data(let id, let bytes, let endStream):
+                if let channel = streams[id] {
+                    channel.data(bytes, endStream: endStream)
+                } else {
+                    codec.consumed(streamID: id, bytes: bytes.count)
+                }
+            case .trailers(let id, let fields): streams[id]?.trailers(fields)
+            case .streamReset(let id, _, _), .streamFailed(let id, _, _):
+                streams.removeValue(forKey: id)?.streamFailed()
+            case .goAway(_, _, let unprocessed):
+                detach()
+                for id in unprocessed { streams.removeValue(forKey: id)?.streamFailed() }
+                for channel in waiting { channel.streamFailed() }
+                waiting.removeAll()
+            case .windowOpened(let id):
+                if id == 0 { for channel in streams.values { channel.pump() } } else { streams[id]?.pump() }
+            case .streamLimitChanged: admitWaiting()
+            case .pingAcknowledged: break
+            case .connectionError:
+                flush()
+                fail()
+                return
+            }
+        }
+    }
+
+    /// Writes what the codec queued; returns when the socket is full (EPOLLOUT resumes) or all is out.
+    func flush() {
+        guard connected, !dead else { return }
+        while writable && codec.outboundCount > 0 {
+            var failed = false
+            codec.drainOutbound { bytes in
+                switch try? Posix.write(registration.fd, bytes.baseAddress!, bytes.count) {
+                case .processed(let n): return n
+                case .wouldBlock:
+                    writable = false
+                    return 0
+                case nil:
+                    failed = true
+                    return 0
+                }
+            }
+            if failed { return fail() }
+        }
+    }
+
+    // MARK: - Ending
+
+    /// No new streams here (GOAWAY, ids spent): the pool opens another connection for the next request.
+    private func detach() {
+        goingAway = true
+        if pool.h2 === self { pool.h2 = nil }
+    }
+
+    /// The connection is gone: every channel's exchange fails (the exchange retries as its rules say).
+    private func fail() {
+        guard !dead else { return }
+        dead = true
+        detach()
+        let all = Array(streams.values) + waiting
+        streams.removeAll()
+        waiting.removeAll()
+        close()
+        for channel in all { channel.streamFailed() }
+    }
+
+    /// The pool retired: close once no stream is left.
+    func retire() {
+        detach()
+        if streams.isEmpty && waiting.isEmpty { close() }
+    }
+
+    private func close() {
+        dead = true
+        guard registration != .none else { return }
+        worker.loop.close(registration)
+        registration = .none
+    }
+}

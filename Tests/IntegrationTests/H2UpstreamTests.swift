@@ -1,0 +1,133 @@
+import Foundation
+import Glibc
+import MeshSync
+import MeshTestSupport
+import Testing
+
+/// `"protocol": "h2c"` upstreams (SPEC §10) against an independent HTTP/2 server (Python `h2`): what the server
+/// receives is the client's request in HTTP/2's form (RFC 9113 §8.2.2), answers come back whole to HTTP/1.1 and
+/// HTTP/2 clients, streams share one connection per worker, and failures behave like an HTTP/1 upstream's.
+@Suite struct H2UpstreamTests {
+    static func bed(_ server: H2UpstreamServer, workers: Int = 1, retry: String = #""retry": {"retries": 0}"#) throws
+        -> Testbed
+    {
+        try Testbed(upstreams: [:], workers: workers) { ports in
+            TestConfig.document(
+                port: ports.listener, adminPort: ports.admin,
+                routes: [TestConfig.route("/", to: "grpcish", retry)],
+                upstreams: ["grpcish": #"{ "endpoints": ["127.0.0.1:\#(server.port)"], "protocol": "h2c" }"#])
+        }
+    }
+
+    @Test func anHTTP1RequestReachesTheH2UpstreamInHTTP2Form() throws {
+        let server = try H2UpstreamServer()
+        let bed = try Self.bed(server)
+        defer { bed.stop() }
+        let response = try bed.request(
+            "GET", "/hello?x=1",
+            headers: "Connection: keep-alive, x-drop-me\r\nx-drop-me: 1\r\nTE: gzip\r\nUser-Agent: probe\r\n")
+        #expect(response.status == 200, "\(response)")
+        #expect(response.header("x-upstream") == "h2", "\(response)")
+        let echo = try H2UpstreamServer.echo(response.bodyText)
+        #expect(echo["method"] as? String == "GET")
+        #expect(echo["scheme"] as? String == "http")
+        #expect(echo["authority"] as? String == "test.local", "Host becomes :authority")
+        #expect(echo["path"] as? String == "/hello?x=1")
+        let headers = (echo["headers"] as? [[String]] ?? []).map { ($0[0], $0[1]) }
+        let names = headers.map(\.0)
+        for connectionSpecific in ["connection", "keep-alive", "transfer-encoding", "upgrade", "host", "x-drop-me"] {
+            #expect(!names.contains(connectionSpecific), "\(connectionSpecific) in \(names)")
+        }
+        // The only TE HTTP/2 allows, always sent to h2 upstreams (SPEC §10), whatever the client said.
+        #expect(headers.filter { $0.0 == "te" }.map(\.1) == ["trailers"], "\(headers)")
+        #expect(headers.contains { $0 == ("user-agent", "probe") }, "\(headers)")
+        #expect(names.contains("x-forwarded-for") && names.contains("x-request-id"), "\(names)")
+    }
+
+    @Test(arguments: ["Content-Length: 11\r\n\r\nhello world", "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"])
+    func requestBodiesArriveWhole(framing: String) throws {
+        let server = try H2UpstreamServer()
+        let bed = try Self.bed(server)
+        defer { bed.stop() }
+        let response = try bed.client().request(
+            "POST /submit HTTP/1.1\r\nHost: test.local\r\n" + framing, method: "POST")
+        #expect(response.status == 200, "\(response)")
+        let echo = try H2UpstreamServer.echo(response.bodyText)
+        #expect(echo["body"] as? String == "hello world", "\(echo)")
+        #expect(echo["method"] as? String == "POST")
+    }
+
+    /// Flow control both ways: 200,000 octets up and down (both above the 65,535-octet initial windows).
+    @Test func largeBodiesBothWays() throws {
+        let server = try H2UpstreamServer()
+        let bed = try Self.bed(server)
+        defer { bed.stop() }
+        let big = String(repeating: "y", count: 200_000)
+        let response = try bed.request("POST", "/echo", body: big)
+        #expect(response.status == 200)
+        #expect((try H2UpstreamServer.echo(response.bodyText))["body"] as? String == big)
+        let download = try bed.request("GET", "/big")
+        #expect(download.status == 200)
+        #expect(download.body == Array(repeating: UInt8(ascii: "x"), count: 200_000), "\(download.bodyCount) octets")
+    }
+
+    /// Trailers (gRPC's `grpc-status`) reach an HTTP/1.1 client in the chunked trailer section.
+    @Test func responseTrailersReachTheClient() throws {
+        let server = try H2UpstreamServer()
+        let bed = try Self.bed(server)
+        defer { bed.stop() }
+        let raw = try Tool.curl(["--raw", "-i", "http://127.0.0.1:\(bed.ports.listener)/trailers"])
+        #expect(raw.termination == .exited(0), "\(raw.stderr)")
+        let text = raw.stdout.lowercased()
+        #expect(text.contains("transfer-encoding: chunked"), "\(raw.stdout)")
+        #expect(text.contains("\r\n0\r\ngrpc-status: 0\r\nx-trailer: yes\r\n\r\n"), "\(raw.stdout)")
+    }
+
+    @Test func aHeadOnlyAnswerAndHTTP2Clients() throws {
+        let server = try H2UpstreamServer()
+        let bed = try Self.bed(server)
+        defer { bed.stop() }
+        let empty = try bed.request("GET", "/empty")
+        #expect(empty.status == 204, "\(empty)")
+        // h2 client → gateway → h2c upstream.
+        let h2 = try Tool.curl(["--http2-prior-knowledge", "-i", "http://127.0.0.1:\(bed.ports.listener)/both"])
+        #expect(h2.stdout.hasPrefix("HTTP/2 200"), "\(h2.stdout) \(h2.stderr)")
+        #expect(h2.stdout.contains("\"path\": \"/both\""), "\(h2.stdout)")
+    }
+
+    /// Concurrent requests are streams of one connection per worker, not a connection each.
+    @Test func concurrentRequestsShareOneConnectionPerWorker() throws {
+        let server = try H2UpstreamServer()
+        let bed = try Self.bed(server, workers: 2)
+        defer { bed.stop() }
+        let results = Locked<[String]>([])
+        let port = bed.ports.listener
+        DispatchQueue.concurrentPerform(iterations: 40) { i in
+            let response = try? RawClient(port: port).request("GET /c\(i) HTTP/1.1\r\nHost: test.local\r\n\r\n")
+            let connection = (try? H2UpstreamServer.echo(response?.bodyText ?? ""))?["connection"] as? Int
+            results.withLock { $0.append(response?.status == 200 ? "\(connection ?? -1)" : "failed") }
+        }
+        let seen = results.withLock { $0 }
+        #expect(!seen.contains("failed"), "\(seen)")
+        #expect(Set(seen).count <= 2, "at most one connection per worker: \(Set(seen))")
+    }
+
+    /// A reset stream and a dead upstream are upstream failures (502 here, retries off); the gateway goes on and
+    /// reconnects once the server is back.
+    @Test func resetsAndAKilledServerAreUpstreamFailures() throws {
+        let server = try H2UpstreamServer()
+        let bed = try Self.bed(server)
+        defer { bed.stop() }
+        #expect(try bed.request("GET", "/ok").status == 200)
+        let reset = try bed.request("GET", "/reset")
+        #expect(reset.status == 502, "\(reset)")
+        #expect(reset.jsonString("error") == "bad_gateway", "\(reset)")
+        server.stop()
+        let down = try bed.request("GET", "/down")
+        #expect([502, 503].contains(down.status), "\(down)")
+        let again = try H2UpstreamServer(port: server.port)
+        defer { again.stop() }
+        #expect(Poll.until(timeoutMs: 10_000, intervalMs: 100) { try bed.request("GET", "/back").status == 200 })
+        #expect(bed.gateway.isRunning)
+    }
+}

@@ -1,0 +1,29 @@
+import Testing
+
+@testable import MeshConfig
+
+/// `upstreams.*.protocol` (SPEC §10): `http1` by default, `h2c` taken, `h2` (TLS) refused with what to use, and
+/// `h2c` beside `tls` refused — each error at its JSON path.
+@Suite struct UpstreamProtocolConfigTests {
+    static func upstreams(_ extra: String) -> String {
+        #"{"app": {"endpoints": ["127.0.0.1:3000"]\#(extra)}}"#
+    }
+
+    @Test func defaultIsHTTP1AndH2cIsTaken() throws {
+        #expect(try loadValid(document()).upstreams["app"]?.upstreamProtocol == .http1)
+        let h2c = try loadValid(document(upstreams: Self.upstreams(#", "protocol": "h2c""#)))
+        #expect(h2c.upstreams["app"]?.upstreamProtocol == .h2c)
+        #expect(ConfigLoader.render(h2c).contains(#""protocol":"h2c""#))
+    }
+
+    @Test(arguments: [
+        (#", "protocol": "h2""#, "not supported yet"),
+        (#", "protocol": "h2c", "tls": {}"#, "cleartext HTTP/2"),
+        (#", "protocol": "http2""#, "unknown value"),
+    ])
+    func refusedValuesNameTheirPath(extra: String, message: String) {
+        let errors = loadErrors(document(upstreams: Self.upstreams(extra)))
+        #expect(errors.map(\.path) == ["upstreams.app.protocol"], "\(errors)")
+        #expect(errors.first?.message.contains(message) == true, "\(errors)")
+    }
+}
