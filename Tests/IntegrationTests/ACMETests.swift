@@ -171,6 +171,29 @@ import Testing
         #expect(PrometheusText.value(metrics, "meshgate_acme_orders_total", ["listener": "edge", "result": "success"]) == 0)
     }
 
+    /// A stored pair that cannot be kept (here its key no longer matches, as after a crash between the two
+    /// renames) is ordered again at the next start instead of being trusted until its renewal time.
+    @Test func aStoredPairThatDoesNotMatchIsOrderedAgain() throws {
+        let rig = try Self.start(challenge: "http-01")
+        defer { rig.app.shutdown() }
+        let root = try rig.pebble.fetchRoot()
+        #expect(Poll.until(timeoutMs: 30_000, intervalMs: 200) { try Self.curlTrustingPebble(rig, root: root).stdout == "200" })
+        #expect(rig.gateway.stop() == .exited(0))
+        let placeholderKey = ChildProcess.readFile(rig.storage + "/placeholder.key")
+        try ChildProcess.writeFile(rig.storage + "/certificate.key", placeholderKey)
+        let config = Self.gatewayConfig(
+            webPort: rig.webPort, edgePort: rig.edgePort, adminPort: rig.adminPort, appPort: rig.app.port,
+            pebble: rig.pebble, challenge: "http-01", storage: rig.storage)
+        let again = try GatewayProcess(configJSON: config, port: rig.edgePort)
+        let reordered = Poll.until(timeoutMs: 30_000, intervalMs: 200) {
+            let metrics = try AdminClient(port: rig.adminPort).get("/metrics").bodyText
+            return PrometheusText.value(metrics, "meshgate_acme_orders_total", ["listener": "edge", "result": "success"]) == 1
+        }
+        #expect(reordered, "\(again.child.stdout)")
+        #expect(Poll.until(timeoutMs: 10_000, intervalMs: 200) { try Self.curlTrustingPebble(rig, root: root).stdout == "200" })
+        #expect(ChildProcess.readFile(rig.storage + "/certificate.key") != placeholderKey)
+    }
+
     /// No certificate stored and the CA unreachable at the first start: the listener still serves (the self-signed
     /// placeholder), `/config` and the log say so, and the failed orders are counted.
     @Test func theCADownAtTheFirstStartIsReportedAndThePlaceholderServed() throws {

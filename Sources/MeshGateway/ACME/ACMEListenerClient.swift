@@ -103,10 +103,13 @@ final class ACMEListenerClient: @unchecked Sendable {
         _ = wakeup.wait(timeout: .now() + .milliseconds(Int(seconds * 1000)))
     }
 
-    /// Renewal time of the stored certificate; nil when there is none (or it does not parse).
+    /// Renewal time of the stored certificate; nil when there is none to keep: missing, not parsing, expired,
+    /// its key not matching (a crash between the two renames), or not covering every configured domain (the
+    /// `domains` changed).
     func storedRenewalTime() -> Int64? {
-        guard ACMEStorage.read(settings.keyFile) != nil, let pem = ACMEStorage.read(settings.certFile),
-            let validity = try? ACMECertificates.validity(ofPEM: pem)
+        guard let pair = try? CertificatePair(certFile: settings.certFile, keyFile: settings.keyFile, now: Self.now()),
+            Set(settings.domains).isSubset(of: Set(pair.dnsNames)),
+            let pem = ACMEStorage.read(settings.certFile), let validity = try? ACMECertificates.validity(ofPEM: pem)
         else { return nil }
         return ACMECertificates.renewalTime(notBefore: validity.notBefore, notAfter: validity.notAfter)
     }
