@@ -57,6 +57,7 @@ extension ConfigDecoder {
                     name: name, address: address, jwt: jwt, routes: routes, tls: tls, redirectToHTTPS: redirect,
                     rateLimit: rateLimit))
         }
+        if listeners.count == items.count { checkACMEListeners(listeners, nodes: items.map(\.node)) }
         return listeners
     }
 

@@ -59,6 +59,30 @@ extension ConfigDecoder {
             acme: acme)
     }
 
+    /// Rules across listeners: http-01 is answered on a plaintext listener of the same gateway, so one must
+    /// exist; two ACME listeners cannot share a `storage_dir` (each would replace the other's certificate).
+    func checkACMEListeners(_ listeners: [ListenerConfig], nodes: [JSONNode]) {
+        let hasPlaintext = listeners.contains { $0.tls == nil }
+        var storage: [String: String] = [:]
+        for (index, listener) in listeners.enumerated() {
+            guard let acme = listener.tls?.acme, let node = nodes[index]["tls"]?["acme"] else { continue }
+            let path = "listeners[\(index)].tls.acme"
+            if acme.challenge == "http-01" && !hasPlaintext {
+                error(
+                    path + ".challenge", node["challenge"]?.position ?? node.position,
+                    "http-01 is answered on a plaintext listener and this config has none: add one (port 80) or use "
+                        + "tls-alpn-01")
+            }
+            if let first = storage[acme.storageDir] {
+                error(
+                    path + ".storage_dir", node["storage_dir"]?.position ?? node.position,
+                    "storage_dir \(quoted(acme.storageDir)) is already used by \(first)")
+            } else {
+                storage[acme.storageDir] = path + ".storage_dir"
+            }
+        }
+    }
+
     /// `tls.acme` (SPEC §12).
     func decodeACME(_ node: JSONNode, _ path: String) -> ACMEListenerConfig? {
         guard let acme = object(node, path, allowed: Self.acmeKeys) else { return nil }
