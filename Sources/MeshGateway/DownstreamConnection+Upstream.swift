@@ -45,30 +45,37 @@ extension DownstreamConnection {
         pumpRequest()
     }
 
-    /// A new non-blocking connection to `endpoint`; nil when it could not be made (the exchange was answered).
+    /// A new non-blocking connection to `endpoint` — for an h2c endpoint a channel on its HTTP/2 connection (SPEC
+    /// §10), to the exchange a connected HTTP/1.1 connection; nil when it could not be made (the exchange was
+    /// answered).
     private func openUpstream(_ endpoint: EndpointPool) -> UpstreamConnection? {
-        if endpoint.http2 { return openH2Channel(endpoint) }
         let fd: Int32
-        do {
-            fd = try Sockets.stream(family: endpoint.address.family)
-        } catch {
-            localConnectFailure(error)
-            return nil
-        }
         let connected: Bool
-        do {
-            switch try Posix.connect(fd, endpoint.address) {
-            case .processed: connected = true
-            case .wouldBlock: connected = false
+        if endpoint.http2 {
+            do {
+                fd = try endpoint.openH2Channel()
+            } catch {
+                connectFailed(error)
+                return nil
             }
-        } catch {
-            Posix.close(fd)
-            if DownstreamConnection.isLocalFailure(error.errno) {
+            connected = true
+        } else {
+            do {
+                fd = try Sockets.stream(family: endpoint.address.family)
+            } catch {
                 localConnectFailure(error)
-            } else {
-                attemptFailed(.connectFailure)
+                return nil
             }
-            return nil
+            do {
+                switch try Posix.connect(fd, endpoint.address) {
+                case .processed: connected = true
+                case .wouldBlock: connected = false
+                }
+            } catch {
+                Posix.close(fd)
+                connectFailed(error)
+                return nil
+            }
         }
         do {
             return try UpstreamConnection(worker: worker, pool: endpoint, fd: fd, connected: connected)
@@ -79,26 +86,12 @@ extension DownstreamConnection {
         }
     }
 
-    /// A channel on the endpoint's HTTP/2 connection (SPEC §10 h2c): to the exchange, a connected HTTP/1.1
-    /// connection. A connection that cannot be opened fails the attempt like a refused connect.
-    private func openH2Channel(_ endpoint: EndpointPool) -> UpstreamConnection? {
-        let fd: Int32
-        do {
-            fd = try endpoint.openH2Channel()
-        } catch {
-            if DownstreamConnection.isLocalFailure(error.errno) {
-                localConnectFailure(error)
-            } else {
-                attemptFailed(.connectFailure)
-            }
-            return nil
-        }
-        do {
-            return try UpstreamConnection(worker: worker, pool: endpoint, fd: fd, connected: true)
-        } catch {
-            Posix.close(fd)
+    /// A connect that failed: ours to answer when this process ran out of something, else the endpoint's failure.
+    private func connectFailed(_ error: SystemError) {
+        if DownstreamConnection.isLocalFailure(error.errno) {
             localConnectFailure(error)
-            return nil
+        } else {
+            attemptFailed(.connectFailure)
         }
     }
 
