@@ -15,8 +15,10 @@ import MeshPosix
 /// failure detaches it from the pool, so the next request opens a new connection.
 final class H2UpstreamSession: EventHandler {
     unowned(unsafe) let worker: Worker
-    /// The pool this connection serves (it outlives the session: channels hold the session, connections the pool).
-    unowned(unsafe) let pool: EndpointPool
+    /// The pool this connection serves, held strongly: a channel may report its end after the exchange's
+    /// connection (the pool's last other holder) is gone. The pool's `h2` points back until `detach` (GOAWAY,
+    /// failure, or the pool's retirement), which breaks the cycle.
+    let pool: EndpointPool
     private var registration = Registration.none
     var codec = HTTP2ClientConnection()
     private var connected = false
