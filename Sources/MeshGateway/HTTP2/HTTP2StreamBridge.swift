@@ -24,6 +24,9 @@ final class HTTP2StreamBridge: EventHandler {
     private var writable = true
     private var readable = false
     private var innerGone = false
+    /// The inner connection stopped reading (it answered early and closed): the rest of the request has nowhere
+    /// to go, but its answer may still be waiting in the pair and is read to the end.
+    private var requestRefused = false
 
     /// Response bytes read and not yet parsed or framed; the decoded body waiting for window.
     private var inbound: [UInt8] = []
@@ -61,6 +64,11 @@ final class HTTP2StreamBridge: EventHandler {
     // MARK: - Request: stream → inner connection
 
     func requestBody(_ bytes: [UInt8], end: Bool) {
+        if requestRefused {
+            // Nobody reads it: hand the window back at once so the client is not stalled by a body dropped here.
+            session.codec.consumed(streamID: streamID, bytes: bytes.count)
+            return
+        }
         unconsumed += bytes.count
         if chunked && !bytes.isEmpty {
             toInner.append(contentsOf: String(bytes.count, radix: 16).utf8)
@@ -105,7 +113,7 @@ final class HTTP2StreamBridge: EventHandler {
     }
 
     private func writeRequest() {
-        guard writable, !toInner.isEmpty, !innerGone else { return }
+        guard writable, !toInner.isEmpty, !innerGone, !requestRefused else { return }
         let result = toInner.withUnsafeBytes { try? Posix.write(registration.fd, $0.baseAddress!, $0.count) }
         switch result {
         case .processed(let n):
@@ -115,7 +123,13 @@ final class HTTP2StreamBridge: EventHandler {
                 unconsumed = 0
             }
         case .wouldBlock: writable = false
-        case nil: innerGone = true  // the inner connection answered and closed early; its answer is still read
+        case nil:
+            // Regression: issue 12 — this used to mark the inner connection gone, which also stopped the reads, so
+            // an early answer (a 404 while the upload was still arriving) was never read: the stream hung.
+            requestRefused = true
+            toInner.removeAll()
+            session.codec.consumed(streamID: streamID, bytes: unconsumed)
+            unconsumed = 0
         }
     }
 
