@@ -211,7 +211,21 @@ final class BuiltImage {
         let script = #"mount -t proc proc "$1/proc" && root="$1" && shift && exec chroot --userspec=65532:65532 "$root" "$@""#
         return try ChildProcess(
             path: try BuiltImage.tool("unshare"), arguments: ["--mount", "/bin/sh", "-c", script, "sh", rootfs] + argv,
-            outputPrefix: directory + "/run\(runs)")
+            outputPrefix: directory + "/run\(runs)", environment: BuiltImage.sanitizerOptionsToStderr())
+    }
+
+    /// Under scripts/sanitize.sh the binaries in the image are sanitized and `*SAN_OPTIONS` carry a host
+    /// `log_path` that does not exist inside the rootfs (the sanitizer runtime then refuses to start the
+    /// program). Inside the chroot a report goes to stderr instead; with ASan's halt_on_error the program
+    /// aborts, so the test's exit-status expectations still fail on any report.
+    static func sanitizerOptionsToStderr() -> [String: String] {
+        var rewritten: [String: String] = [:]
+        for name in ["ASAN_OPTIONS", "TSAN_OPTIONS", "UBSAN_OPTIONS"] {
+            guard let value = getenv(name).map({ String(cString: $0) }) else { continue }
+            let options = value.split(separator: ":").map { $0.hasPrefix("log_path=") ? "log_path=stderr" : String($0) }
+            rewritten[name] = options.joined(separator: ":")
+        }
+        return rewritten
     }
 
     /// Root (chroot, mount) and the tools, or an error that names what is missing.
