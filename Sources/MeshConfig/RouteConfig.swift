@@ -80,6 +80,10 @@ public enum RetryOn: String, Sendable, CaseIterable {
     case timeout
     case gatewayError = "gateway-error"
     case fiveXX = "5xx"
+    /// SPEC §10: gRPC calls answered Trailers-Only with grpc-status 14, 8 or 1.
+    case grpcUnavailable = "grpc-unavailable"
+    case grpcResourceExhausted = "grpc-resource-exhausted"
+    case grpcCancelled = "grpc-cancelled"
 }
 
 /// `retry` with defaults applied; `retries == 0` means retries are off.

@@ -133,6 +133,7 @@ extension DownstreamConnection {
                         extraLines: claims)
                     context.secure = clientTLS != nil
                     context.clientCert = cert
+                    context.grpc = exchange.machine.grpc
                     let space = toUpstream.headSpace(from: worker.pool)
                     var w = HeadWriter(space)
                     RequestHeadBuilder.write(
@@ -212,12 +213,12 @@ extension DownstreamConnection {
     }
 
     /// A response head arrived: book the attempt; false when the machine replaced it (a retry or a fallback).
-    func responseHeadArrived(status: Int) -> Bool {
-        recordAttempt(AttemptOutcome(status: status), status: status)
+    func responseHeadArrived(status: Int, grpcStatus: Int? = nil) -> Bool {
+        recordAttempt(grpcStatus.map(AttemptOutcome.init(grpcStatus:)) ?? AttemptOutcome(status: status), status: status)
         exchange.headLatencyNs = clinux_monotonic_ns() - exchange.startNs
         guard let target = exchange.target else { return true }
         let action = exchange.machine.responseHead(
-            status: status, now: worker.loop.nowMs, env: UpstreamRetryEnvironment(target, worker))
+            status: status, grpcStatus: grpcStatus, now: worker.loop.nowMs, env: UpstreamRetryEnvironment(target, worker))
         guard action != .forward else { return true }
         if let up = upstream { releaseUpstream(up, reusable: false) }
         perform(action)

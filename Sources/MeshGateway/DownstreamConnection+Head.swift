@@ -75,6 +75,7 @@ extension DownstreamConnection {
         let view = RequestView(buffer: buffer.readable, headers: worker.headers, head: head)
         // The view keeps pointing at the head's bytes; they stay in place until the buffer is read into again.
         buffer.start += head.headLength
+        if bridged { noteGRPCCall(view) }
         adoptRequestID(view)
         exchange.traceID = TraceID(high: worker.random.nextNonZero(), low: worker.random.next())
         exchange.spanID = SpanID(worker.random.nextNonZero())
@@ -123,8 +124,13 @@ extension DownstreamConnection {
     /// The request passed routing and the JWT stage (at once, or after waiting for keys): take the body that
     /// came with the head and start the first attempt.
     func admit(_ head: RequestHead, view: RequestView, pathLength: Int) {
-        guard let target = exchange.target, let route = exchange.route, admittedByLimits(view, route: route)
-        else { return }
+        guard let target = exchange.target, let route = exchange.route else { return }
+        // SPEC §10: gRPC needs HTTP/2 on both sides; nothing is sent to an HTTP/1 upstream.
+        guard !exchange.machine.grpc || target.config.upstreamProtocol != .http1 else {
+            respond(.grpcNeedsH2Upstream, close: !exchange.machine.request.done)
+            return
+        }
+        guard admittedByLimits(view, route: route) else { return }
         var declared: Int?
         if case .contentLength(let n) = head.framing { declared = n }
         exchange.bodyOffset = buffer.start
@@ -157,6 +163,14 @@ extension DownstreamConnection {
         var w = HeadWriter(toClient.headSpace(from: worker.pool))
         w.write("HTTP/1.1 100 Continue\r\n\r\n")
         toClient.commitHead(w.count)
+    }
+
+    /// SPEC §10: over HTTP/2, `application/grpc[+codec]` makes the request a gRPC call, its `grpc-timeout`
+    /// (when it parses) a deadline within the route's.
+    private func noteGRPCCall(_ view: RequestView) {
+        guard let type = view.firstValue(named: GRPC.contentTypeName), GRPC.isCall(contentType: type) else { return }
+        let timeout = view.firstValue(named: GRPC.timeoutName).flatMap(GRPC.timeoutMs)
+        exchange.machine.grpcCall(timeoutMs: timeout, now: worker.loop.nowMs)
     }
 
     /// Keeps the client's `x-request-id` when it is sane (≤ 128 visible ASCII), else makes one (SPEC §5).

@@ -23,12 +23,19 @@ extension DownstreamConnection {
         let space = toClient.headSpace(from: worker.pool)
         var w = HeadWriter(space)
         let id = String(decoding: requestID, as: UTF8.self)
-        error.writeResponse(
-            into: &w, requestID: id, persistence: persistence(closing: closing), extraHeader: extraHeader,
-            body: exchange.method != .head)
+        if exchange.machine.grpc {
+            // SPEC §10: a gRPC caller reads its error from a Trailers-Only answer, not from a JSON body.
+            error.writeGRPCResponse(into: &w, requestID: id, persistence: persistence(closing: closing))
+            exchange.status = 200
+            exchange.grpcStatus = error.grpcStatus
+        } else {
+            error.writeResponse(
+                into: &w, requestID: id, persistence: persistence(closing: closing), extraHeader: extraHeader,
+                body: exchange.method != .head)
+            exchange.status = error.status
+        }
         toClient.commitHead(w.count)
         exchange.error = error
-        exchange.status = error.status
         exchange.machine.answered(now: worker.loop.nowMs)
         exchange.closeAfter = closing
         if closing {
@@ -84,6 +91,12 @@ extension DownstreamConnection {
         record.parentSpan = exchange.parentSpan
         record.host = exchange.host
         record.spanAttempts = exchange.attemptSpans
+        if exchange.machine.grpc {
+            if exchange.grpcStatus == nil, let trailers = exchange.machine.response.trailers {
+                exchange.grpcStatus = GRPC.status(inTrailerSection: trailers)
+            }
+            record.grpcStatus = exchange.grpcStatus ?? -1
+        }
         if telemetry.accessLogEnabled || telemetry.spanExportEnabled && exchange.sampled {
             record.path = exchange.path
             record.client = String(decoding: clientIP, as: UTF8.self)

@@ -94,8 +94,14 @@ extension DownstreamConnection {
         cursor.begin(switching ? .untilClose : head.framing)
         let readable = UnsafeMutableRawBufferPointer(mutating: up.buffer.readable)
         let afterHead = UnsafeMutableRawBufferPointer(rebasing: readable[head.headLength...])
+        var grpcStatus: Int?
+        if exchange.machine.grpc {
+            grpcStatus = GRPC.status(inHead: up.buffer.readable, headers: worker.headers, count: head.headerCount)
+            if grpcStatus == nil && head.framing == .chunked { cursor.trailers = [] }
+        }
         guard let body = Self.takeBody(&cursor, dechunk: dechunk, afterHead) else { return rejectResponse() }
-        guard responseHeadArrived(status: head.status) else { return false }
+        guard responseHeadArrived(status: head.status, grpcStatus: grpcStatus) else { return false }
+        exchange.grpcStatus = grpcStatus
         toClient.commitHead(w.count)
         exchange.machine.responseStarted(framing: head.framing, switching: switching, now: worker.loop.nowMs)
         exchange.machine.response = cursor

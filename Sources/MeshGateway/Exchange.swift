@@ -79,6 +79,8 @@ struct Exchange {
     /// The attempts as child spans (the first few, stored inline: no allocation).
     var attemptSpans = OTLPAttempts()
     var error: GatewayError?
+    /// A gRPC call's status once known (gateway error, Trailers-Only head, or trailers at `report`).
+    var grpcStatus: Int?
     var bytesIn = 0
     var bytesOut = 0
     var status = 0

@@ -78,6 +78,26 @@ public struct ChunkedDecoder: Sendable {
         return decode(buffer, onData: onData, trailersAt: &ignored)
     }
 
+    /// `decode`, also appending the bytes of the trailer section (its field lines and the final CRLF) to
+    /// `trailers`, however the section is split across calls; `maxTrailerBytes` bounds them.
+    public mutating func decode(
+        _ buffer: UnsafeRawBufferPointer, onData: (UnsafeRawBufferPointer) -> Void, keepingTrailersIn trailers: inout [UInt8]
+    ) -> ChunkScan {
+        let alreadyInTrailers = inTrailerSection
+        var at = -1
+        let result = decode(buffer, onData: onData, trailersAt: &at)
+        let end: Int
+        switch result {
+        case .needMore: end = buffer.count
+        case .done(let consumed): end = consumed
+        case .invalid: return result
+        }
+        // Data bytes come before the trailer section, so a caller moving them within `buffer` leaves these alone.
+        let from = alreadyInTrailers ? 0 : at
+        if from >= 0 && from < end { trailers.append(contentsOf: buffer[from..<end]) }
+        return result
+    }
+
     /// `decode`, also setting `trailersAt` to the offset in `buffer` where the trailer section starts, when it
     /// starts within `buffer`.
     private mutating func decode(

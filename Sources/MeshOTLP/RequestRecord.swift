@@ -37,6 +37,9 @@ public struct RequestRecord {
     public var tlsVersion: String?
     /// The verified client certificate's URI (SPEC §9 `peer_identity`), nil without one.
     public var peerIdentity: String?
+    /// A gRPC call's `grpc-status` (SPEC §10 `grpc_status`): the gateway's own, the upstream's Trailers-Only
+    /// head or its trailers; -1 for a request that is not a gRPC call or whose status never came.
+    public var grpcStatus = -1
 
     // MARK: - Span export (OTLP); ignored unless `WorkerTelemetry.spanExportEnabled` and `sampled`
 

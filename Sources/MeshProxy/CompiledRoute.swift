@@ -93,6 +93,9 @@ public final class CompiledRoute: Sendable {
             case .timeout: conditions.insert(.timeout)
             case .gatewayError: conditions.insert(.gatewayError)
             case .fiveXX: conditions.insert(.serverError)
+            case .grpcUnavailable: conditions.insert(.grpcUnavailable)
+            case .grpcResourceExhausted: conditions.insert(.grpcResourceExhausted)
+            case .grpcCancelled: conditions.insert(.grpcCancelled)
             }
         }
         retryPolicy = RetryPolicy(

@@ -28,6 +28,8 @@ public enum GatewayError: UInt8, Sendable {
     case rateLimited
     /// A plaintext listener with `redirect_to_https` (SPEC §9): 308 with a `location` header.
     case httpsRequired
+    /// A gRPC call routed to an `http1` upstream (SPEC §10): gRPC needs HTTP/2 on both sides; nothing is sent.
+    case grpcNeedsH2Upstream
 
     public var status: Int {
         switch self {
@@ -39,7 +41,7 @@ public enum GatewayError: UInt8, Sendable {
         case .payloadTooLarge: 413
         case .uriTooLong: 414
         case .headersTooLarge: 431
-        case .badGateway: 502
+        case .badGateway, .grpcNeedsH2Upstream: 502
         case .unavailable: 503
         case .gatewayTimeout: 504
         case .httpsRequired: 308
@@ -63,6 +65,7 @@ public enum GatewayError: UInt8, Sendable {
         case .gatewayTimeout: "gateway_timeout"
         case .httpsRequired: "https_required"
         case .rateLimited: "rate_limited"
+        case .grpcNeedsH2Upstream: "grpc_needs_h2_upstream"
         }
     }
 
@@ -76,7 +79,7 @@ public enum GatewayError: UInt8, Sendable {
         case .payloadTooLarge: "Content Too Large"
         case .uriTooLong: "URI Too Long"
         case .headersTooLarge: "Request Header Fields Too Large"
-        case .badGateway: "Bad Gateway"
+        case .badGateway, .grpcNeedsH2Upstream: "Bad Gateway"
         case .unavailable: "Service Unavailable"
         case .gatewayTimeout: "Gateway Timeout"
         case .httpsRequired: "Permanent Redirect"

@@ -24,6 +24,8 @@ public enum RequestHeadBuilder {
         public var secure = false
         /// The verified client certificate's `x-forwarded-client-cert` value (SPEC §9), empty for none.
         public var clientCert = UnsafeRawBufferPointer(start: nil, count: 0)
+        /// A gRPC call (SPEC §10): the client's `grpc-timeout` is replaced by one carrying `deadlineMs`.
+        public var grpc = false
 
         public init(
             clientIP: [UInt8], endpointAuthority: [UInt8], deadlineMs: Int? = nil,
@@ -69,7 +71,7 @@ public enum RequestHeadBuilder {
             context.endpointAuthority.withUnsafeBytes { w.write($0) }
         }
         w.write("\r\n")
-        writeClientFields(request, route: route, into: &w)
+        writeClientFields(request, route: route, dropGRPCTimeout: context.grpc, into: &w)
         writeForwarded(request: request, context: context, into: &w)
         switch request.head.framing {
         case .contentLength(let n):
@@ -95,7 +97,9 @@ public enum RequestHeadBuilder {
 
     /// The client's end-to-end fields: everything but what the gateway writes itself, hop-by-hop fields, the
     /// route's removals, trusted names and their `_` spellings.
-    static func writeClientFields(_ request: RequestView, route: CompiledRoute, into w: inout HeadWriter) {
+    static func writeClientFields(
+        _ request: RequestView, route: CompiledRoute, dropGRPCTimeout: Bool = false, into w: inout HeadWriter
+    ) {
         for i in 0..<request.head.headerCount {
             let field = request.headers[i]
             switch field.known {
@@ -116,6 +120,7 @@ public enum RequestHeadBuilder {
                 continue
             }
             if route.requestEdits.removes(name) || isStripped(name, route.strippedNames) { continue }
+            if dropGRPCTimeout && Bytes.equalsIgnoringCase(name, grpcTimeoutName) { continue }
             if field.known == .other && TrustBoundary.isDisguised(name, trusted: route.strippedNames) { continue }
             writeField(name, request.value(i), into: &w)
         }
@@ -149,6 +154,11 @@ public enum RequestHeadBuilder {
             w.write("x-meshgate-deadline-ms: ")
             w.writeDecimal(max(0, deadline))
             w.write("\r\n")
+            if context.grpc {
+                w.write("grpc-timeout: ")
+                GRPC.writeTimeout(deadline, into: &w)
+                w.write("\r\n")
+            }
         }
         if !context.traceparent.isEmpty {
             w.write("traceparent: ")
@@ -191,6 +201,8 @@ public enum RequestHeadBuilder {
         w.write(value)
         w.write("\r\n")
     }
+
+    static let grpcTimeoutName = Array("grpc-timeout".utf8)
 
     static func isStripped(_ name: UnsafeRawBufferPointer, _ names: [[UInt8]]) -> Bool {
         for candidate in names where Bytes.equalsIgnoringCase(name, candidate) { return true }

@@ -21,8 +21,15 @@ public struct RetryPolicy: Sendable, Equatable {
         public static let gatewayError = Conditions(rawValue: 1 << 3)
         /// `5xx`: any 500…599.
         public static let serverError = Conditions(rawValue: 1 << 4)
+        /// `grpc-unavailable`: a gRPC call answered Trailers-Only with grpc-status 14 (SPEC §10).
+        public static let grpcUnavailable = Conditions(rawValue: 1 << 5)
+        /// `grpc-resource-exhausted`: grpc-status 8.
+        public static let grpcResourceExhausted = Conditions(rawValue: 1 << 6)
+        /// `grpc-cancelled`: grpc-status 1.
+        public static let grpcCancelled = Conditions(rawValue: 1 << 7)
 
-        /// Parses one config name (`connect-failure`, `reset`, `timeout`, `gateway-error`, `5xx`); nil if unknown.
+        /// Parses one config name (`connect-failure`, `reset`, `timeout`, `gateway-error`, `5xx`, `grpc-unavailable`,
+        /// `grpc-resource-exhausted`, `grpc-cancelled`); nil if unknown.
         public init?(configName: String) {
             switch configName {
             case "connect-failure": self = .connectFailure
@@ -30,6 +37,9 @@ public struct RetryPolicy: Sendable, Equatable {
             case "timeout": self = .timeout
             case "gateway-error": self = .gatewayError
             case "5xx": self = .serverError
+            case "grpc-unavailable": self = .grpcUnavailable
+            case "grpc-resource-exhausted": self = .grpcResourceExhausted
+            case "grpc-cancelled": self = .grpcCancelled
             default: return nil
             }
         }
@@ -77,6 +87,13 @@ public struct RetryPolicy: Sendable, Equatable {
             if on.contains(.serverError), (500...599).contains(code) { return true }
             if on.contains(.gatewayError), (502...504).contains(code) { return true }
             return statuses.contains(code)
+        case .grpcStatus(let code):
+            switch code {
+            case 14: return on.contains(.grpcUnavailable)
+            case 8: return on.contains(.grpcResourceExhausted)
+            case 1: return on.contains(.grpcCancelled)
+            default: return false
+            }
         }
     }
 
@@ -98,6 +115,9 @@ public struct RetryPolicy: Sendable, Equatable {
         guard !responseBytesSentToClient else { return false }
         // A connect failure sent nothing upstream: safe for any method and any body (pingora failover.md).
         if failure == .connectFailure { return true }
+        // SPEC §10: a gRPC call is a POST; the codes it names say the call was not processed, so a buffered
+        // call is sent again whatever its method.
+        if case .grpcStatus = failure { return bodyBuffered }
         return idempotent && bodyBuffered
     }
 

@@ -99,16 +99,61 @@ import Testing
 
 @Suite struct AttemptOutcomeTests {
     @Test func labelsAreTheSpecOnes() {
-        #expect(AttemptOutcome.allCases.map(\.label) == ["success", "connect_failure", "reset", "timeout", "http_5xx"])
+        #expect(
+            AttemptOutcome.allCases.map(\.label) == [
+                "success", "connect_failure", "reset", "timeout", "http_5xx", "grpc_unavailable",
+            ])
     }
 
     @Test(arguments: [
         (AttemptFailure.connectFailure, AttemptOutcome.connectFailure), (.reset, .reset), (.timeout, .timeout),
         (.status(500), .http5xx), (.status(599), .http5xx), (.status(404), .success), (.status(200), .success),
-        (.status(600), .success),
+        (.status(600), .success), (.grpcStatus(14), .grpcUnavailable), (.grpcStatus(8), .success),
+        (.grpcStatus(1), .success), (.grpcStatus(13), .success),
     ])
     func classification(failure: AttemptFailure, outcome: AttemptOutcome) {
         #expect(AttemptOutcome(failure) == outcome)
         #expect(outcome.countsAsBreakerFailure == (outcome != .success))
+    }
+}
+
+/// SPEC §10's gRPC retry conditions: each `grpc-*` value matches exactly its code, a buffered call is retried
+/// whatever its method (a gRPC call is a POST), an unbuffered one never, and HTTP statuses never stand in.
+@Suite struct GRPCRetryTests {
+    static let conditions: [(RetryPolicy.Conditions, Int)] = [
+        (.grpcUnavailable, 14), (.grpcResourceExhausted, 8), (.grpcCancelled, 1),
+    ]
+
+    @Test func eachConditionCoversExactlyItsCode() {
+        for (condition, code) in Self.conditions {
+            let policy = RetryPolicy(retries: 2, on: condition)
+            for other in 0...16 {
+                #expect(policy.covers(.grpcStatus(other)) == (other == code), "\(condition) vs \(other)")
+            }
+            #expect(!policy.covers(.status(503)) && !policy.covers(.status(500)))
+        }
+        let http = RetryPolicy(retries: 2, on: [.gatewayError, .serverError], statuses: [14, 8])
+        #expect((0...16).allSatisfy { !http.covers(.grpcStatus($0)) }, "HTTP conditions never match a gRPC status")
+    }
+
+    @Test(arguments: [false, true])
+    func aBufferedCallIsRetriedWhateverItsMethod(idempotent: Bool) {
+        let policy = RetryPolicy(retries: 2, on: [.grpcUnavailable])
+        let retry = { (buffered: Bool, sent: Bool, attempts: Int) in
+            policy.wouldRetry(
+                failure: .grpcStatus(14), method: idempotent, bodyBuffered: buffered, responseBytesSentToClient: sent,
+                attemptsSoFar: attempts)
+        }
+        #expect(retry(true, false, 1) && retry(true, false, 2))
+        #expect(!retry(true, false, 3), "retries used up")
+        #expect(!retry(false, false, 1), "a call over 64 KiB or still streaming is not kept")
+        #expect(!retry(true, true, 1), "nothing is taken back from the client")
+    }
+
+    @Test func configNamesParse() {
+        #expect(RetryPolicy.Conditions(configName: "grpc-unavailable") == .grpcUnavailable)
+        #expect(RetryPolicy.Conditions(configName: "grpc-resource-exhausted") == .grpcResourceExhausted)
+        #expect(RetryPolicy.Conditions(configName: "grpc-cancelled") == .grpcCancelled)
+        #expect(RetryPolicy.Conditions(configName: "grpc-internal") == nil)
     }
 }

@@ -191,6 +191,8 @@ final class HTTP2StreamBridge: EventHandler {
             }
             let fields = inbound.withUnsafeBytes { HTTP2ResponseFields.from($0, headers: headers, count: head.headerCount) }
             body.begin(head.framing)
+            // A chunked answer's trailer section becomes the stream's trailing HEADERS (gRPC's grpc-status).
+            if case .chunked = body.mode { body.trailers = [] }
             inbound.removeSubrange(0..<head.headLength)
             let noBody = body.done
             do {
@@ -210,10 +212,18 @@ final class HTTP2StreamBridge: EventHandler {
         guard headSent else { return }
         let last = body.done && inbound.isEmpty
         if pendingData.isEmpty && !last { return }
+        let trailers = last ? HTTP2ResponseFields.trailers(body.trailers ?? []) : HTTP2HeaderList()
         do {
-            let taken = try pendingData.withUnsafeBytes { try session.codec.writeData(streamID: streamID, $0, endStream: last) }
-            pendingData.removeSubrange(0..<taken)
-            if last && pendingData.isEmpty { finish() }
+            var taken = 0
+            if !pendingData.isEmpty || trailers.count == 0 {
+                let endStream = last && trailers.count == 0
+                taken = try pendingData.withUnsafeBytes { try session.codec.writeData(streamID: streamID, $0, endStream: endStream) }
+                pendingData.removeSubrange(0..<taken)
+            }
+            if last && pendingData.isEmpty {
+                if trailers.count > 0 { try session.codec.writeTrailers(streamID: streamID, trailers) }
+                finish()
+            }
             watchForStall(progressed: taken > 0)
         } catch {
             fail()
@@ -288,6 +298,31 @@ enum HTTP2ResponseFields {
         return out
     }
 
+    /// A chunked body's trailer section (`name: value` lines, as `BodyCursor` keeps it) as trailing fields:
+    /// lowercase names, without connection-specific and framing fields (RFC 9110 §6.5.1 forbids those).
+    static func trailers(_ section: [UInt8]) -> HTTP2HeaderList {
+        var out = HTTP2HeaderList()
+        var start = 0
+        while start < section.count {
+            var end = start
+            while end < section.count && section[end] != 0x0A { end += 1 }
+            var line = section[start..<end]
+            start = end + 1
+            if line.last == 0x0D { line = line.dropLast() }
+            guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { continue }
+            let name = line[..<colon].map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }
+            if dropped.contains(where: { $0.elementsEqual(name) }) || framing.contains(where: { $0.elementsEqual(name) }) {
+                continue
+            }
+            var value = line[(colon + 1)...]
+            while let first = value.first, first == 0x20 || first == 0x09 { value = value.dropFirst() }
+            while let last = value.last, last == 0x20 || last == 0x09 { value = value.dropLast() }
+            out.append(name: name, value: value)
+        }
+        return out
+    }
+
     private static let dropped: [[UInt8]] = ["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade"]
         .map { Array($0.utf8) }
+    private static let framing: [[UInt8]] = ["content-length", "te", "trailer", "host"].map { Array($0.utf8) }
 }

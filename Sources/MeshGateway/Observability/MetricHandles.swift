@@ -37,7 +37,8 @@ struct MetricHandles: Sendable {
     /// `[upstream * 2 + (0 active, 1 idle)]`.
     let upstreamConnections: [GaugeHandle]
 
-    static let outcomes: [AttemptOutcome] = [.success, .connectFailure, .reset, .timeout, .http5xx]
+    /// In `outcomeIndex` order (the enum's own).
+    static let outcomes: [AttemptOutcome] = AttemptOutcome.allCases
     static let jwtResultIndex: [String: Int] = Dictionary(
         uniqueKeysWithValues: GatewayMetrics.jwtResults.enumerated().map { ($1, $0) })
 
@@ -49,6 +50,7 @@ struct MetricHandles: Sendable {
         case .reset: 2
         case .timeout: 3
         case .http5xx: 4
+        case .grpcUnavailable: 5
         }
     }
 

@@ -47,6 +47,7 @@ extension WorkerTelemetry {
                 line.fieldNull("peer_identity")
             }
         }
+        if r.grpcStatus >= 0 { line.field("grpc_status", r.grpcStatus) }
         if let error = r.error { line.field("error", code: error.code) }
         if r.rateLimited { line.field("rate_limited", true) }
         line.end()

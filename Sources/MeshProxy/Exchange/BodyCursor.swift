@@ -18,11 +18,15 @@ public struct BodyCursor: Sendable {
     public private(set) var done = true
     /// Body bytes seen so far (chunk framing included).
     public private(set) var total = 0
+    /// Set to `[]` after `begin` to keep a chunked body's trailer section (field lines, then the final CRLF):
+    /// gRPC's `grpc-status` rides there. Nil keeps nothing; the decoder bounds its size.
+    public var trailers: [UInt8]?
 
     public init() {}
 
     public mutating func begin(_ framing: BodyFraming) {
         total = 0
+        trailers = nil
         switch framing {
         case .none, .contentLength(0):
             mode = .none
@@ -53,7 +57,7 @@ public struct BodyCursor: Sendable {
             total += n
             return .success(n)
         case .chunked:
-            switch decoder.scan(bytes) {
+            switch trailers == nil ? decoder.scan(bytes) : decoder.decode(bytes, onData: { _ in }, keepingTrailersIn: &trailers!) {
             case .needMore:
                 total += bytes.count
                 return .success(bytes.count)
@@ -110,12 +114,16 @@ public struct BodyCursor: Sendable {
     public mutating func takeDechunked(_ bytes: UnsafeMutableRawBufferPointer) -> Result<(Int, Int), HTTPParseError> {
         var written = 0
         let base = bytes.baseAddress!
-        let result = decoder.decode(UnsafeRawBufferPointer(bytes)) { data in
+        let move = { (data: UnsafeRawBufferPointer) in
             if data.count > 0 {
                 memmove(base + written, data.baseAddress!, data.count)
                 written += data.count
             }
         }
+        let result =
+            trailers == nil
+            ? decoder.decode(UnsafeRawBufferPointer(bytes), onData: move)
+            : decoder.decode(UnsafeRawBufferPointer(bytes), onData: move, keepingTrailersIn: &trailers!)
         switch result {
         case .needMore:
             total += bytes.count

@@ -50,6 +50,8 @@ extension GatewayError {
         switch failure {
         case .connectFailure, .reset, .status: self = .badGateway
         case .timeout: self = .gatewayTimeout
+        // Only reached when no endpoint is left for a retry after an UNAVAILABLE-like answer.
+        case .grpcStatus: self = .unavailable
         }
     }
 }
@@ -67,7 +69,7 @@ extension FallbackOn {
         switch failure {
         case .connectFailure: self = .connectFailure
         case .timeout: self = .timeout
-        case .reset, .status: self = .fiveXX
+        case .reset, .status, .grpcStatus: self = .fiveXX
         }
     }
 }

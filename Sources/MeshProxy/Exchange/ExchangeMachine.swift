@@ -61,6 +61,11 @@ public struct ExchangeMachine: Sendable {
     public private(set) var bufferedBody = BodyCursor.RequestStep(consumed: 0, forward: 0, endsBody: false)
     public var request = BodyCursor()
     public var response = BodyCursor()
+    /// The request is a gRPC call (SPEC §10): its HTTP status never matches `5xx`/`gateway-error`, a
+    /// Trailers-Only `grpc-status` may be retried, and it is answered with gRPC errors, never the route's fallback.
+    public private(set) var grpc = false
+    /// The call's own deadline from `grpc-timeout` (loop milliseconds), from its head on; `.max` without one.
+    public private(set) var callDeadlineMs: Int64 = .max
     let idempotent: Bool
     let limits: Limits
 
@@ -83,12 +88,24 @@ public struct ExchangeMachine: Sendable {
         self.route = route
     }
 
+    /// The request is a gRPC call; `timeoutMs` is its parsed `grpc-timeout` (the deadline becomes the earlier
+    /// of it and the route's `timeout_ms`).
+    public mutating func grpcCall(timeoutMs: Int?, now: Int64) {
+        grpc = true
+        if let timeoutMs { callDeadlineMs = .deadline(now, plusMs: timeoutMs) }
+    }
+
+    /// `timeout_ms` from now, within the call's own deadline.
+    private func routeDeadline(now: Int64, _ route: CompiledRoute) -> Int64 {
+        min(callDeadlineMs, .deadline(now, plusMs: route.config.timeoutMs))
+    }
+
     /// The JWT stage parked the request until its provider's keys are refetched; the route's `timeout_ms`
     /// bounds the wait.
     public mutating func awaitKeys(now: Int64) {
         guard let route else { return }
         state = .awaitingKeys
-        deadlineMs = .deadline(now, plusMs: route.config.timeoutMs)
+        deadlineMs = routeDeadline(now: now, route)
         timerMs = deadlineMs
     }
 
@@ -130,7 +147,7 @@ public struct ExchangeMachine: Sendable {
         bufferedBody = step
         replayable = request.done && step.consumed <= RetryPolicy.maxBufferedBodyBytes
         // min: a request that waited for keys has already used part of its route timeout.
-        if request.done { deadlineMs = min(deadlineMs, .deadline(now, plusMs: route.config.timeoutMs)) }
+        if request.done { deadlineMs = min(deadlineMs, routeDeadline(now: now, route)) }
         // RFC 9110 §10.1.1: we will read the body, so tell a client that waits for it to send it (one that
         // already sent some of it is not waiting).
         return .startAttempt(sendContinue: expectContinue && !request.done && buffered.isEmpty)
@@ -183,13 +200,16 @@ public struct ExchangeMachine: Sendable {
         } else {
             attemptDeadlineMs = deadlineMs
         }
-        timerMs = request.done ? attemptDeadlineMs : .deadline(now, plusMs: limits.idleTimeoutMs)
+        timerMs = request.done ? attemptDeadlineMs : min(callDeadlineMs, .deadline(now, plusMs: limits.idleTimeoutMs))
     }
 
     /// What is left of the route's deadline (`x-meshgate-deadline-ms`): the whole `timeout_ms` while the
     /// request is still being received.
     public func remainingMs(now: Int64) -> Int {
-        guard deadlineMs != .max else { return route?.config.timeoutMs ?? 0 }
+        guard deadlineMs != .max else {
+            let whole = route?.config.timeoutMs ?? 0
+            return callDeadlineMs == .max ? whole : min(whole, Int(max(0, callDeadlineMs - now)))
+        }
         return Int(max(0, deadlineMs - now))
     }
 
@@ -211,7 +231,15 @@ public struct ExchangeMachine: Sendable {
 
     /// A response head arrived (the driver has booked the attempt): forward it, retry, or answer with the
     /// fallback. `env` is only asked when the status is one the route retries.
-    public mutating func responseHead<E: RetryEnvironment>(status: Int, now: Int64, env: E) -> ExchangeAction {
+    public mutating func responseHead<E: RetryEnvironment>(status: Int, grpcStatus: Int? = nil, now: Int64, env: E)
+        -> ExchangeAction
+    {
+        if grpc {
+            // A gRPC response's HTTP status is not the call's outcome; a Trailers-Only status may be.
+            guard let route, let grpcStatus, route.retryPolicy.covers(.grpcStatus(grpcStatus)) else { return .forward }
+            lastFailure = .grpcStatus(grpcStatus)
+            return retry(after: .grpcStatus(grpcStatus), now: now, env: env) ?? .forward
+        }
         let serverError = (500...599).contains(status)
         guard let route, serverError || route.retryPolicy.statuses.contains(status) else { return .forward }
         lastFailure = .status(status)
@@ -269,11 +297,11 @@ public struct ExchangeMachine: Sendable {
             timerMs = .deadline(now, plusMs: limits.idleTimeoutMs)
         } else if request.done, !responseStarted, let route {
             // The route timeout runs from the end of the request (as Envoy's does).
-            deadlineMs = .deadline(now, plusMs: route.config.timeoutMs)
+            deadlineMs = routeDeadline(now: now, route)
             if state == .sending { state = .awaitingHead }
             armAttemptDeadline(now: now)
         } else if !request.done {
-            timerMs = .deadline(now, plusMs: limits.idleTimeoutMs)
+            timerMs = min(callDeadlineMs, .deadline(now, plusMs: limits.idleTimeoutMs))
         }
     }
 
@@ -334,7 +362,9 @@ public struct ExchangeMachine: Sendable {
         case .backingOff: return .startAttempt(sendContinue: false)
         case .waitingForSlot: return .fail(.unavailable, close: false)
         case .connecting: return .abortAttempt(.connectFailure)
-        case .sending: return .fail(.requestTimeout, close: true)  // the client stopped sending its body
+        case .sending:
+            // The client stopped sending its body, or a gRPC call's deadline passed while it streamed.
+            return .fail(now >= callDeadlineMs ? .gatewayTimeout : .requestTimeout, close: true)
         case .awaitingHead: return .abortAttempt(.timeout)
         case .routing, .streaming, .tunnel, .answering: return .closeClient
         }
@@ -348,7 +378,8 @@ public struct ExchangeMachine: Sendable {
     }
 
     private func fallbackOrError(_ reason: FallbackOn, _ error: GatewayError) -> ExchangeAction {
-        if route?.fallback?.covers(reason) == true { return .fallback(reason) }
+        // A fallback is an HTTP answer a gRPC client cannot read: a call gets its gRPC error.
+        if !grpc, route?.fallback?.covers(reason) == true { return .fallback(reason) }
         return .fail(error, close: false)
     }
 }
