@@ -51,9 +51,10 @@ extension DownstreamConnection {
     private func openUpstream(_ endpoint: EndpointPool) -> UpstreamConnection? {
         let fd: Int32
         let connected: Bool
+        var channel: H2UpstreamChannel?
         if endpoint.http2 {
             do {
-                fd = try endpoint.openH2Channel()
+                (fd, channel) = try endpoint.openH2Channel()
             } catch {
                 connectFailed(error)
                 return nil
@@ -78,7 +79,9 @@ extension DownstreamConnection {
             }
         }
         do {
-            return try UpstreamConnection(worker: worker, pool: endpoint, fd: fd, connected: connected)
+            let connection = try UpstreamConnection(worker: worker, pool: endpoint, fd: fd, connected: connected)
+            connection.h2Channel = channel
+            return connection
         } catch {
             Posix.close(fd)
             localConnectFailure(error)

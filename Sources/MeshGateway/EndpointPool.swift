@@ -126,9 +126,8 @@ final class EndpointPool {
         }
     }
 
-    /// Forgets an idle connection that closed (the upstream hung up or its idle timeout fired).
-    /// A new channel to this endpoint's HTTP/2 connection (opened on first use); the exchange's end of it.
-    func openH2Channel() throws(SystemError) -> Int32 {
+    /// A new channel to this endpoint's HTTP/2 connection (opened on first use), and the exchange's end of it.
+    func openH2Channel() throws(SystemError) -> (fd: Int32, channel: H2UpstreamChannel) {
         let session: H2UpstreamSession
         if let current = h2 {
             session = current
@@ -139,6 +138,7 @@ final class EndpointPool {
         return try H2UpstreamChannel.open(on: session)
     }
 
+    /// Forgets an idle connection that closed (the upstream hung up or its idle timeout fired).
     func removeIdle(_ connection: UpstreamConnection) {
         if let i = idle.lastIndex(where: { $0 === connection }) {
             idle.remove(at: i)

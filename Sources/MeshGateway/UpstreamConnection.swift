@@ -33,6 +33,9 @@ final class UpstreamConnection: EventHandler {
     /// TLS to the endpoint (`pool.tls`), made once TCP connects; the connection stays `connecting` until the
     /// handshake is done.
     var tls: TLSStream?
+    /// For an h2c endpoint, the channel at the pair's other end: it knows whether a failed stream was ever
+    /// processed by the upstream.
+    var h2Channel: H2UpstreamChannel?
     /// Requests this connection has carried; > 0 means a failure may be a stale keep-alive connection.
     var served = 0
     private var idleTimer = LazyTimer()

@@ -7,7 +7,8 @@ import MeshTestSupport
 /// the connection's number and the stream id), so a test sees exactly what the gateway sent over HTTP/2.
 /// Paths: `/trailers…` answers without `content-length`, then trailers `grpc-status: 0` and `x-trailer: yes`;
 /// `/big…` answers 200,000 octets (flow control both ways); `/reset…` resets the stream (INTERNAL_ERROR);
-/// `/empty…` answers 204 with END_STREAM on the head.
+/// `/empty…` answers 204 with END_STREAM on the head; `/refuse-once…` is refused (REFUSED_STREAM) the first time
+/// per path, and `/goaway-once…` gets a GOAWAY whose last-stream-id is below it (then the connection closes).
 final class H2UpstreamServer {
     static let script = #"""
         import asyncio, json, sys
@@ -15,6 +16,7 @@ final class H2UpstreamServer {
         from h2.connection import H2Connection
         from h2.events import RequestReceived, DataReceived, StreamEnded, WindowUpdated, StreamReset
         connections = [0]
+        refused = set()
 
         class Server(asyncio.Protocol):
             def connection_made(self, transport):
@@ -57,6 +59,16 @@ final class H2UpstreamServer {
                 path = info["path"] or ""
                 if path.startswith("/reset"):
                     self.conn.reset_stream(sid, error_code=2)
+                    return
+                if path.startswith("/refuse-once") and path not in refused:
+                    refused.add(path)
+                    self.conn.reset_stream(sid, error_code=7)  # REFUSED_STREAM: not processed (RFC 9113 §8.7)
+                    return
+                if path.startswith("/goaway-once") and path not in refused:
+                    refused.add(path)
+                    self.conn.close_connection(error_code=0, last_stream_id=max(0, sid - 2))  # this stream is above it
+                    self.flush()
+                    self.transport.close()
                     return
                 if path.startswith("/empty"):
                     self.conn.send_headers(sid, [(":status", "204")], end_stream=True)

@@ -130,4 +130,24 @@ import Testing
         #expect(Poll.until(timeoutMs: 10_000, intervalMs: 100) { try bed.request("GET", "/back").status == 200 })
         #expect(bed.gateway.isRunning)
     }
+
+    /// SPEC §10: a stream the upstream never processed — refused with REFUSED_STREAM, or above a GOAWAY's
+    /// last-stream-id — is retried as a `connect-failure`, so even a POST goes again (a reset POST does not).
+    @Test(arguments: ["/refuse-once", "/goaway-once"])
+    func unprocessedStreamsAreRetriedLikeConnectFailures(path: String) throws {
+        let server = try H2UpstreamServer()
+        let bed = try Self.bed(server, retry: #""retry": {"retries": 1, "on": ["connect-failure"]}"#)
+        defer { bed.stop() }
+        let response = try bed.request("POST", path, body: "once")
+        #expect(response.status == 200, "\(response)")
+        #expect((try H2UpstreamServer.echo(response.bodyText))["body"] as? String == "once", "\(response)")
+        Poll.until(timeoutMs: 5000) { !JSONLog.lines(bed.gateway.child.stdout, message: "request").isEmpty }
+        let line = JSONLog.lines(bed.gateway.child.stdout, message: "request").last
+        #expect(line?["attempts"] as? Int == 2, "\(String(describing: line))")
+        let metrics = try bed.admin("/metrics").bodyText
+        #expect(metrics.contains(#"outcome="connect_failure"} 1"#), "\(metrics)")
+        // A stream reset any other way may have been processed: a POST is not sent twice.
+        let reset = try bed.request("POST", "/reset", body: "x")
+        #expect(reset.status == 502, "\(reset)")
+    }
 }

@@ -44,8 +44,12 @@ final class H2UpstreamChannel: EventHandler {
     private var writable = true
     private var closed = false
 
-    /// A new channel on `session`; returns the exchange's end of the pair (connected, non-blocking).
-    static func open(on session: H2UpstreamSession) throws(SystemError) -> Int32 {
+    /// The last stream failed without the upstream processing it (RFC 9113 §8.7: REFUSED_STREAM, or above a
+    /// GOAWAY's last-stream-id; or never opened): the exchange retries it as a connect failure (SPEC §10).
+    private(set) var unprocessed = false
+
+    /// A new channel on `session`; returns the exchange's end of the pair (connected, non-blocking) and the channel.
+    static func open(on session: H2UpstreamSession) throws(SystemError) -> (fd: Int32, channel: H2UpstreamChannel) {
         let (outer, inner) = try Posix.socketPair()
         let channel = H2UpstreamChannel(session: session)
         do {
@@ -55,7 +59,7 @@ final class H2UpstreamChannel: EventHandler {
             Posix.close(inner)
             throw error
         }
-        return inner
+        return (inner, channel)
     }
 
     private init(session: H2UpstreamSession) {
@@ -129,6 +133,7 @@ final class H2UpstreamChannel: EventHandler {
             headRequest = head.method == .head
             responseStarted = false
             responseEnded = false
+            unprocessed = false
             pendingHead = fields
             pendingEnd = requestEnded
             retryOpen()
@@ -139,7 +144,7 @@ final class H2UpstreamChannel: EventHandler {
     /// Asks the session for a stream (again, after waiting for a slot).
     func retryOpen() {
         guard let head = pendingHead, !closed else { return }
-        if !session.open(self, head: head, endStream: pendingEnd) { streamFailed() }
+        if !session.open(self, head: head, endStream: pendingEnd) { streamFailed(unprocessed: true) }
     }
 
     func streamOpened(_ id: UInt32) {
@@ -241,7 +246,8 @@ final class H2UpstreamChannel: EventHandler {
     // MARK: - Ending
 
     /// The stream or the connection failed: the exchange sees its connection reset (its rules decide a retry).
-    func streamFailed() {
+    func streamFailed(unprocessed: Bool) {
+        self.unprocessed = unprocessed
         streamID = nil
         pendingHead = nil
         close(reset: false)

@@ -165,12 +165,14 @@ final class H2UpstreamSession: EventHandler {
                     codec.consumed(streamID: id, bytes: bytes.count)
                 }
             case .trailers(let id, let fields): streams[id]?.trailers(fields)
-            case .streamReset(let id, _, _), .streamFailed(let id, _, _):
-                streams.removeValue(forKey: id)?.streamFailed()
+            case .streamReset(let id, _, let retrySafe):
+                streams.removeValue(forKey: id)?.streamFailed(unprocessed: retrySafe)
+            case .streamFailed(let id, _, _):
+                streams.removeValue(forKey: id)?.streamFailed(unprocessed: false)
             case .goAway(_, _, let unprocessed):
                 detach()
-                for id in unprocessed { streams.removeValue(forKey: id)?.streamFailed() }
-                for channel in waiting { channel.streamFailed() }
+                for id in unprocessed { streams.removeValue(forKey: id)?.streamFailed(unprocessed: true) }
+                for channel in waiting { channel.streamFailed(unprocessed: true) }
                 waiting.removeAll()
             case .windowOpened(let id):
                 if id == 0 { for channel in streams.values { channel.pump() } } else { streams[id]?.pump() }
@@ -217,11 +219,14 @@ final class H2UpstreamSession: EventHandler {
         guard !dead else { return }
         dead = true
         detach()
-        let all = Array(streams.values) + waiting
+        let open = Array(streams.values)
+        let queued = waiting
         streams.removeAll()
         waiting.removeAll()
         close()
-        for channel in all { channel.streamFailed() }
+        // A stream that was open may have been processed; one still waiting for a slot never left.
+        for channel in open { channel.streamFailed(unprocessed: false) }
+        for channel in queued { channel.streamFailed(unprocessed: true) }
     }
 
     /// The pool retired: close once no stream is left.
