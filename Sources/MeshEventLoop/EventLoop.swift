@@ -41,6 +41,12 @@ public final class EventLoop: @unchecked Sendable {
 
     private let selector: Selector
     private var slots: [Slot]
+    /// Registrations without a descriptor (`registerVirtual`), at `-1 - fd`; freed indexes are reused.
+    private var virtualSlots: [Slot] = []
+    private var freeVirtual: [Int] = []
+    /// Readiness posted to registrations on this thread, delivered after the handler that posted it returns.
+    private var posted: [(Registration, IOEvents)] = []
+    private var delivering: [(Registration, IOEvents)] = []
     private var nextID: UInt32 = 1
     private var timers = TimerHeap()
     private let wakeFD: Int32
@@ -83,8 +89,43 @@ public final class EventLoop: @unchecked Sendable {
         try selector.modify(fd: registration.fd, id: registration.id, interest: interest)
     }
 
+    /// A registration without a descriptor, for handlers that talk to each other in memory on this thread (an
+    /// HTTP/2 stream and the connection serving it): timers work as for any registration, and readiness comes
+    /// only from `post`. Its `fd` is negative; `close` forgets it.
+    public func registerVirtual(handler: any EventHandler) -> Registration {
+        let index: Int
+        if let free = freeVirtual.popLast() {
+            index = free
+        } else {
+            index = virtualSlots.count
+            virtualSlots.append(Slot())
+        }
+        nextID = nextID == UInt32.max ? 1 : nextID + 1
+        virtualSlots[index] = Slot(id: nextID, handler: handler)
+        return Registration(fd: -1 - Int32(index), id: nextID)
+    }
+
+    /// Delivers `events` to `registration`'s handler after the current handler returns (never inside it, so two
+    /// handlers that notify each other never recurse), before the loop waits again. Nothing happens if the
+    /// registration is closed by then.
+    public func post(_ registration: Registration, _ events: IOEvents) {
+        posted.append((registration, events))
+    }
+
+    /// The handler registered as `registration`, if it still is.
+    @inline(__always)
+    private func handler(fd: Int32, id: UInt32) -> (any EventHandler)? {
+        if fd >= 0 {
+            let index = Int(fd)
+            return index < slots.count && slots[index].id == id ? slots[index].handler : nil
+        }
+        let index = Int(-1 - fd)
+        return index < virtualSlots.count && virtualSlots[index].id == id ? virtualSlots[index].handler : nil
+    }
+
     /// Forgets the handler and closes the descriptor (closing removes it from the epoll set).
     public func close(_ registration: Registration) {
+        if registration.fd < 0 { return forgetVirtual(registration) }
         let index = Int(registration.fd)
         if index < slots.count, slots[index].id == registration.id { slots[index] = Slot() }
         Posix.close(registration.fd)
@@ -92,9 +133,17 @@ public final class EventLoop: @unchecked Sendable {
 
     /// Forgets the handler and removes the descriptor from the epoll set without closing it.
     public func deregister(_ registration: Registration) {
+        if registration.fd < 0 { return forgetVirtual(registration) }
         let index = Int(registration.fd)
         if index < slots.count, slots[index].id == registration.id { slots[index] = Slot() }
         selector.remove(fd: registration.fd)
+    }
+
+    private func forgetVirtual(_ registration: Registration) {
+        let index = Int(-1 - registration.fd)
+        guard index < virtualSlots.count, virtualSlots[index].id == registration.id else { return }
+        virtualSlots[index] = Slot()
+        freeVirtual.append(index)
     }
 
     /// Calls the registration's `handleTimer` at (or soon after) `deadlineMs`.
@@ -133,8 +182,22 @@ public final class EventLoop: @unchecked Sendable {
                 let index = Int(fd)
                 guard index < slots.count, slots[index].id == id, let handler = slots[index].handler else { continue }
                 handler.handleEvents(events)
+                deliverPosted()
             }
             fireTimers()
+            deliverPosted()
+        }
+    }
+
+    /// Runs posted readiness until none is left (handlers may post more while it runs).
+    private func deliverPosted() {
+        while !posted.isEmpty {
+            // Swapped, not copied: no allocation per batch once both arrays have grown.
+            swap(&posted, &delivering)
+            for (registration, events) in delivering {
+                handler(fd: registration.fd, id: registration.id)?.handleEvents(events)
+            }
+            delivering.removeAll(keepingCapacity: true)
         }
     }
 
@@ -147,10 +210,8 @@ public final class EventLoop: @unchecked Sendable {
 
     private func fireTimers() {
         while let entry = timers.popDue(nowMs: nowMs) {
-            let index = Int(entry.fd)
-            guard index < slots.count, slots[index].id == entry.registrationID, let handler = slots[index].handler
-            else { continue }
-            handler.handleTimer(nowMs: nowMs)
+            handler(fd: entry.fd, id: entry.registrationID)?.handleTimer(nowMs: nowMs)
+            deliverPosted()
         }
     }
 
@@ -162,6 +223,9 @@ public final class EventLoop: @unchecked Sendable {
             tasks.removeAll(keepingCapacity: true)
             return taken
         }
-        for task in tasks { task() }
+        for task in tasks {
+            task()
+            deliverPosted()
+        }
     }
 }

@@ -55,8 +55,10 @@ final class DownstreamConnection: EventHandler {
     var tls: TLSStream?
     /// The HTTP/2 session, once the client sent the h2 preface.
     var h2: HTTP2Session?
+    /// For a connection serving one HTTP/2 stream: the in-memory pipe to the stream's bridge, in place of a socket.
+    let pipe: StreamPipe?
     /// This connection serves one HTTP/2 stream through its bridge (`HTTP2StreamBridge`).
-    let bridged: Bool
+    var bridged: Bool { pipe != nil }
     /// The client's TLS session when `bridged` from an h2 connection over TLS (its facts only: no I/O here).
     private let bridgedTLS: TLSStream?
     /// The TLS session the client spoke through: this connection's own, or the h2 connection's it is bridged from.
@@ -71,26 +73,27 @@ final class DownstreamConnection: EventHandler {
 
     convenience init(worker: Worker, listener: Listener, fd: Int32, client: SocketAddress) throws(SystemError) {
         try self.init(
-            worker: worker, listener: listener, fd: fd, clientIP: Array(client.ipString.utf8), bridged: false,
+            worker: worker, listener: listener, fd: fd, clientIP: Array(client.ipString.utf8), pipe: nil,
             clientTLS: nil)
     }
 
     /// - Parameters:
-    ///   - bridged: the far end is an HTTP/2 stream's bridge (same process, plaintext), not a client socket.
+    ///   - fd: the client socket; ignored with a `pipe`.
+    ///   - pipe: the far end is an HTTP/2 stream's bridge (same thread, plaintext), not a client socket.
     ///   - clientTLS: for a bridged connection, the TLS session of the h2 connection (the client's identity).
-    init(worker: Worker, listener: Listener, fd: Int32, clientIP: [UInt8], bridged: Bool, clientTLS: TLSStream?)
+    init(worker: Worker, listener: Listener, fd: Int32, clientIP: [UInt8], pipe: StreamPipe?, clientTLS: TLSStream?)
         throws(SystemError)
     {
         self.worker = worker
         acceptedOn = listener
         self.clientIP = clientIP
-        self.bridged = bridged
+        self.pipe = pipe
         bridgedTLS = clientTLS
         parser = RequestParser(limits: worker.limits)
         limitsVersion = worker.limitsVersion
         let binding = listener.binding
         var deadline = Int64.deadline(worker.loop.nowMs, plusMs: worker.config.source.limits.headerTimeoutMs)
-        if !bridged, let context = binding.tls, let settings = binding.config.config.tls {
+        if pipe == nil, let context = binding.tls, let settings = binding.config.config.tls {
             // The header timeout starts when the handshake is done; until then the handshake timeout runs.
             deadline = .deadline(worker.loop.nowMs, plusMs: settings.handshakeTimeoutMs)
             // Made before the socket is registered: a failure leaves the descriptor to the caller to close.
@@ -100,8 +103,14 @@ final class DownstreamConnection: EventHandler {
             tls = TLSStream(connection, pool: worker.pool)
         }
         current = worker.exchangeStates.idle
-        registration = Registration(fd: fd, id: 0)
-        registration = try worker.loop.register(fd: fd, handler: self)
+        if let pipe {
+            registration = .none
+            registration = worker.loop.registerVirtual(handler: self)
+            pipe.inner = registration
+        } else {
+            registration = Registration(fd: fd, id: 0)
+            registration = try worker.loop.register(fd: fd, handler: self)
+        }
         worker.clientOpened(self)
         binding.generation.telemetry.connectionOpened(listener: binding.listenerIndex)
         setDeadline(deadline)
@@ -295,6 +304,7 @@ final class DownstreamConnection: EventHandler {
         let space = buffer.spaceAtEnd
         guard space > 0 else { return .drained }
         if let tls { return readClientTLS(tls, space: space) }
+        if let pipe { return readPipe(pipe, space: space) }
         do {
             switch try Posix.read(fd, buffer.base! + buffer.end, space) {
             case .wouldBlock:
@@ -316,6 +326,21 @@ final class DownstreamConnection: EventHandler {
         }
     }
 
+    private func readPipe(_ pipe: StreamPipe, space: Int) -> ReadOutcome {
+        switch pipe.read(into: UnsafeMutableRawBufferPointer(start: buffer.base! + buffer.end, count: space)) {
+        case .bytes(let n):
+            buffer.end += n
+            return .data
+        case .empty:
+            readable = false
+            return .drained
+        case .end:
+            readable = false
+            peerClosed = true
+            return .eof
+        }
+    }
+
     // MARK: - Writing and closing
 
     /// Flushes `toClient`; false when the socket is full or gone (gone closes the connection).
@@ -325,6 +350,8 @@ final class DownstreamConnection: EventHandler {
         let result: Outbound.FlushResult
         if let tls {
             result = tls.flush(&toClient, fd: fd)
+        } else if let pipe {
+            result = pipe.write(&toClient, pool: worker.pool)
         } else {
             result = toClient.flush(fd, pool: worker.pool)
         }
@@ -361,5 +388,6 @@ final class DownstreamConnection: EventHandler {
         binding.generation.telemetry.connectionClosed(listener: binding.listenerIndex)
         worker.clientClosed(self)
         worker.loop.close(registration)
+        pipe?.closeInner()
     }
 }

@@ -9,10 +9,10 @@ import MeshPosix
 /// on the client's socket, and one `HTTP2StreamBridge` per request stream.
 ///
 /// Each stream becomes an exchange through the very same path as an HTTP/1 request: the bridge writes the
-/// request as HTTP/1.1 into one end of a socket pair and a `DownstreamConnection` on the other end serves it
+/// request as HTTP/1.1 into an in-memory `StreamPipe` and a `DownstreamConnection` on the other end serves it
 /// (routing, JWT, rate limits, retries, breakers, fallbacks, metrics, logs, trace context, the trust boundary),
-/// then the bridge turns the HTTP/1.1 answer into HEADERS and DATA frames. The cost is a socket pair and a
-/// re-parse per stream; what it buys is that no rule exists twice. (`docs/decisions.md`, "HTTP/2".)
+/// then the bridge turns the HTTP/1.1 answer into HEADERS and DATA frames. The cost is a copy and a re-parse per
+/// stream; what it buys is that no rule exists twice. (`docs/decisions.md`, "HTTP/2".)
 final class HTTP2Session {
     /// The client connection that owns the socket (and this session).
     unowned(unsafe) let owner: DownstreamConnection

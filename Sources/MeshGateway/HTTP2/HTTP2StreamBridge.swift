@@ -5,10 +5,11 @@ import MeshHTTP2
 import MeshPosix
 import MeshProxy
 
-/// One HTTP/2 stream's exchange: its request goes as HTTP/1.1 into a socket pair whose other end a
-/// `DownstreamConnection` serves like any client connection; the answer comes back through the pair and leaves
-/// as HEADERS and DATA on the stream, within its flow-control window (the pair is read only while the window
-/// has room, so a client that stops reading stops the upstream through the usual back-pressure).
+/// One HTTP/2 stream's exchange: its request goes as HTTP/1.1 into a `StreamPipe` whose other end a
+/// `DownstreamConnection` serves like any client connection; the answer comes back through the pipe and leaves
+/// as HEADERS, DATA and trailing HEADERS on the stream, within its flow-control window (the pipe is read only
+/// while the window has room, so a client that stops reading stops the upstream through the usual
+/// back-pressure).
 final class HTTP2StreamBridge: EventHandler {
     unowned(unsafe) let session: HTTP2Session
     let streamID: UInt32
@@ -17,11 +18,12 @@ final class HTTP2StreamBridge: EventHandler {
     private var registration: Registration
     private var loop: EventLoop { session.owner.worker.loop }
 
-    /// Request bytes for the inner connection not yet written, and the body octets among them to hand back to
-    /// the peer's window once written.
+    private let pipe: StreamPipe
+    /// Request bytes for the inner connection not yet handed to the pipe.
     private var toInner: [UInt8]
-    private var unconsumed = 0
-    private var writable = true
+    /// Octets of the request's head and chunk framing among what the pipe carries: they are not the client's
+    /// DATA, so they are not returned to its window when the inner connection reads them.
+    private var framingOctets: Int
     private var readable = false
     private var innerGone = false
     /// The inner connection stopped reading (it answered early and closed): the rest of the request has nowhere
@@ -46,17 +48,18 @@ final class HTTP2StreamBridge: EventHandler {
         method = request.method
         chunked = request.chunked
         toInner = request.head
-        let (outer, inner) = try Posix.socketPair()
-        registration = Registration(fd: outer, id: 0)
+        framingOctets = request.head.count
         let owner = session.owner
+        pipe = StreamPipe(loop: owner.worker.loop)
+        registration = .none
+        registration = owner.worker.loop.registerVirtual(handler: self)
+        pipe.outer = registration
         do throws(SystemError) {
-            registration = try owner.worker.loop.register(fd: outer, handler: self)
             _ = try DownstreamConnection(
-                worker: owner.worker, listener: owner.acceptedOn, fd: inner, clientIP: owner.clientIP, bridged: true,
+                worker: owner.worker, listener: owner.acceptedOn, fd: -1, clientIP: owner.clientIP, pipe: pipe,
                 clientTLS: owner.tls)
         } catch {
-            if registration.id == 0 { Posix.close(outer) } else { owner.worker.loop.close(registration) }
-            Posix.close(inner)
+            owner.worker.loop.close(registration)
             throw error
         }
     }
@@ -69,16 +72,20 @@ final class HTTP2StreamBridge: EventHandler {
             session.codec.consumed(streamID: streamID, bytes: bytes.count)
             return
         }
-        unconsumed += bytes.count
         if chunked && !bytes.isEmpty {
+            let before = toInner.count
             toInner.append(contentsOf: String(bytes.count, radix: 16).utf8)
             toInner.append(contentsOf: [0x0D, 0x0A])
             toInner.append(contentsOf: bytes)
             toInner.append(contentsOf: [0x0D, 0x0A])
+            framingOctets += toInner.count - before - bytes.count
         } else {
             toInner.append(contentsOf: bytes)
         }
-        if end && chunked { toInner.append(contentsOf: "0\r\n\r\n".utf8) }
+        if end && chunked {
+            toInner.append(contentsOf: "0\r\n\r\n".utf8)
+            framingOctets += 5
+        }
         pump()
     }
 
@@ -86,7 +93,7 @@ final class HTTP2StreamBridge: EventHandler {
 
     func handleEvents(_ events: IOEvents) {
         if !events.intersection([.readable, .readHangup, .hangup, .error]).isEmpty { readable = true }
-        if events.contains(.writable) || events.contains(.error) { writable = true }
+        if events.contains(.writable) { returnWindow() }
         pump()
     }
 
@@ -113,43 +120,36 @@ final class HTTP2StreamBridge: EventHandler {
     }
 
     private func writeRequest() {
-        guard writable, !toInner.isEmpty, !innerGone, !requestRefused else { return }
-        let result = toInner.withUnsafeBytes { try? Posix.write(registration.fd, $0.baseAddress!, $0.count) }
-        switch result {
-        case .processed(let n):
-            toInner.removeSubrange(0..<n)
-            if toInner.isEmpty && unconsumed > 0 {
-                session.codec.consumed(streamID: streamID, bytes: unconsumed)
-                unconsumed = 0
-            }
-        case .wouldBlock: writable = false
-        case nil:
-            // Regression: issue 12 — this used to mark the inner connection gone, which also stopped the reads, so
-            // an early answer (a 404 while the upload was still arriving) was never read: the stream hung.
+        guard !toInner.isEmpty, !innerGone, !requestRefused else { return }
+        if !pipe.send(toInner) {
+            // Regression: issue 12 — an inner connection that answered early and stopped reading must not stop
+            // our reads: its answer (a 404 while the upload was still arriving) is still to be read.
             requestRefused = true
-            toInner.removeAll()
-            session.codec.consumed(streamID: streamID, bytes: unconsumed)
-            unconsumed = 0
+            let body = toInner.count + pipe.takeCredit() - framingOctets
+            if body > 0 { session.codec.consumed(streamID: streamID, bytes: body) }
+            framingOctets = 0
         }
+        toInner.removeAll(keepingCapacity: true)
     }
 
-    /// Reads once from the inner connection; false when nothing more is there now.
+    /// The inner connection read request octets: the client's DATA among them goes back to its window.
+    private func returnWindow() {
+        var credit = pipe.takeCredit()
+        let framing = min(credit, framingOctets)
+        framingOctets -= framing
+        credit -= framing
+        if credit > 0 { session.codec.consumed(streamID: streamID, bytes: credit) }
+    }
+
+    /// Takes what the inner connection wrote; false when nothing more is there now.
     private func readResponse() -> Bool {
-        let scratch = session.readScratch
-        let result = try? Posix.read(registration.fd, scratch.baseAddress!, scratch.count)
-        switch result {
-        case .processed(0), nil:
-            readable = false
+        if pipe.takeResponse(into: &inbound) > 0 { return true }
+        readable = false
+        if pipe.innerClosed {
             innerGone = true
             innerClosed()
-            return false
-        case .processed(let n):
-            inbound.append(contentsOf: UnsafeRawBufferPointer(rebasing: scratch[0..<n]))
-            return true
-        case .wouldBlock:
-            readable = false
-            return false
         }
+        return false
     }
 
     // MARK: - Response: inner connection → stream
@@ -276,6 +276,7 @@ final class HTTP2StreamBridge: EventHandler {
     private func release() {
         if registration.id != 0 { loop.close(registration) }
         registration = Registration(fd: -1, id: 0)
+        pipe.closeOuter()
         session.finished(self)
     }
 }
