@@ -61,11 +61,12 @@ extension ConfigDecoder {
             let value = choice(member.value, upstream.path("protocol"), ["http1", "h2c", "h2"])
         else { return .http1 }
         switch value {
-        case "h2":
+        case "h2" where !hasTLS:
             error(
                 upstream.path("protocol"), member.value.position,
-                "HTTP/2 over TLS to upstreams is not supported yet: use \"h2c\" (cleartext, prior knowledge) or \"http1\"")
+                "\"h2\" is HTTP/2 over TLS but this upstream has no \"tls\": add \"tls\", or use \"h2c\" for cleartext")
             return .http1
+        case "h2": return .h2
         case "h2c" where hasTLS:
             error(
                 upstream.path("protocol"), member.value.position,

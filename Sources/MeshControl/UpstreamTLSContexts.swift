@@ -25,8 +25,10 @@ public enum UpstreamTLSContexts {
                 continue
             }
             let path = JSONPath.join(JSONPath.join("upstreams", name), "tls")
+            // SPEC §10 `"protocol": "h2"`: the connection must agree on h2 by ALPN (RFC 9113 §3.2).
+            let alpn = config.upstreams[name]?.upstreamProtocol == .h2 ? ["h2"] : ["http/1.1"]
             do {
-                contexts.append(try context(tls, path: path, nowSeconds: nowSeconds))
+                contexts.append(try context(tls, path: path, nowSeconds: nowSeconds, alpn: alpn))
             } catch {
                 errors.append(error.description)
                 contexts.append(nil)
@@ -42,11 +44,12 @@ public enum UpstreamTLSContexts {
     }
 
     /// The client context of one upstream's `tls`: its CA (or the system store) and client pair.
-    public static func context(_ tls: UpstreamTLSConfig, path: String, nowSeconds: Int64) throws(LoadError)
-        -> TLSClientContext
-    {
+    public static func context(
+        _ tls: UpstreamTLSConfig, path: String, nowSeconds: Int64, alpn: [String] = ["http/1.1"]
+    ) throws(LoadError) -> TLSClientContext {
         var options = TLSClientOptions()
         options.caFile = tls.caFile
+        options.alpn = alpn
         if let cert = tls.certFile, let key = tls.keyFile {
             do {
                 options.clientCertificate = try CertificatePair(certFile: cert, keyFile: key, now: nowSeconds)

@@ -51,7 +51,7 @@ extension DownstreamConnection {
     /// once established. A failed handshake (wrong name, untrusted certificate, no common protocol) is a
     /// connect failure: retried and counted like one, a 502 in the end.
     func upstreamHandshake(_ up: UpstreamConnection) -> Bool {
-        guard let settings = up.pool.tls else { return true }
+        guard let settings = up.pool.connectionTLS else { return true }
         if up.tls == nil {
             do {
                 // The exchange's timer bounds the handshake (connect_timeout_ms); libssl's own deadline is off.

@@ -143,7 +143,7 @@ extension DownstreamConnection {
                 attemptFailed(.connectFailure)
                 return
             }
-            if up.pool.tls != nil {
+            if up.pool.connectionTLS != nil {
                 guard upstreamHandshake(up) else { return }
             }
             up.state = .active

@@ -47,8 +47,11 @@ final class EndpointPool {
     private(set) var tls: UpstreamTLS?
     /// The last resumable session to this endpoint (with `tls`'s context), offered by the next connection.
     var session: TLSSession?
-    /// `"protocol": "h2c"`: connections are channels multiplexed on `h2` (SPEC §10).
+    /// `"protocol": "h2c"` or `"h2"`: connections are channels multiplexed on `h2` (SPEC §10).
     let http2: Bool
+    /// The TLS each pooled connection speaks itself: none for HTTP/2, whose session holds the one TLS connection
+    /// (the channels are in-process pairs).
+    var connectionTLS: UpstreamTLS? { http2 ? nil : tls }
     /// The HTTP/2 connection new channels open streams on; nil until the first, and after a GOAWAY or failure.
     var h2: H2UpstreamSession?
 

@@ -43,7 +43,7 @@ final class UpstreamConnection: EventHandler {
     init(worker: Worker, pool: EndpointPool, fd: Int32, connected: Bool) throws(SystemError) {
         self.worker = worker
         self.pool = pool
-        state = connected && pool.tls == nil ? .active : .connecting
+        state = connected && pool.connectionTLS == nil ? .active : .connecting
         writable = connected
         parser = ResponseParser(limits: worker.limits)
         registration = Registration(fd: fd, id: 0)

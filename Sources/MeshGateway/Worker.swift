@@ -117,14 +117,14 @@ final class Worker: @unchecked Sendable {
                 let settings = UpstreamTLSContexts.settings(tls[i], upstream.tls, host: configured.host)
                 if let pool = existing["\(name)/\(configured)"], !pool.retired, pool.address == address,
                     pool.policy == upstream.pool, pool.connectTimeoutMs == upstream.connectTimeoutMs,
-                    pool.tls?.serverName == settings?.serverName, pool.http2 == (upstream.upstreamProtocol == .h2c)
+                    pool.tls?.serverName == settings?.serverName, pool.http2 == (upstream.upstreamProtocol != .http1)
                 {
                     pool.useTLS(settings)
                     return pool
                 }
                 return EndpointPool(
                     worker: self, address: address, configured: configured, policy: upstream.pool,
-                    connectTimeoutMs: upstream.connectTimeoutMs, tls: settings, http2: upstream.upstreamProtocol == .h2c)
+                    connectTimeoutMs: upstream.connectTimeoutMs, tls: settings, http2: upstream.upstreamProtocol != .http1)
             }
             for (e, pool) in pools.enumerated() { pool.slot = (i, e) }
             return UpstreamRuntime(index: i, config: upstream, pools: pools, states: states[i])

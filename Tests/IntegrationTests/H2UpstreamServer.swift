@@ -99,7 +99,13 @@ final class H2UpstreamServer {
                     self.conn.end_stream(sid)
 
         async def main():
-            server = await asyncio.get_running_loop().create_server(Server, "127.0.0.1", int(sys.argv[1]))
+            context = None
+            if len(sys.argv) > 2:  # TLS: certificate, key, ALPN protocols (comma-separated)
+                import ssl
+                context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+                context.load_cert_chain(sys.argv[2], sys.argv[3])
+                context.set_alpn_protocols(sys.argv[4].split(","))
+            server = await asyncio.get_running_loop().create_server(Server, "127.0.0.1", int(sys.argv[1]), ssl=context)
             print("ready", flush=True)
             async with server:
                 await server.serve_forever()
@@ -110,13 +116,16 @@ final class H2UpstreamServer {
     let port: UInt16
     let process: ChildProcess
 
-    /// Starts the server on a free port (or `port`) and waits until it accepts connections.
-    init(port: UInt16? = nil) throws {
+    /// Starts the server on a free port (or `port`) and waits until it accepts connections. With `tls`
+    /// (certificate, key, ALPN protocols offered) it serves HTTP/2 over TLS.
+    init(port: UInt16? = nil, tls: (cert: String, key: String, alpn: [String])? = nil) throws {
         self.port = try port ?? TestSocket.freePort()
         let directory = try GatewayProcess.makeTempDirectory()
         try ChildProcess.writeFile(directory + "/h2server.py", Self.script)
         process = try ChildProcess(
-            path: "/usr/bin/env", arguments: ["python3", directory + "/h2server.py", "\(self.port)"],
+            path: "/usr/bin/env",
+            arguments: ["python3", directory + "/h2server.py", "\(self.port)"]
+                + (tls.map { [$0.cert, $0.key, $0.alpn.joined(separator: ",")] } ?? []),
             outputPrefix: directory + "/h2server")
         let ready = Poll.until(timeoutMs: 15_000) { self.process.poll() || self.process.stdout.contains("ready") }
         guard ready, !process.poll() else {

@@ -150,4 +150,37 @@ import Testing
         let reset = try bed.request("POST", "/reset", body: "x")
         #expect(reset.status == 502, "\(reset)")
     }
+
+    /// `"protocol": "h2"`: HTTP/2 over TLS to an independent server (Python h2 behind Python's ssl), verified
+    /// against the test CA, ALPN h2, `:scheme` https; a server that does not agree on h2 is a connect failure
+    /// (a 502 here), and the gateway goes on.
+    @Test func h2OverTLSNeedsALPNh2() throws {
+        let pki = TestPKI.shared
+        let upstream = { (server: H2UpstreamServer) in
+            #"{ "endpoints": ["127.0.0.1:\#(server.port)"], "protocol": "h2", "#
+                + #""tls": { "ca_file": "\#(pki.path("ca.crt"))", "server_name": "localhost" } }"#
+        }
+        let h2 = try H2UpstreamServer(tls: (pki.path("localhost.crt"), pki.path("localhost.key"), ["h2"]))
+        let http1Only = try H2UpstreamServer(tls: (pki.path("localhost.crt"), pki.path("localhost.key"), ["http/1.1"]))
+        let bed = try Testbed(upstreams: [:]) { ports in
+            TestConfig.document(
+                port: ports.listener, adminPort: ports.admin,
+                routes: [
+                    TestConfig.route("/wrong", to: "http1only", #""retry": {"retries": 0}"#),
+                    TestConfig.route("/", to: "secure", #""retry": {"retries": 0}"#),
+                ],
+                upstreams: ["secure": upstream(h2), "http1only": upstream(http1Only)])
+        }
+        defer { bed.stop() }
+        for i in 0..<3 {
+            let response = try bed.request("POST", "/hello/\(i)", body: "over tls")
+            #expect(response.status == 200, "\(response)")
+            let echo = try H2UpstreamServer.echo(response.bodyText)
+            #expect(echo["scheme"] as? String == "https" && echo["body"] as? String == "over tls", "\(echo)")
+            #expect(echo["connection"] as? Int == 1, "one TLS connection carries every stream: \(echo)")
+        }
+        let refused = try bed.request("GET", "/wrong")
+        #expect(refused.status == 502 && refused.jsonString("error") == "bad_gateway", "\(refused)")
+        #expect(try bed.request("GET", "/after").status == 200)
+    }
 }

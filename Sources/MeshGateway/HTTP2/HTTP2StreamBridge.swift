@@ -290,10 +290,14 @@ enum HTTP2ResponseFields {
         var out = HTTP2HeaderList()
         for i in 0..<count {
             let field = headers[i]
-            let name = buffer[Int(field.nameStart)..<Int(field.nameStart + field.nameLength)].map { byte in
+            // The parser classified the names already: no per-field compare or copy to drop these.
+            switch field.known {
+            case .connection, .keepAlive, .proxyConnection, .transferEncoding, .upgrade: continue
+            default: break
+            }
+            let name = buffer[Int(field.nameStart)..<Int(field.nameStart + field.nameLength)].lazy.map { byte in
                 byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
             }
-            if dropped.contains(where: { $0.elementsEqual(name) }) { continue }
             out.append(name: name, value: buffer[Int(field.valueStart)..<Int(field.valueStart + field.valueLength)])
         }
         return out

@@ -83,6 +83,8 @@ final class H2UpstreamChannel: EventHandler {
             sendBody()
             if closed || streamID == nil && pendingHead != nil { break }
             if streamID == nil && !inbound.isEmpty && responseEnded && startRequest() { continue }
+            // A head that cannot go as HTTP/2 closed the channel: its descriptor is gone.
+            if closed { break }
             // Read more only when what was read is passed on (back-pressure on the exchange's writes).
             guard readable, requestData.isEmpty, inbound.count < 64 * 1024, readRequest() else { break }
         }
@@ -121,7 +123,8 @@ final class H2UpstreamChannel: EventHandler {
         case .complete(let head):
             guard
                 let fields = inbound.withUnsafeBytes({
-                    H2UpstreamTranslation.requestHead($0, head: head, headers: session.headerScratch)
+                    H2UpstreamTranslation.requestHead(
+                        $0, head: head, headers: session.headerScratch, secure: session.pool.tls != nil)
                 })
             else {
                 close(reset: false)

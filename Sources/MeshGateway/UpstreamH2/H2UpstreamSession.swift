@@ -1,13 +1,15 @@
 import CLinux
 import Glibc
+import MeshControl
 import MeshEventLoop
 import MeshHTTP1
 import MeshHTTP2
 import MeshPosix
+import MeshTLS
 
-/// One worker's HTTP/2 cleartext connection to one endpoint of an `"protocol": "h2c"` upstream (SPEC §10): the
-/// client codec on a TCP socket, carrying one stream per `H2UpstreamChannel` at a time, up to the peer's
-/// SETTINGS_MAX_CONCURRENT_STREAMS (more channels wait for a stream to end).
+/// One worker's HTTP/2 connection to one endpoint of an `"protocol": "h2c"` or `"h2"` upstream (SPEC §10): the
+/// client codec on a TCP socket (through TLS with ALPN h2 for `h2`), carrying one stream per `H2UpstreamChannel`
+/// at a time, up to the peer's SETTINGS_MAX_CONCURRENT_STREAMS (more channels wait for a stream to end).
 ///
 /// The exchange does not know about it: it talks HTTP/1.1 to a channel through a socket pair, as the HTTP/2 client
 /// side does (`HTTP2StreamBridge`), so retries, timeouts, breakers and the trust boundary are the HTTP/1 path's.
@@ -21,7 +23,11 @@ final class H2UpstreamSession: EventHandler {
     let pool: EndpointPool
     private var registration = Registration.none
     var codec = HTTP2ClientConnection()
+    /// TLS for an `h2` upstream; the connection carries frames once its handshake agreed on h2.
+    private var tls: TLSStream?
+    /// TCP is connected (and, with TLS, the handshake done): frames may go.
     private var connected = false
+    private var tcpConnected = false
     private var writable = false
     /// The connection failed or ended: it carries nothing more.
     private(set) var dead = false
@@ -39,22 +45,34 @@ final class H2UpstreamSession: EventHandler {
     init(worker: Worker, pool: EndpointPool) throws(SystemError) {
         self.worker = worker
         self.pool = pool
+        if let settings = pool.tls {
+            // connect_timeout_ms covers the handshake (the timer below); libssl's own deadline is off.
+            guard
+                let connection = try? TLSConnection(
+                    client: settings.context, serverName: settings.serverName, session: pool.session,
+                    handshakeDeadlineMs: .max)
+            else { throw SystemError(errno: ENOMEM, call: "SSL_new") }
+            tls = TLSStream(connection, pool: worker.pool)
+        }
         let fd = try Sockets.stream(family: pool.address.family)
         do throws(SystemError) {
             switch try Posix.connect(fd, pool.address) {
-            case .processed: connected = true
-            case .wouldBlock: connected = false
+            case .processed: tcpConnected = true
+            case .wouldBlock: tcpConnected = false
             }
-            writable = connected
+            writable = tcpConnected
             registration = try worker.loop.register(fd: fd, handler: self)
         } catch {
             Posix.close(fd)
+            tls?.releaseBlock()
             throw error
         }
         Sockets.setNoDelay(fd)
+        connected = tcpConnected && tls == nil
         if !connected {
             connectTimer.set(worker.loop.nowMs + Int64(pool.connectTimeoutMs), loop: worker.loop, registration: registration)
         }
+        if tcpConnected && tls != nil { handshake() }
     }
 
     deinit {
@@ -117,14 +135,46 @@ final class H2UpstreamSession: EventHandler {
     func handleEvents(_ events: IOEvents) {
         guard !dead else { return }
         if events.contains(.writable) || events.contains(.error) { writable = true }
-        if !connected {
+        let readable = !events.intersection([.readable, .readHangup, .hangup, .error]).isEmpty
+        if readable { tls?.socketReadable = true }
+        if !events.intersection([.readHangup, .hangup, .error]).isEmpty { tls?.peerHungUp = true }
+        if !tcpConnected {
             guard writable else { return }
             guard Posix.socketError(registration.fd) == 0 else { return fail() }
+            tcpConnected = true
+            if tls == nil {
+                connected = true
+                connectTimer.set(.max, loop: worker.loop, registration: registration)
+            }
+        }
+        if !connected {
+            handshake()
+        } else if readable {
+            readAll()
+        }
+        if !dead { flush() }
+    }
+
+    /// Advances the TLS handshake; once done, the connection must have agreed on h2 (RFC 9113 §3.2), else it
+    /// fails like a refused connection (every stream waiting on it was never sent: retried as connect failures).
+    private func handshake() {
+        guard let tls, !connected, !dead else { return }
+        let scratch = worker.pool.take()
+        defer { worker.pool.give(scratch) }
+        let staging = UnsafeMutableRawBufferPointer(start: scratch, count: worker.pool.bufferSize)
+        switch tls.read(fd: registration.fd, into: UnsafeMutableRawBufferPointer(start: nil, count: 0), scratch: staging,
+            nowMs: worker.loop.nowMs)
+        {
+        case .established:
+            guard tls.speaksHTTP2 else { return fail() }
             connected = true
             connectTimer.set(.max, loop: worker.loop, registration: registration)
+            readAll()
+        case .drained, .bytes:
+            return
+        case .eof, .failed:
+            fail()
         }
-        if !events.intersection([.readable, .readHangup, .hangup, .error]).isEmpty { readAll() }
-        if !dead { flush() }
     }
 
     func handleTimer(nowMs: Int64) {
@@ -137,10 +187,14 @@ final class H2UpstreamSession: EventHandler {
     private func readAll() {
         while !dead {
             let result: IOResult<Int>
-            do {
-                result = try Posix.read(registration.fd, readBuffer.baseAddress!, readBuffer.count)
-            } catch {
-                return fail()
+            if let tls {
+                result = readTLS(tls)
+            } else {
+                do {
+                    result = try Posix.read(registration.fd, readBuffer.baseAddress!, readBuffer.count)
+                } catch {
+                    return fail()
+                }
             }
             switch result {
             case .wouldBlock: return
@@ -186,9 +240,28 @@ final class H2UpstreamSession: EventHandler {
         }
     }
 
+    /// Decrypts into the read buffer, answering like `Posix.read` (0: the end, or a TLS failure).
+    private func readTLS(_ tls: TLSStream) -> IOResult<Int> {
+        let scratch = worker.pool.take()
+        defer { worker.pool.give(scratch) }
+        let staging = UnsafeMutableRawBufferPointer(start: scratch, count: worker.pool.bufferSize)
+        switch tls.read(fd: registration.fd, into: readBuffer, scratch: staging, nowMs: worker.loop.nowMs) {
+        case .bytes(let n):
+            // TLS 1.3 tickets follow the handshake: the first bytes read carry the session to resume next time.
+            if !tls.handshakeCounted {
+                tls.handshakeCounted = true
+                if !tls.connection.sessionReused, let session = tls.connection.session { pool.session = session }
+            }
+            return .processed(n)
+        case .drained, .established: return .wouldBlock
+        case .eof, .failed: return .processed(0)
+        }
+    }
+
     /// Writes what the codec queued; returns when the socket is full (EPOLLOUT resumes) or all is out.
     func flush() {
         guard connected, !dead else { return }
+        if let tls { return flushTLS(tls) }
         while writable && codec.outboundCount > 0 {
             var failed = false
             codec.drainOutbound { bytes in
@@ -201,6 +274,31 @@ final class H2UpstreamSession: EventHandler {
                     failed = true
                     return 0
                 }
+            }
+            if failed { return fail() }
+        }
+    }
+
+    /// `flush` through TLS: records are sealed from the codec's output as the socket takes them.
+    private func flushTLS(_ tls: TLSStream) {
+        if tls.hasPendingOutput, writable {
+            switch tls.sendPending(fd: registration.fd) {
+            case .done: break
+            case .blocked: writable = false
+            case .failed: return fail()
+            }
+        }
+        while writable && codec.outboundCount > 0 {
+            var failed = false
+            codec.drainOutbound { bytes in
+                var out = Outbound()
+                out.queueBody(bytes)
+                switch tls.flush(&out, fd: registration.fd) {
+                case .done: break
+                case .blocked: writable = false
+                case .failed: failed = true
+                }
+                return bytes.count - out.count
             }
             if failed { return fail() }
         }
@@ -224,8 +322,10 @@ final class H2UpstreamSession: EventHandler {
         streams.removeAll()
         waiting.removeAll()
         close()
-        // A stream that was open may have been processed; one still waiting for a slot never left.
-        for channel in open { channel.streamFailed(unprocessed: false) }
+        // A stream that was open may have been processed (unless the connection never carried a frame: a failed
+        // connect or handshake); one still waiting for a slot never left.
+        let neverConnected = !connected
+        for channel in open { channel.streamFailed(unprocessed: neverConnected) }
         for channel in queued { channel.streamFailed(unprocessed: true) }
     }
 
@@ -238,6 +338,10 @@ final class H2UpstreamSession: EventHandler {
     private func close() {
         dead = true
         guard registration != .none else { return }
+        if let tls {
+            tls.closeNotify(fd: registration.fd)
+            tls.releaseBlock()
+        }
         worker.loop.close(registration)
         registration = .none
     }

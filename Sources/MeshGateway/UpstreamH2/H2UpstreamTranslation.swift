@@ -16,7 +16,8 @@ enum H2UpstreamTranslation {
     /// The HTTP/2 head of the request whose HTTP/1.1 head `head` was parsed from `buffer`; nil when it has no
     /// `host` or uses a form HTTP/2 cannot carry here (CONNECT).
     static func requestHead(
-        _ buffer: UnsafeRawBufferPointer, head: RequestHead, headers: UnsafeMutableBufferPointer<HTTPHeaderField>
+        _ buffer: UnsafeRawBufferPointer, head: RequestHead, headers: UnsafeMutableBufferPointer<HTTPHeaderField>,
+        secure: Bool = false
     ) -> HTTP2HeaderList? {
         guard head.method != .connect, head.hostIndex >= 0 else { return nil }
         func slice(_ start: Int32, _ length: Int32) -> UnsafeRawBufferPointer {
@@ -25,7 +26,7 @@ enum H2UpstreamTranslation {
         let host = headers[Int(head.hostIndex)]
         var out = HTTP2HeaderList()
         out.append(name: ":method".utf8, value: slice(0, head.methodLength))
-        out.append(name: ":scheme".utf8, value: "http".utf8)
+        out.append(name: ":scheme".utf8, value: secure ? "https".utf8 : "http".utf8)
         out.append(name: ":authority".utf8, value: slice(host.valueStart, host.valueLength))
         out.append(name: ":path".utf8, value: slice(head.targetStart, head.targetLength))
         for i in 0..<head.headerCount {
