@@ -69,6 +69,11 @@ import Testing
         #expect(lines.allSatisfy { $0["protocol"] as? String == "HTTP/2" && $0["status"] as? Int == 200 }, "\(lines)")
         let bidiLine = Self.logged(bed, path: "/meshgate.test.Echo/Bidi").first
         #expect(bidiLine?["grpc_status"] as? Int == 0, "status from the trailers: \(String(describing: bidiLine))")
+        // Four calls ended OK and one UNAVAILABLE on the catch-all route (the sixth, index 5).
+        let metrics = try bed.admin("/metrics").bodyText
+        let series = metrics.split(separator: "\n").filter { $0.hasPrefix("meshgate_grpc_requests_total{") }
+        #expect(series.contains(#"meshgate_grpc_requests_total{listener="test",route="test#5",grpc_status="0"} 4"#), "\(series)")
+        #expect(series.contains(#"meshgate_grpc_requests_total{listener="test",route="test#5",grpc_status="14"} 1"#), "\(series)")
     }
 
     /// SPEC §10: the deadline is min(route `timeout_ms`, `grpc-timeout`), and the server is told what is left.

@@ -34,6 +34,12 @@ public enum GatewayMetrics {
     public static let requests = CounterFamily(
         "http_requests_total", help: "Requests answered, by listener, route, method and status code.",
         labelNames: ["listener", "route", "method", "code"])
+    /// `meshgate_grpc_requests_total{listener,route,grpc_status}` (issue 12, beside SPEC §10's log field): gRPC
+    /// calls by the status they ended with, recorded like `code` (only statuses seen appear).
+    public static let grpcRequests = CounterFamily(
+        "meshgate_grpc_requests_total",
+        help: "gRPC calls answered, by listener, route and grpc-status (the gateway's own, or the upstream's).",
+        labelNames: ["listener", "route", "grpc_status"])
     /// `http_request_duration_seconds{listener,route}`.
     public static let requestDuration = HistogramFamily(
         "http_request_duration_seconds",

@@ -15,6 +15,8 @@ struct MetricHandles: Sendable {
     let requests: [StatusCounterHandle]
     /// `[slot]`.
     let durations: [HistogramHandle]
+    /// `[slot]`: gRPC calls by grpc-status.
+    let grpc: [StatusCounterHandle]
     /// `[route]` (global route index, see `routeBase`).
     let retries: [CounterHandle]
     /// `[route * FallbackOn.allCases.count + reason]`.
@@ -74,6 +76,7 @@ struct MetricHandles: Sendable {
         slotBase = routes.slotBase
         requests = routes.requests
         durations = routes.durations
+        grpc = routes.grpc
         retries = routes.retries
         fallbacks = routes.fallbacks
         rateLimited = routes.rateLimited
@@ -89,7 +92,7 @@ struct MetricHandles: Sendable {
 
     private struct RouteSeries {
         var routeBase: [Int] = [], slotBase: [Int] = []
-        var requests: [StatusCounterHandle] = [], durations: [HistogramHandle] = []
+        var requests: [StatusCounterHandle] = [], durations: [HistogramHandle] = [], grpc: [StatusCounterHandle] = []
         var retries: [CounterHandle] = [], fallbacks: [CounterHandle] = [], rateLimited: [CounterHandle] = []
         var connections: [GaugeHandle] = []
         var tlsHandshakes: [CounterHandle?] = []
@@ -115,6 +118,7 @@ struct MetricHandles: Sendable {
                     r.requests.append(try b.statusCounter(M.requests, labels: [name, route, method]))
                 }
                 r.durations.append(try b.histogram(M.requestDuration, labels: [name, route]))
+                r.grpc.append(try b.statusCounter(M.grpcRequests, labels: [name, route]))
             }
             for route in listener.routes.map(\.config.name) {
                 r.retries.append(try b.counter(M.retries, labels: [route]))

@@ -60,6 +60,7 @@ public final class WorkerTelemetry: @unchecked Sendable {
         let method = GatewayMetrics.methodIndex(r.method)
         shard.add(handles.requests[slot * GatewayMetrics.methods.count + method], status: r.status)
         shard.observe(handles.durations[slot], max(0, r.durationSeconds))
+        if r.grpcStatus >= 0 { shard.add(handles.grpc[slot], status: r.grpcStatus) }
         if accessLogEnabled { writeAccessLine(r) }
         if r.sampled, let spans { spans.queue.push(r, names: spans.names) }
     }
