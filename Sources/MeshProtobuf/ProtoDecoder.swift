@@ -77,7 +77,8 @@ public struct ProtoDecoder: Sendable {
             } else {
                 list.append(try readValue(field, &r, existing: nil, depth: depth))
             }
-            message.fields[field.number] = .repeated(list)
+            // An empty packed run adds nothing; storing `[]` would differ from the re-encoded message.
+            message.fields[field.number] = list.isEmpty ? nil : .repeated(list)
         } else {
             var existing: ProtoMessage? = nil
             if case .single(.message(let m)) = message.fields[field.number] { existing = m }

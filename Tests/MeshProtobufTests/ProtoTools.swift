@@ -182,3 +182,14 @@ indirect enum JSONMeaning: Equatable, CustomStringConvertible {
 func hex(_ bytes: [UInt8]) -> String {
     bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
 }
+
+/// True when two encodings of `type` are the same bytes or, when they differ only by map entry order, decode
+/// to equal values. Python's upb runtime orders map entries its own way even with `deterministic=True`
+/// (strings: longer first on a common prefix; int64 keys not numerically), where we follow protobuf C++'s
+/// deterministic order; maps are unordered by definition, so only the order may differ.
+func sameEncoding(_ a: [UInt8], _ b: [UInt8], type: String, pool: DescriptorPool) throws -> Bool {
+    if a == b { return true }
+    guard a.count == b.count else { return false }
+    let decoder = ProtoDecoder(pool: pool)
+    return try decoder.decode(a, as: type) == decoder.decode(b, as: type)
+}
