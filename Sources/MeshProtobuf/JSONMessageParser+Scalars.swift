@@ -16,11 +16,14 @@ extension JSONMessageParser {
         case .uint64, .fixed64:
             return .uint64(try unsigned64(node, path, allowString))
         case .float:
-            let d = try floating(node, path)
-            guard !d.isFinite || abs(d) <= Double(Float.greatestFiniteMagnitude) else {
-                throw .invalidJSON(path: path, message: "\(d) is out of range for float")
+            guard let n = try floatingNumber(node, path) else { return .float(Float(try floating(node, path))) }
+            // Decimal → Float directly: going through Double can round twice and miss the float that the
+            // printer's shortest text named ("3.4028235e+38" is Float.greatestFiniteMagnitude, yet above it as a
+            // Double).
+            guard let f = Float(n.text), f.isFinite else {
+                throw .invalidJSON(path: path, message: "\(n.text) is out of range for float")
             }
-            return .float(Float(d))
+            return .float(f)
         case .double:
             return .double(try floating(node, path))
         case .bool:
@@ -93,6 +96,14 @@ extension JSONMessageParser {
         }
         let what = n.double.rounded() == n.double ? "out of range" : "not an integer"
         throw .invalidJSON(path: path, message: "\(n.text) is \(what)")
+    }
+
+    /// The number of a float field, or nil for the three special strings.
+    private func floatingNumber(_ node: JSONNode, _ path: String) throws(ProtobufError) -> JSONNumber? {
+        switch node.stringValue {
+        case "NaN", "Infinity", "-Infinity": return nil
+        default: return try number(node, path, true)
+        }
     }
 
     private func floating(_ node: JSONNode, _ path: String) throws(ProtobufError) -> Double {

@@ -48,6 +48,24 @@ import Testing
         #expect(String(decoding: try mapping.print(message), as: UTF8.self) == output)
     }
 
+    /// Floats print as their shortest text and parse straight to the same float (no double rounding through
+    /// Double), doubles likewise; NaN payloads are the one thing JSON cannot keep.
+    @Test func floatsRoundTripExactly() throws {
+        let mapping = ProtoJSON(pool: try ProtoTools.pool())
+        let floats: [Float] = [
+            0.1, -0.0, .leastNonzeroMagnitude, .leastNormalMagnitude, .greatestFiniteMagnitude, 16_777_215,
+            1.0e-7, 3.3554432e7, .infinity, -.infinity, 1 / 3,
+        ]
+        let doubles: [Double] = [0.1, -0.0, .leastNonzeroMagnitude, .greatestFiniteMagnitude, 1e300, 2 / 3, -.infinity]
+        for (f, d) in zip(floats, doubles + doubles) {
+            var m = ProtoMessage(typeName: ".meshtest.v1.Scalars")
+            m[1] = .single(.double(d))
+            m[2] = .single(.float(f))
+            let back = try mapping.parse(try mapping.print(m), as: "meshtest.v1.Scalars")
+            #expect(back == m, "\(f) \(d)")
+        }
+    }
+
     @Test func protoFieldNamesOption() throws {
         var options = ProtoJSON.Options()
         options.preserveProtoFieldNames = true
