@@ -21,12 +21,51 @@ extension JSONMessageParser {
             m.fields[1] = try listValues(node, path: path)
         case WellKnown.value:
             return try jsonValue(node, path: path)
+        case WellKnown.fieldMask:
+            guard let text = node.stringValue else { throw mismatch(node, "a string", path) }
+            var paths: [ProtoValue] = []
+            // As the reference runtimes: "" is no paths, and empty segments ("a,,b") are kept.
+            for part in text.isEmpty ? [] : text.split(separator: ",", omittingEmptySubsequences: false) {
+                guard let snake = FieldMaskText.snake(String(part)) else {
+                    throw .invalidJSON(path: path, message: "FieldMask path \(String(part).debugDescription) holds '_'")
+                }
+                paths.append(.string(snake))
+            }
+            if !paths.isEmpty { m.fields[1] = .repeated(paths) }
+        case WellKnown.any:
+            return try any(node, path: path)
         default:
             // A wrapper is its field 1, written bare; the default is kept (presence is the wrapper's point).
             guard let field = d.field(number: 1) else { throw .valueMismatch(field: path, expected: "a wrapper") }
             let v = try value(node, field, path: path)
             if !v.isDefault { m.fields[1] = .single(v) }
         }
+        return m
+    }
+
+    /// Any from `{"@type": url, ...}`: the payload is parsed as the named type (from `"value"` when that type
+    /// has a special form, else from the other members) and stored encoded.
+    private func any(_ node: JSONNode, path: String) throws(ProtobufError) -> ProtoMessage {
+        guard let members = node.objectValue else { throw mismatch(node, "an object", path) }
+        var m = ProtoMessage(typeName: WellKnown.any)
+        if members.isEmpty { return m }
+        guard let url = node["@type"]?.stringValue else {
+            throw .invalidJSON(path: jsonPath(path, "@type"), message: "Any needs a string \"@type\"")
+        }
+        let d = try pool.anyType(url, path: jsonPath(path, "@type"))
+        let sub: ProtoMessage
+        if WellKnown.isSpecial(d.fullName) {
+            guard let inner = node["value"] else {
+                throw .invalidJSON(path: jsonPath(path, "value"), message: "Any of \(d.fullName) needs a \"value\"")
+            }
+            sub = try message(inner, type: d, path: jsonPath(path, "value"))
+        } else {
+            let rest = JSONNode(value: .object(members.filter { $0.key != "@type" }), position: node.position)
+            sub = try message(rest, type: d, path: path)
+        }
+        m.fields[1] = .single(.string(url))
+        let payload = try ProtoEncoder(pool: pool).encode(sub)
+        if !payload.isEmpty { m.fields[2] = .single(.bytes(payload)) }
         return m
     }
 

@@ -24,8 +24,47 @@ extension JSONPrinter {
             writer.endArray()
         case WellKnown.value:
             try jsonValue(m, path: path)
+        case WellKnown.fieldMask:
+            var parts: [String] = []
+            if case .repeated(let paths) = m.fields[1] {
+                for case .string(let p) in paths {
+                    guard let camel = FieldMaskText.camel(p) else {
+                        throw .invalidJSON(path: path, message: "FieldMask path \(p.debugDescription) has no JSON form")
+                    }
+                    parts.append(camel)
+                }
+            }
+            writer.string(parts.joined(separator: ","))
+        case WellKnown.any:
+            try any(m, path: path)
         default:
             try wrapper(m, path: path)
+        }
+    }
+
+    /// Any: 1 type_url, 2 value (the payload's bytes), printed as the payload's JSON with `@type` first.
+    private mutating func any(_ m: ProtoMessage, path: String) throws(ProtobufError) {
+        writer.beginObject()
+        defer { writer.endObject() }
+        guard !m.fields.isEmpty else { return }
+        var url = ""
+        var payload: [UInt8] = []
+        if case .single(.string(let u)) = m.fields[1] { url = u }
+        if case .single(.bytes(let b)) = m.fields[2] { payload = b }
+        let d = try pool.anyType(url, path: path)
+        let sub: ProtoMessage
+        do {
+            sub = try ProtoDecoder(pool: pool).decode(payload, as: d.fullName)
+        } catch {
+            throw .invalidJSON(path: path, message: "Any: payload is not a valid \(d.fullName): \(error)")
+        }
+        writer.key("@type")
+        writer.string(url)
+        if WellKnown.isSpecial(d.fullName) {
+            writer.key("value")
+            try message(sub, path: jsonPath(path, "value"))
+        } else {
+            try members(sub, d, path: path)
         }
     }
 

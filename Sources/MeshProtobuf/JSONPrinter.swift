@@ -11,32 +11,47 @@ struct JSONPrinter {
         self.protoNames = protoNames
     }
 
+    /// Nesting bound for messages built by hand (decoded ones are already bounded by the decoder's limit, and
+    /// `Any` re-decodes its payload, so without it a chain of `Any`s could recurse without end).
+    static let maxDepth = 128
+    var depth = 0
+
     mutating func message(_ m: ProtoMessage, path: String) throws(ProtobufError) {
+        depth += 1
+        defer { depth -= 1 }
+        guard depth <= Self.maxDepth else {
+            throw .invalidJSON(path: path, message: "messages nested deeper than \(Self.maxDepth)")
+        }
         if WellKnown.isSpecial(m.typeName) {
             try wellKnown(m, path: path)
             return
         }
-        let d = try pool.require(m.typeName)
         writer.beginObject()
+        try members(m, try pool.require(m.typeName), path: path)
+        writer.endObject()
+    }
+
+    /// The set fields of `m` as object members (the caller writes the braces; `Any` adds `@type` first).
+    mutating func members(_ m: ProtoMessage, _ d: MessageDescriptor, path: String) throws(ProtobufError) {
         for field in d.fields.sorted(by: { $0.number < $1.number }) {
             guard let value = m.fields[field.number] else { continue }
             let name = protoNames ? field.name : field.jsonName
+            let at = jsonPath(path, name)
             switch value {
             case .single(let v):
                 if !field.hasPresence && v.isDefault { continue }
                 writer.key(name)
-                try self.value(v, field, path: jsonPath(path, name))
+                try self.value(v, field, path: at)
             case .repeated(let list):
                 writer.key(name)
                 writer.beginArray()
-                for (i, v) in list.enumerated() { try self.value(v, field, path: jsonPath(path, index: i)) }
+                for (i, v) in list.enumerated() { try self.value(v, field, path: jsonPath(at, index: i)) }
                 writer.endArray()
             case .map(let map):
                 writer.key(name)
-                try self.map(map, field, path: jsonPath(path, name))
+                try self.map(map, field, path: at)
             }
         }
-        writer.endObject()
     }
 
     /// A map as an object: keys in protobuf's deterministic order, as their decimal / `true` / string text.

@@ -14,9 +14,10 @@ import MeshJSON
 /// Well-known types with their special JSON form: `google.protobuf.Timestamp` (RFC 3339), `Duration` (`"1.5s"`),
 /// the nine wrappers (`DoubleValue`, `FloatValue`, `Int64Value`, `UInt64Value`, `Int32Value`, `UInt32Value`,
 /// `BoolValue`, `StringValue`, `BytesValue`: the wrapped value), `Struct` (object), `Value` (any JSON value),
-/// `ListValue` (array), `NullValue` (`null`) and `Empty` (`{}`). Not supported: `Any` and `FieldMask` are
-/// treated as ordinary messages (their JSON is then `{"typeUrl":…,"value":…}` / `{"paths":[…]}`, not the spec's
-/// special form).
+/// `ListValue` (array), `NullValue` (`null`), `Empty` (`{}`), `FieldMask` (`"a.fooBar,b"`) and `Any`
+/// (`{"@type": url, ...fields}`, or `{"@type": url, "value": ...}` when the payload has a special form; the type
+/// URL's last `/`-segment must name a message in the pool). Every other type, `google.protobuf` or not, is an
+/// ordinary message.
 public struct ProtoJSON: Sendable {
     /// Switches of the mapping.
     public struct Options: Sendable {
@@ -75,6 +76,8 @@ enum WellKnown {
     static let value = ".google.protobuf.Value"
     static let listValue = ".google.protobuf.ListValue"
     static let nullValue = ".google.protobuf.NullValue"
+    static let any = ".google.protobuf.Any"
+    static let fieldMask = ".google.protobuf.FieldMask"
     static let wrappers: Set<String> = [
         ".google.protobuf.DoubleValue", ".google.protobuf.FloatValue", ".google.protobuf.Int64Value",
         ".google.protobuf.UInt64Value", ".google.protobuf.Int32Value", ".google.protobuf.UInt32Value",
@@ -84,7 +87,7 @@ enum WellKnown {
     /// True for the types whose JSON is not a plain object of their fields.
     static func isSpecial(_ name: String) -> Bool {
         name == timestamp || name == duration || name == structType || name == value || name == listValue
-            || wrappers.contains(name)
+            || name == any || name == fieldMask || wrappers.contains(name)
     }
 }
 
@@ -92,3 +95,52 @@ enum WellKnown {
 func jsonPath(_ path: String, _ key: String) -> String { path.isEmpty ? key : path + "." + key }
 func jsonPath(_ path: String, index: Int) -> String { path + "[\(index)]" }
 func jsonPath(_ path: String, mapKey: String) -> String { path + "[" + JSONWriter.escaped(mapKey) + "]" }
+
+extension DescriptorPool {
+    /// The message an `Any` type URL names: its last `/`-segment (`type.googleapis.com/pkg.Msg` → `.pkg.Msg`),
+    /// as the reference runtimes resolve it.
+    func anyType(_ url: String, path: String) throws(ProtobufError) -> MessageDescriptor {
+        let name = url.split(separator: "/", omittingEmptySubsequences: false).last.map(String.init) ?? url
+        guard !name.isEmpty, let d = message(named: name) else {
+            throw .invalidJSON(path: path, message: "Any: type URL \(url.debugDescription) names no known message")
+        }
+        return d
+    }
+}
+
+/// FieldMask paths ↔ their JSON form (lowerCamelCase, joined by commas), with the reference runtimes' rules.
+enum FieldMaskText {
+    /// `foo_bar.baz` → `fooBar.baz`; nil for paths JSON cannot carry (uppercase letters, `_` not followed by a
+    /// lowercase letter).
+    static func camel(_ path: String) -> String? {
+        var out = ""
+        var afterUnderscore = false
+        for c in path {
+            if c.isUppercase { return nil }
+            if afterUnderscore {
+                guard c.isLowercase else { return nil }
+                out += c.uppercased()
+                afterUnderscore = false
+            } else if c == "_" {
+                afterUnderscore = true
+            } else {
+                out.append(c)
+            }
+        }
+        return afterUnderscore ? nil : out
+    }
+
+    /// `fooBar.baz` → `foo_bar.baz`; nil when the JSON path already holds `_`.
+    static func snake(_ path: String) -> String? {
+        var out = ""
+        for c in path {
+            if c == "_" { return nil }
+            if c.isUppercase {
+                out += "_" + c.lowercased()
+            } else {
+                out.append(c)
+            }
+        }
+        return out
+    }
+}

@@ -35,6 +35,12 @@ import Testing
         // Maps: keys are strings whatever the key type.
         ("Maps", #"{"int64Str":{"1":"a"},"boolMsg":{"false":{}},"u32Enum":{"3":1}}"#,
          #"{"int64Str":{"1":"a"},"boolMsg":{"false":{}},"u32Enum":{"3":"RED"}}"#),
+        // FieldMask: lowerCamelCase paths joined by commas; Any: @type first, then the payload's JSON.
+        ("WellKnown", #"{"mask":"a.fooBar,bBaz"}"#, #"{"mask":"a.fooBar,bBaz"}"#),
+        ("WellKnown", #"{"any":{"fInt32":1,"@type":"x/meshtest.v1.Scalars"}}"#,
+         #"{"any":{"@type":"x/meshtest.v1.Scalars","fInt32":1}}"#),
+        ("WellKnown", #"{"any":{"@type":"x/google.protobuf.Duration","value":"1.5s"}}"#,
+         #"{"any":{"@type":"x/google.protobuf.Duration","value":"1.500s"}}"#),
         // Oneof members print even at their default.
         ("Oneofs", #"{"number":0}"#, #"{"number":0}"#),
         ("Repeated", #"{"rInt32":[],"rUint64":[1],"rNested":[{}]}"#, #"{"rUint64":["1"],"rNested":[{}]}"#),
@@ -129,6 +135,13 @@ import Testing
         ("WellKnown", #"{"st":[]}"#, "st"),
         ("WellKnown", #"{"lv":{}}"#, "lv"),
         ("WellKnown", #"{"vals":{"a":{"b":[1,{"c":1}]}},"e":{"x":1}}"#, "e.x"),
+        ("WellKnown", #"{"mask":"foo_bar"}"#, "mask"),
+        ("WellKnown", #"{"mask":["a"]}"#, "mask"),
+        ("WellKnown", #"{"any":{"fInt32":1}}"#, "any.@type"),
+        ("WellKnown", #"{"any":{"@type":"type.googleapis.com/nope.Missing"}}"#, "any.@type"),
+        ("WellKnown", #"{"any":{"@type":"x/google.protobuf.Duration"}}"#, "any.value"),
+        ("WellKnown", #"{"any":{"@type":"x/google.protobuf.Duration","value":"1"}}"#, "any.value"),
+        ("WellKnown", #"{"anys":[{},{"@type":"x/meshtest.v1.Scalars","bogus":1}]}"#, "anys[1].bogus"),
     ]
 
     @Test(arguments: 0..<errors.count)
@@ -182,6 +195,27 @@ import Testing
         var w2 = ProtoMessage(typeName: ".meshtest.v1.WellKnown")
         w2[2] = .single(.message(d))
         #expect(throws: ProtobufError.self) { try mapping.print(w2) }
+        // A hand-built chain deeper than the printer's bound is an error, not a stack overflow.
+        var node = ProtoMessage(typeName: ".meshtest.v1.Node")
+        for _ in 0..<200 {
+            var parent = ProtoMessage(typeName: ".meshtest.v1.Node")
+            parent[1] = .single(.message(node))
+            node = parent
+        }
+        #expect(performing: { try mapping.print(node) }, throws: { error in
+            if case .invalidJSON(_, let message)? = error as? ProtobufError { return message.contains("deeper") }
+            return false
+        })
+        // An Any whose payload is not its type's bytes.
+        var any = ProtoMessage(typeName: ".google.protobuf.Any")
+        any[1] = .single(.string("type.googleapis.com/meshtest.v1.Scalars"))
+        any[2] = .single(.bytes([0x0A, 0x05]))
+        var w3 = ProtoMessage(typeName: ".meshtest.v1.WellKnown")
+        w3[20] = .single(.message(any))
+        #expect(performing: { try mapping.print(w3) }, throws: { error in
+            if case .invalidJSON("any", _)? = error as? ProtobufError { return true }
+            return false
+        })
     }
 }
 

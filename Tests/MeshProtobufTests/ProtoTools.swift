@@ -86,10 +86,10 @@ enum ProtoTools {
             sys.stdout.write(cls.FromString(data).SerializeToString(deterministic=True).hex())
         elif sys.argv[2] == 'json2bin':
             m = cls()
-            json_format.Parse(data.decode(), m)
+            json_format.Parse(data.decode(), m, descriptor_pool=pool)
             sys.stdout.write(m.SerializeToString(deterministic=True).hex())
         else:
-            sys.stdout.write(json_format.MessageToJson(cls.FromString(data)))
+            sys.stdout.write(json_format.MessageToJson(cls.FromString(data), descriptor_pool=pool))
         """
 
     private static func python(_ mode: String, _ type: String, _ input: [UInt8]) throws -> String {

@@ -51,6 +51,22 @@ import Testing
             """),
         ("meshtest.v1.WellKnown", #"{"dur":"315576000000.999999999s","v":"str","i64":3}"#),
         ("meshtest.v1.WellKnown", #"{"dur":"-0.5s","v":true,"st":{"deep":{"deeper":{"x":[[]]}}}}"#),
+        ("meshtest.v1.WellKnown", """
+            {"any":{"@type":"type.googleapis.com/meshtest.v1.Scalars","fInt32":5,"f_string":"x","fInt64":"7"},
+             "mask":"fInt32,nested.fooBar,a,,b"}
+            """),
+        ("meshtest.v1.WellKnown", """
+            {"anys":[{"@type":"type.googleapis.com/google.protobuf.Timestamp","value":"2020-01-01T00:00:00Z"},
+             {"@type":"type.googleapis.com/google.protobuf.Int32Value","value":5},
+             {"@type":"type.googleapis.com/google.protobuf.Empty"},
+             {"@type":"type.googleapis.com/google.protobuf.Any",
+              "value":{"@type":"type.googleapis.com/meshtest.v1.Nested","name":"deep","inner":{"depth":1}}},
+             {},
+             {"@type":"type.googleapis.com/google.protobuf.Struct","value":{"a":[1,{"b":null}]}},
+             {"@type":"example.com/x/google.protobuf.FieldMask","value":""},
+             {"@type":"meshtest.v1.Oneofs","number":0}],
+             "mask":""}
+            """),
     ]
 
     @Test(arguments: 0..<jsonInputs.count)
