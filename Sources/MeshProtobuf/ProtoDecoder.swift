@@ -5,6 +5,11 @@
 /// entries with a repeated key keep the last value, a field of a oneof clears its siblings. Fields the descriptor
 /// does not know, known fields with a wire type that does not fit, and groups (wire types 3/4, deprecated and
 /// unsupported here) are kept verbatim in `unknownFields`. Any malformed input ends in a `ProtobufError`.
+///
+/// Simplifications against protobuf's proto2 rules (meshgate's services are proto3): every enum is open (an
+/// unnamed number is kept in the field, not moved to the unknown fields), `required` is not checked, and
+/// `string` fields must be UTF-8 in proto2 files too. Extensions other than `google.api.http` are unknown
+/// fields.
 public struct ProtoDecoder: Sendable {
     /// Limits for hostile input.
     public struct Options: Sendable {

@@ -73,6 +73,15 @@ import Testing
         #expect(pool.method(path: "/meshtest.v1.Profiles/Nope") == nil)
     }
 
+    /// `--include_source_info` adds comments and locations (field 9 of each file): skipped, same pool.
+    @Test func sourceInfoIsSkipped() throws {
+        let withInfo = try ProtoTools.compile(extraArguments: ["--include_source_info"])
+        #expect(withInfo.count > (try ProtoTools.descriptorSet.get()).count)
+        let a = try DescriptorPool(descriptorSet: withInfo)
+        let b = try ProtoTools.pool()
+        #expect(a.messages == b.messages && a.methods == b.methods && a.enums == b.enums)
+    }
+
     @Test func everyPrefixOfTheSetFailsCleanlyOrLoads() throws {
         let set = try ProtoTools.descriptorSet.get()
         // Each prefix either loads (it ends on a file boundary) or throws; none traps. Step 7 keeps it quick.

@@ -19,9 +19,16 @@ enum ProtoTools {
 
     /// `protoc --descriptor_set_out --include_imports` over all test files, compiled once per test run.
     static let descriptorSet: Result<[UInt8], Failure> = Result { () throws(Failure) -> [UInt8] in
+        try compile()
+    }
+
+    /// Runs protoc over all test files into a fresh directory and returns the set's bytes.
+    static func compile(extraArguments: [String] = []) throws(Failure) -> [UInt8] {
         try withDirectory { dir throws(Failure) in
             let out = dir + "/set.pb"
-            try run("/usr/bin/protoc", ["-I", protosDirectory, "--descriptor_set_out=" + out, "--include_imports"] + files)
+            try run(
+                "/usr/bin/protoc",
+                ["-I", protosDirectory, "--descriptor_set_out=" + out, "--include_imports"] + extraArguments + files)
             return read(out)
         }
     }
