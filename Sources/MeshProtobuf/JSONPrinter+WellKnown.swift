@@ -34,6 +34,8 @@ extension JSONPrinter {
                     parts.append(camel)
                 }
             }
+            // One empty path would print as "", which reads back as no paths at all.
+            guard parts != [""] else { throw .invalidJSON(path: path, message: "FieldMask with one empty path") }
             writer.string(parts.joined(separator: ","))
         case WellKnown.any:
             try any(m, path: path)

@@ -108,39 +108,45 @@ extension DescriptorPool {
     }
 }
 
-/// FieldMask paths ↔ their JSON form (lowerCamelCase, joined by commas), with the reference runtimes' rules.
+/// FieldMask paths ↔ their JSON form (lowerCamelCase, joined by commas), with the reference runtimes' rules on
+/// ASCII letters. Bytes, not Characters: a combining mark after `_` would otherwise fuse with it, and
+/// non-ASCII case mappings (`ß` → `SS`) do not round-trip.
 enum FieldMaskText {
-    /// `foo_bar.baz` → `fooBar.baz`; nil for paths JSON cannot carry (uppercase letters, `_` not followed by a
-    /// lowercase letter).
+    /// `foo_bar.baz` → `fooBar.baz`; nil for paths JSON cannot carry: uppercase ASCII, `_` not followed by a
+    /// lowercase ASCII letter, or a `,` (the JSON form's separator).
     static func camel(_ path: String) -> String? {
-        var out = ""
+        var out: [UInt8] = []
         var afterUnderscore = false
-        for c in path {
-            if c.isUppercase { return nil }
+        for b in path.utf8 {
+            if isUpper(b) || b == UInt8(ascii: ",") { return nil }
             if afterUnderscore {
-                guard c.isLowercase else { return nil }
-                out += c.uppercased()
+                guard isLower(b) else { return nil }
+                out.append(b - 32)
                 afterUnderscore = false
-            } else if c == "_" {
+            } else if b == UInt8(ascii: "_") {
                 afterUnderscore = true
             } else {
-                out.append(c)
+                out.append(b)
             }
         }
-        return afterUnderscore ? nil : out
+        return afterUnderscore ? nil : String(decoding: out, as: UTF8.self)
     }
 
     /// `fooBar.baz` → `foo_bar.baz`; nil when the JSON path already holds `_`.
     static func snake(_ path: String) -> String? {
-        var out = ""
-        for c in path {
-            if c == "_" { return nil }
-            if c.isUppercase {
-                out += "_" + c.lowercased()
+        var out: [UInt8] = []
+        for b in path.utf8 {
+            if b == UInt8(ascii: "_") { return nil }
+            if isUpper(b) {
+                out.append(UInt8(ascii: "_"))
+                out.append(b + 32)
             } else {
-                out.append(c)
+                out.append(b)
             }
         }
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
+
+    private static func isUpper(_ b: UInt8) -> Bool { b >= UInt8(ascii: "A") && b <= UInt8(ascii: "Z") }
+    private static func isLower(_ b: UInt8) -> Bool { b >= UInt8(ascii: "a") && b <= UInt8(ascii: "z") }
 }

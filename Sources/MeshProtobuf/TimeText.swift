@@ -48,7 +48,10 @@ enum TimeText {
 
     /// `"-1.5s"` form, or nil when out of range or when seconds and nanos disagree in sign.
     static func formatDuration(seconds: Int64, nanos: Int32) -> String? {
-        guard abs(seconds) <= maxDuration, abs(nanos) <= 999_999_999 else { return nil }
+        // Range first, without abs(): abs(Int64.min) traps, and decoded values can be anything.
+        guard seconds >= -maxDuration, seconds <= maxDuration, nanos >= -999_999_999, nanos <= 999_999_999 else {
+            return nil
+        }
         guard (seconds >= 0 && nanos >= 0) || (seconds <= 0 && nanos <= 0) else { return nil }
         let sign = seconds < 0 || nanos < 0 ? "-" : ""
         return "\(sign)\(abs(seconds))\(fraction(abs(nanos)))s"

@@ -83,9 +83,12 @@ public struct WireReader: Sendable {
         return range
     }
 
-    /// A reader over `range`, which must lie inside this reader's bounds (ranges from `readLengthDelimited` do).
+    /// A reader over `range` (usually one `readLengthDelimited` just returned, so behind `index`), clamped to
+    /// `0..<end` so that a caller's bad range cannot become an out-of-bounds read later.
     public func limited(to range: Range<Int>) -> WireReader {
-        WireReader(bytes: bytes, index: range.lowerBound, end: range.upperBound)
+        let lower = min(max(range.lowerBound, 0), end)
+        let upper = min(max(range.upperBound, lower), end)
+        return WireReader(bytes: bytes, index: lower, end: upper)
     }
 
     /// Reads a tag: field number (1...2^29-1) and wire type (0...5).

@@ -195,6 +195,28 @@ import Testing
         var w2 = ProtoMessage(typeName: ".meshtest.v1.WellKnown")
         w2[2] = .single(.message(d))
         #expect(throws: ProtobufError.self) { try mapping.print(w2) }
+        // Extreme seconds/nanos (what any bytes can decode to) are range errors, never an abs() overflow.
+        for (seconds, nanos) in [(Int64.min, Int32(0)), (0, Int32.min), (Int64.max, Int32.max)] {
+            for (number, type) in [(Int32(1), ".google.protobuf.Timestamp"), (2, ".google.protobuf.Duration")] {
+                var t = ProtoMessage(typeName: type)
+                t[1] = .single(.int64(seconds))
+                t[2] = .single(.int32(nanos))
+                var holder = ProtoMessage(typeName: ".meshtest.v1.WellKnown")
+                holder[number] = .single(.message(t))
+                #expect(throws: ProtobufError.self) { try mapping.print(holder) }
+            }
+        }
+        // FieldMask paths JSON cannot carry: a ',' (the separator), uppercase, a lone empty path.
+        for paths in [["a,b"], ["fooBar"], ["a_1"], [""]] {
+            var mask = ProtoMessage(typeName: ".google.protobuf.FieldMask")
+            mask[1] = .repeated(paths.map { .string($0) })
+            var holder = ProtoMessage(typeName: ".meshtest.v1.WellKnown")
+            holder[21] = .single(.message(mask))
+            #expect(throws: ProtobufError.self, "\(paths)") { try mapping.print(holder) }
+        }
+        // Non-ASCII passes through unchanged both ways (no ß → SS case mapping).
+        let ascii = try mapping.parse(Array(#"{"mask":"straße.fooBar,,x"}"#.utf8), as: "meshtest.v1.WellKnown")
+        #expect(String(decoding: try mapping.print(ascii), as: UTF8.self) == #"{"mask":"straße.fooBar,,x"}"#)
         // A hand-built chain deeper than the printer's bound is an error, not a stack overflow.
         var node = ProtoMessage(typeName: ".meshtest.v1.Node")
         for _ in 0..<200 {
