@@ -129,22 +129,32 @@ func wellKnownFile() -> Proto {
         f.message(4, message("BytesValue", [field("value", 1, .bytes)]))
         f.message(4, message("FieldMask", [field("paths", 1, .string, repeated: true)]))
         f.message(4, message("ListValue", [field("values", 1, .message, repeated: true, typeName: g + "Value")]))
-        f.message(4, message(
-            "Struct", [field("fields", 1, .message, repeated: true, typeName: g + "Struct.FieldsEntry")],
-            nested: [mapEntry("FieldsEntry", key: .string, value: .message, valueType: g + "Value")]))
-        f.message(4, message(
-            "Value",
-            [
-                field("null_value", 1, .enum, typeName: g + "NullValue", oneof: 0),
-                field("number_value", 2, .double, oneof: 0), field("string_value", 3, .string, oneof: 0),
-                field("bool_value", 4, .bool, oneof: 0),
-                field("struct_value", 5, .message, typeName: g + "Struct", oneof: 0),
-                field("list_value", 6, .message, typeName: g + "ListValue", oneof: 0),
-            ], oneofs: ["kind"]))
-        f.message(5, Proto().with { e in
-            e.string(1, "NullValue")
-            e.message(2, Proto().with { v in v.string(1, "NULL_VALUE"); v.int(2, 0) })
-        })
+        f.message(
+            4,
+            message(
+                "Struct", [field("fields", 1, .message, repeated: true, typeName: g + "Struct.FieldsEntry")],
+                nested: [mapEntry("FieldsEntry", key: .string, value: .message, valueType: g + "Value")]))
+        f.message(
+            4,
+            message(
+                "Value",
+                [
+                    field("null_value", 1, .enum, typeName: g + "NullValue", oneof: 0),
+                    field("number_value", 2, .double, oneof: 0), field("string_value", 3, .string, oneof: 0),
+                    field("bool_value", 4, .bool, oneof: 0),
+                    field("struct_value", 5, .message, typeName: g + "Struct", oneof: 0),
+                    field("list_value", 6, .message, typeName: g + "ListValue", oneof: 0),
+                ], oneofs: ["kind"]))
+        f.message(
+            5,
+            Proto().with { e in
+                e.string(1, "NullValue")
+                e.message(
+                    2,
+                    Proto().with { v in
+                        v.string(1, "NULL_VALUE"); v.int(2, 0)
+                    })
+            })
     }
 }
 
@@ -152,7 +162,11 @@ let descriptorSet: [UInt8] = {
     let e = Proto().with { e in
         e.string(1, "E")
         for (name, number) in [("Z", 0), ("A", 1), ("N", -1)] {
-            e.message(2, Proto().with { v in v.string(1, name); v.int(2, Int64(number)) })
+            e.message(
+                2,
+                Proto().with { v in
+                    v.string(1, name); v.int(2, Int64(number))
+                })
         }
     }
     let leaf = Proto().with { l in
@@ -166,16 +180,24 @@ let descriptorSet: [UInt8] = {
     }
     let legacy = Proto().with { f in
         f.string(1, "fzl.proto"); f.string(2, "fzl")
-        f.message(4, Proto().with { m in
-            m.string(1, "Legacy")
-            m.message(2, field("a", 1, .int32))
-            m.message(2, field("b", 2, .sint32, repeated: true))
-            m.message(2, field("g", 3, .group, typeName: ".fzl.Legacy.G"))
-            m.message(2, field("s", 4, .string))
-            m.message(3, Proto().with { g in g.string(1, "G"); g.message(2, field("x", 5, .int32)) })
-        })
+        f.message(
+            4,
+            Proto().with { m in
+                m.string(1, "Legacy")
+                m.message(2, field("a", 1, .int32))
+                m.message(2, field("b", 2, .sint32, repeated: true))
+                m.message(2, field("g", 3, .group, typeName: ".fzl.Legacy.G"))
+                m.message(2, field("s", 4, .string))
+                m.message(
+                    3,
+                    Proto().with { g in
+                        g.string(1, "G"); g.message(2, field("x", 5, .int32))
+                    })
+            })
     }
-    return Proto().with { s in s.message(1, wellKnownFile()); s.message(1, file); s.message(1, legacy) }.w.bytes
+    return Proto().with { s in
+        s.message(1, wellKnownFile()); s.message(1, file); s.message(1, legacy)
+    }.w.bytes
 }()
 
 let pool: DescriptorPool = {

@@ -15,8 +15,10 @@ public struct HttpRule: Sendable, Equatable {
     public var additionalBindings: [HttpRule]
 
     /// Creates a rule.
-    public init(method: String, path: String, body: String = "", responseBody: String = "",
-                additionalBindings: [HttpRule] = []) {
+    public init(
+        method: String, path: String, body: String = "", responseBody: String = "",
+        additionalBindings: [HttpRule] = []
+    ) {
         self.method = method
         self.path = path
         self.body = body

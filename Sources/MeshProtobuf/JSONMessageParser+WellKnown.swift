@@ -24,10 +24,14 @@ extension JSONMessageParser {
         case WellKnown.fieldMask:
             guard let text = node.stringValue else { throw mismatch(node, "a string", path) }
             var paths: [ProtoValue] = []
-            // As the reference runtimes: "" is no paths, and empty segments ("a,,b") are kept.
-            for part in text.isEmpty ? [] : text.split(separator: ",", omittingEmptySubsequences: false) {
-                guard let snake = FieldMaskText.snake(String(part)) else {
-                    throw .invalidJSON(path: path, message: "FieldMask path \(String(part).debugDescription) holds '_'")
+            // As the reference runtimes: "" is no paths, and empty segments ("a,,b") are kept. Split the bytes,
+            // not Characters: a combining mark after ',' fuses with it into one Character.
+            let comma = UInt8(ascii: ",")
+            let parts = text.isEmpty ? [] : text.utf8.split(separator: comma, omittingEmptySubsequences: false)
+            for part in parts {
+                let segment = String(decoding: part, as: UTF8.self)
+                guard let snake = FieldMaskText.snake(segment) else {
+                    throw .invalidJSON(path: path, message: "FieldMask path \(segment.debugDescription) holds '_'")
                 }
                 paths.append(.string(snake))
             }

@@ -9,7 +9,8 @@ struct JSONMessageParser {
     func message(_ node: JSONNode, type d: MessageDescriptor, path: String) throws(ProtobufError) -> ProtoMessage {
         if WellKnown.isSpecial(d.fullName) { return try wellKnown(node, type: d, path: path) }
         guard let members = node.objectValue else {
-            throw .invalidJSON(path: path, message: "expected an object for \(d.fullName), found \(node.value.typeName)")
+            throw .invalidJSON(
+                path: path, message: "expected an object for \(d.fullName), found \(node.value.typeName)")
         }
         var m = ProtoMessage(typeName: d.fullName)
         var seen: Set<Int32> = []

@@ -47,7 +47,8 @@ public struct ProtoDecoder: Sendable {
             let start = r.index
             let tag = try r.readTag()
             guard let field = d.field(number: tag.number), Self.accepts(field, tag.wireType) else {
-                try r.skip(tag.wireType, number: tag.number, remaining: options.maxDepth - depth, limit: options.maxDepth)
+                try r.skip(
+                    tag.wireType, number: tag.number, remaining: options.maxDepth - depth, limit: options.maxDepth)
                 message.unknownFields.append(contentsOf: r.bytes[start..<r.index])
                 continue
             }

@@ -100,7 +100,9 @@ extension DescriptorPool {
     /// The message an `Any` type URL names: its last `/`-segment (`type.googleapis.com/pkg.Msg` → `.pkg.Msg`),
     /// as the reference runtimes resolve it.
     func anyType(_ url: String, path: String) throws(ProtobufError) -> MessageDescriptor {
-        let name = url.split(separator: "/", omittingEmptySubsequences: false).last.map(String.init) ?? url
+        // Bytes, not Characters: a combining mark after '/' would fuse with it.
+        let last = url.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).last ?? []
+        let name = String(decoding: last, as: UTF8.self)
         guard !name.isEmpty, let d = message(named: name) else {
             throw .invalidJSON(path: path, message: "Any: type URL \(url.debugDescription) names no known message")
         }

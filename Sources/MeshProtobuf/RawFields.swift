@@ -44,9 +44,11 @@ struct RawFields: Sequence {
             let none = r.limited(to: r.index..<r.index)
             switch tag.wireType {
             case .varint:
-                fields.append(RawField(number: tag.number, wireType: .varint, scalar: try r.readVarint(), payload: none))
+                fields.append(
+                    RawField(number: tag.number, wireType: .varint, scalar: try r.readVarint(), payload: none))
             case .fixed64:
-                fields.append(RawField(number: tag.number, wireType: .fixed64, scalar: try r.readFixed64(), payload: none))
+                fields.append(
+                    RawField(number: tag.number, wireType: .fixed64, scalar: try r.readFixed64(), payload: none))
             case .fixed32:
                 let v = UInt64(try r.readFixed32())
                 fields.append(RawField(number: tag.number, wireType: .fixed32, scalar: v, payload: none))

@@ -10,7 +10,8 @@ import Testing
         #expect(pool.message(named: "meshtest.v1.Scalars") == scalars)
         #expect(scalars.fields.count == 20)
         let sint = try #require(scalars.field(number: 15))
-        #expect(sint.name == "f_sint32" && sint.jsonName == "fSint32" && sint.type == .sint32 && sint.label == .optional)
+        #expect(
+            sint.name == "f_sint32" && sint.jsonName == "fSint32" && sint.type == .sint32 && sint.label == .optional)
         #expect(scalars.field(named: "fSint32") == sint && scalars.field(named: "f_sint32") == sint)
         let renamed = try #require(scalars.field(number: 19))
         #expect(renamed.jsonName == "renamedField")
@@ -55,16 +56,24 @@ import Testing
         let get = try #require(pool.method(path: "/meshtest.v1.Profiles/GetProfile"))
         #expect(get.inputType == ".meshtest.v1.GetProfileRequest" && get.outputType == ".meshtest.v1.Profile")
         #expect(!get.clientStreaming && !get.serverStreaming)
-        #expect(get.http == HttpRule(
-            method: "GET", path: "/v1/{name=users/*}/profile",
-            additionalBindings: [HttpRule(method: "POST", path: "/v1/profiles:get", body: "*")]))
+        #expect(
+            get.http
+                == HttpRule(
+                    method: "GET", path: "/v1/{name=users/*}/profile",
+                    additionalBindings: [HttpRule(method: "POST", path: "/v1/profiles:get", body: "*")]))
         let update = try #require(pool.method(path: "/meshtest.v1.Profiles/UpdateProfile"))
-        #expect(update.http == HttpRule(
-            method: "PATCH", path: "/v1/{name=users/*}/profile", body: "nickname", responseBody: "nickname"))
+        #expect(
+            update.http
+                == HttpRule(
+                    method: "PATCH", path: "/v1/{name=users/*}/profile", body: "nickname", responseBody: "nickname"))
         #expect(pool.method(path: "/meshtest.v1.Profiles/PutProfile")?.http?.method == "PUT")
-        #expect(pool.method(path: "/meshtest.v1.Profiles/DeleteProfile")?.http == HttpRule(method: "DELETE", path: "/v1/{name=users/*}"))
+        #expect(
+            pool.method(path: "/meshtest.v1.Profiles/DeleteProfile")?.http
+                == HttpRule(method: "DELETE", path: "/v1/{name=users/*}"))
         #expect(pool.method(path: "/meshtest.v1.Profiles/CreateProfile")?.http?.body == "*")
-        #expect(pool.method(path: "/meshtest.v1.Profiles/HeadProfile")?.http == HttpRule(method: "HEAD", path: "/v1/{name=users/*}"))
+        #expect(
+            pool.method(path: "/meshtest.v1.Profiles/HeadProfile")?.http
+                == HttpRule(method: "HEAD", path: "/v1/{name=users/*}"))
         let watch = try #require(pool.method(path: "/meshtest.v1.Profiles/WatchProfiles"))
         #expect(watch.serverStreaming && !watch.clientStreaming && watch.http == nil)
         #expect(pool.method(path: "/meshtest.v1.Profiles/UploadProfiles")?.clientStreaming == true)

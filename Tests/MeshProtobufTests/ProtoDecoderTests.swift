@@ -30,9 +30,11 @@ import Testing
         // oneof: name, then number clears name.
         ("meshtest.v1.Oneofs", field(1, bytes: [0x61]) + field(2, varint: 7)),
         // map<string,int32>: key "a" twice, the last value wins; an entry without key or value.
-        ("meshtest.v1.Maps",
-         field(1, bytes: field(1, bytes: [0x61]) + field(2, varint: 1))
-            + field(1, bytes: field(1, bytes: [0x61]) + field(2, varint: 2)) + field(1, bytes: [])),
+        (
+            "meshtest.v1.Maps",
+            field(1, bytes: field(1, bytes: [0x61]) + field(2, varint: 1))
+                + field(1, bytes: field(1, bytes: [0x61]) + field(2, varint: 2)) + field(1, bytes: [])
+        ),
         // r_int32 (packed in proto3) sent unpacked, unpacked_int32 sent packed: both read, both re-encoded
         // as the descriptor says.
         ("meshtest.v1.Repeated", field(5, varint: 1) + field(5, varint: 2) + field(20, bytes: [3, 4])),

@@ -32,7 +32,9 @@ import Testing
         let pool = try ProtoTools.pool()
         var m = ProtoMessage(typeName: ".meshtest.v1.Maps")
         m[2] = .map([.int(10): .string("z"), .int(-1): .string("x"), .int(5): .string("y")])
-        m[1] = .map([.string("b"): .int32(1), .string("ab"): .int32(2), .string(""): .int32(3), .string("a"): .int32(4)])
+        m[1] = .map([
+            .string("b"): .int32(1), .string("ab"): .int32(2), .string(""): .int32(3), .string("a"): .int32(4),
+        ])
         let text = try ProtoTools.decode("meshtest.v1.Maps", try ProtoEncoder(pool: pool).encode(m))
         // protoc --decode prints entries in wire order.
         let keys = text.split(separator: "\n").filter { $0.contains("key:") }.map { $0.split(separator: ":")[1] }

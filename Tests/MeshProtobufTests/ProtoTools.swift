@@ -42,7 +42,9 @@ enum ProtoTools {
     static func encode(_ type: String, _ text: String) throws -> [UInt8] {
         try withDirectory { dir throws(Failure) in
             try write(dir + "/in.txt", Array(text.utf8))
-            try shell("protoc -I '\(protosDirectory)' --encode=\(type) \(files.joined(separator: " ")) < in.txt > out.bin", in: dir)
+            try shell(
+                "protoc -I '\(protosDirectory)' --encode=\(type) \(files.joined(separator: " ")) < in.txt > out.bin",
+                in: dir)
             return read(dir + "/out.bin")
         }
     }
@@ -51,7 +53,8 @@ enum ProtoTools {
     static func decode(_ type: String, _ bytes: [UInt8]) throws -> String {
         try withDirectory { dir throws(Failure) in
             try write(dir + "/in.bin", bytes)
-            return try shell("protoc -I '\(protosDirectory)' --decode=\(type) \(files.joined(separator: " ")) < in.bin", in: dir)
+            return try shell(
+                "protoc -I '\(protosDirectory)' --decode=\(type) \(files.joined(separator: " ")) < in.bin", in: dir)
         }
     }
 
@@ -104,7 +107,8 @@ enum ProtoTools {
         return try withDirectory { dir throws(Failure) in
             try write(dir + "/set.pb", set)
             try write(dir + "/input", input)
-            return try run("/usr/bin/env", ["python3", "-c", pythonScript, dir + "/set.pb", mode, type, dir + "/input"])
+            return try run(
+                "/usr/bin/env", ["python3", "-c", pythonScript, dir + "/set.pb", mode, type, dir + "/input"])
         }
     }
 

@@ -27,12 +27,16 @@ import Testing
 
     /// The spec's ZigZag table plus the extremes.
     @Test func zigzag() {
-        let table32: [(Int32, UInt32)] = [(0, 0), (-1, 1), (1, 2), (-2, 3), (Int32.max, 0xFFFF_FFFE), (Int32.min, 0xFFFF_FFFF)]
+        let table32: [(Int32, UInt32)] = [
+            (0, 0), (-1, 1), (1, 2), (-2, 3), (Int32.max, 0xFFFF_FFFE), (Int32.min, 0xFFFF_FFFF),
+        ]
         for (n, z) in table32 {
             #expect(ZigZag.encode32(n) == z)
             #expect(ZigZag.decode32(z) == n)
         }
-        let table64: [(Int64, UInt64)] = [(0, 0), (-1, 1), (1, 2), (Int64.max, UInt64.max - 1), (Int64.min, UInt64.max)]
+        let table64: [(Int64, UInt64)] = [
+            (0, 0), (-1, 1), (1, 2), (Int64.max, UInt64.max - 1), (Int64.min, UInt64.max),
+        ]
         for (n, z) in table64 {
             #expect(ZigZag.encode64(n) == z)
             #expect(ZigZag.decode64(z) == n)
