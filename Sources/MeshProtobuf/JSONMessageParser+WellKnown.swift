@@ -79,8 +79,11 @@ extension JSONMessageParser {
         if members.isEmpty { return nil }
         var map: [ProtoMapKey: ProtoValue] = [:]
         for member in members {
-            let v = try jsonValue(member.value, path: jsonPath(path, mapKey: member.key))
-            map[.string(member.key)] = .message(v)
+            let at = jsonPath(path, mapKey: member.key)
+            let v = try jsonValue(member.value, path: at)
+            guard map.updateValue(.message(v), forKey: .string(member.key)) == nil else {
+                throw .invalidJSON(path: at, message: "key given twice")
+            }
         }
         return .map(map)
     }

@@ -22,7 +22,7 @@ struct JSONMessageParser {
                 throw .unknownJSONField(path: at)
             }
             guard seen.insert(field.number).inserted else {
-                throw .invalidJSON(path: at, message: "field \(field.name) given twice (by JSON name and proto name)")
+                throw .invalidJSON(path: at, message: "field \(field.name) given twice")
             }
             guard let value = try fieldValue(member.value, field, path: at) else { continue }
             if let oneof = field.oneofIndex, !field.proto3Optional {

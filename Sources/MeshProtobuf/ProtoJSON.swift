@@ -56,6 +56,9 @@ public struct ProtoJSON: Sendable {
     public func parse(_ json: [UInt8], as typeName: String) throws(ProtobufError) -> ProtoMessage {
         var readerOptions = JSONReader.Options()
         readerOptions.maxDepth = options.maxDepth
+        // Duplicates are checked here, by bytes (fields by number, map and Struct keys by UTF-8): the reader
+        // compares keys as Swift Strings, which would call "é" and "e\u{301}" the same key.
+        readerOptions.rejectDuplicateKeys = false
         let root: JSONNode
         do {
             root = try JSONReader.parse(json, options: readerOptions)

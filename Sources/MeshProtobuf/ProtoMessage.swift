@@ -62,7 +62,8 @@ public indirect enum ProtoValue: Sendable, Equatable {
         case (.float(let x), .float(let y)): x.bitPattern == y.bitPattern
         case (.double(let x), .double(let y)): x.bitPattern == y.bitPattern
         case (.bool(let x), .bool(let y)): x == y
-        case (.string(let x), .string(let y)): x == y
+        // Bytes, not Swift's canonical equivalence: protobuf strings "é" and "e\u{301}" are different values.
+        case (.string(let x), .string(let y)): x.utf8.elementsEqual(y.utf8)
         case (.bytes(let x), .bytes(let y)): x == y
         case (.enumValue(let x), .enumValue(let y)): x == y
         case (.message(let x), .message(let y)): x == y
@@ -106,12 +107,34 @@ public indirect enum ProtoValue: Sendable, Equatable {
     }
 }
 
-/// A map key: protobuf allows integral types, bool and string as keys.
+/// A map key: protobuf allows integral types, bool and string as keys. String keys compare and hash by their
+/// UTF-8 bytes, as in protobuf (Swift's `String ==` would merge "é" and "e\u{301}" into one entry).
 public enum ProtoMapKey: Sendable, Hashable, Comparable {
     case int(Int64)
     case uint(UInt64)
     case bool(Bool)
     case string(String)
+
+    public static func == (a: ProtoMapKey, b: ProtoMapKey) -> Bool {
+        switch (a, b) {
+        case (.int(let x), .int(let y)): x == y
+        case (.uint(let x), .uint(let y)): x == y
+        case (.bool(let x), .bool(let y)): x == y
+        case (.string(let x), .string(let y)): x.utf8.elementsEqual(y.utf8)
+        default: false
+        }
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(rank)
+        switch self {
+        case .int(let v): hasher.combine(v)
+        case .uint(let v): hasher.combine(v)
+        case .bool(let v): hasher.combine(v)
+        case .string(let v):
+            for byte in v.utf8 { hasher.combine(byte) }
+        }
+    }
 
     /// Deterministic order (what protobuf's deterministic serialization uses): numbers numerically, false before
     /// true, strings by UTF-8 bytes.

@@ -45,6 +45,9 @@ import Testing
              "int32Uint64":{"0":"0","-3":"18446744073709551615"}}
             """
         ),
+        // Canonically equivalent but different strings are different keys (protobuf compares bytes).
+        ("meshtest.v1.Maps", #"{"strInt":{"\u00e9":1,"e\u0301":2},"int64Str":{"1":"\u00e9","2":"e\u0301"}}"#),
+        ("meshtest.v1.WellKnown", #"{"st":{"\u00e9":1,"e\u0301":2}}"#),
         ("meshtest.v1.Oneofs", #"{"nested":{"name":"x"},"other":3}"#),
         ("meshtest.v1.Oneofs", #"{"number":0}"#),
         ("meshtest.v1.Oneofs", #"{"color":"COLOR_UNSPECIFIED","raw":null}"#),
