@@ -62,6 +62,7 @@ let package = Package(
         .target(name: "MeshLog", dependencies: ["MeshJSON", "MeshSync"], swiftSettings: fast),
         .target(name: "MeshTLS", dependencies: ["CSSL", "MeshSync"], swiftSettings: fast),
         .target(name: "MeshConfig", dependencies: ["MeshJSON"], swiftSettings: fast),
+        .target(name: "MeshProtobuf", dependencies: ["MeshJSON"], swiftSettings: fast),
         .target(name: "MeshJWT", dependencies: ["MeshCrypto", "MeshJSON", "MeshSync"], swiftSettings: fast),
         .target(name: "MeshACME", dependencies: ["MeshCrypto", "MeshJSON", "CSSL"], swiftSettings: fast),
         .target(
@@ -96,6 +97,10 @@ let package = Package(
         .testTarget(name: "MeshHTTP1Tests", dependencies: ["MeshHTTP1"]),
         .testTarget(name: "MeshHTTP2Tests", dependencies: ["MeshHTTP2"]),
         .testTarget(name: "MeshJSONTests", dependencies: ["MeshJSON"]),
+        .testTarget(
+            name: "MeshProtobufTests", dependencies: ["MeshProtobuf", "MeshJSON", "MeshTestSupport"],
+            resources: [.copy("Protos")]
+        ),
         .testTarget(name: "MeshConfigTests", dependencies: ["MeshConfig"], resources: [.copy("Fixtures")]),
         .testTarget(name: "MeshCryptoTests", dependencies: ["MeshCrypto"]),
         .testTarget(name: "MeshTLSTests", dependencies: ["MeshTLS", "CSSL", "MeshTestSupport", "MeshSync"]),

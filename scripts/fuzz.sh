@@ -2,7 +2,7 @@
 # Builds and runs meshgate's libFuzzer targets (Fuzz/*Fuzz.swift) with AddressSanitizer.
 #
 # Usage: scripts/fuzz.sh [SECONDS] [TARGET...]
-#   SECONDS  per target (default 60); TARGET one of: http1 http2 request-head jwt config (default: all).
+#   SECONDS  per target (default 60); TARGET one of: http1 http2 request-head jwt config protobuf (default: all).
 #   FUZZ_BUILD_ONLY=1   build the targets, run nothing.
 #   FUZZ_RUNS=N         run each target for N executions instead of SECONDS (for long runs).
 # Exits non-zero when a target fails to build or any fuzzer finds a crash/invariant violation; crash inputs land
@@ -29,7 +29,7 @@ mkdir -p "$mods" "$out/corpus"
 # module:dependencies (dependency order). MeshCrypto reaches libcrypto through Sources/CCrypto's module map.
 MODULES=(
     "MeshSync:" "MeshHTTP1:" "MeshHTTP2:" "MeshJSON:" "MeshTrace:" "MeshMetrics:MeshSync" "MeshResilience:MeshSync" "MeshRateLimit:MeshSync" "MeshCrypto:"
-    "MeshLog:MeshJSON MeshSync" "MeshConfig:MeshJSON" "MeshJWT:MeshCrypto MeshJSON MeshSync"
+    "MeshLog:MeshJSON MeshSync" "MeshConfig:MeshJSON" "MeshProtobuf:MeshJSON" "MeshJWT:MeshCrypto MeshJSON MeshSync"
     "MeshProxy:MeshHTTP1 MeshConfig MeshJWT MeshTrace MeshMetrics MeshLog MeshResilience MeshRateLimit"
 )
 # target:main file:modules it links (the module's objects, all dependencies included)
@@ -39,6 +39,7 @@ TARGETS=(
     "request-head:RequestHeadFuzz.swift:MeshSync MeshHTTP1 MeshJSON MeshTrace MeshMetrics MeshResilience MeshRateLimit MeshCrypto MeshLog MeshConfig MeshJWT MeshProxy"
     "jwt:JWTFuzz.swift:MeshSync MeshJSON MeshCrypto MeshJWT"
     "config:ConfigFuzz.swift:MeshJSON MeshConfig"
+    "protobuf:ProtobufFuzz.swift:MeshJSON MeshProtobuf"
 )
 FLAGS=(-sanitize=fuzzer,address -O -g -parse-as-library -enable-testing -I "$mods" -I Sources/CCrypto)
 
