@@ -9,16 +9,19 @@
 #
 #   bench/h2-bench.sh                      # 3 reps x 10 s per target and shape
 #   bench/h2-bench.sh --reps 1 --duration 5
+#   bench/h2-bench.sh --tls                # h2 over TLS (ALPN) instead of h2c, same shapes
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 reps=3
 duration=10
+tls=0
 while (($#)); do
     case "$1" in
     --reps) reps="$2"; shift 2 ;;
     --duration) duration="$2"; shift 2 ;;
-    *) echo "usage: bench/h2-bench.sh [--reps N] [--duration S]" >&2; exit 2 ;;
+    --tls) tls=1; shift ;;
+    *) echo "usage: bench/h2-bench.sh [--reps N] [--duration S] [--tls]" >&2; exit 2 ;;
     esac
 done
 need=()
@@ -35,6 +38,17 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$tmp"; }
 trap cleanup EXIT INT TERM
 mkdir -p "$tmp/tmp"
+# TLS mode: one P-256 certificate for all three; h2 by ALPN.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$tmp/key.pem" -out "$tmp/cert.pem" \
+    -days 2 -subj "/CN=localhost" -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" 2>/dev/null
+cat "$tmp/cert.pem" "$tmp/key.pem" >"$tmp/haproxy.pem"
+scheme=http nginx_listen="http2" haproxy_bind="proto h2" meshgate_tls=""
+if ((tls)); then
+    scheme=https
+    nginx_listen="ssl http2"
+    haproxy_bind="ssl crt $tmp/haproxy.pem alpn h2"
+    meshgate_tls="\"tls\": { \"certificates\": [{ \"cert_file\": \"$tmp/cert.pem\", \"key_file\": \"$tmp/key.pem\" }], \"alpn\": [\"h2\"] },"
+fi
 
 cat >"$tmp/nginx.conf" <<EOF
 worker_processes 1;
@@ -50,7 +64,9 @@ http {
     http2_max_concurrent_streams 128;
     upstream origin { server 127.0.0.1:18080; keepalive 256; }
     server {
-        listen 127.0.0.1:18480 http2 backlog=4096;
+        listen 127.0.0.1:18480 $nginx_listen backlog=4096;
+        ssl_certificate $tmp/cert.pem;
+        ssl_certificate_key $tmp/key.pem;
         location / { proxy_pass http://origin; proxy_http_version 1.1; proxy_set_header Connection ""; }
     }
 }
@@ -66,7 +82,7 @@ defaults
     timeout client 75s
     timeout server 75s
 frontend fe
-    bind 127.0.0.1:18481 proto h2
+    bind 127.0.0.1:18481 $haproxy_bind
     default_backend origin
 backend origin
     http-reuse always
@@ -74,7 +90,7 @@ backend origin
 EOF
 cat >"$tmp/meshgate.json" <<EOF
 { "version": 1, "admin": null,
-  "listeners": [{ "name": "bench", "address": "127.0.0.1:18482",
+  "listeners": [{ "name": "bench", "address": "127.0.0.1:18482", $meshgate_tls
     "routes": [{ "match": { "path_prefix": "/" }, "upstream": "origin", "public": true }] }],
   "upstreams": { "origin": { "endpoints": ["127.0.0.1:18080"] } },
   "limits": { "idle_timeout_ms": 75000 },
@@ -115,7 +131,7 @@ runtime() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {pr
 run() {
     local pid="$1" port="$2" clients="$3" streams="$4" before after out done_
     before=$(runtime "$pid")
-    out=$(taskset -c 0 h2load -D "$duration" -c "$clients" -m "$streams" -t 1 "http://127.0.0.1:$port/hello" 2>&1)
+    out=$(taskset -c 0 h2load -D "$duration" -c "$clients" -m "$streams" -t 1 "$scheme://127.0.0.1:$port/hello" 2>&1)
     after=$(runtime "$pid")
     done_=$(awk '/^requests:/ {print $8}' <<<"$out")
     local failed
@@ -142,7 +158,7 @@ for rep in $(seq "$reps"); do
 done
 
 median() { tr ';' '\n' | awk 'NF' | sort -n -k"$1" | awk -v k="$1" '{v[NR]=$k} END {print v[int((NR+1)/2)]}'; }
-printf '%s\n' "h2c bench $(date -u +%F) — $reps reps x ${duration}s, h2load on CPU 0, proxy + origin on CPU 1"
+printf '%s\n' "$( ((tls)) && echo "h2 (TLS)" || echo h2c) bench $(date -u +%F) — $reps reps x ${duration}s, h2load on CPU 0, proxy + origin on CPU 1"
 printf '%-7s %-10s %12s %14s %10s %10s\n' shape target "req/s" "CPU µs/req" "req/s÷ngx" "CPU÷ngx"
 for shape in 1x1 1x100 50x1; do
     nrps=$(median 1 <<<"${results[nginx,$shape]}")

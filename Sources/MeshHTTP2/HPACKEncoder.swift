@@ -31,8 +31,7 @@ public struct HPACKEncoder: Sendable {
         let name = list.name(i)
         let value = list.value(i)
         // RFC 7541 §7.1.3: credentials are marked never-indexed so no later hop compresses them into a shared table.
-        let sensitive = list.fields[i].neverIndex || name.elementsEqual("authorization".utf8)
-            || name.elementsEqual("proxy-authorization".utf8)
+        let sensitive = list.fields[i].neverIndex || name.equals("authorization") || name.equals("proxy-authorization")
         let match = HPACKStaticTable.shared.find(name: name, value: value)
         if let match, match.valueMatches {
             HPACKInteger.encode(match.index, prefixBits: 7, firstByte: 0x80, into: &out)

@@ -26,6 +26,8 @@ public struct HPACKStaticTable: Sendable {
     public let bytes: [UInt8]
     /// For entry `i` (0-based): name range and value range in `bytes`.
     public let ranges: [(name: Range<Int>, value: Range<Int>)]
+    /// Entry indexes by name length (the longest static name is 27 octets).
+    private let byLength: [[Int]]
 
     private init() {
         var bytes: [UInt8] = []
@@ -39,6 +41,9 @@ public struct HPACKStaticTable: Sendable {
         }
         self.bytes = bytes
         self.ranges = ranges
+        var byLength = [[Int]](repeating: [], count: 32)
+        for (i, range) in ranges.enumerated() { byLength[range.name.count].append(i) }
+        self.byLength = byLength
     }
 
     /// The name of entry `index` (1...61).
@@ -48,11 +53,12 @@ public struct HPACKStaticTable: Sendable {
     public func value(_ index: Int) -> ArraySlice<UInt8> { bytes[ranges[index - 1].value] }
 
     /// The best match for an encoder: an index whose name and value both match, else one whose name matches
-    /// (`valueMatches` false), else nil. Linear over 61 short entries, only on the response path.
+    /// (`valueMatches` false), else nil. Only the entries whose name has the same length are compared.
     public func find(name: some Collection<UInt8>, value: some Collection<UInt8>) -> (index: Int, valueMatches: Bool)? {
+        guard name.count < byLength.count else { return nil }
         var nameOnly: Int?
-        for i in 0..<ranges.count where bytes[ranges[i].name].elementsEqual(name) {
-            if bytes[ranges[i].value].elementsEqual(value) { return (i + 1, true) }
+        for i in byLength[name.count] where bytes[ranges[i].name].equalsBytes(name) {
+            if bytes[ranges[i].value].equalsBytes(value) { return (i + 1, true) }
             if nameOnly == nil { nameOnly = i + 1 }
         }
         return nameOnly.map { ($0, false) }

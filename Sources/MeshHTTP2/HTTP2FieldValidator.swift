@@ -24,11 +24,11 @@ enum HTTP2FieldValidator {
         for byte in name where !isTokenByte(byte) || (byte >= 0x41 && byte <= 0x5A) {
             return byte >= 0x41 && byte <= 0x5A ? .uppercaseName : .invalidName
         }
-        for forbidden in connectionSpecific where name.elementsEqual(forbidden.utf8) { return .connectionSpecificField }
-        if name.elementsEqual("te".utf8) {
+        for forbidden in connectionSpecific where name.equalsBytes(forbidden.utf8) { return .connectionSpecificField }
+        if name.equals("te") {
             return equalsIgnoringCase(value, "trailers") ? nil : .invalidTE
         }
-        if name.elementsEqual("content-length".utf8) {
+        if name.equals("content-length") {
             guard let parsed = parseDecimal(value), contentLength == nil || contentLength == parsed else {
                 return .invalidContentLength
             }

@@ -68,7 +68,7 @@ public struct HTTP2HeaderList: Sendable, Equatable {
 
     /// The value of the first field named `name` (exact bytes; HTTP/2 names are lowercase).
     public func first(_ name: String) -> ArraySlice<UInt8>? {
-        for i in fields.indices where self.name(i).elementsEqual(name.utf8) { return value(i) }
+        for i in fields.indices where self.name(i).equalsBytes(name.utf8) { return value(i) }
         return nil
     }
 

@@ -71,7 +71,7 @@ public struct HTTP2RequestHead: Sendable, Equatable {
     /// `:path`; nil only for CONNECT.
     public var path: ArraySlice<UInt8>? { pathIndex < 0 ? nil : fields.value(pathIndex) }
     /// Whether the method is CONNECT.
-    public var isConnect: Bool { method.elementsEqual("CONNECT".utf8) }
+    public var isConnect: Bool { method.equals("CONNECT") }
 }
 
 /// The RFC 9113 §8.3.1 request pseudo-header checks, on top of `HTTP2FieldValidator`'s field rules.
@@ -106,10 +106,10 @@ enum RequestValidator {
             slot = i
             return nil
         }
-        if name.elementsEqual(":method".utf8) { return claim(&head.methodIndex) }
-        if name.elementsEqual(":scheme".utf8) { return claim(&head.schemeIndex) }
-        if name.elementsEqual(":authority".utf8) { return claim(&head.authorityIndex) }
-        if name.elementsEqual(":path".utf8) { return claim(&head.pathIndex) }
+        if name.equals(":method") { return claim(&head.methodIndex) }
+        if name.equals(":scheme") { return claim(&head.schemeIndex) }
+        if name.equals(":authority") { return claim(&head.authorityIndex) }
+        if name.equals(":path") { return claim(&head.pathIndex) }
         return .unknownPseudo
     }
 
@@ -125,9 +125,9 @@ enum RequestValidator {
         }
         guard let scheme = head.scheme, !scheme.isEmpty else { return .missingScheme }
         guard let path = head.path, !path.isEmpty else { return .invalidPath }
-        let web = scheme.elementsEqual("http".utf8) || scheme.elementsEqual("https".utf8)
+        let web = scheme.equals("http") || scheme.equals("https")
         if web && path.first != UInt8(ascii: "/") {
-            let asterisk = path.elementsEqual("*".utf8) && head.method.elementsEqual("OPTIONS".utf8)
+            let asterisk = path.equals("*") && head.method.equals("OPTIONS")
             if !asterisk { return .invalidPath }
         }
         return nil

@@ -32,12 +32,13 @@ struct HTTP2RequestTranslation {
         var cookies: [UInt8] = []
         for i in request.regularFieldsStart..<request.fields.count {
             let name = request.fields.name(i)
-            if name.elementsEqual("cookie".utf8) {
+            if name.equals("cookie") {
                 if !cookies.isEmpty { cookies.append(contentsOf: "; ".utf8) }
                 cookies.append(contentsOf: request.fields.value(i))
                 continue
             }
-            if Self.ownFields.contains(where: { name.elementsEqual($0.utf8) }) { continue }
+            // Fields the bridge states itself: `host` from `:authority`, the framing, `te` (hop-by-hop in HTTP/1.1).
+            if name.equals("host") || name.equals("content-length") || name.equals("te") { continue }
             out.append(contentsOf: name)
             out.append(contentsOf: ": ".utf8)
             out.append(contentsOf: request.fields.value(i))
@@ -58,9 +59,6 @@ struct HTTP2RequestTranslation {
         return HTTP2RequestTranslation(
             head: out, chunked: chunked, method: HTTPMethod(token: request.method), endStream: endStream)
     }
-
-    /// Fields the bridge states itself: `host` from `:authority`, the framing, `te` (hop-by-hop in HTTP/1.1).
-    private static let ownFields = ["host", "content-length", "te"]
 
     /// Visible ASCII only: a space or control byte would change the request line's meaning.
     private static func isTargetByte(_ byte: UInt8) -> Bool { byte > 0x20 && byte < 0x7F }
