@@ -106,8 +106,8 @@ public final class EventLoop: @unchecked Sendable {
     }
 
     /// Delivers `events` to `registration`'s handler after the current handler returns (never inside it, so two
-    /// handlers that notify each other never recurse), before the loop waits again. Nothing happens if the
-    /// registration is closed by then.
+    /// handlers that notify each other never recurse) — after the rest of the current batch of epoll events, in
+    /// the order posted — and before the loop waits again. Nothing happens if the registration is closed by then.
     public func post(_ registration: Registration, _ events: IOEvents) {
         posted.append((registration, events))
     }
@@ -182,8 +182,9 @@ public final class EventLoop: @unchecked Sendable {
                 let index = Int(fd)
                 guard index < slots.count, slots[index].id == id, let handler = slots[index].handler else { continue }
                 handler.handleEvents(events)
-                deliverPosted()
             }
+            // After the whole batch: what its handlers posted (a stream's answer, output to write) coalesces.
+            deliverPosted()
             fireTimers()
             deliverPosted()
         }

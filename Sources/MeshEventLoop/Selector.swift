@@ -15,6 +15,9 @@ public struct IOEvents: OptionSet, Sendable {
     /// Edge-triggered: each descriptor is registered once and never modified per request.
     public static let edgeTriggered = IOEvents(rawValue: CLINUX_EPOLLET)
     public static let all: IOEvents = [.readable, .writable, .readHangup, .edgeTriggered]
+    /// Never from epoll (no epoll bit is this high): `EventLoop.post`ed by this thread to say "work is queued
+    /// for you", e.g. output many streams queued, to be written once.
+    public static let wake = IOEvents(rawValue: 1 << 24)
 }
 
 /// A thin owner of one epoll instance (`epoll_create1(EPOLL_CLOEXEC)`).

@@ -40,6 +40,17 @@ final class HTTP2Session {
 
     private var nowNs: UInt64 { UInt64(max(0, clinux_monotonic_ns())) }
 
+    /// A write of the codec's output is posted to the owner (`flushSoon`) and not yet done.
+    private var flushPosted = false
+
+    /// Writes the codec's output once the streams that have something to say this round have said it: one
+    /// write (and one TLS record run) for many streams' frames instead of one each.
+    func flushSoon() {
+        guard !flushPosted else { return }
+        flushPosted = true
+        owner.worker.loop.post(owner.registration, .wake)
+    }
+
     /// Bytes the client sent (the connection preface first).
     func received(_ bytes: UnsafeRawBufferPointer) {
         codec.feed(bytes, now: nowNs, into: &events)
@@ -113,6 +124,7 @@ final class HTTP2Session {
     /// socket is full (the owner waits for writability) or gone (the owner closed).
     @discardableResult
     func flush() -> Bool {
+        flushPosted = false
         while true {
             if owner.toClient.isEmpty {
                 guard codec.outboundCount > 0 else { break }

@@ -103,7 +103,7 @@ final class HTTP2StreamBridge: EventHandler {
         done = true
         session.codec.resetStream(streamID: streamID, code: .cancel)
         release()
-        session.flush()
+        session.flushSoon()
     }
 
     /// Makes every step possible now: request bytes out, response bytes in and on to the stream.
@@ -116,7 +116,7 @@ final class HTTP2StreamBridge: EventHandler {
             guard readable, !innerGone, readResponse() else { break }
             guard translate() else { return }
         }
-        session.flush()
+        session.flushSoon()
     }
 
     private func writeRequest() {
