@@ -104,6 +104,14 @@ public final class TLSStream {
         }
     }
 
+    /// Advances the handshake alone (no application bytes are taken), staging socket reads in a pooled block.
+    public func handshakeStep(fd: Int32, nowMs: Int64) -> ReadOutcome {
+        let block = pool.take()
+        defer { pool.give(block) }
+        let staging = UnsafeMutableRawBufferPointer(start: block, count: pool.bufferSize)
+        return read(fd: fd, into: UnsafeMutableRawBufferPointer(start: nil, count: 0), scratch: staging, nowMs: nowMs)
+    }
+
     private enum SocketRead { case fed, drained, failed }
 
     private func readSocket(fd: Int32, scratch: UnsafeMutableRawBufferPointer) -> SocketRead {

@@ -64,13 +64,7 @@ extension DownstreamConnection {
                 return false
             }
         }
-        let tls = up.tls!
-        let scratch = worker.pool.take()
-        defer { worker.pool.give(scratch) }
-        let staging = UnsafeMutableRawBufferPointer(start: scratch, count: worker.pool.bufferSize)
-        switch tls.read(fd: up.fd, into: UnsafeMutableRawBufferPointer(start: nil, count: 0), scratch: staging,
-            nowMs: worker.loop.nowMs)
-        {
+        switch up.tls!.handshakeStep(fd: up.fd, nowMs: worker.loop.nowMs) {
         case .established:
             return true
         case .drained, .bytes:

@@ -159,12 +159,7 @@ final class H2UpstreamSession: EventHandler {
     /// fails like a refused connection (every stream waiting on it was never sent: retried as connect failures).
     private func handshake() {
         guard let tls, !connected, !dead else { return }
-        let scratch = worker.pool.take()
-        defer { worker.pool.give(scratch) }
-        let staging = UnsafeMutableRawBufferPointer(start: scratch, count: worker.pool.bufferSize)
-        switch tls.read(fd: registration.fd, into: UnsafeMutableRawBufferPointer(start: nil, count: 0), scratch: staging,
-            nowMs: worker.loop.nowMs)
-        {
+        switch tls.handshakeStep(fd: registration.fd, nowMs: worker.loop.nowMs) {
         case .established:
             guard tls.speaksHTTP2 else { return fail() }
             connected = true
