@@ -107,6 +107,11 @@ final class StreamPipe {
     func closeInner() {
         guard !innerClosed else { return }
         innerClosed = true
+        // Request octets never read count as taken: the bridge returns their window (the connection's window
+        // would shrink for good otherwise).
+        requestTaken += request.count - requestStart
+        request.removeAll()
+        requestStart = 0
         loop.post(outer, [.readable, .hangup])
     }
 }
