@@ -157,4 +157,34 @@ import Testing
         #expect(shed.code == "UNAVAILABLE" && shed.details == "unavailable", "the breaker is open: \(shed)")
         #expect(!server.calls.contains("meshgate.test.Breaker/Unary hello"), "\(server.calls)")
     }
+
+    /// gRPC over TLS on both sides: grpcio's secure channel to a TLS listener (ALPN h2), and an `"protocol": "h2"`
+    /// upstream to a grpcio server with TLS credentials, both verified against the test CA.
+    @Test func callsGoOverTLSOnBothSides() throws {
+        let pki = TestPKI.shared
+        let server = try GRPCTestServer(tls: (pki.path("localhost.crt"), pki.path("localhost.key")))
+        let bed = try Testbed(upstreams: [:]) { ports in
+            TestConfig.document(
+                port: ports.listener, adminPort: ports.admin,
+                routes: [TestConfig.route("/", to: "grpc", #""retry": {"retries": 0}"#)],
+                upstreams: [
+                    "grpc": TestConfig.upstream(
+                        [server.port],
+                        #""protocol": "h2", "tls": { "ca_file": "\#(pki.path("ca.crt"))", "server_name": "localhost" }"#)
+                ],
+                listenerExtra: TLSListenerTests.tlsMember(["localhost"], extra: #""alpn": ["h2"]"#))
+        }
+        defer { bed.stop() }
+        let tls = (caFile: pki.path("ca.crt"), name: "localhost")
+        let port = bed.ports.listener
+        let unary = try GRPCCall(port: port, .unary, "/meshgate.test.Echo/Unary", ["secure"], tls: tls)
+        #expect(unary.code == "OK" && unary.responses == ["echo:secure"], "\(unary)")
+        let both = try GRPCCall(port: port, .bidi, "/meshgate.test.Echo/Bidi", ["p", "q"], tls: tls)
+        #expect(both.code == "OK" && both.responses == ["re:p", "re:q"], "\(both)")
+        let failed = try GRPCCall(port: port, .unary, "/meshgate.test.Echo/Unary", ["unavailable"], tls: tls)
+        #expect(failed.code == "UNAVAILABLE" && failed.details == "always", "\(failed)")
+        Poll.until(timeoutMs: 5000) { Self.logged(bed, path: "/meshgate.test.Echo/Unary").count >= 2 }
+        let lines = Self.logged(bed, path: "/meshgate.test.Echo/Unary")
+        #expect(lines.allSatisfy { $0["tls_version"] as? String == "TLSv1.3" && $0["protocol"] as? String == "HTTP/2" }, "\(lines)")
+    }
 }

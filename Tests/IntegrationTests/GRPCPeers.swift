@@ -63,7 +63,12 @@ final class GRPCTestServer {
             full = "meshgate.test." + service
             handlers = {method: make(functools.partial(fn, "%s/%s" % (full, method))) for method, (make, fn) in kinds.items()}
             server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(full, handlers),))
-        server.add_insecure_port("127.0.0.1:%s" % sys.argv[1])
+        if len(sys.argv) > 2:  # TLS: certificate and key files
+            with open(sys.argv[2], "rb") as c, open(sys.argv[3], "rb") as k:
+                credentials = grpc.ssl_server_credentials([(k.read(), c.read())])
+            server.add_secure_port("127.0.0.1:%s" % sys.argv[1], credentials)
+        else:
+            server.add_insecure_port("127.0.0.1:%s" % sys.argv[1])
         server.start()
         print("ready", flush=True)
         server.wait_for_termination()
@@ -72,12 +77,14 @@ final class GRPCTestServer {
     let port: UInt16
     let process: ChildProcess
 
-    init() throws {
+    /// With `tls` (certificate and key files) it serves gRPC over TLS (ALPN h2).
+    init(tls: (cert: String, key: String)? = nil) throws {
         port = try TestSocket.freePort()
         let directory = try GatewayProcess.makeTempDirectory()
         try ChildProcess.writeFile(directory + "/grpc_server.py", Self.script)
         process = try ChildProcess(
-            path: "/usr/bin/env", arguments: ["python3", directory + "/grpc_server.py", "\(port)"],
+            path: "/usr/bin/env",
+            arguments: ["python3", directory + "/grpc_server.py", "\(port)"] + (tls.map { [$0.cert, $0.key] } ?? []),
             outputPrefix: directory + "/grpc_server")
         let ready = Poll.until(timeoutMs: 20_000) { self.process.poll() || self.process.stdout.contains("ready") }
         guard ready, !process.poll() else {
@@ -106,7 +113,14 @@ struct GRPCCall {
         port, shape, path, payloads = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
         timeout = None if sys.argv[5] == "none" else float(sys.argv[5])
         metadata = json.loads(sys.argv[6])
-        channel = grpc.insecure_channel("127.0.0.1:" + port, options=[("grpc.enable_http_proxy", 0)])
+        options = [("grpc.enable_http_proxy", 0)]
+        if len(sys.argv) > 7:  # TLS to the gateway: the CA file and the name its certificate carries
+            with open(sys.argv[7], "rb") as f:
+                credentials = grpc.ssl_channel_credentials(root_certificates=f.read())
+            options.append(("grpc.ssl_target_name_override", sys.argv[8]))
+            channel = grpc.secure_channel("127.0.0.1:" + port, credentials, options=options)
+        else:
+            channel = grpc.insecure_channel("127.0.0.1:" + port, options=options)
         out = {"code": "OK", "details": "", "responses": []}
         args = {"timeout": timeout, "metadata": [tuple(m) for m in metadata]}
         requests = [p.encode() for p in payloads]
@@ -129,10 +143,11 @@ struct GRPCCall {
     let details: String
     let responses: [String]
 
-    /// Makes the call through `port` and waits for its outcome (the script exits when the call ends).
+    /// Makes the call through `port` and waits for its outcome (the script exits when the call ends). With
+    /// `tls` the call goes over TLS, verified against the CA file for the given name.
     init(
         port: UInt16, _ shape: Shape, _ path: String, _ payloads: [String], timeoutSeconds: Double? = nil,
-        metadata: [(String, String)] = []
+        metadata: [(String, String)] = [], tls: (caFile: String, name: String)? = nil
     ) throws {
         let directory = try GatewayProcess.makeTempDirectory()
         defer { GatewayProcess.removeDirectory(directory) }
@@ -145,7 +160,7 @@ struct GRPCCall {
             [
                 "python3", directory + "/grpc_client.py", "\(port)", shape.rawValue, path, payloadJSON,
                 timeoutSeconds.map { "\($0)" } ?? "none", metadataJSON,
-            ], timeoutMs: 30_000)
+            ] + (tls.map { [$0.caFile, $0.name] } ?? []), timeoutMs: 30_000)
         guard result.exitCode == 0,
             let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
         else { throw TestSupportError("grpc client: \(result.termination)\n\(result.stdout)\n\(result.stderr)") }
