@@ -121,15 +121,16 @@ final class HTTP2StreamBridge: EventHandler {
 
     private func writeRequest() {
         guard !toInner.isEmpty, !innerGone, !requestRefused else { return }
-        if !pipe.send(toInner) {
+        let count = toInner.count
+        if !pipe.send(&toInner) {
             // Regression: issue 12 — an inner connection that answered early and stopped reading must not stop
             // our reads: its answer (a 404 while the upload was still arriving) is still to be read.
             requestRefused = true
-            let body = toInner.count + pipe.takeCredit() - framingOctets
+            let body = count + pipe.takeCredit() - framingOctets
             if body > 0 { session.codec.consumed(streamID: streamID, bytes: body) }
             framingOctets = 0
+            toInner.removeAll(keepingCapacity: true)
         }
-        toInner.removeAll(keepingCapacity: true)
     }
 
     /// The inner connection read request octets: the client's DATA among them goes back to its window.

@@ -32,14 +32,19 @@ final class StreamPipe {
 
     // MARK: - The bridge's side
 
-    /// Queues request bytes for the connection; false once it is gone (nothing will read them).
-    func send(_ bytes: [UInt8]) -> Bool {
+    /// Queues request bytes for the connection (taken from `bytes`, which is left empty); false once it is gone
+    /// (nothing will read them).
+    func send(_ bytes: inout [UInt8]) -> Bool {
         guard !innerClosed else { return false }
         if requestStart == request.count {
-            request.removeAll(keepingCapacity: true)
+            // Nothing pending: take the caller's array as it is (the request head, usually) instead of copying it.
+            swap(&request, &bytes)
+            bytes.removeAll(keepingCapacity: true)
             requestStart = 0
+        } else {
+            request.append(contentsOf: bytes)
+            bytes.removeAll(keepingCapacity: true)
         }
-        request.append(contentsOf: bytes)
         loop.post(inner, .readable)
         return true
     }
@@ -55,7 +60,11 @@ final class StreamPipe {
         let count = response.count
         guard count > 0 else { return 0 }
         let wasFull = count >= Self.responseCapacity
-        out.append(contentsOf: response)
+        if out.isEmpty {
+            swap(&out, &response)
+        } else {
+            out.append(contentsOf: response)
+        }
         response.removeAll(keepingCapacity: true)
         if wasFull { loop.post(inner, .writable) }
         return count
