@@ -54,3 +54,9 @@ extension [HTTPBinding] {
         return best
     }
 }
+
+/// A request target split at the first `?`: `/v1/books?x=1` → (`/v1/books`, `x=1`); no `?` → an empty query.
+public func splitRequestTarget(_ target: String) -> (path: String, query: String) {
+    guard let q = target.utf8.firstIndex(of: UInt8(ascii: "?")) else { return (target, "") }
+    return (String(target[..<q]), String(target[target.utf8.index(after: q)...]))
+}

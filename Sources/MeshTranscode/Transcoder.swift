@@ -24,6 +24,8 @@ public struct Transcoder: Sendable {
     public let method: MethodDescriptor
     public let bindings: [HTTPBinding]
     public let json: ProtoJSON
+    /// The most dotted steps a query parameter name may take (`a.b.c` is 3).
+    public static let maxFieldPathDepth = 32
     /// The largest gRPC response message accepted.
     public var maxMessageLength = GRPCFrameDecoder.defaultMaxMessageLength
 
@@ -92,6 +94,13 @@ public struct Transcoder: Sendable {
         }
         for p in parameters {
             let names = p.name.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+            // A recursive message type accepts `a.a.a...` as deep as the URL is long, and the encoder recurses
+            // once per level: bound it like the decoders bound nesting.
+            guard names.count <= Self.maxFieldPathDepth else {
+                throw .invalidValue(
+                    parameter: String(p.name.prefix(64)) + "...", value: "",
+                    message: "field path deeper than \(Self.maxFieldPathDepth)")
+            }
             guard let fields = paths.resolve(names, in: method.inputType) else {
                 throw .unknownQueryParameter(p.name)
             }

@@ -129,3 +129,36 @@ import Testing
         #expect(t.bindings[2].body == "*")
     }
 }
+
+/// Inputs sized to hurt: deep field paths from the query string, oneof members set from two places.
+@Suite struct TranscoderLimitTests {
+    /// `Book.author.address` is not recursive, but the depth check comes before resolution, so any name with
+    /// more steps than the limit is refused without walking it.
+    @Test func deepQueryNames() throws {
+        let deep = Array(repeating: "filter", count: 10_000).joined(separator: ".")
+        let t = try TranscoderRequestTests.transcoder("ListBooks")
+        let matched = try #require(t.bindings.match(httpMethod: "GET", path: "/v1/shelves/s1/books"))
+        let refused = TranscodeError.invalidValue(
+            parameter: String(deep.prefix(64)) + "...", value: "", message: "field path deeper than 32")
+        #expect(throws: refused) { try t.request(matched, query: deep + "=1", body: []) }
+    }
+
+    /// A later oneof member replaces an earlier one (query order), as protobuf setters do.
+    @Test func oneofLastWins() throws {
+        let pool = try TranscodeTools.pool()
+        let method = try #require(pool.method(path: "/transcodetest.v1.Library/ImportBook"))
+        let binding = HTTPBinding(httpMethod: "GET", template: try PathTemplate("/v2/books"))
+        let t = try Transcoder(pool: pool, method: method, bindings: [binding])
+        let matched = try #require(t.bindings.match(httpMethod: "GET", path: "/v2/books"))
+        let message = try t.requestMessage(matched, query: "shelfName=a&shelfNumber=3", body: [])
+        #expect(message.fields == [15: .single(.int32(3))])
+        let other = try t.requestMessage(matched, query: "shelfNumber=3&shelf_name=a", body: [])
+        #expect(other.fields == [14: .single(.string("a"))])
+    }
+
+    @Test func requestTargets() {
+        #expect(splitRequestTarget("/v1/books?x=1&y=%3F?") == ("/v1/books", "x=1&y=%3F?"))
+        #expect(splitRequestTarget("/v1/books") == ("/v1/books", ""))
+        #expect(splitRequestTarget("/v1/books?") == ("/v1/books", ""))
+    }
+}
