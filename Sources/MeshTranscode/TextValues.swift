@@ -15,8 +15,8 @@ enum TextValues {
         case .int64, .sint64, .sfixed64: return parsed(Int64(text), { .int64($0) }, "a 64-bit integer")
         case .uint32, .fixed32: return parsed(UInt32(text), { .uint32($0) }, "an unsigned 32-bit integer")
         case .uint64, .fixed64: return parsed(UInt64(text), { .uint64($0) }, "an unsigned 64-bit integer")
-        case .float: return parsed(Float(text), { .float($0) }, "a number")
-        case .double: return parsed(Double(text), { .double($0) }, "a number")
+        case .float: return parsed(decimal(text).flatMap { Float($0) }, { .float($0) }, "a number")
+        case .double: return parsed(decimal(text).flatMap { Double($0) }, { .double($0) }, "a number")
         case .bool: return parsed(bool(text), { .bool($0) }, "a bool")
         case .string: return .success(.string(text))
         case .bytes: return parsed(base64(text), { .bytes($0) }, "base64")
@@ -32,6 +32,12 @@ enum TextValues {
     struct Failure: Error {
         let message: String
         init(_ message: String) { self.message = message }
+    }
+
+    /// `text` unless it is a hexadecimal float (`0x10`), which Swift reads and Go's `ParseFloat` refuses
+    /// without a `p` exponent; decimal only keeps both gateways' answers the same.
+    static func decimal(_ text: String) -> String? {
+        text.utf8.contains { $0 | 0x20 == UInt8(ascii: "x") } ? nil : text
     }
 
     /// Go's `strconv.ParseBool`.

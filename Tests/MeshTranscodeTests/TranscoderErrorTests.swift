@@ -36,6 +36,7 @@ import Testing
             ("filter.minPages", "-1", "not an unsigned 32-bit integer"), ("filter.token", "A", "not base64"),
             ("filter.genres", "HORROR", "not a value of transcodetest.v1.Genre"),
             ("filter.available", "yes", "not a bool"), ("maxPrice", "1,5", "not a number"),
+            ("maxPrice", "0x10", "not a number"),
         ]
         for (name, value, message) in cases {
             Self.expectError(

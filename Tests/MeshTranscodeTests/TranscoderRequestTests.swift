@@ -94,6 +94,26 @@ import Testing
             """)
     }
 
+    /// Float spellings Go's `ParseFloat` accepts too; an integer at its limit; a bool as `1`.
+    @Test func specialNumbers() throws {
+        let list = "/v1/shelves/s1/books"
+        try Self.expectRequest(
+            "ListBooks", "GET", list, query: "maxPrice=NaN", "parent: \"shelves/s1\"\nmax_price: nan")
+        try Self.expectRequest(
+            "ListBooks", "GET", list, query: "maxPrice=-Infinity&filter.min_rating=Inf&page_size=-2147483648",
+            """
+            parent: "shelves/s1"
+            page_size: -2147483648
+            filter {
+            min_rating: inf
+            }
+            max_price: -inf
+            """)
+        try Self.expectRequest(
+            "GetBook", "GET", "/v1/books/x", query: "with_author=1&ids=9223372036854775807",
+            "name: \"x\"\nwith_author: true\nids: 9223372036854775807")
+    }
+
     /// body "field": the JSON body fills `book`; query parameters bound by the path (`parent`) or inside the
     /// body field (`book.title`) are ignored, the others apply.
     @Test func postWithBodyField() throws {
