@@ -2,8 +2,9 @@ import MeshJSON
 import MeshProtobuf
 
 extension Transcoder {
-    /// The HTTP body for the upstream's gRPC DATA bytes (all of them: the caller buffers the stream until the
-    /// trailers arrive and calls this only for grpc-status 0; other statuses go to `TranscodedError`).
+    /// The HTTP body for the upstream's gRPC DATA bytes, all of them: the caller buffers the reply until the
+    /// trailers arrive and calls this only for grpc-status 0; other statuses go to `TranscodedError`. For a
+    /// long server stream, `StreamingResponse` produces the same array piece by piece.
     ///
     /// Unary: exactly one message → its JSON. Server streaming: any number of messages → a JSON array of them.
     /// - Throws: `.invalidResponse` for broken framing, a message that does not decode as the output type, or

@@ -72,3 +72,36 @@ import Testing
         }
     }
 }
+
+/// The incremental form of a server-streaming reply: cut at every byte, the pieces concatenate to the same
+/// JSON array that `Transcoder.response` returns for the whole body.
+@Suite struct StreamingResponseTests {
+    @Test func everySplitPoint() throws {
+        let t = try TranscoderRequestTests.transcoder("WatchBooks")
+        var body: [UInt8] = []
+        for text in [TranscoderResponseTests.fullBook, "", #"title: "second""#] {
+            GRPCFrames.append(try TranscodeTools.encode("transcodetest.v1.Book", text), to: &body)
+        }
+        let whole = try t.response(t.bindings[0], grpcBody: body)
+        for cut in 0...body.count {
+            var s = StreamingResponse(transcoder: t, binding: t.bindings[0])
+            let first = try s.feed(body[..<cut])
+            let pieces = first + (try s.feed(body[cut...])) + (try s.finish())
+            #expect(pieces == whole, "cut at \(cut)")
+        }
+        var empty = StreamingResponse(transcoder: t, binding: t.bindings[0])
+        #expect(try empty.feed([]).isEmpty)
+        #expect(try empty.finish() == Array("[]".utf8))
+    }
+
+    @Test func brokenStreams() throws {
+        let t = try TranscoderRequestTests.transcoder("WatchBooks")
+        var truncated = StreamingResponse(transcoder: t, binding: t.bindings[0])
+        #expect(try truncated.feed([0, 0, 0, 0, 9, 1]).isEmpty)
+        #expect(throws: TranscodeError.self) { try truncated.finish() }
+        var compressed = StreamingResponse(transcoder: t, binding: t.bindings[0])
+        #expect(throws: TranscodeError.self) { try compressed.feed([1, 0, 0, 0, 0]) }
+        var garbage = StreamingResponse(transcoder: t, binding: t.bindings[0])
+        #expect(throws: TranscodeError.self) { try garbage.feed(GRPCFrames.encode([0xFF])) }
+    }
+}
