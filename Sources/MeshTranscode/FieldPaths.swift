@@ -32,6 +32,17 @@ struct FieldPaths {
         return fields.isEmpty ? nil : fields
     }
 
+    /// True when every step of `path` names a field, whatever its kind: tells "no such field" apart from
+    /// "a field text cannot fill" when `resolve` fails.
+    func exists(_ path: [String], in type: String) -> Bool {
+        var current = pool.message(named: type)
+        for name in path {
+            guard let field = current?.field(named: name) else { return false }
+            current = field.type == .message ? pool.message(named: field.typeName) : nil
+        }
+        return true
+    }
+
     /// Sets `text`, converted to the last field's type, at `fields` inside `message`. A repeated last field
     /// gets the value appended; a singular one is overwritten. Setting a oneof member clears its siblings.
     func set(

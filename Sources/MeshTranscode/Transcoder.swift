@@ -102,7 +102,10 @@ public struct Transcoder: Sendable {
                     message: "field path deeper than \(Self.maxFieldPathDepth)")
             }
             guard let fields = paths.resolve(names, in: method.inputType) else {
-                throw .unknownQueryParameter(p.name)
+                guard paths.exists(names, in: method.inputType) else { throw .unknownQueryParameter(p.name) }
+                throw .invalidValue(
+                    parameter: p.name, value: p.value,
+                    message: "a message, a map, or a field inside a repeated message cannot be set from the query")
             }
             let numbers = fields.map(\.number)
             if bound.contains(where: { numbers.starts(with: $0) || $0.starts(with: numbers) }) { continue }

@@ -27,10 +27,15 @@ import Testing
         let list = "/v1/shelves/s1/books"
         Self.expectError(.unknownQueryParameter("colour"), "ListBooks", "GET", list, query: "colour=red")
         Self.expectError(.unknownQueryParameter("filter.nope"), "ListBooks", "GET", list, query: "filter.nope=1")
-        // A message, a map and a path through a repeated message cannot be filled from text.
-        Self.expectError(.unknownQueryParameter("filter"), "ListBooks", "GET", list, query: "filter=x")
+        // A map entry's fields are not the map's keys: unknown.
         Self.expectError(.unknownQueryParameter("labels.a"), "ListBooks", "GET", list, query: "labels.a=b")
-        Self.expectError(.unknownQueryParameter("filters.author"), "ListBooks", "GET", list, query: "filters.author=x")
+        // A message, a map and a path through a repeated message name fields that text cannot fill.
+        let notText = "a message, a map, or a field inside a repeated message cannot be set from the query"
+        for (name, value) in [("filter", "x"), ("labels", "a"), ("filters.author", "x")] {
+            Self.expectError(
+                .invalidValue(parameter: name, value: value, message: notText), "ListBooks", "GET", list,
+                query: "\(name)=\(value)")
+        }
         let cases: [(String, String, String)] = [
             ("page_size", "abc", "not a 32-bit integer"), ("page_size", "2147483648", "not a 32-bit integer"),
             ("filter.minPages", "-1", "not an unsigned 32-bit integer"), ("filter.token", "A", "not base64"),
