@@ -13,8 +13,13 @@ enum TranscodeTools {
     static let protosDirectory: String = Bundle.module.url(forResource: "Protos", withExtension: nil)!.path
     static let file = "transcodetest/v1/library.proto"
 
-    /// `protoc --descriptor_set_out --include_imports`, once per test run.
+    /// `protoc --descriptor_set_out --include_imports` of library.proto, once per test run.
     static let descriptorSet: Result<[UInt8], Failure> = Result { () throws(Failure) -> [UInt8] in
+        try compile(file)
+    }
+
+    /// The descriptor set of one file under Protos (with its imports).
+    static func compile(_ file: String) throws(Failure) -> [UInt8] {
         try withDirectory { dir throws(Failure) in
             try run(
                 "/usr/bin/protoc",
