@@ -12,7 +12,9 @@ public enum GRPCFrames {
         return out
     }
 
-    /// Appends `message` with its prefix to `out` (several messages of a stream go into one buffer).
+    /// Appends `message` with its prefix to `out` (several messages of a stream go into one buffer). The
+    /// prefix holds 32 bits; callers pass request messages built from bodies the gateway already capped far
+    /// below 4 GiB.
     public static func append(_ message: [UInt8], to out: inout [UInt8]) {
         let n = UInt32(truncatingIfNeeded: message.count)
         out.append(0)
