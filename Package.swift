@@ -63,6 +63,7 @@ let package = Package(
         .target(name: "MeshTLS", dependencies: ["CSSL", "MeshSync"], swiftSettings: fast),
         .target(name: "MeshConfig", dependencies: ["MeshJSON"], swiftSettings: fast),
         .target(name: "MeshProtobuf", dependencies: ["MeshJSON"], swiftSettings: fast),
+        .target(name: "MeshTranscode", dependencies: ["MeshProtobuf", "MeshJSON"], swiftSettings: fast),
         .target(name: "MeshJWT", dependencies: ["MeshCrypto", "MeshJSON", "MeshSync"], swiftSettings: fast),
         .target(name: "MeshACME", dependencies: ["MeshCrypto", "MeshJSON", "CSSL"], swiftSettings: fast),
         .target(
@@ -99,6 +100,10 @@ let package = Package(
         .testTarget(name: "MeshJSONTests", dependencies: ["MeshJSON"]),
         .testTarget(
             name: "MeshProtobufTests", dependencies: ["MeshProtobuf", "MeshJSON", "MeshTestSupport"],
+            resources: [.copy("Protos")]
+        ),
+        .testTarget(
+            name: "MeshTranscodeTests", dependencies: ["MeshTranscode", "MeshProtobuf", "MeshJSON", "MeshTestSupport"],
             resources: [.copy("Protos")]
         ),
         .testTarget(name: "MeshConfigTests", dependencies: ["MeshConfig"], resources: [.copy("Fixtures")]),
