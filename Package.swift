@@ -94,7 +94,7 @@ let package = Package(
         .executableTarget(name: "meshgate", dependencies: ["MeshGateway"], swiftSettings: fast),
 
         // MARK: - Tests
-        .target(name: "MeshTestSupport", dependencies: ["MeshPosix", "MeshSync"], path: "Tests/MeshTestSupport"),
+        .target(name: "MeshTestSupport", dependencies: ["MeshPosix", "MeshSync", "MeshJSON"], path: "Tests/MeshTestSupport"),
         .testTarget(name: "MeshHTTP1Tests", dependencies: ["MeshHTTP1"]),
         .testTarget(name: "MeshHTTP2Tests", dependencies: ["MeshHTTP2"]),
         .testTarget(name: "MeshJSONTests", dependencies: ["MeshJSON"]),

@@ -1,10 +1,10 @@
 /// Base64 for `bytes` fields in JSON (proto3 JSON mapping: "standard base64 encoding with paddings"; either
 /// standard or URL-safe, with or without paddings, is accepted on input; RFC 4648 §4 and §5).
-enum Base64 {
+public enum Base64 {
     private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
 
     /// Standard alphabet, padded.
-    static func encode(_ bytes: [UInt8]) -> String {
+    public static func encode(_ bytes: [UInt8]) -> String {
         var out: [UInt8] = []
         out.reserveCapacity((bytes.count + 2) / 3 * 4)
         var i = 0
@@ -36,7 +36,7 @@ enum Base64 {
 
     /// Decodes standard or URL-safe base64, padding optional; nil for any other character, misplaced padding,
     /// or a length that cannot come from whole bytes (one leftover character).
-    static func decode(_ text: String) -> [UInt8]? {
+    public static func decode(_ text: String) -> [UInt8]? {
         var chars = Array(text.utf8)
         var padding = 0
         while chars.last == UInt8(ascii: "=") && padding < 2 {

@@ -49,42 +49,8 @@ enum TextValues {
         }
     }
 
-    /// Standard or URL-safe base64 (RFC 4648 §4, §5), padding optional; nil for any other character,
-    /// misplaced padding or a dangling character.
-    static func base64(_ text: String) -> [UInt8]? {
-        var chars = Array(text.utf8)
-        var padding = 0
-        while chars.last == UInt8(ascii: "=") && padding < 2 {
-            chars.removeLast()
-            padding += 1
-        }
-        if padding > 0 && (chars.count + padding) % 4 != 0 { return nil }
-        if chars.count % 4 == 1 { return nil }
-        var out: [UInt8] = []
-        var acc: UInt32 = 0
-        var bits = 0
-        for c in chars {
-            guard let v = sextet(c) else { return nil }
-            acc = acc << 6 | v
-            bits += 6
-            if bits >= 8 {
-                bits -= 8
-                out.append(UInt8(truncatingIfNeeded: acc >> UInt32(bits)))
-            }
-        }
-        return out
-    }
-
-    private static func sextet(_ c: UInt8) -> UInt32? {
-        switch c {
-        case UInt8(ascii: "A")...UInt8(ascii: "Z"): UInt32(c - UInt8(ascii: "A"))
-        case UInt8(ascii: "a")...UInt8(ascii: "z"): UInt32(c - UInt8(ascii: "a") + 26)
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): UInt32(c - UInt8(ascii: "0") + 52)
-        case UInt8(ascii: "+"), UInt8(ascii: "-"): 62
-        case UInt8(ascii: "/"), UInt8(ascii: "_"): 63
-        default: nil
-        }
-    }
+    /// Standard or URL-safe base64 (RFC 4648 §4, §5), padding optional: the JSON mapping's own rule.
+    static func base64(_ text: String) -> [UInt8]? { Base64.decode(text) }
 }
 
 /// `a=1&b=x%20y&a=2` → `[("a", "1"), ("b", "x y"), ("a", "2")]`, in order (repeated keys fill repeated fields

@@ -1,5 +1,6 @@
 import MeshJSON
 import MeshProtobuf
+import MeshTestSupport
 import Testing
 
 /// The JSON mapping against Python's `google.protobuf.json_format` loading the same descriptor set: JSON parsed

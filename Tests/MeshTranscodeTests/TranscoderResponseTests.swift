@@ -1,5 +1,6 @@
 import MeshJSON
 import MeshProtobuf
+import MeshTestSupport
 import MeshTranscode
 import Testing
 
