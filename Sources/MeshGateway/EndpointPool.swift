@@ -132,7 +132,8 @@ final class EndpointPool {
     /// A new channel to this endpoint's HTTP/2 connection (opened on first use), and the exchange's end of it.
     func openH2Channel() throws(SystemError) -> (fd: Int32, channel: H2UpstreamChannel) {
         let session: H2UpstreamSession
-        if let current = h2 {
+        // A session that failed while it was being made (a handshake refused at once) is never reused.
+        if let current = h2, !current.dead {
             session = current
         } else {
             session = try H2UpstreamSession(worker: worker, pool: self)
