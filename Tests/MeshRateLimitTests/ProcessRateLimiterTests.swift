@@ -64,7 +64,8 @@ import Testing
         var before = 0
         for i in 0..<1_000_000 {
             // After the first 10⁵ keys every entry has been touched: from there on nothing may grow. (Other
-            // tests run meanwhile, so the bound is loose: 900 000 more keys kept would be ≥ 28 MB.)
+            // tests run meanwhile in this process — the protobuf suites' allocations showed up as 17.9 MB in one
+            // CI run — so the bound is loose: 900 000 more keys kept would be ≥ 28 MB.)
             if i == 100_000 { before = residentBytes() }
             withUnsafeBytes(of: UInt64(i)) { for j in 0..<8 { key[j] = $0[j] } }
             #expect(limiter.check(digest: RateLimitKey.digest(key), now: now).isAllowed)
@@ -75,7 +76,7 @@ import Testing
         // quarantine): the structural bound above is what holds there.
         guard getenv("ASAN_OPTIONS") == nil else { return }
         let grown = residentBytes() - before
-        #expect(grown < 16 << 20, "resident memory grew by \(grown) bytes")
+        #expect(grown < 24 << 20, "resident memory grew by \(grown) bytes")
     }
 
     /// A resident hot key survives a flood of one-off keys in its set only as long as it is used; keys whose
