@@ -79,10 +79,11 @@ public struct ChunkedDecoder: Sendable {
     }
 
     /// `decode`, also appending the bytes of the trailer section (its field lines and the final CRLF) to
-    /// `trailers`, however the section is split across calls; `maxTrailerBytes` bounds them.
+    /// `trailers` when it is not nil, however the section is split across calls; `maxTrailerBytes` bounds them.
     public mutating func decode(
-        _ buffer: UnsafeRawBufferPointer, onData: (UnsafeRawBufferPointer) -> Void, keepingTrailersIn trailers: inout [UInt8]
+        _ buffer: UnsafeRawBufferPointer, onData: (UnsafeRawBufferPointer) -> Void, keepingTrailersIn trailers: inout [UInt8]?
     ) -> ChunkScan {
+        guard trailers != nil else { return decode(buffer, onData: onData) }
         let alreadyInTrailers = inTrailerSection
         var at = -1
         let result = decode(buffer, onData: onData, trailersAt: &at)
@@ -94,7 +95,7 @@ public struct ChunkedDecoder: Sendable {
         }
         // Data bytes come before the trailer section, so a caller moving them within `buffer` leaves these alone.
         let from = alreadyInTrailers ? 0 : at
-        if from >= 0 && from < end { trailers.append(contentsOf: buffer[from..<end]) }
+        if from >= 0 && from < end { trailers!.append(contentsOf: buffer[from..<end]) }
         return result
     }
 

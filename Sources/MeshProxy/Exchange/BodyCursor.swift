@@ -57,7 +57,7 @@ public struct BodyCursor: Sendable {
             total += n
             return .success(n)
         case .chunked:
-            switch trailers == nil ? decoder.scan(bytes) : decoder.decode(bytes, onData: { _ in }, keepingTrailersIn: &trailers!) {
+            switch decoder.decode(bytes, onData: { _ in }, keepingTrailersIn: &trailers) {
             case .needMore:
                 total += bytes.count
                 return .success(bytes.count)
@@ -114,16 +114,12 @@ public struct BodyCursor: Sendable {
     public mutating func takeDechunked(_ bytes: UnsafeMutableRawBufferPointer) -> Result<(Int, Int), HTTPParseError> {
         var written = 0
         let base = bytes.baseAddress!
-        let move = { (data: UnsafeRawBufferPointer) in
+        let result = decoder.decode(UnsafeRawBufferPointer(bytes), onData: { data in
             if data.count > 0 {
                 memmove(base + written, data.baseAddress!, data.count)
                 written += data.count
             }
-        }
-        let result =
-            trailers == nil
-            ? decoder.decode(UnsafeRawBufferPointer(bytes), onData: move)
-            : decoder.decode(UnsafeRawBufferPointer(bytes), onData: move, keepingTrailersIn: &trailers!)
+        }, keepingTrailersIn: &trailers)
         switch result {
         case .needMore:
             total += bytes.count
