@@ -61,7 +61,7 @@ let package = Package(
         .target(name: "MeshCrypto", dependencies: ["CCrypto"], swiftSettings: fast),
         .target(name: "MeshLog", dependencies: ["MeshJSON", "MeshSync"], swiftSettings: fast),
         .target(name: "MeshTLS", dependencies: ["CSSL", "MeshSync"], swiftSettings: fast),
-        .target(name: "MeshConfig", dependencies: ["MeshJSON"], swiftSettings: fast),
+        .target(name: "MeshConfig", dependencies: ["MeshJSON", "MeshProtobuf", "MeshTranscode"], swiftSettings: fast),
         .target(name: "MeshProtobuf", dependencies: ["MeshJSON"], swiftSettings: fast),
         .target(name: "MeshTranscode", dependencies: ["MeshProtobuf", "MeshJSON"], swiftSettings: fast),
         .target(name: "MeshJWT", dependencies: ["MeshCrypto", "MeshJSON", "MeshSync"], swiftSettings: fast),
@@ -88,7 +88,7 @@ let package = Package(
         .target(name: "MeshDemo", dependencies: ["MeshConfig", "MeshPosix", "CLinux"], swiftSettings: fast),
         .target(
             name: "MeshGateway",
-            dependencies: ["MeshControl", "MeshOTLP", "MeshDemo", "MeshProxy", "MeshRateLimit", "MeshRedis", "MeshHTTP2", "MeshEventLoop", "MeshPosix", "MeshCrypto", "MeshSync", "MeshTLS", "CLinux"],
+            dependencies: ["MeshControl", "MeshOTLP", "MeshDemo", "MeshProxy", "MeshRateLimit", "MeshRedis", "MeshHTTP2", "MeshTranscode", "MeshEventLoop", "MeshPosix", "MeshCrypto", "MeshSync", "MeshTLS", "CLinux"],
             swiftSettings: fast
         ),
         .executableTarget(name: "meshgate", dependencies: ["MeshGateway"], swiftSettings: fast),

@@ -6,7 +6,7 @@ extension ConfigDecoder {
 
     func decodeListeners(
         _ root: ObjectNode, upstreams: [String], providers: [String], adminAddress: HostPort?,
-        hasRateLimitStore: Bool = false
+        hasRateLimitStore: Bool = false, h2Upstreams: Set<String> = []
     ) -> [ListenerConfig] {
         guard required(root, "listeners", hint: " (at least one listener)") != nil,
             let items = array(root, "listeners", nonEmpty: true)
@@ -40,7 +40,8 @@ extension ConfigDecoder {
             let tls = listener["tls"].flatMap { decodeListenerTLS($0.value, listener.path("tls")) }
             let routes = decodeRoutes(
                 listener, listenerName: name, listenerJWT: jwt, upstreams: upstreams, providers: providers,
-                verifiesClients: tls?.clientCAFile != nil, hasRateLimitStore: hasRateLimitStore)
+                verifiesClients: tls?.clientCAFile != nil, hasRateLimitStore: hasRateLimitStore,
+                h2Upstreams: h2Upstreams)
             let rateLimitNode = listener["rate_limit"]?.value
             let rateLimit = rateLimitNode.flatMap {
                 decodeRateLimit($0, listener.path("rate_limit"), jwt: jwt, hasStore: hasRateLimitStore)
@@ -70,7 +71,8 @@ extension ConfigDecoder {
 
     func decodeRoutes(
         _ listener: ObjectNode, listenerName: String, listenerJWT: JWTRuleConfig?, upstreams: [String],
-        providers: [String], verifiesClients: Bool = false, hasRateLimitStore: Bool = false
+        providers: [String], verifiesClients: Bool = false, hasRateLimitStore: Bool = false,
+        h2Upstreams: Set<String> = []
     ) -> [RouteConfig] {
         guard required(listener, "routes") != nil, let items = array(listener, "routes") else { return [] }
         var routes: [RouteConfig] = []
@@ -79,7 +81,8 @@ extension ConfigDecoder {
         for (index, item) in items.enumerated() {
             let context = RouteContext(
                 defaultName: "\(listenerName)#\(index)", listenerJWT: listenerJWT, upstreams: upstreams,
-                providers: providers, verifiesClients: verifiesClients, hasRateLimitStore: hasRateLimitStore)
+                providers: providers, verifiesClients: verifiesClients, hasRateLimitStore: hasRateLimitStore,
+                h2Upstreams: h2Upstreams)
             guard let route = decodeRoute(item.node, item.path, context) else { continue }
             if let first = names[route.name] {
                 let position = item.node["name"]?.position ?? item.node.position
@@ -128,4 +131,6 @@ struct RouteContext {
     var verifiesClients = false
     /// `rate_limits.store` is configured: `scope: "global"` limits are possible.
     var hasRateLimitStore = false
+    /// Upstreams that speak HTTP/2 (`h2`, `h2c`): the ones a `grpc_transcode` route may send to.
+    var h2Upstreams: Set<String> = []
 }

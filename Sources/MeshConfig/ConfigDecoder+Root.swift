@@ -28,7 +28,8 @@ extension ConfigDecoder {
         let rateLimits = decodeRateLimits(root)
         let listeners = decodeListeners(
             root, upstreams: upstreamOrder, providers: providers.names, adminAddress: admin.address,
-            hasRateLimitStore: rateLimits.store != nil)
+            hasRateLimitStore: rateLimits.store != nil,
+            h2Upstreams: Set(upstreams.filter { $0.upstreamProtocol != .http1 }.map(\.name)))
         return GatewayConfig(
             version: 1, admin: admin, listeners: listeners,
             upstreams: Dictionary(uniqueKeysWithValues: upstreams.map { ($0.name, $0) }),

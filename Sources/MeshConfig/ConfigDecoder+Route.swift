@@ -5,6 +5,7 @@ extension ConfigDecoder {
     static let routeKeys = [
         "name", "match", "upstream", "rewrite", "jwt", "public", "timeout_ms", "per_try_timeout_ms", "retry",
         "fallback", "request_headers", "response_headers", "allow_identities", "rate_limit",
+        "grpc_transcode",
     ]
     static let matchKeys = ["path", "path_prefix", "path_template", "methods", "host", "headers"]
 
@@ -40,9 +41,21 @@ extension ConfigDecoder {
             decodeRateLimit($0.value, route.path("rate_limit"), jwt: jwt, hasStore: context.hasRateLimitStore)
         }
         guard let match else { return nil }
+        let rewrite = route["rewrite"].flatMap { decodeRewrite($0.value, route.path("rewrite")) }
+        let transcode = route["grpc_transcode"].flatMap { member in
+            decodeTranscode(member, route.path("grpc_transcode"), match: match, upstream: upstream, context)
+        }
+        if transcode != nil, let rewrite, rewrite.stripPrefix != nil || rewrite.addPrefix != nil,
+            let member = route["rewrite"]
+        {
+            error(
+                route.path("rewrite"), member.keyPosition,
+                "a grpc_transcode route sends each call to its method's gRPC path: strip_prefix and add_prefix"
+                    + " do not apply; remove them")
+        }
         return RouteConfig(
             name: name, match: match, upstream: upstream,
-            rewrite: route["rewrite"].flatMap { decodeRewrite($0.value, route.path("rewrite")) },
+            rewrite: rewrite,
             jwt: jwt, isPublic: isPublic,
             timeoutMs: timeout, perTryTimeoutMs: perTry,
             retry: route["retry"].map { decodeRetry($0.value, route.path("retry")) } ?? Defaults.retry,
@@ -53,7 +66,7 @@ extension ConfigDecoder {
             responseHeaders: route["response_headers"].map {
                 decodeHeaderEdits($0.value, route.path("response_headers"), reserved: ReservedHeaders.response)
             } ?? .none,
-            allowIdentities: decodeAllowIdentities(route, context), rateLimit: rateLimit)
+            allowIdentities: decodeAllowIdentities(route, context), rateLimit: rateLimit, transcode: transcode)
     }
 
     func decodeMatch(_ node: JSONNode, _ path: String) -> MatchConfig? {

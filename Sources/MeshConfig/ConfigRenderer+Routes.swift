@@ -128,6 +128,14 @@ extension ConfigRenderer {
             ]
             pairs(&w, fields.compactMap { key, value in value.map { (key, $0) } })
         }
+        if let transcode = route.transcode {
+            w.key("grpc_transcode")
+            let fields = [
+                ("descriptor_set", transcode.descriptorSet), ("method", transcode.method), ("body", transcode.body),
+                ("response_body", transcode.responseBody),
+            ]
+            pairs(&w, fields.compactMap { key, value in value.map { (key, $0) } })
+        }
         w.key("public")
         w.bool(route.isPublic)
         if let jwt = route.jwt {

@@ -145,12 +145,15 @@ public struct RouteConfig: Sendable {
     public let allowIdentities: [String]?
     /// SPEC §11 `rate_limit` of this route (a listener's limit is on `ListenerConfig` and applies as well).
     public let rateLimit: RateLimitConfig?
+    /// `grpc_transcode`: the route answers REST by calling gRPC methods (nil: it proxies as it is).
+    public let transcode: TranscodeConfig?
     public init(
         name: String, match: MatchConfig, upstream: String, rewrite: RewriteConfig?, jwt: JWTRuleConfig?,
         isPublic: Bool, timeoutMs: Int, perTryTimeoutMs: Int?, retry: RetryConfig, fallback: FallbackConfig?,
         requestHeaders: HeaderEditsConfig, responseHeaders: HeaderEditsConfig, allowIdentities: [String]? = nil,
-        rateLimit: RateLimitConfig? = nil
+        rateLimit: RateLimitConfig? = nil, transcode: TranscodeConfig? = nil
     ) {
+        self.transcode = transcode
         self.allowIdentities = allowIdentities
         self.rateLimit = rateLimit
         self.name = name

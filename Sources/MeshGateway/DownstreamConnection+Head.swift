@@ -131,6 +131,11 @@ extension DownstreamConnection {
             return
         }
         guard admittedByLimits(view, route: route) else { return }
+        // A gRPC call on a transcoding route passes through as it is (as Envoy's transcoder lets it).
+        if let transcode = route.config.transcode, exchange.transcode == nil, !exchange.machine.grpc {
+            transcodeRequest(head, view: view, pathLength: pathLength, transcode)
+            return
+        }
         var declared: Int?
         if case .contentLength(let n) = head.framing { declared = n }
         exchange.bodyOffset = buffer.start

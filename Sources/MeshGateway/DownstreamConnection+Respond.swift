@@ -23,7 +23,7 @@ extension DownstreamConnection {
         let space = toClient.headSpace(from: worker.pool)
         var w = HeadWriter(space)
         let id = String(decoding: requestID, as: UTF8.self)
-        if exchange.machine.grpc {
+        if exchange.machine.grpc && !exchange.machine.transcoded {
             // SPEC §10: a gRPC caller reads its error from a Trailers-Only answer, not from a JSON body.
             error.writeGRPCResponse(into: &w, requestID: id, persistence: persistence(closing: closing))
             exchange.status = 200

@@ -46,7 +46,9 @@ extension DownstreamConnection {
 
     private func parseResponseHead(_ up: UpstreamConnection) -> HeadStep {
         let headers = worker.headers
-        switch up.parser.parse(up.buffer.readable, headers: headers, requestMethod: exchange.method) {
+        // A transcoded call is a POST whatever the REST method was (a HEAD's answer would have no body).
+        let method = exchange.transcode == nil ? exchange.method : .post
+        switch up.parser.parse(up.buffer.readable, headers: headers, requestMethod: method) {
         case .incomplete:
             return .needMore
         case .invalid:
@@ -59,6 +61,7 @@ extension DownstreamConnection {
                 up.parser.reset()
                 return .progressed
             }
+            if exchange.transcode != nil { return startTranscodedReply(head, up) ? .progressed : .stop }
             return startResponse(head, up) ? .progressed : .stop
         }
     }
@@ -127,7 +130,7 @@ extension DownstreamConnection {
 
     /// How many leading bytes of `bytes` belong to the body, and how many of them are data for the client
     /// (moved to the front when de-chunking); nil when they break the framing.
-    private static func takeBody(
+    static func takeBody(
         _ cursor: inout BodyCursor, dechunk: Bool, _ bytes: UnsafeMutableRawBufferPointer
     ) -> (consumed: Int, data: Int)? {
         guard !bytes.isEmpty else { return (0, 0) }
@@ -143,6 +146,7 @@ extension DownstreamConnection {
 
     /// Forwards body bytes read after the head was written out.
     private func forwardResponseBody(_ up: UpstreamConnection) -> Bool {
+        if exchange.transcode != nil { return collectReply(up) }
         let bytes = UnsafeMutableRawBufferPointer(mutating: up.buffer.readable)
         guard let body = Self.takeBody(&exchange.machine.response, dechunk: exchange.dechunk, bytes) else {
             // The head already reached the client: close, so the broken body shows as a truncation.
@@ -204,6 +208,9 @@ extension DownstreamConnection {
         up.eof = true
         if !exchange.machine.responseStarted {
             attemptFailed(.reset)
+        } else if exchange.transcode != nil && !exchange.machine.response.done {
+            // Nothing of a transcoded reply was written yet: the client gets an answer, not a cut.
+            respond(.badGateway, close: false)
         } else if exchange.machine.response.peerClosed() {
             exchange.upstreamKeepAlive = false
             if phase == .tunnel {

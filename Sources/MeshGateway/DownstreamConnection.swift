@@ -204,6 +204,8 @@ final class DownstreamConnection: EventHandler {
             readHead()
         case .http2:
             pumpHTTP2()
+        case .proxying where exchange.machine.state == .awaitingBody:
+            readTranscodedBody()
         case .proxying, .tunnel:
             let before = phase
             pumpRequest()

@@ -81,6 +81,8 @@ struct Exchange {
     var error: GatewayError?
     /// A gRPC call's status once known (gateway error, Trailers-Only head, or trailers at `report`).
     var grpcStatus: Int?
+    /// Set once a `grpc_transcode` request was rewritten as its gRPC call (and while it is answered).
+    var transcode: TranscodeState?
     var bytesIn = 0
     var bytesOut = 0
     var status = 0

@@ -221,7 +221,7 @@ public final class StableBytes: @unchecked Sendable {
     /// Number of bytes.
     public let count: Int
 
-    init(_ source: [UInt8]) {
+    public init(_ source: [UInt8]) {
         count = source.count
         base = .allocate(byteCount: max(1, source.count), alignment: 1)
         source.withUnsafeBytes { if let from = $0.baseAddress { base.copyMemory(from: from, byteCount: count) } }

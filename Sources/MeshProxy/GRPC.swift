@@ -6,6 +6,7 @@ public enum GRPC {
     public static let contentTypeName = Array("content-type".utf8)
     public static let timeoutName = Array("grpc-timeout".utf8)
     static let statusName = Array("grpc-status".utf8)
+    public static let messageName = Array("grpc-message".utf8)
 
     /// `application/grpc` or `application/grpc+<codec>` (also with parameters), ASCII case-insensitive.
     /// gRPC-Web (`application/grpc-web…`) is not a call the gateway translates.
@@ -68,11 +69,19 @@ public enum GRPC {
     public static func status(
         inHead buffer: UnsafeRawBufferPointer, headers: UnsafeMutableBufferPointer<HTTPHeaderField>, count: Int
     ) -> Int? {
+        value(named: statusName, inHead: buffer, headers: headers, count: count).flatMap(status)
+    }
+
+    /// The first value of the field `name` (lowercase) in a response head.
+    public static func value(
+        named name: [UInt8], inHead buffer: UnsafeRawBufferPointer, headers: UnsafeMutableBufferPointer<HTTPHeaderField>,
+        count: Int
+    ) -> UnsafeRawBufferPointer? {
         for i in 0..<count {
             let field = headers[i]
-            let name = UnsafeRawBufferPointer(rebasing: buffer[Int(field.nameStart)..<Int(field.nameStart + field.nameLength)])
-            guard Bytes.equalsIgnoringCase(name, statusName) else { continue }
-            return status(UnsafeRawBufferPointer(rebasing: buffer[Int(field.valueStart)..<Int(field.valueStart + field.valueLength)]))
+            let fieldName = UnsafeRawBufferPointer(rebasing: buffer[Int(field.nameStart)..<Int(field.nameStart + field.nameLength)])
+            guard Bytes.equalsIgnoringCase(fieldName, name) else { continue }
+            return UnsafeRawBufferPointer(rebasing: buffer[Int(field.valueStart)..<Int(field.valueStart + field.valueLength)])
         }
         return nil
     }
@@ -80,12 +89,16 @@ public enum GRPC {
     /// The `grpc-status` among trailer field lines (`name: value\r\n`…, as a chunked body's trailer section
     /// carries them); nil when there is none.
     public static func status(inTrailerSection bytes: [UInt8]) -> Int? {
-        let name = statusName
+        value(named: statusName, inTrailerSection: bytes).flatMap { v in v.withUnsafeBytes { status($0) } }
+    }
+
+    /// The value (without surrounding blanks) of the first trailer field line named `name` (lowercase).
+    public static func value(named name: [UInt8], inTrailerSection bytes: [UInt8]) -> [UInt8]? {
         var lineStart = 0
         while lineStart < bytes.count {
             var lineEnd = lineStart
             while lineEnd < bytes.count && bytes[lineEnd] != 0x0A { lineEnd += 1 }
-            let found: Int? = bytes.withUnsafeBytes { all in
+            let found: [UInt8]? = bytes.withUnsafeBytes { all in
                 var line = UnsafeRawBufferPointer(rebasing: all[lineStart..<lineEnd])
                 if line.last == 0x0D { line = UnsafeRawBufferPointer(rebasing: line.dropLast()) }
                 guard let colon = line.firstIndex(of: UInt8(ascii: ":")),
@@ -98,7 +111,7 @@ public enum GRPC {
                 while let last = value.last, last == 0x20 || last == 0x09 {
                     value = UnsafeRawBufferPointer(rebasing: value.dropLast())
                 }
-                return status(value)
+                return Array(value)
             }
             if let found { return found }
             lineStart = lineEnd + 1

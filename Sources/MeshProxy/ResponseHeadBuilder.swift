@@ -51,20 +51,23 @@ public enum ResponseHeadBuilder {
             w.write(requestID)
             w.write("\r\n")
         }
-        if let route {
-            for (name, value) in route.responseEdits.additions {
-                name.withUnsafeBytes { n in
-                    // A `set` of a field the gateway writes itself would add a second framing or id field.
-                    guard !isGatewayField(KnownHeader.classify(n)) else { return }
-                    value.withUnsafeBytes { v in RequestHeadBuilder.writeField(n, v, into: &w) }
-                }
-            }
-        }
+        if let route { writeAdditions(route, into: &w) }
         if head.status == 101 {
             w.write("connection: upgrade\r\n\r\n")
             return
         }
         writePersistence(persistence, into: &w)
+    }
+
+    /// The route's `response_headers.set` lines (the gateway's own fields excepted).
+    public static func writeAdditions(_ route: CompiledRoute, into w: inout HeadWriter) {
+        for (name, value) in route.responseEdits.additions {
+            name.withUnsafeBytes { n in
+                // A `set` of a field the gateway writes itself would add a second framing or id field.
+                guard !isGatewayField(KnownHeader.classify(n)) else { return }
+                value.withUnsafeBytes { v in RequestHeadBuilder.writeField(n, v, into: &w) }
+            }
+        }
     }
 
     /// Whether an upstream field line reaches the client.

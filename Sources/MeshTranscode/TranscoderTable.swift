@@ -7,6 +7,8 @@ public struct TranscoderTable: Sendable {
     public let transcoders: [String: Transcoder]
     /// Methods with an HTTP rule that are not served, with the reason (client streaming is not transcoded).
     public let skipped: [(path: String, reason: String)]
+    /// `transcoders` in gRPC path order: the order `match` breaks ties in, sorted once.
+    private let ordered: [Transcoder]
 
     /// - Throws: `.invalidBinding` for the first rule (in gRPC path order) that does not fit its method: a
     ///   broken descriptor set should fail the configuration check, not one request at a time.
@@ -23,6 +25,14 @@ public struct TranscoderTable: Sendable {
         }
         self.transcoders = transcoders
         self.skipped = skipped
+        ordered = transcoders.keys.sorted().map { transcoders[$0]! }
+    }
+
+    /// A table of one method (a route that names its method and binding).
+    public init(single transcoder: Transcoder) {
+        transcoders = [transcoder.method.path: transcoder]
+        skipped = []
+        ordered = [transcoder]
     }
 
     /// The method and binding for a request; nil means no route (the gateway answers 404). Among several
@@ -30,10 +40,8 @@ public struct TranscoderTable: Sendable {
     /// the earlier binding.
     public func match(httpMethod: String, path: String) -> (transcoder: Transcoder, matched: MatchedBinding)? {
         var best: (transcoder: Transcoder, matched: MatchedBinding)?
-        for key in transcoders.keys.sorted() {
-            guard let t = transcoders[key], let m = t.bindings.match(httpMethod: httpMethod, path: path) else {
-                continue
-            }
+        for t in ordered {
+            guard let m = t.bindings.match(httpMethod: httpMethod, path: path) else { continue }
             if let b = best, b.matched.binding.template.literalCount >= m.binding.template.literalCount { continue }
             best = (t, m)
         }

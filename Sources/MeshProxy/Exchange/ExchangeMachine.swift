@@ -14,6 +14,8 @@ public struct ExchangeMachine: Sendable {
         case awaitingKeys
         /// Parked: a global rate limit's reservation is on its way from the store (SPEC §11).
         case awaitingLimit
+        /// Parked: a transcoded request's body is read whole before it becomes a gRPC message.
+        case awaitingBody
         /// The endpoint's pool is at `max_connections`; waiting for a slot.
         case waitingForSlot
         case connecting
@@ -66,6 +68,9 @@ public struct ExchangeMachine: Sendable {
     public private(set) var grpc = false
     /// The call's own deadline from `grpc-timeout` (loop milliseconds), from its head on; `.max` without one.
     public private(set) var callDeadlineMs: Int64 = .max
+    /// A REST request the gateway turned into a gRPC call (`grpc_transcode`): the upstream side is gRPC's
+    /// (`grpc`), but the client reads HTTP answers, so the route's fallback applies and errors are JSON.
+    public private(set) var transcoded = false
     let idempotent: Bool
     let limits: Limits
 
@@ -93,6 +98,30 @@ public struct ExchangeMachine: Sendable {
     public mutating func grpcCall(timeoutMs: Int?, now: Int64) {
         grpc = true
         if let timeoutMs { callDeadlineMs = .deadline(now, plusMs: timeoutMs) }
+    }
+
+    /// The request is sent as a gRPC call made from a REST request (`grpc_transcode`).
+    public mutating func transcodedCall() {
+        grpc = true
+        transcoded = true
+    }
+
+    /// The request in the client buffer was replaced (by its gRPC call): its body is read with `framing`.
+    public mutating func requestRewritten(framing: BodyFraming) {
+        request = BodyCursor()
+        request.begin(framing)
+    }
+
+    /// A transcoded request waits for the rest of its body, for at most the idle timeout (then 408).
+    public mutating func awaitBody(now: Int64) {
+        state = .awaitingBody
+        timerMs = .deadline(now, plusMs: limits.idleTimeoutMs)
+    }
+
+    /// More of the body came: the driver looks again (on `.routing`).
+    public mutating func bodyArrived() {
+        state = .routing
+        timerMs = .max
     }
 
     /// `timeout_ms` from now, within the call's own deadline.
@@ -359,6 +388,7 @@ public struct ExchangeMachine: Sendable {
         switch state {
         case .awaitingKeys: return .keysTimedOut
         case .awaitingLimit: return .limitTimedOut
+        case .awaitingBody: return .fail(.requestTimeout, close: true)
         case .backingOff: return .startAttempt(sendContinue: false)
         case .waitingForSlot: return .fail(.unavailable, close: false)
         case .connecting: return .abortAttempt(.connectFailure)
@@ -366,6 +396,8 @@ public struct ExchangeMachine: Sendable {
             // The client stopped sending its body, or a gRPC call's deadline passed while it streamed.
             return .fail(now >= callDeadlineMs ? .gatewayTimeout : .requestTimeout, close: true)
         case .awaitingHead: return .abortAttempt(.timeout)
+        // A transcoded reply is collected before anything is written: the client can still get a 504.
+        case .streaming where transcoded: return .fail(.gatewayTimeout, close: false)
         case .routing, .streaming, .tunnel, .answering: return .closeClient
         }
     }
@@ -379,7 +411,7 @@ public struct ExchangeMachine: Sendable {
 
     private func fallbackOrError(_ reason: FallbackOn, _ error: GatewayError) -> ExchangeAction {
         // A fallback is an HTTP answer a gRPC client cannot read: a call gets its gRPC error.
-        if !grpc, route?.fallback?.covers(reason) == true { return .fallback(reason) }
+        if !grpc || transcoded, route?.fallback?.covers(reason) == true { return .fallback(reason) }
         return .fail(error, close: false)
     }
 }

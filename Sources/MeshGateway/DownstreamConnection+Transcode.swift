@@ -1,0 +1,275 @@
+import Glibc
+import MeshConfig
+import MeshHTTP1
+import MeshProxy
+import MeshTranscode
+
+/// What a transcoded exchange (`grpc_transcode`) carries besides an ordinary one; it exists only while such an
+/// exchange is active.
+struct TranscodeState {
+    let transcoder: Transcoder
+    let binding: HTTPBinding
+    /// The upstream's gRPC body, de-chunked, as it arrives.
+    var reply: [UInt8] = []
+    /// The JSON answer while it is queued for the client (the queue holds its address).
+    var answer: StableBytes?
+}
+
+/// REST → gRPC (`grpc_transcode`, issue 16). The REST request is read whole and replaced *in the client
+/// buffer* by its gRPC call — an HTTP/1.1 `POST /pkg.Service/Method` head and one length-prefixed message —
+/// which then goes upstream like any request: the strict parser reads the rewritten head again, retries replay
+/// it from the buffer, and limits, breaker, deadlines and trace context apply unchanged. The reply is collected
+/// whole (bounded) and answered as JSON.
+extension DownstreamConnection {
+    /// The largest gRPC reply collected for one transcoded request (gRPC's default message limit).
+    static let maxTranscodedReplyBytes = 4 * 1024 * 1024 + 5
+
+    /// `admit` for a transcode route before its rewrite: waits for the body, builds the call, rewrites the
+    /// buffer and admits the call; or answers (404 no binding, 400 a body or parameter that does not fit).
+    func transcodeRequest(_ head: RequestHead, view: RequestView, pathLength: Int, _ config: TranscodeConfig) {
+        guard let (body, bodyEnd) = wholeBody(head) else { return }
+        let path = String(decoding: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(worker.pathScratch)[0..<pathLength]), as: UTF8.self)
+        let method = String(decoding: view.method, as: UTF8.self)
+        guard let (transcoder, matched) = config.table.match(httpMethod: method, path: path) else {
+            consumeRESTBody(upTo: bodyEnd)
+            respond(.noRoute, close: false)
+            return
+        }
+        exchange.transcode = TranscodeState(transcoder: transcoder, binding: matched.binding)
+        let call: [UInt8]
+        do {
+            // The parser's query starts at its `?`.
+            let query = view.query.first == UInt8(ascii: "?") ? UnsafeRawBufferPointer(rebasing: view.query.dropFirst()) : view.query
+            call = try transcoder.request(matched, query: String(decoding: query, as: UTF8.self), body: body)
+        } catch {
+            consumeRESTBody(upTo: bodyEnd)
+            answerTranscoded(error.transcodedError)
+            return
+        }
+        guard rewriteAsCall(view, grpcPath: transcoder.method.path, message: call, bodyEnd: bodyEnd),
+            let (newHead, newView, newPathLength) = bufferedHead()
+        else {
+            consumeRESTBody(upTo: bodyEnd)
+            respond(.payloadTooLarge, close: true)
+            return
+        }
+        buffer.start = exchange.headOffset + newHead.headLength
+        exchange.machine.requestRewritten(framing: newHead.framing)
+        exchange.machine.transcodedCall()
+        admit(newHead, view: newView, pathLength: newPathLength)
+    }
+
+    /// The REST body and where it ends in the buffer, when all of it is there; otherwise nil, with the
+    /// exchange parked until more arrives (`readTranscodedBody`) or answered (413, 400).
+    private func wholeBody(_ head: RequestHead) -> (body: [UInt8], end: Int)? {
+        let limit = min(worker.config.source.limits.maxBodyBytes, buffer.capacity / 2)
+        if case .contentLength(let n) = head.framing, n > limit {
+            respond(.payloadTooLarge, close: true)
+            return nil
+        }
+        var cursor = BodyCursor()
+        cursor.begin(head.framing)
+        guard !cursor.done else { return ([], buffer.start) }
+        // Parsed on a copy: a chunked body is de-chunked in place, and it may still be incomplete.
+        var copy = Array(buffer.readable)
+        let step = copy.withUnsafeMutableBytes { bytes in
+            head.framing == .chunked ? cursor.takeDechunked(bytes) : cursor.take(UnsafeRawBufferPointer(bytes)).map { ($0, $0) }
+        }
+        guard case .success(let (consumed, data)) = step else {
+            respond(.badRequest, close: true)
+            return nil
+        }
+        if cursor.done { return (Array(copy[0..<data]), buffer.start + consumed) }
+        guard cursor.total <= limit, buffer.end - exchange.headOffset < buffer.capacity else {
+            respond(.payloadTooLarge, close: true)
+            return nil
+        }
+        // RFC 9110 §10.1.1: a client waiting for 100 Continue sends nothing more without it.
+        if head.expectContinue && buffer.isEmpty { writeContinue() }
+        // The head stays readable so reading more never compacts it away; it is parsed again on resume.
+        buffer.start = exchange.headOffset
+        exchange.machine.awaitBody(now: worker.loop.nowMs)
+        syncTimer()
+        _ = flushClient()
+        return nil
+    }
+
+    /// Reads more of a parked transcoded request, then tries again (routing and admission already passed).
+    func readTranscodedBody() {
+        // A 100 Continue the socket did not take at once goes out when it is writable again.
+        guard flushClient(), readable else { return }
+        switch readClient() {
+        case .data: break
+        case .drained: return
+        case .eof, .failed:
+            close()
+            return
+        }
+        // `readClient` may have moved the buffered bytes to the front; the head leads them.
+        exchange.headOffset = buffer.start
+        exchange.machine.bodyArrived()
+        guard let (head, view, pathLength) = bufferedHead() else {
+            respond(.badRequest, close: true)
+            return
+        }
+        buffer.start = exchange.headOffset + head.headLength
+        admit(head, view: view, pathLength: pathLength)
+    }
+
+    /// Answering without a call: the REST body is read, so the connection can serve the next request.
+    private func consumeRESTBody(upTo end: Int) {
+        buffer.start = end
+        exchange.machine.requestRewritten(framing: .none)
+    }
+
+    /// Replaces the REST request (from `headOffset` to `bodyEnd`) by the call, keeping any pipelined bytes
+    /// after it; false when the call does not fit the buffer.
+    private func rewriteAsCall(_ view: RequestView, grpcPath: String, message: [UInt8], bodyEnd: Int) -> Bool {
+        var call: [UInt8] = []
+        call.reserveCapacity(view.head.headLength + message.count + 96)
+        call += "POST ".utf8
+        call += grpcPath.utf8
+        call += " HTTP/1.1\r\n".utf8
+        for i in 0..<view.head.headerCount where !Self.replacedByCall(view.name(i)) {
+            call += view.name(i)
+            call += ": ".utf8
+            call += view.value(i)
+            call += "\r\n".utf8
+        }
+        call += "content-type: application/grpc\r\nte: trailers\r\ncontent-length: \(message.count)\r\n\r\n".utf8
+        call += message
+        guard let base = buffer.base else { return false }
+        let tail = buffer.end - bodyEnd
+        guard call.count + tail <= buffer.capacity else { return false }
+        let at = exchange.headOffset + call.count + tail <= buffer.capacity ? exchange.headOffset : 0
+        // The pipelined tail first (it may overlap where the call goes), then the call in front of it.
+        memmove(base + at + call.count, base + bodyEnd, tail)
+        call.withUnsafeBytes { base.advanced(by: at).copyMemory(from: $0.baseAddress!, byteCount: call.count) }
+        exchange.headOffset = at
+        buffer.start = at
+        buffer.end = at + call.count + tail
+        return true
+    }
+
+    /// Request fields the call states itself: its framing, type and `te`, and any gRPC field a REST client
+    /// sent (`grpc-timeout`, `grpc-encoding` would change how the upstream reads the message).
+    private static func replacedByCall(_ name: UnsafeRawBufferPointer) -> Bool {
+        for dropped in droppedFields where Bytes.equalsIgnoringCase(name, dropped) { return true }
+        return name.count > grpcPrefix.count
+            && Bytes.equalsIgnoringCase(UnsafeRawBufferPointer(rebasing: name[0..<grpcPrefix.count]), grpcPrefix)
+    }
+
+    private static let droppedFields = [
+        "content-length", "transfer-encoding", "content-type", "content-encoding", "te", "expect",
+    ].map { Array($0.utf8) }
+    private static let grpcPrefix = Array("grpc-".utf8)
+
+    // MARK: - The reply
+
+    /// The call's response head: Trailers-Only and non-200 answers are answered at once; otherwise the
+    /// messages are collected (`collectReply`). False when the exchange went elsewhere (retry, fallback, error).
+    func startTranscodedReply(_ head: ResponseHead, _ up: UpstreamConnection) -> Bool {
+        let headBytes = up.buffer.readable
+        let grpcStatus =
+            head.status == 200 ? GRPC.status(inHead: headBytes, headers: worker.headers, count: head.headerCount) : nil
+        guard responseHeadArrived(status: head.status, grpcStatus: grpcStatus) else { return false }
+        exchange.machine.responseStarted(framing: head.framing, switching: false, now: worker.loop.nowMs)
+        exchange.upstreamKeepAlive = head.keepAlive && head.framing != .untilClose
+        guard head.status == 200 else {
+            // gRPC over HTTP/2: an HTTP error status before any gRPC status says the server is not speaking gRPC.
+            let code: GRPCStatusCode = [429, 502, 503, 504].contains(head.status) ? .unavailable : .unknown
+            answerTranscoded(TranscodedError(code: code, message: "upstream answered HTTP \(head.status)"))
+            return false
+        }
+        if let grpcStatus {
+            let message = GRPC.value(named: GRPC.messageName, inHead: headBytes, headers: worker.headers, count: head.headerCount)
+            exchange.grpcStatus = grpcStatus
+            // Trailers-Only: nothing follows. The pooled channel is let go rather than checked for leftovers.
+            finishTranscodedReply(status: grpcStatus, message: message.map { String(decoding: $0, as: UTF8.self) }, fromReply: false)
+            return false
+        }
+        var cursor = BodyCursor()
+        cursor.begin(head.framing)
+        if head.framing == .chunked { cursor.trailers = [] }
+        exchange.machine.response = cursor
+        syncTimer()
+        up.buffer.start += head.headLength
+        return collectReply(up)
+    }
+
+    /// Takes the reply's body bytes from the upstream buffer; answers once the body (and its trailers) ended.
+    func collectReply(_ up: UpstreamConnection) -> Bool {
+        let bytes = UnsafeMutableRawBufferPointer(mutating: up.buffer.readable)
+        guard let taken = Self.takeBody(&exchange.machine.response, dechunk: true, bytes),
+            exchange.transcode!.reply.count + taken.data <= Self.maxTranscodedReplyBytes
+        else {
+            respond(.badGateway, close: false)
+            return false
+        }
+        exchange.transcode!.reply += UnsafeRawBufferPointer(rebasing: bytes[0..<taken.data])
+        up.buffer.start += taken.consumed
+        guard exchange.machine.response.done else { return true }
+        let trailers = exchange.machine.response.trailers ?? []
+        let status = GRPC.status(inTrailerSection: trailers)
+        exchange.grpcStatus = status
+        let message = GRPC.value(named: GRPC.messageName, inTrailerSection: trailers)
+        finishTranscodedReply(status: status, message: message.map { String(decoding: $0, as: UTF8.self) }, fromReply: true)
+        return true
+    }
+
+    /// The call ended with `status` (nil: no grpc-status, which gRPC reads as UNKNOWN).
+    private func finishTranscodedReply(status: Int?, message: String?, fromReply: Bool) {
+        guard let state = exchange.transcode else { return }
+        guard status == 0 else {
+            let error = TranscodedError(grpcStatus: status.map(String.init), grpcMessage: message)
+            answerTranscoded(error, fromReply: fromReply)
+            return
+        }
+        do {
+            let json = try state.transcoder.response(state.binding, grpcBody: state.reply)
+            answerHTTP(200, json, fromReply: fromReply)
+        } catch {
+            answerTranscoded(error.transcodedError, fromReply: fromReply)
+        }
+    }
+
+    /// A failed call as its HTTP status and `{"code","message","error"}` body.
+    func answerTranscoded(_ error: TranscodedError, fromReply: Bool = false) {
+        answerHTTP(error.httpStatus, error.body, fromReply: fromReply)
+    }
+
+    /// Queues the JSON answer. `fromReply`: the upstream's reply was read to its end inside `pumpResponse`,
+    /// which completes the exchange (and may reuse the connection); otherwise any attempt's connection is let
+    /// go and the answer is sent as the gateway's own.
+    private func answerHTTP(_ status: Int, _ body: [UInt8], fromReply: Bool) {
+        if !fromReply, let upstream { releaseUpstream(upstream, reusable: false) }
+        let closing = !exchange.machine.request.done || !exchange.clientKeepAlive || peerClosed || worker.draining
+        var w = HeadWriter(toClient.headSpace(from: worker.pool))
+        w.write("HTTP/1.1 ")
+        w.writeDecimal(status)
+        w.write(status == 200 ? " OK\r\n" : " \r\n")
+        w.write("content-type: application/json\r\ncontent-length: ")
+        w.writeDecimal(body.count)
+        w.write("\r\nx-request-id: ")
+        requestID.withUnsafeBytes { w.write($0) }
+        w.write("\r\n")
+        if let route = exchange.route { ResponseHeadBuilder.writeAdditions(route, into: &w) }
+        ResponseHeadBuilder.writePersistence(persistence(closing: closing), into: &w)
+        guard !w.overflowed else {
+            respond(.badGateway, close: false)
+            return
+        }
+        toClient.commitHead(w.count)
+        let stable = StableBytes(body)
+        exchange.transcode?.answer = stable
+        if exchange.method != .head && !body.isEmpty { toClient.queueBody(stable.bytes) }
+        exchange.status = status
+        exchange.bytesOut = body.count
+        exchange.closeAfter = closing
+        if fromReply { return }
+        exchange.machine.answered(now: worker.loop.nowMs)
+        syncTimer()
+        phase = closing ? .closing : .proxying
+        if closing { flushAndClose() } else { pumpResponse() }
+    }
+}
