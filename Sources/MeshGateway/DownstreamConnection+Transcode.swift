@@ -91,6 +91,8 @@ extension DownstreamConnection {
         exchange.machine.awaitBody(now: worker.loop.nowMs)
         syncTimer()
         _ = flushClient()
+        // Bytes the socket already signalled (read while an earlier request was proxied) bring no new event.
+        if readable { worker.loop.post(registration, .readable) }
         return nil
     }
 
