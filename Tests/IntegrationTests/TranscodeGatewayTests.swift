@@ -103,6 +103,14 @@ import Testing
         let second = try client.request("GET /v1/items/7 HTTP/1.1\r\nHost: t\r\n\r\n")
         #expect(first.status == 400 && second.status == 200, "\(first)\n\(second)")
         #expect(server.calls.count == 3, "\(server.calls)")
+        // The calls' gRPC statuses in the gateway's metrics and log lines (the catch-all route is test#2).
+        let metrics = try bed.admin("/metrics").bodyText
+        for status in ["0", "5", "14"] {
+            #expect(metrics.contains(#"meshgate_grpc_requests_total{listener="test",route="test#2",grpc_status="\#(status)"} 1"#), "\(metrics)")
+        }
+        Poll.until(timeoutMs: 5000) { !GRPCGatewayTests.logged(bed, path: "/v1/items/missing").isEmpty }
+        let logged = GRPCGatewayTests.logged(bed, path: "/v1/items/missing")
+        #expect(logged.first?["status"] as? Int == 404 && logged.first?["grpc_status"] as? Int == 5, "\(logged)")
     }
 
     @Test func unavailableIsRetriedAndGRPCCallsPassThroughTheRoute() throws {
