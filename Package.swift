@@ -154,6 +154,8 @@ let package = Package(
             name: "ServiceKit",
             dependencies: [
                 "MeshEventLoop", "MeshPosix", "MeshHTTP1", "MeshJSON", "MeshMetrics", "MeshTrace", "CSQLite",
+                // gRPC over h2c (issue 16): the HTTP/2 codec, protobuf wire format, gRPC message framing.
+                "MeshHTTP2", "MeshProtobuf", "MeshTranscode",
             ],
             path: "backends/ServiceKit"
         ),
