@@ -167,7 +167,8 @@ let package = Package(
         .target(name: "ProfileService", dependencies: ["ServiceKit"], path: "backends/profile", exclude: ["main"]),
         .executableTarget(name: "ProfileServiceMain", dependencies: ["ProfileService"], path: "backends/profile/main"),
         .target(
-            name: "RelationshipService", dependencies: ["ServiceKit"], path: "backends/relationships", exclude: ["main"]
+            name: "RelationshipService", dependencies: ["ServiceKit", "MeshPosix"], path: "backends/relationships",
+            exclude: ["main"]
         ),
         .executableTarget(
             name: "RelationshipServiceMain", dependencies: ["RelationshipService"], path: "backends/relationships/main"

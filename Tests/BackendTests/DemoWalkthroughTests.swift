@@ -65,7 +65,10 @@ import Testing
         #expect(lines.contains { $0.hasPrefix("HTTP/1.1 403") }, "someone else's profile")
         #expect(lines.contains { $0.hasPrefix("HTTP/1.1 401") }, "no token")
         #expect(lines.contains(#"{"follower":"alice","followee":"bob","following":true,"changed":true}"#))
-        #expect(lines.contains(#"{"users":["bob"],"next":null}"#), "friends")
+        let friends =
+            #"{"users":["bob"],"profiles":[{"user":"bob","nickname":"","avatar_url":"/static/default.png"}],"#
+            + #""profiles_degraded":false,"next":null}"#
+        #expect(lines.contains(friends), "friends, with bob's profile fields (he has set none)")
         #expect(lines.filter { $0.hasPrefix("# HELP") }.count >= 2, "both /metrics answered")
     }
 }

@@ -8,14 +8,21 @@ public final class Responder {
     private var deliver: ((Response) -> Void)?
     /// The server the request came to (its loop runs outbound calls made for this request).
     unowned let server: ServiceServer
-    /// The request's `traceparent` as received (nil when none): outbound calls made for it carry the trace on.
+    /// The request's `traceparent` as received (nil when none).
     public let traceparent: String?
-    /// The trace id of the request's log line.
+    /// The trace id of the request's log line (the caller's, or a new one).
     public let traceID: String
+    /// This service's span id on the request's log line.
+    public let spanID: String
+
+    /// The `traceparent` for outbound calls made for this request (W3C Trace Context): the same trace, with this
+    /// service's span as the parent — so a trace started at the edge reaches every service the request touches.
+    public var outboundTraceparent: String { "00-\(traceID)-\(spanID)-01" }
 
     init(server: ServiceServer, trace: TraceContext, traceparent: String?, deliver: @escaping (Response) -> Void) {
         self.server = server
         self.traceID = trace.traceID
+        self.spanID = trace.spanID
         self.traceparent = traceparent
         self.deliver = deliver
     }

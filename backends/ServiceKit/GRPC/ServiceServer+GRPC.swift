@@ -99,6 +99,7 @@ enum GRPCTimeout {
         case "n": scale = 1
         default: return nil
         }
-        return value.multipliedReportingOverflow(by: scale).partialValue
+        let (ns, overflow) = value.multipliedReportingOverflow(by: scale)
+        return overflow ? .max : ns
     }
 }
