@@ -147,7 +147,8 @@ public enum Demo {
             if let sidecar, backend.binary == DemoSidecar.app {
                 // Its output and the sidecar's go to one log: the sidecar's child inherits its stdout.
                 arguments = sidecar.command(meshgate: "\(binaries)/meshgate", appArguments: arguments)
-                how = ", as the app of its meshgate sidecar (\(sidecar.path); gRPC to profile-service through "
+                how =
+                    ", as the app of its meshgate sidecar (\(sidecar.path); gRPC to profile-service through "
                     + "\(sidecar.grpcAddress))"
             }
             let child = try ChildProcess.spawn(name: backend.binary, arguments: arguments, logPath: log, shim: shim)

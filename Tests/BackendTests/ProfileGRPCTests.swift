@@ -103,4 +103,32 @@ import Testing
             metrics.contains(
                 #"grpc_server_handling_seconds_count{grpc_service="profile.v1.Profiles",grpc_method="GetProfile"} 2"#))
     }
+
+    /// A client-streaming call with two messages to a unary method is INTERNAL, and is counted like any call.
+    @Test func twoRequestMessagesAreInternal() throws {
+        let service = try Self.service()
+        let script = """
+            import grpc, sys
+            call = grpc.insecure_channel("127.0.0.1:" + sys.argv[1]).stream_unary("/profile.v1.Profiles/GetProfile")
+            try:
+                call(iter([b"\\x0a\\x05alice", b"\\x0a\\x03bob"]), timeout=10)
+                print("OK")
+            except grpc.RpcError as e:
+                print(e.code().name)
+            """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", script, "\(service.port)"]
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let printed = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(printed.trimmingCharacters(in: .whitespacesAndNewlines) == "INTERNAL")
+        let metrics = try HTTPClient.request(port: service.port, "GET", "/metrics").text
+        #expect(
+            metrics.contains(
+                #"grpc_server_handled_total{grpc_service="profile.v1.Profiles",grpc_method="GetProfile",grpc_code="INTERNAL"} 1"#
+            ))
+    }
 }

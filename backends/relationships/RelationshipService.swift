@@ -123,7 +123,8 @@ public enum RelationshipServiceCommand {
             var target: SocketAddress?
             if let text = options.extra["profiles-grpc"], !text.isEmpty {
                 guard let address = ServiceOptions.parseAddress(text) else {
-                    throw ServiceUsageError(message: "--profiles-grpc wants host:port with a numeric host, got '\(text)'")
+                    throw ServiceUsageError(
+                        message: "--profiles-grpc wants host:port with a numeric host, got '\(text)'")
                 }
                 target = address
             }

@@ -73,8 +73,9 @@ final class GRPCSession {
         let regular = head.fields.pairs[head.regularFieldsStart...]
         let contentType = regular.first { $0.name == "content-type" }?.value ?? ""
         // PROTOCOL-HTTP2.md: a content-type that is not gRPC's gets HTTP 415 (it may not be a gRPC client at all).
-        guard contentType == "application/grpc" || contentType.hasPrefix("application/grpc+")
-            || contentType.hasPrefix("application/grpc;")
+        guard
+            contentType == "application/grpc" || contentType.hasPrefix("application/grpc+")
+                || contentType.hasPrefix("application/grpc;")
         else { return trailersOnly(id, httpStatus: 415, nil) }
         guard head.method.elementsEqual("POST".utf8) else { return trailersOnly(id, httpStatus: 405, nil) }
         let path = String(decoding: head.path ?? [], as: UTF8.self)
@@ -90,28 +91,31 @@ final class GRPCSession {
             calls[id] = call
         } catch {
             let code: GRPCStatusCode = if case .messageTooLarge = error { .resourceExhausted } else { .internal }
-            finish(id, call, .failure(GRPCError(code, error.description)))
+            finish(id, call, answer(call, failure: GRPCError(code, error.description)))
         }
     }
 
     /// The request is complete: answer it.
     private func complete(_ id: UInt32) {
         guard let call = calls[id], !call.answered else { return }
-        let outcome: Result<[UInt8], GRPCError>
+        var failure: GRPCError?
         do {
             try call.decoder.finish()
             // A unary call carries exactly one message (grpc-go answers INTERNAL otherwise, as here).
-            guard call.messages.count == 1 else {
-                throw GRPCError(.internal, "a unary call needs exactly one request message, got \(call.messages.count)")
+            if call.messages.count != 1 {
+                failure = GRPCError(.internal, "a unary call needs one request message, got \(call.messages.count)")
             }
-            outcome = server.answerGRPC(path: call.path, headers: call.headers, message: call.messages[0],
-                startedNs: call.startedNs)
-        } catch let error as GRPCError {
-            outcome = .failure(error)
         } catch {
-            outcome = .failure(GRPCError(.internal, "\(error)"))
+            failure = GRPCError(.internal, error.description)
         }
-        finish(id, call, outcome)
+        finish(id, call, answer(call, failure: failure))
+    }
+
+    /// The server's answer (or, for a broken request, its failure counted and logged there too).
+    private func answer(_ call: Call, failure: GRPCError?) -> Result<[UInt8], GRPCError> {
+        server.answerGRPC(
+            path: call.path, headers: call.headers, message: call.messages.first ?? [], startedNs: call.startedNs,
+            failure: failure)
     }
 
     /// Queues the answer: HEADERS, DATA, trailers; Trailers-Only for a failure.

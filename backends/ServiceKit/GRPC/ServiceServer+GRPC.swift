@@ -3,23 +3,29 @@ import MeshTranscode
 /// Dispatch of unary gRPC calls (`GRPCSession` collects them): method lookup, deadlines, the handler, error
 /// mapping, `grpc_server_*` metrics and the log line, as `respond(to:startedNs:)` does for HTTP/1.
 extension ServiceServer {
-    /// Answers one call: the response message, or the status it failed with.
+    /// Answers one call: the response message, or the status it failed with. With `failure` (the request
+    /// itself was broken: framing, message count) the handler does not run, but the call is counted and logged.
     func answerGRPC(
         path: String,
         headers: [(name: String, value: String)],
         message: [UInt8],
-        startedNs: Int64
+        startedNs: Int64,
+        failure: GRPCError? = nil
     ) -> Result<[UInt8], GRPCError> {
         let header = { (name: String) in headers.first { $0.name == name }?.value }
         let trace = TraceContext(header: header("traceparent"))
         let method = grpcMethods[path]
-        let key = method.map { ServiceMetrics.GRPCKey(service: $0.service, method: $0.method) }
+        let key =
+            method.map { ServiceMetrics.GRPCKey(service: $0.service, method: $0.method) }
             ?? ServiceMetrics.unknownGRPC
         let outcome: Result<[UInt8], GRPCError>
-        if let expired = Self.grpcDeadlineError(header, startedNs: startedNs) {
+        if let failure {
+            outcome = .failure(failure)
+        } else if let expired = Self.grpcDeadlineError(header, startedNs: startedNs) {
             outcome = .failure(expired)
         } else if let method {
-            let request = GRPCRequest(service: method.service, method: method.method, headers: headers, message: message)
+            let request = GRPCRequest(
+                service: method.service, method: method.method, headers: headers, message: message)
             outcome = run(method.handler, request)
         } else {
             outcome = .failure(GRPCError(.unimplemented, "unknown method \(path)"))
