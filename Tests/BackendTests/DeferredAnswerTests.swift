@@ -65,6 +65,32 @@ import Testing
         #expect(pipelined.last?.json?["status"]?.stringValue == "ok")
         #expect(service.log().contains("deadline_exceeded"), "the warning names the lookup's failure")
     }
+
+    /// A client that sends its requests and shuts down its side at once still gets every answer, the deferred
+    /// one and the one behind it, then the connection closes.
+    @Test func aClientThatShutsDownItsSideStillGetsEveryAnswer() throws {
+        let peer = try SilentPeer()
+        let service = try ServiceProcess(
+            "relationship-service", arguments: ["--profiles-grpc", "127.0.0.1:\(peer.port)"])
+        _ = try HTTPClient.request(port: service.port, "PUT", "/follows/bob", headers: [("x-user-id", "alice")])
+        let fd = try HTTPClient.connect(port: service.port)
+        defer { close(fd) }
+        let requests = Array(
+            ("GET /followers/bob HTTP/1.1\r\nhost: x\r\n\r\n" + "GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n").utf8)
+        #expect(requests.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } == requests.count)
+        shutdown(fd, Int32(SHUT_WR))
+        var received: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n <= 0 { break }
+            received += chunk[0..<n]
+        }
+        let replies = try #require(HTTPClient.parseAll(received), "\(String(decoding: received, as: UTF8.self))")
+        #expect(replies.map(\.status) == [200, 200])
+        #expect(replies.first?.json?["profiles_degraded"]?.boolValue == true)
+        #expect(replies.last?.json?["status"]?.stringValue == "ok")
+    }
 }
 
 /// What the pipelining thread got, and when.

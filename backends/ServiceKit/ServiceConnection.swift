@@ -53,6 +53,8 @@ final class ServiceConnection: EventHandler {
     private var session: GRPCSession?
     /// `dispatch` is running: a response that arrives now is queued by it, not by the responder's callback.
     private var dispatching = false
+    /// The client shut down its side: no more requests will come.
+    private var peerClosed = false
 
     init(server: ServiceServer, fd: Int32) throws(SystemError) {
         self.server = server
@@ -101,10 +103,10 @@ final class ServiceConnection: EventHandler {
             }
             guard case .processed(let count) = result else { return }
             if count == 0 {
-                // Peer closed its side: answer what is complete, then close once written (a deferred answer
-                // first arrives, then closes: `currentKeepAlive` is false from now on).
+                // Peer closed its side: answer what is complete, then close once written (while a deferred
+                // answer is awaited, `resume` does this once it came).
+                peerClosed = true
                 process()
-                currentKeepAlive = false
                 if case .waiting = phase {} else if case .closing = phase {} else { phase = .closing }
                 flush()
                 return
@@ -252,6 +254,14 @@ final class ServiceConnection: EventHandler {
     /// After a deferred answer: process pipelined requests, and read again if reading was paused for it.
     private func resume() {
         process()
+        if peerClosed {
+            // Everything complete is answered (or another deferred answer is awaited): nothing more will come.
+            if case .waiting = phase {} else if !closed {
+                phase = .closing
+                flush()
+            }
+            return
+        }
         if readPaused && !closed {
             readPaused = false
             readAll()
