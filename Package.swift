@@ -154,6 +154,8 @@ let package = Package(
             name: "ServiceKit",
             dependencies: [
                 "MeshEventLoop", "MeshPosix", "MeshHTTP1", "MeshJSON", "MeshMetrics", "MeshTrace", "CSQLite",
+                // gRPC over h2c (issue 16): the HTTP/2 codec, protobuf wire format, gRPC message framing.
+                "MeshHTTP2", "MeshProtobuf", "MeshTranscode",
             ],
             path: "backends/ServiceKit"
         ),
@@ -165,7 +167,8 @@ let package = Package(
         .target(name: "ProfileService", dependencies: ["ServiceKit"], path: "backends/profile", exclude: ["main"]),
         .executableTarget(name: "ProfileServiceMain", dependencies: ["ProfileService"], path: "backends/profile/main"),
         .target(
-            name: "RelationshipService", dependencies: ["ServiceKit"], path: "backends/relationships", exclude: ["main"]
+            name: "RelationshipService", dependencies: ["ServiceKit", "MeshPosix"], path: "backends/relationships",
+            exclude: ["main"]
         ),
         .executableTarget(
             name: "RelationshipServiceMain", dependencies: ["RelationshipService"], path: "backends/relationships/main"

@@ -59,14 +59,24 @@ public enum Demo {
             return 1
         }
         guard DemoBuild.ensure(backends.map(\.binary), in: binaries) else { return 1 }
+        let sidecar: DemoSidecar?
+        switch DemoSidecar.load(beside: configPath) {
+        case .success(let loaded): sidecar = loaded
+        case .failure(let error):
+            Console.error("meshgate demo: \(error.description)\n")
+            return 1
+        }
         let https = DemoHTTPS.on(port: httpsPort)
-        if let problem = DemoPorts.problem(portNeeds(config, https: https), configPath: configPath) {
+        let needs = portNeeds(config, https: https) + (sidecar?.portNeeds ?? [])
+        if let problem = DemoPorts.problem(needs, configPath: configPath) {
             Console.error("meshgate demo: \(problem)\n")
             return 1
         }
         var supervisor = DemoSupervisor(stopSignals: blockSignals(), directory: directory)
         do {
-            try start(config: config, configPath: configPath, binaries: binaries, shim: shim, supervisor: &supervisor)
+            try start(
+                config: config, configPath: configPath, sidecar: sidecar, binaries: binaries, shim: shim,
+                supervisor: &supervisor)
             if let https, let edge = config.listeners.first?.address {
                 try https.start(edge: edge, binaries: binaries, shim: shim, supervisor: &supervisor)
             }
@@ -112,10 +122,12 @@ public enum Demo {
         return needs
     }
 
-    /// Starts each backend and waits for its `/healthz`, then the gateway and waits for its first listener.
+    /// Starts each backend and waits for its `/healthz` (relationship-service under its sidecar when there is
+    /// one), then the gateway and waits for its first listener.
     static func start(
         config: GatewayConfig,
         configPath: String,
+        sidecar: DemoSidecar?,
         binaries: String,
         shim: String,
         supervisor: inout DemoSupervisor
@@ -130,12 +142,18 @@ public enum Demo {
                 )
             }
             let log = "\(logDirectory)/\(backend.binary).log"
-            let child = try ChildProcess.spawn(
-                name: backend.binary,
-                arguments: [path, "--listen", address.description, "--data-dir", "\(dataDirectory)/\(backend.binary)"],
-                logPath: log,
-                shim: shim
-            )
+            var arguments = [path, "--listen", address.description, "--data-dir", "\(dataDirectory)/\(backend.binary)"]
+            var how = ""
+            if let sidecar, backend.binary == DemoSidecar.app {
+                // Its output and the sidecar's go to one log: the sidecar's child inherits its stdout.
+                arguments = sidecar.command(meshgate: "\(binaries)/meshgate", appArguments: arguments)
+                how =
+                    ", as the app of its meshgate sidecar (\(sidecar.path); gRPC to profile-service through "
+                    + "\(sidecar.grpcAddress))"
+            }
+            let child = try ChildProcess.spawn(name: backend.binary, arguments: arguments, logPath: log, shim: shim)
+            // For the walkthrough's `kill $(cat …)` (a name-based pkill could hit another stack's process).
+            _ = DemoFiles.write("\(logDirectory)/\(backend.binary).pid", "\(child.pid)\n")
             supervisor.add(backend: child, address: address)
             try supervisor.waitReady(
                 child,
@@ -144,7 +162,7 @@ public enum Demo {
                 path: "/healthz",
                 timeoutMs: startTimeoutMs
             )
-            say("started \(backend.binary) on \(address) (pid \(child.pid), log \(log))")
+            say("started \(backend.binary) on \(address) (pid \(child.pid), log \(log))\(how)")
         }
         let log = "\(logDirectory)/gateway.log"
         let gateway = try ChildProcess.spawn(

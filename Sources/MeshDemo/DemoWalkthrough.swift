@@ -37,13 +37,20 @@ enum DemoWalkthrough {
             curl -s -i -X PUT \(edge)/profiles/bob -H "Authorization: Bearer $TOKEN" -d '{}'     # 403: not yours
             curl -s -i \(edge)/profiles/alice                                                  # 401: no token
 
-            # 3. follow each other and list friends
+            # 3. follow each other and list friends; lists carry each user's nickname and avatar, which
+            #    relationship-service asks profile-service for over gRPC (h2c), through its own meshgate sidecar
             curl -s -X PUT \(edge)/follows/bob -H "Authorization: Bearer $TOKEN"
             curl -s -X PUT \(edge)/follows/alice -H "Authorization: Bearer $BOB"
             curl -s "\(edge)/friends/alice?limit=10" -H "Authorization: Bearer $TOKEN"
+            curl -s \(edge)/followers/bob -H "Authorization: Bearer $BOB"
 
             # 4. metrics: the gateway's admin listener and a backend's own /metrics
             \(metrics)\(tls)
+            # 6. degradation at the caller: with profile-service stopped, followers still answer, with the default
+            #    avatar and an empty nickname ("profiles_degraded":true); start it again with the command the demo
+            #    prints, and the profiles are back once the sidecar's breaker half-opens (at most 30 s)
+            kill $(cat \(logs)/profile-service.pid) && sleep 1
+            curl -s \(edge)/followers/bob -H "Authorization: Bearer $BOB"
             """
     }
 }

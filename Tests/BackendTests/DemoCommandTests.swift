@@ -13,7 +13,7 @@ import Testing
         init() throws {
             path = try ServiceProcess.temporaryDirectory("demo")
             var ports: [String: UInt16] = [:]
-            for name in ["auth", "profile", "relationships", "edge", "admin", "https"] {
+            for name in ["auth", "profile", "relationships", "edge", "admin", "https", "sidecar", "sidecar-admin"] {
                 ports[name] = try ServiceProcess.freePort()
             }
             self.ports = ports
@@ -27,6 +27,14 @@ import Testing
                 .replacingOccurrences(of: "127.0.0.1:8080", with: "127.0.0.1:\(ports["edge"]!)")
                 .replacingOccurrences(of: "127.0.0.1:9901", with: "127.0.0.1:\(ports["admin"]!)")
             try config.write(toFile: path + "/routes.json", atomically: true, encoding: .utf8)
+            // relationship-service's sidecar (issue 16), moved to the same ports.
+            let sidecar = try SidecarStack.shippedConfig()
+                .replacingOccurrences(of: "\"$schema\": \"./routes.schema.json\",", with: "")
+                .replacingOccurrences(of: "127.0.0.1:9102", with: "127.0.0.1:\(ports["profile"]!)")
+                .replacingOccurrences(of: "127.0.0.1:9103", with: "127.0.0.1:\(ports["relationships"]!)")
+                .replacingOccurrences(of: "127.0.0.1:15102", with: "127.0.0.1:\(ports["sidecar"]!)")
+                .replacingOccurrences(of: "127.0.0.1:9913", with: "127.0.0.1:\(ports["sidecar-admin"]!)")
+            try sidecar.write(toFile: path + "/sidecar-relationships.json", atomically: true, encoding: .utf8)
         }
 
         deinit { try? FileManager.default.removeItem(atPath: path) }
@@ -82,7 +90,7 @@ import Testing
         demo.waitUntilExit()
         #expect(demo.terminationStatus == 0)
         // Every child is gone: nothing listens on their ports any more.
-        for name in ["auth", "profile", "relationships", "edge"] {
+        for name in ["auth", "profile", "relationships", "edge", "sidecar", "sidecar-admin"] {
             #expect((try? HTTPClient.connect(port: directory.ports[name]!)).map { close($0) } == nil, "\(name)")
         }
     }

@@ -65,7 +65,21 @@ import Testing
         #expect(lines.contains { $0.hasPrefix("HTTP/1.1 403") }, "someone else's profile")
         #expect(lines.contains { $0.hasPrefix("HTTP/1.1 401") }, "no token")
         #expect(lines.contains(#"{"follower":"alice","followee":"bob","following":true,"changed":true}"#))
-        #expect(lines.contains(#"{"users":["bob"],"next":null}"#), "friends")
+        let friends =
+            #"{"users":["bob"],"profiles":[{"user":"bob","nickname":"","avatar_url":"/static/default.png"}],"#
+            + #""profiles_degraded":false,"next":null}"#
+        #expect(lines.contains(friends), "friends, with bob's profile fields (he has set none)")
         #expect(lines.filter { $0.hasPrefix("# HELP") }.count >= 2, "both /metrics answered")
+        // Followers with profiles, through relationship-service's sidecar; then, profile-service stopped, the
+        // same list with the defaults (issue 16).
+        let alice = #"{"user":"alice","nickname":"Alice","avatar_url":"https://example.com/alice.png"}"#
+        #expect(
+            lines.contains(#"{"users":["alice"],"profiles":["# + alice + #"],"profiles_degraded":false,"next":null}"#),
+            "\(output)")
+        let degraded = #"{"user":"alice","nickname":"","avatar_url":"/static/default.png"}"#
+        #expect(
+            lines.contains(#"{"users":["alice"],"profiles":["# + degraded + #"],"profiles_degraded":true,"next":null}"#),
+            "\(output)")
+        #expect(directory.output("demo.out").contains("as the app of its meshgate sidecar"))
     }
 }

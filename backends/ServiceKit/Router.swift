@@ -11,7 +11,15 @@ public struct Router {
         let name: String
         let method: String
         let segments: [Segment]
-        let handler: Handler
+        let handler: Kind
+    }
+
+    /// How a route answers.
+    enum Kind {
+        /// Returns the response.
+        case now(Handler)
+        /// Answers through a `Responder`, possibly after the handler returned.
+        case later(DeferredHandler)
     }
 
     enum Segment: Equatable {
@@ -28,17 +36,35 @@ public struct Router {
     }
 
     private(set) var routes: [Route] = []
+    /// Unary gRPC methods (`addGRPC`), served on the same port over h2c.
+    var grpcMethods: [GRPCMethod] = []
+    /// The service's own counters (`addCounter`).
+    var counters: [ServiceCounter] = []
 
     /// An empty router.
     public init() {}
 
     /// Registers `handler` for `method` on `template`; `name` labels its metrics and log lines.
     public mutating func add(_ method: String, _ template: String, name: String, _ handler: @escaping Handler) {
+        add(method, template, name: name, kind: .now(handler))
+    }
+
+    /// Registers a handler that may answer later (see `Responder`), for work that waits on the network.
+    public mutating func addDeferred(
+        _ method: String,
+        _ template: String,
+        name: String,
+        _ handler: @escaping DeferredHandler
+    ) {
+        add(method, template, name: name, kind: .later(handler))
+    }
+
+    private mutating func add(_ method: String, _ template: String, name: String, kind: Kind) {
         let segments = Router.split(Substring(template)).map { part -> Segment in
             if part.hasPrefix("{") && part.hasSuffix("}") { return .parameter(String(part.dropFirst().dropLast())) }
             return .literal(String(part))
         }
-        routes.append(Route(name: name, method: method, segments: segments, handler: handler))
+        routes.append(Route(name: name, method: method, segments: segments, handler: kind))
     }
 
     /// The route names in registration order (for declaring metric series up front).

@@ -4,8 +4,12 @@ import MeshHTTP1
 import MeshPosix
 
 /// One client connection of a `ServiceServer`: reads requests (head, then a Content-Length or chunked body),
-/// answers each in order (pipelining keeps order because handlers are synchronous), keeps the connection alive
-/// unless the client or an error says otherwise.
+/// answers each in order, keeps the connection alive unless the client or an error says otherwise. A deferred
+/// route's request holds the connection in `.waiting` until its `Responder` answers: pipelined requests behind it
+/// wait in `pending`, so answers keep their order.
+///
+/// A connection that starts with the HTTP/2 preface is h2c with prior knowledge (gRPC): a `GRPCSession` takes
+/// its bytes from then on (SPEC §10's rule for the gateway's plaintext listeners, applied to the backends).
 ///
 /// The event loop retains the connection through its registration; `close()` drops that and the object goes.
 /// Everything runs on the loop thread.
@@ -17,6 +21,10 @@ final class ServiceConnection: EventHandler {
         case chunked
         /// A final response is queued; close once it is written.
         case closing
+        /// A deferred handler has the current request; its answer has not come yet.
+        case waiting
+        /// HTTP/2: every byte goes to `session`.
+        case http2
     }
 
     unowned let server: ServiceServer
@@ -39,6 +47,14 @@ final class ServiceConnection: EventHandler {
     var currentKeepAlive = true
     var currentStartedNs: Int64 = 0
     var decoder = ChunkedDecoder()
+    /// Whether a request head was parsed on this connection (only the first bytes may be the h2 preface).
+    private var sawRequest = false
+    /// The h2c side, once the preface arrived.
+    private var session: GRPCSession?
+    /// `dispatch` is running: a response that arrives now is queued by it, not by the responder's callback.
+    private var dispatching = false
+    /// The client shut down its side: no more requests will come.
+    private var peerClosed = false
 
     init(server: ServiceServer, fd: Int32) throws(SystemError) {
         self.server = server
@@ -74,7 +90,7 @@ final class ServiceConnection: EventHandler {
     private func readAll() {
         let scratch = server.readBuffer
         while !closed {
-            if outbox.count - outOffset > Self.maxUnsentBytes {
+            if outbox.count - outOffset > Self.maxUnsentBytes || waitingAndFull {
                 readPaused = true
                 return
             }
@@ -87,15 +103,23 @@ final class ServiceConnection: EventHandler {
             }
             guard case .processed(let count) = result else { return }
             if count == 0 {
-                // Peer closed its side: answer what is complete, then close once written.
+                // Peer closed its side: answer what is complete, then close once written (while a deferred
+                // answer is awaited, `resume` does this once it came).
+                peerClosed = true
                 process()
-                if case .closing = phase {} else { phase = .closing }
+                if case .waiting = phase {} else if case .closing = phase {} else { phase = .closing }
                 flush()
                 return
             }
             touch()
-            pending.append(contentsOf: UnsafeRawBufferPointer(rebasing: scratch[0..<count]))
-            process()
+            let bytes = UnsafeRawBufferPointer(rebasing: scratch[0..<count])
+            if let session {
+                session.received(bytes)
+                pushSessionOutput()
+            } else {
+                pending.append(contentsOf: bytes)
+                process()
+            }
             if count < scratch.count { return }
         }
     }
@@ -107,7 +131,13 @@ final class ServiceConnection: EventHandler {
             case .closing:
                 pending.removeAll()
                 return
+            case .waiting, .http2:
+                return
             case .head:
+                if !sawRequest {
+                    guard let isHTTP2 = startsWithPreface() else { return }
+                    if isHTTP2 { return startHTTP2() }
+                }
                 guard parseHead() else { return }
             case .body(let remaining):
                 guard pending.count >= remaining else { return }
@@ -136,6 +166,7 @@ final class ServiceConnection: EventHandler {
             )
             return false
         case .complete(let head):
+            sawRequest = true
             return begin(head)
         }
     }
@@ -208,8 +239,69 @@ final class ServiceConnection: EventHandler {
     private func dispatch() {
         guard let request = current else { return }
         current = nil
-        let response = server.respond(to: request, startedNs: currentStartedNs)
-        finish(response, keepAlive: currentKeepAlive, head: request.method == "HEAD")
+        phase = .waiting
+        dispatching = true
+        server.respond(to: request, startedNs: currentStartedNs) { [weak self] response in
+            guard let self, !self.closed else { return }
+            self.finish(response, keepAlive: self.currentKeepAlive, head: request.method == "HEAD")
+            // A late answer: the requests that waited behind it go on now (an answer during `dispatch` is
+            // followed by `process`'s own loop).
+            if !self.dispatching { self.resume() }
+        }
+        dispatching = false
+    }
+
+    /// After a deferred answer: process pipelined requests, and read again if reading was paused for it.
+    private func resume() {
+        process()
+        if peerClosed {
+            // Everything complete is answered (or another deferred answer is awaited): nothing more will come.
+            if case .waiting = phase {} else if !closed {
+                phase = .closing
+                flush()
+            }
+            return
+        }
+        if readPaused && !closed {
+            readPaused = false
+            readAll()
+        }
+    }
+
+    /// Waiting on a deferred answer with this much unprocessed input: stop reading (a client cannot make us
+    /// buffer without bound by pipelining behind a slow request).
+    private var waitingAndFull: Bool {
+        guard case .waiting = phase else { return false }
+        return pending.count > server.limits.maxBodyBytes + server.limits.maxHeaderBytes
+    }
+
+    // MARK: - HTTP/2
+
+    /// Whether `pending` begins with the h2 preface: nil while what arrived is a prefix of it.
+    private func startsWithPreface() -> Bool? {
+        let preface = GRPCSessionPreface.bytes
+        let n = min(pending.count, preface.count)
+        for i in 0..<n where pending[i] != preface[i] { return false }
+        return n == preface.count ? true : nil
+    }
+
+    private func startHTTP2() {
+        let session = GRPCSession(server: server)
+        self.session = session
+        phase = .http2
+        let bytes = pending
+        pending = []
+        bytes.withUnsafeBytes { session.received($0) }
+        pushSessionOutput()
+    }
+
+    /// Writes what the session queued; closes once a finished session's output is out.
+    private func pushSessionOutput() {
+        guard let session else { return }
+        let output = session.takeOutput()
+        if !output.isEmpty { queue(output) }
+        if session.isClosed { phase = .closing }
+        flush()
     }
 
     /// Queues a response; without keep-alive the connection closes once it is written.

@@ -32,7 +32,9 @@ public final class ServiceServer {
     public let log: ServiceLog
     let loop: EventLoop
     private var router: Router
-    private let metrics: ServiceMetrics
+    let metrics: ServiceMetrics
+    /// The unary gRPC methods by `:path`.
+    let grpcMethods: [String: GRPCMethod]
     var connections = 0
     /// One read buffer shared by every connection: the loop is single-threaded and a read's bytes are copied
     /// into the connection's pending bytes before the next read.
@@ -53,7 +55,12 @@ public final class ServiceServer {
                 w.endObject()
             }
         }
-        let metrics = ServiceMetrics(routeNames: router.routeNames + ["metrics"])
+        let metrics = ServiceMetrics(
+            routeNames: router.routeNames + ["metrics"],
+            grpcMethods: router.grpcMethods.map { ServiceMetrics.GRPCKey(service: $0.service, method: $0.method) },
+            counters: router.counters
+        )
+        grpcMethods = Dictionary(router.grpcMethods.map { ($0.path, $0) }) { first, _ in first }
         router.add("GET", "/metrics", name: "metrics") { _ in
             .text(200, metrics.exposition(), contentType: "text/plain; version=0.0.4; charset=utf-8")
         }
@@ -81,51 +88,67 @@ public final class ServiceServer {
 
     // MARK: - Dispatch
 
-    /// Answers one complete request: deadline check, route, handler, error mapping, metrics, log line.
-    func respond(to request: Request, startedNs: Int64) -> Response {
+    /// Answers one complete request: deadline check, route, handler, error mapping, metrics, log line. `reply`
+    /// gets the response, at once or — for a deferred route — when its handler's `Responder` is answered.
+    func respond(to request: Request, startedNs: Int64, reply: @escaping (Response) -> Void) {
         var request = request
         let trace = TraceContext(header: request.header("traceparent"))
         var routeName = ServiceMetrics.unmatched
-        let response: Response
-        if let expired = Self.deadlineError(request.header("x-meshgate-deadline-ms"), startedNs: startedNs) {
-            response = .error(expired)
-        } else {
-            switch router.match(method: request.method, path: Substring(request.path)) {
-            case .found(let route, let parameters):
-                routeName = route.name
-                request.parameters = parameters
-                response = run(route.handler, request)
-            case .methodNotAllowed(let allowed):
-                var answer = Response.error(
-                    HTTPError(
-                        status: 405,
-                        code: "method_not_allowed",
-                        detail: "\(request.method) is not allowed on \(request.path)"
-                    )
-                )
-                answer.headers.append(("allow", allowed.joined(separator: ", ")))
-                response = answer
-            case .notFound:
-                response = .error(.notFound("no route for \(request.path)"))
-            }
+        let complete = { [self] (response: Response) in
+            let seconds = Double(WallClock.monotonicNanoseconds() - startedNs) / 1e9
+            metrics.record(route: routeName, status: response.status, seconds: seconds)
+            logRequest(request, route: routeName, response: response, trace: trace, seconds: seconds)
+            reply(response)
         }
-        let seconds = Double(WallClock.monotonicNanoseconds() - startedNs) / 1e9
-        metrics.record(route: routeName, status: response.status, seconds: seconds)
-        logRequest(request, route: routeName, response: response, trace: trace, seconds: seconds)
-        return response
+        if let expired = Self.deadlineError(request.header("x-meshgate-deadline-ms"), startedNs: startedNs) {
+            return complete(.error(expired))
+        }
+        switch router.match(method: request.method, path: Substring(request.path)) {
+        case .found(let route, let parameters):
+            routeName = route.name
+            request.parameters = parameters
+            switch route.handler {
+            case .now(let handler): complete(run(handler, request))
+            case .later(let handler):
+                let responder = Responder(
+                    server: self, trace: trace, traceparent: request.header("traceparent"), deliver: complete)
+                do {
+                    try handler(request, responder)
+                } catch {
+                    responder.send(failure(error))
+                }
+            }
+        case .methodNotAllowed(let allowed):
+            var answer = Response.error(
+                HTTPError(
+                    status: 405,
+                    code: "method_not_allowed",
+                    detail: "\(request.method) is not allowed on \(request.path)"
+                )
+            )
+            answer.headers.append(("allow", allowed.joined(separator: ", ")))
+            complete(answer)
+        case .notFound:
+            complete(.error(.notFound("no route for \(request.path)")))
+        }
     }
 
     /// Runs a handler; every thrown error becomes a JSON response (a 500 for anything that is not an HTTPError).
     private func run(_ handler: Handler, _ request: Request) -> Response {
         do {
             return try handler(request)
-        } catch let error as HTTPError {
+        } catch {
+            return failure(error)
+        }
+    }
+
+    private func failure(_ error: any Error) -> Response {
+        if let error = error as? HTTPError {
             if error.status >= 500 { log.error("handler failed", ["detail": .string(error.detail)]) }
             return .error(error)
-        } catch {
-            log.error("handler failed", ["detail": .string("\(error)")])
-            return .error(.internalError("internal error"))
         }
+        log.error("handler failed", ["detail": .string("\(error)")])
+        return .error(.internalError("internal error"))
     }
 
     /// SPEC §3: the gateway sends the milliseconds left; if none are left when we start, do not do the work.

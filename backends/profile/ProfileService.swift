@@ -2,14 +2,15 @@ import MeshJSON
 import ServiceKit
 
 /// profile-service (SPEC §8): `GET /profiles/{user}` for anyone the gateway lets through, `PUT /profiles/{user}`
-/// only by the user named in the gateway's `x-user-id` header.
+/// only by the user named in the gateway's `x-user-id` header; and `profile.v1.Profiles` over gRPC (h2c on the
+/// same port, `ProfileGRPC.swift`).
 public final class ProfileService {
     /// Limits of issue 7.
     static let maxNicknameCharacters = 64
     static let maxAvatarURLBytes = 2048
     static let maxPreferencesBytes = 16 * 1024
 
-    private let store: ProfileStore
+    let store: ProfileStore
 
     /// Opens (or creates) `profiles.sqlite3` under `dataDirectory`.
     public init(dataDirectory: String) throws(SQLiteError) {
@@ -21,6 +22,7 @@ public final class ProfileService {
         var router = Router()
         router.add("GET", "/profiles/{user}", name: "profile-read") { [self] request in try read(request) }
         router.add("PUT", "/profiles/{user}", name: "profile-write") { [self] request in try write(request) }
+        addGRPC(to: &router)
         return router
     }
 

@@ -1,0 +1,102 @@
+import Foundation
+import Glibc
+
+/// relationship-service started as the app of a real `meshgate run` sidecar (the shipped
+/// sidecar-relationships.json moved to free ports, with optional text edits), its `--profiles-grpc` pointing at
+/// the sidecar's h2c listener, and the sidecar's upstream at a real profile-service (issue 16's topology).
+/// relationship-service's output goes to the sidecar's log (the sidecar's child inherits its stdout).
+final class SidecarStack {
+    let profile: ServiceProcess
+    let sidecar: Process
+    let relationshipsPort: UInt16
+    let grpcPort: UInt16
+    let adminPort: UInt16
+    let directory: String
+
+    /// The shipped sidecar config.
+    static func shippedConfig() throws -> String {
+        let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("sidecar-relationships.json")
+        return try String(contentsOf: source, encoding: .utf8)
+    }
+
+    init(edits: [(String, String)] = []) throws {
+        profile = try ServiceProcess("profile-service")
+        directory = try ServiceProcess.temporaryDirectory("sidecar")
+        relationshipsPort = try ServiceProcess.freePort()
+        grpcPort = try ServiceProcess.freePort()
+        adminPort = try ServiceProcess.freePort()
+        var config = try Self.shippedConfig()
+        for (text, replacement) in edits {
+            guard config.contains(text) else { throw HTTPClientError(description: "sidecar config lacks \(text)") }
+            config = config.replacingOccurrences(of: text, with: replacement)
+        }
+        config =
+            config
+            .replacingOccurrences(of: "\"$schema\": \"./routes.schema.json\",", with: "")
+            .replacingOccurrences(of: "127.0.0.1:9102", with: "127.0.0.1:\(profile.port)")
+            .replacingOccurrences(of: "127.0.0.1:9103", with: "127.0.0.1:\(relationshipsPort)")
+            .replacingOccurrences(of: "127.0.0.1:15102", with: "127.0.0.1:\(grpcPort)")
+            .replacingOccurrences(of: "127.0.0.1:9913", with: "127.0.0.1:\(adminPort)")
+        try config.write(toFile: directory + "/sidecar.json", atomically: true, encoding: .utf8)
+        sidecar = Process()
+        sidecar.executableURL = URL(fileURLWithPath: ServiceProcess.binaryDirectory + "/meshgate")
+        sidecar.arguments = [
+            "run", "--config", directory + "/sidecar.json", "--workers", "1", "--",
+            ServiceProcess.binaryDirectory + "/relationship-service", "--listen", "127.0.0.1:\(relationshipsPort)",
+            "--data-dir", directory + "/relationships", "--profiles-grpc", "127.0.0.1:\(grpcPort)",
+        ]
+        let log = directory + "/sidecar.log"
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        sidecar.standardOutput = handle
+        sidecar.standardError = handle
+        try sidecar.run()
+        try waitReady()
+    }
+
+    deinit {
+        if sidecar.isRunning {
+            kill(sidecar.processIdentifier, SIGTERM)
+            sidecar.waitUntilExit()
+        }
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// Bounded poll (20 s): the sidecar's `/readyz` (listener bound, the app healthy) and the app answers.
+    private func waitReady() throws {
+        for _ in 0..<2000 {
+            guard sidecar.isRunning else { throw HTTPClientError(description: "meshgate exited: \(log())") }
+            if let ready = try? HTTPClient.request(port: adminPort, "GET", "/readyz"), ready.status == 200,
+                let app = try? HTTPClient.request(port: relationshipsPort, "GET", "/healthz"), app.status == 200
+            {
+                return
+            }
+            usleep(10_000)
+        }
+        throw HTTPClientError(description: "the sidecar never became ready: \(log())")
+    }
+
+    /// The sidecar's output, relationship-service's log lines included.
+    func log() -> String { (try? String(contentsOfFile: directory + "/sidecar.log", encoding: .utf8)) ?? "" }
+
+    /// The breaker state of the sidecar's profile endpoint, from its admin `/upstreams`.
+    func breaker() throws -> String? {
+        let upstreams = try HTTPClient.request(port: adminPort, "GET", "/upstreams").json
+        return upstreams?["upstreams"]?.arrayValue?.first?["endpoints"]?.arrayValue?.first?["breaker"]?.stringValue
+    }
+
+    /// `GET path` on relationship-service.
+    func get(_ path: String, headers: [(String, String)] = []) throws -> HTTPReply {
+        try HTTPClient.request(port: relationshipsPort, "GET", path, headers: headers)
+    }
+
+    /// Makes `followers` follow `user`, as each of them.
+    func follow(_ user: String, by followers: [String]) throws {
+        for follower in followers {
+            let reply = try HTTPClient.request(
+                port: relationshipsPort, "PUT", "/follows/\(user)", headers: [("x-user-id", follower)])
+            guard reply.status == 200 else { throw HTTPClientError(description: "follow: \(reply.text)") }
+        }
+    }
+}
