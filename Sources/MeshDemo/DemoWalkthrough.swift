@@ -36,6 +36,10 @@ enum DemoWalkthrough {
             curl -s \(edge)/profiles/alice -H "Authorization: Bearer $TOKEN"
             curl -s -i -X PUT \(edge)/profiles/bob -H "Authorization: Bearer $TOKEN" -d '{}'     # 403: not yours
             curl -s -i \(edge)/profiles/alice                                                  # 401: no token
+            # the same profile as REST the gateway turns into gRPC (profile.v1.Profiles, transcoded with
+            # backends/protos/profile.pb), one user and a batch
+            curl -s \(edge)/v1/profiles/alice -H "Authorization: Bearer $TOKEN"
+            curl -s -X POST \(edge)/v1/profiles:batchGet -H "Authorization: Bearer $TOKEN" -d '{"users":["alice","bob"]}'
 
             # 3. follow each other and list friends; lists carry each user's nickname and avatar, which
             #    relationship-service asks profile-service for over gRPC (h2c), through its own meshgate sidecar

@@ -27,6 +27,10 @@ import Testing
                 .replacingOccurrences(of: "127.0.0.1:8080", with: "127.0.0.1:\(ports["edge"]!)")
                 .replacingOccurrences(of: "127.0.0.1:9901", with: "127.0.0.1:\(ports["admin"]!)")
             try config.write(toFile: path + "/routes.json", atomically: true, encoding: .utf8)
+            // The edge's REST→gRPC route reads the descriptor set by its path relative to the demo's directory.
+            let protos = source.deletingLastPathComponent().appendingPathComponent("backends/protos/profile.pb")
+            try FileManager.default.createDirectory(atPath: path + "/backends/protos", withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: protos.path, toPath: path + "/backends/protos/profile.pb")
             // relationship-service's sidecar (issue 16), moved to the same ports.
             let sidecar = try SidecarStack.shippedConfig()
                 .replacingOccurrences(of: "\"$schema\": \"./routes.schema.json\",", with: "")

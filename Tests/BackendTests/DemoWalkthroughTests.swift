@@ -64,6 +64,10 @@ import Testing
         #expect(lines.contains("2"), "curl --http2 over the HTTPS listener negotiated HTTP/2 (ALPN h2)")
         #expect(lines.contains { $0.hasPrefix("HTTP/1.1 403") }, "someone else's profile")
         #expect(lines.contains { $0.hasPrefix("HTTP/1.1 401") }, "no token")
+        // REST→gRPC at the edge (issue 16): GetProfile, and GetProfiles leaving out bob, who has no profile.
+        let transcoded = #"{"user":"alice","nickname":"Alice","avatarUrl":"https://example.com/alice.png"}"#
+        #expect(lines.contains(transcoded), "\(output)")
+        #expect(lines.contains(#"{"profiles":["# + transcoded + "]}"), "\(output)")
         #expect(lines.contains(#"{"follower":"alice","followee":"bob","following":true,"changed":true}"#))
         let friends =
             #"{"users":["bob"],"profiles":[{"user":"bob","nickname":"","avatar_url":"/static/default.png"}],"#

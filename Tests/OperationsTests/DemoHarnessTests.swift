@@ -56,6 +56,10 @@ final class DemoRun {
             config = String(decoding: data, as: UTF8.self)
         }
         try ChildProcess.writeFile(directory + "/routes.json", config)
+        // The edge's REST→gRPC route reads the descriptor set by its path relative to the demo's directory.
+        let protos = shipped.deletingLastPathComponent().appendingPathComponent("backends/protos/profile.pb")
+        try FileManager.default.createDirectory(atPath: directory + "/backends/protos", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: protos.path, toPath: directory + "/backends/protos/profile.pb")
     }
 
     deinit {
