@@ -121,43 +121,21 @@ import Testing
         _ = try HTTPClient.json(
             port: stack.profile.port, "PUT", "/profiles/alice", alice, headers: [("x-user-id", "alice")])
         try stack.follow("bob", by: ["alice"])
-        let edgePort = try ServiceProcess.freePort()
-        let adminPort = try ServiceProcess.freePort()
-        let config = """
-            {"version": 1, "admin": {"address": "127.0.0.1:\(adminPort)"},
-             "listeners": [{"name": "edge", "address": "127.0.0.1:\(edgePort)", "routes": [
-               {"name": "followers", "match": {"path_template": "/followers/{user}", "methods": ["GET"]},
-                "upstream": "relationships", "public": true}]}],
-             "upstreams": {"relationships": {"endpoints": ["127.0.0.1:\(stack.relationshipsPort)"]}}}
-            """
-        try config.write(toFile: stack.directory + "/edge.json", atomically: true, encoding: .utf8)
-        let edge = Process()
-        edge.executableURL = URL(fileURLWithPath: ServiceProcess.binaryDirectory + "/meshgate")
-        edge.arguments = ["run", "--config", stack.directory + "/edge.json", "--workers", "1"]
-        let logPath = stack.directory + "/edge.log"
-        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        edge.standardOutput = handle
-        edge.standardError = handle
-        try edge.run()
-        defer {
-            kill(edge.processIdentifier, SIGTERM)
-            edge.waitUntilExit()
-        }
-        var ready = false
-        for _ in 0..<2000 where !ready {
-            ready = (try? HTTPClient.request(port: adminPort, "GET", "/readyz"))?.status == 200
-            if !ready { usleep(10_000) }
-        }
-        #expect(ready)
+        let edge = try EdgeGateway(
+            directory: stack.directory,
+            routes: """
+                {"name": "followers", "match": {"path_template": "/followers/{user}", "methods": ["GET"]},
+                 "upstream": "relationships", "public": true}
+                """,
+            upstreams: #""relationships": {"endpoints": ["127.0.0.1:\#(stack.relationshipsPort)"]}"#)
         let traceID = "0af7651916cd43dd8448eb211c80319c"
         let reply = try HTTPClient.request(
-            port: edgePort, "GET", "/followers/bob", headers: [("traceparent", "00-\(traceID)-b7ad6b7169203331-01")])
+            port: edge.port, "GET", "/followers/bob", headers: [("traceparent", "00-\(traceID)-b7ad6b7169203331-01")])
         #expect(reply.status == 200)
         #expect(Self.cards(reply).0 == [["alice", "Alice", Self.defaultAvatar]], "\(reply.text)")
         // Access lines are written off the request path: wait a moment for every one.
         func logged() -> (edge: Bool, relationships: Bool, sidecar: Bool, profile: Bool) {
-            let edgeLog = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+            let edgeLog = edge.log()
             let sidecarLines = stack.log().split(separator: "\n").filter { $0.contains(traceID) }
             return (
                 edgeLog.contains(traceID),
