@@ -26,9 +26,9 @@ command -v h2load >/dev/null || {
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nghttp2-client
 }
-(cd "$root" && swift build -c release --product meshgate >/dev/null && swift build -c release --product ProfileServiceMain >/dev/null)
+(cd "$root" && swift build -c release --product meshgate >/dev/null && swift build -c release --product profile-service >/dev/null)
 bin="${MESHGATE_BIN:-$root/.build/release/meshgate}"
-service="$root/.build/release/ProfileServiceMain"
+service="$root/.build/release/profile-service"
 
 tmp="$(mktemp -d /tmp/meshgate-transcode-bench.XXXX)"
 pids=()

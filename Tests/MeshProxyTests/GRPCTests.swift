@@ -170,4 +170,43 @@ import Testing
         http.connected(now: 2)
         #expect(http.attemptFailed(.connectFailure, now: 3, env: up) == .fallback(.connectFailure))
     }
+
+    /// A transcoded REST request (`grpc_transcode`) is a call upstream — retried on its gRPC codes, not on its
+    /// HTTP status — and an HTTP exchange for its client: the fallback applies, a GET stays idempotent (retried
+    /// after a timeout), a reply cut by the deadline is a 504, and a body it waits for times out as a 408.
+    @Test func aTranscodedRequestRetriesLikeACallAndIsAnsweredLikeHTTP() throws {
+        let route = #"""
+            {"match": {"path_prefix": "/"}, "upstream": "app",
+             "retry": {"retries": 1, "on": ["grpc-unavailable", "timeout", "connect-failure"], "backoff_base_ms": 0, "backoff_max_ms": 0},
+             "fallback": {"status": 200, "body": "{}", "on": ["connect-failure", "5xx", "timeout"]}}
+            """#
+        let up = ExchangeTests.Upstream()
+        var m = try ExchangeTests().machine(route, method: .get)
+        m.transcodedCall()
+        ExchangeTests().started(&m, now: 0)
+        #expect(m.grpc && m.transcoded)
+        #expect(m.responseHead(status: 503, grpcStatus: nil, now: 1, env: up) == .forward, "5xx does not match a call")
+        #expect(m.responseHead(status: 200, grpcStatus: 14, now: 1, env: up) == .retry(now: true))
+        m.attemptStarted(now: 2)
+        m.connected(now: 2)
+        #expect(m.attemptFailed(.connectFailure, now: 3, env: up) == .fallback(.connectFailure), "an HTTP client")
+
+        var get = try ExchangeTests().machine(route, method: .get)
+        get.transcodedCall()
+        ExchangeTests().started(&get, now: 0)
+        #expect(get.attemptFailed(.timeout, now: 3, env: up) == .retry(now: true), "the REST method's idempotency")
+        get.attemptStarted(now: 3)
+        get.connected(now: 3)
+        get.responseStarted(framing: .chunked, switching: false, now: 4)
+        #expect(get.timerFired(now: get.timerMs) == .fail(.gatewayTimeout, close: false), "nothing was written yet")
+
+        var parked = try ExchangeTests().machine(route, method: .post, framing: .contentLength(10))
+        parked.awaitBody(now: 100)
+        #expect(parked.state == .awaitingBody && parked.timerMs == 100 + Int64(ExchangeTests.limits.idleTimeoutMs))
+        #expect(parked.timerFired(now: parked.timerMs) == .fail(.requestTimeout, close: true))
+        parked.bodyArrived()
+        #expect(parked.state == .routing && parked.timerMs == .max)
+        parked.requestRewritten(framing: .contentLength(3))
+        #expect(!parked.request.done, "the rewritten body is still to be read")
+    }
 }
