@@ -14,7 +14,7 @@ final class DegradationStack {
     let auth: ServiceProcess
     let profile: ServiceProcess
     let relationships: ServiceProcess
-    let gateway: Process
+    let gateway: MeshgateRun
     let edgePort: UInt16
     let adminPort: UInt16
     let directory: String
@@ -49,42 +49,21 @@ final class DegradationStack {
             .replacingOccurrences(of: "127.0.0.1:8080", with: "127.0.0.1:\(edgePort)")
             .replacingOccurrences(of: "127.0.0.1:9901", with: "127.0.0.1:\(adminPort)")
         try config.write(toFile: directory + "/routes.json", atomically: true, encoding: .utf8)
-        gateway = Process()
-        gateway.executableURL = URL(fileURLWithPath: ServiceProcess.binaryDirectory + "/meshgate")
-        gateway.arguments = ["run", "--config", directory + "/routes.json", "--workers", "\(workers)"]
-        let log = directory + "/gateway.log"
-        _ = FileManager.default.createFile(atPath: log, contents: nil)
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        gateway.standardOutput = handle
-        gateway.standardError = handle
-        try gateway.run()
-        try waitReady()
+        gateway = try MeshgateRun(
+            config: directory + "/routes.json", arguments: ["--workers", "\(workers)"],
+            logPath: directory + "/gateway.log")
+        // Admin `/readyz` is 200 (listeners bound, JWKS loaded) and the edge answers.
+        try gateway.waitReady(adminPort: adminPort, "meshgate") { [edgePort] in
+            (try? HTTPClient.request(port: edgePort, "GET", "/auth/.well-known/jwks.json"))?.status == 200
+        }
     }
 
     deinit {
-        if gateway.isRunning {
-            kill(gateway.processIdentifier, SIGTERM)
-            gateway.waitUntilExit()
-        }
+        gateway.stop()
         try? FileManager.default.removeItem(atPath: directory)
     }
 
-    /// Bounded poll (20 s): admin `/readyz` is 200 (listeners bound, JWKS loaded) and the edge answers.
-    private func waitReady() throws {
-        for _ in 0..<2000 {
-            guard gateway.isRunning else { throw HTTPClientError(description: "meshgate exited: \(log())") }
-            if let ready = try? HTTPClient.request(port: adminPort, "GET", "/readyz"), ready.status == 200,
-                let edge = try? HTTPClient.request(port: edgePort, "GET", "/auth/.well-known/jwks.json"),
-                edge.status == 200
-            {
-                return
-            }
-            usleep(10_000)
-        }
-        throw HTTPClientError(description: "meshgate never became ready: \(log())")
-    }
-
-    func log() -> String { (try? String(contentsOfFile: directory + "/gateway.log", encoding: .utf8)) ?? "" }
+    func log() -> String { gateway.log() }
 
     /// One request to the edge listener, with a bearer token and a JSON or raw body when given.
     func call(

@@ -100,12 +100,9 @@ final class ItemsServer {
         server.wait_for_termination()
         """#
 
-    /// Where `google/api/annotations.proto` is vendored (the transcoder's own test protos).
-    static let googleProtos: String = {
-        var url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        url.appendPathComponent("MeshTranscodeTests/Protos")
-        return url.path
-    }()
+    /// Where `google/api/annotations.proto` is vendored (once, for the backends and every test).
+    static let googleProtos: String = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("backends/protos").path
 
     let port: UInt16
     let directory: String

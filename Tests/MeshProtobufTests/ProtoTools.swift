@@ -13,6 +13,10 @@ enum ProtoTools {
 
     /// The .proto files under Tests/MeshProtobufTests/Protos (copied into the test bundle).
     static let protosDirectory: String = Bundle.module.url(forResource: "Protos", withExtension: nil)!.path
+    /// The one vendored copy of `google/api/{annotations,http}.proto` (backends/protos), imported by the tests'
+    /// own .proto files.
+    static let googleProtos: String = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("backends/protos").path
     static let files = [
         "meshtest/v1/types.proto", "meshtest/v1/wkt.proto", "meshtest/v1/service.proto", "meshtest/v1/legacy.proto",
     ]
@@ -28,7 +32,7 @@ enum ProtoTools {
             let out = dir + "/set.pb"
             try run(
                 "/usr/bin/protoc",
-                ["-I", protosDirectory, "--descriptor_set_out=" + out, "--include_imports"] + extraArguments + files)
+                ["-I", protosDirectory, "-I", googleProtos, "--descriptor_set_out=" + out, "--include_imports"] + extraArguments + files)
             return read(out)
         }
     }
@@ -43,7 +47,7 @@ enum ProtoTools {
         try withDirectory { dir throws(Failure) in
             try write(dir + "/in.txt", Array(text.utf8))
             try shell(
-                "protoc -I '\(protosDirectory)' --encode=\(type) \(files.joined(separator: " ")) < in.txt > out.bin",
+                "protoc -I '\(protosDirectory)' -I '\(googleProtos)' --encode=\(type) \(files.joined(separator: " ")) < in.txt > out.bin",
                 in: dir)
             return read(dir + "/out.bin")
         }
@@ -54,7 +58,7 @@ enum ProtoTools {
         try withDirectory { dir throws(Failure) in
             try write(dir + "/in.bin", bytes)
             return try shell(
-                "protoc -I '\(protosDirectory)' --decode=\(type) \(files.joined(separator: " ")) < in.bin", in: dir)
+                "protoc -I '\(protosDirectory)' -I '\(googleProtos)' --decode=\(type) \(files.joined(separator: " ")) < in.bin", in: dir)
         }
     }
 

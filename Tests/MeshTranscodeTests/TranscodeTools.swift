@@ -11,6 +11,10 @@ enum TranscodeTools {
     }
 
     static let protosDirectory: String = Bundle.module.url(forResource: "Protos", withExtension: nil)!.path
+    /// The one vendored copy of `google/api/{annotations,http}.proto` (backends/protos), imported by the tests'
+    /// own .proto files.
+    static let googleProtos: String = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("backends/protos").path
     static let file = "transcodetest/v1/library.proto"
 
     /// `protoc --descriptor_set_out --include_imports` of library.proto, once per test run.
@@ -23,7 +27,7 @@ enum TranscodeTools {
         try withDirectory { dir throws(Failure) in
             try run(
                 "/usr/bin/protoc",
-                ["-I", protosDirectory, "--descriptor_set_out=\(dir)/set.pb", "--include_imports", file])
+                ["-I", protosDirectory, "-I", googleProtos, "--descriptor_set_out=\(dir)/set.pb", "--include_imports", file])
             return read(dir + "/set.pb")
         }
     }
@@ -37,7 +41,7 @@ enum TranscodeTools {
         try withDirectory { dir throws(Failure) in
             try write(dir + "/in.bin", bytes)
             return try run(
-                "/bin/sh", ["-c", "cd '\(dir)' && protoc -I '\(protosDirectory)' --decode=\(type) \(file) < in.bin"])
+                "/bin/sh", ["-c", "cd '\(dir)' && protoc -I '\(protosDirectory)' -I '\(googleProtos)' --decode=\(type) \(file) < in.bin"])
         }
     }
 
@@ -47,7 +51,7 @@ enum TranscodeTools {
             try write(dir + "/in.txt", Array(text.utf8))
             try run(
                 "/bin/sh",
-                ["-c", "cd '\(dir)' && protoc -I '\(protosDirectory)' --encode=\(type) \(file) < in.txt > out.bin"])
+                ["-c", "cd '\(dir)' && protoc -I '\(protosDirectory)' -I '\(googleProtos)' --encode=\(type) \(file) < in.txt > out.bin"])
             return read(dir + "/out.bin")
         }
     }

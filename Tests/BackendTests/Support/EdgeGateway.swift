@@ -2,12 +2,11 @@ import Foundation
 import Glibc
 
 /// An edge `meshgate run` in front of backends (routes and upstreams as JSON fragments), on free ports, with its
-/// output in `log`; stopped (SIGTERM) on deinit.
+/// output in `log()`; stopped (SIGTERM) with it.
 final class EdgeGateway {
     let port: UInt16
     let adminPort: UInt16
-    let logPath: String
-    private let process = Process()
+    let gateway: MeshgateRun
 
     init(directory: String, routes: String, upstreams: String) throws {
         port = try ServiceProcess.freePort()
@@ -18,26 +17,10 @@ final class EdgeGateway {
              "upstreams": {\(upstreams)}}
             """
         try config.write(toFile: directory + "/edge.json", atomically: true, encoding: .utf8)
-        process.executableURL = URL(fileURLWithPath: ServiceProcess.binaryDirectory + "/meshgate")
-        process.arguments = ["run", "--config", directory + "/edge.json", "--workers", "1"]
-        logPath = directory + "/edge.log"
-        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        for _ in 0..<2000 {
-            if (try? HTTPClient.request(port: adminPort, "GET", "/readyz"))?.status == 200 { return }
-            guard process.isRunning else { break }
-            usleep(10_000)
-        }
-        throw HTTPClientError(description: "the edge gateway did not become ready: \(log())")
+        gateway = try MeshgateRun(
+            config: directory + "/edge.json", arguments: ["--workers", "1"], logPath: directory + "/edge.log")
+        try gateway.waitReady(adminPort: adminPort, "the edge gateway")
     }
 
-    func log() -> String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
-
-    deinit {
-        kill(process.processIdentifier, SIGTERM)
-        process.waitUntilExit()
-    }
+    func log() -> String { gateway.log() }
 }

@@ -7,7 +7,7 @@ import Glibc
 /// relationship-service's output goes to the sidecar's log (the sidecar's child inherits its stdout).
 final class SidecarStack {
     let profile: ServiceProcess
-    let sidecar: Process
+    let sidecar: MeshgateRun
     let relationshipsPort: UInt16
     let grpcPort: UInt16
     let adminPort: UInt16
@@ -39,46 +39,27 @@ final class SidecarStack {
             .replacingOccurrences(of: "127.0.0.1:15102", with: "127.0.0.1:\(grpcPort)")
             .replacingOccurrences(of: "127.0.0.1:9913", with: "127.0.0.1:\(adminPort)")
         try config.write(toFile: directory + "/sidecar.json", atomically: true, encoding: .utf8)
-        sidecar = Process()
-        sidecar.executableURL = URL(fileURLWithPath: ServiceProcess.binaryDirectory + "/meshgate")
-        sidecar.arguments = [
-            "run", "--config", directory + "/sidecar.json", "--workers", "1", "--",
-            ServiceProcess.binaryDirectory + "/relationship-service", "--listen", "127.0.0.1:\(relationshipsPort)",
-            "--data-dir", directory + "/relationships", "--profiles-grpc", "127.0.0.1:\(grpcPort)",
-        ]
-        let log = directory + "/sidecar.log"
-        _ = FileManager.default.createFile(atPath: log, contents: nil)
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        sidecar.standardOutput = handle
-        sidecar.standardError = handle
-        try sidecar.run()
-        try waitReady()
+        sidecar = try MeshgateRun(
+            config: directory + "/sidecar.json",
+            arguments: [
+                "--workers", "1", "--",
+                ServiceProcess.binaryDirectory + "/relationship-service", "--listen", "127.0.0.1:\(relationshipsPort)",
+                "--data-dir", directory + "/relationships", "--profiles-grpc", "127.0.0.1:\(grpcPort)",
+            ],
+            logPath: directory + "/sidecar.log")
+        // The sidecar's `/readyz` (listener bound, the app healthy) and the app answers.
+        try sidecar.waitReady(adminPort: adminPort, "the sidecar") { [relationshipsPort] in
+            (try? HTTPClient.request(port: relationshipsPort, "GET", "/healthz"))?.status == 200
+        }
     }
 
     deinit {
-        if sidecar.isRunning {
-            kill(sidecar.processIdentifier, SIGTERM)
-            sidecar.waitUntilExit()
-        }
+        sidecar.stop()
         try? FileManager.default.removeItem(atPath: directory)
     }
 
-    /// Bounded poll (20 s): the sidecar's `/readyz` (listener bound, the app healthy) and the app answers.
-    private func waitReady() throws {
-        for _ in 0..<2000 {
-            guard sidecar.isRunning else { throw HTTPClientError(description: "meshgate exited: \(log())") }
-            if let ready = try? HTTPClient.request(port: adminPort, "GET", "/readyz"), ready.status == 200,
-                let app = try? HTTPClient.request(port: relationshipsPort, "GET", "/healthz"), app.status == 200
-            {
-                return
-            }
-            usleep(10_000)
-        }
-        throw HTTPClientError(description: "the sidecar never became ready: \(log())")
-    }
-
     /// The sidecar's output, relationship-service's log lines included.
-    func log() -> String { (try? String(contentsOfFile: directory + "/sidecar.log", encoding: .utf8)) ?? "" }
+    func log() -> String { sidecar.log() }
 
     /// The breaker state of the sidecar's profile endpoint, from its admin `/upstreams`.
     func breaker() throws -> String? {
