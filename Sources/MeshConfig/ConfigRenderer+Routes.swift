@@ -109,6 +109,20 @@ extension ConfigRenderer {
         w.endObject()
     }
 
+    static func fallbackJSON(_ fallback: FallbackConfig, _ w: inout JSONWriter) {
+        w.key("fallback")
+        w.beginObject()
+        w.key("status")
+        w.number(fallback.status)
+        w.key("headers")
+        pairs(&w, fallback.headers.map { ($0.name, $0.value) })
+        w.key("body")
+        w.string(fallback.body)
+        w.key("on")
+        strings(&w, fallback.on.map(\.rawValue))
+        w.endObject()
+    }
+
     static func routeJSON(_ route: RouteConfig, _ w: inout JSONWriter) {
         w.beginObject()
         w.key("name")
@@ -151,19 +165,7 @@ extension ConfigRenderer {
         }
         w.key("retry")
         retryJSON(route.retry, &w)
-        if let fallback = route.fallback {
-            w.key("fallback")
-            w.beginObject()
-            w.key("status")
-            w.number(fallback.status)
-            w.key("headers")
-            pairs(&w, fallback.headers.map { ($0.name, $0.value) })
-            w.key("body")
-            w.string(fallback.body)
-            w.key("on")
-            strings(&w, fallback.on.map(\.rawValue))
-            w.endObject()
-        }
+        if let fallback = route.fallback { fallbackJSON(fallback, &w) }
         for (key, edits) in [("request_headers", route.requestHeaders), ("response_headers", route.responseHeaders)] {
             w.key(key)
             w.beginObject()
