@@ -15,24 +15,56 @@ public struct HPACKEncoder: Sendable {
     /// The peer changed SETTINGS_HEADER_TABLE_SIZE: repeat the size update at the next block.
     public mutating func peerTableSizeChanged() { sizeUpdatePending = true }
 
-    /// Appends the field block for `fields` (after `prefix`, e.g. `:status`) to `out`.
-    public mutating func encode(_ fields: HTTP2HeaderList, prefix: HTTP2HeaderList? = nil, into out: inout [UInt8]) {
+    /// Appends the field block for `fields` to `out`, led by `:status` when `status` is given (a response head).
+    public mutating func encode(_ fields: HTTP2HeaderList, status: Int? = nil, into out: inout [UInt8]) {
         if sizeUpdatePending {
             HPACKInteger.encode(0, prefixBits: 5, firstByte: 0x20, into: &out)
             sizeUpdatePending = false
         }
-        if let prefix {
-            for i in 0..<prefix.count { encodeField(prefix, i, into: &out) }
-        }
-        for i in 0..<fields.count { encodeField(fields, i, into: &out) }
+        if let status { Self.encodeStatus(status, into: &out) }
+        encodeFields(fields, into: &out)
     }
 
-    private func encodeField(_ list: HTTP2HeaderList, _ i: Int, into out: inout [UInt8]) {
-        let name = list.name(i)
-        let value = list.value(i)
+    /// `:status` without building a field for it: one indexed octet for the seven statuses of the static table
+    /// (RFC 7541 Appendix A, indices 8–14), else the name's index 8 and the three digits as a string literal (Huffman-coded: 2 octets, not 3).
+    static func encodeStatus(_ status: Int, into out: inout [UInt8]) {
+        switch status {
+        case 200: out.append(0x80 | 8)
+        case 204: out.append(0x80 | 9)
+        case 206: out.append(0x80 | 10)
+        case 304: out.append(0x80 | 11)
+        case 400: out.append(0x80 | 12)
+        case 404: out.append(0x80 | 13)
+        case 500: out.append(0x80 | 14)
+        default:
+            let code = min(max(status, 100), 999)
+            out.append(0x08)  // literal without indexing, name index 8
+            let digits = (
+                UInt8(ascii: "0") + UInt8(code / 100), UInt8(ascii: "0") + UInt8(code / 10 % 10),
+                UInt8(ascii: "0") + UInt8(code % 10)
+            )
+            withUnsafeBytes(of: digits) { encodeString($0, into: &out) }
+        }
+    }
+
+    /// The fields of one list, read in place from its storage (slicing the list per field retained it twice).
+    private func encodeFields(_ list: HTTP2HeaderList, into out: inout [UInt8]) {
+        list.bytes.withUnsafeBytes { bytes in
+            for field in list.fields {
+                let name = UnsafeRawBufferPointer(rebasing: bytes[Int(field.nameStart)..<Int(field.nameStart + field.nameLength)])
+                let value = UnsafeRawBufferPointer(
+                    rebasing: bytes[Int(field.valueStart)..<Int(field.valueStart + field.valueLength)])
+                encodeField(name, value, neverIndex: field.neverIndex, into: &out)
+            }
+        }
+    }
+
+    private func encodeField(
+        _ name: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer, neverIndex: Bool, into out: inout [UInt8]
+    ) {
         // RFC 7541 §7.1.3: credentials are marked never-indexed so no later hop compresses them into a shared table.
-        let sensitive = list.fields[i].neverIndex || name.equals("authorization") || name.equals("proxy-authorization")
-        let match = HPACKStaticTable.shared.find(name: name, value: value)
+        let sensitive = neverIndex || name.equals("authorization") || name.equals("proxy-authorization")
+        let match = HPACKStaticTable.find(name: name, value: value)
         if let match, match.valueMatches {
             HPACKInteger.encode(match.index, prefixBits: 7, firstByte: 0x80, into: &out)
             return
@@ -48,11 +80,11 @@ public struct HPACKEncoder: Sendable {
     }
 
     /// A String Literal (RFC 7541 §5.2), Huffman-coded when that is shorter.
-    static func encodeString(_ bytes: ArraySlice<UInt8>, into out: inout [UInt8]) {
+    static func encodeString(_ bytes: UnsafeRawBufferPointer, into out: inout [UInt8]) {
         let huffmanLength = Huffman.encodedLength(bytes)
         if huffmanLength < bytes.count {
             HPACKInteger.encode(huffmanLength, prefixBits: 7, firstByte: 0x80, into: &out)
-            Huffman.encode(bytes, into: &out)
+            Huffman.encode(bytes, encodedLength: huffmanLength, into: &out)
         } else {
             HPACKInteger.encode(bytes.count, prefixBits: 7, firstByte: 0, into: &out)
             out.append(contentsOf: bytes)

@@ -1,3 +1,5 @@
+import Glibc
+
 /// The HPACK static table (RFC 7541 Appendix A), indices 1...61, kept as one flat byte array with offsets so a
 /// lookup copies bytes without touching `String`.
 public struct HPACKStaticTable: Sendable {
@@ -55,12 +57,63 @@ public struct HPACKStaticTable: Sendable {
     /// The best match for an encoder: an index whose name and value both match, else one whose name matches
     /// (`valueMatches` false), else nil. Only the entries whose name has the same length are compared.
     public func find(name: some Collection<UInt8>, value: some Collection<UInt8>) -> (index: Int, valueMatches: Bool)? {
-        guard name.count < byLength.count else { return nil }
+        let name = Array(name), value = Array(value)
+        return name.withUnsafeBytes { n in value.withUnsafeBytes { v in Self.find(name: n, value: v) } }
+    }
+
+    /// `find` for the encoder's hot path: raw bytes in, and the table read through storage that lives as long as
+    /// the process, so a lookup neither retains nor releases anything (through the struct's arrays it retained
+    /// three per field, which showed in h2 profiles).
+    public static func find(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) -> (index: Int, valueMatches: Bool)? {
+        let flat = Flat.shared
+        guard name.count < flat.firstByLength.count - 1, !name.isEmpty else { return nil }
         var nameOnly: Int?
-        for i in byLength[name.count] where bytes[ranges[i].name].equalsBytes(name) {
-            if bytes[ranges[i].value].equalsBytes(value) { return (i + 1, true) }
-            if nameOnly == nil { nameOnly = i + 1 }
+        for k in Int(flat.firstByLength[name.count])..<Int(flat.firstByLength[name.count + 1]) {
+            let entry = flat.entries[k]
+            guard memcmp(flat.bytes + Int(entry.name), name.baseAddress!, name.count) == 0 else { continue }
+            if Int(entry.valueLength) == value.count
+                && (value.isEmpty || memcmp(flat.bytes + Int(entry.value), value.baseAddress!, value.count) == 0)
+            {
+                return (Int(entry.index), true)
+            }
+            if nameOnly == nil { nameOnly = Int(entry.index) }
         }
         return nameOnly.map { ($0, false) }
+    }
+
+    /// The table as raw, immortal storage: entries grouped by name length, in index order within a group.
+    private struct Flat: @unchecked Sendable {
+        struct Entry {
+            var name: Int32
+            var value: Int32
+            var valueLength: Int32
+            /// The 1-based HPACK index.
+            var index: Int32
+        }
+        let bytes: UnsafeMutablePointer<UInt8>
+        let entries: UnsafeMutableBufferPointer<Entry>
+        /// `entries[firstByLength[n]..<firstByLength[n + 1]]` have names of length `n`.
+        let firstByLength: UnsafeMutableBufferPointer<Int32>
+
+        static let shared = Flat(HPACKStaticTable.shared)
+
+        init(_ table: HPACKStaticTable) {
+            bytes = .allocate(capacity: table.bytes.count)
+            bytes.initialize(from: table.bytes, count: table.bytes.count)
+            entries = .allocate(capacity: table.ranges.count)
+            firstByLength = .allocate(capacity: table.byLength.count + 1)
+            var k = 0
+            for (length, group) in table.byLength.enumerated() {
+                firstByLength[length] = Int32(k)
+                for i in group {
+                    let r = table.ranges[i]
+                    entries[k] = Entry(
+                        name: Int32(r.name.lowerBound), value: Int32(r.value.lowerBound),
+                        valueLength: Int32(r.value.count), index: Int32(i + 1))
+                    k += 1
+                }
+            }
+            firstByLength[table.byLength.count] = Int32(k)
+        }
     }
 }

@@ -26,9 +26,7 @@ extension HTTP2ServerConnection {
     ) throws(HTTP2WriteError) {
         let stream = try writableStream(streamID)
         guard !stream.responseStarted else { throw .responseAlreadyStarted }
-        var statusField = HTTP2HeaderList()
-        statusField.append(":status", String(status))
-        writeBlock(streamID, headers, prefix: statusField, endStream: endStream)
+        writeBlock(streamID, headers, status: status, endStream: endStream)
         streams[streamID]?.responseStarted = true
         if endStream { endLocal(streamID) }
     }
@@ -37,7 +35,7 @@ extension HTTP2ServerConnection {
     public mutating func writeTrailers(streamID: UInt32, _ trailers: HTTP2HeaderList) throws(HTTP2WriteError) {
         let stream = try writableStream(streamID)
         guard stream.responseStarted else { throw .responseNotStarted }
-        writeBlock(streamID, trailers, prefix: nil, endStream: true)
+        writeBlock(streamID, trailers, status: nil, endStream: true)
         endLocal(streamID)
     }
 
@@ -126,11 +124,12 @@ extension HTTP2ServerConnection {
         return stream
     }
 
-    private mutating func writeBlock(_ streamID: UInt32, _ fields: HTTP2HeaderList, prefix: HTTP2HeaderList?, endStream: Bool) {
-        var block: [UInt8] = []
-        encoder.encode(fields, prefix: prefix, into: &block)
+    private mutating func writeBlock(_ streamID: UInt32, _ fields: HTTP2HeaderList, status: Int?, endStream: Bool) {
+        // The block is encoded into storage the connection keeps (one allocation per connection, not per head).
+        blockScratch.removeAll(keepingCapacity: true)
+        encoder.encode(fields, status: status, into: &blockScratch)
         HTTP2FrameWriter.headerBlock(
-            streamID: streamID, block: block[...], endStream: endStream, maxFrameSize: peer.maxFrameSize,
+            streamID: streamID, block: blockScratch[...], endStream: endStream, maxFrameSize: peer.maxFrameSize,
             into: &outbound)
     }
 }

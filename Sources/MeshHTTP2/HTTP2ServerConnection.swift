@@ -29,6 +29,8 @@ public struct HTTP2ServerConnection: Sendable {
     /// Bytes for the socket, oldest first.
     var outbound: [UInt8] = []
     var encoder = HPACKEncoder()
+    /// Where header blocks are encoded before framing (kept between heads).
+    var blockScratch: [UInt8] = []
     var decoder: HPACKDecoder
     private var assembler = HeaderBlockAssembler()
     var streams: [UInt32: HTTP2Stream] = [:]

@@ -276,3 +276,22 @@ func encoderRoundTrip() {
     encoder.encode(HTTP2HeaderList([(":status", "404")]), into: &second)
     #expect(second == [0x8D])  // no size update the second time
 }
+
+@Test("a response head's :status is encoded without a field: indexed for the static table's seven, else literal")
+func statusIsEncodedDirectly() {
+    for status in [200, 204, 206, 304, 400, 404, 500, 101, 201, 302, 418, 503, 599] {
+        var encoder = HPACKEncoder()
+        var out: [UInt8] = []
+        let fields = HTTP2HeaderList([("content-type", "text/plain"), ("x-a", "b")])
+        encoder.encode(fields, status: status, into: &out)
+        var decoder = HPACKDecoder()
+        let (list, error) = decodeBlock(&decoder, out)
+        #expect(error == nil, "\(status)")
+        #expect(list.pairs.map { "\($0.name): \($0.value)" } == [":status: \(status)", "content-type: text/plain", "x-a: b"])
+        // The same bytes as encoding the status as the list's first field.
+        var viaField = HPACKEncoder()
+        var expected: [UInt8] = []
+        viaField.encode(HTTP2HeaderList([(":status", "\(status)"), ("content-type", "text/plain"), ("x-a", "b")]), into: &expected)
+        #expect(out == expected, "\(status)")
+    }
+}

@@ -22,6 +22,8 @@ final class HTTP2Session {
     private var windingDown = false
     /// Field offsets of the response head a bridge is translating (one at a time, on this thread).
     let headerScratch = UnsafeMutableBufferPointer<HTTPHeaderField>.allocate(capacity: 256)
+    /// The response head being translated (one list per session, refilled for each response).
+    var responseFields = HTTP2HeaderList()
     /// Where a bridge reads its inner connection's answer (one read at a time, on this thread): no array per read.
     let readScratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 16 * 1024, alignment: 1)
     /// The bytes the owner's output is sending (codec output is copied here one batch at a time).

@@ -190,14 +190,17 @@ final class HTTP2StreamBridge: EventHandler {
                 parser.reset()
                 return translateHead()
             }
-            let fields = inbound.withUnsafeBytes { HTTP2ResponseFields.from($0, headers: headers, count: head.headerCount) }
+            inbound.withUnsafeBytes {
+                HTTP2ResponseFields.fill(&session.responseFields, from: $0, headers: headers, count: head.headerCount)
+            }
             body.begin(head.framing)
             // A chunked answer's trailer section becomes the stream's trailing HEADERS (gRPC's grpc-status).
             if case .chunked = body.mode { body.trailers = [] }
             inbound.removeSubrange(0..<head.headLength)
             let noBody = body.done
             do {
-                try session.codec.writeResponseHead(streamID: streamID, status: head.status, headers: fields, endStream: noBody)
+                try session.codec.writeResponseHead(
+                    streamID: streamID, status: head.status, headers: session.responseFields, endStream: noBody)
             } catch {
                 fail()
                 return nil
@@ -285,10 +288,13 @@ final class HTTP2StreamBridge: EventHandler {
 /// The fields of an HTTP/1.1 response head as HTTP/2 carries them (RFC 9113 §8.2.2): lowercase names, no
 /// connection-specific fields.
 enum HTTP2ResponseFields {
-    static func from(_ buffer: UnsafeRawBufferPointer, headers: UnsafeMutableBufferPointer<HTTPHeaderField>, count: Int)
-        -> HTTP2HeaderList
-    {
-        var out = HTTP2HeaderList()
+    /// Fills `out` (emptied first, its storage kept: one list per session, not per response) with the response
+    /// head's fields, lowercased, without the connection-specific ones.
+    static func fill(
+        _ out: inout HTTP2HeaderList, from buffer: UnsafeRawBufferPointer, headers: UnsafeMutableBufferPointer<HTTPHeaderField>,
+        count: Int
+    ) {
+        out.removeAll()
         for i in 0..<count {
             let field = headers[i]
             // The parser classified the names already: no per-field compare or copy to drop these.
@@ -301,7 +307,6 @@ enum HTTP2ResponseFields {
             }
             out.append(name: name, value: buffer[Int(field.valueStart)..<Int(field.valueStart + field.valueLength)])
         }
-        return out
     }
 
     /// A chunked body's trailer section (`name: value` lines, as `BodyCursor` keeps it) as trailing fields:
