@@ -29,16 +29,17 @@ mkdir -p "$mods" "$out/corpus"
 # module:dependencies (dependency order). MeshCrypto reaches libcrypto through Sources/CCrypto's module map.
 MODULES=(
     "MeshSync:" "MeshHTTP1:" "MeshHTTP2:" "MeshJSON:" "MeshTrace:" "MeshMetrics:MeshSync" "MeshResilience:MeshSync" "MeshRateLimit:MeshSync" "MeshCrypto:"
-    "MeshLog:MeshJSON MeshSync" "MeshConfig:MeshJSON" "MeshProtobuf:MeshJSON" "MeshJWT:MeshCrypto MeshJSON MeshSync"
+    "MeshLog:MeshJSON MeshSync" "MeshProtobuf:MeshJSON" "MeshTranscode:MeshProtobuf MeshJSON"
+    "MeshConfig:MeshJSON MeshProtobuf MeshTranscode" "MeshJWT:MeshCrypto MeshJSON MeshSync"
     "MeshProxy:MeshHTTP1 MeshConfig MeshJWT MeshTrace MeshMetrics MeshLog MeshResilience MeshRateLimit"
 )
 # target:main file:modules it links (the module's objects, all dependencies included)
 TARGETS=(
     "http1:HTTP1Fuzz.swift:MeshHTTP1"
     "http2:HTTP2Fuzz.swift:MeshHTTP2"
-    "request-head:RequestHeadFuzz.swift:MeshSync MeshHTTP1 MeshJSON MeshTrace MeshMetrics MeshResilience MeshRateLimit MeshCrypto MeshLog MeshConfig MeshJWT MeshProxy"
+    "request-head:RequestHeadFuzz.swift:MeshSync MeshHTTP1 MeshJSON MeshTrace MeshMetrics MeshResilience MeshRateLimit MeshCrypto MeshLog MeshProtobuf MeshTranscode MeshConfig MeshJWT MeshProxy"
     "jwt:JWTFuzz.swift:MeshSync MeshJSON MeshCrypto MeshJWT"
-    "config:ConfigFuzz.swift:MeshJSON MeshConfig"
+    "config:ConfigFuzz.swift:MeshJSON MeshProtobuf MeshTranscode MeshConfig"
     "protobuf:ProtobufFuzz.swift:MeshJSON MeshProtobuf"
 )
 FLAGS=(-sanitize=fuzzer,address -O -g -parse-as-library -enable-testing -I "$mods" -I Sources/CCrypto)
