@@ -23,7 +23,10 @@ import Testing
         #expect(edge.name == "edge")
         #expect(edge.address == HostPort(host: "127.0.0.1", port: 8080))
         #expect(config.admin.address == HostPort(host: "127.0.0.1", port: 9901))
-        #expect(config.upstreamOrder == ["auth", "profile", "relationships"])
+        // profile-grpc: profile-service's gRPC side on the same port, for the transcoded /v1 routes (issue 16).
+        #expect(config.upstreamOrder == ["auth", "profile", "profile-grpc", "relationships"])
+        #expect(config.upstreams["profile-grpc"]?.upstreamProtocol == .h2c)
+        #expect(config.upstreams["profile-grpc"]?.endpoints == config.upstreams["profile"]?.endpoints)
         #expect(config.upstreams["relationships"]?.endpoints == [HostPort(host: "127.0.0.1", port: 9103)])
         #expect(config.upstreams.values.allSatisfy { $0.healthCheck?.path == "/healthz" })
         let local = try #require(config.jwtProviders["local"])
@@ -46,6 +49,11 @@ import Testing
         // profile-service's response shape (SPEC §8) with empty values and a default avatar.
         let fallback = #"{"user":"","nickname":"","avatar_url":"/static/default.png","preferences":{}}"#
         #expect(read.fallback?.body == fallback)
+        let transcoded = try #require(edge.routes.first { $0.name == "profiles-v1" })
+        #expect(transcoded.upstream == "profile-grpc" && transcoded.transcode?.descriptorSet == "backends/protos/profile.pb")
+        #expect(transcoded.transcode?.table.transcoders.keys.sorted() == [
+            "/profile.v1.Profiles/GetProfile", "/profile.v1.Profiles/GetProfiles",
+        ])
         let methods = Set(edge.routes.filter { $0.upstream == "relationships" }.flatMap(\.match.methods))
         #expect(methods == ["PUT", "DELETE", "GET"])
     }
