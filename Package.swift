@@ -65,6 +65,10 @@ let package = Package(
         .target(name: "MeshProtobuf", dependencies: ["MeshJSON"], swiftSettings: fast),
         .target(name: "MeshTranscode", dependencies: ["MeshProtobuf", "MeshJSON"], swiftSettings: fast),
         .target(name: "MeshJWT", dependencies: ["MeshCrypto", "MeshJSON", "MeshSync"], swiftSettings: fast),
+        // The one blocking HTTP/1.1 client (ACME, OTLP export, demo readiness), for threads off the event loop.
+        .target(
+            name: "MeshBlockingHTTP", dependencies: ["MeshHTTP1", "MeshPosix", "MeshTLS", "CLinux"], swiftSettings: fast
+        ),
         .target(name: "MeshACME", dependencies: ["MeshCrypto", "MeshJSON", "CSSL"], swiftSettings: fast),
         .target(
             name: "MeshProxy",
@@ -110,6 +114,9 @@ let package = Package(
         .testTarget(name: "MeshCryptoTests", dependencies: ["MeshCrypto"]),
         .testTarget(name: "MeshTLSTests", dependencies: ["MeshTLS", "CSSL", "MeshTestSupport", "MeshSync"]),
         .testTarget(name: "MeshJWTTests", dependencies: ["MeshJWT"], resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "MeshBlockingHTTPTests", dependencies: ["MeshBlockingHTTP", "MeshTLS", "MeshPosix", "MeshTestSupport"]
+        ),
         .testTarget(name: "MeshACMETests", dependencies: ["MeshACME", "MeshCrypto", "MeshJSON", "MeshTestSupport"]),
         .testTarget(name: "MeshTraceTests", dependencies: ["MeshTrace"], resources: [.copy("Fixtures")]),
         .testTarget(name: "MeshMetricsTests", dependencies: ["MeshMetrics"]),
