@@ -86,13 +86,18 @@ let package = Package(
         ),
         .target(
             name: "MeshOTLP",
-            dependencies: ["MeshControl", "MeshProxy", "MeshTrace", "MeshResilience", "MeshJSON", "MeshTLS", "MeshPosix", "CLinux"],
+            dependencies: [
+                "MeshBlockingHTTP", "MeshControl", "MeshProxy", "MeshConfig", "MeshHTTP1", "MeshTrace", "MeshResilience",
+                "MeshJSON", "MeshCrypto", "MeshTLS", "MeshPosix", "CLinux",
+            ],
             swiftSettings: fast
         ),
-        .target(name: "MeshDemo", dependencies: ["MeshConfig", "MeshPosix", "CLinux"], swiftSettings: fast),
+        .target(
+            name: "MeshDemo", dependencies: ["MeshBlockingHTTP", "MeshConfig", "MeshPosix", "CLinux"], swiftSettings: fast
+        ),
         .target(
             name: "MeshGateway",
-            dependencies: ["MeshControl", "MeshOTLP", "MeshDemo", "MeshProxy", "MeshRateLimit", "MeshRedis", "MeshHTTP2", "MeshTranscode", "MeshEventLoop", "MeshPosix", "MeshCrypto", "MeshSync", "MeshTLS", "CLinux"],
+            dependencies: ["MeshBlockingHTTP", "MeshACME", "MeshControl", "MeshOTLP", "MeshDemo", "MeshProxy", "MeshRateLimit", "MeshRedis", "MeshHTTP2", "MeshTranscode", "MeshEventLoop", "MeshPosix", "MeshCrypto", "MeshSync", "MeshTLS", "CLinux"],
             swiftSettings: fast
         ),
         .executableTarget(name: "meshgate", dependencies: ["MeshGateway"], swiftSettings: fast),

@@ -52,7 +52,10 @@ import Testing
             _ = try BlockingHTTPClient.send(request, timeoutMs: 5000, tls: context)
             Issue.record("the exchange succeeded")
         } catch {
-            guard case .tls(let reason) = error else { return Issue.record("\(error)") }
+            guard case .tls(let reason) = error else {
+                Issue.record("\(error)")
+                return
+            }
             #expect(reason.contains("certificate"), "\(reason)")
         }
     }
