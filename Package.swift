@@ -69,7 +69,7 @@ let package = Package(
         .target(
             name: "MeshBlockingHTTP", dependencies: ["MeshHTTP1", "MeshPosix", "MeshTLS", "CLinux"], swiftSettings: fast
         ),
-        .target(name: "MeshACME", dependencies: ["MeshCrypto", "MeshJSON", "CSSL"], swiftSettings: fast),
+        .target(name: "MeshACME", dependencies: ["MeshCrypto", "MeshHTTP1", "MeshJSON", "CSSL"], swiftSettings: fast),
         .target(
             name: "MeshProxy",
             dependencies: [
@@ -80,7 +80,8 @@ let package = Package(
         .target(
             name: "MeshControl",
             dependencies: [
-                "MeshProxy", "MeshEventLoop", "MeshPosix", "MeshCrypto", "MeshSync", "MeshTLS", "CLinux", "MeshACME",
+                "MeshProxy", "MeshHTTP1", "MeshEventLoop", "MeshPosix", "MeshCrypto", "MeshSync", "MeshTLS", "CLinux",
+                "MeshACME",
             ],
             swiftSettings: fast
         ),

@@ -1,3 +1,5 @@
+import MeshHTTP1
+
 /// One request: sent on a fresh connection with `Connection: close` (the blocking client never pools: its callers
 /// send a request a second at most, off the request path).
 public struct BlockingHTTPRequest: Sendable {
@@ -38,21 +40,6 @@ public struct BlockingHTTPRequest: Sendable {
     }
 }
 
-/// A complete final response: status, header fields in order (names as sent), the de-chunked body.
-public struct BlockingHTTPResponse: Sendable {
-    public var status: Int
-    public var headers: [(name: String, value: String)]
-    public var body: [UInt8]
-
-    public init(status: Int, headers: [(name: String, value: String)], body: [UInt8]) {
-        self.status = status
-        self.headers = headers
-        self.body = body
-    }
-
-    /// The first value of header `name` (case-insensitive), nil when absent.
-    public func header(_ name: String) -> String? {
-        let lower = name.lowercased()
-        return headers.first { $0.name.lowercased() == lower }?.value
-    }
-}
+/// A complete final response: status, header fields in order (names as sent), the de-chunked body (the shared
+/// `HTTPResponseMessage`, also MeshControl's `HTTPClientResponse` and MeshACME's `ACMEResponse`).
+public typealias BlockingHTTPResponse = HTTPResponseMessage

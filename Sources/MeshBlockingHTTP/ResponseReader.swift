@@ -59,12 +59,7 @@ public struct ResponseReader {
                 throw .badResponse("\(error.reason) in the response head")
             case .complete(let parsed):
                 let headers = received.withUnsafeBytes { bytes in
-                    fields[0..<parsed.headerCount].map { field in
-                        (
-                            name: String(decoding: field.name(in: bytes), as: UTF8.self),
-                            value: String(decoding: field.value(in: bytes), as: UTF8.self)
-                        )
-                    }
+                    HTTPHeaderField.strings(fields[0..<parsed.headerCount], in: bytes)
                 }
                 received.removeFirst(parsed.headLength)
                 parser.reset()

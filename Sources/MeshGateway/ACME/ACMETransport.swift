@@ -19,8 +19,7 @@ enum ACMETransport {
             method: request.method, host: target.host, port: target.port, target: target.path,
             headers: ACMEWire.headers(request), body: request.body)
         do {
-            let response = try BlockingHTTPClient.send(outgoing, timeoutMs: timeoutMs, tls: tls, maxBodyBytes: maxBodyBytes)
-            return ACMEResponse(status: response.status, headers: response.headers, body: response.body)
+            return try BlockingHTTPClient.send(outgoing, timeoutMs: timeoutMs, tls: tls, maxBodyBytes: maxBodyBytes)
         } catch {
             throw problem(request.url, error.description)
         }
