@@ -147,7 +147,7 @@ let package = Package(
         .testTarget(
             name: "OTLPTests",
             dependencies: [
-                "MeshGateway", "MeshOTLP", "MeshProxy", "MeshConfig", "MeshJSON", "MeshPosix", "MeshTrace", "MeshResilience",
+                "MeshGateway", "MeshOTLP", "MeshBlockingHTTP", "MeshProxy", "MeshConfig", "MeshJSON", "MeshPosix", "MeshTrace", "MeshResilience",
                 "MeshSync",
             ]
         ),

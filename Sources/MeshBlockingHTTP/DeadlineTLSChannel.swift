@@ -15,7 +15,8 @@ final class DeadlineTLSChannel: ByteChannel {
     init(_ socket: DeadlineSocket, context: TLSClientContext, serverName: String) throws(BlockingHTTPError) {
         self.socket = socket
         do {
-            connection = try TLSConnection(client: context, serverName: serverName, handshakeDeadlineMs: socket.deadline)
+            connection = try TLSConnection(
+                client: context, serverName: serverName, handshakeDeadlineMs: socket.deadline)
         } catch {
             throw .tls("\(error)")
         }

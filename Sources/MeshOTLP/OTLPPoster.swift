@@ -62,7 +62,8 @@ public enum OTLPPoster {
         do {
             let response = try BlockingHTTPClient.send(
                 request, timeoutMs: timeoutMs, tls: target.secure ? tls : nil, maxBodyBytes: maxResponseBytes)
-            return (200...299).contains(response.status) ? .success(response.status) : .failure(.status(response.status))
+            guard (200...299).contains(response.status) else { return .failure(.status(response.status)) }
+            return .success(response.status)
         } catch {
             return .failure(OTLPExportError(error))
         }

@@ -21,7 +21,8 @@ struct ResponseReaderTests {
         Case(text: "HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n", method: "HEAD", status: 200),
         Case(text: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3;x=y\r\nabc\r\n2\r\nde\r\n0\r\n\r\n",
              status: 200, body: "abcde"),
-        Case(text: "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nz", status: 200, body: "z"),
+        Case(
+            text: "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nz", status: 200, body: "z"),
         Case(text: "HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nshort", status: nil),
         Case(text: "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n", status: nil),
         Case(text: "SSH-2.0-OpenSSH\r\n\r\n", status: nil),

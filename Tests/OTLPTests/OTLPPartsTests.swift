@@ -1,4 +1,6 @@
+import MeshBlockingHTTP
 import MeshConfig
+import MeshPosix
 import MeshResilience
 import Testing
 
@@ -8,6 +10,19 @@ import Testing
 /// The pure pieces: `http.route` patterns, inline attempt storage (the collector's response framing is
 /// MeshBlockingHTTP's, tested in its ResponseReaderTests).
 struct OTLPPartsTests {
+    /// The blocking client's failures keep the exporter's log texts ("no complete response within N ms", "TLS: …").
+    @Test(arguments: [
+        (BlockingHTTPError.timeout(ms: 400), OTLPExportError.timeout(ms: 400)),
+        (.tls("peer certificate rejected"), .tls("peer certificate rejected")),
+        (.resolve("no addresses for x"), .resolve("no addresses for x")),
+        (.system(SystemError(errno: 111, call: "connect")), .system(SystemError(errno: 111, call: "connect"))),
+        (.badResponse("closed without a response"), .badResponse),
+        (.tooLarge(limit: 65536), .badResponse),
+    ])
+    func clientErrorsMapOntoExportErrors(_ error: BlockingHTTPError, _ expected: OTLPExportError) {
+        #expect(OTLPExportError(error) == expected)
+    }
+
     @Test(arguments: [
         (PathMatch.exact("/public"), "/public"),
         (PathMatch.prefix("/api"), "/api/*"),
