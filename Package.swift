@@ -65,7 +65,11 @@ let package = Package(
         .target(name: "MeshProtobuf", dependencies: ["MeshJSON"], swiftSettings: fast),
         .target(name: "MeshTranscode", dependencies: ["MeshProtobuf", "MeshJSON"], swiftSettings: fast),
         .target(name: "MeshJWT", dependencies: ["MeshCrypto", "MeshJSON", "MeshSync"], swiftSettings: fast),
-        .target(name: "MeshACME", dependencies: ["MeshCrypto", "MeshJSON", "CSSL"], swiftSettings: fast),
+        // The one blocking HTTP/1.1 client (ACME, OTLP export, demo readiness), for threads off the event loop.
+        .target(
+            name: "MeshBlockingHTTP", dependencies: ["MeshHTTP1", "MeshPosix", "MeshTLS", "CLinux"], swiftSettings: fast
+        ),
+        .target(name: "MeshACME", dependencies: ["MeshCrypto", "MeshHTTP1", "MeshJSON", "CSSL"], swiftSettings: fast),
         .target(
             name: "MeshProxy",
             dependencies: [
@@ -76,19 +80,25 @@ let package = Package(
         .target(
             name: "MeshControl",
             dependencies: [
-                "MeshProxy", "MeshEventLoop", "MeshPosix", "MeshCrypto", "MeshSync", "MeshTLS", "CLinux", "MeshACME",
+                "MeshProxy", "MeshHTTP1", "MeshEventLoop", "MeshPosix", "MeshCrypto", "MeshSync", "MeshTLS", "CLinux",
+                "MeshACME",
             ],
             swiftSettings: fast
         ),
         .target(
             name: "MeshOTLP",
-            dependencies: ["MeshControl", "MeshProxy", "MeshTrace", "MeshResilience", "MeshJSON", "MeshTLS", "MeshPosix", "CLinux"],
+            dependencies: [
+                "MeshBlockingHTTP", "MeshControl", "MeshProxy", "MeshConfig", "MeshHTTP1", "MeshTrace", "MeshResilience",
+                "MeshJSON", "MeshCrypto", "MeshTLS", "MeshPosix", "CLinux",
+            ],
             swiftSettings: fast
         ),
-        .target(name: "MeshDemo", dependencies: ["MeshConfig", "MeshPosix", "CLinux"], swiftSettings: fast),
+        .target(
+            name: "MeshDemo", dependencies: ["MeshBlockingHTTP", "MeshConfig", "MeshPosix", "CLinux"], swiftSettings: fast
+        ),
         .target(
             name: "MeshGateway",
-            dependencies: ["MeshControl", "MeshOTLP", "MeshDemo", "MeshProxy", "MeshRateLimit", "MeshRedis", "MeshHTTP2", "MeshTranscode", "MeshEventLoop", "MeshPosix", "MeshCrypto", "MeshSync", "MeshTLS", "CLinux"],
+            dependencies: ["MeshBlockingHTTP", "MeshACME", "MeshControl", "MeshOTLP", "MeshDemo", "MeshProxy", "MeshRateLimit", "MeshRedis", "MeshHTTP2", "MeshTranscode", "MeshEventLoop", "MeshPosix", "MeshCrypto", "MeshSync", "MeshTLS", "CLinux"],
             swiftSettings: fast
         ),
         .executableTarget(name: "meshgate", dependencies: ["MeshGateway"], swiftSettings: fast),
@@ -110,6 +120,9 @@ let package = Package(
         .testTarget(name: "MeshCryptoTests", dependencies: ["MeshCrypto"]),
         .testTarget(name: "MeshTLSTests", dependencies: ["MeshTLS", "CSSL", "MeshTestSupport", "MeshSync"]),
         .testTarget(name: "MeshJWTTests", dependencies: ["MeshJWT"], resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "MeshBlockingHTTPTests", dependencies: ["MeshBlockingHTTP", "MeshTLS", "MeshPosix", "MeshTestSupport"]
+        ),
         .testTarget(name: "MeshACMETests", dependencies: ["MeshACME", "MeshCrypto", "MeshJSON", "MeshTestSupport"]),
         .testTarget(name: "MeshTraceTests", dependencies: ["MeshTrace"], resources: [.copy("Fixtures")]),
         .testTarget(name: "MeshMetricsTests", dependencies: ["MeshMetrics"]),
@@ -134,7 +147,7 @@ let package = Package(
         .testTarget(
             name: "OTLPTests",
             dependencies: [
-                "MeshGateway", "MeshOTLP", "MeshProxy", "MeshConfig", "MeshJSON", "MeshPosix", "MeshTrace", "MeshResilience",
+                "MeshGateway", "MeshOTLP", "MeshBlockingHTTP", "MeshProxy", "MeshConfig", "MeshJSON", "MeshPosix", "MeshTrace", "MeshResilience",
                 "MeshSync",
             ]
         ),

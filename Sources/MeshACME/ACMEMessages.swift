@@ -1,3 +1,4 @@
+import MeshHTTP1
 import MeshJSON
 
 /// The two challenge types meshgate answers (RFC 8555 §8.3, RFC 8737).
@@ -19,24 +20,10 @@ public struct ACMERequest: Sendable, Equatable {
     }
 }
 
-/// A complete response handed back to the client.
-public struct ACMEResponse: Sendable {
-    public var status: Int
-    public var headers: [(name: String, value: String)]
-    public var body: [UInt8]
+/// A complete response handed back to the client (the shared `HTTPResponseMessage`: MeshBlockingHTTP reads it).
+public typealias ACMEResponse = HTTPResponseMessage
 
-    public init(status: Int, headers: [(name: String, value: String)], body: [UInt8]) {
-        self.status = status
-        self.headers = headers
-        self.body = body
-    }
-
-    /// The first value of header `name` (case-insensitive).
-    public func header(_ name: String) -> String? {
-        let lower = name.lowercased()
-        return headers.first { $0.name.lowercased() == lower }?.value
-    }
-
+extension HTTPResponseMessage {
     /// `Retry-After` in seconds (delta form; an HTTP date is read as "no hint").
     public var retryAfterSeconds: Int64? { header("retry-after").flatMap { Int64($0.trimmingSpaces) } }
 }

@@ -243,13 +243,7 @@ final class HTTPClientExchange: EventHandler {
                 return false
             case .complete(let parsed):
                 let fields = received.withUnsafeBytes { bytes in
-                    (0..<parsed.headerCount).map { index in
-                        let field = headerFields[index]
-                        return (
-                            name: String(decoding: field.name(in: bytes), as: UTF8.self),
-                            value: String(decoding: field.value(in: bytes), as: UTF8.self)
-                        )
-                    }
+                    HTTPHeaderField.strings(headerFields.prefix(parsed.headerCount), in: bytes)
                 }
                 received.removeFirst(parsed.headLength)
                 parser.reset()

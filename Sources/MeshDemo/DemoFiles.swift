@@ -1,7 +1,9 @@
 import Glibc
+import MeshBlockingHTTP
 import MeshPosix
 
-/// File and socket helpers of `meshgate demo` (blocking; the demo runs no event loop).
+/// File and socket helpers of `meshgate demo` (blocking; the demo runs no event loop; HTTP through
+/// MeshBlockingHTTP).
 enum DemoFiles {
     /// The whole file, or nil.
     static func read(_ path: String) -> [UInt8]? {
@@ -78,34 +80,15 @@ enum DemoFiles {
 
     /// One `GET path` to `host:port` with a 1 s budget; the status code, or nil when nothing answered.
     static func probe(host: String, port: UInt16, path: String) -> Int? {
-        guard let fd = connect(host: host, port: port) else { return nil }
-        defer { close(fd) }
-        let request = Array("GET \(path) HTTP/1.1\r\nhost: \(host):\(port)\r\nconnection: close\r\n\r\n".utf8)
-        guard request.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == request.count
-        else { return nil }
-        var reply = [UInt8](repeating: 0, count: 64)
-        let n = reply.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-        guard n >= 12 else { return nil }
-        // "HTTP/1.1 200 ..." — the status is bytes 9..<12.
-        return Int(String(decoding: reply[9..<12], as: UTF8.self))
+        let request = BlockingHTTPRequest(method: "GET", host: host, port: port, target: path)
+        return try? BlockingHTTPClient.send(request, timeoutMs: 1000, maxBodyBytes: 64 * 1024).status
     }
 
-    /// A blocking, close-on-exec TCP connection with 1 s send/receive timeouts, or nil.
-    static func connect(host: String, port: UInt16) -> Int32? {
-        guard let address = (try? SocketAddress.resolve(host: host, port: port))?.first else { return nil }
-        let fd = socket(address.family, Int32(SOCK_STREAM.rawValue | SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { return nil }
-        var timeout = timeval(tv_sec: 1, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var storage = address.storage
-        let ok = withUnsafePointer(to: &storage) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, address.length) == 0 }
-        }
-        if !ok {
-            close(fd)
-            return nil
-        }
-        return fd
+    /// Whether something accepts TCP connections on `host:port` within 1 s (a listener that speaks no HTTP yet
+    /// at the root, like the demo's HTTPS gateway).
+    static func accepts(host: String, port: UInt16) -> Bool {
+        guard let socket = try? DeadlineSocket.connect(host: host, port: port, timeoutMs: 1000) else { return false }
+        socket.close()
+        return true
     }
 }

@@ -66,8 +66,7 @@ struct DemoSupervisor {
             }
             if let path {
                 if DemoFiles.probe(host: host, port: port, path: path) == 200 { return }
-            } else if let fd = DemoFiles.connect(host: host, port: port) {
-                close(fd)
+            } else if DemoFiles.accepts(host: host, port: port) {
                 return
             }
             usleep(50_000)

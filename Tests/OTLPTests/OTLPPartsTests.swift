@@ -1,35 +1,26 @@
+import MeshBlockingHTTP
 import MeshConfig
+import MeshPosix
 import MeshResilience
 import Testing
 
 @testable import MeshGateway
 @testable import MeshOTLP
 
-/// The pure pieces: the collector's response head, `http.route` patterns, inline attempt storage.
+/// The pure pieces: `http.route` patterns, inline attempt storage (the collector's response framing is
+/// MeshBlockingHTTP's, tested in its ResponseReaderTests).
 struct OTLPPartsTests {
-    struct HeadCase: Sendable, CustomStringConvertible {
-        let text: String
-        let status: Int?
-        let complete: Bool
-        var description: String { text.debugDescription }
-    }
-
-    static let heads: [HeadCase] = [
-        HeadCase(text: "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}", status: 200, complete: true),
-        HeadCase(text: "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{", status: 200, complete: false),
-        HeadCase(text: "HTTP/1.1 200 OK\r\ncontent-length:  0 \r\n\r\n", status: 200, complete: true),
-        HeadCase(text: "HTTP/1.1 204 No Content\r\n\r\n", status: 204, complete: true),
-        HeadCase(text: "HTTP/1.0 503 Busy\r\nServer: x\r\n\r\nbody", status: 503, complete: false),
-        HeadCase(text: "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n", status: nil, complete: false),
-        HeadCase(text: "SSH-2.0-OpenSSH\r\n\r\n", status: nil, complete: false),
-        HeadCase(text: "HTTP/1.1 2000 OK\r\n\r\n", status: nil, complete: false),
-    ]
-
-    @Test(arguments: heads) func responseHead(_ c: HeadCase) {
-        let bytes = Array(c.text.utf8)
-        let head = OTLPResponseHead.parse(bytes)
-        #expect(head?.status == c.status)
-        #expect((head?.isComplete(bytes.count) ?? false) == c.complete)
+    /// The blocking client's failures keep the exporter's log texts ("no complete response within N ms", "TLS: …").
+    @Test(arguments: [
+        (BlockingHTTPError.timeout(ms: 400), OTLPExportError.timeout(ms: 400)),
+        (.tls("peer certificate rejected"), .tls("peer certificate rejected")),
+        (.resolve("no addresses for x"), .resolve("no addresses for x")),
+        (.system(SystemError(errno: 111, call: "connect")), .system(SystemError(errno: 111, call: "connect"))),
+        (.badResponse("closed without a response"), .badResponse),
+        (.tooLarge(limit: 65536), .badResponse),
+    ])
+    func clientErrorsMapOntoExportErrors(_ error: BlockingHTTPError, _ expected: OTLPExportError) {
+        #expect(OTLPExportError(error) == expected)
     }
 
     @Test(arguments: [
