@@ -59,7 +59,7 @@ let package = Package(
         .target(name: "MeshPosix", dependencies: ["CLinux"], swiftSettings: fast),
         .target(name: "MeshEventLoop", dependencies: ["MeshPosix", "MeshSync", "CLinux"], swiftSettings: fast),
         .target(name: "MeshCrypto", dependencies: ["CCrypto"], swiftSettings: fast),
-        .target(name: "MeshLog", dependencies: ["MeshJSON", "MeshSync"], swiftSettings: fast),
+        .target(name: "MeshLog", dependencies: ["MeshSync"], swiftSettings: fast),
         .target(name: "MeshTLS", dependencies: ["CSSL", "MeshSync"], swiftSettings: fast),
         .target(name: "MeshConfig", dependencies: ["MeshJSON", "MeshProtobuf", "MeshTranscode"], swiftSettings: fast),
         .target(name: "MeshProtobuf", dependencies: ["MeshJSON"], swiftSettings: fast),
@@ -73,15 +73,15 @@ let package = Package(
         .target(
             name: "MeshProxy",
             dependencies: [
-                "MeshHTTP1", "MeshConfig", "MeshJWT", "MeshTrace", "MeshMetrics", "MeshLog", "MeshResilience", "MeshRateLimit",
+                "MeshHTTP1", "MeshConfig", "MeshJWT", "MeshResilience", "MeshRateLimit",
             ],
             swiftSettings: fast
         ),
         .target(
             name: "MeshControl",
             dependencies: [
-                "MeshProxy", "MeshHTTP1", "MeshEventLoop", "MeshPosix", "MeshCrypto", "MeshSync", "MeshTLS", "CLinux",
-                "MeshACME",
+                "MeshProxy", "MeshConfig", "MeshJWT", "MeshResilience", "MeshHTTP1", "MeshEventLoop", "MeshPosix",
+                "MeshCrypto", "MeshSync", "MeshTLS", "CLinux", "MeshACME",
             ],
             swiftSettings: fast
         ),
@@ -98,7 +98,12 @@ let package = Package(
         ),
         .target(
             name: "MeshGateway",
-            dependencies: ["MeshBlockingHTTP", "MeshACME", "MeshControl", "MeshOTLP", "MeshDemo", "MeshProxy", "MeshRateLimit", "MeshRedis", "MeshHTTP2", "MeshTranscode", "MeshEventLoop", "MeshPosix", "MeshCrypto", "MeshSync", "MeshTLS", "CLinux"],
+            dependencies: [
+                "MeshControl", "MeshOTLP", "MeshDemo", "MeshProxy", "MeshACME", "MeshBlockingHTTP", "MeshConfig",
+                "MeshHTTP1", "MeshHTTP2", "MeshTranscode", "MeshJWT", "MeshJSON", "MeshLog", "MeshMetrics", "MeshTrace",
+                "MeshResilience", "MeshRateLimit", "MeshRedis", "MeshEventLoop", "MeshPosix", "MeshCrypto", "MeshSync",
+                "MeshTLS", "CLinux",
+            ],
             swiftSettings: fast
         ),
         .executableTarget(name: "meshgate", dependencies: ["MeshGateway"], swiftSettings: fast),
@@ -173,11 +178,15 @@ let package = Package(
             path: "backends/ServiceKit"
         ),
         .target(
-            name: "AuthService", dependencies: ["ServiceKit", "MeshCrypto", "MeshJWT"], path: "backends/auth",
+            name: "AuthService", dependencies: ["ServiceKit", "MeshCrypto", "MeshJWT", "MeshJSON", "MeshPosix"],
+            path: "backends/auth",
             exclude: ["main"]
         ),
         .executableTarget(name: "AuthServiceMain", dependencies: ["AuthService"], path: "backends/auth/main"),
-        .target(name: "ProfileService", dependencies: ["ServiceKit"], path: "backends/profile", exclude: ["main"]),
+        .target(
+            name: "ProfileService", dependencies: ["ServiceKit", "MeshJSON", "MeshTranscode"], path: "backends/profile",
+            exclude: ["main"]
+        ),
         .executableTarget(name: "ProfileServiceMain", dependencies: ["ProfileService"], path: "backends/profile/main"),
         .target(
             name: "RelationshipService", dependencies: ["ServiceKit", "MeshPosix"], path: "backends/relationships",
