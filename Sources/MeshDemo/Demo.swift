@@ -44,14 +44,7 @@ public enum Demo {
     public static func run(configPath: String, httpsPort: UInt16 = DemoHTTPS.defaultPort) -> Int32 {
         // A child on its way to exec (see DemoExecShim): it never gets past this line on success.
         if let code = DemoExecShim.execIfRequested() { return code }
-        let config: GatewayConfig
-        switch ConfigLoader.load(path: configPath) {
-        case .success(let loaded): config = loaded
-        case .failure(let errors):
-            for error in errors.errors { Console.error("\(error.description)\n") }
-            Console.error("meshgate demo: \(configPath) is not a valid configuration\n")
-            return 1  // SPEC §2: an invalid configuration
-        }
+        guard let config = loadConfig(configPath) else { return 1 }  // SPEC §2: an invalid configuration
         guard let binaries = DemoFiles.executableDirectory(), let shim = DemoFiles.executablePath(),
             let directory = DemoFiles.currentDirectory(), DemoFiles.makeDirectories(logDirectory)
         else {
@@ -86,6 +79,11 @@ public enum Demo {
             return 1
         }
         printWalkthrough(config, https: https)
+        return watch(&supervisor)
+    }
+
+    /// Waits for a stop signal or the gateway's exit; the demo's exit code.
+    private static func watch(_ supervisor: inout DemoSupervisor) -> Int32 {
         switch supervisor.watch() {
         case .signal(let signal):
             say("\nstopping… (\(ChildProcess.signalName(signal)))")
@@ -100,6 +98,17 @@ public enum Demo {
             )
             supervisor.stopAll(timeoutMs: stopTimeoutMs)
             return 1
+        }
+    }
+
+    private static func loadConfig(_ configPath: String) -> GatewayConfig? {
+        switch ConfigLoader.load(path: configPath) {
+        case .success(let loaded):
+            return loaded
+        case .failure(let errors):
+            for error in errors.errors { Console.error("\(error.description)\n") }
+            Console.error("meshgate demo: \(configPath) is not a valid configuration\n")
+            return nil
         }
     }
 

@@ -57,27 +57,9 @@ public final class CompiledRoute: Sendable {
         self.index = index
         self.rateLimit = rateLimit
         self.upstreamIndex = upstreamIndex
-        var mask: UInt16 = 0
-        var others: [[UInt8]] = []
-        for name in config.match.methods {
-            if let known = CompiledRoute.knownMethod(name) {
-                mask |= 1 << known.rawValue
-            } else {
-                others.append(Array(name.utf8))
-            }
-        }
-        methodMask = config.match.methods.isEmpty ? UInt16.max : mask
-        otherMethods = others
-        switch config.match.path {
-        case .exact(let p): path = .exact(Array(p.utf8))
-        case .prefix(let p): path = .prefix(p == "/" ? [] : Array(p.utf8))
-        case .template(let segments, _): path = .template(segments.map { $0.map { Array($0.utf8) } })
-        }
-        switch config.match.host {
-        case .exact(let h): host = .exact(Array(h.lowercased().utf8))
-        case .wildcardSuffix(let s): host = .suffix(Array(s.lowercased().utf8))
-        case nil: host = nil
-        }
+        (methodMask, otherMethods) = Self.compileMethods(config.match.methods)
+        path = Self.compilePath(config.match.path)
+        host = Self.compileHost(config.match.host)
         headerMatches = config.match.headers.map { (Array($0.name.lowercased().utf8), Array($0.value.utf8)) }
         stripPrefix = config.rewrite?.stripPrefix.map { Array($0.utf8) }
         addPrefix = config.rewrite?.addPrefix.map { Array($0.utf8) }
@@ -85,8 +67,51 @@ public final class CompiledRoute: Sendable {
         requestEdits = CompiledHeaderEdits(config.requestHeaders)
         responseEdits = CompiledHeaderEdits(config.responseHeaders)
         nameBytes = Array(config.name.utf8)
+        retryPolicy = Self.compileRetry(config.retry)
+        fallback = config.fallback.map(CompiledFallback.init)
+        jwtProvider = providerIndex
+        let rule = config.jwt
+        claims = ClaimsCheck(
+            requirements: (rule?.requireClaims ?? []).map { ClaimsCheck.Requirement(claim: $0.claim, value: $0.value) },
+            headerMappings: (rule?.claimsToHeaders ?? []).map {
+                ClaimsCheck.HeaderMapping(claim: $0.claim, header: $0.header.lowercased())
+            })
+        strippedNames = Self.strippedNames(rule: rule, forwardToken: forwardToken, trustedHeaders: trustedHeaders)
+    }
+
+    private static func compileMethods(_ names: [String]) -> (mask: UInt16, others: [[UInt8]]) {
+        guard !names.isEmpty else { return (UInt16.max, []) }
+        var mask: UInt16 = 0
+        var others: [[UInt8]] = []
+        for name in names {
+            if let known = knownMethod(name) {
+                mask |= 1 << known.rawValue
+            } else {
+                others.append(Array(name.utf8))
+            }
+        }
+        return (mask, others)
+    }
+
+    private static func compilePath(_ path: PathMatch) -> CompiledPath {
+        switch path {
+        case .exact(let p): .exact(Array(p.utf8))
+        case .prefix(let p): .prefix(p == "/" ? [] : Array(p.utf8))
+        case .template(let segments, _): .template(segments.map { $0.map { Array($0.utf8) } })
+        }
+    }
+
+    private static func compileHost(_ host: HostMatch?) -> CompiledHost? {
+        switch host {
+        case .exact(let h): .exact(Array(h.lowercased().utf8))
+        case .wildcardSuffix(let s): .suffix(Array(s.lowercased().utf8))
+        case nil: nil
+        }
+    }
+
+    private static func compileRetry(_ retry: RetryConfig) -> RetryPolicy {
         var conditions: RetryPolicy.Conditions = []
-        for reason in config.retry.on {
+        for reason in retry.on {
             switch reason {
             case .connectFailure: conditions.insert(.connectFailure)
             case .reset: conditions.insert(.reset)
@@ -98,17 +123,13 @@ public final class CompiledRoute: Sendable {
             case .grpcCancelled: conditions.insert(.grpcCancelled)
             }
         }
-        retryPolicy = RetryPolicy(
-            retries: config.retry.retries, on: conditions, statuses: config.retry.statuses,
-            backoffBaseMs: config.retry.backoffBaseMs, backoffMaxMs: config.retry.backoffMaxMs)
-        fallback = config.fallback.map(CompiledFallback.init)
-        jwtProvider = providerIndex
-        let rule = config.jwt
-        claims = ClaimsCheck(
-            requirements: (rule?.requireClaims ?? []).map { ClaimsCheck.Requirement(claim: $0.claim, value: $0.value) },
-            headerMappings: (rule?.claimsToHeaders ?? []).map {
-                ClaimsCheck.HeaderMapping(claim: $0.claim, header: $0.header.lowercased())
-            })
+        return RetryPolicy(
+            retries: retry.retries, on: conditions, statuses: retry.statuses,
+            backoffBaseMs: retry.backoffBaseMs, backoffMaxMs: retry.backoffMaxMs)
+    }
+
+    /// Request fields never taken from a client on this route.
+    private static func strippedNames(rule: JWTRuleConfig?, forwardToken: Bool, trustedHeaders: [[UInt8]]) -> [[UInt8]] {
         // The gateway's own deadline header: a client's copy would let it shorten (or zero) every upstream's
         // budget, and upstreams read the first copy.
         // `x-forwarded-client-cert` is the verified TLS peer's, written by the gateway alone (SPEC §9): a
@@ -119,7 +140,7 @@ public final class CompiledRoute: Sendable {
             stripped.append(Array(mapping.header.lowercased().utf8))
         }
         if rule != nil && !forwardToken { stripped.append(Array("authorization".utf8)) }
-        strippedNames = stripped
+        return stripped
     }
 
     static func knownMethod(_ name: String) -> HTTPMethod? {
