@@ -1,11 +1,12 @@
 import CLinux
 import Glibc
+import MeshPosix
 
 /// A child process started with `posix_spawn` (STYLE "Traps": never a bare fork in a Swift process), its
 /// stdout and stderr appended to a log file.
 ///
-/// The child gets a clean signal state (empty mask, default SIGTERM/SIGINT/SIGHUP/SIGPIPE dispositions: the
-/// demo blocks those signals in itself) and its own process group, so a terminal's Ctrl-C or hang-up reaches
+/// The child gets a clean signal state (empty mask, every signal at its default: the demo blocks SIGTERM,
+/// SIGINT, SIGHUP and SIGCHLD in itself), only descriptors 0, 1 and 2 (`Spawn`) and its own process group, so a terminal's Ctrl-C or hang-up reaches
 /// only the demo, which then stops the children in order. It starts through `DemoExecShim`, so it gets SIGTERM
 /// if the demo dies without stopping it. Every descriptor the demo owns is close-on-exec.
 final class ChildProcess {
@@ -37,56 +38,27 @@ final class ChildProcess {
         logPath: String,
         shim: String
     ) throws(SystemErrorText) -> ChildProcess {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        // The log is opened in the child only (no descriptor to leak or to close in the demo).
-        posix_spawn_file_actions_addopen(&actions, 1, logPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        // Descriptors the demo itself inherited without close-on-exec (from a shell, a CI runner) stop here too.
-        for fd in ChildProcess.inheritableDescriptors() { posix_spawn_file_actions_addclose(&actions, fd) }
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for signal in [SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGCHLD] { sigaddset(&defaults, signal) }
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setpgroup(&attributes, 0)
-        let flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP
-        posix_spawnattr_setflags(&attributes, Int16(flags))
+        // stdin from /dev/null, stdout and stderr appended to the log; both opened close-on-exec and closed here
+        // once the child has its copies.
+        let log = open(logPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        let null = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        defer {
+            if log >= 0 { close(log) }
+            if null >= 0 { close(null) }
+        }
+        guard log >= 0, null >= 0 else {
+            throw SystemErrorText("cannot start \(name): cannot open \(logPath): \(String(cString: strerror(errno)))")
+        }
         let wrapped = DemoExecShim.wrap(arguments, shim: shim)
-        var argv: [UnsafeMutablePointer<CChar>?] = wrapped.argv.map { strdup($0) } + [nil]
-        defer { for pointer in argv { free(pointer) } }
-        var environment = wrapped.environment.map { strdup($0) } + [nil]
-        defer { for pointer in environment { free(pointer) } }
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, shim, &actions, &attributes, &argv, &environment)
-        guard rc == 0 else {
-            throw SystemErrorText("cannot start \(name) (\(arguments[0])): \(String(cString: strerror(rc)))")
+        let pid: pid_t
+        do {
+            pid = try Spawn.start(
+                path: shim, arguments: wrapped.argv, environment: wrapped.environment, passing: [],
+                standardStreams: [null, log, log], newProcessGroup: true)
+        } catch {
+            throw SystemErrorText("cannot start \(name) (\(arguments[0])): \(error.description)")
         }
         return ChildProcess(name: name, arguments: arguments, logPath: logPath, pid: pid)
-    }
-
-    /// The demo's environment as `NAME=value` strings (read from /proc: Glibc's `environ` is a mutable global
-    /// that Swift 6 will not touch).
-    static func environment() -> [String] {
-        guard let bytes = DemoFiles.read("/proc/self/environ") else { return [] }
-        return bytes.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
-    }
-
-    /// Open descriptors above stderr without FD_CLOEXEC (our own all have it; these came from our parent).
-    static func inheritableDescriptors() -> [Int32] {
-        // The listing's own descriptor is closed once `list` returns: F_GETFD fails for it and it is skipped.
-        DemoFiles.list("/proc/self/fd").compactMap { Int32($0) }.filter { fd in
-            guard fd > 2 else { return false }
-            let flags = fcntl(fd, F_GETFD)
-            return flags >= 0 && flags & FD_CLOEXEC == 0
-        }
     }
 
     /// Reaps the child if it has exited; true when it is gone.

@@ -18,7 +18,7 @@ enum DemoExecShim {
 
     /// The argv and the environment that start `arguments` through the shim `meshgate` at `shim`.
     static func wrap(_ arguments: [String], shim: String) -> (argv: [String], environment: [String]) {
-        let environment = ChildProcess.environment().filter { !$0.hasPrefix(parentVariable + "=") }
+        let environment = Spawn.currentEnvironment().filter { !$0.hasPrefix(parentVariable + "=") }
         return ([shim, "demo", "--"] + arguments, environment + ["\(parentVariable)=\(getpid())"])
     }
 
@@ -39,7 +39,7 @@ enum DemoExecShim {
         }
         // The demo may have died between spawning us and the prctl: then no signal will ever come.
         guard getppid() == parent else { return 1 }
-        let environment = ChildProcess.environment().filter { !$0.hasPrefix(parentVariable + "=") }
+        let environment = Spawn.currentEnvironment().filter { !$0.hasPrefix(parentVariable + "=") }
         var argv: [UnsafeMutablePointer<CChar>?] = target.map { strdup($0) } + [nil]
         var envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup($0) } + [nil]
         execve(target[0], &argv, &envp)

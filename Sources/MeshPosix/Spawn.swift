@@ -7,10 +7,12 @@ public enum Spawn {
     /// Runs `path` with `arguments` (argv[0] included) and `environment` ("NAME=value"), the descriptors
     /// `passing[i]` appearing as `3 + i` in the child, and 0, 1, 2 from `standardStreams` when given (else
     /// this process's). The child starts with no signal blocked and every signal at its default action.
-    /// With `searchPath`, a `path` without a slash is looked up in `PATH` (as a shell would). Returns its pid.
+    /// With `searchPath`, a `path` without a slash is looked up in `PATH` (as a shell would); with
+    /// `newProcessGroup` the child leads a group of its own (a terminal's Ctrl-C then reaches only us). Returns
+    /// its pid.
     public static func start(
         path: String, arguments: [String], environment: [String], passing: [Int32], standardStreams: [Int32] = [],
-        searchPath: Bool = false
+        searchPath: Bool = false, newProcessGroup: Bool = false
     ) throws(SystemError) -> pid_t {
         precondition(standardStreams.isEmpty || standardStreams.count == 3, "standardStreams is 0, 1 and 2")
         let sources = standardStreams + passing
@@ -37,7 +39,12 @@ public enum Spawn {
         sigdelset(&every, SIGKILL)
         sigdelset(&every, SIGSTOP)
         posix_spawnattr_setsigdefault(&attributes, &every)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        var flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF
+        if newProcessGroup {
+            posix_spawnattr_setpgroup(&attributes, 0)
+            flags |= POSIX_SPAWN_SETPGROUP
+        }
+        posix_spawnattr_setflags(&attributes, Int16(flags))
         let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
         let envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup($0) } + [nil]
