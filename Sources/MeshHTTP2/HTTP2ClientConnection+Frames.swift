@@ -1,4 +1,5 @@
-/// Frames other than header blocks: DATA and flow control, RST_STREAM, SETTINGS, PING and GOAWAY (RFC 9113 §6).
+/// DATA, RST_STREAM, PING and GOAWAY as the client takes them (RFC 9113 §6); WINDOW_UPDATE and SETTINGS are in
+/// `HTTP2Endpoint`.
 extension HTTP2ClientConnection {
     mutating func onData(
         _ streamID: UInt32, _ payload: UnsafeRawBufferPointer, flowLength: Int, endStream: Bool, now: UInt64,
@@ -49,58 +50,6 @@ extension HTTP2ClientConnection {
         events.append(.streamReset(streamID: streamID, code: code, retrySafe: retrySafe))
     }
 
-    mutating func onWindowUpdate(_ streamID: UInt32, _ increment: UInt32, events: inout [HTTP2ClientEvent]) {
-        if streamID == 0 {
-            // §6.9, §6.9.1: on the connection both are connection errors.
-            if let code = HTTP2FlowControl.grow(&connectionSendWindow, by: increment) {
-                return fail(code, code == .protocolError ? .zeroWindowIncrement : .flowControl, events: &events)
-            }
-            events.append(.windowOpened(streamID: 0))
-            return
-        }
-        guard !isIdle(streamID) else { return fail(.protocolError, .idleStream, events: &events) }
-        guard var stream = streams[streamID] else { return }
-        // On a stream both are stream errors (§6.9, §6.9.1).
-        if let code = HTTP2FlowControl.grow(&stream.sendWindow, by: increment) {
-            return resetStream(streamID, code, reason: nil, events: &events)
-        }
-        streams[streamID] = stream
-        events.append(.windowOpened(streamID: streamID))
-    }
-
-    mutating func onSettings(
-        ack: Bool, _ payload: UnsafeRawBufferPointer, now: UInt64, events: inout [HTTP2ClientEvent]
-    ) {
-        if ack {
-            acknowledgeLocalSettings()
-            return
-        }
-        if controlFrameSeen(now) { return fail(.enhanceYourCalm, .controlFrameFlood, events: &events) }
-        let limitBefore = streamLimit
-        let largest = streams.values.lazy.map(\.sendWindow).max()
-        switch peer.apply(payload, role: .client, largestSendWindow: largest) {
-        case .failure(let code):
-            fail(code, code == .flowControlError ? .flowControl : .invalidSetting, events: &events)
-        case .success(let update):
-            if update.headerTableChanged { encoder.peerTableSizeChanged() }
-            if update.windowDelta != 0 {
-                for key in streams.keys { streams[key]?.sendWindow += update.windowDelta }
-            }
-            HTTP2FrameWriter.settings([], ack: true, into: &outbound)
-            if update.windowDelta > 0 { events.append(.windowOpened(streamID: 0)) }
-            if streamLimit != limitBefore { events.append(.streamLimitChanged(limit: streamLimit)) }
-        }
-    }
-
-    /// The server acknowledged our SETTINGS: streams opened before used the default window (§6.9.2 applies in
-    /// reverse, our receive windows move by the difference).
-    private mutating func acknowledgeLocalSettings() {
-        guard !localSettingsAcked else { return }
-        localSettingsAcked = true
-        let delta = limits.initialWindowBytes - HTTP2Window.initial
-        for key in streams.keys { streams[key]?.recvWindow += delta }
-    }
-
     mutating func onPing(ack: Bool, opaque: UInt64, now: UInt64, events: inout [HTTP2ClientEvent]) {
         if controlFrameSeen(now) { return fail(.enhanceYourCalm, .controlFrameFlood, events: &events) }
         guard ack else {
@@ -132,20 +81,5 @@ extension HTTP2ClientConnection {
 
     /// The caller passed on (or dropped) `bytes` of body delivered on `streamID`: give the peer that much window
     /// back, on the stream while it can still send and on the connection always (even if the stream is gone).
-    /// WINDOW_UPDATE is sent once half a window is owed.
-    public mutating func consumed(streamID: UInt32, bytes: Int) {
-        guard bytes > 0, !isClosed else { return }
-        creditConnection(bytes)
-        guard var stream = streams[streamID], stream.phase != .halfClosedRemote else { return }
-        HTTP2FlowControl.credit(
-            bytes, streamID: streamID, window: &stream.recvWindow, pending: &stream.recvPending,
-            threshold: limits.initialWindowBytes / 2, into: &outbound)
-        streams[streamID] = stream
-    }
-
-    mutating func creditConnection(_ bytes: Int) {
-        HTTP2FlowControl.credit(
-            bytes, streamID: 0, window: &connectionRecvWindow, pending: &connectionRecvPending,
-            threshold: connectionWindowTarget / 2, into: &outbound)
-    }
+    public mutating func consumed(streamID: UInt32, bytes: Int) { credit(streamID: streamID, bytes: bytes) }
 }

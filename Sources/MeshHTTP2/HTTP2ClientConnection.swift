@@ -15,7 +15,7 @@
 /// (advertised as SETTINGS_MAX_HEADER_LIST_SIZE), `streamIDHighWater` is the last stream id we use, and the
 /// control-frame and outbound budgets are the server's (SPEC §10), so an upstream cannot make us spin or buffer
 /// without bound either.
-public struct HTTP2ClientConnection: Sendable {
+public struct HTTP2ClientConnection: HTTP2Endpoint, Sendable {
     /// Where the connection is in its life.
     enum Phase: Sendable, Equatable {
         /// Waiting for the server preface, which must start with SETTINGS (§3.4).
@@ -49,7 +49,7 @@ public struct HTTP2ClientConnection: Sendable {
     var connectionRecvPending = 0
     /// The server acknowledged our SETTINGS, so our initial window applies to its sending (§6.5.3).
     var localSettingsAcked = false
-    private var controlBudget = RateWindow()
+    var controlBudget = RateWindow()
     /// Our PING in flight: its opaque data and when it was queued.
     var pingInFlight: (opaque: UInt64, sentAt: UInt64)?
 
@@ -58,21 +58,8 @@ public struct HTTP2ClientConnection: Sendable {
         self.limits = limits
         self.decoder = HPACKDecoder(maxTableSize: limits.headerTableBytes, maxListSize: limits.maxHeaderBytes)
         outbound = HTTP2ServerConnection.preface
-        var settings: [(UInt16, UInt32)] = [
-            (HTTP2Setting.enablePush, 0),  // §8.4: we never accept pushes, so PUSH_PROMISE is a connection error
-            (HTTP2Setting.initialWindowSize, UInt32(limits.initialWindowBytes)),
-            (HTTP2Setting.maxFrameSize, UInt32(limits.maxFrameBytes)),
-            (HTTP2Setting.maxHeaderListSize, UInt32(clamping: limits.maxHeaderBytes)),
-        ]
-        if limits.headerTableBytes != 4096 {
-            settings.append((HTTP2Setting.headerTableSize, UInt32(limits.headerTableBytes)))
-        }
-        HTTP2FrameWriter.settings(settings, into: &outbound)
-        let raise = connectionWindowTarget - HTTP2Window.initial
-        if raise > 0 {
-            HTTP2FrameWriter.windowUpdate(streamID: 0, increment: UInt32(raise), into: &outbound)
-            connectionRecvWindow += raise
-        }
+        // §8.4: we never accept pushes, so PUSH_PROMISE is a connection error.
+        queueLocalSettings(first: (HTTP2Setting.enablePush, 0))
     }
 
     /// The connection receive window we keep topping up (as the server does: streams × window, at least 65,535).
@@ -125,82 +112,45 @@ public struct HTTP2ClientConnection: Sendable {
     private mutating func process(
         _ buffer: UnsafeRawBufferPointer, now: UInt64, events: inout [HTTP2ClientEvent]
     ) -> Int {
-        var offset = 0
-        while !isClosed {
-            let rest = UnsafeRawBufferPointer(rebasing: buffer[offset...])
-            switch HTTP2FrameParser.parse(rest, maxFrameSize: limits.maxFrameBytes) {
-            case .incomplete:
-                return offset
-            case .connectionError(let code):
-                fail(code, .malformedFrame, events: &events)
-            case .streamError(let streamID, let code, let consumed):
-                offset += consumed
-                if phase == .firstSettings || assembler.pending != nil {
-                    fail(.protocolError, phase == .firstSettings ? .settingsExpected : .headerBlockInterrupted,
-                        events: &events)
-                } else if streams[streamID] != nil {
-                    resetStream(streamID, code, reason: nil, events: &events)
-                }
-            case .frame(let frame, let consumed):
-                offset += consumed
-                handle(frame, rest, now: now, events: &events)
-            }
-        }
-        return offset
+        runFrames(buffer, from: 0, now: now, events: &events)
     }
 
-    /// Checks the sequencing rules every frame is subject to, then dispatches it.
-    private mutating func handle(
-        _ frame: HTTP2Frame, _ buffer: UnsafeRawBufferPointer, now: UInt64, events: inout [HTTP2ClientEvent]
-    ) {
-        if phase == .firstSettings {
-            // §3.4: the server preface is a SETTINGS frame (not an ACK).
-            guard case .settings(ack: false, _) = frame else {
-                return fail(.protocolError, .settingsExpected, events: &events)
-            }
-            phase = .open
-        }
-        if let pending = assembler.pending {
-            // §6.10: a field block is a contiguous run of frames on one stream.
-            guard case .continuation(let streamID, _, _) = frame, streamID == pending.streamID else {
-                return fail(.protocolError, .headerBlockInterrupted, events: &events)
-            }
-        }
+    /// RST_STREAM, PING, GOAWAY and PUSH_PROMISE as the client answers them.
+    mutating func onRoleFrame(_ frame: HTTP2Frame, now: UInt64, events: inout [HTTP2ClientEvent]) {
         switch frame {
-        case .data(let streamID, let payload, let flowLength, let endStream):
-            onData(streamID, UnsafeRawBufferPointer(rebasing: buffer[payload]), flowLength: flowLength,
-                endStream: endStream, now: now, events: &events)
-        case .headers(let streamID, let fragment, let endStream, let endHeaders, let selfDependent):
-            let block = HeaderBlockAssembler.Pending(
-                streamID: streamID, purpose: .head, endStream: endStream, selfDependent: selfDependent)
-            onHeaders(block, UnsafeRawBufferPointer(rebasing: buffer[fragment]), endHeaders: endHeaders,
-                now: now, events: &events)
-        case .continuation(_, let fragment, let endHeaders):
-            guard assembler.pending != nil else { return fail(.protocolError, .headerBlockInterrupted, events: &events) }
-            if fragment.isEmpty && !endHeaders && controlFrameSeen(now) {
-                return fail(.enhanceYourCalm, .controlFrameFlood, events: &events)
-            }
-            addFragment(UnsafeRawBufferPointer(rebasing: buffer[fragment]), endHeaders: endHeaders, events: &events)
         case .rstStream(let streamID, let code):
             onRstStream(streamID, code, events: &events)
-        case .settings(let ack, let payload):
-            onSettings(ack: ack, UnsafeRawBufferPointer(rebasing: buffer[payload]), now: now, events: &events)
         case .ping(let ack, let opaque):
             onPing(ack: ack, opaque: opaque, now: now, events: &events)
         case .goAway(let lastStreamID, let code, _):
             onGoAway(lastStreamID, code, events: &events)
-        case .windowUpdate(let streamID, let increment):
-            onWindowUpdate(streamID, increment, events: &events)
         case .pushPromise:
             fail(.protocolError, .pushPromise, events: &events)  // §6.6, §8.4: we sent SETTINGS_ENABLE_PUSH=0
-        case .priority, .unknown:
-            break  // §5.3.2: priority signals are ignored; §5.5: unknown frame types are ignored
+        default:
+            break
         }
     }
 
-    /// Counts a SETTINGS, PING or empty frame; true when the budget is spent.
-    mutating func controlFrameSeen(_ now: UInt64) -> Bool {
-        controlBudget.record(now: now, limit: limits.maxControlFramesPerSecond)
+    // MARK: - What the shared frame code asks
+
+    static var peerRole: HTTP2PeerSettings.Role { .client }
+    var awaitingPeerSettings: Bool { phase == .firstSettings }
+    mutating func peerSettingsArrived() { phase = .open }
+    var blockInProgress: HeaderBlockAssembler.Pending? { assembler.pending }
+
+    mutating func peerStreamError(
+        _ streamID: UInt32, _ code: HTTP2ErrorCode, now: UInt64, events: inout [HTTP2ClientEvent]
+    ) {
+        resetStream(streamID, code, reason: nil, events: &events)
+    }
+
+    mutating func peerSettingsChanged(from old: HTTP2PeerSettings, events: inout [HTTP2ClientEvent]) {
+        let before = min(limits.maxConcurrentStreams, old.maxConcurrentStreams ?? .max)
+        if streamLimit != before { events.append(.streamLimitChanged(limit: streamLimit)) }
+    }
+
+    mutating func assemble(_ fragment: UnsafeRawBufferPointer, endHeaders: Bool) -> HeaderBlockAssembler.Outcome {
+        assembler.add(fragment, endHeaders: endHeaders, decoder: &decoder, limit: limits.maxHeaderBytes)
     }
 
     /// A stream id we never opened: even (the server cannot open streams without push) or not yet used (§5.1).
@@ -208,7 +158,7 @@ public struct HTTP2ClientConnection: Sendable {
 
     // MARK: - Header blocks
 
-    private mutating func onHeaders(
+    mutating func onHeaders(
         _ block: HeaderBlockAssembler.Pending, _ fragment: UnsafeRawBufferPointer, endHeaders: Bool, now: UInt64,
         events: inout [HTTP2ClientEvent]
     ) {
@@ -228,27 +178,11 @@ public struct HTTP2ClientConnection: Sendable {
             return fail(.enhanceYourCalm, .controlFrameFlood, events: &events)
         }
         assembler.begin(block, decoder: &decoder)
-        addFragment(fragment, endHeaders: endHeaders, events: &events)
+        addFragment(fragment, endHeaders: endHeaders, now: now, events: &events)
     }
 
-    private mutating func addFragment(
-        _ fragment: UnsafeRawBufferPointer, endHeaders: Bool, events: inout [HTTP2ClientEvent]
-    ) {
-        switch assembler.add(fragment, endHeaders: endHeaders, decoder: &decoder, limit: limits.maxHeaderBytes) {
-        case .needMore:
-            return
-        case .compressionError:
-            fail(.compressionError, .compression, events: &events)
-        case .tooLargeBeforeEnd:
-            // SPEC §10: a block passing the limit before END_HEADERS is a CONTINUATION flood or an HPACK bomb.
-            fail(.enhanceYourCalm, .headerBlockTooLarge, events: &events)
-        case .complete(let block, let fields, let tooLarge):
-            blockComplete(block, fields, tooLarge: tooLarge, events: &events)
-        }
-    }
-
-    private mutating func blockComplete(
-        _ block: HeaderBlockAssembler.Pending, _ fields: HTTP2HeaderList, tooLarge: Bool,
+    mutating func blockComplete(
+        _ block: HeaderBlockAssembler.Pending, _ fields: HTTP2HeaderList, tooLarge: Bool, now: UInt64,
         events: inout [HTTP2ClientEvent]
     ) {
         let streamID = block.streamID

@@ -48,16 +48,7 @@ extension HTTP2ServerConnection {
     ) throws(HTTP2WriteError) -> Int {
         let stream = try writableStream(streamID)
         guard stream.responseStarted else { throw .responseNotStarted }
-        let room = limits.maxOutboundBytes - outbound.count
-        let allowed = max(0, min(bytes.count, connectionSendWindow, stream.sendWindow, room))
-        let finishing = endStream && allowed == bytes.count
-        HTTP2FrameWriter.data(
-            streamID: streamID, bytes: UnsafeRawBufferPointer(rebasing: bytes[0..<allowed]), endStream: finishing,
-            maxFrameSize: peer.maxFrameSize, into: &outbound)
-        connectionSendWindow -= allowed
-        streams[streamID]?.sendWindow -= allowed
-        if finishing { endLocal(streamID) }
-        return allowed
+        return queueData(streamID, sendWindow: stream.sendWindow, bytes, endStream: endStream)
     }
 
     /// `writeData` for an array.
@@ -104,25 +95,12 @@ extension HTTP2ServerConnection {
     public var outboundCount: Int { outbound.count }
 
     /// Calls `body` with the queued output; `body` returns how many octets it wrote, which are then dropped.
-    public mutating func drainOutbound(_ body: (UnsafeRawBufferPointer) -> Int) {
-        let written = outbound.withUnsafeBytes { body($0) }
-        outbound.removeSubrange(0..<min(max(written, 0), outbound.count))
-    }
+    public mutating func drainOutbound(_ body: (UnsafeRawBufferPointer) -> Int) { drainQueued(body) }
 
     /// Takes all queued output (tests and simple callers).
-    public mutating func takeOutbound() -> [UInt8] {
-        defer { outbound.removeAll(keepingCapacity: true) }
-        return outbound
-    }
+    public mutating func takeOutbound() -> [UInt8] { takeQueued() }
 
     // MARK: - Helpers
-
-    private func writableStream(_ streamID: UInt32) throws(HTTP2WriteError) -> HTTP2Stream {
-        guard !isClosed else { throw .connectionClosed }
-        guard let stream = streams[streamID] else { throw .unknownStream }
-        guard stream.phase != .halfClosedLocal else { throw .alreadyEnded }
-        return stream
-    }
 
     private mutating func writeBlock(_ streamID: UInt32, _ fields: HTTP2HeaderList, status: Int?, endStream: Bool) {
         // The block is encoded into storage the connection keeps (one allocation per connection, not per head).

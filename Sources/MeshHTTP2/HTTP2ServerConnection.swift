@@ -5,7 +5,7 @@
 /// One connection per socket, used by one thread. The server preface (our SETTINGS, and a connection
 /// WINDOW_UPDATE raising the receive window to streams × window, SPEC §10) is queued at creation: drain it first.
 /// After a `.connectionError` event everything is ignored; flush the output (it ends with GOAWAY) and close.
-public struct HTTP2ServerConnection: Sendable {
+public struct HTTP2ServerConnection: HTTP2Endpoint, Sendable {
     /// The client connection preface (RFC 9113 §3.4).
     public static let preface: [UInt8] = Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8)
 
@@ -48,28 +48,14 @@ public struct HTTP2ServerConnection: Sendable {
     /// The client acknowledged our SETTINGS, so our initial window applies to its streams (§6.5.3).
     var localSettingsAcked = false
     private var resetBudget = RateWindow()
-    private var controlBudget = RateWindow()
+    var controlBudget = RateWindow()
 
     /// Creates a connection and queues the server preface.
     public init(limits: HTTP2Limits = HTTP2Limits()) {
         self.limits = limits
         self.decoder = HPACKDecoder(maxTableSize: limits.headerTableBytes, maxListSize: limits.maxHeaderBytes)
         closed = ClosedStreams(capacity: 2 * limits.maxConcurrentStreams)
-        var settings: [(UInt16, UInt32)] = [
-            (HTTP2Setting.maxConcurrentStreams, UInt32(limits.maxConcurrentStreams)),
-            (HTTP2Setting.initialWindowSize, UInt32(limits.initialWindowBytes)),
-            (HTTP2Setting.maxFrameSize, UInt32(limits.maxFrameBytes)),
-            (HTTP2Setting.maxHeaderListSize, UInt32(clamping: limits.maxHeaderBytes)),
-        ]
-        if limits.headerTableBytes != 4096 {
-            settings.append((HTTP2Setting.headerTableSize, UInt32(limits.headerTableBytes)))
-        }
-        HTTP2FrameWriter.settings(settings, into: &outbound)
-        let raise = limits.connectionWindowBytes - HTTP2Window.initial
-        if raise > 0 {
-            HTTP2FrameWriter.windowUpdate(streamID: 0, increment: UInt32(raise), into: &outbound)
-            connectionRecvWindow += raise
-        }
+        queueLocalSettings(first: (HTTP2Setting.maxConcurrentStreams, UInt32(limits.maxConcurrentStreams)))
     }
 
     /// The connection receive window we keep topping up: SPEC §10's streams × window, never below the RFC's
@@ -119,83 +105,43 @@ public struct HTTP2ServerConnection: Sendable {
             }
             phase = .firstSettings
         }
-        while !isClosed {
-            let rest = UnsafeRawBufferPointer(rebasing: buffer[offset...])
-            switch HTTP2FrameParser.parse(rest, maxFrameSize: limits.maxFrameBytes) {
-            case .incomplete:
-                return offset
-            case .connectionError(let code):
-                fail(code, .malformedFrame, events: &events)
-            case .streamError(let streamID, let code, let consumed):
-                offset += consumed
-                if phase == .firstSettings || assembler.pending != nil {
-                    fail(.protocolError, phase == .firstSettings ? .settingsExpected : .headerBlockInterrupted,
-                        events: &events)
-                } else if streams[streamID] != nil {
-                    resetStream(streamID, code, reason: nil, peerFault: true, now: now, events: &events)
-                }
-            case .frame(let frame, let consumed):
-                offset += consumed
-                handle(frame, rest, now: now, events: &events)
-            }
-        }
-        return offset
+        return runFrames(buffer, from: offset, now: now, events: &events)
     }
 
-    /// Checks the sequencing rules every frame is subject to, then dispatches it.
-    private mutating func handle(
-        _ frame: HTTP2Frame, _ buffer: UnsafeRawBufferPointer, now: UInt64, events: inout [HTTP2Event]
-    ) {
-        if phase == .firstSettings {
-            // §3.4: the client preface ends with a SETTINGS frame (not an ACK).
-            guard case .settings(ack: false, _) = frame else {
-                return fail(.protocolError, .settingsExpected, events: &events)
-            }
-            phase = .open
-        }
-        if let pending = assembler.pending {
-            // §6.10: a field block is a contiguous run of frames on one stream.
-            guard case .continuation(let streamID, _, _) = frame, streamID == pending.streamID else {
-                return fail(.protocolError, .headerBlockInterrupted, events: &events)
-            }
-        }
+    /// RST_STREAM, PING, GOAWAY and PUSH_PROMISE as the server answers them.
+    mutating func onRoleFrame(_ frame: HTTP2Frame, now: UInt64, events: inout [HTTP2Event]) {
         switch frame {
-        case .data(let streamID, let payload, let flowLength, let endStream):
-            onData(streamID, UnsafeRawBufferPointer(rebasing: buffer[payload]), flowLength: flowLength,
-                endStream: endStream, now: now, events: &events)
-        case .headers(let streamID, let fragment, let endStream, let endHeaders, let selfDependent):
-            let block = HeaderBlockAssembler.Pending(
-                streamID: streamID, purpose: .head, endStream: endStream, selfDependent: selfDependent)
-            onHeaders(block, UnsafeRawBufferPointer(rebasing: buffer[fragment]), endHeaders: endHeaders,
-                now: now, events: &events)
-        case .continuation(_, let fragment, let endHeaders):
-            guard assembler.pending != nil else { return fail(.protocolError, .headerBlockInterrupted, events: &events) }
-            if fragment.isEmpty && !endHeaders && controlFrameSeen(now) {
-                return fail(.enhanceYourCalm, .controlFrameFlood, events: &events)
-            }
-            addFragment(UnsafeRawBufferPointer(rebasing: buffer[fragment]), endHeaders: endHeaders, now: now,
-                events: &events)
         case .rstStream(let streamID, let code):
             onRstStream(streamID, code, now: now, events: &events)
-        case .settings(let ack, let payload):
-            onSettings(ack: ack, UnsafeRawBufferPointer(rebasing: buffer[payload]), now: now, events: &events)
         case .ping(let ack, let opaque):
             if controlFrameSeen(now) { return fail(.enhanceYourCalm, .controlFrameFlood, events: &events) }
             if !ack { HTTP2FrameWriter.ping(opaque: opaque, ack: true, into: &outbound) }
         case .goAway(let lastStreamID, let code, _):
             events.append(.goAway(lastStreamID: lastStreamID, code: code))
-        case .windowUpdate(let streamID, let increment):
-            onWindowUpdate(streamID, increment, now: now, events: &events)
         case .pushPromise:
             fail(.protocolError, .pushPromise, events: &events)  // §8.4: clients cannot push
-        case .priority, .unknown:
-            break  // §5.3.2: priority signals are ignored; §5.5: unknown frame types are ignored
+        default:
+            break
         }
     }
 
-    /// Counts a SETTINGS, PING or empty frame; true when the budget is spent.
-    mutating func controlFrameSeen(_ now: UInt64) -> Bool {
-        controlBudget.record(now: now, limit: limits.maxControlFramesPerSecond)
+    // MARK: - What the shared frame code asks
+
+    static var peerRole: HTTP2PeerSettings.Role { .server }
+    var awaitingPeerSettings: Bool { phase == .firstSettings }
+    mutating func peerSettingsArrived() { phase = .open }
+    var blockInProgress: HeaderBlockAssembler.Pending? { assembler.pending }
+    /// Client streams above the highest id seen were never opened.
+    func isIdle(_ streamID: UInt32) -> Bool { streamID > highestStreamID }
+
+    mutating func peerStreamError(_ streamID: UInt32, _ code: HTTP2ErrorCode, now: UInt64, events: inout [HTTP2Event]) {
+        resetStream(streamID, code, reason: nil, peerFault: true, now: now, events: &events)
+    }
+
+    mutating func peerSettingsChanged(from old: HTTP2PeerSettings, events: inout [HTTP2Event]) {}
+
+    mutating func assemble(_ fragment: UnsafeRawBufferPointer, endHeaders: Bool) -> HeaderBlockAssembler.Outcome {
+        assembler.add(fragment, endHeaders: endHeaders, decoder: &decoder, limit: limits.maxHeaderBytes)
     }
 
     /// Counts a stream reset before its response started; ends the connection past the rapid-reset budget.
@@ -207,7 +153,7 @@ public struct HTTP2ServerConnection: Sendable {
 
     // MARK: - Header blocks
 
-    private mutating func onHeaders(
+    mutating func onHeaders(
         _ block: HeaderBlockAssembler.Pending, _ fragment: UnsafeRawBufferPointer, endHeaders: Bool, now: UInt64,
         events: inout [HTTP2Event]
     ) {
@@ -261,22 +207,7 @@ public struct HTTP2ServerConnection: Sendable {
         return .head
     }
 
-    private mutating func addFragment(
-        _ fragment: UnsafeRawBufferPointer, endHeaders: Bool, now: UInt64, events: inout [HTTP2Event]
-    ) {
-        switch assembler.add(fragment, endHeaders: endHeaders, decoder: &decoder, limit: limits.maxHeaderBytes) {
-        case .needMore:
-            return
-        case .compressionError:
-            fail(.compressionError, .compression, events: &events)
-        case .tooLargeBeforeEnd:
-            fail(.enhanceYourCalm, .headerBlockTooLarge, events: &events)
-        case .complete(let block, let fields, let tooLarge):
-            blockComplete(block, fields, tooLarge: tooLarge, now: now, events: &events)
-        }
-    }
-
-    private mutating func blockComplete(
+    mutating func blockComplete(
         _ block: HeaderBlockAssembler.Pending, _ fields: HTTP2HeaderList, tooLarge: Bool, now: UInt64,
         events: inout [HTTP2Event]
     ) {
