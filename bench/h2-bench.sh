@@ -13,35 +13,18 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
+. "$here/lib.sh"
 reps=3
 duration=10
 tls=0
-while (($#)); do
-    case "$1" in
-    --reps) reps="$2"; shift 2 ;;
-    --duration) duration="$2"; shift 2 ;;
-    --tls) tls=1; shift ;;
-    *) echo "usage: bench/h2-bench.sh [--reps N] [--duration S] [--tls]" >&2; exit 2 ;;
-    esac
-done
-need=()
-for b in nginx haproxy h2load taskset; do command -v "$b" >/dev/null || need+=("$b"); done
-if ((${#need[@]})); then
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx haproxy nghttp2-client
-fi
+bench_args h2-bench.sh "$@"
+bench_need "nginx haproxy h2load taskset" "nginx haproxy nghttp2-client"
 (cd "$root" && swift build -c release --product meshgate >/dev/null)
 bin="${MESHGATE_BIN:-$root/.build/release/meshgate}"
 
-tmp="$(mktemp -d /tmp/meshgate-h2-bench.XXXX)"
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$tmp"; }
-trap cleanup EXIT INT TERM
-mkdir -p "$tmp/tmp"
+bench_tmpdir meshgate-h2-bench
 # TLS mode: one P-256 certificate for all three; h2 by ALPN.
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$tmp/key.pem" -out "$tmp/cert.pem" \
-    -days 2 -subj "/CN=localhost" -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" 2>/dev/null
-cat "$tmp/cert.pem" "$tmp/key.pem" >"$tmp/haproxy.pem"
+bench_cert
 h2load_tls=()
 scheme=http nginx_listen="http2" haproxy_bind="proto h2" meshgate_tls=""
 if ((tls)); then
@@ -103,36 +86,14 @@ cat >"$tmp/meshgate.json" <<EOF
   "limits": { "idle_timeout_ms": 75000 },
   "logging": { "level": "warn", "access_log": false }, "watch_config": false }
 EOF
-cat >"$tmp/origin.conf" <<EOF
-worker_processes 1;
-pid $tmp/origin.pid;
-error_log $tmp/origin.error.log warn;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    keepalive_timeout 75s;
-    keepalive_requests 10000000;
-    server { listen 127.0.0.1:18080 backlog=4096;
-             location = /hello { default_type text/plain; return 200 "Hello, World!"; } }
-}
-EOF
-
-setsid taskset -c 1 nginx -p "$tmp" -c "$tmp/origin.conf" -g "daemon off; master_process off;" &
-pids+=($!)
-setsid taskset -c 1 nginx -p "$tmp" -c "$tmp/nginx.conf" -g "daemon off; master_process off;" &
-pids+=($!)
-nginx_pid=$!
-setsid taskset -c 1 haproxy -db -f "$tmp/haproxy.cfg" >"$tmp/haproxy.out" 2>&1 &
-pids+=($!)
-haproxy_pid=$!
-setsid taskset -c 1 "$bin" run --config "$tmp/meshgate.json" --workers 1 >"$tmp/meshgate.out" 2>&1 &
-pids+=($!)
-meshgate_pid=$!
-for port in 18080 18480 18481 18482; do
-    for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
-done
-
-runtime() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%.0f\n", s}'; }
+bench_origin
+bench_start "$tmp/nginx.out" nginx -p "$tmp" -c "$tmp/nginx.conf" -g "daemon off; master_process off;"
+nginx_pid=$started
+bench_start "$tmp/haproxy.out" haproxy -db -f "$tmp/haproxy.cfg"
+haproxy_pid=$started
+bench_start "$tmp/meshgate.out" "$bin" run --config "$tmp/meshgate.json" --workers 1
+meshgate_pid=$started
+bench_wait_ports 18080 18480 18481 18482
 
 # run <pid> <port> <clients> <streams>: prints "requests/s cpu_us_per_request"
 run() {
@@ -144,8 +105,7 @@ run() {
     local failed
     failed=$(awk '/^requests:/ {print $10}' <<<"$out")
     [[ "$failed" != "0" ]] && echo "  (port $port c$clients m$streams: $failed failed)" >&2
-    python3 -c "import sys; r=int(sys.argv[1]); print(f'{r/float(sys.argv[4]):.0f} {(float(sys.argv[3])-float(sys.argv[2]))/1e3/max(r,1):.1f}')" \
-        "$done_" "$before" "$after" "$duration"
+    rate_and_cpu "$done_" "$before" "$after" "$duration"
 }
 
 # What each proxy negotiated with h2load (TLS mode): the comparison only holds if all three say the same.
@@ -173,16 +133,5 @@ for rep in $(seq "$reps"); do
     done
 done
 
-median() { tr ';' '\n' | awk 'NF' | sort -n -k"$1" | awk -v k="$1" '{v[NR]=$k} END {print v[int((NR+1)/2)]}'; }
 printf '%s\n' "$( ((tls)) && echo "h2 (TLS)" || echo h2c) bench $(date -u +%F) — $reps reps x ${duration}s, h2load on CPU 0, proxy + origin on CPU 1"
-printf '%-7s %-10s %12s %14s %10s %10s\n' shape target "req/s" "CPU µs/req" "req/s÷ngx" "CPU÷ngx"
-for shape in 1x1 1x100 50x1; do
-    nrps=$(median 1 <<<"${results[nginx,$shape]}")
-    ncpu=$(median 2 <<<"${results[nginx,$shape]}")
-    for target in nginx haproxy meshgate; do
-        rps=$(median 1 <<<"${results[$target,$shape]}")
-        cpu=$(median 2 <<<"${results[$target,$shape]}")
-        printf '%-7s %-10s %12s %14s %10.3f %10.3f\n' "$shape" "$target" "$rps" "$cpu" \
-            "$(python3 -c "print($rps/$nrps)")" "$(python3 -c "print($cpu/$ncpu)")"
-    done
-done
+ratio_table shape 1x1 1x100 50x1

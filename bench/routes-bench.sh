@@ -12,20 +12,12 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
-need=()
-for b in nginx haproxy wrk ab taskset; do command -v "$b" >/dev/null || need+=("$b"); done
-if ((${#need[@]})); then
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx haproxy wrk apache2-utils
-fi
+. "$here/lib.sh"
+bench_need "nginx haproxy wrk ab taskset" "nginx haproxy wrk apache2-utils"
 (cd "$root" && swift build -c release --product meshgate >/dev/null)
 bin="${MESHGATE_BIN:-$root/.build/release/meshgate}"
 
-tmp="$(mktemp -d /tmp/meshgate-routes-bench.XXXX)"
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$tmp"; }
-trap cleanup EXIT INT TERM
-
+bench_tmpdir meshgate-routes-bench
 python3 - "$tmp" <<'PY'
 import json, sys
 tmp = sys.argv[1]
@@ -50,13 +42,9 @@ for port, routes in ((18090, [catch_all]), (18094, many + [catch_all])):
     }, open(f"{tmp}/meshgate-{port}.json", "w"))
 PY
 
-setsid taskset -c 1 "$bin" run --config "$tmp/meshgate-18090.json" --workers 1 >"$tmp/routes-1.out" 2>&1 &
-pids+=($!)
-setsid taskset -c 1 "$bin" run --config "$tmp/meshgate-18094.json" --workers 1 >"$tmp/routes-10001.out" 2>&1 &
-pids+=($!)
-for port in 18090 18094; do
-    for _ in $(seq 300); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
-done
+bench_start "$tmp/routes-1.out" "$bin" run --config "$tmp/meshgate-18090.json" --workers 1
+bench_start "$tmp/routes-10001.out" "$bin" run --config "$tmp/meshgate-18094.json" --workers 1
+bench_wait_ports 18090 18094
 "$here/run.sh" --proxies nginx \
     --target "routes-1=http://127.0.0.1:18090" --pid "${pids[0]}" \
     --target "routes-10001=http://127.0.0.1:18094" --pid "${pids[1]}" \

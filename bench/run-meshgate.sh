@@ -12,20 +12,13 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
-need=()
-for b in nginx haproxy wrk ab strace taskset; do command -v "$b" >/dev/null || need+=("$b"); done
-if ((${#need[@]})); then
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx haproxy wrk apache2-utils strace
-fi
+. "$here/lib.sh"
+bench_need "nginx haproxy wrk ab strace taskset" "nginx haproxy wrk apache2-utils strace"
 python3 -c 'import joserfc' 2>/dev/null || python3 -m pip install -q joserfc
 (cd "$root" && swift build -c release --product meshgate >/dev/null)
 bin="$root/.build/release/meshgate"
 
-tmp="$(mktemp -d /tmp/meshgate-bench.XXXX)"
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$tmp"; }
-trap cleanup EXIT INT TERM
+bench_tmpdir meshgate-bench
 
 python3 - "$tmp" <<'PY'
 import json, sys, time
@@ -58,13 +51,9 @@ PY
 # Started like the harness starts its servers: pinned to the proxy CPU and in a session of their own (with
 # autogroup scheduling, a server left in this script's session shares a scheduling group with it and the
 # origin's CPU per request measurably changes).
-setsid taskset -c 1 "$bin" run --config "$tmp/meshgate-18090.json" --workers 1 >"$tmp/meshgate.out" 2>&1 &
-pids+=($!)
-setsid taskset -c 1 "$bin" run --config "$tmp/meshgate-18092.json" --workers 1 >"$tmp/meshgate-logs.out" 2>&1 &
-pids+=($!)
-for port in 18090 18092; do
-    for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
-done
+bench_start "$tmp/meshgate.out" "$bin" run --config "$tmp/meshgate-18090.json" --workers 1
+bench_start "$tmp/meshgate-logs.out" "$bin" run --config "$tmp/meshgate-18092.json" --workers 1
+bench_wait_ports 18090 18092
 export BENCH_AUTH="Bearer $(cat "$tmp/token")"
 "$here/run.sh" --proxies nginx,haproxy \
     --target "meshgate=http://127.0.0.1:18090" --pid "${pids[0]}" \

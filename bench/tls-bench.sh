@@ -15,33 +15,18 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
+. "$here/lib.sh"
 reps=3
 duration=10
-while (($#)); do
-    case "$1" in
-    --reps) reps="$2"; shift 2 ;;
-    --duration) duration="$2"; shift 2 ;;
-    *) echo "usage: bench/tls-bench.sh [--reps N] [--duration S]" >&2; exit 2 ;;
-    esac
-done
-need=()
-for b in nginx haproxy wrk openssl taskset; do command -v "$b" >/dev/null || need+=("$b"); done
-if ((${#need[@]})); then
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx haproxy wrk openssl
-fi
+bench_args tls-bench.sh "$@"
+bench_need "nginx haproxy wrk openssl taskset" "nginx haproxy wrk openssl"
 (cd "$root" && swift build -c release --product meshgate >/dev/null)
-loader="$(mktemp /tmp/handshake_load.XXXX)"
-cc -O2 -o "$loader" "$root/bench/tls-bio/handshake_load.c" -lssl -lcrypto
 bin="${MESHGATE_BIN:-$root/.build/release/meshgate}"
 
-tmp="$(mktemp -d /tmp/meshgate-tls-bench.XXXX)"
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$tmp" "$loader"; }
-trap cleanup EXIT INT TERM
-mkdir -p "$tmp/tmp"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$tmp/key.pem" -out "$tmp/cert.pem" \
-    -days 2 -subj "/CN=localhost" -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" 2>/dev/null
+bench_tmpdir meshgate-tls-bench
+loader="$tmp/handshake_load"
+cc -O2 -o "$loader" "$root/bench/tls-bio/handshake_load.c" -lssl -lcrypto
+bench_cert
 
 cat >"$tmp/nginx.conf" <<EOF
 worker_processes 1;
@@ -66,7 +51,6 @@ http {
     }
 }
 EOF
-cat "$tmp/cert.pem" "$tmp/key.pem" >"$tmp/haproxy.pem"
 cat >"$tmp/haproxy.cfg" <<EOF
 global
     nbthread 1
@@ -96,38 +80,14 @@ cat >"$tmp/meshgate.json" <<EOF
   "logging": { "level": "warn", "access_log": false }, "watch_config": false }
 EOF
 
-# The origin: nginx of its own (as in the reference harness), so no proxy is charged for its work.
-cat >"$tmp/origin.conf" <<EOF
-worker_processes 1;
-pid $tmp/origin.pid;
-error_log $tmp/origin.error.log warn;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    keepalive_timeout 75s;
-    keepalive_requests 10000000;
-    server { listen 127.0.0.1:18080 backlog=4096;
-             location = /hello { default_type text/plain; return 200 "Hello, World!"; } }
-}
-EOF
-
-setsid taskset -c 1 nginx -p "$tmp" -c "$tmp/origin.conf" -g "daemon off; master_process off;" &
-pids+=($!)
-setsid taskset -c 1 nginx -p "$tmp" -c "$tmp/nginx.conf" -g "daemon off; master_process off;" &
-pids+=($!)
-nginx_pid=$!
-setsid taskset -c 1 haproxy -db -f "$tmp/haproxy.cfg" >"$tmp/haproxy.out" 2>&1 &
-pids+=($!)
-haproxy_pid=$!
-setsid taskset -c 1 "$bin" run --config "$tmp/meshgate.json" --workers 1 >"$tmp/meshgate.out" 2>&1 &
-pids+=($!)
-meshgate_pid=$!
-for port in 18080 18443 18444 18445; do
-    for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
-done
-
-# Run time (ns) of every thread of a process, from schedstat.
-runtime() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%.0f\n", s}'; }
+bench_origin
+bench_start "$tmp/nginx.out" nginx -p "$tmp" -c "$tmp/nginx.conf" -g "daemon off; master_process off;"
+nginx_pid=$started
+bench_start "$tmp/haproxy.out" haproxy -db -f "$tmp/haproxy.cfg"
+haproxy_pid=$started
+bench_start "$tmp/meshgate.out" "$bin" run --config "$tmp/meshgate.json" --workers 1
+meshgate_pid=$started
+bench_wait_ports 18080 18443 18444 18445
 
 # run <pid> <url> [wrk args]: prints "requests/s cpu_us_per_request"
 run() {
@@ -141,8 +101,7 @@ run() {
     local errors
     errors=$(awk '/Non-2xx|Socket errors/ {print}' <<<"$out")
     [[ -n "$errors" ]] && echo "  ($url $*: $errors)" >&2
-    python3 -c "import sys; r=int(sys.argv[1]); print(f'{r/float(sys.argv[4]):.0f} {(float(sys.argv[3])-float(sys.argv[2]))/1e3/r:.1f}')" \
-        "$requests" "$before" "$after" "$duration"
+    rate_and_cpu "$requests" "$before" "$after" "$duration"
 }
 
 # full <pid> <port>: prints "handshakes/s cpu_us_per_handshake"
@@ -152,8 +111,7 @@ full() {
     read -r completed failed seconds < <(taskset -c 0 "$loader" 127.0.0.1 "$port" /hello 50 "$duration")
     after=$(runtime "$pid")
     ((failed == 0)) || echo "  (full handshakes on $port: $failed failed)" >&2
-    python3 -c "import sys; r=int(sys.argv[1]); print(f'{r/float(sys.argv[4]):.0f} {(float(sys.argv[3])-float(sys.argv[2]))/1e3/r:.1f}')" \
-        "$completed" "$before" "$after" "$seconds"
+    rate_and_cpu "$completed" "$before" "$after" "$seconds"
 }
 
 declare -A results
@@ -170,17 +128,5 @@ for rep in $(seq "$reps"); do
     done
 done
 
-# Median of the reps, then ratios to nginx.
-median() { tr ';' '\n' | awk 'NF' | sort -n -k"$1" | awk -v k="$1" '{v[NR]=$k} END {print v[int((NR+1)/2)]}'; }
 printf '%s\n' "TLS bench $(date -u +%F) — $reps reps x ${duration}s, wrk -c50 on CPU 0, proxy + origin on CPU 1"
-printf '%-10s %-10s %12s %14s %10s %10s\n' test target "req/s" "CPU µs/req" "req/s÷ngx" "CPU÷ngx"
-for test in keepalive resumed full; do
-    nrps=$(median 1 <<<"${results[nginx,$test]}")
-    ncpu=$(median 2 <<<"${results[nginx,$test]}")
-    for target in nginx haproxy meshgate; do
-        rps=$(median 1 <<<"${results[$target,$test]}")
-        cpu=$(median 2 <<<"${results[$target,$test]}")
-        printf '%-10s %-10s %12s %14s %10.3f %10.3f\n' "$test" "$target" "$rps" "$cpu" \
-            "$(python3 -c "print($rps/$nrps)")" "$(python3 -c "print($cpu/$ncpu)")"
-    done
-done
+ratio_table test keepalive resumed full

@@ -13,30 +13,17 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
+. "$here/lib.sh"
 reps=3
 duration=10
-while (($#)); do
-    case "$1" in
-    --reps) reps="$2"; shift 2 ;;
-    --duration) duration="$2"; shift 2 ;;
-    *) echo "usage: bench/transcode-bench.sh [--reps N] [--duration S]" >&2; exit 2 ;;
-    esac
-done
-command -v h2load >/dev/null || {
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nghttp2-client
-}
+bench_args transcode-bench.sh "$@"
+bench_need "h2load" "nghttp2-client"
 (cd "$root" && swift build -c release --product meshgate >/dev/null && swift build -c release --product profile-service >/dev/null)
 bin="${MESHGATE_BIN:-$root/.build/release/meshgate}"
 service="$root/.build/release/profile-service"
 
-tmp="$(mktemp -d /tmp/meshgate-transcode-bench.XXXX)"
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$tmp"; }
-trap cleanup EXIT INT TERM
-
-setsid taskset -c 1 "$service" --listen 127.0.0.1:18090 --data-dir "$tmp/profile" >"$tmp/profile.out" 2>&1 &
-pids+=($!)
+bench_tmpdir meshgate-transcode-bench
+bench_start "$tmp/profile.out" "$service" --listen 127.0.0.1:18090 --data-dir "$tmp/profile"
 cat >"$tmp/meshgate.json" <<EOF
 { "version": 1, "admin": null,
   "listeners": [{ "name": "bench", "address": "127.0.0.1:18492",
@@ -46,19 +33,14 @@ cat >"$tmp/meshgate.json" <<EOF
   "limits": { "idle_timeout_ms": 75000 },
   "logging": { "level": "warn", "access_log": false }, "watch_config": false }
 EOF
-setsid taskset -c 1 "$bin" run --config "$tmp/meshgate.json" --workers 1 >"$tmp/meshgate.out" 2>&1 &
-pids+=($!)
-meshgate_pid=$!
-for port in 18090 18492; do
-    for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
-done
+bench_start "$tmp/meshgate.out" "$bin" run --config "$tmp/meshgate.json" --workers 1
+meshgate_pid=$started
+bench_wait_ports 18090 18492
 curl -sf -X PUT -H "x-user-id: alice" -d '{"nickname":"Alice","avatar_url":"https://example.com/a.png"}' \
     http://127.0.0.1:18090/profiles/alice >/dev/null
 # GetProfileRequest{user: "alice"}, gRPC-framed: flag 0, length 7, field 1 (0x0a) of 5 bytes.
 printf '\x00\x00\x00\x00\x07\x0a\x05alice' >"$tmp/get.bin"
 echo "transcoded answer: $(curl -sf http://127.0.0.1:18492/v1/profiles/alice)" >&2
-
-runtime() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%.0f\n", s}'; }
 
 # run <kind> <clients>: prints "requests/s cpu_us_per_request"
 run() {
@@ -76,8 +58,7 @@ run() {
     done_=$(awk '/^requests:/ {print $8}' <<<"$out")
     failed=$(awk '/^requests:/ {print $10}' <<<"$out")
     [[ "$failed" != "0" ]] && echo "  ($kind c$clients: $failed failed)" >&2
-    python3 -c "import sys; r=int(sys.argv[1]); print(f'{r/float(sys.argv[4]):.0f} {(float(sys.argv[3])-float(sys.argv[2]))/1e3/max(r,1):.1f}')" \
-        "$done_" "$before" "$after" "$duration"
+    rate_and_cpu "$done_" "$before" "$after" "$duration"
 }
 
 declare -A results
@@ -88,7 +69,6 @@ for rep in $(seq "$reps"); do
     done
 done
 
-median() { tr ';' '\n' | awk 'NF' | sort -n -k"$1" | awk -v k="$1" '{v[NR]=$k} END {print v[int((NR+1)/2)]}'; }
 echo "transcoding bench $(date -u +%F) — $reps reps x ${duration}s, h2load on CPU 0, meshgate (1 worker) + profile-service on CPU 1"
 printf '%-6s %-8s %12s %14s %12s\n' conns kind "req/s" "gw CPU µs/req" "req/s÷grpc"
 for c in 1 50; do

@@ -6,9 +6,9 @@ import MeshPosix
 /// stdout and stderr appended to a log file.
 ///
 /// The child gets a clean signal state (empty mask, every signal at its default: the demo blocks SIGTERM,
-/// SIGINT, SIGHUP and SIGCHLD in itself), only descriptors 0, 1 and 2 (`Spawn`) and its own process group, so a terminal's Ctrl-C or hang-up reaches
-/// only the demo, which then stops the children in order. It starts through `DemoExecShim`, so it gets SIGTERM
-/// if the demo dies without stopping it. Every descriptor the demo owns is close-on-exec.
+/// SIGINT, SIGHUP and SIGCHLD in itself), only descriptors 0, 1 and 2 (`Spawn`), and its own process group, so
+/// a terminal's Ctrl-C or hang-up reaches only the demo, which then stops the children in order. It starts
+/// through `DemoExecShim`, so it gets SIGTERM if the demo dies without stopping it.
 final class ChildProcess {
     /// Short name for messages (`auth-service`).
     let name: String

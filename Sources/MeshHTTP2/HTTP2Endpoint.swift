@@ -93,7 +93,8 @@ extension HTTP2Endpoint {
             case .streamError(let streamID, let code, let consumed):
                 offset += consumed
                 if awaitingPeerSettings || blockInProgress != nil {
-                    fail(.protocolError, awaitingPeerSettings ? .settingsExpected : .headerBlockInterrupted,
+                    fail(
+                        .protocolError, awaitingPeerSettings ? .settingsExpected : .headerBlockInterrupted,
                         events: &events)
                 } else if streams[streamID] != nil {
                     peerStreamError(streamID, code, now: now, events: &events)
@@ -125,19 +126,22 @@ extension HTTP2Endpoint {
         }
         switch frame {
         case .data(let streamID, let payload, let flowLength, let endStream):
-            onData(streamID, UnsafeRawBufferPointer(rebasing: buffer[payload]), flowLength: flowLength,
+            onData(
+                streamID, UnsafeRawBufferPointer(rebasing: buffer[payload]), flowLength: flowLength,
                 endStream: endStream, now: now, events: &events)
         case .headers(let streamID, let fragment, let endStream, let endHeaders, let selfDependent):
             let block = HeaderBlockAssembler.Pending(
                 streamID: streamID, purpose: .head, endStream: endStream, selfDependent: selfDependent)
-            onHeaders(block, UnsafeRawBufferPointer(rebasing: buffer[fragment]), endHeaders: endHeaders,
+            onHeaders(
+                block, UnsafeRawBufferPointer(rebasing: buffer[fragment]), endHeaders: endHeaders,
                 now: now, events: &events)
         case .continuation(_, let fragment, let endHeaders):
             guard blockInProgress != nil else { return fail(.protocolError, .headerBlockInterrupted, events: &events) }
             if fragment.isEmpty && !endHeaders && controlFrameSeen(now) {
                 return fail(.enhanceYourCalm, .controlFrameFlood, events: &events)
             }
-            addFragment(UnsafeRawBufferPointer(rebasing: buffer[fragment]), endHeaders: endHeaders, now: now,
+            addFragment(
+                UnsafeRawBufferPointer(rebasing: buffer[fragment]), endHeaders: endHeaders, now: now,
                 events: &events)
         case .settings(let ack, let payload):
             onSettings(ack: ack, UnsafeRawBufferPointer(rebasing: buffer[payload]), now: now, events: &events)

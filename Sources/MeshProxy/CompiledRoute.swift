@@ -129,7 +129,8 @@ public final class CompiledRoute: Sendable {
     }
 
     /// Request fields never taken from a client on this route.
-    private static func strippedNames(rule: JWTRuleConfig?, forwardToken: Bool, trustedHeaders: [[UInt8]]) -> [[UInt8]] {
+    private static func strippedNames(rule: JWTRuleConfig?, forwardToken: Bool, trustedHeaders: [[UInt8]]) -> [[UInt8]]
+    {
         // The gateway's own deadline header: a client's copy would let it shorten (or zero) every upstream's
         // budget, and upstreams read the first copy.
         // `x-forwarded-client-cert` is the verified TLS peer's, written by the gateway alone (SPEC §9): a
