@@ -146,7 +146,7 @@ let package = Package(
             name: "ObservabilityTests",
             dependencies: [
                 "MeshGateway", "MeshControl", "MeshOTLP", "MeshProxy", "MeshConfig", "MeshJSON", "MeshLog", "MeshPosix",
-                "MeshResilience",
+                "MeshResilience", "MeshTestSupport",
             ]
         ),
         .testTarget(

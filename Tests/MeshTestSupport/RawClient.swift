@@ -87,6 +87,12 @@ public final class RawClient {
         return try readResponse(method: method ?? String(text.prefix { $0 != " " }))
     }
 
+    /// Sends `method path HTTP/1.1` with `Host: localhost` and the `extra` header lines (each ending in CRLF),
+    /// and reads one response.
+    public func request(_ method: String, _ path: String, extra: String = "") throws -> HTTPResponse {
+        try request("\(method) \(path) HTTP/1.1\r\nHost: localhost\r\n\(extra)\r\n", method: method)
+    }
+
     /// Whatever bytes are available next (one read), empty at end of stream.
     public func readAvailable() throws -> [UInt8] { try reader.readAvailable() }
 

@@ -1,5 +1,6 @@
 import MeshGateway
 import MeshPosix
+import MeshTestSupport
 import Testing
 
 /// The admin listener refuses what only a web page would send (SPEC §6; DNS rebinding and cross-site
@@ -15,12 +16,10 @@ import Testing
     }
 
     /// One request with exactly these header lines on a fresh connection to 127.0.0.1.
-    func send(_ server: AdminServer, _ method: String, _ path: String, _ lines: String) -> HTTPClient.Response? {
-        let loopback = SocketAddress(numericHost: "127.0.0.1", port: server.address.port)!
-        guard let client = HTTPClient(loopback) else { return nil }
+    func send(_ server: AdminServer, _ method: String, _ path: String, _ lines: String) -> HTTPResponse? {
+        guard let client = try? RawClient(port: server.address.port) else { return nil }
         let body = method == "POST" ? "Content-Length: 0\r\n" : ""
-        client.send("\(method) \(path) HTTP/1.1\r\n\(lines)\(body)Connection: close\r\n\r\n")
-        return client.response()
+        return try? client.request("\(method) \(path) HTTP/1.1\r\n\(lines)\(body)Connection: close\r\n\r\n")
     }
 
     // Regression: issue 10 — any web page could POST /reload (DNS rebinding, CSRF).
@@ -34,8 +33,8 @@ import Testing
             for (method, path) in [("GET", "/config"), ("GET", "/metrics"), ("POST", "/reload"), ("GET", "/")] {
                 let response = try #require(send(server, method, path, "Host: \(value)\r\n"), "\(method) \(path)")
                 #expect(response.status == 403, "\(method) \(path) Host: \(value) → \(response.status)")
-                #expect(response.body == #"{"error":"host_not_allowed"}"#, "\(response.body)")
-                #expect(response.headers["content-type"] == "application/json")
+                #expect(response.bodyText == #"{"error":"host_not_allowed"}"#, "\(response.bodyText)")
+                #expect(response.header("content-type") == "application/json")
             }
             #expect(state.reloads.load(ordering: .relaxed) == 0)
         }
@@ -66,10 +65,9 @@ import Testing
 
     @Test func aRequestWithoutHostIsServed() throws {
         try withServer { server, _ in
-            let loopback = SocketAddress(numericHost: "127.0.0.1", port: server.address.port)!
-            let client = try #require(HTTPClient(loopback))
-            client.send("GET /healthz HTTP/1.0\r\n\r\n")
-            #expect(client.response()?.status == 200)
+            let client = try RawClient(port: server.address.port)
+            try client.send("GET /healthz HTTP/1.0\r\n\r\n")
+            #expect((try? client.readResponse())?.status == 200)
         }
     }
 
@@ -83,7 +81,7 @@ import Testing
             let lines = "Host: 127.0.0.1:\(port)\r\nOrigin: \(origin.replacingPort(port))\r\n"
             let response = try #require(send(server, "POST", "/reload", lines))
             #expect(response.status == 403, "Origin: \(origin)")
-            #expect(response.body == #"{"error":"origin_not_allowed"}"#)
+            #expect(response.bodyText == #"{"error":"origin_not_allowed"}"#)
             #expect(state.reloads.load(ordering: .relaxed) == 0)
             // A GET is never state-changing: the same Origin on a read is answered (CORS keeps it unreadable).
             #expect(send(server, "GET", "/healthz", lines)?.status == 200)

@@ -1,6 +1,7 @@
 import MeshGateway
 import MeshJSON
 import MeshPosix
+import MeshTestSupport
 import Synchronization
 import Testing
 
@@ -36,41 +37,41 @@ final class HookState: Sendable {
 
     @Test func everyPathAnswers() throws {
         try withServer { server, _ in
-            let client = try #require(HTTPClient(server.address))
-            let metrics = try #require(client.request("GET", "/metrics"))
+            let client = try RawClient(port: server.address.port)
+            let metrics = try client.request("GET", "/metrics")
             #expect(metrics.status == 200)
-            #expect(metrics.headers["content-type"]?.hasPrefix("text/plain; version=0.0.4") == true)
-            #expect(metrics.body == "# HELP up Up.\n# TYPE up gauge\nup 1\n")
+            #expect(metrics.header("content-type")?.hasPrefix("text/plain; version=0.0.4") == true)
+            #expect(metrics.bodyText == "# HELP up Up.\n# TYPE up gauge\nup 1\n")
 
-            let health = try #require(client.request("GET", "/healthz"))
+            let health = try client.request("GET", "/healthz")
             #expect(health.status == 200)
             #expect(try JSONReader.parse(health.body)["status"]?.stringValue == "ok")
 
-            let config = try #require(client.request("GET", "/config"))
-            #expect(config.status == 200 && config.headers["content-type"] == "application/json")
+            let config = try client.request("GET", "/config")
+            #expect(config.status == 200 && config.header("content-type") == "application/json")
             #expect(try JSONReader.parse(config.body)["version"]?.int64Value == 1)
 
-            let upstreams = try #require(client.request("GET", "/upstreams?verbose=1"))
+            let upstreams = try client.request("GET", "/upstreams?verbose=1")
             #expect(upstreams.status == 200)
             #expect(try JSONReader.parse(upstreams.body)["upstreams"]?.arrayValue?.isEmpty == true)
 
-            let page = try #require(client.request("GET", "/"))
+            let page = try client.request("GET", "/")
             #expect(page.status == 200)
-            #expect(page.headers["content-type"] == "text/html; charset=utf-8")
-            #expect(page.body.contains("<html") && page.body.contains("/upstreams") && page.body.contains("/metrics"))
+            #expect(page.header("content-type") == "text/html; charset=utf-8")
+            #expect(page.bodyText.contains("<html") && page.bodyText.contains("/upstreams") && page.bodyText.contains("/metrics"))
             // Self-contained: no external scripts, styles or images.
-            #expect(!page.body.contains("http://") && !page.body.contains("https://") && !page.body.contains("src="))
+            #expect(!page.bodyText.contains("http://") && !page.bodyText.contains("https://") && !page.bodyText.contains("src="))
         }
     }
 
     @Test func readinessFollowsTheHook() throws {
         try withServer { server, state in
-            let client = try #require(HTTPClient(server.address))
-            let ready = try #require(client.request("GET", "/readyz"))
+            let client = try RawClient(port: server.address.port)
+            let ready = try client.request("GET", "/readyz")
             #expect(ready.status == 200)
             #expect(try JSONReader.parse(ready.body)["ready"]?.boolValue == true)
             state.ready.store(false, ordering: .relaxed)
-            let draining = try #require(client.request("GET", "/readyz"))
+            let draining = try client.request("GET", "/readyz")
             #expect(draining.status == 503)
             #expect(try JSONReader.parse(draining.body)["ready"]?.boolValue == false)
         }
@@ -78,14 +79,14 @@ final class HookState: Sendable {
 
     @Test func reloadReportsErrors() throws {
         try withServer { server, state in
-            let client = try #require(HTTPClient(server.address))
-            let ok = try #require(client.request("POST", "/reload", extra: "Content-Length: 0\r\n"))
+            let client = try RawClient(port: server.address.port)
+            let ok = try client.request("POST", "/reload", extra: "Content-Length: 0\r\n")
             #expect(ok.status == 200)
             #expect(try JSONReader.parse(ok.body)["ok"]?.boolValue == true)
             state.reloadFails.store(true, ordering: .relaxed)
             // A body is accepted and ignored.
-            client.send("POST /reload HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\n\r\nhello")
-            let failed = try #require(client.response())
+            try client.send("POST /reload HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\n\r\nhello")
+            let failed = try client.readResponse()
             #expect(failed.status == 400)
             let node = try JSONReader.parse(failed.body)
             #expect(node["ok"]?.boolValue == false)
@@ -99,45 +100,45 @@ final class HookState: Sendable {
 
     @Test func unknownPathsAndMethods() throws {
         try withServer { server, state in
-            let client = try #require(HTTPClient(server.address))
-            let missing = try #require(client.request("GET", "/nope"))
+            let client = try RawClient(port: server.address.port)
+            let missing = try client.request("GET", "/nope")
             #expect(missing.status == 404)
             #expect(try JSONReader.parse(missing.body)["error"]?.stringValue == "not_found")
-            let wrong = try #require(client.request("DELETE", "/metrics"))
+            let wrong = try client.request("DELETE", "/metrics")
             #expect(wrong.status == 405)
-            #expect(wrong.headers["allow"] == "GET, HEAD")
+            #expect(wrong.header("allow") == "GET, HEAD")
             #expect(try JSONReader.parse(wrong.body)["error"]?.stringValue == "method_not_allowed")
-            let getReload = try #require(client.request("GET", "/reload"))
-            #expect(getReload.status == 405 && getReload.headers["allow"] == "POST")
+            let getReload = try client.request("GET", "/reload")
+            #expect(getReload.status == 405 && getReload.header("allow") == "POST")
             #expect(state.reloads.load(ordering: .relaxed) == 0)
         }
     }
 
     @Test func keepAliveHeadAndPipelining() throws {
         try withServer { server, _ in
-            let client = try #require(HTTPClient(server.address))
-            let head = try #require(client.request("HEAD", "/healthz"))
-            #expect(head.status == 200 && head.body.isEmpty && head.headers["content-length"] == "15")
+            let client = try RawClient(port: server.address.port)
+            let head = try client.request("HEAD", "/healthz")
+            #expect(head.status == 200 && head.body.isEmpty && head.header("content-length") == "15")
             // Two pipelined requests on the same connection, answered in order.
-            client.send("GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\nGET /nope HTTP/1.1\r\nHost: localhost\r\n\r\n")
-            #expect(client.response()?.status == 200)
-            #expect(client.response()?.status == 404)
-            let last = try #require(client.request("GET", "/healthz", extra: "Connection: close\r\n"))
-            #expect(last.status == 200 && last.headers["connection"] == "close")
-            #expect(client.isClosedByServer())
+            try client.send("GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\nGET /nope HTTP/1.1\r\nHost: localhost\r\n\r\n")
+            #expect((try? client.readResponse())?.status == 200)
+            #expect((try? client.readResponse())?.status == 404)
+            let last = try client.request("GET", "/healthz", extra: "Connection: close\r\n")
+            #expect(last.status == 200 && last.header("connection") == "close")
+            #expect(client.serverClosed())
         }
     }
 
     @Test func malformedRequestsGet400AndClose() throws {
         try withServer { server, _ in
-            let client = try #require(HTTPClient(server.address))
-            client.send("GET /healthz HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n")
-            let response = try #require(client.response())
+            let client = try RawClient(port: server.address.port)
+            try client.send("GET /healthz HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n")
+            let response = try client.readResponse()
             #expect(response.status == 400)
-            #expect(client.isClosedByServer())
-            let chunked = try #require(HTTPClient(server.address))
-            chunked.send("POST /reload HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
-            #expect(chunked.response()?.status == 400)
+            #expect(client.serverClosed())
+            let chunked = try RawClient(port: server.address.port)
+            try chunked.send("POST /reload HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
+            #expect((try? chunked.readResponse())?.status == 400)
         }
     }
 }
