@@ -272,7 +272,7 @@ public struct HTTP2ClientConnection: HTTP2Endpoint, Sendable {
         if stream.phase == .halfClosedLocal {
             streams[streamID] = nil
         } else {
-            streams[streamID]?.phase = .halfClosedRemote
+            updateStream(streamID) { $0.phase = .halfClosedRemote }
         }
     }
 
@@ -282,7 +282,7 @@ public struct HTTP2ClientConnection: HTTP2Endpoint, Sendable {
         if stream.phase == .halfClosedRemote {
             streams[streamID] = nil
         } else {
-            streams[streamID]?.phase = .halfClosedLocal
+            updateStream(streamID) { $0.phase = .halfClosedLocal }
         }
     }
 }

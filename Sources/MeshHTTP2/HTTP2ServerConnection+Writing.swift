@@ -27,7 +27,7 @@ extension HTTP2ServerConnection {
         let stream = try writableStream(streamID)
         guard !stream.responseStarted else { throw .responseAlreadyStarted }
         writeBlock(streamID, headers, status: status, endStream: endStream)
-        streams[streamID]?.responseStarted = true
+        updateStream(streamID) { $0.responseStarted = true }
         if endStream { endLocal(streamID) }
     }
 

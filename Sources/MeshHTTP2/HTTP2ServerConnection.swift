@@ -222,8 +222,10 @@ public struct HTTP2ServerConnection: HTTP2Endpoint, Sendable {
                 return resetStream(streamID, .protocolError, reason: nil, peerFault: true, now: now, events: &events)
             }
             if tooLarge {
-                streams[streamID]?.delivered = true
-                streams[streamID]?.discardBody = true
+                updateStream(streamID) {
+                    $0.delivered = true
+                    $0.discardBody = true
+                }
                 if block.endStream { endRemote(streamID) }
                 events.append(.headersTooLarge(streamID: streamID))
                 return
@@ -235,8 +237,10 @@ public struct HTTP2ServerConnection: HTTP2Endpoint, Sendable {
                 if block.endStream, let length = head.contentLength, length != 0 {
                     return malformed(streamID, .contentLengthMismatch, now: now, events: &events)
                 }
-                streams[streamID]?.delivered = true
-                streams[streamID]?.contentLength = head.contentLength
+                updateStream(streamID) {
+                    $0.delivered = true
+                    $0.contentLength = head.contentLength
+                }
                 if block.endStream { endRemote(streamID) }
                 events.append(.request(streamID: streamID, head: head, endStream: block.endStream))
             }
@@ -297,7 +301,7 @@ public struct HTTP2ServerConnection: HTTP2Endpoint, Sendable {
             streams[streamID] = nil
             closed.record(streamID, by: .client)
         } else {
-            streams[streamID]?.phase = .halfClosedRemote
+            updateStream(streamID) { $0.phase = .halfClosedRemote }
         }
     }
 
@@ -308,7 +312,7 @@ public struct HTTP2ServerConnection: HTTP2Endpoint, Sendable {
             streams[streamID] = nil
             closed.record(streamID, by: .client)
         } else {
-            streams[streamID]?.phase = .halfClosedLocal
+            updateStream(streamID) { $0.phase = .halfClosedLocal }
         }
     }
 }

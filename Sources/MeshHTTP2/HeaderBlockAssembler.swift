@@ -43,12 +43,17 @@ struct HeaderBlockAssembler: Sendable {
     private var compressedBytes = 0
     private var list = HTTP2HeaderList()
 
+    /// Room reserved for a block's names and values, and its fields: a browser's or a gRPC client's request head
+    /// fits, so it is decoded without the arrays growing field by field.
+    static let reservedBytes = 512
+    static let reservedFields = 24
+
     /// Starts a block.
     mutating func begin(_ block: Pending, decoder: inout HPACKDecoder) {
         pending = block
         tail.removeAll(keepingCapacity: true)
         compressedBytes = 0
-        list = HTTP2HeaderList()
+        list = HTTP2HeaderList(reservingBytes: Self.reservedBytes, fields: Self.reservedFields)
         decoder.beginBlock()
     }
 
