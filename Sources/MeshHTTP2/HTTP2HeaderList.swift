@@ -49,6 +49,19 @@ public struct HTTP2HeaderList: Sendable, Equatable {
         commit(nameStart: nameStart, valueStart: valueStart, neverIndex: neverIndex)
     }
 
+    /// Appends a field whose name is lowercased on the way in (an HTTP/1.1 head's names for HTTP/2, §8.2.1):
+    /// both copied with memcpy, the name then lowercased in place.
+    public mutating func append(lowercasingName name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) {
+        let nameStart = bytes.count
+        bytes.append(contentsOf: name)
+        bytes.withUnsafeMutableBufferPointer { all in
+            for i in nameStart..<(nameStart + name.count) where all[i] >= 0x41 && all[i] <= 0x5A { all[i] |= 0x20 }
+        }
+        let valueStart = bytes.count
+        bytes.append(contentsOf: value)
+        commit(nameStart: nameStart, valueStart: valueStart, neverIndex: false)
+    }
+
     /// Appends a field given as strings.
     public mutating func append(_ name: String, _ value: String) {
         append(name: name.utf8, value: value.utf8)

@@ -28,11 +28,18 @@ public enum Huffman {
         }
     }
 
+    private static let zeros = [UInt8](repeating: 0, count: 256)
+
     /// Appends the Huffman encoding of raw `bytes` (`encodedLength` long) to `out` in one growth of the array,
     /// writing through a pointer (per-byte `append` showed in h2 profiles: every response head value is coded).
     public static func encode(_ bytes: UnsafeRawBufferPointer, encodedLength: Int, into out: inout [UInt8]) {
         let start = out.count
-        out.append(contentsOf: repeatElement(0, count: encodedLength))
+        var remaining = encodedLength
+        while remaining > 0 {  // memcpy growth: appending `repeatElement` went element by element
+            let n = min(remaining, zeros.count)
+            out.append(contentsOf: zeros[0..<n])
+            remaining -= n
+        }
         HuffmanTable.lengths.withUnsafeBufferPointer { lengths in
             HuffmanTable.codes.withUnsafeBufferPointer { codes in
                 out.withUnsafeMutableBufferPointer { all in

@@ -302,10 +302,11 @@ enum HTTP2ResponseFields {
             case .connection, .keepAlive, .proxyConnection, .transferEncoding, .upgrade: continue
             default: break
             }
-            let name = buffer[Int(field.nameStart)..<Int(field.nameStart + field.nameLength)].lazy.map { byte in
-                byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
-            }
-            out.append(name: name, value: buffer[Int(field.valueStart)..<Int(field.valueStart + field.valueLength)])
+            out.append(
+                lowercasingName: UnsafeRawBufferPointer(
+                    rebasing: buffer[Int(field.nameStart)..<Int(field.nameStart + field.nameLength)]),
+                value: UnsafeRawBufferPointer(
+                    rebasing: buffer[Int(field.valueStart)..<Int(field.valueStart + field.valueLength)]))
         }
     }
 
