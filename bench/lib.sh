@@ -89,6 +89,20 @@ CONF
     bench_start "$tmp/origin.out" nginx -p "$tmp" -c "$tmp/origin.conf" -g "daemon off; master_process off;"
 }
 
+# bench_three_proxies <nginx port> <haproxy port> <meshgate port>: the origin, then nginx, HAProxy and meshgate
+# ($bin) from $tmp/nginx.conf, $tmp/haproxy.cfg and $tmp/meshgate.json; pids in $nginx_pid, $haproxy_pid and
+# $meshgate_pid, once every port answers.
+bench_three_proxies() {
+    bench_origin
+    bench_start "$tmp/nginx.out" nginx -p "$tmp" -c "$tmp/nginx.conf" -g "daemon off; master_process off;"
+    nginx_pid=$started
+    bench_start "$tmp/haproxy.out" haproxy -db -f "$tmp/haproxy.cfg"
+    haproxy_pid=$started
+    bench_start "$tmp/meshgate.out" "$bin" run --config "$tmp/meshgate.json" --workers 1
+    meshgate_pid=$started
+    bench_wait_ports 18080 "$@"
+}
+
 # runtime <pid>: run time (ns) of every thread of a process, from schedstat.
 runtime() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%.0f\n", s}'; }
 

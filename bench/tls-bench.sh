@@ -80,14 +80,7 @@ cat >"$tmp/meshgate.json" <<EOF
   "logging": { "level": "warn", "access_log": false }, "watch_config": false }
 EOF
 
-bench_origin
-bench_start "$tmp/nginx.out" nginx -p "$tmp" -c "$tmp/nginx.conf" -g "daemon off; master_process off;"
-nginx_pid=$started
-bench_start "$tmp/haproxy.out" haproxy -db -f "$tmp/haproxy.cfg"
-haproxy_pid=$started
-bench_start "$tmp/meshgate.out" "$bin" run --config "$tmp/meshgate.json" --workers 1
-meshgate_pid=$started
-bench_wait_ports 18080 18443 18444 18445
+bench_three_proxies 18443 18444 18445
 
 # run <pid> <url> [wrk args]: prints "requests/s cpu_us_per_request"
 run() {
