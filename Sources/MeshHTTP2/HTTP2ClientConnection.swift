@@ -73,7 +73,12 @@ public struct HTTP2ClientConnection: HTTP2Endpoint, Sendable {
 
     /// How many streams may be open at once: our `maxConcurrentStreams`, lowered by the peer's
     /// SETTINGS_MAX_CONCURRENT_STREAMS once it arrives (§5.1.2: unlimited until then).
-    public var streamLimit: Int { min(limits.maxConcurrentStreams, peer.maxConcurrentStreams ?? .max) }
+    public var streamLimit: Int { streamLimit(with: peer) }
+
+    /// The stream limit under the peer's `settings`.
+    func streamLimit(with settings: HTTP2PeerSettings) -> Int {
+        min(limits.maxConcurrentStreams, settings.maxConcurrentStreams ?? .max)
+    }
 
     /// Whether `openStream` would accept a stream now (ignoring the request's own validity).
     public var canOpenStream: Bool {
@@ -145,8 +150,7 @@ public struct HTTP2ClientConnection: HTTP2Endpoint, Sendable {
     }
 
     mutating func peerSettingsChanged(from old: HTTP2PeerSettings, events: inout [HTTP2ClientEvent]) {
-        let before = min(limits.maxConcurrentStreams, old.maxConcurrentStreams ?? .max)
-        if streamLimit != before { events.append(.streamLimitChanged(limit: streamLimit)) }
+        if streamLimit != streamLimit(with: old) { events.append(.streamLimitChanged(limit: streamLimit)) }
     }
 
     mutating func assemble(_ fragment: UnsafeRawBufferPointer, endHeaders: Bool) -> HeaderBlockAssembler.Outcome {
