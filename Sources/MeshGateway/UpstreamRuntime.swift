@@ -34,7 +34,7 @@ final class UpstreamRuntime {
         let pools = self.pools
         return balancer.pick(
             count: states.count, avoiding: avoiding, random: random,
-            eligible: { states[$0].isHealthy && states[$0].breaker.peek(nowMs: nowMs) != .open },
+            eligible: { states[$0].isHealthy && states[$0].breaker.wouldAdmit(nowMs: nowMs) },
             active: { pools[$0].active })
     }
 

@@ -108,6 +108,17 @@ public struct CircuitBreaker: Sendable {
         storedState == .open && nowMs >= openUntilMs ? .halfOpen : storedState
     }
 
+    /// Whether `admit` at `nowMs` would let a request through, without changing anything: closed, or half-open
+    /// with a probe free. Balancers pick by this, so a half-open endpoint whose probes are taken is passed over for
+    /// another endpoint instead of being picked and then refused.
+    public func wouldAdmit(nowMs: Int64) -> Bool {
+        switch peek(nowMs: nowMs) {
+        case .closed: true
+        case .open: false
+        case .halfOpen: storedState == .open || probesInFlight < settings.halfOpenRequests
+        }
+    }
+
     /// Moves `open → halfOpen` when `openMs` has elapsed; returns that transition, or nil.
     public mutating func refresh(nowMs: Int64) -> Transition? {
         guard storedState == .open, nowMs >= openUntilMs else { return nil }

@@ -27,6 +27,11 @@ public final class SharedCircuitBreaker: Sendable {
         breaker.withLock { $0.peek(nowMs: nowMs) }
     }
 
+    /// See `CircuitBreaker.wouldAdmit(nowMs:)`.
+    public func wouldAdmit(nowMs: Int64) -> Bool {
+        breaker.withLock { $0.wouldAdmit(nowMs: nowMs) }
+    }
+
     /// See `CircuitBreaker.allow(nowMs:)`.
     public func allow(nowMs: Int64) -> CircuitBreaker.Ticket? {
         breaker.withLock { $0.allow(nowMs: nowMs) }

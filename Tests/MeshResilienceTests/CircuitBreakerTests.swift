@@ -28,6 +28,27 @@ import Testing
         #expect(breaker.allow(nowMs: 5) == nil)
     }
 
+    /// Regression (ReloadChurnTests, TSan phase): a balancer picked a half-open endpoint whose probes were taken
+    /// by other requests, `admit` refused it, and the request got 503 although the other endpoint was healthy.
+    /// `wouldAdmit` says in advance what `admit` will say, and changes nothing.
+    @Test func wouldAdmitAgreesWithAdmitWithoutChangingState() {
+        var breaker = CircuitBreaker(settings: settings)
+        #expect(breaker.wouldAdmit(nowMs: 0))
+        breaker = opened(at: 0)
+        #expect(!breaker.wouldAdmit(nowMs: 999))
+        #expect(breaker.wouldAdmit(nowMs: 1_000))  // past openMs: the first probe would be admitted
+        #expect(breaker.peek(nowMs: 1_000) == .halfOpen)
+        let first = breaker.allow(nowMs: 1_000)
+        #expect(first != nil && breaker.wouldAdmit(nowMs: 1_000))  // a second probe slot is free
+        let second = breaker.allow(nowMs: 1_000)
+        #expect(second != nil)
+        #expect(!breaker.wouldAdmit(nowMs: 1_000))  // both probes taken
+        #expect(breaker.allow(nowMs: 1_000) == nil)
+        breaker.abandon(second!)
+        #expect(breaker.wouldAdmit(nowMs: 1_000))
+        #expect(breaker.allow(nowMs: 1_000) != nil)
+    }
+
     @Test func successResetsTheFailureCount() {
         var breaker = CircuitBreaker(settings: settings)
         for success in [false, false, true, false, false] {
