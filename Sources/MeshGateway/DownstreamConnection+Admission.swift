@@ -18,82 +18,39 @@ extension DownstreamConnection {
         return judge(view, route: route, provider: provider, cacheIndex: route.jwtProvider, mayWait: true)
     }
 
-    /// Checks the token of `view` with `provider`. `cacheIndex` is the provider's slot in the worker's token
-    /// caches (-1: a reload retired it while the request waited, so no cache). With `mayWait`, an unknown `kid`
-    /// whose refetch is on its way parks the exchange instead of answering 401 (SPEC §3).
+    /// Checks the token of `view` with `provider` (the JWT stage decides; this counts, parks or answers).
+    /// `cacheIndex` is the provider's slot in the worker's token caches (-1: a reload retired it while the
+    /// request waited, so no cache). With `mayWait`, an unknown `kid` whose refetch is on its way parks the
+    /// exchange instead of answering 401 (SPEC §3).
     private func judge(
         _ view: RequestView, route: CompiledRoute, provider: ProviderRuntime, cacheIndex: Int, mayWait: Bool
     ) -> Bool {
-        guard let rule = route.config.jwt else { return true }
+        let claimName = listener.config.rateLimit?.claimName ?? route.rateLimit?.claimName
         let now = Int64(time(nil))
-        let generation = provider.store.current().generation
-        // Only for providers that read `Authorization: Bearer` alone: the memo must key on the token verified.
-        let presented = provider.extractor.locations == [.bearer] ? TokenMemo.bearerToken(view) : nil
-        if let memo = tokenMemo, let presented,
-            memo.matches(route: route, generation: generation, now: now, token: presented)
-        {
-            claimLines.append(contentsOf: memo.claimLines)
-            exchange.limitClaim = memo.limitClaim
-            telemetry.jwtValidated(provider: provider.name, result: "success")
-            return true
+        let judgement: JWTStage.Judgement
+        if cacheIndex >= 0 {
+            judgement = jwt.judge(
+                view, route: route, provider: provider, mayWait: mayWait, limitClaimName: claimName, now: now,
+                cache: &listener.generation.tokenCaches[cacheIndex], claimLines: &claimLines)
+        } else {
+            var scratch = VerifiedTokenCache(capacity: 1)
+            judgement = jwt.judge(
+                view, route: route, provider: provider, mayWait: mayWait, limitClaimName: claimName, now: now,
+                cache: &scratch, claimLines: &claimLines)
         }
-        let outcome = authenticate(view, provider: provider, cacheIndex: cacheIndex, now: now)
-        if outcome.refetchKeys { worker.requestKeyRefetch(provider.name) }
-        switch outcome.result {
-        case .failure(.unknownKid) where mayWait && outcome.awaitKeys:
-            // Counted once, when the wait ends and the token is judged.
+        if judgement.refetchKeys { worker.requestKeyRefetch(provider.name) }
+        if let label = judgement.label { telemetry.jwtValidated(provider: provider.name, result: label) }
+        switch judgement.verdict {
+        case .pass:
+            exchange.limitClaim = judgement.limitClaim
+            return true
+        case .awaitKeys:
             park(provider)
             return false
-        case .failure(.missing) where !rule.required:
-            telemetry.jwtValidated(provider: provider.name, result: JWTError.missing.label)
-            return true
-        case .failure(let error):
-            telemetry.jwtValidated(provider: provider.name, result: error.label)
+        case .deny(let error):
             deny(error)
             return false
-        case .success(let token):
-            if let error = route.claims.check(token.claims) {
-                telemetry.jwtValidated(provider: provider.name, result: error.label)
-                deny(error)
-                return false
-            }
-            telemetry.jwtValidated(provider: provider.name, result: "success")
-            for (name, value) in route.claims.headers(from: token.claims) {
-                claimLines.append(contentsOf: name.utf8)
-                claimLines.append(contentsOf: ": ".utf8)
-                claimLines.append(contentsOf: value.utf8)
-                claimLines.append(contentsOf: "\r\n".utf8)
-            }
-            exchange.limitClaim = limitClaim(route, claims: token.claims)
-            if let presented, let expiresAt = token.expiresAt {
-                tokenMemo = TokenMemo(
-                    route: route, generation: generation, expiresAt: expiresAt,
-                    token: Array(presented), claimLines: claimLines, limitClaim: exchange.limitClaim)
-            }
-            return true
         }
-    }
-
-    /// The value of the claim a `claim:<name>` rate limit (the listener's or the route's) counts by.
-    private func limitClaim(_ route: CompiledRoute, claims: JSONNode) -> [UInt8]? {
-        guard let name = listener.config.rateLimit?.claimName ?? route.rateLimit?.claimName,
-            let node = claims[name], let text = ClaimsCheck.scalarText(node)
-        else { return nil }
-        return Array(text.utf8)
-    }
-
-    /// Extract → cache → verify with the worker's cache for the provider (a throwaway one without).
-    private func authenticate(
-        _ view: RequestView, provider: ProviderRuntime, cacheIndex: Int, now: Int64
-    ) -> Authenticator.Outcome {
-        // Closure literals passed straight down stay non-escaping: no allocation per request.
-        guard cacheIndex >= 0 else {
-            var scratch = VerifiedTokenCache(capacity: 1)
-            return provider.authenticator.authenticate(
-                header: { name in Self.values(of: name, in: view) }, cache: &scratch, now: now)
-        }
-        return provider.authenticator.authenticate(
-            header: { name in Self.values(of: name, in: view) }, cache: &listener.generation.tokenCaches[cacheIndex], now: now)
     }
 
     // MARK: - Waiting for keys (SPEC §3: an unknown kid waits for the refetch)
@@ -138,16 +95,6 @@ extension DownstreamConnection {
         var challenge = "www-authenticate: Bearer realm=\"meshgate\""
         if let code = error.bearerErrorCode { challenge += ", error=\"\(code)\"" }
         respond(GatewayError(error), close: !exchange.machine.request.done, extraHeader: challenge)
-    }
-
-    /// Values of the header `name` (lowercase), for the token extractor.
-    static func values(of name: String, in view: RequestView) -> [Substring] {
-        let wanted = Array(name.utf8)
-        var found: [Substring] = []
-        for i in 0..<view.head.headerCount where Bytes.equalsIgnoringCase(view.name(i), wanted) {
-            found.append(Substring(String(decoding: view.value(i), as: UTF8.self)))
-        }
-        return found
     }
 
     // MARK: - Rate limits (SPEC §11)

@@ -37,7 +37,7 @@ extension DownstreamConnection {
             return
         }
         let body = exchange.machine.bufferedBody
-        if body.forward > 0 || body.endsBody, let base = buffer.base {
+        if body.forward > 0 || body.endsBody, let base = client.buffer.base {
             toUpstream.queueBody(
                 UnsafeRawBufferPointer(start: base + exchange.bodyOffset, count: body.forward), thenCRLF: body.endsBody)
         }
@@ -124,14 +124,14 @@ extension DownstreamConnection {
             _ = trace.traceParent.format(into: traceparent)
             let tracestate = UnsafeRawBufferPointer(
                 start: worker.traceScratch.baseAddress, count: trace.traceStateLength ?? 0)
-            let clientCert = clientTLS?.forwardedClientCert ?? []
+            let clientCert = client.clientTLS?.forwardedClientCert ?? []
             return requestID.withUnsafeBytes { id in
                 claimLines.withUnsafeBytes { claims in clientCert.withUnsafeBytes { cert in
                     var context = RequestHeadBuilder.Context(
                         clientIP: clientIP, endpointAuthority: endpoint.authority, deadlineMs: remaining,
                         traceparent: UnsafeRawBufferPointer(traceparent), tracestate: tracestate, requestID: id,
                         extraLines: claims)
-                    context.secure = clientTLS != nil
+                    context.secure = client.clientTLS != nil
                     context.clientCert = cert
                     context.grpc = exchange.machine.grpc
                     let space = toUpstream.headSpace(from: worker.pool)
@@ -247,9 +247,9 @@ extension DownstreamConnection {
         }
         if let upstream { releaseUpstream(upstream, reusable: false) }
         toUpstream.reset(pool: worker.pool)
-        toClient.reset(pool: worker.pool)
-        let closing = !exchange.machine.request.done || !exchange.clientKeepAlive || peerClosed || worker.draining
-        var w = HeadWriter(toClient.headSpace(from: worker.pool))
+        client.out.reset(pool: worker.pool)
+        let closing = closesAfterLocalAnswer
+        var w = HeadWriter(client.out.headSpace(from: worker.pool))
         fallback.head.withUnsafeBytes { w.write($0) }
         w.write("x-request-id: ")
         requestID.withUnsafeBytes { w.write($0) }
@@ -260,19 +260,13 @@ extension DownstreamConnection {
             respond(.badGateway, close: false)
             return
         }
-        toClient.commitHead(w.count)
+        client.out.commitHead(w.count)
         // The body is queued apart from the head, from the route's storage (the exchange holds the route until
         // it is written), so a body of any size goes out whole. A HEAD request gets the length, not the body.
         let body = exchange.method == .head ? 0 : fallback.body.count
-        if body > 0 { toClient.queueBody(fallback.body.bytes) }
-        exchange.status = fallback.status
-        exchange.bytesOut = body
+        if body > 0 { client.out.queueBody(fallback.body.bytes) }
         telemetry.fallbackServed(listener: listener.listenerIndex, route: route.index, reason: reason)
-        exchange.machine.answered(now: worker.loop.nowMs)
-        syncTimer()
-        exchange.closeAfter = closing
-        phase = closing ? .closing : .proxying
-        if closing { flushAndClose() } else { pumpResponse() }
+        sendLocalAnswer(status: fallback.status, bodyBytes: body, closing: closing)
     }
 }
 

@@ -19,7 +19,7 @@ extension DownstreamConnection {
     /// Rebuilds the request parser with the worker's limits of the current config. Only between requests:
     /// a head half parsed finishes under the limits it started with.
     func adoptWorkerLimits() {
-        guard phase == .idle, buffer.isEmpty else { return }
+        guard phase == .idle, client.buffer.isEmpty else { return }
         parser = RequestParser(limits: worker.limits)
         limitsVersion = worker.limitsVersion
     }
@@ -28,7 +28,7 @@ extension DownstreamConnection {
     /// else after the response in progress (`Connection: close` when its head is still to be written).
     func listenerRemoved() {
         switch phase {
-        case .idle where buffer.isEmpty:
+        case .idle where client.buffer.isEmpty:
             close()
         case .idle, .readingHead:
             // The head being read is served (on the generation the removed listener was bound to), then closes.

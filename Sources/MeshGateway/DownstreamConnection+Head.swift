@@ -11,8 +11,8 @@ extension DownstreamConnection {
     /// Reads and parses until a complete request head starts an exchange (or the client goes quiet).
     func readHead() {
         while phase == .idle || phase == .readingHead {
-            if !buffer.isEmpty {
-                switch HTTP2Preface.match(buffer.readable, allowed: tls.map(\.speaksHTTP2) ?? true) {
+            if !client.buffer.isEmpty {
+                switch HTTP2Preface.match(client.buffer.readable, allowed: client.tls.map(\.speaksHTTP2) ?? true) {
                 case .http2:
                     startHTTP2()
                     return
@@ -22,11 +22,11 @@ extension DownstreamConnection {
                     if parseHead() { return }
                 }
             }
-            guard readable else {
-                buffer.releaseIfEmpty(to: worker.pool)
+            guard client.readable else {
+                client.buffer.releaseIfEmpty(to: worker.pool)
                 return
             }
-            let wasIdle = phase == .idle && buffer.isEmpty
+            let wasIdle = phase == .idle && client.buffer.isEmpty
             switch readClient() {
             case .data:
                 if wasIdle {
@@ -34,7 +34,7 @@ extension DownstreamConnection {
                     setDeadline(worker.loop.nowMs + Int64(worker.config.source.limits.headerTimeoutMs))
                 }
             case .drained:
-                buffer.releaseIfEmpty(to: worker.pool)
+                client.buffer.releaseIfEmpty(to: worker.pool)
                 return
             case .eof, .failed:
                 close()
@@ -45,7 +45,7 @@ extension DownstreamConnection {
 
     /// Parses what `buffer` holds; true when the head was handled (an exchange began or a 400 went out).
     private func parseHead() -> Bool {
-        switch parser.parse(buffer.readable, headers: worker.headers) {
+        switch parser.parse(client.buffer.readable, headers: worker.headers) {
         case .complete(let head):
             begin(head)
             return true
@@ -69,12 +69,12 @@ extension DownstreamConnection {
         exchange.machine = ExchangeMachine(
             method: head.method, framing: head.framing,
             limits: .init(idleTimeoutMs: limits.idleTimeoutMs, maxBodyBytes: limits.maxBodyBytes))
-        exchange.headOffset = buffer.start
+        exchange.headOffset = client.buffer.start
         exchange.bytesIn = head.headLength
         phase = .proxying
-        let view = RequestView(buffer: buffer.readable, headers: worker.headers, head: head)
+        let view = RequestView(buffer: client.buffer.readable, headers: worker.headers, head: head)
         // The view keeps pointing at the head's bytes; they stay in place until the buffer is read into again.
-        buffer.start += head.headLength
+        client.buffer.start += head.headLength
         if bridged { noteGRPCCall(view) }
         adoptRequestID(view)
         exchange.traceID = TraceID(high: worker.random.nextNonZero(), low: worker.random.next())
@@ -91,7 +91,7 @@ extension DownstreamConnection {
             return
         }
         // SPEC §12 ACME http-01: the challenge path prefix, on plaintext listeners, before redirects and routes.
-        if clientTLS == nil && ACMEHTTPChallenges.claims(view.rawPath) {
+        if client.clientTLS == nil && ACMEHTTPChallenges.claims(view.rawPath) {
             answerACMEChallenge(view)
             return
         }
@@ -112,7 +112,7 @@ extension DownstreamConnection {
         exchange.target = target
         // SPEC §9: a route that names identities admits only those verified client certificates, before JWT.
         if let allowed = route.config.allowIdentities {
-            guard let uri = clientTLS?.identity?.uri, allowed.contains(uri) else {
+            guard let uri = client.clientTLS?.identity?.uri, allowed.contains(uri) else {
                 respond(.forbidden, close: !exchange.machine.request.done)
                 return
             }
@@ -138,9 +138,9 @@ extension DownstreamConnection {
         }
         var declared: Int?
         if case .contentLength(let n) = head.framing { declared = n }
-        exchange.bodyOffset = buffer.start
+        exchange.bodyOffset = client.buffer.start
         let action = exchange.machine.admit(
-            declaredLength: declared, buffered: buffer.readable, expectContinue: head.expectContinue,
+            declaredLength: declared, buffered: client.buffer.readable, expectContinue: head.expectContinue,
             now: worker.loop.nowMs)
         guard case .startAttempt(let sendContinue) = action else {
             perform(action)
@@ -148,7 +148,7 @@ extension DownstreamConnection {
         }
         let step = exchange.machine.bufferedBody
         exchange.bytesIn += step.consumed
-        buffer.start += step.consumed
+        client.buffer.start += step.consumed
         if let cap = listener.generation.config.upstreamCaps[route.upstreamIndex] {
             // SPEC §11: over `max_in_flight`, shed at once rather than queue in front of a struggling upstream.
             guard cap.acquire() else {
@@ -165,9 +165,9 @@ extension DownstreamConnection {
 
     /// `100 Continue` to a client that waits for it before sending the body (RFC 9110 §10.1.1).
     func writeContinue() {
-        var w = HeadWriter(toClient.headSpace(from: worker.pool))
+        var w = HeadWriter(client.out.headSpace(from: worker.pool))
         w.write("HTTP/1.1 100 Continue\r\n\r\n")
-        toClient.commitHead(w.count)
+        client.out.commitHead(w.count)
     }
 
     /// SPEC §10: over HTTP/2, `application/grpc[+codec]` makes the request a gRPC call, its `grpc-timeout`
@@ -211,10 +211,10 @@ extension DownstreamConnection {
     /// it while the exchange is parked or retried (the client is not read meanwhile), and the parser's offsets
     /// into it were scratch. Nil when it no longer parses (never expected; answered 400 by the callers).
     func bufferedHead() -> (head: RequestHead, view: RequestView, pathLength: Int)? {
-        guard let base = buffer.base else { return nil }
+        guard let base = client.buffer.base else { return nil }
         var parser = RequestParser(limits: worker.limits)
         let bytes = UnsafeRawBufferPointer(
-            start: base + exchange.headOffset, count: buffer.capacity - exchange.headOffset)
+            start: base + exchange.headOffset, count: client.buffer.capacity - exchange.headOffset)
         guard case .complete(let head) = parser.parse(bytes, headers: worker.headers) else { return nil }
         let view = RequestView(buffer: bytes, headers: worker.headers, head: head)
         guard let pathLength = normalizedPath(view) else { return nil }

@@ -18,24 +18,38 @@ extension DownstreamConnection {
         if requestID.isEmpty { worker.appendRequestID(into: &requestID) }
         abandonAttempt()
         toUpstream.reset(pool: worker.pool)
-        toClient.reset(pool: worker.pool)
-        let closing = close || !exchange.machine.request.done || !exchange.clientKeepAlive || peerClosed || worker.draining
-        let space = toClient.headSpace(from: worker.pool)
-        var w = HeadWriter(space)
+        client.out.reset(pool: worker.pool)
+        let closing = close || closesAfterLocalAnswer
+        var w = HeadWriter(client.out.headSpace(from: worker.pool))
         let id = String(decoding: requestID, as: UTF8.self)
+        var status = error.status
         if exchange.machine.grpc && !exchange.machine.transcoded {
             // SPEC §10: a gRPC caller reads its error from a Trailers-Only answer, not from a JSON body.
             error.writeGRPCResponse(into: &w, requestID: id, persistence: persistence(closing: closing))
-            exchange.status = 200
+            status = 200
             exchange.grpcStatus = error.grpcStatus
         } else {
             error.writeResponse(
                 into: &w, requestID: id, persistence: persistence(closing: closing), extraHeader: extraHeader,
                 body: exchange.method != .head)
-            exchange.status = error.status
         }
-        toClient.commitHead(w.count)
+        client.out.commitHead(w.count)
         exchange.error = error
+        sendLocalAnswer(status: status, bodyBytes: exchange.bytesOut, closing: closing)
+    }
+
+    /// The gateway answers instead of an upstream (an error, a fallback, an ACME challenge, a transcoded
+    /// reply): the client connection cannot be kept when request bytes were never read, or the client or the
+    /// worker is going away.
+    var closesAfterLocalAnswer: Bool {
+        !exchange.machine.request.done || !exchange.clientKeepAlive || client.peerClosed || worker.draining
+    }
+
+    /// Sends the answer queued in `client.out` as the exchange's response. A closing answer is counted at
+    /// once and gets 5 s to leave; otherwise it is pumped like a proxied response and the connection goes on.
+    func sendLocalAnswer(status: Int, bodyBytes: Int, closing: Bool) {
+        exchange.status = status
+        exchange.bytesOut = bodyBytes
         exchange.machine.answered(now: worker.loop.nowMs)
         exchange.closeAfter = closing
         if closing {
@@ -101,7 +115,7 @@ extension DownstreamConnection {
             record.path = exchange.path
             record.client = String(decoding: clientIP, as: UTF8.self)
             record.requestID = String(decoding: requestID, as: UTF8.self)
-            if let tls = clientTLS {
+            if let tls = client.clientTLS {
                 record.tlsVersion = tls.version
                 record.peerIdentity = tls.identity?.uri
             }

@@ -13,7 +13,7 @@ extension DownstreamConnection {
     func pumpResponse() {
         while phase == .proxying || phase == .tunnel {
             // Parse and queue first, so a response head and the body bytes read with it leave in one writev.
-            if let up = upstream, up.state == .active, !up.buffer.isEmpty, toClient.bodyCount == 0 {
+            if let up = upstream, up.state == .active, !up.buffer.isEmpty, client.out.bodyCount == 0 {
                 if !exchange.machine.responseStarted {
                     switch parseResponseHead(up) {
                     case .progressed: continue  // a 1xx was skipped, or the response started: queue and flush
@@ -79,12 +79,12 @@ extension DownstreamConnection {
         guard !switching || exchange.upgrade else { return rejectResponse() }
         let dechunk = head.framing == .chunked && exchange.clientVersion == .http10
         let keepClient =
-            exchange.clientKeepAlive && !peerClosed && !worker.draining && head.framing != .untilClose
+            exchange.clientKeepAlive && !client.peerClosed && !worker.draining && head.framing != .untilClose
             && !dechunk && exchange.machine.request.done && !exchange.requestAbandoned
         let persistence: ResponseHeadBuilder.Persistence =
             !keepClient ? .close : exchange.clientVersion == .http10 ? .keepAliveHTTP10 : .keepAlive
         // Written now, committed only once the response is known to be forwarded.
-        var w = HeadWriter(toClient.headSpace(from: worker.pool))
+        var w = HeadWriter(client.out.headSpace(from: worker.pool))
         requestID.withUnsafeBytes { id in
             ResponseHeadBuilder.write(
                 buffer: up.buffer.readable, headers: worker.headers, head: head, route: exchange.route,
@@ -105,7 +105,7 @@ extension DownstreamConnection {
         guard let body = Self.takeBody(&cursor, dechunk: dechunk, afterHead) else { return rejectResponse() }
         guard responseHeadArrived(status: head.status, grpcStatus: grpcStatus) else { return false }
         exchange.grpcStatus = grpcStatus
-        toClient.commitHead(w.count)
+        client.out.commitHead(w.count)
         exchange.machine.responseStarted(framing: head.framing, switching: switching, now: worker.loop.nowMs)
         exchange.machine.response = cursor
         syncTimer()
@@ -113,7 +113,7 @@ extension DownstreamConnection {
         exchange.closeAfter = !keepClient && !switching
         exchange.status = head.status
         exchange.upstreamKeepAlive = head.keepAlive && head.framing != .untilClose && !switching
-        if body.data > 0 { toClient.queueBody(UnsafeRawBufferPointer(rebasing: afterHead[0..<body.data])) }
+        if body.data > 0 { client.out.queueBody(UnsafeRawBufferPointer(rebasing: afterHead[0..<body.data])) }
         exchange.bytesOut += body.data
         up.buffer.start += head.headLength + body.consumed
         if switching { phase = .tunnel }
@@ -153,7 +153,7 @@ extension DownstreamConnection {
             close()
             return false
         }
-        if body.data > 0 { toClient.queueBody(UnsafeRawBufferPointer(rebasing: bytes[0..<body.data])) }
+        if body.data > 0 { client.out.queueBody(UnsafeRawBufferPointer(rebasing: bytes[0..<body.data])) }
         exchange.bytesOut += body.data
         up.buffer.start += body.consumed
         return true
@@ -161,42 +161,16 @@ extension DownstreamConnection {
 
     /// Reads once from the upstream; false when nothing more can happen now.
     private func readUpstream(_ up: UpstreamConnection) -> Bool {
-        up.buffer.acquire(from: worker.pool)
-        if up.buffer.isEmpty {
-            up.buffer.start = 0
-            up.buffer.end = 0
-        } else if up.buffer.spaceAtEnd == 0 {
-            up.buffer.compact()
-            if up.buffer.spaceAtEnd == 0 {
-                attemptFailed(.reset)  // a response head larger than a whole buffer
-                return false
-            }
-        }
-        let space = up.buffer.spaceAtEnd
-        let result: IOResult<Int>
-        if let tls = up.tls {
-            result = readUpstreamTLS(up, tls, space: space)
-        } else {
-            do {
-                result = try Posix.read(up.fd, up.buffer.base! + up.buffer.end, space)
-            } catch {
-                upstreamLost(up)
-                return false
-            }
-        }
-        switch result {
+        switch up.read() {
         case .wouldBlock:
-            up.readable = false
             return false
-        case .processed(0):
-            up.readable = false
+        case .full:
+            attemptFailed(.reset)
+            return false
+        case .end:
             upstreamLost(up)
             return phase == .proxying || phase == .tunnel
-        case .processed(let n):
-            up.buffer.end += n
-            // A short read means drained, unless the peer's FIN/RST came with the data: then read the end too.
-            // Through TLS it means nothing (a read returns one record): TLSStream says when it is drained.
-            if n < space && !up.hangupSeen && up.tls == nil { up.readable = false }
+        case .data:
             exchange.machine.responseRead(now: worker.loop.nowMs)
             syncTimer()
             return true
@@ -233,7 +207,7 @@ extension DownstreamConnection {
             releaseUpstream(up, reusable: exchange.upstreamKeepAlive && exchange.machine.request.done)
         }
         toUpstream.reset(pool: worker.pool)
-        if exchange.closeAfter || phase == .tunnel || worker.draining || peerClosed && buffer.isEmpty {
+        if exchange.closeAfter || phase == .tunnel || worker.draining || client.peerClosed && client.buffer.isEmpty {
             close()
             return
         }
@@ -241,9 +215,9 @@ extension DownstreamConnection {
         releaseExchange()
         parser.reset()
         setDeadline(worker.loop.nowMs + Int64(worker.config.source.limits.idleTimeoutMs))
-        if buffer.isEmpty {
-            buffer.releaseIfEmpty(to: worker.pool)
-            if !readable { return }
+        if client.buffer.isEmpty {
+            client.buffer.releaseIfEmpty(to: worker.pool)
+            if !client.readable { return }
         }
         readHead()
     }

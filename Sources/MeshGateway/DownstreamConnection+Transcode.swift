@@ -53,7 +53,7 @@ extension DownstreamConnection {
             respond(.payloadTooLarge, close: true)
             return
         }
-        buffer.start = exchange.headOffset + newHead.headLength
+        client.buffer.start = exchange.headOffset + newHead.headLength
         exchange.machine.requestRewritten(framing: newHead.framing)
         exchange.machine.transcodedCall()
         admit(newHead, view: newView, pathLength: newPathLength)
@@ -62,16 +62,16 @@ extension DownstreamConnection {
     /// The REST body and where it ends in the buffer, when all of it is there; otherwise nil, with the
     /// exchange parked until more arrives (`readTranscodedBody`) or answered (413, 400).
     private func wholeBody(_ head: RequestHead) -> (body: [UInt8], end: Int)? {
-        let limit = min(worker.config.source.limits.maxBodyBytes, buffer.capacity / 2)
+        let limit = min(worker.config.source.limits.maxBodyBytes, client.buffer.capacity / 2)
         if case .contentLength(let n) = head.framing, n > limit {
             respond(.payloadTooLarge, close: true)
             return nil
         }
         var cursor = BodyCursor()
         cursor.begin(head.framing)
-        guard !cursor.done else { return ([], buffer.start) }
+        guard !cursor.done else { return ([], client.buffer.start) }
         // Parsed on a copy: a chunked body is de-chunked in place, and it may still be incomplete.
-        var copy = Array(buffer.readable)
+        var copy = Array(client.buffer.readable)
         let step = copy.withUnsafeMutableBytes { bytes in
             head.framing == .chunked ? cursor.takeDechunked(bytes) : cursor.take(UnsafeRawBufferPointer(bytes)).map { ($0, $0) }
         }
@@ -79,27 +79,27 @@ extension DownstreamConnection {
             respond(.badRequest, close: true)
             return nil
         }
-        if cursor.done { return (Array(copy[0..<data]), buffer.start + consumed) }
-        guard cursor.total <= limit, buffer.end - exchange.headOffset < buffer.capacity else {
+        if cursor.done { return (Array(copy[0..<data]), client.buffer.start + consumed) }
+        guard cursor.total <= limit, client.buffer.end - exchange.headOffset < client.buffer.capacity else {
             respond(.payloadTooLarge, close: true)
             return nil
         }
         // RFC 9110 §10.1.1: a client waiting for 100 Continue sends nothing more without it.
-        if head.expectContinue && buffer.isEmpty { writeContinue() }
+        if head.expectContinue && client.buffer.isEmpty { writeContinue() }
         // The head stays readable so reading more never compacts it away; it is parsed again on resume.
-        buffer.start = exchange.headOffset
+        client.buffer.start = exchange.headOffset
         exchange.machine.awaitBody(now: worker.loop.nowMs)
         syncTimer()
         _ = flushClient()
         // Bytes the socket already signalled (read while an earlier request was proxied) bring no new event.
-        if readable { worker.loop.post(registration, .readable) }
+        if client.readable { worker.loop.post(registration, .readable) }
         return nil
     }
 
     /// Reads more of a parked transcoded request, then tries again (routing and admission already passed).
     func readTranscodedBody() {
         // A 100 Continue the socket did not take at once goes out when it is writable again.
-        guard flushClient(), readable else { return }
+        guard flushClient(), client.readable else { return }
         switch readClient() {
         case .data: break
         case .drained: return
@@ -108,19 +108,19 @@ extension DownstreamConnection {
             return
         }
         // `readClient` may have moved the buffered bytes to the front; the head leads them.
-        exchange.headOffset = buffer.start
+        exchange.headOffset = client.buffer.start
         exchange.machine.bodyArrived()
         guard let (head, view, pathLength) = bufferedHead() else {
             respond(.badRequest, close: true)
             return
         }
-        buffer.start = exchange.headOffset + head.headLength
+        client.buffer.start = exchange.headOffset + head.headLength
         admit(head, view: view, pathLength: pathLength)
     }
 
     /// Answering without a call: the REST body is read, so the connection can serve the next request.
     private func consumeRESTBody(upTo end: Int) {
-        buffer.start = end
+        client.buffer.start = end
         exchange.machine.requestRewritten(framing: .none)
     }
 
@@ -140,16 +140,16 @@ extension DownstreamConnection {
         }
         call += "content-type: application/grpc\r\nte: trailers\r\ncontent-length: \(message.count)\r\n\r\n".utf8
         call += message
-        guard let base = buffer.base else { return false }
-        let tail = buffer.end - bodyEnd
-        guard call.count + tail <= buffer.capacity else { return false }
-        let at = exchange.headOffset + call.count + tail <= buffer.capacity ? exchange.headOffset : 0
+        guard let base = client.buffer.base else { return false }
+        let tail = client.buffer.end - bodyEnd
+        guard call.count + tail <= client.buffer.capacity else { return false }
+        let at = exchange.headOffset + call.count + tail <= client.buffer.capacity ? exchange.headOffset : 0
         // The pipelined tail first (it may overlap where the call goes), then the call in front of it.
         memmove(base + at + call.count, base + bodyEnd, tail)
         call.withUnsafeBytes { base.advanced(by: at).copyMemory(from: $0.baseAddress!, byteCount: call.count) }
         exchange.headOffset = at
-        buffer.start = at
-        buffer.end = at + call.count + tail
+        client.buffer.start = at
+        client.buffer.end = at + call.count + tail
         return true
     }
 
@@ -245,8 +245,8 @@ extension DownstreamConnection {
     /// go and the answer is sent as the gateway's own.
     private func answerHTTP(_ status: Int, _ body: [UInt8], fromReply: Bool) {
         if !fromReply, let upstream { releaseUpstream(upstream, reusable: false) }
-        let closing = !exchange.machine.request.done || !exchange.clientKeepAlive || peerClosed || worker.draining
-        var w = HeadWriter(toClient.headSpace(from: worker.pool))
+        let closing = closesAfterLocalAnswer
+        var w = HeadWriter(client.out.headSpace(from: worker.pool))
         w.write("HTTP/1.1 ")
         w.writeDecimal(status)
         w.write(status == 200 ? " OK\r\n" : " \r\n")
@@ -261,17 +261,16 @@ extension DownstreamConnection {
             respond(.badGateway, close: false)
             return
         }
-        toClient.commitHead(w.count)
+        client.out.commitHead(w.count)
         let stable = StableBytes(body)
         exchange.transcode?.answer = stable
-        if exchange.method != .head && !body.isEmpty { toClient.queueBody(stable.bytes) }
-        exchange.status = status
-        exchange.bytesOut = body.count
-        exchange.closeAfter = closing
-        if fromReply { return }
-        exchange.machine.answered(now: worker.loop.nowMs)
-        syncTimer()
-        phase = closing ? .closing : .proxying
-        if closing { flushAndClose() } else { pumpResponse() }
+        if exchange.method != .head && !body.isEmpty { client.out.queueBody(stable.bytes) }
+        if fromReply {
+            exchange.status = status
+            exchange.bytesOut = body.count
+            exchange.closeAfter = closing
+            return
+        }
+        sendLocalAnswer(status: status, bodyBytes: body.count, closing: closing)
     }
 }

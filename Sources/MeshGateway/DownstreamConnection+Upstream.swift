@@ -31,9 +31,20 @@ extension DownstreamConnection {
             endpoint.enqueue(self)
             return
         }
-        guard let connection = openUpstream(endpoint) else { return }
-        endpoint.opened()
-        connection.activate(owner: self)
+        let connection: UpstreamConnection
+        switch endpoint.open(for: self) {
+        case .opened(let opened):
+            connection = opened
+        case .endpointFailed:
+            attemptFailed(.connectFailure)
+            return
+        case .localFailure:
+            // Answered 503 without judging the endpoint (its breaker is shared by every worker; our descriptor
+            // shortage must not open it) and without retrying (a retry would hit the same shortage). Not logged
+            // per request: under descriptor exhaustion that would be a log storm; the access log has the 503.
+            respond(.unavailable, close: false)
+            return
+        }
         upstream = connection
         if connection.state == .connecting {
             // connect_timeout_ms covers the TLS handshake too.
@@ -43,76 +54,6 @@ extension DownstreamConnection {
         }
         syncTimer()
         pumpRequest()
-    }
-
-    /// A new non-blocking connection to `endpoint` — for an h2c endpoint a channel on its HTTP/2 connection (SPEC
-    /// §10), to the exchange a connected HTTP/1.1 connection; nil when it could not be made (the exchange was
-    /// answered).
-    private func openUpstream(_ endpoint: EndpointPool) -> UpstreamConnection? {
-        let fd: Int32
-        let connected: Bool
-        var channel: H2UpstreamChannel?
-        if endpoint.http2 {
-            do {
-                (fd, channel) = try endpoint.openH2Channel()
-            } catch {
-                connectFailed(error)
-                return nil
-            }
-            connected = true
-        } else {
-            do {
-                fd = try Sockets.stream(family: endpoint.address.family)
-            } catch {
-                localConnectFailure(error)
-                return nil
-            }
-            do {
-                switch try Posix.connect(fd, endpoint.address) {
-                case .processed: connected = true
-                case .wouldBlock: connected = false
-                }
-            } catch {
-                Posix.close(fd)
-                connectFailed(error)
-                return nil
-            }
-        }
-        do {
-            let connection = try UpstreamConnection(worker: worker, pool: endpoint, fd: fd, connected: connected)
-            connection.h2Channel = channel
-            return connection
-        } catch {
-            Posix.close(fd)
-            localConnectFailure(error)
-            return nil
-        }
-    }
-
-    /// A connect that failed: ours to answer when this process ran out of something, else the endpoint's failure.
-    private func connectFailed(_ error: SystemError) {
-        if DownstreamConnection.isLocalFailure(error.errno) {
-            localConnectFailure(error)
-        } else {
-            attemptFailed(.connectFailure)
-        }
-    }
-
-    /// Errors of `socket`/`connect`/registration that say this process (or host) ran out of something, not
-    /// that the endpoint failed: descriptors, memory, local ports.
-    static func isLocalFailure(_ errno: Int32) -> Bool {
-        switch errno {
-        case EMFILE, ENFILE, ENOBUFS, ENOMEM, EADDRNOTAVAIL, EAGAIN, ENOSPC: true
-        default: false
-        }
-    }
-
-    /// No socket to the endpoint could be made for a local reason: answer 503 without judging the endpoint
-    /// (its breaker is shared by every worker; our descriptor shortage must not open it) and without
-    /// retrying (a retry would hit the same shortage). Not logged per request: under descriptor exhaustion
-    /// that would be a log storm; the access log carries the 503.
-    private func localConnectFailure(_ error: SystemError) {
-        respond(.unavailable, close: false)
     }
 
     /// A slot of a full pool opened up while this exchange was waiting for it.
@@ -138,22 +79,21 @@ extension DownstreamConnection {
     func pumpRequest() {
         guard let up = upstream, !exchange.requestAbandoned else { return }
         if up.state == .connecting {
-            guard up.writable else { return }
-            guard Posix.socketError(up.fd) == 0 else {
+            switch up.finishConnecting() {
+            case .waiting:
+                return
+            case .failed:
                 attemptFailed(.connectFailure)
                 return
+            case .connected:
+                exchange.machine.connected(now: worker.loop.nowMs)
+                syncTimer()
             }
-            if up.pool.connectionTLS != nil {
-                guard upstreamHandshake(up) else { return }
-            }
-            up.state = .active
-            exchange.machine.connected(now: worker.loop.nowMs)
-            syncTimer()
         }
         while phase == .proxying || phase == .tunnel {
             if !toUpstream.isEmpty {
                 guard up.writable else { return }
-                switch flushUpstream(up) {
+                switch up.flush(&toUpstream) {
                 case .done: break
                 case .blocked:
                     up.writable = false
@@ -164,11 +104,11 @@ extension DownstreamConnection {
                 }
             }
             if exchange.machine.request.done { return }
-            if !buffer.isEmpty {
+            if !client.buffer.isEmpty {
                 guard forwardBufferedRequestBody() else { return }
                 continue
             }
-            guard readable else { return }
+            guard client.readable else { return }
             switch readClient() {
             case .data: break
             case .drained: return
@@ -180,11 +120,11 @@ extension DownstreamConnection {
     }
 
     private func forwardBufferedRequestBody() -> Bool {
-        switch exchange.machine.requestBody(buffer.readable, now: worker.loop.nowMs) {
+        switch exchange.machine.requestBody(client.buffer.readable, now: worker.loop.nowMs) {
         case .forward(let step):
             toUpstream.queueBody(
-                UnsafeRawBufferPointer(rebasing: buffer.readable[0..<step.forward]), thenCRLF: step.endsBody)
-            buffer.start += step.consumed
+                UnsafeRawBufferPointer(rebasing: client.buffer.readable[0..<step.forward]), thenCRLF: step.endsBody)
+            client.buffer.start += step.consumed
             exchange.bytesIn += step.consumed
             syncTimer()
             return true

@@ -35,13 +35,9 @@ final class DownstreamConnection: EventHandler {
     private(set) var registration: Registration
     let clientIP: [UInt8]
     var phase: Phase = .readingHead
-    var buffer = IOBuffer()
-    var toClient = Outbound()
+    /// The client's socket or pipe, the bytes read from it and the bytes queued for it.
+    var client: ClientTransport
     var parser: RequestParser
-    var readable = false
-    var writable = true
-    /// The client shut down its sending side; finish the exchange in progress, then close.
-    var peerClosed = false
     var timer = LazyTimer()
     /// The exchange in progress and its bytes, lent by the worker from the first write of a request until
     /// the connection is idle again (`releaseExchange`); nil while idle.
@@ -50,19 +46,11 @@ final class DownstreamConnection: EventHandler {
     private unowned(unsafe) var current: ExchangeState
     var upstream: UpstreamConnection?
     /// The last verified token on this connection (keep-alive clients resend the same one).
-    var tokenMemo: TokenMemo?
-    /// TLS on a TLS listener: reads and writes below go through it.
-    var tls: TLSStream?
+    var jwt = JWTStage()
     /// The HTTP/2 session, once the client sent the h2 preface.
     var h2: HTTP2Session?
-    /// For a connection serving one HTTP/2 stream: the in-memory pipe to the stream's bridge, in place of a socket.
-    let pipe: StreamPipe?
     /// This connection serves one HTTP/2 stream through its bridge (`HTTP2StreamBridge`).
-    var bridged: Bool { pipe != nil }
-    /// The client's TLS session when `bridged` from an h2 connection over TLS (its facts only: no I/O here).
-    private let bridgedTLS: TLSStream?
-    /// The TLS session the client spoke through: this connection's own, or the h2 connection's it is bridged from.
-    var clientTLS: TLSStream? { tls ?? bridgedTLS }
+    var bridged: Bool { client.pipe != nil }
     /// Index in `worker.clients`, -1 once closed.
     var slot = -1
     /// The listener and generation the exchange in progress pinned, else the listener's current binding:
@@ -87,12 +75,11 @@ final class DownstreamConnection: EventHandler {
         self.worker = worker
         acceptedOn = listener
         self.clientIP = clientIP
-        self.pipe = pipe
-        bridgedTLS = clientTLS
         parser = RequestParser(limits: worker.limits)
         limitsVersion = worker.limitsVersion
         let binding = listener.binding
         var deadline = Int64.deadline(worker.loop.nowMs, plusMs: worker.config.source.limits.headerTimeoutMs)
+        var tls: TLSStream?
         if pipe == nil, let context = binding.tls, let settings = binding.config.config.tls {
             // The header timeout starts when the handshake is done; until then the handshake timeout runs.
             deadline = .deadline(worker.loop.nowMs, plusMs: settings.handshakeTimeoutMs)
@@ -102,6 +89,7 @@ final class DownstreamConnection: EventHandler {
             }
             tls = TLSStream(connection, pool: worker.pool)
         }
+        client = ClientTransport(tls: tls, pipe: pipe, bridgedTLS: clientTLS)
         current = worker.exchangeStates.idle
         if let pipe {
             registration = .none
@@ -168,19 +156,13 @@ final class DownstreamConnection: EventHandler {
     }
 
     /// Between requests with nothing received: safe to close when draining.
-    var isIdle: Bool { phase == .idle && buffer.isEmpty || phase == .http2 && h2?.isIdle == true }
+    var isIdle: Bool { phase == .idle && client.buffer.isEmpty || phase == .http2 && h2?.isIdle == true }
 
     // MARK: - Events
 
     func handleEvents(_ events: IOEvents) {
         if limitsVersion != worker.limitsVersion { adoptWorkerLimits() }
-        if !events.intersection([.readable, .readHangup, .hangup, .error]).isEmpty {
-            readable = true
-            tls?.socketReadable = true
-        }
-        if events.contains(.readHangup) { peerClosed = true }
-        if !events.intersection([.readHangup, .hangup, .error]).isEmpty { tls?.peerHungUp = true }
-        if events.contains(.writable) || events.contains(.error) { writable = true }
+        client.note(events)
         // A reset (or both directions gone) while we wait on the upstream: nobody is left to answer, so free
         // the upstream connection now. A FIN alone is a half-close: the client may still read the answer.
         if !events.intersection([.hangup, .error]).isEmpty && (phase == .proxying || phase == .tunnel) {
@@ -198,7 +180,7 @@ final class DownstreamConnection: EventHandler {
     /// Makes every step that is possible now.
     func drive() {
         // Handshake records (or a last alert) the socket refused earlier.
-        if let tls, tls.hasPendingOutput, toClient.isEmpty, phase != .closed { _ = flushClient() }
+        if client.tls?.hasPendingOutput == true, client.out.isEmpty, phase != .closed { _ = flushClient() }
         switch phase {
         case .idle, .readingHead:
             readHead()
@@ -230,7 +212,7 @@ final class DownstreamConnection: EventHandler {
             close()
         case .readingHead:
             // A handshake that did not finish in time gets no HTTP answer (there is no channel for one).
-            if let tls, !tls.connection.isEstablished {
+            if let tls = client.tls, !tls.connection.isEstablished {
                 close()
                 return
             }
@@ -265,13 +247,13 @@ final class DownstreamConnection: EventHandler {
         h2.flush()
         var more = true
         while phase == .http2 && more {
-            if !buffer.isEmpty {
-                let bytes = buffer.readable
-                buffer.start = buffer.end
+            if !client.buffer.isEmpty {
+                let bytes = client.buffer.readable
+                client.buffer.start = client.buffer.end
                 setDeadline(.deadline(worker.loop.nowMs, plusMs: worker.config.source.limits.idleTimeoutMs))
                 h2.received(bytes)
             }
-            guard phase == .http2, readable else { break }
+            guard phase == .http2, client.readable else { break }
             switch readClient() {
             case .data: more = true
             case .drained: more = false
@@ -282,86 +264,41 @@ final class DownstreamConnection: EventHandler {
         }
         // Draining or a removed listener: GOAWAY, then the streams in progress finish.
         if phase == .http2 && (worker.draining || acceptedOn.removed) { h2.windDown() }
-        if phase == .http2 { buffer.releaseIfEmpty(to: worker.pool) }
+        if phase == .http2 { client.buffer.releaseIfEmpty(to: worker.pool) }
     }
 
     // MARK: - Reading
 
-    enum ReadOutcome {
-        case data
-        case drained
-        case eof
-        case failed
-    }
+    typealias ReadOutcome = ClientTransport.ReadOutcome
 
-    /// Reads once into `buffer` after its unconsumed bytes.
+    /// Reads once into `client.buffer` after its unconsumed bytes (a TLS handshake that completes on the way is
+    /// counted and starts the header timeout).
     func readClient() -> ReadOutcome {
-        buffer.acquire(from: worker.pool)
-        if buffer.isEmpty {
-            buffer.start = 0
-            buffer.end = 0
-        } else if buffer.spaceAtEnd == 0 {
-            buffer.compact()
+        let outcome = client.read(fd: fd, pool: worker.pool, nowMs: worker.loop.nowMs)
+        if client.handshakeCompleted {
+            client.handshakeCompleted = false
+            countHandshake(success: true)
+            setDeadline(.deadline(worker.loop.nowMs, plusMs: worker.config.source.limits.headerTimeoutMs))
         }
-        let space = buffer.spaceAtEnd
-        guard space > 0 else { return .drained }
-        if let tls { return readClientTLS(tls, space: space) }
-        if let pipe { return readPipe(pipe, space: space) }
-        do {
-            switch try Posix.read(fd, buffer.base! + buffer.end, space) {
-            case .wouldBlock:
-                readable = false
-                return .drained
-            case .processed(0):
-                readable = false
-                peerClosed = true
-                return .eof
-            case .processed(let n):
-                buffer.end += n
-                // A short read means drained, unless the client's FIN came with the data: then read the end too.
-                if n < space && !peerClosed { readable = false }
-                return .data
-            }
-        } catch {
-            readable = false
-            return .failed
-        }
+        return outcome
     }
 
-    private func readPipe(_ pipe: StreamPipe, space: Int) -> ReadOutcome {
-        switch pipe.read(into: UnsafeMutableRawBufferPointer(start: buffer.base! + buffer.end, count: space)) {
-        case .bytes(let n):
-            buffer.end += n
-            return .data
-        case .empty:
-            readable = false
-            return .drained
-        case .end:
-            readable = false
-            peerClosed = true
-            return .eof
-        }
+    /// `meshgate_tls_handshakes_total`: each accepted TLS connection once, success or not.
+    private func countHandshake(success: Bool) {
+        guard let tls = client.tls, !tls.handshakeCounted else { return }
+        tls.handshakeCounted = true
+        let binding = acceptedOn.binding
+        binding.generation.telemetry.tlsHandshake(listener: binding.listenerIndex, success: success)
     }
 
     // MARK: - Writing and closing
 
-    /// Flushes `toClient`; false when the socket is full or gone (gone closes the connection).
+    /// Flushes `client.out`; false when the socket is full or gone (gone closes the connection).
     func flushClient() -> Bool {
-        guard !toClient.isEmpty || tls?.hasPendingOutput == true else { return true }
-        guard writable else { return false }
-        let result: Outbound.FlushResult
-        if let tls {
-            result = tls.flush(&toClient, fd: fd)
-        } else if let pipe {
-            result = pipe.write(&toClient, pool: worker.pool)
-        } else {
-            result = toClient.flush(fd, pool: worker.pool)
-        }
-        switch result {
+        switch client.flush(fd: fd, pool: worker.pool) {
         case .done:
             return true
         case .blocked:
-            writable = false
             return false
         case .failed:
             close()
@@ -377,19 +314,17 @@ final class DownstreamConnection: EventHandler {
         guard phase != .closed else { return }
         if phase == .proxying || phase == .tunnel { abandonAttempt() }
         report()
-        if let tls { closeTLS(tls) }
+        countHandshake(success: false)
         let session = h2
         h2 = nil
         phase = .closed
         session?.closeStreams()
         if let upstream { releaseUpstream(upstream, reusable: false) }
-        toClient.reset(pool: worker.pool)
+        client.close(fd: fd, pool: worker.pool)
         active?.toUpstream.pointee.reset(pool: worker.pool)
-        buffer.release(to: worker.pool)
         let binding = acceptedOn.binding
         binding.generation.telemetry.connectionClosed(listener: binding.listenerIndex)
         worker.clientClosed(self)
         worker.loop.close(registration)
-        pipe?.closeInner()
     }
 }

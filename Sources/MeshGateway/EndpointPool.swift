@@ -142,6 +142,60 @@ final class EndpointPool {
         return try H2UpstreamChannel.open(on: session)
     }
 
+    enum OpenResult {
+        case opened(UpstreamConnection)
+        /// The endpoint refused or could not be reached: the attempt's failure.
+        case endpointFailed
+        /// This process (or host) ran out of something: ours to answer, not the endpoint's fault.
+        case localFailure
+    }
+
+    /// A new non-blocking connection lent to `owner` (counted as active): for an h2c/h2 endpoint a channel on
+    /// its HTTP/2 connection (SPEC §10), to the exchange a connected HTTP/1.1 connection.
+    func open(for owner: DownstreamConnection) -> OpenResult {
+        let fd: Int32
+        let connected: Bool
+        var channel: H2UpstreamChannel?
+        do throws(SystemError) {
+            if http2 {
+                (fd, channel) = try openH2Channel()
+                connected = true
+            } else {
+                fd = try Sockets.stream(family: address.family)
+                do {
+                    switch try Posix.connect(fd, address) {
+                    case .processed: connected = true
+                    case .wouldBlock: connected = false
+                    }
+                } catch {
+                    Posix.close(fd)
+                    throw error
+                }
+            }
+        } catch {
+            return Self.isLocalFailure(error.errno) ? .localFailure : .endpointFailed
+        }
+        do {
+            let connection = try UpstreamConnection(worker: worker, pool: self, fd: fd, connected: connected)
+            connection.h2Channel = channel
+            opened()
+            connection.activate(owner: owner)
+            return .opened(connection)
+        } catch {
+            Posix.close(fd)
+            return .localFailure
+        }
+    }
+
+    /// Errors of `socket`/`connect`/registration that say this process (or host) ran out of something, not
+    /// that the endpoint failed: descriptors, memory, local ports.
+    static func isLocalFailure(_ errno: Int32) -> Bool {
+        switch errno {
+        case EMFILE, ENFILE, ENOBUFS, ENOMEM, EADDRNOTAVAIL, EAGAIN, ENOSPC: true
+        default: false
+        }
+    }
+
     /// Forgets an idle connection that closed (the upstream hung up or its idle timeout fired).
     func removeIdle(_ connection: UpstreamConnection) {
         if let i = idle.lastIndex(where: { $0 === connection }) {

@@ -2,6 +2,7 @@ import MeshControl
 import MeshEventLoop
 import MeshHTTP1
 import MeshPosix
+import MeshTLS
 
 /// One TCP connection to an endpoint. Lent to one exchange at a time; between exchanges it sits idle in its
 /// `EndpointPool`, still registered with the loop, so a hang-up from the upstream is noticed and the socket
@@ -109,6 +110,120 @@ final class UpstreamConnection: EventHandler {
         self.owner = owner
         served += 1
         idleTimer.set(.max, loop: worker.loop, registration: registration)
+    }
+
+    // MARK: - I/O for the exchange that owns it
+
+    enum ReadResult {
+        case data
+        case wouldBlock
+        /// The upstream's end of the stream: a FIN, a reset, a close_notify or a TLS failure.
+        case end
+        /// A response head larger than a whole buffer.
+        case full
+    }
+
+    /// Reads once into `buffer` after its unconsumed bytes.
+    func read() -> ReadResult {
+        buffer.acquire(from: worker.pool)
+        if buffer.isEmpty {
+            buffer.start = 0
+            buffer.end = 0
+        } else if buffer.spaceAtEnd == 0 {
+            buffer.compact()
+            if buffer.spaceAtEnd == 0 { return .full }
+        }
+        let space = buffer.spaceAtEnd
+        let result: IOResult<Int>
+        if let tls {
+            result = readTLS(tls, space: space)
+        } else {
+            do {
+                result = try Posix.read(fd, buffer.base! + buffer.end, space)
+            } catch {
+                readable = false
+                return .end
+            }
+        }
+        switch result {
+        case .wouldBlock:
+            readable = false
+            return .wouldBlock
+        case .processed(0):
+            readable = false
+            return .end
+        case .processed(let n):
+            buffer.end += n
+            // A short read means drained, unless the peer's FIN/RST came with the data: then read the end too.
+            // Through TLS it means nothing (a read returns one record): TLSStream says when it is drained.
+            if n < space && !hangupSeen && tls == nil { readable = false }
+            return .data
+        }
+    }
+
+    /// Reads through TLS, answering like `Posix.read`: `.processed(0)` is the end of the stream (a close_notify
+    /// or a FIN), a TLS failure is thrown away as a reset would be.
+    private func readTLS(_ tls: TLSStream, space: Int) -> IOResult<Int> {
+        let scratch = worker.pool.take()
+        defer { worker.pool.give(scratch) }
+        let into = UnsafeMutableRawBufferPointer(start: buffer.base! + buffer.end, count: space)
+        let staging = UnsafeMutableRawBufferPointer(start: scratch, count: worker.pool.bufferSize)
+        switch tls.read(fd: fd, into: into, scratch: staging, nowMs: worker.loop.nowMs) {
+        case .bytes(let n):
+            // The first response on a full handshake carries the session (TLS 1.3 tickets come after the
+            // handshake): keep it for the next connection to this endpoint.
+            if !tls.handshakeCounted {
+                tls.handshakeCounted = true
+                if !tls.connection.sessionReused, let session = tls.connection.session { pool.session = session }
+            }
+            return .processed(n)
+        case .drained, .established:
+            return .wouldBlock
+        case .eof, .failed:
+            return .processed(0)
+        }
+    }
+
+    /// Sends what `outbound` holds, through TLS when the connection has it.
+    func flush(_ outbound: inout Outbound) -> Outbound.FlushResult {
+        if let tls { return tls.flush(&outbound, fd: fd) }
+        return outbound.flush(fd, pool: worker.pool)
+    }
+
+    enum ConnectStep {
+        case connected
+        case waiting
+        /// TCP refused, or a TLS handshake that failed (wrong name, untrusted certificate, no common protocol):
+        /// a connect failure, retried and counted like one.
+        case failed
+    }
+
+    /// Advances a `connecting` connection once the socket reported writable: TCP's outcome, then the TLS
+    /// handshake (made on first use; the exchange's timer bounds it, libssl's own deadline is off).
+    func finishConnecting() -> ConnectStep {
+        guard writable else { return .waiting }
+        guard Posix.socketError(fd) == 0 else { return .failed }
+        if let settings = pool.connectionTLS {
+            if tls == nil {
+                guard
+                    let connection = try? TLSConnection(
+                        client: settings.context, serverName: settings.serverName, session: pool.session,
+                        handshakeDeadlineMs: .max)
+                else { return .failed }
+                tls = TLSStream(connection, pool: worker.pool)
+            }
+            switch tls!.handshakeStep(fd: fd, nowMs: worker.loop.nowMs) {
+            case .established:
+                break
+            case .drained, .bytes:
+                readable = false
+                return .waiting
+            case .eof, .failed:
+                return .failed
+            }
+        }
+        state = .active
+        return .connected
     }
 
     private func closeIdle() {

@@ -10,12 +10,12 @@ import Testing
     // breaker: a descriptor shortage in one process opened the circuit for every worker.
     @Test(arguments: [EMFILE, ENFILE, ENOBUFS, ENOMEM, EADDRNOTAVAIL, EAGAIN, ENOSPC])
     func resourceShortagesAreLocalFailures(errno: Int32) {
-        #expect(DownstreamConnection.isLocalFailure(errno))
+        #expect(EndpointPool.isLocalFailure(errno))
     }
 
     @Test(arguments: [ECONNREFUSED, ENETUNREACH, EHOSTUNREACH, ETIMEDOUT, ECONNRESET])
     func networkErrorsAreTheEndpoints(errno: Int32) {
-        #expect(!DownstreamConnection.isLocalFailure(errno))
+        #expect(!EndpointPool.isLocalFailure(errno))
     }
 
     // Regression: issue 10 — any accept4 error returned from the edge-triggered accept loop, leaving the

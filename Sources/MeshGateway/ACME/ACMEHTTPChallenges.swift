@@ -43,9 +43,9 @@ extension DownstreamConnection {
         }
         if requestID.isEmpty { worker.appendRequestID(into: &requestID) }
         toUpstream.reset(pool: worker.pool)
-        toClient.reset(pool: worker.pool)
-        let closing = !exchange.machine.request.done || !exchange.clientKeepAlive || peerClosed || worker.draining
-        var w = HeadWriter(toClient.headSpace(from: worker.pool))
+        client.out.reset(pool: worker.pool)
+        let closing = closesAfterLocalAnswer
+        var w = HeadWriter(client.out.headSpace(from: worker.pool))
         w.write("HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: ")
         w.writeDecimal(body.utf8.count)
         w.write("\r\nx-request-id: ")
@@ -57,12 +57,7 @@ extension DownstreamConnection {
             respond(.badGateway, close: true)
             return
         }
-        toClient.commitHead(w.count)
-        exchange.status = 200
-        exchange.machine.answered(now: worker.loop.nowMs)
-        syncTimer()
-        exchange.closeAfter = closing
-        phase = closing ? .closing : .proxying
-        if closing { flushAndClose() } else { pumpResponse() }
+        client.out.commitHead(w.count)
+        sendLocalAnswer(status: 200, bodyBytes: exchange.method == .head ? 0 : body.utf8.count, closing: closing)
     }
 }

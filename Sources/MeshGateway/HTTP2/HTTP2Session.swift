@@ -128,7 +128,7 @@ final class HTTP2Session {
     func flush() -> Bool {
         flushPosted = false
         while true {
-            if owner.toClient.isEmpty {
+            if owner.client.out.isEmpty {
                 guard codec.outboundCount > 0 else { break }
                 var taken = 0
                 codec.drainOutbound { bytes in
@@ -137,7 +137,7 @@ final class HTTP2Session {
                     return taken
                 }
                 // The output holds a pointer into `writeBuffer` until it is written: refilled only once empty.
-                owner.toClient.queueBody(UnsafeRawBufferPointer(start: writeBuffer.baseAddress, count: taken))
+                owner.client.out.queueBody(UnsafeRawBufferPointer(start: writeBuffer.baseAddress, count: taken))
             }
             guard owner.flushClient() else { return false }
         }

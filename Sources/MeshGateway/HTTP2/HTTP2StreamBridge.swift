@@ -57,7 +57,7 @@ final class HTTP2StreamBridge: EventHandler {
         do throws(SystemError) {
             _ = try DownstreamConnection(
                 worker: owner.worker, listener: owner.acceptedOn, fd: -1, clientIP: owner.clientIP, pipe: pipe,
-                clientTLS: owner.tls)
+                clientTLS: owner.client.tls)
         } catch {
             owner.worker.loop.close(registration)
             throw error
