@@ -32,32 +32,3 @@ enum ACMEHTTPChallenges {
         return answers.withLock { $0[token] }
     }
 }
-
-extension DownstreamConnection {
-    /// Answers a request under `/.well-known/acme-challenge/` (see `ACMEHTTPChallenges`): 200 with the key
-    /// authorization as `text/plain`, or 404 `no_route` for a token not being served.
-    func answerACMEChallenge(_ view: RequestView) {
-        guard let body = ACMEHTTPChallenges.answer(view.rawPath) else {
-            respond(.noRoute, close: !exchange.machine.request.done)
-            return
-        }
-        if requestID.isEmpty { worker.appendRequestID(into: &requestID) }
-        toUpstream.reset(pool: worker.pool)
-        client.out.reset(pool: worker.pool)
-        let closing = closesAfterLocalAnswer
-        var w = HeadWriter(client.out.headSpace(from: worker.pool))
-        w.write("HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: ")
-        w.writeDecimal(body.utf8.count)
-        w.write("\r\nx-request-id: ")
-        requestID.withUnsafeBytes { w.write($0) }
-        w.write("\r\n")
-        ResponseHeadBuilder.writePersistence(persistence(closing: closing), into: &w)
-        if exchange.method != .head { w.write(string: body) }
-        guard !w.overflowed else {
-            respond(.badGateway, close: true)
-            return
-        }
-        client.out.commitHead(w.count)
-        sendLocalAnswer(status: 200, bodyBytes: exchange.method == .head ? 0 : body.utf8.count, closing: closing)
-    }
-}

@@ -69,6 +69,59 @@ extension DownstreamConnection {
         closing ? .close : exchange.clientVersion == .http10 ? .keepAliveHTTP10 : .keepAlive
     }
 
+    // MARK: - Answers before routing
+
+    /// SPEC §9 `redirect_to_https`: a 308 to the same host and target over HTTPS. The host is copied into
+    /// `location`, so only a plain name or address literal is accepted (anything else is a 400).
+    func redirectToHTTPS(_ view: RequestView, port: Int) {
+        let host = Bytes.hostWithoutPort(view.authority)
+        let bracketed = host.first == UInt8(ascii: "[")
+        let plain = host.allSatisfy { byte in
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: "-"):
+                true
+            case UInt8(ascii: "["), UInt8(ascii: "]"), UInt8(ascii: ":"): bracketed
+            default: false
+            }
+        }
+        guard !host.isEmpty, plain else {
+            respond(.badRequest, close: true)
+            return
+        }
+        var location = "location: https://" + String(decoding: host, as: UTF8.self)
+        if port != 443 { location += ":\(port)" }
+        location += String(decoding: view.rawPath, as: UTF8.self) + String(decoding: view.query, as: UTF8.self)
+        respond(.httpsRequired, close: !exchange.machine.request.done, extraHeader: location)
+    }
+
+    /// Answers a request under `/.well-known/acme-challenge/` (see `ACMEHTTPChallenges`): 200 with the key
+    /// authorization as `text/plain`, or 404 `no_route` for a token not being served.
+    func answerACMEChallenge(_ view: RequestView) {
+        guard let body = ACMEHTTPChallenges.answer(view.rawPath) else {
+            respond(.noRoute, close: !exchange.machine.request.done)
+            return
+        }
+        if requestID.isEmpty { worker.appendRequestID(into: &requestID) }
+        toUpstream.reset(pool: worker.pool)
+        client.out.reset(pool: worker.pool)
+        let closing = closesAfterLocalAnswer
+        var w = HeadWriter(client.out.headSpace(from: worker.pool))
+        w.write("HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: ")
+        w.writeDecimal(body.utf8.count)
+        w.write("\r\nx-request-id: ")
+        requestID.withUnsafeBytes { w.write($0) }
+        w.write("\r\n")
+        ResponseHeadBuilder.writePersistence(persistence(closing: closing), into: &w)
+        if exchange.method != .head { w.write(string: body) }
+        guard !w.overflowed else {
+            respond(.badGateway, close: true)
+            return
+        }
+        client.out.commitHead(w.count)
+        sendLocalAnswer(status: 200, bodyBytes: exchange.method == .head ? 0 : body.utf8.count, closing: closing)
+    }
+
     // MARK: - Telemetry
 
     /// Hands the finished exchange to telemetry, once; also releases its share of the retry budget.
@@ -83,34 +136,10 @@ extension DownstreamConnection {
             exchange.inFlightSlot = nil
             slot.release(latencyNs: exchange.headLatencyNs, now: clinux_monotonic_ns())
         }
-        var record = RequestRecord()
-        record.listener = listener.listenerIndex
-        record.route = exchange.route?.index ?? -1
-        record.method = exchange.method
-        record.protocolName = bridged ? "HTTP/2" : exchange.clientVersion == .http10 ? "HTTP/1.0" : "HTTP/1.1"
-        // 499: the client went away before an answer (nginx's convention).
-        record.status = exchange.status == 0 ? 499 : exchange.status
-        record.startNs = exchange.startNs
-        record.endNs = clinux_monotonic_ns()
-        record.upstream = exchange.endpointIndex >= 0 ? exchange.target?.index ?? -1 : -1
-        record.endpoint = exchange.endpointIndex
-        record.attempts = exchange.machine.attempts
-        record.bytesIn = exchange.bytesIn
-        record.bytesOut = exchange.bytesOut
-        record.error = exchange.error
-        record.rateLimited = exchange.error == .rateLimited
-        record.sampled = exchange.sampled
-        record.trace = exchange.traceID
-        record.span = exchange.spanID
-        record.parentSpan = exchange.parentSpan
-        record.host = exchange.host
-        record.spanAttempts = exchange.attemptSpans
-        if exchange.machine.grpc {
-            if exchange.grpcStatus == nil, let trailers = exchange.machine.response.trailers {
-                exchange.grpcStatus = GRPC.status(inTrailerSection: trailers)
-            }
-            record.grpcStatus = exchange.grpcStatus ?? -1
+        if exchange.machine.grpc, exchange.grpcStatus == nil, let trailers = exchange.machine.response.trailers {
+            exchange.grpcStatus = GRPC.status(inTrailerSection: trailers)
         }
+        var record = exchange.record(listener: listener.listenerIndex, http2: bridged)
         if telemetry.accessLogEnabled || telemetry.spanExportEnabled && exchange.sampled {
             record.path = exchange.path
             record.client = String(decoding: clientIP, as: UTF8.self)

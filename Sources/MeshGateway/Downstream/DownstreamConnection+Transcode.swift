@@ -4,26 +4,12 @@ import MeshHTTP1
 import MeshProxy
 import MeshTranscode
 
-/// What a transcoded exchange (`grpc_transcode`) carries besides an ordinary one; it exists only while such an
-/// exchange is active.
-struct TranscodeState {
-    let transcoder: Transcoder
-    let binding: HTTPBinding
-    /// The upstream's gRPC body, de-chunked, as it arrives.
-    var reply: [UInt8] = []
-    /// The JSON answer while it is queued for the client (the queue holds its address).
-    var answer: StableBytes?
-}
-
 /// REST → gRPC (`grpc_transcode`, issue 16). The REST request is read whole and replaced *in the client
 /// buffer* by its gRPC call — an HTTP/1.1 `POST /pkg.Service/Method` head and one length-prefixed message —
 /// which then goes upstream like any request: the strict parser reads the rewritten head again, retries replay
 /// it from the buffer, and limits, breaker, deadlines and trace context apply unchanged. The reply is collected
 /// whole (bounded) and answered as JSON.
 extension DownstreamConnection {
-    /// The largest gRPC reply collected for one transcoded request (gRPC's default message limit).
-    static let maxTranscodedReplyBytes = 4 * 1024 * 1024 + 5
-
     /// `admit` for a transcode route before its rewrite: waits for the body, builds the call, rewrites the
     /// buffer and admits the call; or answers (404 no binding, 400 a body or parameter that does not fit).
     func transcodeRequest(_ head: RequestHead, view: RequestView, pathLength: Int, _ config: TranscodeConfig) {
@@ -46,9 +32,17 @@ extension DownstreamConnection {
             answerTranscoded(error.transcodedError)
             return
         }
-        guard rewriteAsCall(view, grpcPath: transcoder.method.path, message: call, bodyEnd: bodyEnd),
-            let (newHead, newView, newPathLength) = bufferedHead()
+        guard
+            let at = TranscodeState.rewriteAsCall(
+                view, grpcPath: transcoder.method.path, message: call, buffer: &client.buffer,
+                headOffset: exchange.headOffset, bodyEnd: bodyEnd)
         else {
+            consumeRESTBody(upTo: bodyEnd)
+            respond(.payloadTooLarge, close: true)
+            return
+        }
+        exchange.headOffset = at
+        guard let (newHead, newView, newPathLength) = bufferedHead() else {
             consumeRESTBody(upTo: bodyEnd)
             respond(.payloadTooLarge, close: true)
             return
@@ -63,26 +57,20 @@ extension DownstreamConnection {
     /// exchange parked until more arrives (`readTranscodedBody`) or answered (413, 400).
     private func wholeBody(_ head: RequestHead) -> (body: [UInt8], end: Int)? {
         let limit = min(worker.config.source.limits.maxBodyBytes, client.buffer.capacity / 2)
-        if case .contentLength(let n) = head.framing, n > limit {
-            respond(.payloadTooLarge, close: true)
-            return nil
-        }
-        var cursor = BodyCursor()
-        cursor.begin(head.framing)
-        guard !cursor.done else { return ([], client.buffer.start) }
-        // Parsed on a copy: a chunked body is de-chunked in place, and it may still be incomplete.
-        var copy = Array(client.buffer.readable)
-        let step = copy.withUnsafeMutableBytes { bytes in
-            head.framing == .chunked ? cursor.takeDechunked(bytes) : cursor.take(UnsafeRawBufferPointer(bytes)).map { ($0, $0) }
-        }
-        guard case .success(let (consumed, data)) = step else {
+        switch TranscodeState.wholeBody(head.framing, in: client.buffer.readable, limit: limit) {
+        case .complete(let body, let end):
+            return (body, client.buffer.start + end)
+        case .invalid:
             respond(.badRequest, close: true)
             return nil
-        }
-        if cursor.done { return (Array(copy[0..<data]), client.buffer.start + consumed) }
-        guard cursor.total <= limit, client.buffer.end - exchange.headOffset < client.buffer.capacity else {
+        case .tooLarge:
             respond(.payloadTooLarge, close: true)
             return nil
+        case .incomplete:
+            guard client.buffer.end - exchange.headOffset < client.buffer.capacity else {
+                respond(.payloadTooLarge, close: true)
+                return nil
+            }
         }
         // RFC 9110 §10.1.1: a client waiting for 100 Continue sends nothing more without it.
         if head.expectContinue && client.buffer.isEmpty { writeContinue() }
@@ -124,48 +112,6 @@ extension DownstreamConnection {
         exchange.machine.requestRewritten(framing: .none)
     }
 
-    /// Replaces the REST request (from `headOffset` to `bodyEnd`) by the call, keeping any pipelined bytes
-    /// after it; false when the call does not fit the buffer.
-    private func rewriteAsCall(_ view: RequestView, grpcPath: String, message: [UInt8], bodyEnd: Int) -> Bool {
-        var call: [UInt8] = []
-        call.reserveCapacity(view.head.headLength + message.count + 96)
-        call += "POST ".utf8
-        call += grpcPath.utf8
-        call += " HTTP/1.1\r\n".utf8
-        for i in 0..<view.head.headerCount where !Self.replacedByCall(view.name(i)) {
-            call += view.name(i)
-            call += ": ".utf8
-            call += view.value(i)
-            call += "\r\n".utf8
-        }
-        call += "content-type: application/grpc\r\nte: trailers\r\ncontent-length: \(message.count)\r\n\r\n".utf8
-        call += message
-        guard let base = client.buffer.base else { return false }
-        let tail = client.buffer.end - bodyEnd
-        guard call.count + tail <= client.buffer.capacity else { return false }
-        let at = exchange.headOffset + call.count + tail <= client.buffer.capacity ? exchange.headOffset : 0
-        // The pipelined tail first (it may overlap where the call goes), then the call in front of it.
-        memmove(base + at + call.count, base + bodyEnd, tail)
-        call.withUnsafeBytes { base.advanced(by: at).copyMemory(from: $0.baseAddress!, byteCount: call.count) }
-        exchange.headOffset = at
-        client.buffer.start = at
-        client.buffer.end = at + call.count + tail
-        return true
-    }
-
-    /// Request fields the call states itself: its framing, type and `te`, and any gRPC field a REST client
-    /// sent (`grpc-timeout`, `grpc-encoding` would change how the upstream reads the message).
-    private static func replacedByCall(_ name: UnsafeRawBufferPointer) -> Bool {
-        for dropped in droppedFields where Bytes.equalsIgnoringCase(name, dropped) { return true }
-        return name.count > grpcPrefix.count
-            && Bytes.equalsIgnoringCase(UnsafeRawBufferPointer(rebasing: name[0..<grpcPrefix.count]), grpcPrefix)
-    }
-
-    private static let droppedFields = [
-        "content-length", "transfer-encoding", "content-type", "content-encoding", "te", "expect",
-    ].map { Array($0.utf8) }
-    private static let grpcPrefix = Array("grpc-".utf8)
-
     // MARK: - The reply
 
     /// The call's response head: Trailers-Only and non-200 answers are answered at once; otherwise the
@@ -203,7 +149,7 @@ extension DownstreamConnection {
     func collectReply(_ up: UpstreamConnection) -> Bool {
         let bytes = UnsafeMutableRawBufferPointer(mutating: up.buffer.readable)
         guard let taken = Self.takeBody(&exchange.machine.response, dechunk: true, bytes),
-            exchange.transcode!.reply.count + taken.data <= Self.maxTranscodedReplyBytes
+            exchange.transcode!.reply.count + taken.data <= TranscodeState.maxReplyBytes
         else {
             respond(.badGateway, close: false)
             return false
@@ -221,18 +167,8 @@ extension DownstreamConnection {
 
     /// The call ended with `status` (nil: no grpc-status, which gRPC reads as UNKNOWN).
     private func finishTranscodedReply(status: Int?, message: String?, fromReply: Bool) {
-        guard let state = exchange.transcode else { return }
-        guard status == 0 else {
-            let error = TranscodedError(grpcStatus: status.map(String.init), grpcMessage: message)
-            answerTranscoded(error, fromReply: fromReply)
-            return
-        }
-        do {
-            let json = try state.transcoder.response(state.binding, grpcBody: state.reply)
-            answerHTTP(200, json, fromReply: fromReply)
-        } catch {
-            answerTranscoded(error.transcodedError, fromReply: fromReply)
-        }
+        guard let answer = exchange.transcode?.answer(status: status, message: message) else { return }
+        answerHTTP(answer.status, answer.body, fromReply: fromReply)
     }
 
     /// A failed call as its HTTP status and `{"code","message","error"}` body.
@@ -247,16 +183,11 @@ extension DownstreamConnection {
         if !fromReply, let upstream { releaseUpstream(upstream, reusable: false) }
         let closing = closesAfterLocalAnswer
         var w = HeadWriter(client.out.headSpace(from: worker.pool))
-        w.write("HTTP/1.1 ")
-        w.writeDecimal(status)
-        w.write(status == 200 ? " OK\r\n" : " \r\n")
-        w.write("content-type: application/json\r\ncontent-length: ")
-        w.writeDecimal(body.count)
-        w.write("\r\nx-request-id: ")
-        requestID.withUnsafeBytes { w.write($0) }
-        w.write("\r\n")
-        if let route = exchange.route { ResponseHeadBuilder.writeAdditions(route, into: &w) }
-        ResponseHeadBuilder.writePersistence(persistence(closing: closing), into: &w)
+        requestID.withUnsafeBytes { id in
+            TranscodeState.writeAnswerHead(
+                status: status, bodyCount: body.count, requestID: id, route: exchange.route,
+                persistence: persistence(closing: closing), into: &w)
+        }
         guard !w.overflowed else {
             respond(.badGateway, close: false)
             return
