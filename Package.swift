@@ -164,6 +164,7 @@ let package = Package(
             name: "ControlPlaneTests",
             dependencies: [
                 "MeshControl", "MeshGateway", "MeshConfig", "MeshJWT", "MeshCrypto", "MeshEventLoop", "MeshPosix", "MeshSync",
+                "MeshTestSupport",
             ]
         ),
 
@@ -199,7 +200,7 @@ let package = Package(
             name: "BackendTests",
             dependencies: [
                 "ServiceKit", "AuthService", "ProfileService", "RelationshipService", "MeshJWT", "MeshCrypto",
-                "MeshJSON", "AuthServiceMain", "ProfileServiceMain", "RelationshipServiceMain",
+                "MeshJSON", "MeshTestSupport", "AuthServiceMain", "ProfileServiceMain", "RelationshipServiceMain",
                 // The demo and end-to-end tests run the gateway binary too.
                 "meshgate",
             ]

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import MeshTestSupport
 import Testing
 
 /// ServiceKit's deferred answers (`Router.addDeferred` + `Responder`), seen from outside: relationship-service's
@@ -25,7 +26,7 @@ import Testing
                     bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
                 }
             }
-            guard bound, listen(fd, 16) == 0 else { throw HTTPClientError(description: "silent peer: errno \(errno)") }
+            guard bound, listen(fd, 16) == 0 else { throw TestSupportError("silent peer: errno \(errno)") }
         }
 
         deinit { close(fd) }
@@ -73,20 +74,11 @@ import Testing
         let service = try ServiceProcess(
             "relationship-service", arguments: ["--profiles-grpc", "127.0.0.1:\(peer.port)"])
         _ = try HTTPClient.request(port: service.port, "PUT", "/follows/bob", headers: [("x-user-id", "alice")])
-        let fd = try HTTPClient.connect(port: service.port)
-        defer { close(fd) }
-        let requests = Array(
-            ("GET /followers/bob HTTP/1.1\r\nhost: x\r\n\r\n" + "GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n").utf8)
-        #expect(requests.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } == requests.count)
-        shutdown(fd, Int32(SHUT_WR))
-        var received: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n <= 0 { break }
-            received += chunk[0..<n]
-        }
-        let replies = try #require(HTTPClient.parseAll(received), "\(String(decoding: received, as: UTF8.self))")
+        let client = try RawClient(port: service.port, timeoutMs: HTTPClient.timeoutMs)
+        try client.send("GET /followers/bob HTTP/1.1\r\nhost: x\r\n\r\n" + "GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n")
+        client.shutdownWrite()
+        let replies = try [client.readResponse(), client.readResponse()].map(HTTPReply.init)
+        #expect(client.serverClosed())
         #expect(replies.map(\.status) == [200, 200])
         #expect(replies.first?.json?["profiles_degraded"]?.boolValue == true)
         #expect(replies.last?.json?["status"]?.stringValue == "ok")

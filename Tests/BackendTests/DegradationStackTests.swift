@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import MeshTestSupport
 import MeshJSON
 import Testing
 
@@ -37,7 +38,7 @@ final class DegradationStack {
         adminPort = try ServiceProcess.freePort()
         var config = try Self.shippedConfig()
         for (text, replacement) in edits {
-            guard config.contains(text) else { throw HTTPClientError(description: "routes.json lacks \(text)") }
+            guard config.contains(text) else { throw TestSupportError("routes.json lacks \(text)") }
             config = config.replacingOccurrences(of: text, with: replacement)
         }
         config =
@@ -93,7 +94,7 @@ final class DegradationStack {
     /// The admin listener's `/metrics` text.
     func metricsText() throws -> String {
         let reply = try HTTPClient.request(port: adminPort, "GET", "/metrics")
-        guard reply.status == 200 else { throw HTTPClientError(description: "/metrics: \(reply.status)") }
+        guard reply.status == 200 else { throw TestSupportError("/metrics: \(reply.status)") }
         return reply.text
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import MeshTestSupport
 import Testing
 
 /// `meshgate demo` as a user runs it: in a directory holding a routes.json (here moved to free ports), it starts
@@ -69,7 +70,7 @@ import Testing
                 guard process.isRunning else { break }
                 usleep(10_000)
             }
-            throw HTTPClientError(description: "demo did not start: \(output("demo.out")) \(output("demo.err"))")
+            throw TestSupportError("demo did not start: \(output("demo.out")) \(output("demo.err"))")
         }
     }
 
@@ -95,7 +96,7 @@ import Testing
         #expect(demo.terminationStatus == 0)
         // Every child is gone: nothing listens on their ports any more.
         for name in ["auth", "profile", "relationships", "edge", "sidecar", "sidecar-admin"] {
-            #expect((try? HTTPClient.connect(port: directory.ports[name]!)).map { close($0) } == nil, "\(name)")
+            #expect((try? TestSocket.connect(port: directory.ports[name]!)).map { close($0) } == nil, "\(name)")
         }
     }
 
@@ -110,7 +111,7 @@ import Testing
         let error = directory.output("demo.err")
         #expect(error.contains("port \(directory.ports["profile"]!)"), "\(error)")
         #expect(error.contains("for profile-service") && error.contains("Nothing was started"), "\(error)")
-        #expect((try? HTTPClient.connect(port: directory.ports["auth"]!)).map { close($0) } == nil)
+        #expect((try? TestSocket.connect(port: directory.ports["auth"]!)).map { close($0) } == nil)
         #expect(blocker.isRunning)
     }
 }

@@ -1,3 +1,4 @@
+import MeshTestSupport
 import Foundation
 import ServiceKit
 import Testing
@@ -28,7 +29,7 @@ import Testing
         let errors = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            throw HTTPClientError(description: "protoc \(arguments) failed (install protobuf-compiler?): \(errors)")
+            throw TestSupportError("protoc \(arguments) failed (install protobuf-compiler?): \(errors)")
         }
         return bytes
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import MeshTestSupport
 import Testing
 
 /// ServiceKit's HTTP server behaviour, observed on a real backend process (profile-service is the smallest).
@@ -30,21 +31,17 @@ import Testing
     /// RFC 9110 §10.1.1: with `Expect: 100-continue` the interim 100 comes before the client sends the body.
     @Test func expectContinueIsAnsweredBeforeTheBody() throws {
         let service = try ServiceProcess("profile-service")
-        let fd = try HTTPClient.connect(port: service.port)
-        defer { close(fd) }
+        let client = try RawClient(port: service.port, timeoutMs: HTTPClient.timeoutMs)
         let head =
             "PUT /profiles/zed HTTP/1.1\r\nhost: x\r\nx-user-id: zed\r\nexpect: 100-continue\r\n"
             + "content-length: 16\r\nconnection: close\r\n\r\n"
-        #expect(send(fd, head, head.utf8.count, Int32(MSG_NOSIGNAL)) == head.utf8.count)
+        try client.send(head)
+        // The interim answer alone, before any body byte was sent (the reader would skip it).
         var interim = [UInt8](repeating: 0, count: 25)
-        #expect(recv(fd, &interim, interim.count, Int32(MSG_WAITALL)) == 25)
+        #expect(recv(client.fd, &interim, interim.count, Int32(MSG_WAITALL)) == 25)
         #expect(String(decoding: interim, as: UTF8.self) == "HTTP/1.1 100 Continue\r\n\r\n")
-        let body = #"{"nickname":"z"}"#
-        #expect(send(fd, body, body.utf8.count, Int32(MSG_NOSIGNAL)) == body.utf8.count)
-        var reply: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while case let n = recv(fd, &chunk, chunk.count, 0), n > 0 { reply += chunk[0..<n] }
-        let parsed = try #require(HTTPClient.parseAll(reply)?.first)
+        try client.send(#"{"nickname":"z"}"#)
+        let parsed = HTTPReply(try client.readResponse(method: "PUT"))
         #expect(parsed.status == 200)
         #expect(parsed.json?["nickname"]?.stringValue == "z")
     }
@@ -101,13 +98,11 @@ import Testing
             let length = Int(next() % 300)
             let noise = (0..<length).map { _ in UInt8(truncatingIfNeeded: next()) }
             let bytes = Array(prefixes[round % prefixes.count].utf8) + noise + Array("\r\n\r\n".utf8)
-            let fd = try HTTPClient.connect(port: service.port)
-            _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            shutdown(fd, Int32(SHUT_WR))
-            var reply = [UInt8](repeating: 0, count: 4096)
-            let n = recv(fd, &reply, reply.count, 0)
-            close(fd)
-            if n > 12 {
+            let client = try RawClient(port: service.port, timeoutMs: HTTPClient.timeoutMs)
+            try? client.send(bytes)
+            client.shutdownWrite()
+            let reply = (try? client.readAvailable()) ?? []
+            if reply.count > 12 {
                 let status = Int(String(decoding: reply[9..<12], as: UTF8.self)) ?? 0
                 #expect((400..<500).contains(status), "round \(round): \(status)")
             }

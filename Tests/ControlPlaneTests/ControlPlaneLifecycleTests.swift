@@ -2,6 +2,7 @@ import Glibc
 import MeshConfig
 import MeshControl
 import MeshGateway
+import MeshTestSupport
 import Testing
 
 @Suite("ControlPlane lifecycle and reload")
@@ -32,11 +33,11 @@ struct ControlPlaneLifecycleTests {
     }
 
     @Test func reloadKeepsTheRefresherOfUnchangedKeysAndStartsNewOnes() throws {
-        let first = try JWKSServer([TestKey(kid: "a")])
-        let second = try JWKSServer([TestKey(kid: "b")])
+        let first = try KeySetServer([TestKey(kid: "a")])
+        let second = try KeySetServer([TestKey(kid: "b")])
         defer {
-            first.server.stop()
-            second.server.stop()
+            first.server.shutdown()
+            second.server.shutdown()
         }
         let log = RefreshLog()
         let p = provider("p", jwks: #"{"url": "\#(first.url)"}"#)

@@ -2,21 +2,22 @@ import Glibc
 import MeshControl
 import MeshGateway
 import MeshPosix
+import MeshTestSupport
 import Testing
 
 @Suite("HTTPClient")
 struct HTTPClientTests {
     /// Serves `reply` for every path and returns the client's result for `/x`.
     private func fetch(
-        _ reply: TestServer.Reply,
+        _ reply: UpstreamBehavior,
         timeoutMs: Int = 2000,
         maxBodyBytes: Int = 1 << 20
     ) async throws -> Result<HTTPClientResponse, HTTPClientError> {
-        let server = try TestServer { _ in reply }
+        let server = try TestUpstream(.byTarget { _ in reply })
         let client = try ClientLoop()
         defer {
             client.stop()
-            server.stop()
+            server.shutdown()
         }
         let result = await client.get(server.url("/x"), timeoutMs: timeoutMs, maxBodyBytes: maxBodyBytes)
         #expect(await client.inFlight() == 0)
@@ -58,10 +59,10 @@ struct HTTPClientTests {
 
     @Test func refusedConnectionIsConnectFailed() async throws {
         // A port that was just free: bind it, read it back, close it; nothing listens there now.
-        let server = try TestServer { _ in .hang }
+        let server = try TestUpstream(.byTarget { _ in .neverAnswer })
         let url = server.url("/x")
-        server.goDown()
-        defer { server.stop() }
+        server.stopListening()
+        defer { server.shutdown() }
         let client = try ClientLoop()
         defer { client.stop() }
         let result = await client.get(url)
@@ -74,7 +75,7 @@ struct HTTPClientTests {
     }
 
     @Test func silentServerIsTimeout() async throws {
-        let result = try await fetch(.hang, timeoutMs: 150)
+        let result = try await fetch(.neverAnswer, timeoutMs: 150)
         guard case .failure(.timeout(_, let afterMs)) = result else {
             Issue.record("expected timeout, got \(result)")
             return
@@ -148,13 +149,13 @@ struct HTTPClientTests {
     }
 
     @Test func namesResolveOnTheResolverThread() async throws {
-        let server = try TestServer { _ in .raw(httpResponse(body: "named")) }
+        let server = try TestUpstream(.byTarget { _ in .raw(httpResponse(body: "named")) })
         let resolver = BlockingResolver()
         let client = try ClientLoop(resolver: resolver)
         defer {
             client.stop()
             resolver.stop()
-            server.stop()
+            server.shutdown()
         }
         let result = await client.get("http://localhost:\(server.port)/")
         // The server listens on 127.0.0.1 only; where localhost resolves to ::1 first the connect is refused,

@@ -2,6 +2,7 @@ import Glibc
 import MeshConfig
 import MeshControl
 import MeshGateway
+import MeshTestSupport
 import Testing
 
 @Suite("HealthProbeState")
@@ -50,16 +51,17 @@ struct HealthProbeStateTests {
 final class FlippingHealthServer: Sendable {
     let status = Shared(200)
     let answered = Shared<[Int: Int]>([:])
-    let server: TestServer
+    let server: TestUpstream
 
     init() throws {
         let status = self.status
         let answered = self.answered
-        server = try TestServer { _ in
-            let code = status.value
-            answered.value[code, default: 0] += 1
-            return .raw(httpResponse(status: code, reason: code == 200 ? "OK" : "Unavailable", body: ""))
-        }
+        server = try TestUpstream(
+            .byTarget { _ in
+                let code = status.value
+                answered.value[code, default: 0] += 1
+                return .raw(httpResponse(status: code, reason: code == 200 ? "OK" : "Unavailable", body: ""))
+            })
     }
 
     func count(_ code: Int) -> Int { answered.value[code] ?? 0 }
@@ -91,7 +93,7 @@ struct HealthCheckTests {
         try control.start()
         defer {
             control.stop()
-            backend.server.stop()
+            backend.server.shutdown()
         }
 
         #expect(waitUntil { state.health == .healthy })
@@ -113,12 +115,12 @@ struct HealthCheckTests {
     }
 
     @Test func refusedAndTimedOutProbesAreFailures() throws {
-        let hanging = try TestServer { _ in .hang }
-        let refused = try TestServer { _ in .hang }
-        refused.goDown()
+        let hanging = try TestUpstream(.byTarget { _ in .neverAnswer })
+        let refused = try TestUpstream(.byTarget { _ in .neverAnswer })
+        refused.stopListening()
         defer {
-            hanging.stop()
-            refused.stop()
+            hanging.shutdown()
+            refused.shutdown()
         }
         let upstreams = """
             {"app": {"endpoints": ["127.0.0.1:\(hanging.port)", "127.0.0.1:\(refused.port)"],
@@ -137,7 +139,7 @@ struct HealthCheckTests {
     @Test func reloadKeepsAnUnchangedCheckerAndForgetsARemovedOne() throws {
         let backend = try FlippingHealthServer()
         backend.status.value = 503
-        defer { backend.server.stop() }
+        defer { backend.server.shutdown() }
         let check = #""health_check": {"interval_ms": 30, "timeout_ms": 30, "unhealthy_threshold": 1}"#
         let withCheck = """
             {"app": {"endpoints": ["127.0.0.1:\(backend.server.port)"], \(check)}}

@@ -4,20 +4,22 @@ import MeshControl
 import MeshGateway
 import MeshJWT
 import MeshSync
+import MeshTestSupport
 import Testing
 
 /// A JWKS endpoint whose published keys the test controls.
-final class JWKSServer: Sendable {
+final class KeySetServer: Sendable {
     let published: Shared<[TestKey]>
-    let server: TestServer
+    let server: TestUpstream
 
     init(_ keys: [TestKey]) throws {
         let published = Shared(keys)
         self.published = published
-        server = try TestServer { path in
-            guard path == "/jwks" else { return .raw(httpResponse(status: 404, reason: "Not Found", body: "")) }
-            return .raw(httpResponse(body: TestKey.jwks(published.value)))
-        }
+        server = try TestUpstream(
+            .byTarget { path in
+                guard path == "/jwks" else { return .raw(httpResponse(status: 404, reason: "Not Found", body: "")) }
+                return .raw(httpResponse(body: TestKey.jwks(published.value)))
+            })
     }
 
     var fetches: Int { server.hits("/jwks") }
@@ -41,7 +43,7 @@ final class RefreshLog: Sendable {
 
 @Suite("JWKS refresh through the control plane")
 struct JWKSRefreshTests {
-    private func start(_ jwks: JWKSServer, log: RefreshLog, refreshMs: Int = 300_000) throws -> ControlPlane {
+    private func start(_ jwks: KeySetServer, log: RefreshLog, refreshMs: Int = 300_000) throws -> ControlPlane {
         let block = provider("p", jwks: #"{"url": "\#(jwks.url)", "refresh_ms": \#(refreshMs)}"#)
         let config = try makeConfig(providers: "{\(block)}")
         let control = try ControlPlane(
@@ -64,12 +66,12 @@ struct JWKSRefreshTests {
 
     @Test func initialFetchMakesTheGatewayReady() throws {
         let first = TestKey(kid: "k1")
-        let jwks = try JWKSServer([first])
+        let jwks = try KeySetServer([first])
         let log = RefreshLog()
         let control = try start(jwks, log: log)
         defer {
             control.stop()
-            jwks.server.stop()
+            jwks.server.shutdown()
         }
         #expect(control.waitUntilReady(timeoutMs: 5000))
         #expect(control.isReady)
@@ -79,13 +81,13 @@ struct JWKSRefreshTests {
     }
 
     @Test func notReadyWhileTheIssuerIsDown() throws {
-        let jwks = try JWKSServer([TestKey(kid: "k1")])
-        jwks.server.goDown()
+        let jwks = try KeySetServer([TestKey(kid: "k1")])
+        jwks.server.stopListening()
         let log = RefreshLog()
         let control = try start(jwks, log: log)
         defer {
             control.stop()
-            jwks.server.stop()
+            jwks.server.shutdown()
         }
         #expect(waitUntil { !log.failures.isEmpty })
         #expect(!control.isReady)
@@ -96,12 +98,12 @@ struct JWKSRefreshTests {
     @Test func rotatedKeyVerifiesAfterTheUnknownKidRefetch() throws {
         let old = TestKey(kid: "old")
         let new = TestKey(kid: "new")
-        let jwks = try JWKSServer([old])
+        let jwks = try KeySetServer([old])
         let log = RefreshLog()
         let control = try start(jwks, log: log)
         defer {
             control.stop()
-            jwks.server.stop()
+            jwks.server.shutdown()
         }
         #expect(control.waitUntilReady(timeoutMs: 5000))
         jwks.rotate(to: [old, new])
@@ -118,12 +120,12 @@ struct JWKSRefreshTests {
     }
 
     @Test func refetchesAreLimitedToOnePer30Seconds() throws {
-        let jwks = try JWKSServer([TestKey(kid: "k1")])
+        let jwks = try KeySetServer([TestKey(kid: "k1")])
         let log = RefreshLog()
         let control = try start(jwks, log: log)
         defer {
             control.stop()
-            jwks.server.stop()
+            jwks.server.shutdown()
         }
         #expect(control.waitUntilReady(timeoutMs: 5000))
         let t0: Int64 = 2_000_000_000
@@ -144,15 +146,15 @@ struct JWKSRefreshTests {
 
     @Test func issuerDownKeepsTheLastGoodKeysAndReportsFailures() throws {
         let key = TestKey(kid: "k1")
-        let jwks = try JWKSServer([key])
+        let jwks = try KeySetServer([key])
         let log = RefreshLog()
         let control = try start(jwks, log: log)
         defer {
             control.stop()
-            jwks.server.stop()
+            jwks.server.shutdown()
         }
         #expect(control.waitUntilReady(timeoutMs: 5000))
-        jwks.server.goDown()
+        jwks.server.stopListening()
         #expect(control.requestRefetch(provider: "p", now: 2_000_000_000))
         #expect(waitUntil { log.failures.count == 1 })
         #expect(log.failures[0].contains("cannot connect"))
@@ -166,9 +168,8 @@ struct JWKSRefreshTests {
         // Serves garbage first, then a key set: the retry (1 s back-off) must pick it up without any refetch.
         let key = TestKey(kid: "k1")
         let healthy = Shared(false)
-        let server = try TestServer { _ in
-            healthy.value ? .raw(httpResponse(body: TestKey.jwks([key]))) : .raw(Array("junk".utf8))
-        }
+        let server = try TestUpstream(
+            .byTarget { _ in healthy.value ? .raw(httpResponse(body: TestKey.jwks([key]))) : .raw(Array("junk".utf8)) })
         let log = RefreshLog()
         let block = provider("p", jwks: #"{"url": "\#(server.url("/jwks"))", "refresh_ms": 300000}"#)
         let config = try makeConfig(providers: "{\(block)}")
@@ -176,7 +177,7 @@ struct JWKSRefreshTests {
         try control.start()
         defer {
             control.stop()
-            server.stop()
+            server.shutdown()
         }
         #expect(waitUntil { log.failures.count == 1 })
         #expect(log.failures[0].contains("bad HTTP response"))
@@ -188,7 +189,7 @@ struct JWKSRefreshTests {
     // Regression: issue 10 — a jwks.url with credentials was logged verbatim in refresh failures.
     @Test(arguments: ["http://user:SECRET@127.0.0.1:PORT/jwks", "http://127.0.0.1:PORT/missing?access_token=SECRET"])
     func refreshFailuresNeverCarryTheURLsCredentials(template: String) throws {
-        let server = try TestServer { _ in .raw(httpResponse(status: 404, reason: "Not Found", body: "")) }
+        let server = try TestUpstream(.byTarget { _ in .raw(httpResponse(status: 404, reason: "Not Found", body: "")) })
         let url = template.split(separator: "PORT").joined(separator: "\(server.port)")
         let log = RefreshLog()
         let block = provider("p", jwks: #"{"url": "\#(url)", "refresh_ms": 300000}"#)
@@ -197,7 +198,7 @@ struct JWKSRefreshTests {
         try control.start()
         defer {
             control.stop()
-            server.stop()
+            server.shutdown()
         }
         #expect(waitUntil { log.failures.count >= 1 })
         for failure in log.failures {

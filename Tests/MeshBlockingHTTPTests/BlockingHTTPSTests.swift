@@ -61,8 +61,8 @@ import Testing
     }
 
     @Test func aPeerThatNeverHandshakesIsATimeout() throws {
-        let server = try OneShotServer(answer: nil, closeAfter: false)
-        defer { server.stop() }
+        let server = try TestUpstream(.neverAnswer)
+        defer { server.shutdown() }
         let request = BlockingHTTPRequest(method: "GET", host: "127.0.0.1", port: server.port, target: "/")
         #expect(throws: BlockingHTTPError.timeout(ms: 300)) {
             try BlockingHTTPClient.send(request, timeoutMs: 300, tls: Self.context(ca: "ca"))

@@ -10,7 +10,15 @@ extension TestUpstream {
 
     /// Sends the response `behavior` asks for.
     func answer(_ request: ReceivedRequest, fd: Int32, reader: ByteReader) throws -> Next {
+        try answer(request, as: behavior, fd: fd, reader: reader)
+    }
+
+    private func answer(_ request: ReceivedRequest, as behavior: UpstreamBehavior, fd: Int32, reader: ByteReader)
+        throws -> Next
+    {
         switch behavior {
+        case .byTarget(let pick):
+            return try answer(request, as: pick(request.target), fd: fd, reader: reader)
         case .fixed(let reply):
             try TestSocket.writeAll(fd, reply.bytes(method: request.method))
         case .echo:

@@ -67,7 +67,20 @@ public final class TestUpstream: Sendable {
         }
     }
 
+    /// Requests received for `target` (path and query) so far.
+    public func hits(_ target: String) -> Int { requests.lazy.filter { $0.target == target }.count }
+
+    /// `http://127.0.0.1:PORT` + `path`.
+    public func url(_ path: String) -> String { "http://127.0.0.1:\(port)\(path)" }
+
     // MARK: - Shutdown
+
+    /// Stops accepting: from now on connects are refused; connections already accepted go on.
+    public func stopListening() {
+        state.withLock { $0.stopping = true }
+        // A listening socket shut down leaves the listening state at once (SYNs get a reset) and keeps the port.
+        Glibc.shutdown(listenFD, Int32(SHUT_RDWR))
+    }
 
     /// Closes the listener and every connection, then waits up to 5 s for all threads to finish.
     public func shutdown() {

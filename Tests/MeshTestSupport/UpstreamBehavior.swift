@@ -26,6 +26,9 @@ public enum UpstreamBehavior: Sendable {
     case rawKeepAlive([UInt8])
     /// 200 with a generated `PatternBody` of `bytes` bytes, Content-Length or chunked in 64 KiB chunks.
     case stream(bytes: Int, chunked: Bool)
+    /// Each request as the behaviour its request-target (path and query) picks, e.g. a key set at one path and a
+    /// 404 at the others.
+    case byTarget(@Sendable (String) -> UpstreamBehavior)
 }
 
 /// A response a `TestUpstream` sends.

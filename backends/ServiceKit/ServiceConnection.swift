@@ -55,6 +55,9 @@ final class ServiceConnection: EventHandler {
     private var dispatching = false
     /// The client shut down its side: no more requests will come.
     private var peerClosed = false
+    /// epoll reported the client's FIN: a short read no longer means drained, the end is still to be read
+    /// (edge-triggered, nothing announces it again).
+    private var hangupSeen = false
 
     init(server: ServiceServer, fd: Int32) throws(SystemError) {
         self.server = server
@@ -72,6 +75,7 @@ final class ServiceConnection: EventHandler {
         guard !closed else { return }
         if events.contains(.writable) || events.contains(.error) { flush() }
         guard !closed else { return }
+        if !events.intersection([.readHangup, .hangup]).isEmpty { hangupSeen = true }
         if !events.intersection([.readable, .readHangup, .hangup, .error]).isEmpty { readAll() }
     }
 
@@ -120,7 +124,7 @@ final class ServiceConnection: EventHandler {
                 pending.append(contentsOf: bytes)
                 process()
             }
-            if count < scratch.count { return }
+            if count < scratch.count && !hangupSeen { return }
         }
     }
 

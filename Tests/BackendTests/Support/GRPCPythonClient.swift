@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import MeshTestSupport
 
 /// Python `grpcio` (gRPC's C core: its own HTTP/2, framing and status handling) calling `profile.v1.Profiles`,
 /// with messages built and read by Python's `protobuf` from the committed descriptor set — an implementation
@@ -63,7 +64,7 @@ enum GRPCPythonClient {
         let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         guard let line = try? JSONSerialization.jsonObject(with: stdout) as? [String: Any] else {
-            throw HTTPClientError(description: "grpcio client failed (python3 -m pip install grpcio protobuf?): \(stderr)")
+            throw TestSupportError("grpcio client failed (python3 -m pip install grpcio protobuf?): \(stderr)")
         }
         return Outcome(
             code: line["code"] as? String ?? "?", reply: line["reply"] as? [String: Any] ?? [:],

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import MeshTestSupport
 
 /// A `meshgate run --config FILE` child (more arguments after: `--workers`, `-- app …`) with its output in
 /// `logPath`, stopped with SIGTERM by `stop()` or deinit. The one way BackendTests start a gateway: the edge in
@@ -27,11 +28,11 @@ final class MeshgateRun {
     /// with the log when meshgate exits or the time is up.
     func waitReady(adminPort: UInt16, _ what: String, also: () -> Bool = { true }) throws {
         for _ in 0..<2000 {
-            guard process.isRunning else { throw HTTPClientError(description: "\(what) exited: \(log())") }
+            guard process.isRunning else { throw TestSupportError("\(what) exited: \(log())") }
             if (try? HTTPClient.request(port: adminPort, "GET", "/readyz"))?.status == 200, also() { return }
             usleep(10_000)
         }
-        throw HTTPClientError(description: "\(what) never became ready: \(log())")
+        throw TestSupportError("\(what) never became ready: \(log())")
     }
 
     func stop() {

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import MeshTestSupport
 
 /// A backend (or gateway) binary started as a real child process for a test, on a free port, with its own
 /// temporary data directory, stdout/stderr in `logPath`.
@@ -59,12 +60,12 @@ final class ServiceProcess {
     func waitHealthy() throws {
         for _ in 0..<1500 {
             guard process.isRunning else {
-                throw HTTPClientError(description: "\(binary) exited (\(process.terminationStatus)): \(log())")
+                throw TestSupportError("\(binary) exited (\(process.terminationStatus)): \(log())")
             }
             if let reply = try? HTTPClient.request(port: port, "GET", "/healthz"), reply.status == 200 { return }
             usleep(10_000)
         }
-        throw HTTPClientError(description: "\(binary) never became healthy: \(log())")
+        throw TestSupportError("\(binary) never became healthy: \(log())")
     }
 
     var isRunning: Bool { process.isRunning }
@@ -87,7 +88,7 @@ final class ServiceProcess {
 
     static func temporaryDirectory(_ prefix: String) throws -> String {
         var template = Array("/tmp/meshgate-\(prefix)-XXXXXX".utf8CString)
-        guard let made = mkdtemp(&template) else { throw HTTPClientError(description: "mkdtemp failed") }
+        guard let made = mkdtemp(&template) else { throw TestSupportError("mkdtemp failed") }
         return String(cString: made)
     }
 
@@ -104,7 +105,7 @@ final class ServiceProcess {
                 bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
             }
         }
-        guard ok else { throw HTTPClientError(description: "no free port") }
+        guard ok else { throw TestSupportError("no free port") }
         return UInt16(bigEndian: address.sin_port)
     }
 }

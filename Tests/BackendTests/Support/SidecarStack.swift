@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import MeshTestSupport
 
 /// relationship-service started as the app of a real `meshgate run` sidecar (the shipped
 /// sidecar-relationships.json moved to free ports, with optional text edits), its `--profiles-grpc` pointing at
@@ -28,7 +29,7 @@ final class SidecarStack {
         adminPort = try ServiceProcess.freePort()
         var config = try Self.shippedConfig()
         for (text, replacement) in edits {
-            guard config.contains(text) else { throw HTTPClientError(description: "sidecar config lacks \(text)") }
+            guard config.contains(text) else { throw TestSupportError("sidecar config lacks \(text)") }
             config = config.replacingOccurrences(of: text, with: replacement)
         }
         config =
@@ -77,7 +78,7 @@ final class SidecarStack {
         for follower in followers {
             let reply = try HTTPClient.request(
                 port: relationshipsPort, "PUT", "/follows/\(user)", headers: [("x-user-id", follower)])
-            guard reply.status == 200 else { throw HTTPClientError(description: "follow: \(reply.text)") }
+            guard reply.status == 200 else { throw TestSupportError("follow: \(reply.text)") }
         }
     }
 }
