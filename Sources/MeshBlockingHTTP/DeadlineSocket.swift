@@ -98,7 +98,7 @@ public struct DeadlineSocket: ByteChannel {
         while true {
             let result: IOResult<Int>
             do {
-                result = try Posix.read(fd, buffer.baseAddress!, buffer.count)
+                result = try Posix.receive(fd, buffer.baseAddress!, buffer.count)
             } catch {
                 throw .system(error)
             }

@@ -187,7 +187,7 @@ final class HTTPClientExchange: EventHandler {
         while completion != nil {
             let result: IOResult<Int>
             do {
-                result = try chunk.withUnsafeMutableBytes { try Posix.read(registration.fd, $0.baseAddress!, $0.count) }
+                result = try chunk.withUnsafeMutableBytes { try Posix.receive(registration.fd, $0.baseAddress!, $0.count) }
             } catch let error as SystemError {
                 return fail(.connectionLost(address: label, reason: Self.reason(error.errno)))
             } catch {

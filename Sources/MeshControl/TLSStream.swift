@@ -116,7 +116,7 @@ public final class TLSStream {
 
     private func readSocket(fd: Int32, scratch: UnsafeMutableRawBufferPointer) -> SocketRead {
         do {
-            switch try Posix.read(fd, scratch.baseAddress!, scratch.count) {
+            switch try Posix.receive(fd, scratch.baseAddress!, scratch.count) {
             case .wouldBlock:
                 socketReadable = false
                 return .drained

@@ -139,7 +139,7 @@ final class UpstreamConnection: EventHandler {
             result = readTLS(tls, space: space)
         } else {
             do {
-                result = try Posix.read(fd, buffer.base! + buffer.end, space)
+                result = try Posix.receive(fd, buffer.base! + buffer.end, space)
             } catch {
                 readable = false
                 return .end

@@ -253,7 +253,7 @@ public final class RedisConnection {
         while isConnected {
             let result: IOResult<Int>
             do {
-                result = try Posix.read(socket.fd, chunk.baseAddress!, chunk.count)
+                result = try Posix.receive(socket.fd, chunk.baseAddress!, chunk.count)
             } catch {
                 return drop(reason: .connectionLost, reconnect: true)
             }

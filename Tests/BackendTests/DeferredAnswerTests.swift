@@ -15,7 +15,7 @@ import Testing
         let port: UInt16
 
         init() throws {
-            port = try ServiceProcess.freePort()
+            port = try TestSocket.freePort()
             fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue | SOCK_CLOEXEC.rawValue), 0)
             var address = sockaddr_in()
             address.sin_family = sa_family_t(AF_INET)

@@ -34,8 +34,8 @@ final class DegradationStack {
         profile = try ServiceProcess("profile-service")
         relationships = try ServiceProcess("relationship-service")
         directory = try ServiceProcess.temporaryDirectory("degrade")
-        edgePort = try ServiceProcess.freePort()
-        adminPort = try ServiceProcess.freePort()
+        edgePort = try TestSocket.freePort()
+        adminPort = try TestSocket.freePort()
         var config = try Self.shippedConfig()
         for (text, replacement) in edits {
             guard config.contains(text) else { throw TestSupportError("routes.json lacks \(text)") }

@@ -15,7 +15,7 @@ import Testing
             path = try ServiceProcess.temporaryDirectory("demo")
             var ports: [String: UInt16] = [:]
             for name in ["auth", "profile", "relationships", "edge", "admin", "https", "sidecar", "sidecar-admin"] {
-                ports[name] = try ServiceProcess.freePort()
+                ports[name] = try TestSocket.freePort()
             }
             self.ports = ports
             let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

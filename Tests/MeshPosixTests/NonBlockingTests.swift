@@ -22,6 +22,13 @@ func funnelRead(_ fd: Int32, max: Int = 4096) throws -> IOResult<[UInt8]> {
     return .processed(Array(buffer[0..<n]))
 }
 
+func funnelReceive(_ fd: Int32, max: Int = 4096) throws -> IOResult<[UInt8]> {
+    var buffer = [UInt8](repeating: 0, count: max)
+    let result = try buffer.withUnsafeMutableBytes { try Posix.receive(fd, $0.baseAddress!, $0.count) }
+    guard case .processed(let n) = result else { return .wouldBlock }
+    return .processed(Array(buffer[0..<n]))
+}
+
 extension IOResult {
     var isWouldBlock: Bool { if case .wouldBlock = self { true } else { false } }
     var value: Value? { if case .processed(let value) = self { value } else { nil } }
@@ -49,6 +56,28 @@ extension IOResult {
         #expect(try funnelRead(a).isWouldBlock)
         #expect(try Posix.write(b, "ping", 4).value == 4)
         #expect(try funnelRead(a).value == Array("ping".utf8))
+    }
+
+    /// `receive` answers on a socket exactly as `read` does (the proxy's sockets read through it), and is for
+    /// sockets only.
+    @Test func receiveIsReadForSockets() throws {
+        let (a, b) = try Fixture.socketPair()
+        defer {
+            Glibc.close(a)
+            Glibc.close(b)
+        }
+        #expect(try funnelReceive(a).isWouldBlock)
+        #expect(try Posix.write(b, "ping", 4).value == 4)
+        #expect(try funnelReceive(a, max: 2).value == Array("pi".utf8))
+        #expect(try funnelReceive(a).value == Array("ng".utf8))
+        Posix.shutdownWrite(b)
+        #expect(try funnelReceive(a).value == [])
+        let pipe = try Fixture.pipe(nonBlocking: true)
+        defer {
+            Glibc.close(pipe.read)
+            Glibc.close(pipe.write)
+        }
+        #expect(throws: SystemError(errno: ENOTSOCK, call: "recv")) { try funnelReceive(pipe.read) }
     }
 
     /// End of stream is `.processed(0)`, never `.wouldBlock`: the proxy tells "closed" from "not yet" by it.

@@ -60,7 +60,7 @@ final class AdminConnection: EventHandler {
             let result: IOResult<Int>
             do {
                 result = try chunk.withUnsafeMutableBytes { raw throws(SystemError) in
-                    try Posix.read(registration.fd, raw.baseAddress!, raw.count)
+                    try Posix.receive(registration.fd, raw.baseAddress!, raw.count)
                 }
             } catch {
                 close()

@@ -69,7 +69,7 @@ struct ClientTransport {
         if let tls { return readTLS(tls, fd: fd, into: into, pool: pool, nowMs: nowMs) }
         if let pipe { return readPipe(pipe, into: into) }
         do {
-            switch try Posix.read(fd, into.baseAddress!, space) {
+            switch try Posix.receive(fd, into.baseAddress!, space) {
             case .wouldBlock:
                 readable = false
                 return .drained

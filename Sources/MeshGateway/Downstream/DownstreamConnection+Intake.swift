@@ -85,40 +85,43 @@ extension DownstreamConnection {
             exchange.host = String(decoding: Bytes.hostWithoutPort(view.authority), as: UTF8.self)
         }
         exchange.upgrade = TrustBoundary.allowsTunnel(view)
-        guard let pathLength = normalizedPath(view), TrustBoundary.violation(view, trusted: listener.config.trustedNames) == nil
-        else {
+        let pathLength = normalizedPath(view)
+        let path = pathLength.map {
+            UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(worker.pathScratch)[0..<$0])
+        }
+        let verdict = Intake.judge(
+            view, normalizedPath: path, listener: listener.config,
+            acmeChallenge: client.clientTLS == nil && ACMEHTTPChallenges.claims(view.rawPath),
+            peerIdentity: client.clientTLS?.identity?.uri)
+        let route: CompiledRoute
+        let routedPathLength: Int
+        switch verdict {
+        case .badRequest:
             respond(.badRequest, close: true)
             return
-        }
-        // SPEC §12 ACME http-01: the challenge path prefix, on plaintext listeners, before redirects and routes.
-        if client.clientTLS == nil && ACMEHTTPChallenges.claims(view.rawPath) {
+        case .acmeChallenge:
             answerACMEChallenge(view)
             return
-        }
-        if let port = listener.config.config.redirectToHTTPS {
+        case .redirectToHTTPS(let port):
             redirectToHTTPS(view, port: port)
             return
-        }
-        let path = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(worker.pathScratch)[0..<pathLength])
-        // A gateway is not a forward proxy: CONNECT tunnels nothing here.
-        guard head.method != .connect, let route = listener.config.table.match(view, path: path)
-        else {
+        case .noRoute:
             respond(.noRoute, close: !exchange.machine.request.done)
             return
+        case .forbidden(let matched), .routed(let matched):
+            // Routed only with a normalized path (`Intake` answers 400 without one).
+            route = matched
+            routedPathLength = pathLength ?? 0
         }
         exchange.machine.routed(to: route)
         worker.refreshAddressesIfChanged()
-        let target = pinGeneration().upstreams[route.upstreamIndex]
-        exchange.target = target
-        // SPEC §9: a route that names identities admits only those verified client certificates, before JWT.
-        if let allowed = route.config.allowIdentities {
-            guard let uri = client.clientTLS?.identity?.uri, allowed.contains(uri) else {
-                respond(.forbidden, close: !exchange.machine.request.done)
-                return
-            }
+        exchange.target = pinGeneration().upstreams[route.upstreamIndex]
+        if case .forbidden = verdict {
+            respond(.forbidden, close: !exchange.machine.request.done)
+            return
         }
         guard authorize(view, route: route) else { return }
-        admit(head, view: view, pathLength: pathLength)
+        admit(head, view: view, pathLength: routedPathLength)
     }
 
     /// The request passed routing and the JWT stage (at once, or after waiting for keys): take the body that

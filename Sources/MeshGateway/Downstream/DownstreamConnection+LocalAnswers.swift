@@ -139,7 +139,30 @@ extension DownstreamConnection {
         if exchange.machine.grpc, exchange.grpcStatus == nil, let trailers = exchange.machine.response.trailers {
             exchange.grpcStatus = GRPC.status(inTrailerSection: trailers)
         }
-        var record = exchange.record(listener: listener.listenerIndex, http2: bridged)
+        // Filled in place: a method on the exchange copied all of it per request (measured).
+        var record = RequestRecord()
+        record.listener = listener.listenerIndex
+        record.route = exchange.route?.index ?? -1
+        record.method = exchange.method
+        record.protocolName = bridged ? "HTTP/2" : exchange.clientVersion == .http10 ? "HTTP/1.0" : "HTTP/1.1"
+        // 499: the client went away before an answer (nginx's convention).
+        record.status = exchange.status == 0 ? 499 : exchange.status
+        record.startNs = exchange.startNs
+        record.endNs = clinux_monotonic_ns()
+        record.upstream = exchange.endpointIndex >= 0 ? exchange.target?.index ?? -1 : -1
+        record.endpoint = exchange.endpointIndex
+        record.attempts = exchange.machine.attempts
+        record.bytesIn = exchange.bytesIn
+        record.bytesOut = exchange.bytesOut
+        record.error = exchange.error
+        record.rateLimited = exchange.error == .rateLimited
+        record.sampled = exchange.sampled
+        record.trace = exchange.traceID
+        record.span = exchange.spanID
+        record.parentSpan = exchange.parentSpan
+        record.host = exchange.host
+        record.spanAttempts = exchange.attemptSpans
+        if exchange.machine.grpc { record.grpcStatus = exchange.grpcStatus ?? -1 }
         if telemetry.accessLogEnabled || telemetry.spanExportEnabled && exchange.sampled {
             record.path = exchange.path
             record.client = String(decoding: clientIP, as: UTF8.self)

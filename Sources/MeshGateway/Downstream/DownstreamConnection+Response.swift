@@ -74,21 +74,20 @@ extension DownstreamConnection {
     /// upstream after the client took everything), so a later framing error must close the client instead.
     /// Returns false when the exchange went elsewhere (rejected, retried, or answered by a fallback).
     private func startResponse(_ head: ResponseHead, _ up: UpstreamConnection) -> Bool {
-        // SPEC §4: a 101 the client did not ask for would turn its connection into an unknown protocol.
-        let switching = head.status == 101
-        guard !switching || exchange.upgrade else { return rejectResponse() }
-        let dechunk = head.framing == .chunked && exchange.clientVersion == .http10
-        let keepClient =
-            exchange.clientKeepAlive && !client.peerClosed && !worker.draining && head.framing != .untilClose
-            && !dechunk && exchange.machine.request.done && !exchange.requestAbandoned
-        let persistence: ResponseHeadBuilder.Persistence =
-            !keepClient ? .close : exchange.clientVersion == .http10 ? .keepAliveHTTP10 : .keepAlive
+        guard
+            let plan = ResponsePlan(
+                status: head.status, framing: head.framing, upstreamKeepAlive: head.keepAlive,
+                upgradeAsked: exchange.upgrade, clientVersion: exchange.clientVersion,
+                clientKeepAlive: exchange.clientKeepAlive, clientLeaving: client.peerClosed || worker.draining,
+                requestDone: exchange.machine.request.done, requestAbandoned: exchange.requestAbandoned)
+        else { return rejectResponse() }
+        let switching = plan.switching
         // Written now, committed only once the response is known to be forwarded.
         var w = HeadWriter(client.out.headSpace(from: worker.pool))
         requestID.withUnsafeBytes { id in
             ResponseHeadBuilder.write(
                 buffer: up.buffer.readable, headers: worker.headers, head: head, route: exchange.route,
-                persistence: persistence, dechunk: dechunk, requestID: id, into: &w)
+                persistence: plan.persistence, dechunk: plan.dechunk, requestID: id, into: &w)
         }
         // A head that does not fit whole is never sent in part (and the body never without it).
         guard !w.overflowed else { return rejectResponse() }
@@ -102,17 +101,17 @@ extension DownstreamConnection {
             grpcStatus = GRPC.status(inHead: up.buffer.readable, headers: worker.headers, count: head.headerCount)
             if grpcStatus == nil && head.framing == .chunked { cursor.trailers = [] }
         }
-        guard let body = Self.takeBody(&cursor, dechunk: dechunk, afterHead) else { return rejectResponse() }
+        guard let body = Self.takeBody(&cursor, dechunk: plan.dechunk, afterHead) else { return rejectResponse() }
         guard responseHeadArrived(status: head.status, grpcStatus: grpcStatus) else { return false }
         exchange.grpcStatus = grpcStatus
         client.out.commitHead(w.count)
         exchange.machine.responseStarted(framing: head.framing, switching: switching, now: worker.loop.nowMs)
         exchange.machine.response = cursor
         syncTimer()
-        exchange.dechunk = dechunk
-        exchange.closeAfter = !keepClient && !switching
+        exchange.dechunk = plan.dechunk
+        exchange.closeAfter = !plan.keepsClient && !switching
         exchange.status = head.status
-        exchange.upstreamKeepAlive = head.keepAlive && head.framing != .untilClose && !switching
+        exchange.upstreamKeepAlive = plan.upstreamKeepAlive
         if body.data > 0 { client.out.queueBody(UnsafeRawBufferPointer(rebasing: afterHead[0..<body.data])) }
         exchange.bytesOut += body.data
         up.buffer.start += head.headLength + body.consumed

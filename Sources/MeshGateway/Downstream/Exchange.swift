@@ -1,4 +1,3 @@
-import CLinux
 import MeshControl
 import MeshHTTP1
 import MeshOTLP
@@ -91,35 +90,5 @@ struct Exchange {
     mutating func reset(startNs: Int64) {
         self = Exchange()
         self.startNs = startNs
-    }
-}
-
-extension Exchange {
-    /// The finished exchange as telemetry's record (without what only the access log and spans read).
-    func record(listener: Int, http2: Bool) -> RequestRecord {
-        var record = RequestRecord()
-        record.listener = listener
-        record.route = route?.index ?? -1
-        record.method = method
-        record.protocolName = http2 ? "HTTP/2" : clientVersion == .http10 ? "HTTP/1.0" : "HTTP/1.1"
-        // 499: the client went away before an answer (nginx's convention).
-        record.status = status == 0 ? 499 : status
-        record.startNs = startNs
-        record.endNs = clinux_monotonic_ns()
-        record.upstream = endpointIndex >= 0 ? target?.index ?? -1 : -1
-        record.endpoint = endpointIndex
-        record.attempts = machine.attempts
-        record.bytesIn = bytesIn
-        record.bytesOut = bytesOut
-        record.error = error
-        record.rateLimited = error == .rateLimited
-        record.sampled = sampled
-        record.trace = traceID
-        record.span = spanID
-        record.parentSpan = parentSpan
-        record.host = host
-        record.spanAttempts = attemptSpans
-        if machine.grpc { record.grpcStatus = grpcStatus ?? -1 }
-        return record
     }
 }

@@ -96,7 +96,7 @@ final class H2UpstreamChannel: EventHandler {
     /// Reads once from the pair; false when nothing more is there now.
     private func readRequest() -> Bool {
         let scratch = session.channelScratch
-        let result = try? Posix.read(registration.fd, scratch.baseAddress!, scratch.count)
+        let result = try? Posix.receive(registration.fd, scratch.baseAddress!, scratch.count)
         switch result {
         case .processed(0), nil:
             // The exchange let go of the connection (answered, timed out, client gone): a stream still open is

@@ -186,7 +186,7 @@ final class H2UpstreamSession: EventHandler {
                 result = readTLS(tls)
             } else {
                 do {
-                    result = try Posix.read(registration.fd, readBuffer.baseAddress!, readBuffer.count)
+                    result = try Posix.receive(registration.fd, readBuffer.baseAddress!, readBuffer.count)
                 } catch {
                     return fail()
                 }

@@ -1,4 +1,5 @@
 import Foundation
+import MeshTestSupport
 import Glibc
 
 /// An edge `meshgate run` in front of backends (routes and upstreams as JSON fragments), on free ports, with its
@@ -9,8 +10,8 @@ final class EdgeGateway {
     let gateway: MeshgateRun
 
     init(directory: String, routes: String, upstreams: String) throws {
-        port = try ServiceProcess.freePort()
-        adminPort = try ServiceProcess.freePort()
+        port = try TestSocket.freePort()
+        adminPort = try TestSocket.freePort()
         let config = """
             {"version": 1, "admin": {"address": "127.0.0.1:\(adminPort)"},
              "listeners": [{"name": "edge", "address": "127.0.0.1:\(port)", "routes": [\(routes)]}],

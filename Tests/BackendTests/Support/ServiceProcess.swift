@@ -20,7 +20,7 @@ final class ServiceProcess {
     /// Starts `binary --listen 127.0.0.1:<port> --data-dir <dir> arguments...` and waits for `/healthz`.
     init(_ binary: String, dataDirectory: String? = nil, port: UInt16? = nil, arguments: [String] = []) throws {
         self.binary = binary
-        self.port = try port ?? ServiceProcess.freePort()
+        self.port = try port ?? TestSocket.freePort()
         self.dataDirectory = try dataDirectory ?? ServiceProcess.temporaryDirectory(binary)
         ownsDirectory = dataDirectory == nil
         logPath = self.dataDirectory + "/\(binary).\(self.port).log"
@@ -90,22 +90,5 @@ final class ServiceProcess {
         var template = Array("/tmp/meshgate-\(prefix)-XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else { throw TestSupportError("mkdtemp failed") }
         return String(cString: made)
-    }
-
-    /// A port the kernel just handed out for 127.0.0.1 (closed again: a tiny reuse race, acceptable in tests).
-    static func freePort() throws -> UInt16 {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue | SOCK_CLOEXEC.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let ok = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
-            }
-        }
-        guard ok else { throw TestSupportError("no free port") }
-        return UInt16(bigEndian: address.sin_port)
     }
 }

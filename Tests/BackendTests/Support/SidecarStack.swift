@@ -24,9 +24,9 @@ final class SidecarStack {
     init(edits: [(String, String)] = []) throws {
         profile = try ServiceProcess("profile-service")
         directory = try ServiceProcess.temporaryDirectory("sidecar")
-        relationshipsPort = try ServiceProcess.freePort()
-        grpcPort = try ServiceProcess.freePort()
-        adminPort = try ServiceProcess.freePort()
+        relationshipsPort = try TestSocket.freePort()
+        grpcPort = try TestSocket.freePort()
+        adminPort = try TestSocket.freePort()
         var config = try Self.shippedConfig()
         for (text, replacement) in edits {
             guard config.contains(text) else { throw TestSupportError("sidecar config lacks \(text)") }
