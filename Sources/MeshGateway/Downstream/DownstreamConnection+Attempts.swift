@@ -183,6 +183,7 @@ extension DownstreamConnection {
         }
         let endNs = clinux_monotonic_ns()
         let seconds = Double(endNs - exchange.attemptStartNs) / 1e9
+        let telemetry = self.telemetry
         telemetry.attemptFinished(upstream: target.index, endpoint: i, outcome: outcome, durationSeconds: seconds)
         if telemetry.spanExportEnabled && exchange.sampled {
             _ = exchange.attemptSpans.append(

@@ -61,7 +61,7 @@ extension DownstreamConnection {
 
     /// A complete head is at the front of `buffer`: route it and start the first attempt.
     func begin(_ head: RequestHead) {
-        exchange.reset(startNs: clinux_monotonic_ns())
+        startExchange(startNs: clinux_monotonic_ns())
         exchange.method = head.method
         exchange.clientVersion = head.version
         exchange.clientKeepAlive = head.keepAlive
@@ -80,6 +80,7 @@ extension DownstreamConnection {
         exchange.traceID = TraceID(high: worker.random.nextNonZero(), low: worker.random.next())
         exchange.spanID = SpanID(worker.random.nextNonZero())
         exchange.sampleRandom = worker.random.next()
+        let telemetry = self.telemetry
         if telemetry.accessLogEnabled || telemetry.spanExportEnabled { capturePath(view) }
         if telemetry.spanExportEnabled {
             exchange.host = String(decoding: Bytes.hostWithoutPort(view.authority), as: UTF8.self)

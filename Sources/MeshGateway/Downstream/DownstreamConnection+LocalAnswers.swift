@@ -163,6 +163,7 @@ extension DownstreamConnection {
         record.host = exchange.host
         record.spanAttempts = exchange.attemptSpans
         if exchange.machine.grpc { record.grpcStatus = exchange.grpcStatus ?? -1 }
+        let telemetry = self.telemetry
         if telemetry.accessLogEnabled || telemetry.spanExportEnabled && exchange.sampled {
             record.path = exchange.path
             record.client = String(decoding: clientIP, as: UTF8.self)
