@@ -15,18 +15,19 @@ func funnelWritev(_ fd: Int32, _ data: [UInt8], segments: Int) throws -> IOResul
     }
 }
 
-func funnelRead(_ fd: Int32, max: Int = 4096) throws -> IOResult<[UInt8]> {
+/// One read of at most `max` bytes through the funnel's `call` (`Posix.read`, or `Posix.receive` for sockets).
+func funnelRead(
+    _ fd: Int32, max: Int = 4096,
+    call: (Int32, UnsafeMutableRawPointer, Int) throws -> IOResult<Int> = { try Posix.read($0, $1, $2) }
+) throws -> IOResult<[UInt8]> {
     var buffer = [UInt8](repeating: 0, count: max)
-    let result = try buffer.withUnsafeMutableBytes { try Posix.read(fd, $0.baseAddress!, $0.count) }
+    let result = try buffer.withUnsafeMutableBytes { try call(fd, $0.baseAddress!, $0.count) }
     guard case .processed(let n) = result else { return .wouldBlock }
     return .processed(Array(buffer[0..<n]))
 }
 
 func funnelReceive(_ fd: Int32, max: Int = 4096) throws -> IOResult<[UInt8]> {
-    var buffer = [UInt8](repeating: 0, count: max)
-    let result = try buffer.withUnsafeMutableBytes { try Posix.receive(fd, $0.baseAddress!, $0.count) }
-    guard case .processed(let n) = result else { return .wouldBlock }
-    return .processed(Array(buffer[0..<n]))
+    try funnelRead(fd, max: max) { try Posix.receive($0, $1, $2) }
 }
 
 extension IOResult {

@@ -26,6 +26,21 @@ import Testing
 
     static let limits = ExchangeMachine.Limits(idleTimeoutMs: 60_000, maxBodyBytes: 1_000)
 
+    /// The idle machine (built without running the general initializer) answers as a GET without a body does.
+    @Test func theIdleMachineIsAGetWithoutABody() {
+        let idle = ExchangeMachine()
+        var get = ExchangeMachine(
+            method: .get, framing: .none, limits: .init(idleTimeoutMs: 60_000, maxBodyBytes: 0))
+        var copy = idle
+        #expect(idle.state == get.state && idle.timerMs == get.timerMs && idle.attempts == get.attempts)
+        #expect(idle.request.done && get.request.done && idle.request.total == 0 && !idle.responseStarted)
+        #expect(idle.replayable == get.replayable && idle.grpc == get.grpc && idle.remainingMs(now: 5) == 0)
+        // Both answer alike once answered: the idle timeout follows.
+        copy.answered(now: 1_000)
+        get.answered(now: 1_000)
+        #expect(copy.timerMs == get.timerMs && copy.state == get.state)
+    }
+
     /// A machine routed to the one route `json` (to upstream "app"), its head just parsed.
     func machine(
         _ json: String, method: HTTPMethod = .get, framing: BodyFraming = .none

@@ -83,7 +83,10 @@ public struct ExchangeMachine: Sendable {
     /// The machine of a connection between requests, or of an answer to bytes that never became a request:
     /// nothing to decide, SPEC §3's default idle timeout for the answer.
     public init() {
-        self.init(method: .get, framing: .none, limits: Limits(idleTimeoutMs: 60_000, maxBodyBytes: 0))
+        // What `init(method: .get, framing: .none, …)` makes, without running it: every idle connection's and
+        // every returned exchange state's machine is this one (a fresh `BodyCursor` is a finished empty body).
+        idempotent = true
+        limits = Limits(idleTimeoutMs: 60_000, maxBodyBytes: 0)
     }
 
     // MARK: - Before the first attempt
