@@ -37,7 +37,9 @@ final class ExchangeState {
 
     /// Forgets the exchange (its route, generation and upstream references go with it), keeping storage.
     func clear() {
-        exchange.pointee = Exchange()
+        // Destroyed, then built in place: an assignment built the new value aside and moved it (~110 instructions).
+        exchange.deinitialize(count: 1)
+        exchange.initialize(to: Exchange())
         requestID.pointee.removeAll(keepingCapacity: true)
         claimLines.pointee.removeAll(keepingCapacity: true)
     }
