@@ -12,8 +12,9 @@ import MeshTLS
 ///
 /// Phases: `idle` (keep-alive, no bytes) → `readingHead` → `proxying` (an exchange: request and response
 /// pumped independently) → back to `idle`, or `tunnel` after a 101, or `closing` (a last response is being
-/// written). Everything runs on the worker's thread; readiness is edge-triggered, so `readable`/`writable`
-/// remember what the kernel last said and a short read means "drained" (no read just to see EAGAIN).
+/// written). Everything runs on the worker's thread; readiness is edge-triggered (`ClientTransport` remembers
+/// what the kernel last said, and a short read means "drained"). The exchange's decisions are
+/// `ExchangeMachine`'s, `Intake`'s and `ResponsePlan`'s; the extensions beside this file perform them by role.
 final class DownstreamConnection: EventHandler {
     enum Phase {
         case idle
