@@ -150,11 +150,38 @@ struct ClientTransport {
         return result
     }
 
+    /// Nothing more is sent: TLS close_notify, then FIN (`lingering` connections still read).
+    private(set) var sendingFinished = false
+
+    mutating func finishSending(fd: Int32) {
+        guard !sendingFinished else { return }
+        sendingFinished = true
+        tls?.closeNotify(fd: fd)
+        Posix.shutdownWrite(fd)
+    }
+
+    /// Reads and drops what the client still sends; false at its end (or a reset).
+    mutating func discard(fd: Int32, pool: BufferPool) -> Bool {
+        let scratch = pool.take()
+        defer { pool.give(scratch) }
+        while true {
+            switch try? Posix.receive(fd, scratch, pool.bufferSize) {
+            case .wouldBlock?:
+                readable = false
+                return true
+            case .processed(let n)? where n > 0:
+                continue
+            default:
+                return false
+            }
+        }
+    }
+
     /// The connection is closing: a TLS close_notify if the socket takes it, buffers back to the pool, and
     /// the pipe's bridge told that nobody reads or writes here any more.
     mutating func close(fd: Int32, pool: BufferPool) {
         if let tls {
-            tls.closeNotify(fd: fd)
+            if !sendingFinished { tls.closeNotify(fd: fd) }
             tls.releaseBlock()
         }
         out.reset(pool: pool)

@@ -24,6 +24,9 @@ final class DownstreamConnection: EventHandler {
         /// HTTP/2 (h2c prior knowledge): `h2` owns the socket's bytes from now on.
         case http2
         case closing
+        /// The last answer (an HTTP/2 GOAWAY for a connection error) is out and FIN sent; what the client still
+        /// sends is read and dropped until its FIN or `lingerMs`, then the connection closes.
+        case lingering
         case closed
     }
 
@@ -177,7 +180,7 @@ final class DownstreamConnection: EventHandler {
         client.note(events)
         // A reset (or both directions gone) while we wait on the upstream: nobody is left to answer, so free
         // the upstream connection now. A FIN alone is a half-close: the client may still read the answer.
-        if !events.intersection([.hangup, .error]).isEmpty && (phase == .proxying || phase == .tunnel) {
+        if !events.intersection([.hangup, .error]).isEmpty && (phase == .proxying || phase == .tunnel || phase == .lingering) {
             close()
             return
         }
@@ -208,6 +211,8 @@ final class DownstreamConnection: EventHandler {
             if before == .proxying && phase == .tunnel { pumpRequest() }
         case .closing:
             flushAndClose()
+        case .lingering:
+            if !client.discard(fd: fd, pool: worker.pool) { close() }
         case .closed:
             break
         }
@@ -231,7 +236,7 @@ final class DownstreamConnection: EventHandler {
             respond(.requestTimeout, close: true)
         case .proxying:
             perform(exchange.machine.timerFired(now: nowMs))
-        case .tunnel, .closing:
+        case .tunnel, .closing, .lingering:
             close()
         case .closed:
             break
@@ -318,6 +323,25 @@ final class DownstreamConnection: EventHandler {
         }
     }
 
+    /// How long a closing connection keeps reading what the client still sends (`lingerAndClose`).
+    static let lingerMs = 1_000
+
+    /// Closes after an answer the client may not have read while it is still sending: a close with unread bytes
+    /// sends a reset, and a reset can destroy the answer in the client's receive queue (nginx's lingering close
+    /// answers the same race). FIN goes after the answer; the client's bytes are dropped until its FIN or
+    /// `lingerMs`.
+    func lingerAndClose() {
+        guard phase != .closed, phase != .lingering else { return }
+        guard client.pipe == nil, !client.peerClosed else {
+            close()
+            return
+        }
+        client.finishSending(fd: fd)
+        phase = .lingering
+        setDeadline(.deadline(worker.loop.nowMs, plusMs: Self.lingerMs))
+        if !client.discard(fd: fd, pool: worker.pool) { close() }
+    }
+
     func flushAndClose() {
         if flushClient() { close() }
     }
@@ -381,7 +405,7 @@ extension DownstreamConnection {
             if exchange.machine.responseStarted { exchange.closeAfter = true }
         case .http2:
             h2?.windDown()
-        case .tunnel, .closing, .closed:
+        case .tunnel, .closing, .lingering, .closed:
             break
         }
     }

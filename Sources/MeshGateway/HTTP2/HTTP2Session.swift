@@ -142,7 +142,8 @@ final class HTTP2Session {
             guard owner.flushClient() else { return false }
         }
         if codec.isClosed {
-            owner.close()
+            // A GOAWAY is out; the client may still be sending (the frame that broke the connection, say).
+            owner.lingerAndClose()
             return false
         }
         return true
