@@ -37,20 +37,8 @@ measure() {
     echo "$name $((total / 10000))"
 }
 
-cat >"$tmp/nginx.conf" <<CONF
-worker_processes 1;
-pid $tmp/nginx.pid;
-error_log $tmp/nginx.error.log warn;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    keepalive_timeout 75s;
-    keepalive_requests 10000000;
-    upstream origin { server 127.0.0.1:18080; keepalive 256; }
-    server { listen 127.0.0.1:18081 backlog=4096;
-             location / { proxy_pass http://origin; proxy_http_version 1.1; proxy_set_header Connection ""; } }
-}
-CONF
+bench_nginx_conf nginx "    upstream origin { server 127.0.0.1:18080; keepalive 256; }
+    server { listen 127.0.0.1:18081 backlog=4096; $bench_proxy_location }"
 echo "target instructions/request (10,000 keep-alive /hello, ab -k -c 10)"
 measure nginx 18081 nginx -p "$tmp" -c "$tmp/nginx.conf" -g "daemon off; master_process off;"
 measure meshgate 18090 "$root/.build/release/meshgate" run --config "$here/meshgate.json" --workers 1

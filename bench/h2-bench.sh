@@ -37,18 +37,7 @@ if ((tls)); then
     meshgate_tls="\"tls\": { \"certificates\": [{ \"cert_file\": \"$tmp/cert.pem\", \"key_file\": \"$tmp/key.pem\" }], \"alpn\": [\"h2\"] },"
 fi
 
-cat >"$tmp/nginx.conf" <<EOF
-worker_processes 1;
-pid $tmp/nginx.pid;
-error_log $tmp/nginx.error.log warn;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    client_body_temp_path $tmp/tmp/body;
-    proxy_temp_path $tmp/tmp/proxy;
-    keepalive_timeout 75s;
-    keepalive_requests 10000000;
-    http2_max_concurrent_streams 128;
+bench_nginx_conf nginx "    http2_max_concurrent_streams 128;
     upstream origin { server 127.0.0.1:18080; keepalive 256; }
     server {
         listen 127.0.0.1:18480 $nginx_listen backlog=4096;
@@ -57,10 +46,8 @@ http {
         # nginx 1.22's default stops at TLS 1.2 (1.3 joined the default in 1.23.4); HAProxy and meshgate
         # negotiate 1.3, so without this line nginx ran a different protocol and cipher than the other two.
         ssl_protocols TLSv1.2 TLSv1.3;
-        location / { proxy_pass http://origin; proxy_http_version 1.1; proxy_set_header Connection ""; }
-    }
-}
-EOF
+        $bench_proxy_location
+    }"
 cat >"$tmp/haproxy.cfg" <<EOF
 global
     nbthread 1

@@ -70,22 +70,33 @@ bench_cert() {
     cat "$tmp/cert.pem" "$tmp/key.pem" >"$tmp/haproxy.pem"
 }
 
-# bench_origin: the origin, an nginx of its own on 127.0.0.1:18080 answering GET /hello, so no proxy is charged
-# for its work.
-bench_origin() {
-    cat >"$tmp/origin.conf" <<CONF
+# bench_nginx_conf <name> <lines>: $tmp/<name>.conf, one nginx worker with the reference harness's keep-alive, no
+# access log, temp paths in $tmp; <lines> end its http block (upstreams and servers).
+bench_nginx_conf() {
+    cat >"$tmp/$1.conf" <<CONF
 worker_processes 1;
-pid $tmp/origin.pid;
-error_log $tmp/origin.error.log warn;
+pid $tmp/$1.pid;
+error_log $tmp/$1.error.log warn;
 events { worker_connections 4096; }
 http {
     access_log off;
+    client_body_temp_path $tmp/tmp/body;
+    proxy_temp_path $tmp/tmp/proxy;
     keepalive_timeout 75s;
     keepalive_requests 10000000;
-    server { listen 127.0.0.1:18080 backlog=4096;
-             location = /hello { default_type text/plain; return 200 "Hello, World!"; } }
+$2
 }
 CONF
+}
+
+# What every nginx proxy of the benchmarks forwards with: HTTP/1.1 keep-alive to `upstream origin`.
+bench_proxy_location='location / { proxy_pass http://origin; proxy_http_version 1.1; proxy_set_header Connection ""; }'
+
+# bench_origin: the origin, an nginx of its own on 127.0.0.1:18080 answering GET /hello, so no proxy is charged
+# for its work.
+bench_origin() {
+    bench_nginx_conf origin '    server { listen 127.0.0.1:18080 backlog=4096;
+             location = /hello { default_type text/plain; return 200 "Hello, World!"; } }'
     bench_start "$tmp/origin.out" nginx -p "$tmp" -c "$tmp/origin.conf" -g "daemon off; master_process off;"
 }
 

@@ -28,18 +28,7 @@ loader="$tmp/handshake_load"
 cc -O2 -o "$loader" "$root/bench/tls-bio/handshake_load.c" -lssl -lcrypto
 bench_cert
 
-cat >"$tmp/nginx.conf" <<EOF
-worker_processes 1;
-pid $tmp/nginx.pid;
-error_log $tmp/nginx.error.log warn;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    client_body_temp_path $tmp/tmp/body;
-    proxy_temp_path $tmp/tmp/proxy;
-    keepalive_timeout 75s;
-    keepalive_requests 10000000;
-    ssl_session_cache off;
+bench_nginx_conf nginx "    ssl_session_cache off;
     ssl_session_tickets on;
     upstream origin { server 127.0.0.1:18080; keepalive 128; }
     server {
@@ -47,10 +36,8 @@ http {
         ssl_certificate $tmp/cert.pem;
         ssl_certificate_key $tmp/key.pem;
         ssl_protocols TLSv1.2 TLSv1.3;
-        location / { proxy_pass http://origin; proxy_http_version 1.1; proxy_set_header Connection ""; }
-    }
-}
-EOF
+        $bench_proxy_location
+    }"
 cat >"$tmp/haproxy.cfg" <<EOF
 global
     nbthread 1
