@@ -66,6 +66,15 @@ enum ASCII {
     @inline(__always) static func lower(_ b: UInt8) -> UInt8 {
         (b >= 0x41 && b <= 0x5A) ? b | 0x20 : b
     }
+
+    /// `lower` of each of the eight bytes of `word` (SWAR: a byte's high bit marks A...Z, shifted to 0x20).
+    @inline(__always) static func lowered(_ word: UInt64) -> UInt64 {
+        let heptets = word & 0x7F7F_7F7F_7F7F_7F7F
+        let fromA = heptets &+ 0x3F3F_3F3F_3F3F_3F3F  // high bit set where the byte is ≥ "A" (0x41)
+        let pastZ = heptets &+ 0x2525_2525_2525_2525  // high bit set where the byte is > "Z" (0x5A)
+        let upper = fromA & ~pastZ & ~word & 0x8080_8080_8080_8080
+        return word | upper >> 2
+    }
 }
 
 /// ASCII case-insensitive compare of a header name in a buffer against a lowercase literal.
@@ -75,9 +84,28 @@ enum ASCII {
 public func asciiCaseInsensitiveEquals(_ bytes: UnsafeRawBufferPointer, _ lowercase: StaticString) -> Bool {
     let count = lowercase.utf8CodeUnitCount
     guard bytes.count == count else { return false }
-    let literal = lowercase.utf8Start
-    for i in 0..<count where ASCII.lower(bytes[i]) != literal[i] {
-        return false
+    let literal = UnsafeRawPointer(lowercase.utf8Start)
+    guard count >= 4, let base = bytes.baseAddress else {
+        for i in 0..<count where ASCII.lower(bytes[i]) != literal.load(fromByteOffset: i, as: UInt8.self) {
+            return false
+        }
+        return true
     }
-    return true
+    if count < 8 {
+        // Two overlapping 4-byte halves in one word.
+        @inline(__always) func halves(_ p: UnsafeRawPointer) -> UInt64 {
+            UInt64(p.loadUnaligned(as: UInt32.self)) << 32
+                | UInt64(p.loadUnaligned(fromByteOffset: count - 4, as: UInt32.self))
+        }
+        return ASCII.lowered(halves(base)) == halves(literal)
+    }
+    // Eight bytes at a time (the last word overlaps the one before it): field names are 4 to 17 bytes, and
+    // this runs for every known field of every head.
+    var i = 0
+    while true {
+        let word = base.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+        guard ASCII.lowered(word) == literal.loadUnaligned(fromByteOffset: i, as: UInt64.self) else { return false }
+        if i == count - 8 { return true }
+        i = min(i + 8, count - 8)
+    }
 }

@@ -56,32 +56,34 @@ public enum KnownHeader: UInt8, Sendable {
         }
     }
 
-    /// Classifies a field name; the switch on length keeps it to at most three compares.
+    /// Classifies a field name; the switch on length and first letter leaves at most one full compare (names
+    /// that are none of these, most of a request's, cost two integer compares).
     public static func classify(_ name: UnsafeRawBufferPointer) -> KnownHeader {
+        guard let first = name.first else { return .other }
         let eq = asciiCaseInsensitiveEquals
-        switch name.count {
-        case 2: return eq(name, "te") ? .te : .other
-        case 3: return eq(name, "via") ? .via : .other
-        case 4: return eq(name, "host") ? .host : eq(name, "date") ? .date : .other
-        case 6:
-            return eq(name, "cookie") ? .cookie : eq(name, "expect") ? .expect : eq(name, "server") ? .server : .other
-        case 7: return eq(name, "upgrade") ? .upgrade : eq(name, "trailer") ? .trailer : .other
-        case 9: return eq(name, "forwarded") ? .forwarded : .other
-        case 10:
-            if eq(name, "connection") { return .connection }
-            if eq(name, "keep-alive") { return .keepAlive }
-            return eq(name, "tracestate") ? .tracestate : .other
-        case 11: return eq(name, "traceparent") ? .traceparent : .other
-        case 12: return eq(name, "x-request-id") ? .xRequestID : .other
-        case 13: return eq(name, "authorization") ? .authorization : .other
-        case 14: return eq(name, "content-length") ? .contentLength : .other
-        case 15: return eq(name, "x-forwarded-for") ? .xForwardedFor : .other
-        case 16:
-            if eq(name, "x-forwarded-host") { return .xForwardedHost }
-            return eq(name, "proxy-connection") ? .proxyConnection : .other
-        case 17:
-            if eq(name, "transfer-encoding") { return .transferEncoding }
-            return eq(name, "x-forwarded-proto") ? .xForwardedProto : .other
+        switch (name.count, ASCII.lower(first)) {
+        case (2, UInt8(ascii: "t")): return eq(name, "te") ? .te : .other
+        case (3, UInt8(ascii: "v")): return eq(name, "via") ? .via : .other
+        case (4, UInt8(ascii: "h")): return eq(name, "host") ? .host : .other
+        case (4, UInt8(ascii: "d")): return eq(name, "date") ? .date : .other
+        case (6, UInt8(ascii: "c")): return eq(name, "cookie") ? .cookie : .other
+        case (6, UInt8(ascii: "e")): return eq(name, "expect") ? .expect : .other
+        case (6, UInt8(ascii: "s")): return eq(name, "server") ? .server : .other
+        case (7, UInt8(ascii: "u")): return eq(name, "upgrade") ? .upgrade : .other
+        case (7, UInt8(ascii: "t")): return eq(name, "trailer") ? .trailer : .other
+        case (9, UInt8(ascii: "f")): return eq(name, "forwarded") ? .forwarded : .other
+        case (10, UInt8(ascii: "c")): return eq(name, "connection") ? .connection : .other
+        case (10, UInt8(ascii: "k")): return eq(name, "keep-alive") ? .keepAlive : .other
+        case (10, UInt8(ascii: "t")): return eq(name, "tracestate") ? .tracestate : .other
+        case (11, UInt8(ascii: "t")): return eq(name, "traceparent") ? .traceparent : .other
+        case (12, UInt8(ascii: "x")): return eq(name, "x-request-id") ? .xRequestID : .other
+        case (13, UInt8(ascii: "a")): return eq(name, "authorization") ? .authorization : .other
+        case (14, UInt8(ascii: "c")): return eq(name, "content-length") ? .contentLength : .other
+        case (15, UInt8(ascii: "x")): return eq(name, "x-forwarded-for") ? .xForwardedFor : .other
+        case (16, UInt8(ascii: "x")): return eq(name, "x-forwarded-host") ? .xForwardedHost : .other
+        case (16, UInt8(ascii: "p")): return eq(name, "proxy-connection") ? .proxyConnection : .other
+        case (17, UInt8(ascii: "t")): return eq(name, "transfer-encoding") ? .transferEncoding : .other
+        case (17, UInt8(ascii: "x")): return eq(name, "x-forwarded-proto") ? .xForwardedProto : .other
         default: return .other
         }
     }

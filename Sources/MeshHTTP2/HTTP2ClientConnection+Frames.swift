@@ -65,7 +65,7 @@ extension HTTP2ClientConnection {
         // §6.8: streams above last-stream-id were not processed and never will be; a later GOAWAY may lower it.
         goAwayReceived = min(goAwayReceived ?? .max, lastStreamID)
         var unprocessed: [UInt32] = []
-        for streamID in streams.keys.sorted() where streamID > lastStreamID {
+        for streamID in streams.ids.sorted() where streamID > lastStreamID {
             if streams[streamID]?.responseStarted == true {
                 // It answered, so it did process it: a contradiction, never "safe to retry".
                 resetStream(streamID, .protocolError, reason: nil, events: &events)

@@ -35,7 +35,7 @@ public struct HTTP2ClientConnection: HTTP2Endpoint, Sendable {
     var encoder = HPACKEncoder()
     var decoder: HPACKDecoder
     private var assembler = HeaderBlockAssembler()
-    var streams: [UInt32: HTTP2ClientStream] = [:]
+    var streams = StreamTable<HTTP2ClientStream>()
     /// The id the next `openStream` uses; every odd id below it is ours, opened or closed (§5.1.1).
     var nextStreamID: UInt32 = 1
     /// The last-stream-id of the peer's latest GOAWAY: no new streams (§6.8).
@@ -90,7 +90,7 @@ public struct HTTP2ClientConnection: HTTP2Endpoint, Sendable {
     public var peerSettingsReceived: Bool { phase != .firstSettings }
 
     /// Our stream ids still open or half-closed, ascending.
-    public var openStreamIDs: [UInt32] { streams.keys.sorted() }
+    public var openStreamIDs: [UInt32] { streams.ids.sorted() }
 
     // MARK: - Input
 

@@ -12,7 +12,7 @@ protocol HTTP2Endpoint {
 
     var limits: HTTP2Limits { get }
     var isClosed: Bool { get }
-    var streams: [UInt32: Stream] { get set }
+    var streams: StreamTable<Stream> { get set }
     var outbound: [UInt8] { get set }
     var encoder: HPACKEncoder { get set }
     var peer: HTTP2PeerSettings { get set }
@@ -214,7 +214,7 @@ extension HTTP2Endpoint {
         case .success(let update):
             if update.headerTableChanged { encoder.peerTableSizeChanged() }
             if update.windowDelta != 0 {
-                for key in streams.keys { streams[key]?.sendWindow += update.windowDelta }
+                for key in streams.ids { streams[key]?.sendWindow += update.windowDelta }
             }
             HTTP2FrameWriter.settings([], ack: true, into: &outbound)
             if update.windowDelta > 0 { events.append(.windowOpened(streamID: 0)) }
@@ -228,7 +228,7 @@ extension HTTP2Endpoint {
         guard !localSettingsAcked else { return }
         localSettingsAcked = true
         let delta = limits.initialWindowBytes - HTTP2Window.initial
-        for key in streams.keys { streams[key]?.recvWindow += delta }
+        for key in streams.ids { streams[key]?.recvWindow += delta }
     }
 
     // MARK: - Receive windows

@@ -33,7 +33,7 @@ public struct HTTP2ServerConnection: HTTP2Endpoint, Sendable {
     var blockScratch: [UInt8] = []
     var decoder: HPACKDecoder
     private var assembler = HeaderBlockAssembler()
-    var streams: [UInt32: HTTP2Stream] = [:]
+    var streams = StreamTable<HTTP2Stream>()
     /// The highest client stream id seen (opened, refused or ignored); lower unknown ids are closed streams.
     var highestStreamID: UInt32 = 0
     /// We sent GOAWAY: new streams are ignored (§6.8).

@@ -75,3 +75,21 @@ func huffmanRoundTrip() {
     #expect(encoded.withUnsafeBytes { Huffman.decode($0, into: &decoded) } == nil)
     #expect(decoded == all)
 }
+
+@Test("the pointer encoder appends what the sequence encoder does, after bytes already in the output")
+func huffmanPointerEncoder() {
+    var random = SystemRandomNumberGenerator()
+    var inputs = huffmanExamples.map { Array($0.0.utf8) }
+    for length in [0, 1, 2, 7, 8, 31, 64, 300] {
+        inputs.append((0..<length).map { _ in UInt8.random(in: 0...255, using: &random) })
+    }
+    for input in inputs {
+        var expected: [UInt8] = [0xAB]
+        Huffman.encode(input, into: &expected)
+        var out: [UInt8] = [0xAB]
+        input.withUnsafeBytes { bytes in
+            Huffman.encode(bytes, encodedLength: Huffman.encodedLength(bytes), into: &out)
+        }
+        #expect(out == expected, "\(input)")
+    }
+}

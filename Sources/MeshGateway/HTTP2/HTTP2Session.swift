@@ -17,7 +17,7 @@ final class HTTP2Session {
     /// The client connection that owns the socket (and this session).
     unowned(unsafe) let owner: DownstreamConnection
     var codec: HTTP2ServerConnection
-    private var streams: [UInt32: HTTP2StreamBridge] = [:]
+    private var streams = StreamTable<HTTP2StreamBridge>()
     private var events: [HTTP2Event] = []
     private var windingDown = false
     /// Field offsets of the response head a bridge is translating (one at a time, on this thread).

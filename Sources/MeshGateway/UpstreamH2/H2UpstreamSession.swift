@@ -32,7 +32,7 @@ final class H2UpstreamSession: EventHandler {
     /// The connection failed or ended: it carries nothing more.
     private(set) var dead = false
     /// Channels by the stream they carry, and channels waiting for a stream slot (oldest first).
-    private var streams: [UInt32: H2UpstreamChannel] = [:]
+    private var streams = StreamTable<H2UpstreamChannel>()
     private var waiting: [H2UpstreamChannel] = []
     private var events: [HTTP2ClientEvent] = []
     private var connectTimer = LazyTimer()

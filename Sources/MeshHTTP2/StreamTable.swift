@@ -1,0 +1,116 @@
+/// A map from stream id to a stream's state, for the few dozen streams a connection has open.
+///
+/// `Dictionary` hashes each key with SipHash: an h2 request looks its stream up ~17 times (frames, windows,
+/// the bridge, the upstream channel), and the hashing alone was ~1,300 instructions a request. Here a key is
+/// placed by a multiplicative hash with a process-wide secret odd multiplier (stream ids are the client's
+/// choice: a fixed one would let it pick ids that collide), linear probing, and backward-shift deletion (no
+/// tombstones). The table holds at most `limits.h2.maxConcurrentStreams` entries; at ¾ full it doubles.
+public struct StreamTable<Value> {
+    /// 0 marks an empty slot: stream 0 is the connection, never a stream's key.
+    private var keys: [UInt32] = []
+    private var slots: [Value?] = []
+    public private(set) var count = 0
+
+    public init() {}
+
+    public var isEmpty: Bool { count == 0 }
+
+    private static var multiplier: UInt32 { streamTableMultiplier }
+
+    @inline(__always)
+    private func home(_ key: UInt32) -> Int {
+        // The high bits of the product are the well-mixed ones (Fibonacci hashing).
+        Int(truncatingIfNeeded: UInt64(key &* Self.multiplier) &* UInt64(keys.count) >> 32)
+    }
+
+    private func find(_ key: UInt32) -> Int? {
+        guard count > 0 else { return nil }
+        let mask = keys.count - 1
+        var i = home(key)
+        while true {
+            let k = keys[i]
+            if k == key { return i }
+            if k == 0 { return nil }
+            i = (i + 1) & mask
+        }
+    }
+
+    public subscript(key: UInt32) -> Value? {
+        get { find(key).flatMap { slots[$0] } }
+        set {
+            precondition(key != 0, "stream 0 is the connection")
+            if let newValue { insert(key, newValue) } else { _ = removeValue(forKey: key) }
+        }
+    }
+
+    private mutating func insert(_ key: UInt32, _ value: Value) {
+        if let i = find(key) {
+            slots[i] = value
+            return
+        }
+        if (count + 1) * 4 > keys.count * 3 { grow() }
+        let mask = keys.count - 1
+        var i = home(key)
+        while keys[i] != 0 { i = (i + 1) & mask }
+        keys[i] = key
+        slots[i] = value
+        count += 1
+    }
+
+    private mutating func grow() {
+        let oldKeys = keys
+        let oldSlots = slots
+        let capacity = max(8, keys.count * 2)
+        keys = [UInt32](repeating: 0, count: capacity)
+        slots = [Value?](repeating: nil, count: capacity)
+        count = 0
+        for (i, key) in oldKeys.enumerated() where key != 0 { insert(key, oldSlots[i]!) }
+    }
+
+    @discardableResult
+    public mutating func removeValue(forKey key: UInt32) -> Value? {
+        guard var hole = find(key) else { return nil }
+        let removed = slots[hole]
+        keys[hole] = 0
+        slots[hole] = nil
+        count -= 1
+        // Backward shift: move each later entry of the run into the hole when its home is not between the hole
+        // and where it sits, so lookups never stop early at the emptied slot.
+        let mask = keys.count - 1
+        var i = (hole + 1) & mask
+        while keys[i] != 0 {
+            let home = home(keys[i])
+            let distanceFromHome = (i - home) & mask
+            let distanceFromHole = (i - hole) & mask
+            if distanceFromHome >= distanceFromHole {
+                keys[hole] = keys[i]
+                slots[hole] = slots[i]
+                keys[i] = 0
+                slots[i] = nil
+                hole = i
+            }
+            i = (i + 1) & mask
+        }
+        return removed
+    }
+
+    public mutating func removeAll() {
+        guard count > 0 else { return }
+        for i in keys.indices {
+            keys[i] = 0
+            slots[i] = nil
+        }
+        count = 0
+    }
+
+    /// The ids in the table, in no particular order.
+    public var ids: [UInt32] { keys.filter { $0 != 0 } }
+
+    /// The values in the table, in no particular order.
+    public var values: [Value] { slots.compactMap { $0 } }
+}
+
+/// Odd, random per process (see `StreamTable`).
+private let streamTableMultiplier: UInt32 = UInt32.random(in: 0...UInt32.max) | 1
+
+extension StreamTable: Sendable where Value: Sendable {}
