@@ -75,6 +75,16 @@ extension DownstreamConnection {
         let view = RequestView(buffer: client.buffer.readable, headers: worker.headers, head: head)
         // The view keeps pointing at the head's bytes; they stay in place until the buffer is read into again.
         client.buffer.start += head.headLength
+        identify(view)
+        let pathLength = normalizedPath(view)
+        guard let route = route(view, pathLength: pathLength), authorize(view, route: route) else { return }
+        // Routed only with a normalized path (`Intake` answers 400 without one).
+        admit(head, view: view, pathLength: pathLength ?? 0)
+    }
+
+    /// What the exchange's telemetry and the upstream head need from the request before it is judged: its
+    /// request id, trace and span ids, gRPC call, and (only when they are exported) path and host.
+    private func identify(_ view: RequestView) {
         if bridged { noteGRPCCall(view) }
         adoptRequestID(view)
         exchange.traceID = TraceID(high: worker.random.nextNonZero(), low: worker.random.next())
@@ -86,7 +96,11 @@ extension DownstreamConnection {
             exchange.host = String(decoding: Bytes.hostWithoutPort(view.authority), as: UTF8.self)
         }
         exchange.upgrade = TrustBoundary.allowsTunnel(view)
-        let pathLength = normalizedPath(view)
+    }
+
+    /// Judges the head (`Intake`) and routes it: the route, pinned with its generation, or nil when the
+    /// request was answered (400, ACME challenge, HTTPS redirect, 404, 403).
+    private func route(_ view: RequestView, pathLength: Int?) -> CompiledRoute? {
         let path = pathLength.map {
             UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(worker.pathScratch)[0..<$0])
         }
@@ -95,34 +109,30 @@ extension DownstreamConnection {
             acmeChallenge: client.clientTLS == nil && ACMEHTTPChallenges.claims(view.rawPath),
             peerIdentity: client.clientTLS?.identity?.uri)
         let route: CompiledRoute
-        let routedPathLength: Int
         switch verdict {
         case .badRequest:
             respond(.badRequest, close: true)
-            return
+            return nil
         case .acmeChallenge:
             answerACMEChallenge(view)
-            return
+            return nil
         case .redirectToHTTPS(let port):
             redirectToHTTPS(view, port: port)
-            return
+            return nil
         case .noRoute:
             respond(.noRoute, close: !exchange.machine.request.done)
-            return
+            return nil
         case .forbidden(let matched), .routed(let matched):
-            // Routed only with a normalized path (`Intake` answers 400 without one).
             route = matched
-            routedPathLength = pathLength ?? 0
         }
         exchange.machine.routed(to: route)
         worker.refreshAddressesIfChanged()
         exchange.target = pinGeneration().upstreams[route.upstreamIndex]
         if case .forbidden = verdict {
             respond(.forbidden, close: !exchange.machine.request.done)
-            return
+            return nil
         }
-        guard authorize(view, route: route) else { return }
-        admit(head, view: view, pathLength: routedPathLength)
+        return route
     }
 
     /// The request passed routing and the JWT stage (at once, or after waiting for keys): take the body that

@@ -71,28 +71,14 @@ extension DownstreamConnection {
 
     // MARK: - Answers before routing
 
-    /// SPEC §9 `redirect_to_https`: a 308 to the same host and target over HTTPS. The host is copied into
-    /// `location`, so only a plain name or address literal is accepted (anything else is a 400).
+    /// SPEC §9 `redirect_to_https`: a 308 to the same host and target over HTTPS (`HTTPSRedirect`), or 400 for a
+    /// host that cannot be copied into `location`.
     func redirectToHTTPS(_ view: RequestView, port: Int) {
-        let host = Bytes.hostWithoutPort(view.authority)
-        let bracketed = host.first == UInt8(ascii: "[")
-        let plain = host.allSatisfy { byte in
-            switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: "-"):
-                true
-            case UInt8(ascii: "["), UInt8(ascii: "]"), UInt8(ascii: ":"): bracketed
-            default: false
-            }
-        }
-        guard !host.isEmpty, plain else {
+        guard let location = HTTPSRedirect.location(view, port: port) else {
             respond(.badRequest, close: true)
             return
         }
-        var location = "location: https://" + String(decoding: host, as: UTF8.self)
-        if port != 443 { location += ":\(port)" }
-        location += String(decoding: view.rawPath, as: UTF8.self) + String(decoding: view.query, as: UTF8.self)
-        respond(.httpsRequired, close: !exchange.machine.request.done, extraHeader: location)
+        respond(.httpsRequired, close: !exchange.machine.request.done, extraHeader: "location: " + location)
     }
 
     /// Answers a request under `/.well-known/acme-challenge/` (see `ACMEHTTPChallenges`): 200 with the key
@@ -139,33 +125,12 @@ extension DownstreamConnection {
         if exchange.machine.grpc, exchange.grpcStatus == nil, let trailers = exchange.machine.response.trailers {
             exchange.grpcStatus = GRPC.status(inTrailerSection: trailers)
         }
-        // Filled in place: a method on the exchange copied all of it per request (measured).
         var record = RequestRecord()
+        exchange.fill(&record)
         record.listener = listener.listenerIndex
-        record.route = exchange.route?.index ?? -1
-        record.method = exchange.method
         record.protocolName = bridged ? "HTTP/2" : exchange.clientVersion == .http10 ? "HTTP/1.0" : "HTTP/1.1"
-        // 499: the client went away before an answer (nginx's convention).
-        record.status = exchange.status == 0 ? 499 : exchange.status
-        record.startNs = exchange.startNs
-        record.endNs = clinux_monotonic_ns()
-        record.upstream = exchange.endpointIndex >= 0 ? exchange.target?.index ?? -1 : -1
-        record.endpoint = exchange.endpointIndex
-        record.attempts = exchange.machine.attempts
-        record.bytesIn = exchange.bytesIn
-        record.bytesOut = exchange.bytesOut
-        record.error = exchange.error
-        record.rateLimited = exchange.error == .rateLimited
-        record.sampled = exchange.sampled
-        record.trace = exchange.traceID
-        record.span = exchange.spanID
-        record.parentSpan = exchange.parentSpan
-        record.host = exchange.host
-        record.spanAttempts = exchange.attemptSpans
-        if exchange.machine.grpc { record.grpcStatus = exchange.grpcStatus ?? -1 }
         let telemetry = self.telemetry
         if telemetry.accessLogEnabled || telemetry.spanExportEnabled && exchange.sampled {
-            record.path = exchange.path
             record.client = String(decoding: clientIP, as: UTF8.self)
             record.requestID = String(decoding: requestID, as: UTF8.self)
             if let tls = client.clientTLS {

@@ -1,3 +1,4 @@
+import CLinux
 import MeshControl
 import MeshHTTP1
 import MeshOTLP
@@ -47,12 +48,8 @@ struct Exchange {
 
     // MARK: Admission (SPEC §11)
 
-    /// The verified claim a `claim:<name>` rate limit counts by (nil without one).
-    var limitClaim: [UInt8]?
-    /// The process limits admitted the request, and which global limits did (1: the listener's, 2: the
-    /// route's), so a request resumed after a store reservation is not counted twice.
-    var processLimitsPassed = false
-    var globalLimitsPassed: UInt8 = 0
+    /// How far the request got through admission (a resumed request is not judged or counted twice).
+    var admission = AdmissionProgress()
     /// The upstream's `max_in_flight` slot this exchange holds, released when it is reported.
     var inFlightSlot: ConcurrencyLimiter?
     /// From the request's first byte to the upstream's response head; nil when the upstream never answered
@@ -90,5 +87,33 @@ struct Exchange {
     mutating func reset(startNs: Int64) {
         self = Exchange()
         self.startNs = startNs
+    }
+}
+
+extension Exchange {
+    /// What the exchange itself knows of its record for telemetry. Mutating though it changes nothing: the
+    /// exchange is reached through a pointer, and a non-mutating method on it copied the whole exchange (measured).
+    mutating func fill(_ record: inout RequestRecord) {
+        record.route = route?.index ?? -1
+        record.method = method
+        // 499: the client went away before an answer (nginx's convention).
+        record.status = status == 0 ? 499 : status
+        record.startNs = startNs
+        record.endNs = clinux_monotonic_ns()
+        record.upstream = endpointIndex >= 0 ? target?.index ?? -1 : -1
+        record.endpoint = endpointIndex
+        record.attempts = machine.attempts
+        record.bytesIn = bytesIn
+        record.bytesOut = bytesOut
+        record.error = error
+        record.rateLimited = error == .rateLimited
+        record.sampled = sampled
+        record.trace = traceID
+        record.span = spanID
+        record.parentSpan = parentSpan
+        record.host = host
+        record.path = path
+        record.spanAttempts = attemptSpans
+        if machine.grpc { record.grpcStatus = grpcStatus ?? -1 }
     }
 }
