@@ -239,6 +239,55 @@ import Testing
         #expect(tunnel.timerFired(now: 60_005) == .closeClient)
     }
 
+    /// SPEC §4: an upstream that closes before its head is a failed attempt; after the head, a close ends a
+    /// close-delimited body (or a tunnel's upstream half) and truncates any other, which the client must see.
+    @Test func anUpstreamCloseFailsTheAttemptEndsAnOpenBodyOrCutsAFramedOne() throws {
+        var beforeHead = try machine(Self.plain)
+        started(&beforeHead, now: 0)
+        #expect(beforeHead.upstreamClosed() == .abortAttempt(.reset))
+
+        var untilClose = try machine(Self.plain)
+        started(&untilClose, now: 0)
+        untilClose.responseStarted(framing: .untilClose, switching: false, now: 5)
+        #expect(untilClose.upstreamClosed() == .proceed)
+        #expect(untilClose.response.done)
+
+        var framed = try machine(Self.plain)
+        started(&framed, now: 0)
+        framed.responseStarted(framing: .contentLength(10), switching: false, now: 5)
+        #expect(framed.upstreamClosed() == .closeClient)
+
+        var complete = try machine(Self.plain)
+        started(&complete, now: 0)
+        complete.responseStarted(framing: .none, switching: false, now: 5)
+        #expect(complete.upstreamClosed() == .proceed)
+
+        var tunnel = try machine(Self.plain)
+        started(&tunnel, now: 0)
+        tunnel.responseStarted(framing: .none, switching: true, now: 5)
+        #expect(tunnel.upstreamClosed() == .proceed)
+
+        // A transcoded reply is collected before anything is written: the client still gets an answer.
+        var transcoded = try machine(Self.plain, method: .post, framing: .contentLength(0))
+        transcoded.transcodedCall()
+        started(&transcoded, now: 0)
+        transcoded.responseStarted(framing: .chunked, switching: false, now: 5)
+        #expect(transcoded.upstreamClosed() == .fail(.badGateway, close: false))
+    }
+
+    /// RFC 9112 §9.6: an upstream that stops reading the body may have answered early; its answer is read and the
+    /// rest of the body dropped (the client connection is not kept after it). Once a response started, it is over.
+    @Test func anUpstreamThatStopsReadingIsHeardOutUntilItsResponseStarted() throws {
+        var early = try machine(Self.plain, method: .post, framing: .contentLength(500))
+        started(&early, now: 0)
+        #expect(early.upstreamStoppedReading() == .proceed)
+        #expect(early.requestAbandoned)
+        var late = try machine(Self.plain, method: .post, framing: .contentLength(500))
+        started(&late, now: 0)
+        late.responseStarted(framing: .contentLength(2), switching: false, now: 5)
+        #expect(late.upstreamStoppedReading() == .closeClient)
+    }
+
     @Test func aPostIsRetriedAfterAConnectFailureButNotAfterAReset() throws {
         let body = Array("x=1".utf8)
         var m = try machine(Self.plain, method: .post, framing: .contentLength(3))

@@ -1,4 +1,5 @@
 import CLinux
+import MeshConfig
 import MeshEventLoop
 import MeshHTTP1
 import MeshOTLP
@@ -67,6 +68,36 @@ extension DownstreamConnection {
     /// How the client connection continues after a response the gateway writes itself.
     func persistence(closing: Bool) -> ResponseHeadBuilder.Persistence {
         closing ? .close : exchange.clientVersion == .http10 ? .keepAliveHTTP10 : .keepAlive
+    }
+
+    /// Answers with the route's configured fallback (the machine chose it: it covers the reason).
+    func serveFallback(_ reason: FallbackOn) {
+        guard let route = exchange.route, let fallback = route.fallback else {
+            respond(.badGateway, close: false)
+            return
+        }
+        if let upstream { releaseUpstream(upstream, reusable: false) }
+        toUpstream.reset(pool: worker.pool)
+        client.out.reset(pool: worker.pool)
+        let closing = closesAfterLocalAnswer
+        var w = HeadWriter(client.out.headSpace(from: worker.pool))
+        fallback.head.withUnsafeBytes { w.write($0) }
+        w.write("x-request-id: ")
+        requestID.withUnsafeBytes { w.write($0) }
+        w.write("\r\n")
+        ResponseHeadBuilder.writePersistence(persistence(closing: closing), into: &w)
+        guard !w.overflowed else {
+            // Configured headers larger than a head block: a part of a head is never sent, a gateway error is.
+            respond(.badGateway, close: false)
+            return
+        }
+        client.out.commitHead(w.count)
+        // The body is queued apart from the head, from the route's storage (the exchange holds the route until
+        // it is written), so a body of any size goes out whole. A HEAD request gets the length, not the body.
+        let body = exchange.method == .head ? 0 : fallback.body.count
+        if body > 0 { client.out.queueBody(fallback.body.bytes) }
+        telemetry.fallbackServed(listener: listener.listenerIndex, route: route.index, reason: reason)
+        sendLocalAnswer(status: fallback.status, bodyBytes: body, closing: closing)
     }
 
     // MARK: - Answers before routing

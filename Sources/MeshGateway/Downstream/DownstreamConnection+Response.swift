@@ -79,7 +79,7 @@ extension DownstreamConnection {
                 status: head.status, framing: head.framing, upstreamKeepAlive: head.keepAlive,
                 upgradeAsked: exchange.upgrade, clientVersion: exchange.clientVersion,
                 clientKeepAlive: exchange.clientKeepAlive, clientLeaving: client.peerClosed || worker.draining,
-                requestDone: exchange.machine.request.done, requestAbandoned: exchange.requestAbandoned)
+                requestDone: exchange.machine.request.done, requestAbandoned: exchange.machine.requestAbandoned)
         else { return rejectResponse() }
         let switching = plan.switching
         // Written now, committed only once the response is known to be forwarded.
@@ -176,24 +176,11 @@ extension DownstreamConnection {
         }
     }
 
-    /// The upstream closed (or reset) its side.
+    /// The upstream closed (or reset) its side: the machine says what that means for the exchange.
     private func upstreamLost(_ up: UpstreamConnection) {
         up.eof = true
-        if !exchange.machine.responseStarted {
-            attemptFailed(.reset)
-        } else if exchange.transcode != nil && !exchange.machine.response.done {
-            // Nothing of a transcoded reply was written yet: the client gets an answer, not a cut.
-            respond(.badGateway, close: false)
-        } else if exchange.machine.response.peerClosed() {
-            exchange.upstreamKeepAlive = false
-            if phase == .tunnel {
-                // Pass the half-close on; the tunnel ends when both sides are done.
-                exchange.closeAfter = true
-            }
-        } else {
-            // Truncated body: the client must not take a short message for a whole one.
-            close()
-        }
+        exchange.upstreamKeepAlive = false
+        perform(exchange.machine.upstreamClosed())
     }
 
     // MARK: - Completion

@@ -2,8 +2,8 @@ import CLinux
 import Glibc
 import MeshControl
 import MeshEventLoop
-import MeshHTTP2
 import MeshHTTP1
+import MeshHTTP2
 import MeshPosix
 import MeshProxy
 import MeshTLS
@@ -244,6 +244,42 @@ final class DownstreamConnection: EventHandler {
     }
 
     func setDeadline(_ ms: Int64) { timer.set(ms, loop: worker.loop, registration: registration) }
+
+    // MARK: - Performing the machine's actions
+
+    /// Does what the exchange machine decided.
+    func perform(_ action: ExchangeAction) {
+        switch action {
+        case .proceed, .forward:
+            syncTimer()
+        case .startAttempt(let sendContinue):
+            if sendContinue { writeContinue() }
+            startAttempt(first: nil)
+        case .resend:
+            abandonAttempt()
+            startAttempt(first: nil)
+        case .retry(let now):
+            exchange.holdsRetryBudget = true
+            if let route = exchange.route { telemetry.retried(listener: listener.listenerIndex, route: route.index) }
+            if now { startAttempt(first: nil) } else { syncTimer() }
+        case .abortAttempt(let failure):
+            attemptFailed(failure)
+        case .fallback(let reason):
+            serveFallback(reason)
+        case .fail(let error, let close):
+            respond(error, close: close)
+        case .keysTimedOut:
+            keyWaitExpired()
+        case .limitTimedOut:
+            limitWaitExpired()
+        case .closeClient:
+            close()
+        }
+    }
+
+    /// Arms the connection's timer where the exchange machine wants it.
+    @inline(__always)
+    func syncTimer() { setDeadline(exchange.machine.timerMs) }
 
     // MARK: - HTTP/2
 

@@ -24,8 +24,6 @@ struct Exchange {
     /// Upstream chunked body sent to an HTTP/1.0 client as plain bytes.
     var dechunk = false
     var upgrade = false
-    /// The upstream stopped reading the request and answered early: the rest of the body is not forwarded.
-    var requestAbandoned = false
     /// The upstream connection may carry another request after this response.
     var upstreamKeepAlive = false
     /// Where the head and the body that came with it start in the client buffer (replays rebuild from them).
@@ -115,5 +113,94 @@ extension Exchange {
         record.path = path
         record.spanAttempts = attemptSpans
         if machine.grpc { record.grpcStatus = grpcStatus ?? -1 }
+    }
+}
+
+// MARK: - Attempt bookkeeping
+
+extension Exchange {
+    /// Chooses the attempt's endpoint of `target` (avoiding the one that just failed) and takes its breaker's
+    /// admission; false when no endpoint can take the attempt.
+    mutating func pickEndpoint(_ target: UpstreamRuntime, nowMs: Int64, random: UInt64) -> Bool {
+        let avoid = machine.attempts > 0 ? endpointIndex : nil
+        guard let index = target.pick(avoiding: avoid, nowMs: nowMs, random: random) else { return false }
+        let admission = target.states[index].breaker.admit(nowMs: nowMs)
+        if let transition = admission.transition {
+            binding?.generation.processTelemetry.breakerTransition(upstream: target.index, endpoint: index, to: transition.to)
+        }
+        // Half-open with its probes taken: no attempt now.
+        guard let ticket = admission.ticket else { return false }
+        self.ticket = ticket
+        endpointIndex = index
+        return true
+    }
+
+    /// Books the attempt's outcome with the endpoint's breaker and telemetry, and frees its retry slot.
+    mutating func recordAttempt(_ outcome: AttemptOutcome, status: Int, nowMs: Int64) {
+        guard endpointIndex >= 0, let target, let generation = binding?.generation else { return }
+        let i = endpointIndex
+        if let ticket {
+            self.ticket = nil
+            if let transition = target.states[i].breaker.record(ticket, success: outcome == .success, nowMs: nowMs) {
+                generation.processTelemetry.breakerTransition(upstream: target.index, endpoint: i, to: transition.to)
+            }
+        }
+        let endNs = clinux_monotonic_ns()
+        let telemetry = generation.telemetry
+        telemetry.attemptFinished(
+            upstream: target.index, endpoint: i, outcome: outcome, durationSeconds: Double(endNs - attemptStartNs) / 1e9)
+        if telemetry.spanExportEnabled && sampled {
+            _ = attemptSpans.append(
+                OTLPAttempt(
+                    upstream: target.index, endpoint: i, startNs: attemptStartNs, endNs: endNs, status: status,
+                    outcome: outcome))
+        }
+        releaseRetrySlot()
+    }
+
+    /// Gives up the attempt without judging the endpoint (the client, not the upstream, ended it).
+    mutating func abandonAttempt() {
+        if let ticket, endpointIndex >= 0 { target?.states[endpointIndex].breaker.abandon(ticket) }
+        ticket = nil
+        releaseRetrySlot()
+    }
+
+    private mutating func releaseRetrySlot() {
+        guard holdsRetryBudget else { return }
+        target?.budget.endRetry()
+        holdsRetryBudget = false
+    }
+}
+
+// MARK: - Trace context
+
+extension Exchange {
+    /// W3C trace context (SPEC §5): continues a valid incoming trace with our span, else starts one, and records
+    /// the trace id, sampled flag and parent span the upstream head carries. A retry decides the same again
+    /// (`sampleRandom` is kept).
+    mutating func propagateTrace(
+        _ view: RequestView, sampleRatio: Double, traceStateOut: UnsafeMutableRawBufferPointer
+    ) -> OutgoingTrace {
+        // Plain arrays, empty (no allocation) unless the client sent trace fields: the lazy filter-map chains
+        // this replaced cost two closure contexts per request.
+        var parents: [UnsafeRawBufferPointer] = []
+        var states: [UnsafeRawBufferPointer] = []
+        for i in 0..<view.head.headerCount {
+            let known = view.headers[i].known
+            if known == .traceparent {
+                parents.append(view.value(i))
+            } else if known == .tracestate {
+                states.append(view.value(i))
+            }
+        }
+        let trace = TracePropagation.decide(
+            traceparentLines: parents, tracestateLines: states, newSpan: spanID, newTrace: traceID,
+            sampleRatio: sampleRatio, sampleRandom: sampleRandom, traceStateOut: traceStateOut)
+        traceID = trace.traceParent.traceID
+        sampled = trace.traceParent.sampled
+        if trace.continued, let incoming = parents.first {
+            parentSpan = TraceParent.parse(incoming)?.parentID ?? SpanID(0)
+        }
+        return trace
     }
 }

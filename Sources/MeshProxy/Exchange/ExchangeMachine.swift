@@ -71,6 +71,9 @@ public struct ExchangeMachine: Sendable {
     /// A REST request the gateway turned into a gRPC call (`grpc_transcode`): the upstream side is gRPC's
     /// (`grpc`), but the client reads HTTP answers, so the route's fallback applies and errors are JSON.
     public private(set) var transcoded = false
+    /// The upstream stopped reading the request and may have answered early: the rest of the body is not
+    /// forwarded, and the client connection closes after the response (its unread bytes cannot be a next request).
+    public private(set) var requestAbandoned = false
     let idempotent: Bool
     let limits: Limits
 
@@ -359,6 +362,26 @@ public struct ExchangeMachine: Sendable {
         case .tunnel: timerMs = .deadline(now, plusMs: limits.idleTimeoutMs)
         default: break
         }
+    }
+
+    /// The upstream closed its side (or reset it) while the exchange used its connection.
+    public mutating func upstreamClosed() -> ExchangeAction {
+        // No head yet: nothing reached the client, so the attempt failed and may be retried or answered.
+        guard responseStarted else { return .abortAttempt(.reset) }
+        // Nothing of a transcoded reply was written yet (it is collected whole): the client gets an answer.
+        if transcoded && !response.done { return .fail(.badGateway, close: false) }
+        // A close-delimited body (or a tunnel's upstream half) ends here. Any other unfinished body is truncated:
+        // the client must not take a short message for a whole one.
+        return response.peerClosed() ? .proceed : .closeClient
+    }
+
+    /// The upstream stopped reading the request before its end. With no response started it may have answered
+    /// early (a 413 before the whole body, an error: RFC 9112 §9.6): the rest of the body is dropped and its
+    /// answer read (`.proceed`). After the response started there is nothing to wait for.
+    public mutating func upstreamStoppedReading() -> ExchangeAction {
+        guard !responseStarted else { return .closeClient }
+        requestAbandoned = true
+        return .proceed
     }
 
     /// While the response body streams: the idle timeout between reads, within the route's `timeout_ms`

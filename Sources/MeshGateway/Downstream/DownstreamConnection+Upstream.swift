@@ -1,14 +1,12 @@
 import CLinux
-import MeshConfig
-import MeshEventLoop
 import MeshHTTP1
-import MeshOTLP
+import MeshPosix
 import MeshProxy
 import MeshResilience
 import MeshTrace
 
-/// Attempts, retries, breakers and fallbacks (SPEC §3): one place decides how an exchange continues after
-/// each attempt, like Envoy's retry state next to pingora's `fail_to_proxy`.
+/// The upstream leg of an exchange: attempts (endpoint, head, connection), the request body pumped to the
+/// upstream, and how each attempt ends (SPEC §3: retries, breakers, fallbacks, as `ExchangeMachine` decides).
 extension DownstreamConnection {
     // MARK: - Starting an attempt
 
@@ -22,7 +20,7 @@ extension DownstreamConnection {
             perform(refused)
             return
         }
-        guard pickEndpoint(target, now: now) else {
+        guard exchange.pickEndpoint(target, nowMs: now, random: worker.random.next()) else {
             perform(exchange.machine.noEndpoint())
             return
         }
@@ -44,57 +42,6 @@ extension DownstreamConnection {
         connectUpstream(endpoint)
     }
 
-    /// Chooses the attempt's endpoint (avoiding the one that just failed) and takes its breaker's admission;
-    /// false when no endpoint can take it.
-    private func pickEndpoint(_ target: UpstreamRuntime, now: Int64) -> Bool {
-        let avoid = exchange.machine.attempts > 0 ? exchange.endpointIndex : nil
-        guard let index = target.pick(avoiding: avoid, nowMs: now, random: worker.random.next()) else { return false }
-        let admission = target.states[index].breaker.admit(nowMs: now)
-        if let transition = admission.transition {
-            listener.generation.processTelemetry.breakerTransition(
-                upstream: target.index, endpoint: index, to: transition.to)
-        }
-        // Half-open with its probes taken: no attempt now.
-        guard let ticket = admission.ticket else { return false }
-        exchange.ticket = ticket
-        exchange.endpointIndex = index
-        return true
-    }
-
-    /// Does what the exchange machine decided.
-    func perform(_ action: ExchangeAction) {
-        switch action {
-        case .proceed, .forward:
-            syncTimer()
-        case .startAttempt(let sendContinue):
-            if sendContinue { writeContinue() }
-            startAttempt(first: nil)
-        case .resend:
-            abandonAttempt()
-            startAttempt(first: nil)
-        case .retry(let now):
-            exchange.holdsRetryBudget = true
-            if let route = exchange.route { telemetry.retried(listener: listener.listenerIndex, route: route.index) }
-            if now { startAttempt(first: nil) } else { syncTimer() }
-        case .abortAttempt(let failure):
-            attemptFailed(failure)
-        case .fallback(let reason):
-            serveFallback(reason)
-        case .fail(let error, let close):
-            respond(error, close: close)
-        case .keysTimedOut:
-            keyWaitExpired()
-        case .limitTimedOut:
-            limitWaitExpired()
-        case .closeClient:
-            close()
-        }
-    }
-
-    /// Arms the connection's timer where the exchange machine wants it.
-    @inline(__always)
-    func syncTimer() { setDeadline(exchange.machine.timerMs) }
-
     /// Builds the upstream head for this attempt into `toUpstream`; the error to answer when it cannot be
     /// (nothing is queued then).
     private func writeUpstreamHead(
@@ -113,12 +60,8 @@ extension DownstreamConnection {
         -> GatewayError?
     {
         let path = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(worker.pathScratch)[0..<pathLength])
-        let trace = decideTrace(view)
-        exchange.traceID = trace.traceParent.traceID
-        exchange.sampled = trace.traceParent.sampled
-        if trace.continued, let incoming = view.firstValue(of: .traceparent) {
-            exchange.parentSpan = TraceParent.parse(incoming)?.parentID ?? SpanID(0)
-        }
+        let trace = exchange.propagateTrace(
+            view, sampleRatio: worker.config.source.tracing.sampleRatio, traceStateOut: worker.traceScratch)
         let remaining = exchange.machine.remainingMs(now: worker.loop.nowMs)
         return withUnsafeTemporaryAllocation(byteCount: TraceParent.length, alignment: 1) { traceparent in
             _ = trace.traceParent.format(into: traceparent)
@@ -146,68 +89,17 @@ extension DownstreamConnection {
         }
     }
 
-    /// W3C trace context (SPEC §5): continue a valid incoming trace with our span, else start one.
-    private func decideTrace(_ view: RequestView) -> OutgoingTrace {
-        // Plain arrays, empty (no allocation) unless the client sent trace fields: the lazy filter-map chains
-        // this replaced cost two closure contexts per request.
-        var parents: [UnsafeRawBufferPointer] = []
-        var states: [UnsafeRawBufferPointer] = []
-        for i in 0..<view.head.headerCount {
-            let known = view.headers[i].known
-            if known == .traceparent {
-                parents.append(view.value(i))
-            } else if known == .tracestate {
-                states.append(view.value(i))
-            }
-        }
-        return TracePropagation.decide(
-            traceparentLines: parents, tracestateLines: states,
-            newSpan: exchange.spanID, newTrace: exchange.traceID,
-            sampleRatio: worker.config.source.tracing.sampleRatio, sampleRandom: exchange.sampleRandom,
-            traceStateOut: worker.traceScratch)
-    }
-
     // MARK: - Ending an attempt
 
     /// Books the attempt's outcome with the endpoint's breaker and telemetry, and frees its retry slot.
     func recordAttempt(_ outcome: AttemptOutcome, status: Int = 0) {
-        guard exchange.endpointIndex >= 0, let target = exchange.target else { return }
-        let i = exchange.endpointIndex
-        if let ticket = exchange.ticket {
-            exchange.ticket = nil
-            let now = worker.loop.nowMs
-            if let transition = target.states[i].breaker.record(ticket, success: outcome == .success, nowMs: now) {
-                listener.generation.processTelemetry.breakerTransition(
-                    upstream: target.index, endpoint: i, to: transition.to)
-            }
-        }
-        let endNs = clinux_monotonic_ns()
-        let seconds = Double(endNs - exchange.attemptStartNs) / 1e9
-        let telemetry = self.telemetry
-        telemetry.attemptFinished(upstream: target.index, endpoint: i, outcome: outcome, durationSeconds: seconds)
-        if telemetry.spanExportEnabled && exchange.sampled {
-            _ = exchange.attemptSpans.append(
-                OTLPAttempt(
-                    upstream: target.index, endpoint: i, startNs: exchange.attemptStartNs, endNs: endNs, status: status,
-                    outcome: outcome))
-        }
-        if exchange.holdsRetryBudget {
-            target.budget.endRetry()
-            exchange.holdsRetryBudget = false
-        }
+        exchange.recordAttempt(outcome, status: status, nowMs: worker.loop.nowMs)
     }
 
     /// Gives up the attempt without judging the endpoint (the client, not the upstream, ended it).
     func abandonAttempt() {
         if let upstream { releaseUpstream(upstream, reusable: false) }
-        if let ticket = exchange.ticket, exchange.endpointIndex >= 0 {
-            exchange.target?.states[exchange.endpointIndex].breaker.abandon(ticket)
-        }
-        exchange.ticket = nil
-        if exchange.holdsRetryBudget {
-            exchange.target?.budget.endRetry()
-            exchange.holdsRetryBudget = false
-        }
+        exchange.abandonAttempt()
     }
 
     /// The attempt ended without a usable response head: book it, then retry or answer as the machine says.
@@ -240,34 +132,155 @@ extension DownstreamConnection {
         return false
     }
 
-    /// Answers with the route's configured fallback (the machine chose it: it covers the reason).
-    func serveFallback(_ reason: FallbackOn) {
-        guard let route = exchange.route, let fallback = route.fallback else {
-            respond(.badGateway, close: false)
+    // MARK: - Connecting
+
+    /// Takes a pooled connection to `endpoint`, opens a new one, or waits for a slot (`max_connections`).
+    func connectUpstream(_ endpoint: EndpointPool) {
+        guard phase == .proxying else { return }
+        if let idle = endpoint.takeIdle() {
+            idle.activate(owner: self)
+            upstream = idle
+            exchange.machine.connected(now: worker.loop.nowMs)
+            syncTimer()
+            pumpRequest()
+            pumpResponse()
             return
         }
-        if let upstream { releaseUpstream(upstream, reusable: false) }
+        // A name that has not resolved yet: nothing to connect to, and nothing the endpoint did wrong.
+        if endpoint.isUnresolved {
+            respond(.unavailable, close: false)
+            return
+        }
+        guard endpoint.canOpen else {
+            // SPEC §3: excess requests wait up to the route timeout, then 503.
+            exchange.machine.poolFull()
+            endpoint.enqueue(self)
+            return
+        }
+        let connection: UpstreamConnection
+        switch endpoint.open(for: self) {
+        case .opened(let opened):
+            connection = opened
+        case .endpointFailed:
+            attemptFailed(.connectFailure)
+            return
+        case .localFailure:
+            // Answered 503 without judging the endpoint (its breaker is shared by every worker; our descriptor
+            // shortage must not open it) and without retrying (a retry would hit the same shortage). Not logged
+            // per request: under descriptor exhaustion that would be a log storm; the access log has the 503.
+            respond(.unavailable, close: false)
+            return
+        }
+        upstream = connection
+        if connection.state == .connecting {
+            // connect_timeout_ms covers the TLS handshake too.
+            exchange.machine.connecting(now: worker.loop.nowMs, connectTimeoutMs: endpoint.connectTimeoutMs)
+        } else {
+            exchange.machine.connected(now: worker.loop.nowMs)
+        }
+        syncTimer()
+        pumpRequest()
+    }
+
+    /// A slot of a full pool opened up while this exchange was waiting for it.
+    func poolSlotFreed(_ endpoint: EndpointPool) {
+        guard exchange.machine.state == .waitingForSlot, phase == .proxying else { return }
+        connectUpstream(endpoint)
+    }
+
+    func releaseUpstream(_ connection: UpstreamConnection, reusable: Bool) {
+        upstream = nil
+        if reusable && connection.quietForReuse() {
+            connection.pool.park(connection, nowMs: worker.loop.nowMs)
+        } else {
+            connection.pool.released()
+            connection.close()
+        }
+    }
+
+    // MARK: - Request: client → upstream
+
+    /// Sends the upstream head and as much body as is available; reads more body from the client only when
+    /// everything before it went out (back-pressure).
+    func pumpRequest() {
+        guard let up = upstream, !exchange.machine.requestAbandoned else { return }
+        if up.state == .connecting {
+            switch up.finishConnecting() {
+            case .waiting:
+                return
+            case .failed:
+                attemptFailed(.connectFailure)
+                return
+            case .connected:
+                exchange.machine.connected(now: worker.loop.nowMs)
+                syncTimer()
+            }
+        }
+        while phase == .proxying || phase == .tunnel {
+            if !toUpstream.isEmpty {
+                guard up.writable else { return }
+                switch up.flush(&toUpstream) {
+                case .done: break
+                case .blocked:
+                    up.writable = false
+                    return
+                case .failed:
+                    upstreamWriteFailed()
+                    return
+                }
+            }
+            if exchange.machine.request.done { return }
+            if !client.buffer.isEmpty {
+                guard forwardBufferedRequestBody() else { return }
+                continue
+            }
+            guard client.readable else { return }
+            switch readClient() {
+            case .data: break
+            case .drained: return
+            case .eof, .failed:
+                clientClosedDuringRequest(up)
+                return
+            }
+        }
+    }
+
+    private func forwardBufferedRequestBody() -> Bool {
+        switch exchange.machine.requestBody(client.buffer.readable, now: worker.loop.nowMs) {
+        case .forward(let step):
+            toUpstream.queueBody(
+                UnsafeRawBufferPointer(rebasing: client.buffer.readable[0..<step.forward]), thenCRLF: step.endsBody)
+            client.buffer.start += step.consumed
+            exchange.bytesIn += step.consumed
+            syncTimer()
+            return true
+        case .stop(let action):
+            perform(action)
+            return false
+        }
+    }
+
+    /// The upstream stopped reading the request. If the machine waits for its early answer, read what it sent:
+    /// a complete response head is its answer; nothing is a reset.
+    private func upstreamWriteFailed() {
+        guard let up = upstream, exchange.machine.upstreamStoppedReading() == .proceed else {
+            close()
+            return
+        }
         toUpstream.reset(pool: worker.pool)
-        client.out.reset(pool: worker.pool)
-        let closing = closesAfterLocalAnswer
-        var w = HeadWriter(client.out.headSpace(from: worker.pool))
-        fallback.head.withUnsafeBytes { w.write($0) }
-        w.write("x-request-id: ")
-        requestID.withUnsafeBytes { w.write($0) }
-        w.write("\r\n")
-        ResponseHeadBuilder.writePersistence(persistence(closing: closing), into: &w)
-        guard !w.overflowed else {
-            // Configured headers larger than a head block: a part of a head is never sent, a gateway error is.
-            respond(.badGateway, close: false)
+        up.readable = true
+        up.hangupSeen = true
+        pumpResponse()
+    }
+
+    /// The client stopped sending. In a tunnel that is a half-close to pass on; mid-body it is an abort.
+    private func clientClosedDuringRequest(_ up: UpstreamConnection) {
+        guard exchange.machine.clientFinished() == .proceed else {
+            close()
             return
         }
-        client.out.commitHead(w.count)
-        // The body is queued apart from the head, from the route's storage (the exchange holds the route until
-        // it is written), so a body of any size goes out whole. A HEAD request gets the length, not the body.
-        let body = exchange.method == .head ? 0 : fallback.body.count
-        if body > 0 { client.out.queueBody(fallback.body.bytes) }
-        telemetry.fallbackServed(listener: listener.listenerIndex, route: route.index, reason: reason)
-        sendLocalAnswer(status: fallback.status, bodyBytes: body, closing: closing)
+        Posix.shutdownWrite(up.fd)
+        if exchange.machine.response.done { close() }
     }
 }
 
