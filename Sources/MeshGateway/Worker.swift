@@ -3,6 +3,7 @@ import MeshConfig
 import MeshControl
 import MeshEventLoop
 import MeshHTTP1
+import MeshHTTP2
 import MeshJWT
 import MeshPosix
 import MeshProxy
@@ -46,6 +47,20 @@ final class Worker: @unchecked Sendable {
     var clients: [DownstreamConnection] = []
     /// Per-request state lent to client connections while they have a request in progress.
     var exchangeStates = ExchangeStates()
+    /// Field lists that carry response heads from bridged connections to their HTTP/2 streams (`StreamPipe`),
+    /// reused: a list grown per response cost five allocations.
+    var spareFieldLists: [HTTP2HeaderList] = []
+
+    func takeFieldList() -> HTTP2HeaderList {
+        spareFieldLists.popLast() ?? HTTP2HeaderList(reservingBytes: 512, fields: 16)
+    }
+
+    func giveBack(_ list: HTTP2HeaderList) {
+        guard spareFieldLists.count < ExchangeStates.retained else { return }
+        var list = list
+        list.removeAll()
+        spareFieldLists.append(list)
+    }
     /// The `scope: "global"` rate limits as this worker holds them (its Redis connection), made on first use.
     private(set) lazy var globalLimits = GlobalLimitGate(loop: loop)
     /// SIGTERM arrived: no new connections, no keep-alive after the current response (SPEC §7).

@@ -35,23 +35,7 @@ public enum ResponseHeadBuilder {
         w.write(
             UnsafeRawBufferPointer(rebasing: buffer[Int(head.reasonStart)..<Int(head.reasonStart + head.reasonLength)]))
         w.write("\r\n")
-        let all = UnsafeBufferPointer(rebasing: headers[0..<head.headerCount])
-        for field in all {
-            guard forwards(field, head: head, requestID: requestID, buffer: buffer, headers: all) else { continue }
-            let name = field.name(in: buffer)
-            if let route, route.responseEdits.removes(name) { continue }
-            w.write(name)
-            w.write(": ")
-            w.write(field.value(in: buffer))
-            w.write("\r\n")
-        }
-        writeFraming(head, dechunk: dechunk, into: &w)
-        if !requestID.isEmpty {
-            w.write("x-request-id: ")
-            w.write(requestID)
-            w.write("\r\n")
-        }
-        if let route { writeAdditions(route, into: &w) }
+        writeFields(buffer: buffer, headers: headers, head: head, route: route, dechunk: dechunk, requestID: requestID, into: &w)
         if head.status == 101 {
             w.write("connection: upgrade\r\n\r\n")
             return
@@ -59,13 +43,32 @@ public enum ResponseHeadBuilder {
         writePersistence(persistence, into: &w)
     }
 
+    /// The head's fields without the status line and persistence: the upstream's forwarded fields (minus the
+    /// route's removals), the gateway's framing, the request id and the route's additions. An HTTP/1 head and
+    /// an HTTP/2 stream's field list are both made by this one function.
+    public static func writeFields<Sink: ResponseFieldSink>(
+        buffer: UnsafeRawBufferPointer, headers: UnsafeMutableBufferPointer<HTTPHeaderField>, head: ResponseHead,
+        route: CompiledRoute?, dechunk: Bool, requestID: UnsafeRawBufferPointer, into sink: inout Sink
+    ) {
+        let all = UnsafeBufferPointer(rebasing: headers[0..<head.headerCount])
+        for field in all {
+            guard forwards(field, head: head, requestID: requestID, buffer: buffer, headers: all) else { continue }
+            let name = field.name(in: buffer)
+            if let route, route.responseEdits.removes(name) { continue }
+            sink.field(name, field.value(in: buffer))
+        }
+        writeFraming(head, dechunk: dechunk, into: &sink)
+        if !requestID.isEmpty { sink.field(UnsafeRawBufferPointer(staticString: "x-request-id"), requestID) }
+        if let route { writeAdditions(route, into: &sink) }
+    }
+
     /// The route's `response_headers.set` lines (the gateway's own fields excepted).
-    public static func writeAdditions(_ route: CompiledRoute, into w: inout HeadWriter) {
+    public static func writeAdditions<Sink: ResponseFieldSink>(_ route: CompiledRoute, into sink: inout Sink) {
         for (name, value) in route.responseEdits.additions {
             name.withUnsafeBytes { n in
                 // A `set` of a field the gateway writes itself would add a second framing or id field.
                 guard !isGatewayField(KnownHeader.classify(n)) else { return }
-                value.withUnsafeBytes { v in RequestHeadBuilder.writeField(n, v, into: &w) }
+                value.withUnsafeBytes { v in sink.field(n, v) }
             }
         }
     }
@@ -100,21 +103,15 @@ public enum ResponseHeadBuilder {
     }
 
     /// `content-length` / `transfer-encoding` from the parsed framing (RFC 9112 §6.3), never copied.
-    private static func writeFraming(_ head: ResponseHead, dechunk: Bool, into w: inout HeadWriter) {
+    private static func writeFraming<Sink: ResponseFieldSink>(_ head: ResponseHead, dechunk: Bool, into sink: inout Sink) {
         switch head.framing {
         case .contentLength(let length):
-            w.write("content-length: ")
-            w.writeDecimal(length)
-            w.write("\r\n")
+            sink.contentLength(length)
         case .chunked:
-            if !dechunk { w.write("transfer-encoding: chunked\r\n") }
+            if !dechunk { sink.chunked() }
         case .none:
             // A HEAD or 304 response may state the representation's length (RFC 9110 §8.6); 1xx and 204 never.
-            if head.contentLength >= 0 && head.status >= 200 && head.status != 204 {
-                w.write("content-length: ")
-                w.writeDecimal(head.contentLength)
-                w.write("\r\n")
-            }
+            if head.contentLength >= 0 && head.status >= 200 && head.status != 204 { sink.contentLength(head.contentLength) }
         case .untilClose:
             break  // the connection closes after the body; `connection: close` says so
         }
@@ -138,5 +135,39 @@ public enum ResponseHeadBuilder {
         case .keepAliveHTTP10: w.write("connection: keep-alive\r\n\r\n")
         case .close: w.write("connection: close\r\n\r\n")
         }
+    }
+}
+
+/// Where a client head's fields go: an HTTP/1 head, or an HTTP/2 stream's field list.
+public protocol ResponseFieldSink {
+    mutating func field(_ name: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer)
+    /// The body's length, stated by the gateway.
+    mutating func contentLength(_ length: Int)
+    /// The body is chunked: HTTP/1 says so; HTTP/2 frames every body itself.
+    mutating func chunked()
+}
+
+extension HeadWriter: ResponseFieldSink {
+    public mutating func field(_ name: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) {
+        write(name)
+        write(": ")
+        write(value)
+        write("\r\n")
+    }
+
+    public mutating func contentLength(_ length: Int) {
+        write("content-length: ")
+        writeDecimal(length)
+        write("\r\n")
+    }
+
+    public mutating func chunked() { write("transfer-encoding: chunked\r\n") }
+}
+
+extension UnsafeRawBufferPointer {
+    /// The bytes of a literal (static storage: valid for the whole run).
+    @inline(__always)
+    init(staticString: StaticString) {
+        self.init(start: staticString.utf8Start, count: staticString.utf8CodeUnitCount)
     }
 }

@@ -2,6 +2,7 @@ import Glibc
 import MeshControl
 import MeshEventLoop
 import MeshHTTP1
+import MeshHTTP2
 import MeshPosix
 import MeshProxy
 
@@ -83,14 +84,7 @@ extension DownstreamConnection {
         else { return rejectResponse() }
         let switching = plan.switching
         // Written now, committed only once the response is known to be forwarded.
-        var w = HeadWriter(client.out.headSpace(from: worker.pool))
-        requestID.withUnsafeBytes { id in
-            ResponseHeadBuilder.write(
-                buffer: up.buffer.readable, headers: worker.headers, head: head, route: exchange.route,
-                persistence: plan.persistence, dechunk: plan.dechunk, requestID: id, into: &w)
-        }
-        // A head that does not fit whole is never sent in part (and the body never without it).
-        guard !w.overflowed else { return rejectResponse() }
+        guard let prepared = prepareHead(head, up, plan) else { return rejectResponse() }
         // The body bytes that came with the head are checked before anything is committed.
         var cursor = BodyCursor()
         cursor.begin(switching ? .untilClose : head.framing)
@@ -101,10 +95,19 @@ extension DownstreamConnection {
             grpcStatus = GRPC.status(inHead: up.buffer.readable, headers: worker.headers, count: head.headerCount)
             if grpcStatus == nil && head.framing == .chunked { cursor.trailers = [] }
         }
-        guard let body = Self.takeBody(&cursor, dechunk: plan.dechunk, afterHead) else { return rejectResponse() }
-        guard responseHeadArrived(status: head.status, grpcStatus: grpcStatus) else { return false }
+        guard let body = Self.takeBody(&cursor, dechunk: plan.dechunk, afterHead) else {
+            prepared.discard(worker)
+            return rejectResponse()
+        }
+        guard responseHeadArrived(status: head.status, grpcStatus: grpcStatus) else {
+            prepared.discard(worker)
+            return false
+        }
         exchange.grpcStatus = grpcStatus
-        client.out.commitHead(w.count)
+        switch prepared {
+        case .http1(let count): client.out.commitHead(count)
+        case .fields(let fields): client.pipe?.handOver(.init(status: head.status, framing: head.framing, fields: fields))
+        }
         exchange.machine.responseStarted(framing: head.framing, switching: switching, now: worker.loop.nowMs)
         exchange.machine.response = cursor
         syncTimer()
@@ -117,6 +120,44 @@ extension DownstreamConnection {
         up.buffer.start += head.headLength + body.consumed
         if switching { phase = .tunnel }
         return true
+    }
+
+    /// The client head, written and not yet committed.
+    private enum PreparedHead {
+        /// HTTP/1 bytes in `client.out`'s head space.
+        case http1(count: Int)
+        /// An HTTP/2 stream's field list, for its bridge (`StreamPipe.handOver`: the bridge would only parse an
+        /// HTTP/1 head again).
+        case fields(HTTP2HeaderList)
+
+        func discard(_ worker: Worker) {
+            if case .fields(let list) = self { worker.giveBack(list) }
+        }
+    }
+
+    /// Writes the client head; nil when it does not fit whole (it is never sent in part, and the body never
+    /// without it). A handed-over head is held to the size the HTTP/1 one would have.
+    private func prepareHead(_ head: ResponseHead, _ up: UpstreamConnection, _ plan: ResponsePlan) -> PreparedHead? {
+        if !plan.switching && client.out.isEmpty && client.pipe?.takesHead == true {
+            var fields = worker.takeFieldList()
+            requestID.withUnsafeBytes { id in
+                ResponseHeadBuilder.writeFields(
+                    buffer: up.buffer.readable, headers: worker.headers, head: head, route: exchange.route,
+                    dechunk: false, requestID: id, into: &fields)
+            }
+            guard fields.bytes.count + 4 * fields.count <= worker.pool.bufferSize else {
+                worker.giveBack(fields)
+                return nil
+            }
+            return .fields(fields)
+        }
+        var w = HeadWriter(client.out.headSpace(from: worker.pool))
+        requestID.withUnsafeBytes { id in
+            ResponseHeadBuilder.write(
+                buffer: up.buffer.readable, headers: worker.headers, head: head, route: exchange.route,
+                persistence: plan.persistence, dechunk: plan.dechunk, requestID: id, into: &w)
+        }
+        return w.overflowed ? nil : .http1(count: w.count)
     }
 
     /// The upstream's response cannot be forwarded faithfully and no byte of it reached the client: the attempt

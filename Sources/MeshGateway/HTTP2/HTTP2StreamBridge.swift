@@ -113,7 +113,9 @@ final class HTTP2StreamBridge: EventHandler {
         while !done {
             forwardPending()
             if done || !pendingData.isEmpty { break }
-            guard readable, !innerGone, readResponse() else { break }
+            // A head handed over as fields needs no read (a bodiless answer brings no bytes at all).
+            let headWaiting = !headSent && inbound.isEmpty && pipe.head != nil
+            guard headWaiting || readable && !innerGone && readResponse() else { break }
             guard translate() else { return }
         }
         session.flushSoon()
@@ -177,6 +179,10 @@ final class HTTP2StreamBridge: EventHandler {
 
     /// Nil when the stream failed; false while the head is incomplete.
     private func translateHead() -> Bool? {
+        if inbound.isEmpty, let handed = pipe.takeHead() {
+            defer { session.owner.worker.giveBack(handed.fields) }
+            return startStream(status: handed.status, fields: handed.fields, framing: handed.framing)
+        }
         let headers = session.headerScratch
         let parsed = inbound.withUnsafeBytes { parser.parse($0, headers: headers, requestMethod: method) }
         switch parsed {
@@ -193,22 +199,26 @@ final class HTTP2StreamBridge: EventHandler {
             inbound.withUnsafeBytes {
                 HTTP2ResponseFields.fill(&session.responseFields, from: $0, headers: headers, count: head.headerCount)
             }
-            body.begin(head.framing)
-            // A chunked answer's trailer section becomes the stream's trailing HEADERS (gRPC's grpc-status).
-            if case .chunked = body.mode { body.trailers = [] }
             inbound.removeSubrange(0..<head.headLength)
-            let noBody = body.done
-            do {
-                try session.codec.writeResponseHead(
-                    streamID: streamID, status: head.status, headers: session.responseFields, endStream: noBody)
-            } catch {
-                fail()
-                return nil
-            }
-            headSent = true
-            if noBody { finish() }
-            return true
+            return startStream(status: head.status, fields: session.responseFields, framing: head.framing)
         }
+    }
+
+    /// Sends the response head; the body that follows is read with `framing`. Nil when the stream failed.
+    private func startStream(status: Int, fields: HTTP2HeaderList, framing: BodyFraming) -> Bool? {
+        body.begin(framing)
+        // A chunked answer's trailer section becomes the stream's trailing HEADERS (gRPC's grpc-status).
+        if case .chunked = body.mode { body.trailers = [] }
+        let noBody = body.done
+        do {
+            try session.codec.writeResponseHead(streamID: streamID, status: status, headers: fields, endStream: noBody)
+        } catch {
+            fail()
+            return nil
+        }
+        headSent = true
+        if noBody { finish() }
+        return true
     }
 
     /// Hands decoded body bytes to the stream as far as its window allows; ends the stream after the last.
@@ -337,4 +347,28 @@ enum HTTP2ResponseFields {
     private static let dropped: [[UInt8]] = ["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade"]
         .map { Array($0.utf8) }
     private static let framing: [[UInt8]] = ["content-length", "te", "trailer", "host"].map { Array($0.utf8) }
+}
+
+/// A response head handed over by the connection (`StreamPipe.handOver`) is built by `ResponseHeadBuilder`
+/// straight into the stream's field list: lowercase names (RFC 9113 §8.2.1), and no framing or connection field —
+/// the builder already leaves out what HTTP/1 uses to frame and hop, and HTTP/2 frames the body itself.
+extension HTTP2HeaderList: ResponseFieldSink {
+    public mutating func field(_ name: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) {
+        append(lowercasingName: name, value: value)
+    }
+
+    public mutating func contentLength(_ length: Int) {
+        withUnsafeTemporaryAllocation(byteCount: 20, alignment: 1) { digits in
+            var n = length
+            var at = digits.count
+            repeat {
+                at -= 1
+                digits[at] = UInt8(ascii: "0") + UInt8(n % 10)
+                n /= 10
+            } while n > 0
+            append(name: "content-length".utf8, value: UnsafeRawBufferPointer(rebasing: digits[at...]))
+        }
+    }
+
+    public mutating func chunked() {}
 }

@@ -1,5 +1,7 @@
 import Glibc
 import MeshEventLoop
+import MeshHTTP1
+import MeshHTTP2
 import MeshPosix
 
 /// The in-memory connection between an HTTP/2 stream's bridge (`HTTP2StreamBridge`, the outer side) and the
@@ -25,6 +27,15 @@ final class StreamPipe {
     private var response: [UInt8] = []
     private(set) var outerClosed = false
     private(set) var innerClosed = false
+    /// A response head the connection handed over as fields instead of writing it as HTTP/1 bytes (which the
+    /// bridge would only parse again): taken by the bridge before any response byte that follows it.
+    private(set) var head: HandedOverHead?
+
+    struct HandedOverHead {
+        let status: Int
+        let framing: BodyFraming
+        let fields: HTTP2HeaderList
+    }
 
     init(loop: EventLoop) {
         self.loop = loop
@@ -70,6 +81,12 @@ final class StreamPipe {
         return count
     }
 
+    /// The head handed over by the connection, once.
+    func takeHead() -> HandedOverHead? {
+        defer { head = nil }
+        return head
+    }
+
     /// The bridge is done (answered, reset, or the client left): the connection sees its peer gone.
     func closeOuter() {
         guard !outerClosed else { return }
@@ -110,6 +127,16 @@ final class StreamPipe {
         }
         if taken > 0 { loop.post(outer, .readable) }
         return outbound.isEmpty ? .done : .blocked
+    }
+
+    /// Whether the connection may hand its response head over now: the bridge has read every byte before it (a
+    /// `100 Continue`), so the head comes first of what is left.
+    var takesHead: Bool { head == nil && response.isEmpty && !outerClosed }
+
+    /// The connection's response head, as fields; the body follows as bytes.
+    func handOver(_ head: HandedOverHead) {
+        self.head = head
+        loop.post(outer, .readable)
     }
 
     /// The connection closed: the bridge reads what is left, then sees the end.
