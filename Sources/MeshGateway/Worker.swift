@@ -52,13 +52,15 @@ final class Worker: @unchecked Sendable {
     var spareFieldLists: [HTTP2HeaderList] = []
 
     func takeFieldList() -> HTTP2HeaderList {
-        spareFieldLists.popLast() ?? HTTP2HeaderList(reservingBytes: 512, fields: 16)
+        // Emptied here, not when given back: by now the list's last other holder is gone, so emptying it keeps
+        // its storage (emptying a list still shared would copy it).
+        guard var list = spareFieldLists.popLast() else { return HTTP2HeaderList(reservingBytes: 512, fields: 16) }
+        list.removeAll()
+        return list
     }
 
     func giveBack(_ list: HTTP2HeaderList) {
         guard spareFieldLists.count < ExchangeStates.retained else { return }
-        var list = list
-        list.removeAll()
         spareFieldLists.append(list)
     }
     /// The `scope: "global"` rate limits as this worker holds them (its Redis connection), made on first use.
