@@ -131,6 +131,10 @@ public struct HTTP2ServerConnection: HTTP2Endpoint, Sendable {
     var awaitingPeerSettings: Bool { phase == .firstSettings }
     mutating func peerSettingsArrived() { phase = .open }
     var blockInProgress: HeaderBlockAssembler.Pending? { assembler.pending }
+
+    /// A request head's fields the caller is done with: the next header block is decoded into their storage
+    /// (a list per block cost two allocations per request).
+    public mutating func recycle(_ fields: HTTP2HeaderList) { assembler.recycle(fields) }
     /// Client streams above the highest id seen were never opened.
     func isIdle(_ streamID: UInt32) -> Bool { streamID > highestStreamID }
 

@@ -42,6 +42,8 @@ struct HeaderBlockAssembler: Sendable {
     /// Fragment octets received for this block.
     private var compressedBytes = 0
     private var list = HTTP2HeaderList()
+    /// A finished block's list its taker gave back (`recycle`): the next block is decoded into its storage.
+    private var spare: HTTP2HeaderList?
 
     /// Room reserved for a block's names and values, and its fields: a browser's or a gRPC client's request head
     /// fits, so it is decoded without the arrays growing field by field.
@@ -53,8 +55,20 @@ struct HeaderBlockAssembler: Sendable {
         pending = block
         tail.removeAll(keepingCapacity: true)
         compressedBytes = 0
-        list = HTTP2HeaderList(reservingBytes: Self.reservedBytes, fields: Self.reservedFields)
+        if var reused = spare {
+            spare = nil
+            // Emptied now, when its taker has let go of it: emptying a list still shared would copy it.
+            reused.removeAll()
+            list = reused
+        } else {
+            list = HTTP2HeaderList(reservingBytes: Self.reservedBytes, fields: Self.reservedFields)
+        }
         decoder.beginBlock()
+    }
+
+    /// Takes back a finished block's list for the next block to reuse.
+    mutating func recycle(_ finished: HTTP2HeaderList) {
+        if spare == nil { spare = finished }
     }
 
     /// Decodes a fragment; `limit` is `maxHeaderBytes` (decoded size, and fragment octets before END_HEADERS).

@@ -256,3 +256,22 @@ func callerReset() {
     #expect(resets(connection.takeOutbound()).map(\.1) == [.cancel, .cancel, .cancel, .cancel])
     #expect(!connection.isClosed)
 }
+
+@Test("a recycled request head's storage decodes the next block: the new head is exact, a head still held is intact")
+func recycledHeadStorage() {
+    var connection = connected()
+    var first = connection.feed(Wire.headers(1, block: Wire.block(Wire.get + [("x-first", "one"), ("x-long", String(repeating: "a", count: 300))])), now: 0)
+    guard case .request(1, let head1, _) = first.removeFirst() else { Issue.record("no request"); return }
+    let before = head1.fields.pairs.map { "\($0.name)=\($0.value)" }
+    connection.recycle(head1.fields)
+    let second = connection.feed(Wire.headers(3, block: Wire.block(Wire.get + [("x-second", "two")])), now: 0)
+    guard case .request(3, let head3, _) = second.first else { Issue.record("no request: \(second)"); return }
+    #expect(head3.fields.pairs.map { "\($0.name)=\($0.value)" } == Wire.get.map { "\($0.0)=\($0.1)" } + ["x-second=two"])
+    // The first head was still held when its storage was recycled: it keeps its own fields.
+    #expect(head1.fields.pairs.map { "\($0.name)=\($0.value)" } == before)
+    // Released, then recycled: the third head is decoded into it and is exact too.
+    connection.recycle(head3.fields)
+    let third = connection.feed(Wire.headers(5, block: Wire.block(Wire.post)), now: 0)
+    guard case .request(5, let head5, _) = third.first else { Issue.record("no request: \(third)"); return }
+    #expect(head5.fields.pairs.map { "\($0.name)=\($0.value)" } == Wire.post.map { "\($0.0)=\($0.1)" })
+}

@@ -21,43 +21,67 @@ struct HTTP2RequestTranslation {
         let host = request.fields.first("host")
         if let host, let authority = request.authority, !host.elementsEqual(authority) { return nil }
         guard let authority = request.authority ?? host else { return nil }
-        var out: [UInt8] = []
-        out.reserveCapacity(request.fields.bytes.count + 128)
-        out.append(contentsOf: request.method)
-        out.append(0x20)
-        out.append(contentsOf: target)
-        out.append(contentsOf: " HTTP/1.1\r\nhost: ".utf8)
-        out.append(contentsOf: authority)
-        out.append(contentsOf: "\r\n".utf8)
-        var cookies: [UInt8] = []
-        for i in request.regularFieldsStart..<request.fields.count {
-            let name = request.fields.name(i)
-            if name.equals("cookie") {
-                if !cookies.isEmpty { cookies.append(contentsOf: "; ".utf8) }
-                cookies.append(contentsOf: request.fields.value(i))
-                continue
+        let fields = request.fields
+        // Every field's bytes once (the pseudo-fields hold the method, target and authority), four octets of
+        // ": " and CRLF each, and the fixed lines: written in place, one allocation.
+        let capacity = fields.bytes.count + 4 * fields.count + 128
+        var complete = false
+        let head = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, count in
+            var w = HeadWriter(UnsafeMutableRawBufferPointer(buffer))
+            fields.bytes.withUnsafeBytes { all in
+                func bytes(_ slice: ArraySlice<UInt8>) -> UnsafeRawBufferPointer {
+                    UnsafeRawBufferPointer(rebasing: all[slice.startIndex..<slice.endIndex])
+                }
+                w.write(bytes(request.method))
+                w.write(" ")
+                w.write(bytes(target))
+                w.write(" HTTP/1.1\r\nhost: ")
+                w.write(bytes(authority))
+                w.write("\r\n")
+                var cookies = 0
+                for i in request.regularFieldsStart..<fields.count {
+                    let name = bytes(fields.name(i))
+                    if name.equals("cookie") {
+                        cookies += 1
+                        continue
+                    }
+                    // Fields the bridge states itself: `host` from `:authority`, the framing, `te` (hop-by-hop).
+                    if name.equals("host") || name.equals("content-length") || name.equals("te") { continue }
+                    w.write(name)
+                    w.write(": ")
+                    w.write(bytes(fields.value(i)))
+                    w.write("\r\n")
+                }
+                if cookies > 0 {
+                    // RFC 9113 §8.2.3: the cookie fields joined into one for HTTP/1.1.
+                    w.write("cookie: ")
+                    var first = true
+                    for i in request.regularFieldsStart..<fields.count where bytes(fields.name(i)).equals("cookie") {
+                        if !first { w.write("; ") }
+                        first = false
+                        w.write(bytes(fields.value(i)))
+                    }
+                    w.write("\r\n")
+                }
             }
-            // Fields the bridge states itself: `host` from `:authority`, the framing, `te` (hop-by-hop in HTTP/1.1).
-            if name.equals("host") || name.equals("content-length") || name.equals("te") { continue }
-            out.append(contentsOf: name)
-            out.append(contentsOf: ": ".utf8)
-            out.append(contentsOf: request.fields.value(i))
-            out.append(contentsOf: "\r\n".utf8)
-        }
-        if !cookies.isEmpty { out.append(contentsOf: "cookie: ".utf8 + cookies + "\r\n".utf8) }
-        var chunked = false
-        if !endStream {
-            if let length = request.contentLength {
-                out.append(contentsOf: "content-length: \(length)\r\n".utf8)
-            } else {
-                out.append(contentsOf: "transfer-encoding: chunked\r\n".utf8)
-                chunked = true
+            if !endStream {
+                if let length = request.contentLength {
+                    w.write("content-length: ")
+                    w.writeDecimal(length)
+                    w.write("\r\n")
+                } else {
+                    w.write("transfer-encoding: chunked\r\n")
+                }
             }
+            // One request per bridge: the inner connection closes once it has answered.
+            w.write("connection: close\r\n\r\n")
+            complete = !w.overflowed
+            count = complete ? w.count : 0
         }
-        // One request per bridge: the inner connection closes once it has answered.
-        out.append(contentsOf: "connection: close\r\n\r\n".utf8)
+        guard complete else { return nil }
         return HTTP2RequestTranslation(
-            head: out, chunked: chunked, method: HTTPMethod(token: request.method), endStream: endStream)
+            head: head, chunked: !endStream && request.contentLength == nil, method: HTTPMethod(token: request.method),
+            endStream: endStream)
     }
 
     /// Visible ASCII only: a space or control byte would change the request line's meaning.

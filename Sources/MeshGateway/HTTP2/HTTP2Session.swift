@@ -56,9 +56,13 @@ final class HTTP2Session {
     /// Bytes the client sent (the connection preface first).
     func received(_ bytes: UnsafeRawBufferPointer) {
         codec.feed(bytes, now: nowNs, into: &events)
-        let batch = events
-        events.removeAll(keepingCapacity: true)
+        // Handled from a batch of their own (handling may feed more events); the storage goes back after, so
+        // no array is allocated per read.
+        var batch: [HTTP2Event] = []
+        swap(&batch, &events)
         for event in batch { handle(event) }
+        batch.removeAll(keepingCapacity: true)
+        if events.isEmpty { swap(&batch, &events) }
         flush()
     }
 
@@ -89,7 +93,10 @@ final class HTTP2Session {
     }
 
     private func open(_ id: UInt32, head: HTTP2RequestHead, endStream: Bool) {
-        guard let request = HTTP2RequestTranslation.http1(head, endStream: endStream) else {
+        let translated = HTTP2RequestTranslation.http1(head, endStream: endStream)
+        // The translation copied what it needs: the head's storage serves the next header block.
+        codec.recycle(head.fields)
+        guard let request = translated else {
             answerLocally(id, status: 400, code: "bad_request")
             return
         }
