@@ -65,6 +65,28 @@ extension DownstreamConnection {
         }
     }
 
+    /// Writes the head of an answer the gateway makes itself in place of anything queued for the upstream or the
+    /// client: `head` writes the status line and fields, the request id and the connection's persistence follow,
+    /// then `body` (a body small enough to share the head's block). Returns whether the connection closes after it;
+    /// nil when it did not fit (nothing is queued: a part of a head is never sent).
+    private func writeLocalHead(
+        _ head: (inout HeadWriter) -> Void, body: (inout HeadWriter) -> Void = { _ in }
+    ) -> Bool? {
+        toUpstream.reset(pool: worker.pool)
+        client.out.reset(pool: worker.pool)
+        let closing = closesAfterLocalAnswer
+        var w = HeadWriter(client.out.headSpace(from: worker.pool))
+        head(&w)
+        w.write("x-request-id: ")
+        requestID.withUnsafeBytes { w.write($0) }
+        w.write("\r\n")
+        ResponseHeadBuilder.writePersistence(persistence(closing: closing), into: &w)
+        body(&w)
+        guard !w.overflowed else { return nil }
+        client.out.commitHead(w.count)
+        return closing
+    }
+
     /// How the client connection continues after a response the gateway writes itself.
     func persistence(closing: Bool) -> ResponseHeadBuilder.Persistence {
         closing ? .close : exchange.clientVersion == .http10 ? .keepAliveHTTP10 : .keepAlive
@@ -77,21 +99,11 @@ extension DownstreamConnection {
             return
         }
         if let upstream { releaseUpstream(upstream, reusable: false) }
-        toUpstream.reset(pool: worker.pool)
-        client.out.reset(pool: worker.pool)
-        let closing = closesAfterLocalAnswer
-        var w = HeadWriter(client.out.headSpace(from: worker.pool))
-        fallback.head.withUnsafeBytes { w.write($0) }
-        w.write("x-request-id: ")
-        requestID.withUnsafeBytes { w.write($0) }
-        w.write("\r\n")
-        ResponseHeadBuilder.writePersistence(persistence(closing: closing), into: &w)
-        guard !w.overflowed else {
+        guard let closing = writeLocalHead({ w in fallback.head.withUnsafeBytes { w.write($0) } }) else {
             // Configured headers larger than a head block: a part of a head is never sent, a gateway error is.
             respond(.badGateway, close: false)
             return
         }
-        client.out.commitHead(w.count)
         // The body is queued apart from the head, from the route's storage (the exchange holds the route until
         // it is written), so a body of any size goes out whole. A HEAD request gets the length, not the body.
         let body = exchange.method == .head ? 0 : fallback.body.count
@@ -120,22 +132,16 @@ extension DownstreamConnection {
             return
         }
         if requestID.isEmpty { worker.appendRequestID(into: &requestID) }
-        toUpstream.reset(pool: worker.pool)
-        client.out.reset(pool: worker.pool)
-        let closing = closesAfterLocalAnswer
-        var w = HeadWriter(client.out.headSpace(from: worker.pool))
-        w.write("HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: ")
-        w.writeDecimal(body.utf8.count)
-        w.write("\r\nx-request-id: ")
-        requestID.withUnsafeBytes { w.write($0) }
-        w.write("\r\n")
-        ResponseHeadBuilder.writePersistence(persistence(closing: closing), into: &w)
-        if exchange.method != .head { w.write(string: body) }
-        guard !w.overflowed else {
+        let withBody = exchange.method != .head
+        let written = writeLocalHead({ w in
+            w.write("HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: ")
+            w.writeDecimal(body.utf8.count)
+            w.write("\r\n")
+        }, body: { w in if withBody { w.write(string: body) } })
+        guard let closing = written else {
             respond(.badGateway, close: true)
             return
         }
-        client.out.commitHead(w.count)
         sendLocalAnswer(status: 200, bodyBytes: exchange.method == .head ? 0 : body.utf8.count, closing: closing)
     }
 
