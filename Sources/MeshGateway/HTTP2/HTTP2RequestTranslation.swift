@@ -28,42 +28,7 @@ struct HTTP2RequestTranslation {
         var complete = false
         let head = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, count in
             var w = HeadWriter(UnsafeMutableRawBufferPointer(buffer))
-            fields.bytes.withUnsafeBytes { all in
-                func bytes(_ slice: ArraySlice<UInt8>) -> UnsafeRawBufferPointer {
-                    UnsafeRawBufferPointer(rebasing: all[slice.startIndex..<slice.endIndex])
-                }
-                w.write(bytes(request.method))
-                w.write(" ")
-                w.write(bytes(target))
-                w.write(" HTTP/1.1\r\nhost: ")
-                w.write(bytes(authority))
-                w.write("\r\n")
-                var cookies = 0
-                for i in request.regularFieldsStart..<fields.count {
-                    let name = bytes(fields.name(i))
-                    if name.equals("cookie") {
-                        cookies += 1
-                        continue
-                    }
-                    // Fields the bridge states itself: `host` from `:authority`, the framing, `te` (hop-by-hop).
-                    if name.equals("host") || name.equals("content-length") || name.equals("te") { continue }
-                    w.write(name)
-                    w.write(": ")
-                    w.write(bytes(fields.value(i)))
-                    w.write("\r\n")
-                }
-                if cookies > 0 {
-                    // RFC 9113 §8.2.3: the cookie fields joined into one for HTTP/1.1.
-                    w.write("cookie: ")
-                    var first = true
-                    for i in request.regularFieldsStart..<fields.count where bytes(fields.name(i)).equals("cookie") {
-                        if !first { w.write("; ") }
-                        first = false
-                        w.write(bytes(fields.value(i)))
-                    }
-                    w.write("\r\n")
-                }
-            }
+            fields.bytes.withUnsafeBytes { all in writeHead(request, target: target, authority: authority, all, into: &w) }
             if !endStream {
                 if let length = request.contentLength {
                     w.write("content-length: ")
@@ -82,6 +47,47 @@ struct HTTP2RequestTranslation {
         return HTTP2RequestTranslation(
             head: head, chunked: !endStream && request.contentLength == nil, method: HTTPMethod(token: request.method),
             endStream: endStream)
+    }
+
+    /// The request line, `host` and the client's fields (cookies joined into one, RFC 9113 §8.2.3), read in place
+    /// from the field list's storage `all`.
+    private static func writeHead(
+        _ request: HTTP2RequestHead, target: ArraySlice<UInt8>, authority: ArraySlice<UInt8>,
+        _ all: UnsafeRawBufferPointer, into w: inout HeadWriter
+    ) {
+        func bytes(_ slice: ArraySlice<UInt8>) -> UnsafeRawBufferPointer {
+            UnsafeRawBufferPointer(rebasing: all[slice.startIndex..<slice.endIndex])
+        }
+        let fields = request.fields
+        w.write(bytes(request.method))
+        w.write(" ")
+        w.write(bytes(target))
+        w.write(" HTTP/1.1\r\nhost: ")
+        w.write(bytes(authority))
+        w.write("\r\n")
+        var cookies = 0
+        for i in request.regularFieldsStart..<fields.count {
+            let name = bytes(fields.name(i))
+            if name.equals("cookie") {
+                cookies += 1
+                continue
+            }
+            // Fields the bridge states itself: `host` from `:authority`, the framing, `te` (hop-by-hop).
+            if name.equals("host") || name.equals("content-length") || name.equals("te") { continue }
+            w.write(name)
+            w.write(": ")
+            w.write(bytes(fields.value(i)))
+            w.write("\r\n")
+        }
+        guard cookies > 0 else { return }
+        w.write("cookie: ")
+        var first = true
+        for i in request.regularFieldsStart..<fields.count where bytes(fields.name(i)).equals("cookie") {
+            if !first { w.write("; ") }
+            first = false
+            w.write(bytes(fields.value(i)))
+        }
+        w.write("\r\n")
     }
 
     /// Visible ASCII only: a space or control byte would change the request line's meaning.
