@@ -103,11 +103,15 @@ public struct StreamTable<Value> {
         count = 0
     }
 
-    /// The ids in the table, in no particular order.
-    public var ids: [UInt32] { keys.filter { $0 != 0 } }
+    /// The ids in the table, in no particular order. A view, not a copy: iterating allocates nothing, and the
+    /// table may change meanwhile (the view keeps the storage it started with, as `Dictionary`'s views do).
+    public var ids: LazyFilterSequence<[UInt32]> { keys.lazy.filter { $0 != 0 } }
 
-    /// The values in the table, in no particular order.
-    public var values: [Value] { slots.compactMap { $0 } }
+    /// The values in the table, in no particular order (a view, like `ids`: a connection-level WINDOW_UPDATE
+    /// pumps every stream through it).
+    public var values: LazyMapSequence<LazyFilterSequence<[Value?]>, Value> {
+        slots.lazy.filter { $0 != nil }.map { $0! }
+    }
 }
 
 /// Odd, random per process (see `StreamTable`).

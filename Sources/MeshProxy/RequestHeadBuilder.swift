@@ -90,7 +90,7 @@ public enum RequestHeadBuilder {
             w.write("\r\n")
         }
         for (name, value) in route.requestEdits.additions {
-            name.withUnsafeBytes { n in value.withUnsafeBytes { v in writeField(n, v, into: &w) } }
+            name.withUnsafeBytes { n in value.withUnsafeBytes { v in w.field(n, v) } }
         }
         w.write("\r\n")
     }
@@ -122,7 +122,7 @@ public enum RequestHeadBuilder {
             if route.requestEdits.removes(name) || isStripped(name, route.strippedNames) { continue }
             if dropGRPCTimeout && Bytes.equalsIgnoringCase(name, grpcTimeoutName) { continue }
             if field.known == .other && TrustBoundary.isDisguised(name, trusted: route.strippedNames) { continue }
-            writeField(name, request.value(i), into: &w)
+            w.field(name, request.value(i))
         }
     }
 
@@ -192,14 +192,6 @@ public enum RequestHeadBuilder {
         } else {
             w.write(rest)
         }
-    }
-
-    @inline(__always)
-    static func writeField(_ name: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer, into w: inout HeadWriter) {
-        w.write(name)
-        w.write(": ")
-        w.write(value)
-        w.write("\r\n")
     }
 
     static let grpcTimeoutName = Array("grpc-timeout".utf8)

@@ -148,6 +148,7 @@ public protocol ResponseFieldSink {
 }
 
 extension HeadWriter: ResponseFieldSink {
+    @inline(__always)
     public mutating func field(_ name: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) {
         write(name)
         write(": ")

@@ -359,14 +359,9 @@ extension HTTP2HeaderList: ResponseFieldSink {
 
     public mutating func contentLength(_ length: Int) {
         withUnsafeTemporaryAllocation(byteCount: 20, alignment: 1) { digits in
-            var n = length
-            var at = digits.count
-            repeat {
-                at -= 1
-                digits[at] = UInt8(ascii: "0") + UInt8(n % 10)
-                n /= 10
-            } while n > 0
-            append(name: "content-length".utf8, value: UnsafeRawBufferPointer(rebasing: digits[at...]))
+            var w = HeadWriter(digits)
+            w.writeDecimal(length)
+            append(name: "content-length".utf8, value: UnsafeRawBufferPointer(rebasing: digits[..<w.count]))
         }
     }
 

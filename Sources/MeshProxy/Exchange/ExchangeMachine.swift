@@ -441,12 +441,3 @@ public struct ExchangeMachine: Sendable {
         return .fail(error, close: false)
     }
 }
-
-extension Int64 {
-    /// `now + ms`, saturating at `.max` ("never") instead of trapping on a huge configured duration.
-    @inline(__always)
-    public static func deadline(_ now: Int64, plusMs ms: Int) -> Int64 {
-        let (sum, overflow) = now.addingReportingOverflow(Int64(clamping: ms))
-        return overflow ? .max : sum
-    }
-}
