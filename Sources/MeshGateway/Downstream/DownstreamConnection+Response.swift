@@ -244,6 +244,8 @@ extension DownstreamConnection {
         setDeadline(worker.loop.nowMs + Int64(worker.config.source.limits.idleTimeoutMs))
         if client.buffer.isEmpty {
             client.buffer.releaseIfEmpty(to: worker.pool)
+            // A bridged connection's stream may now be handed this connection for the session's next stream.
+            client.pipe?.innerWaits()
             if !client.readable { return }
         }
         readHead()

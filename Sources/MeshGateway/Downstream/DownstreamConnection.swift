@@ -104,7 +104,8 @@ final class DownstreamConnection: EventHandler {
             registration = try worker.loop.register(fd: fd, handler: self)
         }
         worker.clientOpened(self)
-        binding.generation.telemetry.connectionOpened(listener: binding.listenerIndex)
+        // A bridged connection is an HTTP/2 stream's, not a client's: the client's connection is counted once.
+        if pipe == nil { binding.generation.telemetry.connectionOpened(listener: binding.listenerIndex) }
         setDeadline(deadline)
     }
 
@@ -393,11 +394,11 @@ final class DownstreamConnection: EventHandler {
         session?.closeStreams()
         if let upstream { releaseUpstream(upstream, reusable: false) }
         client.close(fd: fd, pool: worker.pool)
-        // Back to the worker, not freed: every HTTP/2 stream's connection closes after its response, and a new
-        // state per stream cost ~2,700 instructions (allocation, initialization, teardown).
+        // Back to the worker, not freed: HTTP/2 streams' connections come and go with the streams' sessions, and
+        // a new state per connection cost ~2,700 instructions (allocation, initialization, teardown).
         releaseExchange()
         let binding = acceptedOn.binding
-        binding.generation.telemetry.connectionClosed(listener: binding.listenerIndex)
+        if !bridged { binding.generation.telemetry.connectionClosed(listener: binding.listenerIndex) }
         worker.clientClosed(self)
         worker.loop.close(registration)
     }

@@ -38,8 +38,8 @@ struct HTTP2RequestTranslation {
                     w.write("transfer-encoding: chunked\r\n")
                 }
             }
-            // One request per bridge: the inner connection closes once it has answered.
-            w.write("connection: close\r\n\r\n")
+            // No `connection: close`: the inner connection stays for the session's next stream (`HTTP2StreamBridge`).
+            w.write("\r\n")
             complete = !w.overflowed
             count = complete ? w.count : 0
         }

@@ -18,6 +18,10 @@ final class HTTP2Session {
     unowned(unsafe) let owner: DownstreamConnection
     var codec: HTTP2ServerConnection
     private var streams = StreamTable<HTTP2StreamBridge>()
+    /// Bridges whose inner connection waits for a next stream, as an HTTP/1 client keeps idle connections; at
+    /// most `keptBridges` (each holds an idle inner connection: ~1 KiB, and a slot of the worker's connections).
+    private var kept: [HTTP2StreamBridge] = []
+    static let keptBridges = 8
     private var events: [HTTP2Event] = []
     private var windingDown = false
     /// Field offsets of the response head a bridge is translating (one at a time, on this thread).
@@ -100,13 +104,22 @@ final class HTTP2Session {
             answerLocally(id, status: 400, code: "bad_request")
             return
         }
-        do {
-            let stream = try HTTP2StreamBridge(session: self, streamID: id, request: request)
-            streams[id] = stream
-            stream.pump()
-        } catch {
+        guard let stream = keptBridge() ?? (try? HTTP2StreamBridge(session: self)) else {
             answerLocally(id, status: 503, code: "unavailable")
+            return
         }
+        streams[id] = stream
+        stream.start(streamID: id, request: request)
+    }
+
+    /// A kept bridge whose inner connection is still waiting (one that timed out or was closed by a drain since
+    /// is let go).
+    private func keptBridge() -> HTTP2StreamBridge? {
+        while let bridge = kept.popLast() {
+            if bridge.isReusable { return bridge }
+            bridge.discard()
+        }
+        return nil
     }
 
     /// The gateway's own answer on one stream (SPEC §4's JSON body), for what never became an exchange.
@@ -123,9 +136,12 @@ final class HTTP2Session {
         _ = try? codec.writeData(streamID: id, body, endStream: true)
     }
 
-    /// A stream's exchange is over (its answer is queued, or it failed).
-    func finished(_ stream: HTTP2StreamBridge) {
+    /// A stream's exchange is over (its answer is queued, or it failed); `keep`: its bridge can carry another.
+    func finished(_ stream: HTTP2StreamBridge, keep: Bool) {
         if streams[stream.streamID] === stream { streams.removeValue(forKey: stream.streamID) }
+        if keep {
+            if kept.count < Self.keptBridges && !windingDown { kept.append(stream) } else { stream.discard() }
+        }
         if windingDown && streams.isEmpty && flush() { owner.close() }
     }
 
@@ -161,6 +177,8 @@ final class HTTP2Session {
         let all = streams.values
         streams.removeAll()
         for stream in all { stream.abort() }
+        for bridge in kept { bridge.discard() }
+        kept.removeAll()
     }
 
     /// No stream in progress and nothing left to write.
@@ -170,6 +188,8 @@ final class HTTP2Session {
     /// closes.
     func windDown() {
         windingDown = true
+        for bridge in kept { bridge.discard() }
+        kept.removeAll()
         codec.goAway(code: .noError)
         if flush() && streams.isEmpty { owner.close() }
     }

@@ -10,20 +10,26 @@ import MeshProxy
 /// as HEADERS, DATA and trailing HEADERS on the stream, within its flow-control window (the pipe is read only
 /// while the window has room, so a client that stops reading stops the upstream through the usual
 /// back-pressure).
+///
+/// A bridge whose stream ended cleanly (whole request read, whole answer taken, the inner connection waiting
+/// for its next request) is kept by the session for the connection's next stream, as an HTTP/1 client keeps a
+/// keep-alive connection: the pipe, the inner connection and their registrations are made once, not per stream.
 final class HTTP2StreamBridge: EventHandler {
     unowned(unsafe) let session: HTTP2Session
-    let streamID: UInt32
-    private let method: HTTPMethod
-    private let chunked: Bool
+    private(set) var streamID: UInt32 = 0
+    private var method = HTTPMethod.get
+    private var chunked = false
     private var registration: Registration
     private var loop: EventLoop { session.owner.worker.loop }
 
     private let pipe: StreamPipe
     /// Request bytes for the inner connection not yet handed to the pipe.
-    private var toInner: [UInt8]
+    private var toInner: [UInt8] = []
     /// Octets of the request's head and chunk framing among what the pipe carries: they are not the client's
     /// DATA, so they are not returned to its window when the inner connection reads them.
-    private var framingOctets: Int
+    private var framingOctets = 0
+    /// The stream's request has ended (with its head, or with a last DATA frame).
+    private var requestEnded = false
     private var readable = false
     private var innerGone = false
     /// The inner connection stopped reading (it answered early and closed): the rest of the request has nowhere
@@ -36,19 +42,15 @@ final class HTTP2StreamBridge: EventHandler {
     private var headSent = false
     private var body = BodyCursor()
     private var pendingData: [UInt8] = []
-    private var done = false
+    private var done = true
     /// Armed while decoded body waits for window: a client that keeps the stream's (or the connection's) window
     /// at 0 for `idle_timeout_ms` without taking a byte gets the stream reset with CANCEL (SPEC §10), so a
     /// stalled reader cannot pin the exchange, its upstream connection and the pending bytes forever.
     private var stallTimer = LazyTimer()
 
-    init(session: HTTP2Session, streamID: UInt32, request: HTTP2RequestTranslation) throws(SystemError) {
+    /// A bridge and its inner connection, with no stream yet (`start`).
+    init(session: HTTP2Session) throws(SystemError) {
         self.session = session
-        self.streamID = streamID
-        method = request.method
-        chunked = request.chunked
-        toInner = request.head
-        framingOctets = request.head.count
         let owner = session.owner
         pipe = StreamPipe(loop: owner.worker.loop)
         registration = .none
@@ -62,6 +64,34 @@ final class HTTP2StreamBridge: EventHandler {
             owner.worker.loop.close(registration)
             throw error
         }
+    }
+
+    /// Carries stream `streamID`'s request to the inner connection. Every per-stream field starts over here: a
+    /// kept bridge must not lend one stream's state to the next.
+    func start(streamID: UInt32, request: HTTP2RequestTranslation) {
+        self.streamID = streamID
+        method = request.method
+        chunked = request.chunked
+        toInner = request.head
+        framingOctets = request.head.count
+        requestEnded = request.endStream
+        readable = false
+        requestRefused = false
+        inbound.removeAll(keepingCapacity: true)
+        parser.reset()
+        headSent = false
+        body = BodyCursor()
+        pendingData.removeAll(keepingCapacity: true)
+        done = false
+        stallTimer.set(.max, loop: loop, registration: registration)
+        pump()
+    }
+
+    /// The pipe and inner connection can carry another stream: nothing of this one is left in either, and the
+    /// inner connection is waiting for a request (it closes instead after an answer that ends its connection).
+    var isReusable: Bool {
+        requestEnded && !requestRefused && !innerGone && toInner.isEmpty && inbound.isEmpty && pendingData.isEmpty
+            && pipe.idle
     }
 
     // MARK: - Request: stream → inner connection
@@ -86,6 +116,7 @@ final class HTTP2StreamBridge: EventHandler {
             toInner.append(contentsOf: "0\r\n\r\n".utf8)
             framingOctets += 5
         }
+        if end { requestEnded = true }
         pump()
     }
 
@@ -269,7 +300,11 @@ final class HTTP2StreamBridge: EventHandler {
 
     private func finish() {
         done = true
-        release()
+        guard isReusable else { return release() }
+        // The window of request octets read since the last return is the connection's too: returned now, while
+        // the stream id still names this stream.
+        returnWindow()
+        session.finished(self, keep: true)
     }
 
     /// The answer cannot be completed: the client sees the stream reset, never a short body taken for whole.
@@ -288,10 +323,16 @@ final class HTTP2StreamBridge: EventHandler {
     }
 
     private func release() {
+        discard()
+        session.finished(self, keep: false)
+    }
+
+    /// Closes the bridge's end: the inner connection sees its peer gone and closes.
+    func discard() {
+        done = true
         if registration.id != 0 { loop.close(registration) }
         registration = Registration(fd: -1, id: 0)
         pipe.closeOuter()
-        session.finished(self)
     }
 }
 

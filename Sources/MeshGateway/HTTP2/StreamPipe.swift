@@ -30,6 +30,9 @@ final class StreamPipe {
     /// A response head the connection handed over as fields instead of writing it as HTTP/1 bytes (which the
     /// bridge would only parse again): taken by the bridge before any response byte that follows it.
     private(set) var head: HandedOverHead?
+    /// The connection finished an exchange and waits for its next request (`innerWaits`); cleared by the next
+    /// request's bytes.
+    private var innerWaiting = false
 
     struct HandedOverHead {
         let status: Int
@@ -47,6 +50,7 @@ final class StreamPipe {
     /// (nothing will read them).
     func send(_ bytes: inout [UInt8]) -> Bool {
         guard !innerClosed else { return false }
+        innerWaiting = false
         if requestStart == request.count {
             // Nothing pending: take the caller's array as it is (the request head, usually) instead of copying it.
             swap(&request, &bytes)
@@ -85,6 +89,12 @@ final class StreamPipe {
     func takeHead() -> HandedOverHead? {
         defer { head = nil }
         return head
+    }
+
+    /// Nothing is in transit either way and the connection waits for a request: the pair can carry another
+    /// stream's exchange.
+    var idle: Bool {
+        innerWaiting && !innerClosed && !outerClosed && requestStart == request.count && response.isEmpty && head == nil
     }
 
     /// The bridge is done (answered, reset, or the client left): the connection sees its peer gone.
@@ -138,6 +148,9 @@ final class StreamPipe {
         self.head = head
         loop.post(outer, .readable)
     }
+
+    /// The connection finished an exchange, kept the connection, and has nothing of a next request.
+    func innerWaits() { innerWaiting = true }
 
     /// The connection closed: the bridge reads what is left, then sees the end.
     func closeInner() {
