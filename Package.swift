@@ -111,7 +111,7 @@ let package = Package(
         // MARK: - Tests
         .target(name: "MeshTestSupport", dependencies: ["MeshPosix", "MeshSync", "MeshJSON"], path: "Tests/MeshTestSupport"),
         .testTarget(name: "MeshHTTP1Tests", dependencies: ["MeshHTTP1"]),
-        .testTarget(name: "MeshHTTP2Tests", dependencies: ["MeshHTTP2"]),
+        .testTarget(name: "MeshHTTP2Tests", dependencies: ["MeshHTTP2", "MeshTestSupport"]),
         .testTarget(name: "MeshJSONTests", dependencies: ["MeshJSON"]),
         .testTarget(
             name: "MeshProtobufTests", dependencies: ["MeshProtobuf", "MeshJSON", "MeshTestSupport"],

@@ -8,6 +8,8 @@
 public struct HPACKEncoder: Sendable {
     /// Whether the next block must begin with a table size update.
     private var sizeUpdatePending = true
+    /// Representations of recent non-sensitive fields, replayed instead of coded again.
+    private let memo = EncodedFieldMemo()
 
     /// Creates an encoder.
     public init() {}
@@ -64,6 +66,17 @@ public struct HPACKEncoder: Sendable {
     ) {
         // RFC 7541 §7.1.3: credentials are marked never-indexed so no later hop compresses them into a shared table.
         let sensitive = neverIndex || name.equals("authorization") || name.equals("proxy-authorization")
+        // Credentials are not kept in the memo either: nothing of them outlives the head.
+        if sensitive { return Self.encodeField(name, value, sensitive: true, into: &out) }
+        if let known = memo.lookup(name, value) { return out.append(contentsOf: known) }
+        let start = out.count
+        Self.encodeField(name, value, sensitive: false, into: &out)
+        out.withUnsafeBytes { memo.store(name, value, encoded: UnsafeRawBufferPointer(rebasing: $0[start...])) }
+    }
+
+    private static func encodeField(
+        _ name: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer, sensitive: Bool, into out: inout [UInt8]
+    ) {
         let match = HPACKStaticTable.find(name: name, value: value)
         if let match, match.valueMatches {
             HPACKInteger.encode(match.index, prefixBits: 7, firstByte: 0x80, into: &out)
@@ -74,9 +87,9 @@ public struct HPACKEncoder: Sendable {
             HPACKInteger.encode(match.index, prefixBits: 4, firstByte: pattern, into: &out)
         } else {
             out.append(pattern)
-            Self.encodeString(name, into: &out)
+            encodeString(name, into: &out)
         }
-        Self.encodeString(value, into: &out)
+        encodeString(value, into: &out)
     }
 
     /// A String Literal (RFC 7541 §5.2), Huffman-coded when that is shorter.

@@ -43,13 +43,15 @@ public enum Huffman {
                 HuffmanTable.codes.withUnsafeBufferPointer { codes in
                     for byte in bytes {
                         // Codes are at most 30 bits and fewer than 32 are pending: the sum fits in 64.
+                        // Masking shifts: the amounts are below 64 by construction, and Swift's checked `<<`
+                        // added a compare and select per octet.
                         let length = Int(lengths[Int(byte)])
-                        accumulator = accumulator << UInt64(length) | UInt64(codes[Int(byte)])
+                        accumulator = accumulator &<< UInt64(length) | UInt64(codes[Int(byte)])
                         pending += length
                         if pending >= 32 {
                             pending -= 32
                             precondition(at + 4 <= buffer.count, "encodedLength is shorter than the coding")
-                            let word = UInt32(truncatingIfNeeded: accumulator >> UInt64(pending))
+                            let word = UInt32(truncatingIfNeeded: accumulator &>> UInt64(pending))
                             base.storeBytes(of: word.bigEndian, toByteOffset: at, as: UInt32.self)
                             at += 4
                         }

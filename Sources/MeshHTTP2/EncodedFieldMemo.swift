@@ -1,0 +1,102 @@
+import Glibc
+
+/// The encoder's memory of fields it coded recently on one connection: the field's octets and the representation
+/// it produced. The encoder adds nothing to the dynamic table (`HPACKEncoder`), so a field's representation depends
+/// on the field alone and can be replayed: a proxy's answers repeat most of their fields (`server`,
+/// `content-type`, the `date` of this second), and the static-table search and Huffman coding were a tenth of an
+/// HTTP/2 request's instructions.
+///
+/// Two-way set-associative by the field's *name*: a name's fields go to one set of two slots, and a new value
+/// replaces the slot holding the same name, so a field whose value never repeats (a request id) keeps one slot and
+/// never pushes out another name's. A class so that the 4 KiB live outside the codec's value (copied with it, the
+/// memo is shared: harmless, a representation is a function of the field); unchecked Sendable because one
+/// connection's codec is used by one thread.
+final class EncodedFieldMemo: @unchecked Sendable {
+    static let setCount = 16
+    static let slotCount = 2 * setCount
+    /// A slot: name length, value length, representation length (1 octet each), then the three byte strings.
+    static let slotBytes = 128
+    private static let header = 3
+
+    private let storage: UnsafeMutableRawPointer
+
+    init() {
+        let bytes = Self.slotCount * Self.slotBytes
+        storage = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 8)
+        storage.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
+    }
+
+    deinit { storage.deallocate() }
+
+    /// The representation recorded for exactly this field, if its set holds it.
+    func lookup(_ name: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
+        guard fits(name, value, encoded: 0) else { return nil }
+        let set = storage + Self.set(name) * 2 * Self.slotBytes
+        if let found = Self.representation(in: set, name, value) { return found }
+        return Self.representation(in: set + Self.slotBytes, name, value)
+    }
+
+    private static func representation(
+        in slot: UnsafeRawPointer, _ name: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer
+    ) -> UnsafeRawBufferPointer? {
+        guard holds(slot, name), holds(slot, value: value, after: name) else { return nil }
+        let encodedLength = Int(slot.load(fromByteOffset: 2, as: UInt8.self))
+        return UnsafeRawBufferPointer(start: slot + header + name.count + value.count, count: encodedLength)
+    }
+
+    /// Records `encoded` as the representation of the field (nothing when the three do not fit a slot), first in
+    /// its set: over the entry of the same name, or pushing the first entry over the older one.
+    func store(_ name: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer, encoded: UnsafeRawBufferPointer) {
+        guard fits(name, value, encoded: encoded.count) else { return }
+        let set = storage + Self.set(name) * 2 * Self.slotBytes
+        // The newer entry is first: unless it held this name, the first slot moves over the second (which is
+        // the older, or held this name).
+        if !Self.holds(set, name) { (set + Self.slotBytes).copyMemory(from: set, byteCount: Self.slotBytes) }
+        let slot = set
+        slot.storeBytes(of: UInt8(name.count), as: UInt8.self)
+        slot.storeBytes(of: UInt8(value.count), toByteOffset: 1, as: UInt8.self)
+        slot.storeBytes(of: UInt8(encoded.count), toByteOffset: 2, as: UInt8.self)
+        let at = slot + Self.header
+        Self.copy(name, to: at)
+        Self.copy(value, to: at + name.count)
+        Self.copy(encoded, to: at + name.count + value.count)
+    }
+
+    private static func holds(_ slot: UnsafeRawPointer, _ name: UnsafeRawBufferPointer) -> Bool {
+        slot.load(as: UInt8.self) == name.count && same(slot + header, name)
+    }
+
+    private static func holds(_ slot: UnsafeRawPointer, value: UnsafeRawBufferPointer, after name: UnsafeRawBufferPointer) -> Bool {
+        slot.load(fromByteOffset: 1, as: UInt8.self) == value.count && same(slot + header + name.count, value)
+    }
+
+    private static func copy(_ bytes: UnsafeRawBufferPointer, to at: UnsafeMutableRawPointer) {
+        if !bytes.isEmpty { at.copyMemory(from: bytes.baseAddress!, byteCount: bytes.count) }
+    }
+
+    /// An empty name never comes from a parsed head; refused anyway, since it would match an empty slot.
+    private func fits(_ name: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer, encoded: Int) -> Bool {
+        !name.isEmpty && Self.header + name.count + value.count + encoded <= Self.slotBytes
+    }
+
+    private static func same(_ stored: UnsafeRawPointer, _ bytes: UnsafeRawBufferPointer) -> Bool {
+        bytes.isEmpty || memcmp(stored, bytes.baseAddress!, bytes.count) == 0
+    }
+
+    /// The set of a name: its length and up to eight octets from each end, mixed.
+    private static func set(_ name: UnsafeRawBufferPointer) -> Int {
+        let hash = (UInt64(name.count) ^ ends(name)) &* 0x9E37_79B9_7F4A_7C15
+        return Int(truncatingIfNeeded: hash &>> 60) & (setCount - 1)
+    }
+
+    private static func ends(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+        guard bytes.count >= 8 else {
+            var word: UInt64 = 0
+            for byte in bytes { word = word &<< 8 | UInt64(byte) }
+            return word
+        }
+        let first = bytes.loadUnaligned(as: UInt64.self)
+        let last = bytes.loadUnaligned(fromByteOffset: bytes.count - 8, as: UInt64.self)
+        return first ^ (last &<< 1 | last &>> 63)
+    }
+}
