@@ -18,8 +18,11 @@ final class HTTP2Session {
     unowned(unsafe) let owner: DownstreamConnection
     var codec: HTTP2ServerConnection
     private var streams = StreamTable<HTTP2StreamBridge>()
-    /// Bridges whose inner connection waits for a next stream, as an HTTP/1 client keeps idle connections; at
-    /// most `keptBridges` (each holds an idle inner connection: ~1 KiB, and a slot of the worker's connections).
+    /// Bridges whose inner connection waits for a next stream, as an HTTP/1 client keeps idle connections. As
+    /// many as streams are open, at least `keptBridges`: a client running 100 streams at a time finds 100 waiting
+    /// (a new inner connection per stream cost its setup and left timer entries behind for seconds), and once it
+    /// slows down the surplus goes as its streams end. Each holds an idle inner connection (~1 KiB, and a slot of
+    /// the worker's connections).
     private var kept: [HTTP2StreamBridge] = []
     static let keptBridges = 8
     private var events: [HTTP2Event] = []
@@ -140,7 +143,12 @@ final class HTTP2Session {
     func finished(_ stream: HTTP2StreamBridge, keep: Bool) {
         if streams[stream.streamID] === stream { streams.removeValue(forKey: stream.streamID) }
         if keep {
-            if kept.count < Self.keptBridges && !windingDown { kept.append(stream) } else { stream.discard() }
+            if windingDown { stream.discard() } else { kept.append(stream) }
+        }
+        while kept.count > max(Self.keptBridges, streams.count), let surplus = kept.first {
+            // The longest kept go first (its inner connection has waited longest).
+            kept.removeFirst()
+            surplus.discard()
         }
         if windingDown && streams.isEmpty && flush() { owner.close() }
     }

@@ -304,7 +304,15 @@ final class HTTP2StreamBridge: EventHandler {
         // The window of request octets read since the last return is the connection's too: returned now, while
         // the stream id still names this stream.
         returnWindow()
+        // A kept bridge holds no large buffer: a big answer's storage goes now, small ones' is reused.
+        Self.shrink(&toInner)
+        Self.shrink(&inbound)
+        Self.shrink(&pendingData)
         session.finished(self, keep: true)
+    }
+
+    private static func shrink(_ buffer: inout [UInt8]) {
+        if buffer.capacity > 16 * 1024 { buffer = [] }
     }
 
     /// The answer cannot be completed: the client sees the stream reset, never a short body taken for whole.
