@@ -55,7 +55,8 @@ final class HTTP2Session {
     /// Writes the codec's output once the streams that have something to say this round have said it: one
     /// write (and one TLS record run) for many streams' frames instead of one each.
     func flushSoon() {
-        guard !flushPosted else { return }
+        // Nothing queued: no wake-up (a stream's pump often only moved request bytes or took window credit).
+        guard !flushPosted, codec.outboundCount > 0 else { return }
         flushPosted = true
         owner.worker.loop.post(owner.registration, .wake)
     }

@@ -75,6 +75,7 @@ final class HTTP2StreamBridge: EventHandler {
         toInner = request.head
         framingOctets = request.head.count
         requestEnded = request.endStream
+        pipe.reportsReads = !request.endStream
         readable = false
         requestRefused = false
         inbound.removeAll(keepingCapacity: true)

@@ -24,6 +24,9 @@ final class StreamPipe {
     private var requestStart = 0
     /// Request octets the connection read since the bridge last asked (its window credit).
     private var requestTaken = 0
+    /// The bridge is told of each read (`.writable`): set while the stream's request may carry DATA, whose
+    /// window goes back as it is read. A request that ended with its head has no window to return.
+    var reportsReads = true
     private var response: [UInt8] = []
     private(set) var outerClosed = false
     private(set) var innerClosed = false
@@ -123,7 +126,7 @@ final class StreamPipe {
         }
         requestStart += n
         requestTaken += n
-        loop.post(outer, .writable)
+        if reportsReads { loop.post(outer, .writable) }
         return .bytes(n)
     }
 
