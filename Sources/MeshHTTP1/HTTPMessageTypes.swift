@@ -45,11 +45,12 @@ public enum HTTPMethod: UInt8, Sendable, CaseIterable {
 
     /// The method a request line's token names (`.other` for any other token).
     public init(token: some Collection<UInt8>) {
-        let bytes = Array(token)
-        self = bytes.withUnsafeBufferPointer { buffer in
+        // In place when the token is contiguous (an h2 head's slice); a copy only for other collections.
+        let classify = { (buffer: UnsafeBufferPointer<UInt8>) -> HTTPMethod in
             guard let base = buffer.baseAddress else { return .other }
             return RequestLine.classifyMethod(base, length: buffer.count)
         }
+        self = token.withContiguousStorageIfAvailable(classify) ?? Array(token).withUnsafeBufferPointer(classify)
     }
 
     /// The spelling in log fields, metric labels and span names (`OTHER` for any unknown token).

@@ -5,17 +5,18 @@ import MeshHTTP2
 /// read backwards): `:authority` becomes `host`, cookie fields are joined, the framing is the bridge's own.
 /// Everything the HTTP/1 path checks (the trust boundary included) is checked again on these bytes.
 struct HTTP2RequestTranslation {
-    /// The request line and fields, ending with the empty line.
-    var head: [UInt8]
+    /// Octets of the request line and fields, ending with the empty line.
+    var headCount: Int
     /// The body goes as chunks (no `content-length` was given and the stream did not end with the head).
     var chunked: Bool
     var method: HTTPMethod
     /// The request has no body at all.
     var endStream: Bool
 
-    /// Nil for a request SPEC §10 answers 400: a `host` that differs from `:authority`, or a method or path
-    /// that would not survive as a request line.
-    static func http1(_ request: HTTP2RequestHead, endStream: Bool) -> HTTP2RequestTranslation? {
+    /// Appends the request's HTTP/1.1 head to `out` (a bridge's buffer, reused stream after stream). Nil for a
+    /// request SPEC §10 answers 400: a `host` that differs from `:authority`, or a method or path that would not
+    /// survive as a request line; `out` is unchanged then.
+    static func http1(_ request: HTTP2RequestHead, endStream: Bool, into out: inout [UInt8]) -> HTTP2RequestTranslation? {
         let target = request.isConnect ? request.authority : request.path
         guard let target, !target.isEmpty, target.allSatisfy(isTargetByte) else { return nil }
         let host = request.fields.first("host")
@@ -23,11 +24,10 @@ struct HTTP2RequestTranslation {
         guard let authority = request.authority ?? host else { return nil }
         let fields = request.fields
         // Every field's bytes once (the pseudo-fields hold the method, target and authority), four octets of
-        // ": " and CRLF each, and the fixed lines: written in place, one allocation.
+        // ": " and CRLF each, and the fixed lines: written on the stack, then one append.
         let capacity = fields.bytes.count + 4 * fields.count + 128
-        var complete = false
-        let head = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, count in
-            var w = HeadWriter(UnsafeMutableRawBufferPointer(buffer))
+        let count = withUnsafeTemporaryAllocation(byteCount: capacity, alignment: 1) { buffer -> Int? in
+            var w = HeadWriter(buffer)
             fields.bytes.withUnsafeBytes { all in writeHead(request, target: target, authority: authority, all, into: &w) }
             if !endStream {
                 if let length = request.contentLength {
@@ -40,13 +40,14 @@ struct HTTP2RequestTranslation {
             }
             // No `connection: close`: the inner connection stays for the session's next stream (`HTTP2StreamBridge`).
             w.write("\r\n")
-            complete = !w.overflowed
-            count = complete ? w.count : 0
+            guard !w.overflowed else { return nil }
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[..<w.count]))
+            return w.count
         }
-        guard complete else { return nil }
+        guard let count else { return nil }
         return HTTP2RequestTranslation(
-            head: head, chunked: !endStream && request.contentLength == nil, method: HTTPMethod(token: request.method),
-            endStream: endStream)
+            headCount: count, chunked: !endStream && request.contentLength == nil,
+            method: HTTPMethod(token: request.method), endStream: endStream)
     }
 
     /// The request line, `host` and the client's fields (cookies joined into one, RFC 9113 §8.2.3), read in place

@@ -101,19 +101,19 @@ final class HTTP2Session {
     }
 
     private func open(_ id: UInt32, head: HTTP2RequestHead, endStream: Bool) {
-        let translated = HTTP2RequestTranslation.http1(head, endStream: endStream)
-        // The translation copied what it needs: the head's storage serves the next header block.
-        codec.recycle(head.fields)
-        guard let request = translated else {
-            answerLocally(id, status: 400, code: "bad_request")
-            return
-        }
+        // The head's storage serves the next header block once the bridge has translated it.
+        defer { codec.recycle(head.fields) }
         guard let stream = keptBridge() ?? (try? HTTP2StreamBridge(session: self)) else {
             answerLocally(id, status: 503, code: "unavailable")
             return
         }
         streams[id] = stream
-        stream.start(streamID: id, request: request)
+        guard stream.start(streamID: id, head: head, endStream: endStream) else {
+            streams.removeValue(forKey: id)
+            kept.append(stream)  // untouched: a later stream may have it (or it is let go when taken)
+            answerLocally(id, status: 400, code: "bad_request")
+            return
+        }
     }
 
     /// A kept bridge whose inner connection is still waiting (one that timed out or was closed by a drain since

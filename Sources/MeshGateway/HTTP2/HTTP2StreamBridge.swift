@@ -66,14 +66,18 @@ final class HTTP2StreamBridge: EventHandler {
         }
     }
 
-    /// Carries stream `streamID`'s request to the inner connection. Every per-stream field starts over here: a
-    /// kept bridge must not lend one stream's state to the next.
-    func start(streamID: UInt32, request: HTTP2RequestTranslation) {
+    /// Carries stream `streamID`'s request to the inner connection; false (and nothing started) when the head
+    /// cannot be an HTTP/1.1 request (SPEC §10: 400). Every per-stream field starts over here: a kept bridge must
+    /// not lend one stream's state to the next.
+    func start(streamID: UInt32, head: HTTP2RequestHead, endStream: Bool) -> Bool {
+        toInner.removeAll(keepingCapacity: true)
+        guard let request = HTTP2RequestTranslation.http1(head, endStream: endStream, into: &toInner) else {
+            return false
+        }
         self.streamID = streamID
         method = request.method
         chunked = request.chunked
-        toInner = request.head
-        framingOctets = request.head.count
+        framingOctets = request.headCount
         requestEnded = request.endStream
         pipe.reportsReads = !request.endStream
         readable = false
@@ -86,6 +90,7 @@ final class HTTP2StreamBridge: EventHandler {
         done = false
         stallTimer.set(.max, loop: loop, registration: registration)
         pump()
+        return true
     }
 
     /// The pipe and inner connection can carry another stream: nothing of this one is left in either, and the
