@@ -191,9 +191,15 @@ public struct ExchangeMachine: Sendable {
     // MARK: - Attempts
 
     /// Nil when an attempt may start now; else the answer (the route's deadline has passed).
+    @inlinable
     public func attemptRefused(now: Int64) -> ExchangeAction? {
-        now >= deadlineMs ? finalAnswer(.timeout) : nil
+        now >= deadlineMs ? timedOut() : nil
     }
+
+    /// Out of line: inlined into the driver, the check above reads two fields where a call copied the machine
+    /// (six references retained and released) to pass it.
+    @usableFromInline
+    func timedOut() -> ExchangeAction { finalAnswer(.timeout) }
 
     /// No endpoint can take the attempt (every breaker open, none healthy, or half-open probes taken).
     public func noEndpoint() -> ExchangeAction {
@@ -240,6 +246,7 @@ public struct ExchangeMachine: Sendable {
 
     /// What is left of the route's deadline (`x-meshgate-deadline-ms`): the whole `timeout_ms` while the
     /// request is still being received.
+    @inlinable
     public func remainingMs(now: Int64) -> Int {
         guard deadlineMs != .max else {
             let whole = route?.config.timeoutMs ?? 0
