@@ -20,50 +20,72 @@ enum HTTP2FieldValidator {
     static func checkRegular(_ name: ArraySlice<UInt8>, _ value: ArraySlice<UInt8>, contentLength: inout Int?)
         -> HTTP2Malformation?
     {
+        name.withUnsafeBytes { n in value.withUnsafeBytes { v in checkRegular(n, v, contentLength: &contentLength) } }
+    }
+
+    /// `checkRegular` over raw bytes (a list's storage, read once for a whole head).
+    static func checkRegular(_ name: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer, contentLength: inout Int?)
+        -> HTTP2Malformation?
+    {
         if name.isEmpty { return .invalidName }
-        for byte in name where !isTokenByte(byte) || (byte >= 0x41 && byte <= 0x5A) {
+        for byte in name where !isLowercaseTokenByte(byte) {
             return byte >= 0x41 && byte <= 0x5A ? .uppercaseName : .invalidName
         }
-        for forbidden in connectionSpecific where name.equalsBytes(forbidden.utf8) { return .connectionSpecificField }
-        if name.equals("te") {
+        switch name.count {
+        case 2 where name.equals("te"):
             return equalsIgnoringCase(value, "trailers") ? nil : .invalidTE
-        }
-        if name.equals("content-length") {
+        case 7 where name.equals("upgrade"), 10 where name.equals("connection") || name.equals("keep-alive"),
+            16 where name.equals("proxy-connection"), 17 where name.equals("transfer-encoding"):
+            return .connectionSpecificField
+        case 14 where name.equals("content-length"):
             guard let parsed = parseDecimal(value), contentLength == nil || contentLength == parsed else {
                 return .invalidContentLength
             }
             contentLength = parsed
+            return nil
+        default:
+            return nil
         }
-        return nil
     }
 
     /// §8.2.1: no NUL, CR or LF anywhere, no leading or trailing SP/HTAB.
     static func checkValue(_ value: ArraySlice<UInt8>) -> HTTP2Malformation? {
-        for byte in value where byte == 0 || byte == 0x0A || byte == 0x0D { return .invalidValue }
+        value.withUnsafeBytes { checkValue($0) }
+    }
+
+    /// `checkValue` over raw bytes.
+    static func checkValue(_ value: UnsafeRawBufferPointer) -> HTTP2Malformation? {
+        for byte in value where byte <= 0x0D && (byte == 0 || byte == 0x0A || byte == 0x0D) { return .invalidValue }
         if let first = value.first, first == 0x20 || first == 0x09 { return .invalidValue }
         if let last = value.last, last == 0x20 || last == 0x09 { return .invalidValue }
         return nil
     }
 
-    static let connectionSpecific = ["connection", "proxy-connection", "keep-alive", "transfer-encoding", "upgrade"]
+    /// RFC 9110 §5.6.2 tchar, as a 256-bit set: `!#$%&'*+-.^_`|~`, digits and letters.
+    private static let tokenBits: (UInt64, UInt64, UInt64, UInt64) = (
+        0x03FF_6CFA_0000_0000, 0x57FF_FFFF_C7FF_FFFE, 0, 0
+    )
 
     /// RFC 9110 §5.6.2 tchar.
+    @inline(__always)
     static func isTokenByte(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-            UInt8(ascii: "A")...UInt8(ascii: "Z"):
-            return true
-        default:
-            return "!#$%&'*+-.^_`|~".utf8.contains(byte)
-        }
+        let word = byte < 64 ? tokenBits.0 : byte < 128 ? tokenBits.1 : 0
+        return word >> UInt64(byte & 63) & 1 == 1
     }
 
-    static func equalsIgnoringCase(_ bytes: ArraySlice<UInt8>, _ lower: String) -> Bool {
-        bytes.count == lower.utf8.count && zip(bytes, lower.utf8).allSatisfy { ($0 | 0x20) == $1 }
+    /// A tchar that is not an uppercase letter (§8.2.1: field names are lowercase).
+    @inline(__always)
+    static func isLowercaseTokenByte(_ byte: UInt8) -> Bool {
+        isTokenByte(byte) && !(byte >= 0x41 && byte <= 0x5A)
+    }
+
+    static func equalsIgnoringCase(_ bytes: UnsafeRawBufferPointer, _ lower: StaticString) -> Bool {
+        let literal = UnsafeRawBufferPointer(start: lower.utf8Start, count: lower.utf8CodeUnitCount)
+        return bytes.count == literal.count && zip(bytes, literal).allSatisfy { ($0 | 0x20) == $1 }
     }
 
     /// 1*DIGIT up to 18 digits (fits in Int without overflow checks).
-    static func parseDecimal(_ bytes: ArraySlice<UInt8>) -> Int? {
+    static func parseDecimal(_ bytes: UnsafeRawBufferPointer) -> Int? {
         guard !bytes.isEmpty, bytes.count <= 18 else { return nil }
         var value = 0
         for byte in bytes {

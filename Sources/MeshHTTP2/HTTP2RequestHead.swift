@@ -79,26 +79,32 @@ enum RequestValidator {
     /// Validates a request header section.
     static func request(_ fields: HTTP2HeaderList) -> Result<HTTP2RequestHead, HTTP2Malformation> {
         var head = HTTP2RequestHead(fields: fields, regularFieldsStart: fields.count)
-        var regularSeen = false
-        for i in 0..<fields.count {
-            let name = fields.name(i)
-            if let error = HTTP2FieldValidator.checkValue(fields.value(i)) { return .failure(error) }
-            if name.first == UInt8(ascii: ":") {
-                if regularSeen { return .failure(.pseudoAfterRegular) }
-                if let error = recordPseudo(name, at: i, in: &head) { return .failure(error) }
-            } else {
-                if !regularSeen { head.regularFieldsStart = i }
-                regularSeen = true
-                if let error = HTTP2FieldValidator.checkRegular(name, fields.value(i), contentLength: &head.contentLength) {
-                    return .failure(error)
+        // The storage read once, in place: a slice per name and value retained the list's storage each time.
+        let error = fields.bytes.withUnsafeBytes { all -> HTTP2Malformation? in
+            var regularSeen = false
+            for (i, field) in fields.fields.enumerated() {
+                let name = UnsafeRawBufferPointer(rebasing: all[Int(field.nameStart)..<Int(field.nameStart + field.nameLength)])
+                let value = UnsafeRawBufferPointer(
+                    rebasing: all[Int(field.valueStart)..<Int(field.valueStart + field.valueLength)])
+                if let error = HTTP2FieldValidator.checkValue(value) { return error }
+                if name.first == UInt8(ascii: ":") {
+                    if regularSeen { return .pseudoAfterRegular }
+                    if let error = recordPseudo(name, at: i, in: &head) { return error }
+                } else {
+                    if !regularSeen { head.regularFieldsStart = i }
+                    regularSeen = true
+                    if let error = HTTP2FieldValidator.checkRegular(name, value, contentLength: &head.contentLength) {
+                        return error
+                    }
                 }
             }
+            return nil
         }
-        if let error = checkPseudoSet(head) { return .failure(error) }
+        if let error = error ?? checkPseudoSet(head) { return .failure(error) }
         return .success(head)
     }
 
-    private static func recordPseudo(_ name: ArraySlice<UInt8>, at i: Int, in head: inout HTTP2RequestHead)
+    private static func recordPseudo(_ name: UnsafeRawBufferPointer, at i: Int, in head: inout HTTP2RequestHead)
         -> HTTP2Malformation?
     {
         func claim(_ slot: inout Int) -> HTTP2Malformation? {

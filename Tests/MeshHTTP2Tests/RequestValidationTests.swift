@@ -120,3 +120,12 @@ func selfDependentHeaders() {
     #expect(resets(connection.takeOutbound()).map(\.1) == [.protocolError])
     #expect(requests(connection.feed(Wire.headers(3, block: Wire.block(Wire.get)), now: 0)) == [3])
 }
+
+@Test("the tchar set (RFC 9110 §5.6.2) as a bitmap agrees with the grammar on every octet")
+func tokenByteBitmap() {
+    let tchar = Set("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ".utf8)
+    for byte in UInt8.min...UInt8.max {
+        #expect(HTTP2FieldValidator.isTokenByte(byte) == tchar.contains(byte), "\(byte)")
+        #expect(HTTP2FieldValidator.isLowercaseTokenByte(byte) == (tchar.contains(byte) && !(65...90).contains(byte)), "\(byte)")
+    }
+}
