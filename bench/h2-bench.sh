@@ -99,15 +99,17 @@ fi
 
 declare -A results
 shapes=("1 1" "1 100" "50 1")
+# The three proxies run one shape back to back (seconds apart), then the next shape: this VM's speed drifts by
+# 10-20% over minutes, and a target measured a minute after the others carried that drift into its ratio.
 for rep in $(seq "$reps"); do
-    for target in nginx haproxy meshgate; do
-        case "$target" in
-        nginx) pid=$nginx_pid port=18480 ;;
-        haproxy) pid=$haproxy_pid port=18481 ;;
-        meshgate) pid=$meshgate_pid port=18482 ;;
-        esac
-        for shape in "${shapes[@]}"; do
-            read -r c m <<<"$shape"
+    for shape in "${shapes[@]}"; do
+        read -r c m <<<"$shape"
+        for target in nginx haproxy meshgate; do
+            case "$target" in
+            nginx) pid=$nginx_pid port=18480 ;;
+            haproxy) pid=$haproxy_pid port=18481 ;;
+            meshgate) pid=$meshgate_pid port=18482 ;;
+            esac
             results[$target,${c}x$m]+="$(run "$pid" "$port" "$c" "$m");"
         done
     done
