@@ -92,15 +92,18 @@ public struct HPACKEncoder: Sendable {
         encodeString(value, into: &out)
     }
 
-    /// A String Literal (RFC 7541 §5.2), Huffman-coded when that is shorter.
+    /// A String Literal (RFC 7541 §5.2), Huffman-coded when that is shorter: coded on the stack first, then the
+    /// shorter of the two goes out.
     static func encodeString(_ bytes: UnsafeRawBufferPointer, into out: inout [UInt8]) {
-        let huffmanLength = Huffman.encodedLength(bytes)
-        if huffmanLength < bytes.count {
-            HPACKInteger.encode(huffmanLength, prefixBits: 7, firstByte: 0x80, into: &out)
-            Huffman.encode(bytes, encodedLength: huffmanLength, into: &out)
-        } else {
-            HPACKInteger.encode(bytes.count, prefixBits: 7, firstByte: 0, into: &out)
-            out.append(contentsOf: bytes)
+        withUnsafeTemporaryAllocation(byteCount: Huffman.bound(bytes.count), alignment: 8) { buffer in
+            let huffmanLength = Huffman.encode(bytes, into: buffer)
+            if huffmanLength < bytes.count {
+                HPACKInteger.encode(huffmanLength, prefixBits: 7, firstByte: 0x80, into: &out)
+                out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[..<huffmanLength]))
+            } else {
+                HPACKInteger.encode(bytes.count, prefixBits: 7, firstByte: 0, into: &out)
+                out.append(contentsOf: bytes)
+            }
         }
     }
 }

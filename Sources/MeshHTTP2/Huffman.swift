@@ -19,60 +19,44 @@ public enum Huffman {
         return (bits + 7) / 8
     }
 
-    /// The encoded length of raw bytes, the table read through one borrowed pointer.
-    public static func encodedLength(_ bytes: UnsafeRawBufferPointer) -> Int {
-        HuffmanTable.lengths.withUnsafeBufferPointer { lengths in
-            var bits = 0
-            for byte in bytes { bits += Int(lengths[Int(byte)]) }
-            return (bits + 7) / 8
-        }
-    }
+    /// Octets `encode(_:into:)` may write for `count` input octets: 30 bits each at most, plus a word of slack.
+    public static func bound(_ count: Int) -> Int { (count * 30 + 7) / 8 + 8 }
 
-    /// Appends the Huffman encoding of raw `bytes` (`encodedLength` long) to `out`: coded 32 bits at a time into
-    /// a stack buffer, then one append. Every response head value is coded; byte-at-a-time output through the
-    /// array cost twice as much.
-    public static func encode(_ bytes: UnsafeRawBufferPointer, encodedLength: Int, into out: inout [UInt8]) {
-        guard encodedLength > 0 else { return }
-        // +4: a whole word is stored while fewer than 4 bytes may be left of `encodedLength`.
-        withUnsafeTemporaryAllocation(byteCount: encodedLength + 4, alignment: 1) { buffer in
-            let base = buffer.baseAddress!
-            var at = 0
-            var accumulator: UInt64 = 0
-            var pending = 0
-            HuffmanTable.lengths.withUnsafeBufferPointer { lengths in
-                HuffmanTable.codes.withUnsafeBufferPointer { codes in
-                    for byte in bytes {
-                        // Codes are at most 30 bits and fewer than 32 are pending: the sum fits in 64.
-                        // Masking shifts: the amounts are below 64 by construction, and Swift's checked `<<`
-                        // added a compare and select per octet.
-                        let length = Int(lengths[Int(byte)])
-                        accumulator = accumulator &<< UInt64(length) | UInt64(codes[Int(byte)])
-                        pending += length
-                        if pending >= 32 {
-                            pending -= 32
-                            precondition(at + 4 <= buffer.count, "encodedLength is shorter than the coding")
-                            let word = UInt32(truncatingIfNeeded: accumulator &>> UInt64(pending))
-                            base.storeBytes(of: word.bigEndian, toByteOffset: at, as: UInt32.self)
-                            at += 4
-                        }
-                    }
-                }
+    /// Writes the Huffman encoding of raw `bytes` to `buffer` (at least `bound(bytes.count)` octets) and returns
+    /// its length: one pass, 32 bits stored at a time, codes and lengths read from one packed table. (Every
+    /// response head value not remembered by the encoder is coded; a length pass first, a table per field and
+    /// byte-at-a-time output each showed in profiles.)
+    public static func encode(_ bytes: UnsafeRawBufferPointer, into buffer: UnsafeMutableRawBufferPointer) -> Int {
+        precondition(buffer.count >= bound(bytes.count), "the buffer is shorter than the bound")
+        guard let base = buffer.baseAddress, !bytes.isEmpty else { return 0 }
+        let table = HuffmanTable.packed
+        var at = 0
+        var accumulator: UInt64 = 0
+        var pending: UInt64 = 0
+        for byte in bytes {
+            // Masking shifts: amounts stay below 64 (a code is at most 30 bits and fewer than 32 are pending).
+            let entry = table[Int(byte)]
+            let length = entry & 0xFF
+            accumulator = accumulator &<< length | entry &>> 8
+            pending &+= length
+            if pending >= 32 {
+                pending &-= 32
+                base.storeBytes(of: UInt32(truncatingIfNeeded: accumulator &>> pending).bigEndian, toByteOffset: at, as: UInt32.self)
+                at &+= 4
             }
-            if pending % 8 != 0 {
-                // Padded with the most significant bits of EOS: ones.
-                let padding = 8 - pending % 8
-                accumulator = accumulator << UInt64(padding) | (1 << UInt64(padding) - 1)
-                pending += padding
-            }
-            while pending > 0 {
-                pending -= 8
-                precondition(at < buffer.count, "encodedLength is shorter than the coding")
-                base.storeBytes(of: UInt8(truncatingIfNeeded: accumulator >> UInt64(pending)), toByteOffset: at, as: UInt8.self)
-                at += 1
-            }
-            precondition(at == encodedLength, "encodedLength is not the coding's length")
-            out.append(contentsOf: UnsafeRawBufferPointer(start: base, count: at))
         }
+        if pending % 8 != 0 {
+            // Padded with the most significant bits of EOS: ones.
+            let padding = 8 - pending % 8
+            accumulator = accumulator &<< padding | (1 &<< padding &- 1)
+            pending &+= padding
+        }
+        while pending > 0 {
+            pending &-= 8
+            base.storeBytes(of: UInt8(truncatingIfNeeded: accumulator &>> pending), toByteOffset: at, as: UInt8.self)
+            at &+= 1
+        }
+        return at
     }
 
     /// Appends the Huffman encoding of `bytes` to `out`, padded with the high bits of EOS (ones).

@@ -28,6 +28,14 @@ enum HuffmanTable {
     /// The EOS symbol (never valid inside a string, RFC 7541 §5.2).
     static let eos = 256
 
+    /// Code (bits 8...39) and length (bits 0...7) of symbols 0...255 in one word each, for the encoder: immortal
+    /// storage, read without a closure or bounds check per octet.
+    nonisolated(unsafe) static let packed: UnsafePointer<UInt64> = {
+        let table = UnsafeMutablePointer<UInt64>.allocate(capacity: 256)
+        for symbol in 0..<256 { table[symbol] = UInt64(codes[symbol]) << 8 | UInt64(lengths[symbol]) }
+        return UnsafePointer(table)
+    }()
+
     /// Codes right-aligned (the appendix's "as hex, aligned to LSB" column), derived canonically from `lengths`.
     static let codes: [UInt32] = {
         var codes = [UInt32](repeating: 0, count: 257)
