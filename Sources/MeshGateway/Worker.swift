@@ -181,9 +181,13 @@ final class Worker: @unchecked Sendable {
 
     // MARK: - Connections
 
+    /// Counted against `max_connections` unless bridged: an HTTP/2 stream's connection is its client's, which is
+    /// counted once (kept between streams, a client's bridged connections would otherwise fill the listener's
+    /// share while idle).
     func clientOpened(_ connection: DownstreamConnection) {
         connection.slot = clients.count
         clients.append(connection)
+        guard !connection.bridged else { return }
         connections += 1
         openConnections.store(connections, ordering: .relaxed)
     }
@@ -198,6 +202,7 @@ final class Worker: @unchecked Sendable {
             }
         }
         connection.slot = -1
+        guard !connection.bridged else { return }
         connections -= 1
         openConnections.store(connections, ordering: .relaxed)
         listenerSlotFreed()

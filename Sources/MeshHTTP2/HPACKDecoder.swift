@@ -172,10 +172,14 @@ public struct HPACKDecoder: Sendable {
             valueStart = list.byteCount
             if withValue { list.appendBytes(table.value(index)) }
         } else if let entry = table.entry(index - HPACKStaticTable.count) {
-            let bytes = table.bytes
-            list.appendBytes(bytes[entry.name])
-            valueStart = list.byteCount
-            if withValue { list.appendBytes(bytes[entry.value]) }
+            // Read in place: slices of the table's storage retained and released it per field.
+            var start = 0
+            table.withBytes { bytes in
+                list.appendBytes(UnsafeRawBufferPointer(rebasing: bytes[entry.name]))
+                start = list.byteCount
+                if withValue { list.appendBytes(UnsafeRawBufferPointer(rebasing: bytes[entry.value])) }
+            }
+            valueStart = start
         } else {
             return nil
         }

@@ -38,6 +38,9 @@ public struct HPACKDynamicTable: Sendable {
     /// The bytes the ranges of `entry(_:)` point into.
     public var bytes: [UInt8] { storage }
 
+    /// The entries' storage, borrowed for `body`.
+    func withBytes<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R { storage.withUnsafeBytes(body) }
+
     /// Sets a new maximum (RFC 7541 §4.3), evicting until the entries fit.
     public mutating func resize(_ newMax: Int) {
         maxSize = newMax
