@@ -19,8 +19,16 @@ public struct StreamTable<Value> {
 
     @inline(__always)
     private func home(_ key: UInt32) -> Int {
-        // The high bits of the product are the well-mixed ones (Fibonacci hashing).
-        Int(truncatingIfNeeded: UInt64(key &* Self.multiplier) &* UInt64(keys.count) >> 32)
+        // The high bits of the product are the well-mixed ones (Fibonacci hashing), scaled to the table. The
+        // parentheses matter: Swift's `>>` binds tighter than `&*`, and without them every key's home was 0 (each
+        // lookup a scan of the table: 5,600 instructions a request at 100 streams).
+        Int(truncatingIfNeeded: (UInt64(key &* Self.multiplier) &* UInt64(keys.count)) >> 32)
+    }
+
+    /// The farthest any key sits from its home slot (the longest probe a lookup makes).
+    var maxDisplacement: Int {
+        let mask = keys.count - 1
+        return keys.indices.lazy.filter { self.keys[$0] != 0 }.map { ($0 - self.home(self.keys[$0])) & mask }.max() ?? 0
     }
 
     private func find(_ key: UInt32) -> Int? {

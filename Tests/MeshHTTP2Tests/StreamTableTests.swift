@@ -59,4 +59,19 @@ struct StreamTableTests {
         }
         check(table, model, probes: [2, 4, next, next + 2])
     }
+
+    @Test("a connection's stream ids spread over the table: lookups stay short at 128 open streams")
+    func idsSpreadOverTheTable() {
+        // The ids a client opens (odd, increasing), 128 of them open at a time as the oldest close.
+        var table = StreamTable<Int>()
+        var worst = 0
+        for n in 0..<2_000 {
+            let id = UInt32(2 * n + 1)
+            table[id] = n
+            if n >= 128 { table[id - 256] = nil }
+            worst = max(worst, table.maxDisplacement)
+        }
+        // With every key homed at one slot (the bug this guards), keys sat up to 128 slots away.
+        #expect(worst <= 16, "a key sat \(worst) slots from its home")
+    }
 }
