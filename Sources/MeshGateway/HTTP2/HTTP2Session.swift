@@ -19,12 +19,14 @@ final class HTTP2Session {
     var codec: HTTP2ServerConnection
     private var streams = StreamTable<HTTP2StreamBridge>()
     /// Bridges whose inner connection waits for a next stream, as an HTTP/1 client keeps idle connections. As
-    /// many as streams are open, at least `keptBridges`: a client running 100 streams at a time finds 100 waiting
-    /// (a new inner connection per stream cost its setup and left timer entries behind for seconds), and once it
-    /// slows down the surplus goes as its streams end. Each holds an idle inner connection (~1 KiB, and a slot of
-    /// the worker's connections).
+    /// many as streams were open at once in this second or the last, at least `keptBridges`: a client running
+    /// 100 streams at a time finds 100 waiting even right after a whole batch ended (a new inner connection per
+    /// stream cost its setup and left timer entries behind for seconds), and once it slows down the surplus goes
+    /// as its streams open and end. Each holds an idle inner connection (~1 KiB).
     private var kept: [HTTP2StreamBridge] = []
     static let keptBridges = 8
+    /// The most streams open at once in the current second and the one before (`keptLimit`).
+    private var peak = (second: Int64(0), current: 0, previous: 0)
     private var events: [HTTP2Event] = []
     private var windingDown = false
     /// Field offsets of the response head a bridge is translating (one at a time, on this thread).
@@ -108,6 +110,7 @@ final class HTTP2Session {
             return
         }
         streams[id] = stream
+        notePeak()
         guard stream.start(streamID: id, head: head, endStream: endStream) else {
             streams.removeValue(forKey: id)
             kept.append(stream)  // untouched: a later stream may have it (or it is let go when taken)
@@ -115,6 +118,17 @@ final class HTTP2Session {
             return
         }
     }
+
+    private func notePeak() {
+        let second = owner.worker.loop.nowMs / 1000
+        if second != peak.second {
+            peak = (second, streams.count, second == peak.second + 1 ? peak.current : 0)
+        } else {
+            peak.current = max(peak.current, streams.count)
+        }
+    }
+
+    private var keptLimit: Int { max(Self.keptBridges, peak.current, peak.previous) }
 
     /// A kept bridge whose inner connection is still waiting (one that timed out or was closed by a drain since
     /// is let go).
@@ -146,7 +160,8 @@ final class HTTP2Session {
         if keep {
             if windingDown { stream.discard() } else { kept.append(stream) }
         }
-        while kept.count > max(Self.keptBridges, streams.count), let surplus = kept.first {
+        notePeak()
+        while kept.count > keptLimit, let surplus = kept.first {
             // The longest kept go first (its inner connection has waited longest).
             kept.removeFirst()
             surplus.discard()
