@@ -4,8 +4,8 @@
 #   1x1     one connection, one stream at a time
 #   1x100   one connection, 100 concurrent streams
 #   50x1    50 connections, one stream each
-# → req/s and proxy CPU µs/request (schedstat), medians of the reps, ratios to nginx. h2load on CPU 0, proxy and
-# origin on CPU 1 (as bench/tls-bench.sh).
+# → req/s and proxy CPU µs/request (schedstat), medians of the reps, ratios to nginx; each run on stderr.
+# h2load on CPU 0, proxy and origin on CPU 1 (as bench/tls-bench.sh).
 #
 #   bench/h2-bench.sh                      # 3 reps x 10 s per target and shape
 #   bench/h2-bench.sh --reps 1 --duration 5
@@ -110,7 +110,10 @@ for rep in $(seq "$reps"); do
             haproxy) pid=$haproxy_pid port=18481 ;;
             meshgate) pid=$meshgate_pid port=18482 ;;
             esac
-            results[$target,${c}x$m]+="$(run "$pid" "$port" "$c" "$m");"
+            r=$(run "$pid" "$port" "$c" "$m")
+            # Each run on stderr as it ends: the spread between repetitions is part of the result on this VM.
+            echo "rep $rep ${c}x$m $target $r" >&2
+            results[$target,${c}x$m]+="$r;"
         done
     done
 done
