@@ -105,11 +105,7 @@ for rep in $(seq "$reps"); do
     for shape in "${shapes[@]}"; do
         read -r c m <<<"$shape"
         for target in nginx haproxy meshgate; do
-            case "$target" in
-            nginx) pid=$nginx_pid port=18480 ;;
-            haproxy) pid=$haproxy_pid port=18481 ;;
-            meshgate) pid=$meshgate_pid port=18482 ;;
-            esac
+            bench_pick "$target" 18480 18481 18482
             r=$(run "$pid" "$port" "$c" "$m")
             # Each run on stderr as it ends: the spread between repetitions is part of the result on this VM.
             echo "rep $rep ${c}x$m $target $r" >&2

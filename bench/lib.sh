@@ -114,6 +114,15 @@ bench_three_proxies() {
     bench_wait_ports 18080 "$@"
 }
 
+# bench_pick <target> <nginx port> <haproxy port> <meshgate port>: $pid and $port of one of the three proxies.
+bench_pick() {
+    case "$1" in
+    nginx) pid=$nginx_pid port=$2 ;;
+    haproxy) pid=$haproxy_pid port=$3 ;;
+    meshgate) pid=$meshgate_pid port=$4 ;;
+    esac
+}
+
 # runtime <pid>: run time (ns) of every thread of a process, from schedstat.
 runtime() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%.0f\n", s}'; }
 

@@ -97,11 +97,7 @@ full() {
 declare -A results
 for rep in $(seq "$reps"); do
     for target in nginx haproxy meshgate; do
-        case "$target" in
-        nginx) pid=$nginx_pid port=18443 ;;
-        haproxy) pid=$haproxy_pid port=18444 ;;
-        meshgate) pid=$meshgate_pid port=18445 ;;
-        esac
+        bench_pick "$target" 18443 18444 18445
         results[$target,keepalive]+="$(run "$pid" "https://127.0.0.1:$port/hello");"
         results[$target,resumed]+="$(run "$pid" "https://127.0.0.1:$port/hello" -H "Connection: close");"
         results[$target,full]+="$(full "$pid" "$port");"
