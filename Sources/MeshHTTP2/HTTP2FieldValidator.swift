@@ -61,15 +61,15 @@ enum HTTP2FieldValidator {
         return nil
     }
 
-    /// RFC 9110 §5.6.2 tchar, as a 256-bit set: `!#$%&'*+-.^_`|~`, digits and letters.
-    private static let tokenBits: (UInt64, UInt64, UInt64, UInt64) = (
-        0x03FF_6CFA_0000_0000, 0x57FF_FFFF_C7FF_FFFE, 0, 0
-    )
+    /// RFC 9110 §5.6.2 tchar as a bit set over octets 0–63 and 64–127 (none above): `!#$%&'*+-.^_`|~`, digits,
+    /// letters.
+    private static let tokenBitsLow: UInt64 = 0x03FF_6CFA_0000_0000
+    private static let tokenBitsHigh: UInt64 = 0x57FF_FFFF_C7FF_FFFE
 
     /// RFC 9110 §5.6.2 tchar.
     @inline(__always)
     static func isTokenByte(_ byte: UInt8) -> Bool {
-        let word = byte < 64 ? tokenBits.0 : byte < 128 ? tokenBits.1 : 0
+        let word = byte < 64 ? tokenBitsLow : byte < 128 ? tokenBitsHigh : 0
         return word >> UInt64(byte & 63) & 1 == 1
     }
 
