@@ -196,8 +196,11 @@ public struct HPACKDecoder: Sendable {
         _ list: inout HTTP2HeaderList, nameStart: Int, valueStart: Int, indexing: Bool, neverIndex: Bool
     ) {
         if indexing {
-            let bytes = list.bytes
-            table.insert(name: bytes[nameStart..<valueStart], value: bytes[valueStart...])
+            list.withBytes { all in
+                table.insert(
+                    name: UnsafeRawBufferPointer(rebasing: all[nameStart..<valueStart]),
+                    value: UnsafeRawBufferPointer(rebasing: all[valueStart...]))
+            }
         }
         let fieldSize = list.byteCount - nameStart + HPACKDynamicTable.entryOverhead
         if list.decodedSize + fieldSize > maxListSize {

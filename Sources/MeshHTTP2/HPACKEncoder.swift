@@ -51,7 +51,7 @@ public struct HPACKEncoder: Sendable {
 
     /// The fields of one list, read in place from its storage (slicing the list per field retained it twice).
     private func encodeFields(_ list: HTTP2HeaderList, into out: inout [UInt8]) {
-        list.bytes.withUnsafeBytes { bytes in
+        list.withBytes { bytes in
             for field in list.fields {
                 let name = UnsafeRawBufferPointer(rebasing: bytes[Int(field.nameStart)..<Int(field.nameStart + field.nameLength)])
                 let value = UnsafeRawBufferPointer(

@@ -15,8 +15,12 @@ public struct HTTP2HeaderField: Sendable, Equatable {
 /// A header or trailer section: names and values back to back in one byte array, plus offsets, so a decoded block
 /// costs two buffers rather than two strings per field. Pseudo-header fields, when present, come first.
 public struct HTTP2HeaderList: Sendable, Equatable {
-    /// All names and values.
-    public private(set) var bytes: [UInt8] = []
+    /// All names and values, in `bytes[0..<byteCount]`; what follows is slack, zeroed and never read. The array is
+    /// kept at its grown size and written through a pointer: `Array.append(contentsOf:)` cost ~100 instructions a
+    /// call, and a head takes two per field.
+    private(set) var bytes: [UInt8] = []
+    /// Octets of `bytes` in use; where the decoder starts writing the next name.
+    public private(set) var byteCount = 0
     /// The fields in order of arrival.
     public private(set) var fields: [HTTP2HeaderField] = []
     /// RFC 9113 §6.5.2 size of every field appended, dropped ones included: name + value + 32 each.
@@ -28,7 +32,7 @@ public struct HTTP2HeaderList: Sendable, Equatable {
     /// Creates an empty list with room for `bytes` octets of names and values and `fields` fields, so decoding a
     /// typical head costs these two allocations instead of one per growth.
     public init(reservingBytes bytes: Int, fields: Int) {
-        self.bytes.reserveCapacity(bytes)
+        self.bytes = [UInt8](repeating: 0, count: bytes)
         self.fields.reserveCapacity(fields)
     }
 
@@ -42,23 +46,26 @@ public struct HTTP2HeaderList: Sendable, Equatable {
 
     /// Appends a field. Names must already be lowercase for HTTP/2 (RFC 9113 §8.2.1); nothing is checked here.
     public mutating func append(name: some Collection<UInt8>, value: some Collection<UInt8>, neverIndex: Bool = false) {
-        let nameStart = bytes.count
-        bytes.append(contentsOf: name)
-        let valueStart = bytes.count
-        bytes.append(contentsOf: value)
+        let nameStart = byteCount
+        appendBytes(name)
+        let valueStart = byteCount
+        appendBytes(value)
         commit(nameStart: nameStart, valueStart: valueStart, neverIndex: neverIndex)
     }
 
     /// Appends a field whose name is lowercased on the way in (an HTTP/1.1 head's names for HTTP/2, §8.2.1):
     /// both copied with memcpy, the name then lowercased in place.
     public mutating func append(lowercasingName name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) {
-        let nameStart = bytes.count
-        bytes.append(contentsOf: name)
-        bytes.withUnsafeMutableBufferPointer { all in
-            for i in nameStart..<(nameStart + name.count) where all[i] >= 0x41 && all[i] <= 0x5A { all[i] |= 0x20 }
+        let nameStart = byteCount
+        let valueStart = nameStart + name.count
+        reserveTail(name.count + value.count)
+        bytes.withUnsafeMutableBytes { all in
+            let to = all.baseAddress!
+            if !name.isEmpty { (to + nameStart).copyMemory(from: name.baseAddress!, byteCount: name.count) }
+            for i in nameStart..<valueStart where all[i] >= 0x41 && all[i] <= 0x5A { all[i] |= 0x20 }
+            if !value.isEmpty { (to + valueStart).copyMemory(from: value.baseAddress!, byteCount: value.count) }
         }
-        let valueStart = bytes.count
-        bytes.append(contentsOf: value)
+        byteCount = valueStart + value.count
         commit(nameStart: nameStart, valueStart: valueStart, neverIndex: false)
     }
 
@@ -69,7 +76,7 @@ public struct HTTP2HeaderList: Sendable, Equatable {
 
     /// Empties the list, keeping its buffers.
     public mutating func removeAll() {
-        bytes.removeAll(keepingCapacity: true)
+        byteCount = 0
         fields.removeAll(keepingCapacity: true)
         decodedSize = 0
     }
@@ -99,15 +106,59 @@ public struct HTTP2HeaderList: Sendable, Equatable {
 
     // MARK: - Decoder support
 
-    /// Byte count, where the decoder starts writing the next name.
-    var byteCount: Int { bytes.count }
-
     /// Appends raw bytes for a field under construction.
-    mutating func appendBytes(_ source: some Collection<UInt8>) { bytes.append(contentsOf: source) }
+    mutating func appendBytes(_ source: UnsafeRawBufferPointer) {
+        guard !source.isEmpty else { return }
+        reserveTail(source.count)
+        let at = byteCount
+        bytes.withUnsafeMutableBytes { ($0.baseAddress! + at).copyMemory(from: source.baseAddress!, byteCount: source.count) }
+        byteCount += source.count
+    }
+
+    /// Appends bytes of any collection (strings in tests, table slices) for a field under construction.
+    mutating func appendBytes(_ source: some Collection<UInt8>) {
+        let copied: Void? = source.withContiguousStorageIfAvailable { appendBytes(UnsafeRawBufferPointer($0)) }
+        guard copied == nil else { return }
+        reserveTail(source.count)
+        for byte in source {
+            bytes[byteCount] = byte
+            byteCount += 1
+        }
+    }
 
     /// Appends the Huffman decoding of `source` for a field under construction.
     mutating func appendHuffman(_ source: UnsafeRawBufferPointer) -> Huffman.DecodeError? {
-        Huffman.decode(source, into: &bytes)
+        // The shortest code is 5 bits: at most 8/5 octets out per octet in.
+        reserveTail(source.count * 8 / 5 + 1)
+        let start = byteCount
+        let outcome = bytes.withUnsafeMutableBytes { all in
+            Huffman.decode(source, into: UnsafeMutableRawBufferPointer(rebasing: all[start...]))
+        }
+        switch outcome {
+        case .success(let written):
+            byteCount += written
+            return nil
+        case .failure(let error):
+            return error
+        }
+    }
+
+    /// The names and values in use, read in place (slicing the list per field retained its storage twice).
+    public func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        let used = byteCount
+        return try bytes.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[..<used])) }
+    }
+
+    /// Makes room for `count` more octets after `byteCount`.
+    @inline(__always)
+    private mutating func reserveTail(_ count: Int) {
+        if bytes.count - byteCount < count { grow(count) }
+    }
+
+    @inline(never)
+    private mutating func grow(_ count: Int) {
+        let size = Swift.max(byteCount + count, bytes.count * 2, 256)
+        bytes.append(contentsOf: repeatElement(0, count: size - bytes.count))
     }
 
     /// Turns the bytes written since `nameStart` into a field whose value starts at `valueStart`.
@@ -115,17 +166,17 @@ public struct HTTP2HeaderList: Sendable, Equatable {
         fields.append(
             HTTP2HeaderField(
                 nameStart: Int32(nameStart), nameLength: Int32(valueStart - nameStart), valueStart: Int32(valueStart),
-                valueLength: Int32(bytes.count - valueStart), neverIndex: neverIndex))
-        decodedSize += bytes.count - nameStart + HPACKDynamicTable.entryOverhead
+                valueLength: Int32(byteCount - valueStart), neverIndex: neverIndex))
+        decodedSize += byteCount - nameStart + HPACKDynamicTable.entryOverhead
     }
 
     /// Drops bytes of a field that turned out incomplete.
-    mutating func truncate(to count: Int) { bytes.removeSubrange(count...) }
+    mutating func truncate(to count: Int) { byteCount = count }
 
     /// Counts a field that is not kept (the list is over its limit) and drops its bytes from `nameStart`.
     mutating func discard(from nameStart: Int) {
-        decodedSize += bytes.count - nameStart + HPACKDynamicTable.entryOverhead
-        bytes.removeSubrange(nameStart...)
+        decodedSize += byteCount - nameStart + HPACKDynamicTable.entryOverhead
+        byteCount = nameStart
     }
 
     public static func == (a: HTTP2HeaderList, b: HTTP2HeaderList) -> Bool {

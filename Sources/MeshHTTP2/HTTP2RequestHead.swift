@@ -80,7 +80,7 @@ enum RequestValidator {
     static func request(_ fields: HTTP2HeaderList) -> Result<HTTP2RequestHead, HTTP2Malformation> {
         var head = HTTP2RequestHead(fields: fields, regularFieldsStart: fields.count)
         // The storage read once, in place: a slice per name and value retained the list's storage each time.
-        let error = fields.bytes.withUnsafeBytes { all -> HTTP2Malformation? in
+        let error = fields.withBytes { all -> HTTP2Malformation? in
             var regularSeen = false
             for (i, field) in fields.fields.enumerated() {
                 let name = UnsafeRawBufferPointer(rebasing: all[Int(field.nameStart)..<Int(field.nameStart + field.nameLength)])

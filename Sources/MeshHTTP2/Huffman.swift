@@ -80,18 +80,43 @@ public enum Huffman {
 
     /// Appends the decoding of `bytes` to `out`.
     public static func decode(_ bytes: UnsafeRawBufferPointer, into out: inout [UInt8]) -> DecodeError? {
+        let start = out.count
+        out.append(contentsOf: repeatElement(0, count: bytes.count * 8 / 5 + 1))
+        let outcome = out.withUnsafeMutableBytes { decode(bytes, into: UnsafeMutableRawBufferPointer(rebasing: $0[start...])) }
+        switch outcome {
+        case .success(let written):
+            out.removeSubrange((start + written)...)
+            return nil
+        case .failure(let error):
+            out.removeSubrange(start...)
+            return error
+        }
+    }
+
+    /// Decodes into `out`, which must hold `bytes.count * 8 / 5 + 1` octets (the shortest code is 5 bits);
+    /// returns the number written.
+    static func decode(_ bytes: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer) -> Result<Int, DecodeError> {
         let table = HuffmanDecodeTable.shared
         var state = 0
+        var n = 0
+        // Never reached with the documented room; checked so a wrong caller fails instead of writing past `out`.
+        guard out.count >= bytes.count * 8 / 5 + 1 else { return .failure(.eosInString) }
         for byte in bytes {
             var entry = table.transitions[state << 4 | Int(byte >> 4)]
-            if entry & HuffmanDecodeTable.failed != 0 { return .eosInString }
-            if entry & HuffmanDecodeTable.emits != 0 { out.append(UInt8(truncatingIfNeeded: entry >> 8)) }
+            if entry & HuffmanDecodeTable.failed != 0 { return .failure(.eosInString) }
+            if entry & HuffmanDecodeTable.emits != 0 {
+                out[n] = UInt8(truncatingIfNeeded: entry >> 8)
+                n += 1
+            }
             entry = table.transitions[Int(entry & 0xFF) << 4 | Int(byte & 0x0F)]
-            if entry & HuffmanDecodeTable.failed != 0 { return .eosInString }
-            if entry & HuffmanDecodeTable.emits != 0 { out.append(UInt8(truncatingIfNeeded: entry >> 8)) }
+            if entry & HuffmanDecodeTable.failed != 0 { return .failure(.eosInString) }
+            if entry & HuffmanDecodeTable.emits != 0 {
+                out[n] = UInt8(truncatingIfNeeded: entry >> 8)
+                n += 1
+            }
             state = Int(entry & 0xFF)
         }
-        return table.accepting[state] ? nil : .invalidPadding
+        return table.accepting[state] ? .success(n) : .failure(.invalidPadding)
     }
 }
 

@@ -145,7 +145,7 @@ extension DownstreamConnection {
                     buffer: up.buffer.readable, headers: worker.headers, head: head, route: exchange.route,
                     dechunk: false, requestID: id, into: &fields)
             }
-            guard fields.bytes.count + 4 * fields.count <= worker.pool.bufferSize else {
+            guard fields.byteCount + 4 * fields.count <= worker.pool.bufferSize else {
                 worker.giveBack(fields)
                 return nil
             }

@@ -25,10 +25,10 @@ struct HTTP2RequestTranslation {
         let fields = request.fields
         // Every field's bytes once (the pseudo-fields hold the method, target and authority), four octets of
         // ": " and CRLF each, and the fixed lines: written on the stack, then one append.
-        let capacity = fields.bytes.count + 4 * fields.count + 128
+        let capacity = fields.byteCount + 4 * fields.count + 128
         let count = withUnsafeTemporaryAllocation(byteCount: capacity, alignment: 1) { buffer -> Int? in
             var w = HeadWriter(buffer)
-            fields.bytes.withUnsafeBytes { all in writeHead(request, target: target, authority: authority, all, into: &w) }
+            fields.withBytes { all in writeHead(request, target: target, authority: authority, all, into: &w) }
             if !endStream {
                 if let length = request.contentLength {
                     w.write("content-length: ")

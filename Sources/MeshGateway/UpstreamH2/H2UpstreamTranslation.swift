@@ -55,7 +55,7 @@ enum H2UpstreamTranslation {
     /// The HTTP/1.1 status line and fields of `head`, ending with the empty line, and how the body follows.
     static func responseHead(_ head: HTTP2ResponseHead, endStream: Bool, headRequest: Bool) -> ([UInt8], BodyFraming) {
         var out: [UInt8] = []
-        out.reserveCapacity(head.fields.bytes.count + 64)
+        out.reserveCapacity(head.fields.byteCount + 64)
         out.append(contentsOf: "HTTP/1.1 \(head.status) \(reason(head.status))\r\n".utf8)
         let bodiless = headRequest || head.status == 204 || head.status == 304 || head.status < 200
         var hasLength = false
