@@ -18,7 +18,7 @@ public struct HTTP2HeaderList: Sendable, Equatable {
     /// All names and values, in `bytes[0..<byteCount]`; what follows is slack, zeroed and never read. The array is
     /// kept at its grown size and written through a pointer: `Array.append(contentsOf:)` cost ~100 instructions a
     /// call, and a head takes two per field.
-    private(set) var bytes: [UInt8] = []
+    @usableFromInline private(set) var bytes: [UInt8] = []
     /// Octets of `bytes` in use; where the decoder starts writing the next name.
     public private(set) var byteCount = 0
     /// The fields in order of arrival.
@@ -93,6 +93,20 @@ public struct HTTP2HeaderList: Sendable, Equatable {
         return bytes[Int(f.valueStart)..<Int(f.valueStart + f.valueLength)]
     }
 
+    /// Where field `i`'s name lies in the bytes `withBytes` lends (reading in place: a slice retains the storage).
+    @inlinable
+    public func nameRange(_ i: Int) -> Range<Int> {
+        let f = fields[i]
+        return Int(f.nameStart)..<Int(f.nameStart + f.nameLength)
+    }
+
+    /// Where field `i`'s value lies in the bytes `withBytes` lends.
+    @inlinable
+    public func valueRange(_ i: Int) -> Range<Int> {
+        let f = fields[i]
+        return Int(f.valueStart)..<Int(f.valueStart + f.valueLength)
+    }
+
     /// The value of the first field named `name` (exact bytes; HTTP/2 names are lowercase).
     public func first(_ name: String) -> ArraySlice<UInt8>? {
         for i in fields.indices where self.name(i).equalsBytes(name.utf8) { return value(i) }
@@ -144,6 +158,7 @@ public struct HTTP2HeaderList: Sendable, Equatable {
     }
 
     /// The names and values in use, read in place (slicing the list per field retained its storage twice).
+    @inlinable
     public func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         let used = byteCount
         return try bytes.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[..<used])) }

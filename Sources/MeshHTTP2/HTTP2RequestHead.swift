@@ -57,10 +57,10 @@ public struct HTTP2RequestHead: Sendable, Equatable {
     public var regularFieldsStart: Int
     /// The `content-length` value, nil when absent.
     public var contentLength: Int?
-    var methodIndex = -1
-    var schemeIndex = -1
-    var authorityIndex = -1
-    var pathIndex = -1
+    @usableFromInline var methodIndex = -1
+    @usableFromInline var schemeIndex = -1
+    @usableFromInline var authorityIndex = -1
+    @usableFromInline var pathIndex = -1
 
     /// `:method` (always present).
     public var method: ArraySlice<UInt8> { fields.value(methodIndex) }
@@ -70,6 +70,64 @@ public struct HTTP2RequestHead: Sendable, Equatable {
     public var authority: ArraySlice<UInt8>? { authorityIndex < 0 ? nil : fields.value(authorityIndex) }
     /// `:path`; nil only for CONNECT.
     public var path: ArraySlice<UInt8>? { pathIndex < 0 ? nil : fields.value(pathIndex) }
+    /// Calls `body` with the head laid open in place: the fields' storage and the pseudo-header values as raw
+    /// bytes, nothing reference-counted. Inlined, so the head is borrowed, not copied (a call or a closure
+    /// capturing it copied it: its two arrays retained and released each time).
+    @inlinable @inline(__always)
+    public func withParts<R>(_ body: (Parts) -> R) -> R {
+        fields.withBytes { all in
+            fields.fields.withUnsafeBufferPointer { entries in
+                func value(_ i: Int) -> UnsafeRawBufferPointer? {
+                    i < 0 ? nil : UnsafeRawBufferPointer(rebasing: all[fields.valueRange(i)])
+                }
+                return body(
+                    Parts(
+                        all: all, fields: entries, regularFieldsStart: regularFieldsStart, contentLength: contentLength,
+                        method: value(methodIndex)!, authority: value(authorityIndex), path: value(pathIndex)))
+            }
+        }
+    }
+
+    /// `withParts`: a request head as raw bytes, valid only inside the call.
+    @frozen
+    public struct Parts {
+        /// The fields' names and values; `fields` are offsets into it.
+        public var all: UnsafeRawBufferPointer
+        public var fields: UnsafeBufferPointer<HTTP2HeaderField>
+        public var regularFieldsStart: Int
+        public var contentLength: Int?
+        public var method: UnsafeRawBufferPointer
+        public var authority: UnsafeRawBufferPointer?
+        public var path: UnsafeRawBufferPointer?
+
+        @usableFromInline
+        init(
+            all: UnsafeRawBufferPointer, fields: UnsafeBufferPointer<HTTP2HeaderField>, regularFieldsStart: Int,
+            contentLength: Int?, method: UnsafeRawBufferPointer, authority: UnsafeRawBufferPointer?,
+            path: UnsafeRawBufferPointer?
+        ) {
+            self.all = all
+            self.fields = fields
+            self.regularFieldsStart = regularFieldsStart
+            self.contentLength = contentLength
+            self.method = method
+            self.authority = authority
+            self.path = path
+        }
+
+        /// Field `i`'s name.
+        public func name(_ i: Int) -> UnsafeRawBufferPointer {
+            let f = fields[i]
+            return UnsafeRawBufferPointer(rebasing: all[Int(f.nameStart)..<Int(f.nameStart + f.nameLength)])
+        }
+
+        /// Field `i`'s value.
+        public func value(_ i: Int) -> UnsafeRawBufferPointer {
+            let f = fields[i]
+            return UnsafeRawBufferPointer(rebasing: all[Int(f.valueStart)..<Int(f.valueStart + f.valueLength)])
+        }
+    }
+
     /// Whether the method is CONNECT.
     public var isConnect: Bool { method.equals("CONNECT") }
 }

@@ -62,7 +62,10 @@ extension DownstreamConnection {
         let path = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(worker.pathScratch)[0..<pathLength])
         let trace = exchange.propagateTrace(
             view, sampleRatio: worker.config.source.tracing.sampleRatio, traceStateOut: worker.traceScratch)
-        let remaining = exchange.machine.remainingMs(now: worker.loop.nowMs)
+        // The clock read first: read as the argument, after the machine was borrowed, it made the compiler copy the
+        // machine (a getter on a class could have changed it meanwhile).
+        let now = worker.loop.nowMs
+        let remaining = exchange.machine.remainingMs(now: now)
         return withUnsafeTemporaryAllocation(byteCount: TraceParent.length, alignment: 1) { traceparent in
             _ = trace.traceParent.format(into: traceparent)
             let tracestate = UnsafeRawBufferPointer(
