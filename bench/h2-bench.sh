@@ -104,7 +104,7 @@ shapes=("1 1" "1 100" "50 1")
 for rep in $(seq "$reps"); do
     for shape in "${shapes[@]}"; do
         read -r c m <<<"$shape"
-        for target in nginx haproxy meshgate; do
+        for target in $(bench_order "$rep"); do
             bench_pick "$target" 18480 18481 18482
             r=$(run "$pid" "$port" "$c" "$m")
             # Each run on stderr as it ends: the spread between repetitions is part of the result on this VM.

@@ -132,6 +132,13 @@ rate_and_cpu() {
         "$1" "$2" "$3" "$4"
 }
 
+# bench_order <rep>: the three targets in the order repetition <rep> runs them, rotated by one each rep, so no
+# target always runs first or last of a shape (the VM's drift within a shape then falls on each in turn).
+bench_order() {
+    local order=(nginx haproxy meshgate) k=$(( ($1 - 1) % 3 ))
+    echo "${order[@]:k}" "${order[@]:0:k}"
+}
+
 # median <column> < "a b;a b;...": the median of one column of the reps.
 median() { tr ';' '\n' | awk 'NF' | sort -n -k"$1" | awk -v k="$1" '{v[NR]=$k} END {print v[int((NR+1)/2)]}'; }
 

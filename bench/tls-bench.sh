@@ -96,7 +96,7 @@ full() {
 
 declare -A results
 for rep in $(seq "$reps"); do
-    for target in nginx haproxy meshgate; do
+    for target in $(bench_order "$rep"); do
         bench_pick "$target" 18443 18444 18445
         results[$target,keepalive]+="$(run "$pid" "https://127.0.0.1:$port/hello");"
         results[$target,resumed]+="$(run "$pid" "https://127.0.0.1:$port/hello" -H "Connection: close");"

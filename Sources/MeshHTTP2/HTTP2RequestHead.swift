@@ -159,7 +159,7 @@ enum RequestValidator {
             return nil
         }
         if let error = error ?? checkPseudoSet(head) { return .failure(error) }
-        return .success(head)
+        return .success(consume head)
     }
 
     private static func recordPseudo(_ name: UnsafeRawBufferPointer, at i: Int, in head: inout HTTP2RequestHead)

@@ -110,6 +110,8 @@ extension DownstreamConnection {
             acmeChallenge: client.clientTLS == nil && ACMEHTTPChallenges.claims(view.rawPath),
             peerIdentity: client.clientTLS?.identity?.uri)
         let route: CompiledRoute
+        // The verdict is read once: a second look (`if case .forbidden = verdict`) copied it (the route retained).
+        var forbidden = false
         switch verdict {
         case .badRequest:
             respond(.badRequest, close: true)
@@ -123,13 +125,16 @@ extension DownstreamConnection {
         case .noRoute:
             respond(.noRoute, close: !exchange.machine.request.done)
             return nil
-        case .forbidden(let matched), .routed(let matched):
+        case .forbidden(let matched):
+            route = matched
+            forbidden = true
+        case .routed(let matched):
             route = matched
         }
         exchange.machine.routed(to: route)
         worker.refreshAddressesIfChanged()
         exchange.target = pinGeneration().upstreams[route.upstreamIndex]
-        if case .forbidden = verdict {
+        if forbidden {
             respond(.forbidden, close: !exchange.machine.request.done)
             return nil
         }

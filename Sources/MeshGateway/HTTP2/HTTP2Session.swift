@@ -70,13 +70,15 @@ final class HTTP2Session {
         // no array is allocated per read.
         var batch: [HTTP2Event] = []
         swap(&batch, &events)
-        for event in batch { handle(event) }
-        batch.removeAll(keepingCapacity: true)
+        // Moved out one by one, not iterated: iterating copied each event (its head's arrays retained and
+        // released), and the head's storage, still shared with the batch, could not be recycled in place.
+        batch.reverse()
+        while let event = batch.popLast() { handle(event) }
         if events.isEmpty { swap(&batch, &events) }
         flush()
     }
 
-    private func handle(_ event: HTTP2Event) {
+    private func handle(_ event: consuming HTTP2Event) {
         switch event {
         case .request(let id, let head, let endStream):
             open(id, head: head, endStream: endStream)
