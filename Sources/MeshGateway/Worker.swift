@@ -59,7 +59,7 @@ final class Worker: @unchecked Sendable {
         return list
     }
 
-    func giveBack(_ list: HTTP2HeaderList) {
+    func giveBack(_ list: consuming HTTP2HeaderList) {
         guard spareFieldLists.count < ExchangeStates.retained else { return }
         spareFieldLists.append(list)
     }

@@ -217,8 +217,9 @@ final class HTTP2StreamBridge: EventHandler {
     /// Nil when the stream failed; false while the head is incomplete.
     private func translateHead() -> Bool? {
         if inbound.isEmpty, let handed = pipe.takeHead() {
-            defer { session.owner.worker.giveBack(handed.fields) }
-            return startStream(status: handed.status, fields: handed.fields, framing: handed.framing)
+            let started = startStream(status: handed.status, fields: handed.fields, framing: handed.framing)
+            session.owner.worker.giveBack(handed.fields)
+            return started
         }
         let headers = session.headerScratch
         let parsed = inbound.withUnsafeBytes { parser.parse($0, headers: headers, requestMethod: method) }

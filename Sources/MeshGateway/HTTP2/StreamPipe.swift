@@ -88,11 +88,8 @@ final class StreamPipe {
         return count
     }
 
-    /// The head handed over by the connection, once.
-    func takeHead() -> HandedOverHead? {
-        defer { head = nil }
-        return head
-    }
+    /// The head handed over by the connection, once (moved out: a copy retained its field list's arrays).
+    func takeHead() -> HandedOverHead? { head.take() }
 
     /// Nothing is in transit either way and the connection waits for a request: the pair can carry another
     /// stream's exchange.
