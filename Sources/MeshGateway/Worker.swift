@@ -33,6 +33,9 @@ final class Worker: @unchecked Sendable {
     /// Scratch for the normalized path of the head being processed.
     let pathScratch: UnsafeMutableRawBufferPointer
     var random = FastRandom()
+    /// Where an HTTP/2 session copies its codec's output for one write (`HTTP2Session.flush`): lent for one call,
+    /// so what a slow client leaves unwritten moves to the session's own storage before the call returns.
+    let h2WriteScratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
     /// Scratch for the combined `tracestate` of the head being processed (sized for any head the buffers hold).
     let traceScratch: UnsafeMutableRawBufferPointer
     var listeners: [Listener] = []

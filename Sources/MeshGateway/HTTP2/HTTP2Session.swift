@@ -28,15 +28,17 @@ final class HTTP2Session {
     /// The most streams open at once in the current second and the one before (`keptLimit`).
     private var peak = (second: Int64(0), current: 0, previous: 0)
     private var events: [HTTP2Event] = []
+    /// Bridges whose answer waits for room in the codec's output, not for window: the output budget
+    /// (`maxOutboundBytes`) was full because the client's socket stopped taking bytes. A WINDOW_UPDATE pumps a
+    /// bridge that waits for window; nothing would pump these, so a flush that empties the output does.
+    private var waitingForRoom: [HTTP2StreamBridge] = []
     private var windingDown = false
-    /// Field offsets of the response head a bridge is translating (one at a time, on this thread).
-    let headerScratch = UnsafeMutableBufferPointer<HTTPHeaderField>.allocate(capacity: 256)
     /// The response head being translated (one list per session, refilled for each response).
     var responseFields = HTTP2HeaderList()
-    /// Where a bridge reads its inner connection's answer (one read at a time, on this thread): no array per read.
-    let readScratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 16 * 1024, alignment: 1)
-    /// The bytes the owner's output is sending (codec output is copied here one batch at a time).
-    private let writeBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 1)
+    /// Codec output the client has not taken yet (it reads slowly): written from the worker's scratch when it
+    /// can be at once, kept here only while it cannot. An idle connection holds none (a 64 KiB buffer per
+    /// session was most of an idle h2 connection's memory).
+    private var unwritten: UnsafeMutableRawBufferPointer?
 
     init(owner: DownstreamConnection, limits: HTTP2Limits) {
         self.owner = owner
@@ -44,9 +46,7 @@ final class HTTP2Session {
     }
 
     deinit {
-        headerScratch.deallocate()
-        readScratch.deallocate()
-        writeBuffer.deallocate()
+        unwritten?.deallocate()
     }
 
     private var nowNs: UInt64 { UInt64(max(0, clinux_monotonic_ns())) }
@@ -178,24 +178,63 @@ final class HTTP2Session {
         flushPosted = false
         while true {
             if owner.client.out.isEmpty {
+                releaseUnwritten()
                 guard codec.outboundCount > 0 else { break }
+                let scratch = owner.worker.h2WriteScratch
                 var taken = 0
                 codec.drainOutbound { bytes in
-                    taken = min(bytes.count, writeBuffer.count)
-                    writeBuffer.baseAddress!.copyMemory(from: bytes.baseAddress!, byteCount: taken)
+                    taken = min(bytes.count, scratch.count)
+                    scratch.baseAddress!.copyMemory(from: bytes.baseAddress!, byteCount: taken)
                     return taken
                 }
-                // The output holds a pointer into `writeBuffer` until it is written: refilled only once empty.
-                owner.client.out.queueBody(UnsafeRawBufferPointer(start: writeBuffer.baseAddress, count: taken))
+                // The output holds a pointer into the scratch until it is written: refilled only once empty.
+                owner.client.out.queueBody(UnsafeRawBufferPointer(start: scratch.baseAddress, count: taken))
             }
-            guard owner.flushClient() else { return false }
+            guard owner.flushClient() else {
+                keepUnwritten()
+                return false
+            }
         }
+        if !waitingForRoom.isEmpty { pumpWaitingForRoom() }
         if codec.isClosed {
             // A GOAWAY is out; the client may still be sending (the frame that broke the connection, say).
             owner.lingerAndClose()
             return false
         }
         return true
+    }
+
+    /// `bridge` has answer bytes the codec's output budget did not take (`waitingForRoom`).
+    func waitForRoom(_ bridge: HTTP2StreamBridge) {
+        if !waitingForRoom.contains(where: { $0 === bridge }) { waitingForRoom.append(bridge) }
+    }
+
+    /// Regression: issue 12 — an answer larger than the output budget stalled mid-body (until the route's
+    /// timeout reset it) whenever the client's socket was briefly full and its window large.
+    private func pumpWaitingForRoom() {
+        let waiting = waitingForRoom
+        waitingForRoom.removeAll(keepingCapacity: true)
+        for bridge in waiting { bridge.pump() }
+    }
+
+    /// The client did not take all of a write: what is left moves out of the worker's scratch (the next session's
+    /// flush refills it) into storage of our own, and the output points there until it is written.
+    private func keepUnwritten() {
+        let out = owner.client.out
+        guard let body = out.body, out.bodyCount > 0 else { return }
+        let scratch = owner.worker.h2WriteScratch
+        guard body >= UnsafeRawPointer(scratch.baseAddress!), body < UnsafeRawPointer(scratch.baseAddress! + scratch.count)
+        else { return }
+        let storage = unwritten ?? .allocate(byteCount: scratch.count, alignment: 16)
+        unwritten = storage
+        storage.baseAddress!.copyMemory(from: body, byteCount: out.bodyCount)
+        owner.client.out.body = UnsafeRawPointer(storage.baseAddress!)
+    }
+
+    /// Everything was written: the storage for a slow client goes (an idle connection keeps none).
+    private func releaseUnwritten() {
+        unwritten?.deallocate()
+        unwritten = nil
     }
 
     /// The client went away, or the connection ended: every stream's exchange is abandoned.
@@ -205,6 +244,7 @@ final class HTTP2Session {
         for stream in all { stream.abort() }
         for bridge in kept { bridge.discard() }
         kept.removeAll()
+        waitingForRoom.removeAll()
     }
 
     /// No stream in progress and nothing left to write.
@@ -216,6 +256,7 @@ final class HTTP2Session {
         windingDown = true
         for bridge in kept { bridge.discard() }
         kept.removeAll()
+        waitingForRoom.removeAll()
         codec.goAway(code: .noError)
         if flush() && streams.isEmpty { owner.close() }
     }

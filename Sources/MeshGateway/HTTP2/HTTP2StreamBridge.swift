@@ -221,7 +221,8 @@ final class HTTP2StreamBridge: EventHandler {
             session.owner.worker.giveBack(handed.fields)
             return started
         }
-        let headers = session.headerScratch
+        // The worker's scratch: heads are parsed one at a time on its thread, and nothing keeps offsets across calls.
+        let headers = session.owner.worker.headers
         let parsed = inbound.withUnsafeBytes { parser.parse($0, headers: headers, requestMethod: method) }
         switch parsed {
         case .incomplete: return false
@@ -271,6 +272,8 @@ final class HTTP2StreamBridge: EventHandler {
                 let endStream = last && trailers.count == 0
                 taken = try pendingData.withUnsafeBytes { try session.codec.writeData(streamID: streamID, $0, endStream: endStream) }
                 pendingData.removeSubrange(0..<taken)
+                // Left over with window to spare: the codec's output is full, and only a flush makes room.
+                if !pendingData.isEmpty, session.codec.sendWindow(streamID: streamID) ?? 0 > 0 { session.waitForRoom(self) }
             }
             if last && pendingData.isEmpty {
                 if trailers.count > 0 { try session.codec.writeTrailers(streamID: streamID, trailers) }
