@@ -8,10 +8,14 @@ import MeshTestSupport
 /// Paths: `/trailers…` answers without `content-length`, then trailers `grpc-status: 0` and `x-trailer: yes`;
 /// `/big…` answers 200,000 octets (flow control both ways); `/reset…` resets the stream (INTERNAL_ERROR);
 /// `/empty…` answers 204 with END_STREAM on the head; `/refuse-once…` is refused (REFUSED_STREAM) the first time
-/// per path, and `/goaway-once…` gets a GOAWAY whose last-stream-id is below it (then the connection closes).
+/// per path, and `/goaway-once…` gets a GOAWAY whose last-stream-id is below it (then the connection closes);
+/// `/slow-read…` stops reading for 1.5 s once its head arrived and answers `{"length", "intact"}` for a body of
+/// `a`…`z` repeated. With `wideWindows` the server opens its windows to 2^31-1 (a large upload is then limited
+/// by sockets and the gateway's output budget, not by flow control).
 final class H2UpstreamServer {
     static let script = #"""
-        import asyncio, json, sys
+        import asyncio, json, os, sys
+        from h2.settings import SettingCodes
         from h2.config import H2Configuration
         from h2.connection import H2Connection
         from h2.events import RequestReceived, DataReceived, StreamEnded, WindowUpdated, StreamReset
@@ -25,6 +29,9 @@ final class H2UpstreamServer {
                 self.transport = transport
                 self.conn = H2Connection(H2Configuration(client_side=False, header_encoding="utf-8"))
                 self.conn.initiate_connection()
+                if os.environ.get("H2_WIDE_WINDOWS") == "1":
+                    self.conn.update_settings({SettingCodes.INITIAL_WINDOW_SIZE: 2**31 - 1})
+                    self.conn.increment_flow_control_window(2**31 - 1 - 65535)
                 self.requests, self.pending = {}, {}
                 self.flush()
 
@@ -37,6 +44,10 @@ final class H2UpstreamServer {
                 for event in self.conn.receive_data(data):
                     if isinstance(event, RequestReceived):
                         self.requests[event.stream_id] = (event.headers, bytearray())
+                        if dict(event.headers).get(":path", "").startswith("/slow-read"):
+                            # Not reading for a while: the gateway's socket and then its codec's output fill up.
+                            self.transport.pause_reading()
+                            asyncio.get_running_loop().call_later(1.5, self.transport.resume_reading)
                     elif isinstance(event, DataReceived):
                         self.requests[event.stream_id][1].extend(event.data)
                         self.conn.acknowledge_received_data(event.flow_controlled_length, event.stream_id)
@@ -74,6 +85,9 @@ final class H2UpstreamServer {
                     self.conn.send_headers(sid, [(":status", "204")], end_stream=True)
                     return
                 payload = b"x" * 200000 if path.startswith("/big") else json.dumps(info).encode()
+                if path.startswith("/slow-read"):
+                    expected = bytes(97 + i % 26 for i in range(len(body)))
+                    payload = json.dumps({"length": len(body), "intact": bytes(body) == expected}).encode()
                 fields = [(":status", "200"), ("content-type", "application/json"), ("x-upstream", "h2")]
                 if path.startswith("/trailers"):
                     self.conn.send_headers(sid, fields)
@@ -118,7 +132,7 @@ final class H2UpstreamServer {
 
     /// Starts the server on a free port (or `port`) and waits until it accepts connections. With `tls`
     /// (certificate, key, ALPN protocols offered) it serves HTTP/2 over TLS.
-    init(port: UInt16? = nil, tls: (cert: String, key: String, alpn: [String])? = nil) throws {
+    init(port: UInt16? = nil, tls: (cert: String, key: String, alpn: [String])? = nil, wideWindows: Bool = false) throws {
         self.port = try port ?? TestSocket.freePort()
         let directory = try GatewayProcess.makeTempDirectory()
         try ChildProcess.writeFile(directory + "/h2server.py", Self.script)
@@ -126,7 +140,7 @@ final class H2UpstreamServer {
             path: "/usr/bin/env",
             arguments: ["python3", directory + "/h2server.py", "\(self.port)"]
                 + (tls.map { [$0.cert, $0.key, $0.alpn.joined(separator: ",")] } ?? []),
-            outputPrefix: directory + "/h2server")
+            outputPrefix: directory + "/h2server", environment: wideWindows ? ["H2_WIDE_WINDOWS": "1"] : [:])
         let ready = Poll.until(timeoutMs: 15_000) { self.process.poll() || self.process.stdout.contains("ready") }
         guard ready, !process.poll() else {
             throw TestSupportError("h2 server did not start (python3 -m pip install h2?): \(process.stderr)")

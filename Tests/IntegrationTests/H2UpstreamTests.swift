@@ -71,6 +71,23 @@ import Testing
         #expect(download.body == Array(repeating: UInt8(ascii: "x"), count: 200_000), "\(download.bodyCount) octets")
     }
 
+    /// Regression: issue 12 — request bytes the codec's output budget refused waited for a WINDOW_UPDATE that an
+    /// upstream with a large window never sends: an upload larger than the budget stalled while the upstream's
+    /// socket was full, until the route's timeout.
+    @Test func aLargeUploadToAWideWindowUpstreamThatPausesArrivesWhole() throws {
+        let server = try H2UpstreamServer(wideWindows: true)
+        let bed = try Self.bed(
+            server, retry: #""retry": {"retries": 0}, "timeout_ms": 30000, "per_try_timeout_ms": 30000"#)
+        defer { bed.stop() }
+        let size = 8 * 1024 * 1024
+        let body = String(decoding: (0..<size).map { UInt8(97 + $0 % 26) }, as: UTF8.self)
+        let response = try bed.request("POST", "/slow-read", body: body)
+        #expect(response.status == 200, "\(response.bodyText)")
+        let answer = try H2UpstreamServer.echo(response.bodyText)
+        #expect(answer["length"] as? Int == size)
+        #expect(answer["intact"] as? Bool == true)
+    }
+
     /// Trailers (gRPC's `grpc-status`) reach an HTTP/1.1 client in the chunked trailer section.
     @Test func responseTrailersReachTheClient() throws {
         let server = try H2UpstreamServer()

@@ -28,10 +28,8 @@ final class HTTP2Session {
     /// The most streams open at once in the current second and the one before (`keptLimit`).
     private var peak = (second: Int64(0), current: 0, previous: 0)
     private var events: [HTTP2Event] = []
-    /// Bridges whose answer waits for room in the codec's output, not for window: the output budget
-    /// (`maxOutboundBytes`) was full because the client's socket stopped taking bytes. A WINDOW_UPDATE pumps a
-    /// bridge that waits for window; nothing would pump these, so a flush that empties the output does.
-    private var waitingForRoom: [HTTP2StreamBridge] = []
+    /// Bridges whose answer waits for room in the codec's output, not for window.
+    private var waitingForRoom = RoomWaiters<HTTP2StreamBridge>()
     private var windingDown = false
     /// The response head being translated (one list per session, refilled for each response).
     var responseFields = HTTP2HeaderList()
@@ -195,7 +193,9 @@ final class HTTP2Session {
                 return false
             }
         }
-        if !waitingForRoom.isEmpty { pumpWaitingForRoom() }
+        // Regression: issue 12 — an answer larger than the output budget stalled mid-body (until the route's
+        // timeout reset it) whenever the client's socket was briefly full and its window large.
+        if !waitingForRoom.isEmpty { for bridge in waitingForRoom.takeAll() { bridge.pump() } }
         if codec.isClosed {
             // A GOAWAY is out; the client may still be sending (the frame that broke the connection, say).
             owner.lingerAndClose()
@@ -204,18 +204,8 @@ final class HTTP2Session {
         return true
     }
 
-    /// `bridge` has answer bytes the codec's output budget did not take (`waitingForRoom`).
-    func waitForRoom(_ bridge: HTTP2StreamBridge) {
-        if !waitingForRoom.contains(where: { $0 === bridge }) { waitingForRoom.append(bridge) }
-    }
-
-    /// Regression: issue 12 — an answer larger than the output budget stalled mid-body (until the route's
-    /// timeout reset it) whenever the client's socket was briefly full and its window large.
-    private func pumpWaitingForRoom() {
-        let waiting = waitingForRoom
-        waitingForRoom.removeAll(keepingCapacity: true)
-        for bridge in waiting { bridge.pump() }
-    }
+    /// `bridge` has answer bytes the codec's output budget did not take (`RoomWaiters`).
+    func waitForRoom(_ bridge: HTTP2StreamBridge) { waitingForRoom.add(bridge) }
 
     /// The client did not take all of a write: what is left moves out of the worker's scratch (the next session's
     /// flush refills it) into storage of our own, and the output points there until it is written.
@@ -244,7 +234,7 @@ final class HTTP2Session {
         for stream in all { stream.abort() }
         for bridge in kept { bridge.discard() }
         kept.removeAll()
-        waitingForRoom.removeAll()
+        _ = waitingForRoom.takeAll()
     }
 
     /// No stream in progress and nothing left to write.
@@ -256,7 +246,7 @@ final class HTTP2Session {
         windingDown = true
         for bridge in kept { bridge.discard() }
         kept.removeAll()
-        waitingForRoom.removeAll()
+        _ = waitingForRoom.takeAll()
         codec.goAway(code: .noError)
         if flush() && streams.isEmpty { owner.close() }
     }

@@ -174,6 +174,8 @@ final class H2UpstreamChannel: EventHandler {
             let sent = try requestData.withUnsafeBytes { try session.codec.writeData(streamID: id, $0, endStream: last) }
             requestData.removeSubrange(0..<sent)
             if last && requestData.isEmpty { requestEnded = true }
+            // Left over with window to spare: the codec's output is full, and only a flush makes room.
+            if !requestData.isEmpty, session.codec.sendWindow(streamID: id) ?? 0 > 0 { session.waitForRoom(self) }
         } catch {
             // The stream is no longer writable (answered early, or reset): the rest of the body has nowhere to go.
             requestData.removeAll()

@@ -34,6 +34,8 @@ final class H2UpstreamSession: EventHandler {
     /// Channels by the stream they carry, and channels waiting for a stream slot (oldest first).
     private var streams = StreamTable<H2UpstreamChannel>()
     private var waiting: [H2UpstreamChannel] = []
+    /// Channels whose request body waits for room in the codec's output, not for window.
+    private var waitingForRoom = RoomWaiters<H2UpstreamChannel>()
     private var events: [HTTP2ClientEvent] = []
     private var connectTimer = LazyTimer()
     /// Field offsets while a channel parses its request head (one at a time, on this thread).
@@ -256,7 +258,17 @@ final class H2UpstreamSession: EventHandler {
     /// Writes what the codec queued; returns when the socket is full (EPOLLOUT resumes) or all is out.
     func flush() {
         guard connected, !dead else { return }
-        if let tls { return flushTLS(tls) }
+        if let tls { flushTLS(tls) } else { flushPlain() }
+        // A large upload to an upstream with a large window stalled like a large answer to a client (issue 12).
+        if !dead, codec.outboundCount == 0, !waitingForRoom.isEmpty {
+            for channel in waitingForRoom.takeAll() { channel.pump() }
+        }
+    }
+
+    /// `channel` has request bytes the codec's output budget did not take (`RoomWaiters`).
+    func waitForRoom(_ channel: H2UpstreamChannel) { waitingForRoom.add(channel) }
+
+    private func flushPlain() {
         while writable && codec.outboundCount > 0 {
             var failed = false
             codec.drainOutbound { bytes in
@@ -316,6 +328,7 @@ final class H2UpstreamSession: EventHandler {
         let queued = waiting
         streams.removeAll()
         waiting.removeAll()
+        _ = waitingForRoom.takeAll()
         close()
         // A stream that was open may have been processed (unless the connection never carried a frame: a failed
         // connect or handshake); one still waiting for a slot never left.
