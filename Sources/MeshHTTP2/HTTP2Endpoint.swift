@@ -307,8 +307,11 @@ extension HTTP2Endpoint {
     mutating func queueData(
         _ streamID: UInt32, sendWindow: Int, _ bytes: UnsafeRawBufferPointer, endStream: Bool
     ) -> Int {
-        let room = limits.maxOutboundBytes - outbound.count
-        let allowed = max(0, min(bytes.count, connectionSendWindow, sendWindow, room))
+        // Regression: issue 12 — DATA filled the output to the budget and its frame headers took it past: the
+        // next input fed (a WINDOW_UPDATE) ended a reading client's connection with ENHANCE_YOUR_CALM.
+        let room = limits.maxOutboundBytes - HTTP2Limits.controlHeadroom - outbound.count
+        let headers = 9 * ((room + peer.maxFrameSize - 1) / peer.maxFrameSize)
+        let allowed = max(0, min(bytes.count, connectionSendWindow, sendWindow, room - headers))
         let finishing = endStream && allowed == bytes.count
         HTTP2FrameWriter.data(
             streamID: streamID, bytes: UnsafeRawBufferPointer(rebasing: bytes[0..<allowed]), endStream: finishing,

@@ -19,8 +19,12 @@ public struct HTTP2Limits: Sendable, Equatable {
     /// SETTINGS, PING, empty DATA and empty HEADERS/CONTINUATION frames allowed per second before ENHANCE_YOUR_CALM.
     public var maxControlFramesPerSecond: Int
     /// Output queued and not yet drained by the caller beyond which the connection is ended (ENHANCE_YOUR_CALM):
-    /// a peer that never reads while making us answer PINGs and SETTINGS.
+    /// a peer that never reads while making us answer PINGs and SETTINGS. DATA stops `controlHeadroom` short of it.
     public var maxOutboundBytes: Int
+    /// What DATA leaves free of `maxOutboundBytes` (frame headers counted): room for the answers to a reading
+    /// peer's PINGs and SETTINGS while its socket is full, so only a peer that keeps asking without reading
+    /// passes the budget.
+    public static let controlHeadroom = 16 * 1024
     /// The client stream id from which the connection is wound down with GOAWAY NO_ERROR, so the client opens a new
     /// connection before it runs out of ids (2^31−1 is the last one).
     public var streamIDHighWater: UInt32
