@@ -15,7 +15,8 @@ public struct HTTP2HeaderField: Sendable, Equatable {
 /// A header or trailer section: names and values back to back in one byte array, plus offsets, so a decoded block
 /// costs two buffers rather than two strings per field. Pseudo-header fields, when present, come first.
 public struct HTTP2HeaderList: Sendable, Equatable {
-    /// All names and values, in `bytes[0..<byteCount]`; what follows is slack, zeroed and never read. The array is
+    /// All names and values, in `bytes[0..<byteCount]`; what follows is slack (zeros, or an earlier head's bytes when
+    /// the list is reused), never read: `withBytes`, `name` and `value` stop at `byteCount`. The array is
     /// kept at its grown size and written through a pointer: `Array.append(contentsOf:)` cost ~100 instructions a
     /// call, and a head takes two per field.
     @usableFromInline private(set) var bytes: [UInt8] = []
