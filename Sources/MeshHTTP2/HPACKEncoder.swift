@@ -53,9 +53,8 @@ public struct HPACKEncoder: Sendable {
     private func encodeFields(_ list: HTTP2HeaderList, into out: inout [UInt8]) {
         list.withBytes { bytes in
             for field in list.fields {
-                let name = UnsafeRawBufferPointer(rebasing: bytes[Int(field.nameStart)..<Int(field.nameStart + field.nameLength)])
-                let value = UnsafeRawBufferPointer(
-                    rebasing: bytes[Int(field.valueStart)..<Int(field.valueStart + field.valueLength)])
+                let name = UnsafeRawBufferPointer(rebasing: bytes[field.nameRange])
+                let value = UnsafeRawBufferPointer(rebasing: bytes[field.valueRange])
                 encodeField(name, value, neverIndex: field.neverIndex, into: &out)
             }
         }

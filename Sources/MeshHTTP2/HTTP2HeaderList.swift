@@ -10,6 +10,11 @@ public struct HTTP2HeaderField: Sendable, Equatable {
     public var valueLength: Int32
     /// The peer sent it as "never indexed" (RFC 7541 §6.2.3); an intermediary must forward it the same way (§7.1.3).
     public var neverIndex: Bool
+
+    /// Where the name lies in the list's bytes.
+    @inlinable public var nameRange: Range<Int> { Int(nameStart)..<Int(nameStart + nameLength) }
+    /// Where the value lies in the list's bytes.
+    @inlinable public var valueRange: Range<Int> { Int(valueStart)..<Int(valueStart + valueLength) }
 }
 
 /// A header or trailer section: names and values back to back in one byte array, plus offsets, so a decoded block
@@ -84,28 +89,24 @@ public struct HTTP2HeaderList: Sendable, Equatable {
 
     /// The name of field `i`.
     public func name(_ i: Int) -> ArraySlice<UInt8> {
-        let f = fields[i]
-        return bytes[Int(f.nameStart)..<Int(f.nameStart + f.nameLength)]
+        bytes[fields[i].nameRange]
     }
 
     /// The value of field `i`.
     public func value(_ i: Int) -> ArraySlice<UInt8> {
-        let f = fields[i]
-        return bytes[Int(f.valueStart)..<Int(f.valueStart + f.valueLength)]
+        bytes[fields[i].valueRange]
     }
 
     /// Where field `i`'s name lies in the bytes `withBytes` lends (reading in place: a slice retains the storage).
     @inlinable
     public func nameRange(_ i: Int) -> Range<Int> {
-        let f = fields[i]
-        return Int(f.nameStart)..<Int(f.nameStart + f.nameLength)
+        fields[i].nameRange
     }
 
     /// Where field `i`'s value lies in the bytes `withBytes` lends.
     @inlinable
     public func valueRange(_ i: Int) -> Range<Int> {
-        let f = fields[i]
-        return Int(f.valueStart)..<Int(f.valueStart + f.valueLength)
+        fields[i].valueRange
     }
 
     /// The value of the first field named `name` (exact bytes; HTTP/2 names are lowercase).

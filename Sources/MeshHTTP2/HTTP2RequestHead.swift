@@ -117,14 +117,12 @@ public struct HTTP2RequestHead: Sendable, Equatable {
 
         /// Field `i`'s name.
         public func name(_ i: Int) -> UnsafeRawBufferPointer {
-            let f = fields[i]
-            return UnsafeRawBufferPointer(rebasing: all[Int(f.nameStart)..<Int(f.nameStart + f.nameLength)])
+            UnsafeRawBufferPointer(rebasing: all[fields[i].nameRange])
         }
 
         /// Field `i`'s value.
         public func value(_ i: Int) -> UnsafeRawBufferPointer {
-            let f = fields[i]
-            return UnsafeRawBufferPointer(rebasing: all[Int(f.valueStart)..<Int(f.valueStart + f.valueLength)])
+            UnsafeRawBufferPointer(rebasing: all[fields[i].valueRange])
         }
     }
 
@@ -141,9 +139,8 @@ enum RequestValidator {
         let error = fields.withBytes { all -> HTTP2Malformation? in
             var regularSeen = false
             for (i, field) in fields.fields.enumerated() {
-                let name = UnsafeRawBufferPointer(rebasing: all[Int(field.nameStart)..<Int(field.nameStart + field.nameLength)])
-                let value = UnsafeRawBufferPointer(
-                    rebasing: all[Int(field.valueStart)..<Int(field.valueStart + field.valueLength)])
+                let name = UnsafeRawBufferPointer(rebasing: all[field.nameRange])
+                let value = UnsafeRawBufferPointer(rebasing: all[field.valueRange])
                 if let error = HTTP2FieldValidator.checkValue(value) { return error }
                 if name.first == UInt8(ascii: ":") {
                     if regularSeen { return .pseudoAfterRegular }
