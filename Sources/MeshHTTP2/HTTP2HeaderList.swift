@@ -144,8 +144,7 @@ public struct HTTP2HeaderList: Sendable, Equatable {
 
     /// Appends the Huffman decoding of `source` for a field under construction.
     mutating func appendHuffman(_ source: UnsafeRawBufferPointer) -> Huffman.DecodeError? {
-        // The shortest code is 5 bits: at most 8/5 octets out per octet in.
-        reserveTail(source.count * 8 / 5 + 1)
+        reserveTail(Huffman.decodedBound(source.count))
         let start = byteCount
         let outcome = bytes.withUnsafeMutableBytes { all in
             Huffman.decode(source, into: UnsafeMutableRawBufferPointer(rebasing: all[start...]))

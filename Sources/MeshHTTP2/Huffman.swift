@@ -22,6 +22,9 @@ public enum Huffman {
     /// Octets `encode(_:into:)` may write for `count` input octets: 30 bits each at most, plus a word of slack.
     public static func bound(_ count: Int) -> Int { (count * 30 + 7) / 8 + 8 }
 
+    /// The most octets `count` coded octets can decode to: the shortest code is 5 bits.
+    static func decodedBound(_ count: Int) -> Int { count * 8 / 5 + 1 }
+
     /// Writes the Huffman encoding of raw `bytes` to `buffer` (at least `bound(bytes.count)` octets) and returns
     /// its length: one pass, 32 bits stored at a time, codes and lengths read from one packed table. (Every
     /// response head value not remembered by the encoder is coded; a length pass first, a table per field and
@@ -81,7 +84,7 @@ public enum Huffman {
     /// Appends the decoding of `bytes` to `out`.
     public static func decode(_ bytes: UnsafeRawBufferPointer, into out: inout [UInt8]) -> DecodeError? {
         let start = out.count
-        out.append(contentsOf: repeatElement(0, count: bytes.count * 8 / 5 + 1))
+        out.append(contentsOf: repeatElement(0, count: decodedBound(bytes.count)))
         let outcome = out.withUnsafeMutableBytes { decode(bytes, into: UnsafeMutableRawBufferPointer(rebasing: $0[start...])) }
         switch outcome {
         case .success(let written):
@@ -93,14 +96,13 @@ public enum Huffman {
         }
     }
 
-    /// Decodes into `out`, which must hold `bytes.count * 8 / 5 + 1` octets (the shortest code is 5 bits);
-    /// returns the number written.
+    /// Decodes into `out`, which must hold `decodedBound(bytes.count)` octets; returns the number written.
     static func decode(_ bytes: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer) -> Result<Int, DecodeError> {
         let table = HuffmanDecodeTable.shared
         var state = 0
         var n = 0
         // Never reached with the documented room; checked so a wrong caller fails instead of writing past `out`.
-        guard out.count >= bytes.count * 8 / 5 + 1 else { return .failure(.eosInString) }
+        guard out.count >= decodedBound(bytes.count) else { return .failure(.eosInString) }
         for byte in bytes {
             var entry = table.transitions[state << 4 | Int(byte >> 4)]
             if entry & HuffmanDecodeTable.failed != 0 { return .failure(.eosInString) }
