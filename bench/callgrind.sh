@@ -6,16 +6,37 @@
 #
 #   bench/callgrind.sh                          # this tree's meshgate and nginx
 #   bench/callgrind.sh /tmp/old-meshgate ...    # other meshgate binaries too, in the same run
+#   bench/callgrind.sh --h2 [--streams N] ...   # h2c with prior knowledge instead: h2load -c 1 -m N (default 1),
+#                                               # HTTP/1.1 keep-alive to the origin
+#   CALLGRIND_KEEP=/tmp/cg bench/callgrind.sh ... # keeps the counts (callgrind.<name>) for callgrind_annotate
 set -euo pipefail
+h2=0 streams=1
+while (($#)); do
+    case "$1" in
+    --h2) h2=1 ;;
+    --streams) streams="$2"; shift ;;
+    *) break ;;
+    esac
+    shift
+done
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 # shellcheck source=bench/lib.sh
 source "$here/lib.sh"
-bench_need "valgrind callgrind_annotate ab nginx" "valgrind apache2-utils nginx"
+bench_need "valgrind callgrind_annotate ab nginx h2load" "valgrind apache2-utils nginx nghttp2-client"
 bench_tmpdir meshgate-callgrind
 (cd "$root" && swift build -c release --product meshgate >/dev/null)
 bench_origin
 bench_wait_ports 18080
+
+# load <port> <requests>
+load() {
+    if ((h2)); then
+        taskset -c 0 h2load -c 1 -m "$streams" -n "$2" "http://127.0.0.1:$1/hello" >/dev/null
+    else
+        taskset -c 0 ab -q -k -c 10 -n "$2" "http://127.0.0.1:$1/hello" >/dev/null
+    fi
+}
 
 # measure <name> <port> <command...>: prints "<name> <instructions per request>".
 measure() {
@@ -25,25 +46,35 @@ measure() {
     bench_start "$tmp/$name.log" valgrind --tool=callgrind --callgrind-out-file="$out" --dump-instr=no "$@"
     pid=$started
     bench_wait_ports "$port"
-    taskset -c 0 ab -q -k -c 10 -n 2000 "http://127.0.0.1:$port/hello" >/dev/null
+    load "$port" 2000
     callgrind_control -d "$pid" >/dev/null 2>&1
     sleep 2
-    taskset -c 0 ab -q -k -c 10 -n 10000 "http://127.0.0.1:$port/hello" >/dev/null
+    load "$port" 10000
     callgrind_control -d "$pid" >/dev/null 2>&1
     sleep 2
     kill "$pid"
     wait "$pid" 2>/dev/null || true
+    # CALLGRIND_KEEP=<dir> keeps each proxy's counts over the measured requests for callgrind_annotate.
+    if [[ -n "${CALLGRIND_KEEP:-}" ]]; then cp "$out.2" "$CALLGRIND_KEEP/callgrind.$name"; fi
     total=$(callgrind_annotate "$out.2" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1; exit}')
     echo "$name $((total / 10000))"
 }
 
-bench_nginx_conf nginx "    upstream origin { server 127.0.0.1:18080; keepalive 256; }
-    server { listen 127.0.0.1:18081 backlog=4096; $bench_proxy_location }"
-echo "target instructions/request (10,000 keep-alive /hello, ab -k -c 10)"
+# meshgate's plaintext listener takes h2c by its preface: the same config serves both modes.
+config="$here/meshgate.json" listen=""
+((h2)) && listen="http2"
+bench_nginx_conf nginx "    http2_max_concurrent_streams 128;
+    upstream origin { server 127.0.0.1:18080; keepalive 256; }
+    server { listen 127.0.0.1:18081 $listen backlog=4096; $bench_proxy_location }"
+if ((h2)); then
+    echo "target instructions/request (10,000 h2c /hello, h2load -c 1 -m $streams)"
+else
+    echo "target instructions/request (10,000 keep-alive /hello, ab -k -c 10)"
+fi
 measure nginx 18081 nginx -p "$tmp" -c "$tmp/nginx.conf" -g "daemon off; master_process off;"
-measure meshgate 18090 "$root/.build/release/meshgate" run --config "$here/meshgate.json" --workers 1
+measure meshgate 18090 "$root/.build/release/meshgate" run --config "$config" --workers 1
 n=0
 for other in "$@"; do
     n=$((n + 1))
-    measure "meshgate-$n($other)" 18090 "$other" run --config "$here/meshgate.json" --workers 1
+    measure "meshgate-$n($other)" 18090 "$other" run --config "$config" --workers 1
 done
