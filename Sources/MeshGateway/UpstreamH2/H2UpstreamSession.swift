@@ -34,6 +34,8 @@ final class H2UpstreamSession: EventHandler {
     /// Channels by the stream they carry, and channels waiting for a stream slot (oldest first).
     private var streams = StreamTable<H2UpstreamChannel>()
     private var waiting: [H2UpstreamChannel] = []
+    /// `flush` is admitting waiting channels (each open flushes in turn).
+    private var admitting = false
     /// Channels whose request body waits for room in the codec's output, not for window.
     private var waitingForRoom = RoomWaiters<H2UpstreamChannel>()
     private var events: [HTTP2ClientEvent] = []
@@ -90,8 +92,8 @@ final class H2UpstreamSession: EventHandler {
 
     // MARK: - Streams
 
-    /// Opens a stream for `channel`'s request, or queues it until one ends; false when this connection cannot
-    /// carry it (the channel fails its exchange).
+    /// Opens a stream for `channel`'s request, or queues it until the peer allows another stream or the output
+    /// drains (`flush`); false when this connection cannot carry it (the channel fails its exchange).
     func open(_ channel: H2UpstreamChannel, head: HTTP2HeaderList, endStream: Bool) -> Bool {
         guard !dead else { return false }
         do throws(HTTP2OpenStreamError) {
@@ -259,8 +261,17 @@ final class H2UpstreamSession: EventHandler {
     func flush() {
         guard connected, !dead else { return }
         if let tls { flushTLS(tls) } else { flushPlain() }
+        guard !dead, codec.outboundCount == 0 else { return }
+        // An open that found the output full waits for it to drain, not for some stream to end: with only
+        // long-lived streams open (an upload, a gRPC stream) it waited for one of them. First, so its HEADERS
+        // go before more of the uploads' DATA; not from the flush its own open makes.
+        if !waiting.isEmpty && !admitting {
+            admitting = true
+            admitWaiting()
+            admitting = false
+        }
         // A large upload to an upstream with a large window stalled like a large answer to a client (issue 12).
-        if !dead, codec.outboundCount == 0, !waitingForRoom.isEmpty {
+        if !waitingForRoom.isEmpty {
             for channel in waitingForRoom.takeAll() { channel.pump() }
         }
     }
