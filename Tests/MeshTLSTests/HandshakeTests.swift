@@ -1,4 +1,5 @@
 @testable import MeshTLS
+import CSSL
 import MeshTestSupport
 import Testing
 
@@ -125,5 +126,55 @@ import Testing
         pair.server.feedEndOfInput()
         var buffer = [UInt8](repeating: 0, count: 64)
         #expect(buffer.withUnsafeMutableBytes { pair.server.read(into: $0) } == .failed(.closedByPeer))
+    }
+}
+
+/// OpenSSL's error queue is per thread and shared by every connection a worker serves: an error another call left
+/// there must not be read as this connection's (`SSL_get_error` consults the queue). `TLSConnection` empties it
+/// before each call — only when it holds something, since emptying an empty queue cost ~800 instructions a call.
+@Suite struct ErrorQueueTests {
+    /// A failed libcrypto call that leaves its error queued (as a failing call elsewhere on the worker would).
+    private static func leaveAStaleError() {
+        #expect(BIO_new_file("/nonexistent/meshgate-error-queue", "r") == nil)
+        #expect(ERR_peek_error() != 0)
+    }
+
+    @Test func aStaleErrorIsNotTakenForThisConnectionsFailure() throws {
+        let pair = try Handshake(client: try Fixture.client(), server: try Fixture.server(), name: "a.example.com")
+        var buffer = [UInt8](repeating: 0, count: 64)
+        Self.leaveAStaleError()
+        #expect(buffer.withUnsafeMutableBytes { pair.server.read(into: $0) } == .needMoreInput)
+        Self.leaveAStaleError()
+        #expect(send("after a stale error", from: pair.client, to: pair.server) == "after a stale error")
+        #expect(ERR_peek_error() == 0)
+        #expect(send("and an empty queue", from: pair.server, to: pair.client) == "and an empty queue")
+    }
+}
+
+@Suite struct PartialInputTests {
+    /// Ciphertext arriving a few bytes at a time (a record split across reads, the header itself split): every read
+    /// before the record is whole says "need more input" — also once the read BIO is empty while libssl holds part
+    /// of a record — and the record's plaintext comes out whole after its last byte, also when it is read in
+    /// parts smaller than the record (decrypted bytes libssl holds with nothing left in the read BIO).
+    @Test(arguments: [1, 3, 7, 100])
+    func recordsFedInPiecesAreReadWhole(piece: Int) throws {
+        let pair = try Handshake(client: try Fixture.client(), server: try Fixture.server(), name: "a.example.com")
+        let message = Array(String(repeating: "partial records ", count: 40).utf8)
+        #expect(message.withUnsafeBytes { pair.client.write($0) } == nil)
+        let ciphertext = pair.client.takeCiphertext()
+        var buffer = [UInt8](repeating: 0, count: 50)
+        var received: [UInt8] = []
+        var offset = 0
+        while offset < ciphertext.count {
+            let end = min(offset + piece, ciphertext.count)
+            pair.server.feed(Array(ciphertext[offset..<end]))
+            offset = end
+            while case .bytes(let count) = buffer.withUnsafeMutableBytes({ pair.server.read(into: $0) }), count > 0 {
+                received += buffer[0..<count]
+            }
+            if offset < ciphertext.count { #expect(received.isEmpty) }
+        }
+        #expect(received == message)
+        #expect(buffer.withUnsafeMutableBytes { pair.server.read(into: $0) } == .needMoreInput)
     }
 }
