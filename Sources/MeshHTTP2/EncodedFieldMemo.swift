@@ -16,7 +16,8 @@ final class EncodedFieldMemo: @unchecked Sendable {
     static let slotCount = 2 * setCount
     /// A slot: name length, value length, representation length (1 octet each), then the three byte strings.
     /// 64 octets hold the repeating fields of an answer (`date` with its coding is 59); a field that does not fit
-    /// (a request id: 72) is coded each time and costs no slot. The memo is 2 KiB of every h2 connection's memory.
+    /// (a request id: 72) keeps only its literal name's representation (value length `nameOnly`) and its value is
+    /// coded each time. The memo is 2 KiB of every h2 connection's memory.
     static let slotBytes = 64
     private static let header = 3
 
@@ -46,17 +47,46 @@ final class EncodedFieldMemo: @unchecked Sendable {
         return UnsafeRawBufferPointer(start: slot + header + name.count + value.count, count: encodedLength)
     }
 
-    /// Records `encoded` as the representation of the field (nothing when the three do not fit a slot), first in
-    /// its set: over the entry of the same name, or pushing the first entry over the older one.
-    func store(_ name: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer, encoded: UnsafeRawBufferPointer) {
-        guard fits(name, value, encoded: encoded.count) else { return }
+    /// The representation of a literal name alone (`storeName`), for a name whose fields do not fit a slot.
+    func lookupName(_ name: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
+        guard !name.isEmpty, Self.header + name.count < Self.slotBytes else { return nil }
         let set = storage + Self.set(name) * 2 * Self.slotBytes
-        // The newer entry is first: unless it held this name, the first slot moves over the second (which is
-        // the older, or held this name).
+        // A name is in at most one slot of its set (`write`).
+        let slot = Self.holds(set, name) ? set : set + Self.slotBytes
+        guard Self.holds(slot, name), slot.load(fromByteOffset: 1, as: UInt8.self) == Self.nameOnly else { return nil }
+        let encodedLength = Int(slot.load(fromByteOffset: 2, as: UInt8.self))
+        return UnsafeRawBufferPointer(start: slot + Self.header + name.count, count: encodedLength)
+    }
+
+    /// Records `encoded` as the representation of the field, first in its set: over the entry of the same name, or
+    /// pushing the first entry over the older one. False (nothing kept) when the three do not fit a slot.
+    @discardableResult
+    func store(_ name: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer, encoded: UnsafeRawBufferPointer) -> Bool {
+        guard fits(name, value, encoded: encoded.count) else { return false }
+        write(name, valueLength: UInt8(value.count), value: value, encoded: encoded)
+        return true
+    }
+
+    /// Records the representation of a literal name without its value: the octet pattern and the name's string
+    /// literal, the same for every value (names of the static table are an index, coded cheaply each time).
+    func storeName(_ name: UnsafeRawBufferPointer, encoded: UnsafeRawBufferPointer) {
+        guard !name.isEmpty, Self.header + name.count + encoded.count <= Self.slotBytes else { return }
+        write(name, valueLength: Self.nameOnly, value: UnsafeRawBufferPointer(start: nil, count: 0), encoded: encoded)
+    }
+
+    /// A value length no slot's value can have (a slot holds at most `slotBytes`): the slot holds a name alone.
+    private static let nameOnly: UInt8 = 0xFF
+
+    /// Fills the first slot of the name's set. The newer entry is first: unless it held this name, the first slot
+    /// moves over the second (which is the older, or held this name), so a name is in one slot at most.
+    private func write(
+        _ name: UnsafeRawBufferPointer, valueLength: UInt8, value: UnsafeRawBufferPointer, encoded: UnsafeRawBufferPointer
+    ) {
+        let set = storage + Self.set(name) * 2 * Self.slotBytes
         if !Self.holds(set, name) { (set + Self.slotBytes).copyMemory(from: set, byteCount: Self.slotBytes) }
         let slot = set
         slot.storeBytes(of: UInt8(name.count), as: UInt8.self)
-        slot.storeBytes(of: UInt8(value.count), toByteOffset: 1, as: UInt8.self)
+        slot.storeBytes(of: valueLength, toByteOffset: 1, as: UInt8.self)
         slot.storeBytes(of: UInt8(encoded.count), toByteOffset: 2, as: UInt8.self)
         let at = slot + Self.header
         Self.copy(name, to: at)

@@ -66,29 +66,47 @@ public struct HPACKEncoder: Sendable {
         // RFC 7541 §7.1.3: credentials are marked never-indexed so no later hop compresses them into a shared table.
         let sensitive = neverIndex || name.equals("authorization") || name.equals("proxy-authorization")
         // Credentials are not kept in the memo either: nothing of them outlives the head.
-        if sensitive { return Self.encodeField(name, value, sensitive: true, into: &out) }
+        if sensitive {
+            _ = Self.encodeField(name, value, sensitive: true, into: &out)
+            return
+        }
         if let known = memo.lookup(name, value) { return out.append(contentsOf: known) }
+        // A name outside the static table whose values are too long to remember whole (a request id): its literal
+        // name part is the same for every value, and only the value is coded.
+        if let namePart = memo.lookupName(name) {
+            out.append(contentsOf: namePart)
+            return Self.encodeString(value, into: &out)
+        }
         let start = out.count
-        Self.encodeField(name, value, sensitive: false, into: &out)
-        out.withUnsafeBytes { memo.store(name, value, encoded: UnsafeRawBufferPointer(rebasing: $0[start...])) }
+        let literalNameEnd = Self.encodeField(name, value, sensitive: false, into: &out)
+        out.withUnsafeBytes { encoded in
+            let field = UnsafeRawBufferPointer(rebasing: encoded[start...])
+            if memo.store(name, value, encoded: field) { return }
+            if let literalNameEnd { memo.storeName(name, encoded: UnsafeRawBufferPointer(rebasing: encoded[start..<literalNameEnd])) }
+        }
     }
 
+    /// Appends the field's representation; returns where its value string starts when the name went out as a
+    /// literal (no static-table entry has it), nil otherwise.
     private static func encodeField(
         _ name: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer, sensitive: Bool, into out: inout [UInt8]
-    ) {
+    ) -> Int? {
         let match = HPACKStaticTable.find(name: name, value: value)
         if let match, match.valueMatches {
             HPACKInteger.encode(match.index, prefixBits: 7, firstByte: 0x80, into: &out)
-            return
+            return nil
         }
         let pattern: UInt8 = sensitive ? 0x10 : 0x00
+        var literalNameEnd: Int?
         if let match {
             HPACKInteger.encode(match.index, prefixBits: 4, firstByte: pattern, into: &out)
         } else {
             out.append(pattern)
             encodeString(name, into: &out)
+            literalNameEnd = out.count
         }
         encodeString(value, into: &out)
+        return literalNameEnd
     }
 
     /// A String Literal (RFC 7541 §5.2), Huffman-coded when that is shorter: coded on the stack first, then the

@@ -63,4 +63,24 @@ import Testing
             }
         }
     }
+
+    /// A name whose fields do not fit keeps its literal name's representation alone; it never answers a lookup of
+    /// a whole field, and a whole field of the same name takes its slot.
+    @Test func aNameAloneIsKeptForFieldsTooLongToKeep() {
+        let memo = EncodedFieldMemo()
+        func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
+        let name = bytes("x-request-id"), short = bytes("1")
+        name.withUnsafeBytes { n in
+            short.withUnsafeBytes { v in
+                #expect(memo.lookupName(n) == nil)
+                [UInt8]([0, 7, 7]).withUnsafeBytes { memo.storeName(n, encoded: $0) }
+                #expect(memo.lookupName(n).map(Array.init) == [0, 7, 7])
+                #expect(memo.lookup(n, v) == nil)
+                #expect(memo.lookup(n, UnsafeRawBufferPointer(start: nil, count: 0)) == nil)
+                [UInt8]([5]).withUnsafeBytes { #expect(memo.store(n, v, encoded: $0)) }
+                #expect(memo.lookupName(n) == nil)
+                #expect(memo.lookup(n, v).map(Array.init) == [5])
+            }
+        }
+    }
 }
