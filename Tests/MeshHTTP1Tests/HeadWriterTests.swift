@@ -12,6 +12,28 @@ private func write(capacity: Int, _ body: (inout HeadWriter) -> Void) -> (String
 
 @Suite("HeadWriter")
 struct HeadWriterTests {
+    /// Pieces of every length from 0 to 40, from varying offsets of a source, each land whole and in order, and
+    /// nothing past the written count is touched.
+    @Test func piecesOfEveryLengthLandWhole() {
+        let source = (0..<64).map { UInt8(0x21 + $0) }
+        var expected: [UInt8] = []
+        var storage = [UInt8](repeating: 0, count: 2_048)
+        let written = storage.withUnsafeMutableBytes { raw -> Int in
+            var w = HeadWriter(raw)
+            source.withUnsafeBytes { src in
+                for length in 0...40 {
+                    let offset = length % 23
+                    w.write(UnsafeRawBufferPointer(rebasing: src[offset..<(offset + length)]))
+                    expected += source[offset..<(offset + length)]
+                }
+            }
+            #expect(!w.overflowed)
+            return w.count
+        }
+        #expect(Array(storage[0..<written]) == expected)
+        #expect(storage[written...].allSatisfy { $0 == 0 })
+    }
+
     @Test func writesAHead() {
         let name = "x-request-id"
         let (text, overflowed) = write(capacity: 128) { w in
