@@ -55,6 +55,9 @@ public final class TLSConnection {
     /// times per request). libssl's own post-handshake messages are far smaller than a record.
     private var readBIOTouched = false
     private var writeBIOTouched = false
+    /// libssl was called since the write BIO was last seen empty: only a call can queue ciphertext, and the event
+    /// loop asks whether any is queued ~8 times a request (a `BIO_ctrl` each).
+    private var mayHaveCiphertext = true
     /// The context object, kept alive for libssl's callbacks (they reach it through an unretained pointer).
     private let owner: AnyObject
     private let server: TLSServerContext?
@@ -153,7 +156,12 @@ public final class TLSConnection {
     }
 
     /// Bytes queued for the socket.
-    public var pendingCiphertextCount: Int { Int(BIO_ctrl_pending(writeBIO)) }
+    public var pendingCiphertextCount: Int {
+        guard mayHaveCiphertext else { return 0 }
+        let count = Int(BIO_ctrl_pending(writeBIO))
+        if count == 0 { mayHaveCiphertext = false }
+        return count
+    }
 
     /// Bytes received and not yet read as plaintext: ciphertext fed but not processed, and decrypted bytes
     /// libssl holds (a connection with any is not idle).
@@ -188,6 +196,7 @@ public final class TLSConnection {
         guard nowMs < handshakeDeadlineMs else { return .failed(fail(.handshakeTimeout)) }
         Self.clearErrorQueue()
         writeBIOTouched = true
+        mayHaveCiphertext = true
         let result = SSL_do_handshake(ssl)
         if result == 1 {
             state = .established
@@ -213,6 +222,8 @@ public final class TLSConnection {
         // read that finds the input drained).
         if !inputEnded && BIO_ctrl_pending(readBIO) == 0 && SSL_has_pending(ssl) == 0 { return .needMoreInput }
         Self.clearErrorQueue()
+        // Post-handshake messages (a key update) may be answered on the way.
+        mayHaveCiphertext = true
         var count = 0
         if SSL_read_ex(ssl, base, buffer.count, &count) == 1 {
             trimIdleBIOs()
@@ -240,6 +251,7 @@ public final class TLSConnection {
         guard let base = plaintext.baseAddress, !plaintext.isEmpty else { return nil }
         Self.clearErrorQueue()
         writeBIOTouched = true
+        mayHaveCiphertext = true
         var written = 0
         if SSL_write_ex(ssl, base, plaintext.count, &written) == 1 { return nil }
         return fail(TLSFailureClassifier.classify(ssl, code: SSL_get_error(ssl, 0)))
@@ -250,6 +262,7 @@ public final class TLSConnection {
         guard case .established = state else { return }
         Self.clearErrorQueue()
         writeBIOTouched = true
+        mayHaveCiphertext = true
         _ = SSL_shutdown(ssl)
         Self.clearErrorQueue()
         state = .closed
