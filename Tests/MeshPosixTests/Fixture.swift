@@ -4,9 +4,11 @@ import MeshPosix
 /// Real descriptors and files for the funnel tests. Set-up failures throw `SystemError` so a broken
 /// environment fails the test at the call that broke instead of later with a confusing expectation.
 enum Fixture {
+    /// Close-on-exec: tests that spawn processes run beside these, and a child that inherited the read end
+    /// would keep a "reader" alive, so a write the test expects to fail with EPIPE succeeds (seen in CI).
     static func pipe(nonBlocking: Bool = false) throws -> (read: Int32, write: Int32) {
         var fds: [Int32] = [0, 0]
-        guard Glibc.pipe(&fds) == 0 else { throw SystemError(errno: errno, call: "pipe") }
+        guard pipe2(&fds, O_CLOEXEC) == 0 else { throw SystemError(errno: errno, call: "pipe2") }
         if nonBlocking {
             setNonBlocking(fds[0])
             setNonBlocking(fds[1])
