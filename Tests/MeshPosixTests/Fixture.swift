@@ -1,3 +1,4 @@
+import CLinux
 import Glibc
 import MeshPosix
 
@@ -8,7 +9,7 @@ enum Fixture {
     /// would keep a "reader" alive, so a write the test expects to fail with EPIPE succeeds (seen in CI).
     static func pipe(nonBlocking: Bool = false) throws -> (read: Int32, write: Int32) {
         var fds: [Int32] = [0, 0]
-        guard pipe2(&fds, O_CLOEXEC) == 0 else { throw SystemError(errno: errno, call: "pipe2") }
+        guard clinux_pipe2(&fds, O_CLOEXEC) == 0 else { throw SystemError(errno: errno, call: "pipe2") }
         if nonBlocking {
             setNonBlocking(fds[0])
             setNonBlocking(fds[1])

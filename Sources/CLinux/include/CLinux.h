@@ -22,6 +22,9 @@
 /// accept4(2) with the flags Glibc's Swift overlay hides behind _GNU_SOURCE.
 int clinux_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags);
 
+/// pipe2(2), also behind _GNU_SOURCE: a pipe that is close-on-exec from its first instant.
+int clinux_pipe2(int fds[2], int flags);
+
 /// posix_spawn_file_actions_addclosefrom_np (glibc 2.34+, behind _GNU_SOURCE): the child closes every
 /// descriptor >= from before exec.
 int clinux_spawn_closefrom(posix_spawn_file_actions_t *actions, int from);
