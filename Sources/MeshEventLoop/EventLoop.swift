@@ -195,7 +195,12 @@ public final class EventLoop: @unchecked Sendable {
         while !posted.isEmpty {
             // Swapped, not copied: no allocation per batch once both arrays have grown.
             swap(&posted, &delivering)
-            for (registration, events) in delivering {
+            // By index: a for-in took the array (a reference counted up and down per batch); handlers post
+            // into `posted`, never into `delivering`, so the count holds.
+            var i = 0
+            while i < delivering.count {
+                let (registration, events) = delivering[i]
+                i += 1
                 handler(fd: registration.fd, id: registration.id)?.handleEvents(events)
             }
             delivering.removeAll(keepingCapacity: true)

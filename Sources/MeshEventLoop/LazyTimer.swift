@@ -9,13 +9,14 @@ public struct LazyTimer {
 
     public init() {}
 
-    /// Sets the deadline (`.max` for none).
+    /// Sets the deadline (`.max` for none). `loop` is evaluated only when an entry must be scheduled (a later or
+    /// equal deadline, the common case, costs no reference count on the loop).
     @inline(__always)
-    public mutating func set(_ deadlineMs: Int64, loop: EventLoop, registration: Registration) {
+    public mutating func set(_ deadlineMs: Int64, loop: @autoclosure () -> EventLoop, registration: Registration) {
         self.deadlineMs = deadlineMs
         if deadlineMs < armedMs {
             armedMs = deadlineMs
-            loop.schedule(registration, atMs: deadlineMs)
+            loop().schedule(registration, atMs: deadlineMs)
         }
     }
 

@@ -261,7 +261,9 @@ extension DownstreamConnection {
     /// The rate limits (SPEC §11). True when the request may go on; otherwise it was answered (429, or
     /// `on_error: deny`) or parked for a global limit's reservation.
     func admittedByLimits(_ view: RequestView, route: CompiledRoute) -> Bool {
-        perform(admission.limits(view, route: route, progress: &exchange.admission))
+        // Most routes have no limit: no `Admission` (three references counted up and down) to learn that.
+        guard route.rateLimit != nil || listener.config.rateLimit != nil else { return true }
+        return perform(admission.limits(view, route: route, progress: &exchange.admission))
     }
 
     /// True on `.pass`. A parked exchange sends nothing upstream and reads nothing from the client (its head

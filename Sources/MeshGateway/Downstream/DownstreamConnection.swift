@@ -59,7 +59,7 @@ final class DownstreamConnection: EventHandler {
     var slot = -1
     /// The listener and generation the exchange in progress pinned, else the listener's current binding:
     /// its routes, listener index and telemetry all belong to one config generation.
-    var listener: ListenerBinding { active?.exchange.pointee.binding ?? acceptedOn.binding }
+    var listener: ListenerBinding { exchange.binding ?? acceptedOn.binding }
     /// Telemetry of `listener`'s generation (its label indexes match the exchange's route and upstream).
     var telemetry: WorkerTelemetry { listener.generation.telemetry }
 
