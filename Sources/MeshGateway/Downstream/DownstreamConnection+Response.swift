@@ -67,38 +67,23 @@ extension DownstreamConnection {
         }
     }
 
-    /// Queues the client head and the body bytes that came with it, or rejects the response.
-    ///
-    /// Everything that makes a response unforwardable while none of it has reached the client is decided
-    /// here, before anything is queued: an unasked-for 101, a head that does not fit, body bytes that break
-    /// the framing. Bytes read later arrive only once this head was written out (`pumpResponse` reads the
-    /// upstream after the client took everything), so a later framing error must close the client instead.
-    /// Returns false when the exchange went elsewhere (rejected, retried, or answered by a fallback).
+    /// Queues the client head and the body bytes that came with it, or rejects the response (`ResponseStart`
+    /// decides which, before anything is queued). Returns false when the exchange went elsewhere (rejected,
+    /// retried, or answered by a fallback).
     private func startResponse(_ head: ResponseHead, _ up: UpstreamConnection) -> Bool {
-        guard
-            let plan = ResponsePlan(
-                status: head.status, framing: head.framing, upstreamKeepAlive: head.keepAlive,
-                upgradeAsked: exchange.upgrade, clientVersion: exchange.clientVersion,
-                clientKeepAlive: exchange.clientKeepAlive, clientLeaving: client.peerClosed || worker.draining,
-                requestDone: exchange.machine.request.done, requestAbandoned: exchange.machine.requestAbandoned)
-        else { return rejectResponse() }
-        let switching = plan.switching
-        // Written now, committed only once the response is known to be forwarded.
-        guard let prepared = prepareHead(head, up, plan) else { return rejectResponse() }
-        // The body bytes that came with the head are checked before anything is committed.
-        var cursor = BodyCursor()
-        cursor.begin(switching ? .untilClose : head.framing)
         let readable = UnsafeMutableRawBufferPointer(mutating: up.buffer.readable)
         let afterHead = UnsafeMutableRawBufferPointer(rebasing: readable[head.headLength...])
-        var grpcStatus: Int?
-        if exchange.machine.grpc {
-            grpcStatus = GRPC.status(inHead: up.buffer.readable, headers: worker.headers, count: head.headerCount)
-            if grpcStatus == nil && head.framing == .chunked { cursor.trailers = [] }
-        }
-        guard let body = Self.takeBody(&cursor, dechunk: plan.dechunk, afterHead) else {
-            prepared.discard(worker)
-            return rejectResponse()
-        }
+        let grpc = exchange.machine.grpc
+        let grpcStatus =
+            grpc ? GRPC.status(inHead: up.buffer.readable, headers: worker.headers, count: head.headerCount) : nil
+        let request = ResponseStart.Request(
+            upgradeAsked: exchange.upgrade, clientVersion: exchange.clientVersion,
+            clientKeepAlive: exchange.clientKeepAlive, clientLeaving: client.peerClosed || worker.draining,
+            requestDone: exchange.machine.request.done, requestAbandoned: exchange.machine.requestAbandoned, grpc: grpc)
+        // Written now, committed only once the response is known to be forwarded.
+        guard let start = ResponseStart(head, grpcStatus: grpcStatus, afterHead: afterHead, request: request),
+            let prepared = prepareHead(head, up, start.plan)
+        else { return rejectResponse() }
         guard responseHeadArrived(status: head.status, grpcStatus: grpcStatus) else {
             prepared.discard(worker)
             return false
@@ -108,17 +93,18 @@ extension DownstreamConnection {
         case .http1(let count): client.out.commitHead(count)
         case .fields(let fields): client.pipe?.handOver(.init(status: head.status, framing: head.framing, fields: fields))
         }
-        exchange.machine.responseStarted(framing: head.framing, switching: switching, now: worker.loop.nowMs)
-        exchange.machine.response = cursor
+        let plan = start.plan
+        exchange.machine.responseStarted(framing: head.framing, switching: plan.switching, now: worker.loop.nowMs)
+        exchange.machine.response = start.cursor
         syncTimer()
         exchange.dechunk = plan.dechunk
-        exchange.closeAfter = !plan.keepsClient && !switching
+        exchange.closeAfter = !plan.keepsClient && !plan.switching
         exchange.status = head.status
         exchange.upstreamKeepAlive = plan.upstreamKeepAlive
-        if body.data > 0 { client.out.queueBody(UnsafeRawBufferPointer(rebasing: afterHead[0..<body.data])) }
-        exchange.bytesOut += body.data
-        up.buffer.start += head.headLength + body.consumed
-        if switching { phase = .tunnel }
+        if start.data > 0 { client.out.queueBody(UnsafeRawBufferPointer(rebasing: afterHead[0..<start.data])) }
+        exchange.bytesOut += start.data
+        up.buffer.start += head.headLength + start.consumed
+        if plan.switching { phase = .tunnel }
         return true
     }
 
@@ -168,27 +154,11 @@ extension DownstreamConnection {
         return false
     }
 
-    /// How many leading bytes of `bytes` belong to the body, and how many of them are data for the client
-    /// (moved to the front when de-chunking); nil when they break the framing.
-    static func takeBody(
-        _ cursor: inout BodyCursor, dechunk: Bool, _ bytes: UnsafeMutableRawBufferPointer
-    ) -> (consumed: Int, data: Int)? {
-        guard !bytes.isEmpty else { return (0, 0) }
-        let result: Result<(Int, Int), HTTPParseError>
-        if dechunk {
-            result = cursor.takeDechunked(bytes)
-        } else {
-            result = cursor.take(UnsafeRawBufferPointer(bytes)).map { ($0, $0) }
-        }
-        guard case .success(let (consumed, data)) = result else { return nil }
-        return (consumed, data)
-    }
-
     /// Forwards body bytes read after the head was written out.
     private func forwardResponseBody(_ up: UpstreamConnection) -> Bool {
         if exchange.transcode != nil { return collectReply(up) }
         let bytes = UnsafeMutableRawBufferPointer(mutating: up.buffer.readable)
-        guard let body = Self.takeBody(&exchange.machine.response, dechunk: exchange.dechunk, bytes) else {
+        guard let body = exchange.machine.response.forward(bytes, dechunk: exchange.dechunk) else {
             // The head already reached the client: close, so the broken body shows as a truncation.
             close()
             return false

@@ -148,7 +148,7 @@ extension DownstreamConnection {
     /// Takes the reply's body bytes from the upstream buffer; answers once the body (and its trailers) ended.
     func collectReply(_ up: UpstreamConnection) -> Bool {
         let bytes = UnsafeMutableRawBufferPointer(mutating: up.buffer.readable)
-        guard let taken = Self.takeBody(&exchange.machine.response, dechunk: true, bytes),
+        guard let taken = exchange.machine.response.forward(bytes, dechunk: true),
             exchange.transcode!.reply.count + taken.data <= TranscodeState.maxReplyBytes
         else {
             respond(.badGateway, close: false)

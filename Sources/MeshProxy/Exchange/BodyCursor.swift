@@ -133,6 +133,20 @@ public struct BodyCursor: Sendable {
         }
     }
 
+    /// Takes the leading body bytes of `bytes` for forwarding: how many belong to the body, and how many of them
+    /// are data for the receiver (moved to the front when `dechunk`). Nil when they break the framing.
+    public mutating func forward(_ bytes: UnsafeMutableRawBufferPointer, dechunk: Bool) -> (consumed: Int, data: Int)? {
+        guard !bytes.isEmpty else { return (0, 0) }
+        let result: Result<(Int, Int), HTTPParseError>
+        if dechunk {
+            result = takeDechunked(bytes)
+        } else {
+            result = take(UnsafeRawBufferPointer(bytes)).map { ($0, $0) }
+        }
+        guard case .success(let (consumed, data)) = result else { return nil }
+        return (consumed, data)
+    }
+
     /// The sending side closed: the end of an `untilClose` body, a truncation otherwise.
     public mutating func peerClosed() -> Bool {
         if case .untilClose = mode {
