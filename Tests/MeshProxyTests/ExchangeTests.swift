@@ -307,17 +307,37 @@ import Testing
     }
 
     @Test func aStaleKeepAliveConnectionIsResentWithoutCountingAnAttempt() throws {
+        let stale = ExchangeMachine.AttemptEvidence(reused: true, nothingRead: true)
         var m = try machine(Self.plain)
         started(&m, now: 0)
-        let resent = m.resendsAfterStaleConnection(.reset, stale: true)
-        #expect(resent)
+        #expect(m.attemptEnded(.reset, stale) == .resend)
         #expect(m.attempts == 0)
-        let afterTimeout = m.resendsAfterStaleConnection(.timeout, stale: true)
-        #expect(!afterTimeout)
+        m.attemptStarted(now: 1)
+        #expect(m.attemptEnded(.timeout, stale) == .failed(.timeout))
+        // A fresh connection, or one that had started answering, was not closed before the request.
+        m.attemptStarted(now: 2)
+        #expect(m.attemptEnded(.reset, .init(reused: false)) == .failed(.reset))
+        #expect(m.attemptEnded(.reset, .init(reused: true, nothingRead: false)) == .failed(.reset))
+        #expect(m.attempts == 2)
         var post = try machine(Self.plain, method: .post, framing: .contentLength(0))
         started(&post, now: 0)
-        let postResent = post.resendsAfterStaleConnection(.reset, stale: true)
-        #expect(!postResent)
+        #expect(post.attemptEnded(.reset, stale) == .failed(.reset))
+    }
+
+    /// SPEC §10: a stream the h2 upstream refused was never processed: a connect failure, so even a POST is
+    /// sent again (a plain reset after bytes went out is final for it).
+    @Test func anH2StreamTheUpstreamNeverProcessedIsAConnectFailure() throws {
+        let body = Array("x=1".utf8)
+        var m = try machine(Self.plain, method: .post, framing: .contentLength(3))
+        let up = Upstream()
+        #expect(body.withUnsafeBytes { m.admit(declaredLength: 3, buffered: $0, expectContinue: false, now: 0) }
+            == .startAttempt(sendContinue: false))
+        m.attemptStarted(now: 0)
+        m.connected(now: 0)
+        #expect(m.attemptEnded(.reset, .init(unprocessed: true, reused: true, nothingRead: true)) == .failed(.connectFailure))
+        let retry = m.attemptFailed(.connectFailure, now: 10, env: up)
+        #expect(retry == .retry(now: true) || retry == .retry(now: false))
+        #expect(m.attemptEnded(.timeout, .init(unprocessed: true)) == .failed(.timeout))
     }
 
     @Test func noRetryOnceTheBudgetIsSpentOrTheResponseStarted() throws {

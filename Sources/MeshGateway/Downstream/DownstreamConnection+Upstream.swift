@@ -107,13 +107,14 @@ extension DownstreamConnection {
 
     /// The attempt ended without a usable response head: book it, then retry or answer as the machine says.
     func attemptFailed(_ failure: AttemptFailure) {
-        var failure = failure
-        // SPEC §10: a stream the h2 upstream refused (REFUSED_STREAM, or above a GOAWAY's last-stream-id) was
-        // never processed, whatever the pair's reset looks like: safe to send again, as a connect failure is.
-        if failure == .reset, upstream?.h2Channel?.unprocessed == true { failure = .connectFailure }
-        let stale = failure == .reset && (upstream?.served ?? 0) > 1 && (upstream?.buffer.isEmpty ?? true)
-        if let upstream { releaseUpstream(upstream, reusable: false) }
-        if exchange.machine.resendsAfterStaleConnection(failure, stale: stale) {
+        var evidence = ExchangeMachine.AttemptEvidence()
+        if let upstream {
+            evidence = .init(
+                unprocessed: upstream.h2Channel?.unprocessed == true, reused: upstream.served > 1,
+                nothingRead: upstream.buffer.isEmpty)
+            releaseUpstream(upstream, reusable: false)
+        }
+        guard case .failed(let failure) = exchange.machine.attemptEnded(failure, evidence) else {
             perform(.resend)
             return
         }

@@ -255,12 +255,39 @@ public struct ExchangeMachine: Sendable {
         return Int(max(0, deadlineMs - now))
     }
 
-    /// Whether a reset on a reused keep-alive connection is the upstream having closed it before our request
-    /// (`stale`): then nothing reached it, and an idempotent replayable request is sent again at once.
-    public mutating func resendsAfterStaleConnection(_ failure: AttemptFailure, stale: Bool) -> Bool {
-        guard failure == .reset, stale, replayable, idempotent else { return false }
+    /// What the upstream connection showed when an attempt failed on it.
+    public struct AttemptEvidence: Sendable, Equatable {
+        /// An h2 stream the upstream refused (REFUSED_STREAM, or above a GOAWAY's last-stream-id).
+        public var unprocessed: Bool
+        /// The connection had carried an earlier request (a pooled keep-alive connection).
+        public var reused: Bool
+        /// Nothing of an answer was read on it.
+        public var nothingRead: Bool
+
+        public init(unprocessed: Bool = false, reused: Bool = false, nothingRead: Bool = true) {
+            self.unprocessed = unprocessed
+            self.reused = reused
+            self.nothingRead = nothingRead
+        }
+    }
+
+    /// How a failed attempt counts, before the driver books it: `resend` when it was a reset on a reused
+    /// connection with nothing read (the upstream closed it before our request: nothing reached it, and an
+    /// idempotent replayable request goes again at once, uncounted); otherwise the failure to book and feed to
+    /// `attemptFailed`. SPEC §10: a stream the h2 upstream never processed is a connect failure, whatever its
+    /// reset looks like (safe to send again, even a POST).
+    public mutating func attemptEnded(_ failure: AttemptFailure, _ evidence: AttemptEvidence) -> AttemptEnd {
+        if failure == .reset && evidence.unprocessed { return .failed(.connectFailure) }
+        guard failure == .reset, evidence.reused, evidence.nothingRead, replayable, idempotent else {
+            return .failed(failure)
+        }
         attempts -= 1
-        return true
+        return .resend
+    }
+
+    public enum AttemptEnd: Sendable, Equatable {
+        case resend
+        case failed(AttemptFailure)
     }
 
     /// The attempt ended without a usable response head (the driver has booked it): retry, or answer.
