@@ -81,7 +81,8 @@ extension DownstreamConnection {
             clientKeepAlive: exchange.clientKeepAlive, clientLeaving: client.peerClosed || worker.draining,
             requestDone: exchange.machine.request.done, requestAbandoned: exchange.machine.requestAbandoned, grpc: grpc)
         // Written now, committed only once the response is known to be forwarded.
-        guard let start = ResponseStart(head, grpcStatus: grpcStatus, afterHead: afterHead, request: request),
+        var cursor = BodyCursor()
+        guard let start = ResponseStart(head, grpcStatus: grpcStatus, afterHead: afterHead, request: request, cursor: &cursor),
             let prepared = prepareHead(head, up, start.plan)
         else { return rejectResponse() }
         guard responseHeadArrived(status: head.status, grpcStatus: grpcStatus) else {
@@ -95,7 +96,7 @@ extension DownstreamConnection {
         }
         let plan = start.plan
         exchange.machine.responseStarted(framing: head.framing, switching: plan.switching, now: worker.loop.nowMs)
-        exchange.machine.response = start.cursor
+        exchange.machine.response = cursor
         syncTimer()
         exchange.dechunk = plan.dechunk
         exchange.closeAfter = !plan.keepsClient && !plan.switching

@@ -1,8 +1,8 @@
 import MeshHTTP1
 
 /// Whether an upstream's response head is forwarded, decided from the head and the bytes read with it before
-/// anything of it is queued for the client (SPEC §4): the plan, the body cursor past those bytes, and how many of
-/// them are body and data. Everything that makes a response unforwardable while none of it has reached the client
+/// anything of it is queued for the client (SPEC §4): the plan, the body cursor moved past those bytes, and how
+/// many of them are body and data. Everything that makes a response unforwardable while none of it has reached the client
 /// is decided here: an unasked-for 101, or body bytes that break the framing. Bytes read later arrive only once
 /// the head was written out, so a later framing error closes the client instead.
 public struct ResponseStart {
@@ -36,8 +36,6 @@ public struct ResponseStart {
     }
 
     public var plan: ResponsePlan
-    /// The response body's cursor, past the bytes that came with the head.
-    public var cursor: BodyCursor
     /// Octets after the head that belong to the body.
     public var consumed: Int
     /// Octets of data for the client at the front of the bytes after the head (fewer than `consumed` when
@@ -50,7 +48,12 @@ public struct ResponseStart {
     /// - Parameters:
     ///   - grpcStatus: the `grpc-status` of the head (a Trailers-Only answer), when the request is a gRPC call.
     ///   - afterHead: the bytes read after the head; de-chunked in place for an HTTP/1.0 client.
-    public init?(_ head: ResponseHead, grpcStatus: Int?, afterHead: UnsafeMutableRawBufferPointer, request: Request) {
+    ///   - cursor: begun for the response's body and moved past the bytes taken (the caller's, so the cursor is
+    ///     not copied once more on the way: ~250 instructions a response).
+    public init?(
+        _ head: ResponseHead, grpcStatus: Int?, afterHead: UnsafeMutableRawBufferPointer, request: Request,
+        cursor: inout BodyCursor
+    ) {
         guard
             let plan = ResponsePlan(
                 status: head.status, framing: head.framing, upstreamKeepAlive: head.keepAlive,
@@ -58,12 +61,10 @@ public struct ResponseStart {
                 clientKeepAlive: request.clientKeepAlive, clientLeaving: request.clientLeaving,
                 requestDone: request.requestDone, requestAbandoned: request.requestAbandoned)
         else { return nil }
-        var cursor = BodyCursor()
         cursor.begin(plan.switching ? .untilClose : head.framing)
         if request.grpc && grpcStatus == nil && head.framing == .chunked { cursor.trailers = [] }
         guard let body = cursor.forward(afterHead, dechunk: plan.dechunk) else { return nil }
         self.plan = plan
-        self.cursor = cursor
         consumed = body.consumed
         data = body.data
     }
