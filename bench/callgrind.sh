@@ -76,5 +76,7 @@ measure meshgate 18090 "$root/.build/release/meshgate" run --config "$config" --
 n=0
 for other in "$@"; do
     n=$((n + 1))
-    measure "meshgate-$n($other)" 18090 "$other" run --config "$config" --workers 1
+    # The name must be a file name (the log and the counts are named after it): the binary is said apart.
+    echo "meshgate-$n = $other"
+    measure "meshgate-$n" 18090 "$other" run --config "$config" --workers 1
 done

@@ -110,9 +110,10 @@ extension DownstreamConnection {
             acmeChallenge: client.clientTLS == nil && ACMEHTTPChallenges.claims(view.rawPath),
             peerIdentity: client.clientTLS?.identity?.uri)
         let route: CompiledRoute
-        // The verdict is read once: a second look (`if case .forbidden = verdict`) copied it (the route retained).
+        // The verdict is read once, and consumed: a second look (`if case .forbidden = verdict`) copied it, and
+        // binding the route out of a borrowed verdict copied it too (the route retained and released each time).
         var forbidden = false
-        switch verdict {
+        switch consume verdict {
         case .badRequest:
             respond(.badRequest, close: true)
             return nil
