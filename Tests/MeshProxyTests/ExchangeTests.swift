@@ -288,12 +288,18 @@ import Testing
         #expect(late.upstreamStoppedReading() == .closeClient)
     }
 
-    @Test func aPostIsRetriedAfterAConnectFailureButNotAfterAReset() throws {
+    /// A POST whose whole body (3 bytes) came with its head, admitted: the first attempt is to start.
+    func admittedPost() throws -> ExchangeMachine {
         let body = Array("x=1".utf8)
         var m = try machine(Self.plain, method: .post, framing: .contentLength(3))
-        let up = Upstream()
         #expect(body.withUnsafeBytes { m.admit(declaredLength: 3, buffered: $0, expectContinue: false, now: 0) }
             == .startAttempt(sendContinue: false))
+        return m
+    }
+
+    @Test func aPostIsRetriedAfterAConnectFailureButNotAfterAReset() throws {
+        var m = try admittedPost()
+        let up = Upstream()
         m.attemptStarted(now: 0)
         m.connecting(now: 0, connectTimeoutMs: 50)
         #expect(m.timerMs == 50)
@@ -327,11 +333,8 @@ import Testing
     /// SPEC §10: a stream the h2 upstream refused was never processed: a connect failure, so even a POST is
     /// sent again (a plain reset after bytes went out is final for it).
     @Test func anH2StreamTheUpstreamNeverProcessedIsAConnectFailure() throws {
-        let body = Array("x=1".utf8)
-        var m = try machine(Self.plain, method: .post, framing: .contentLength(3))
+        var m = try admittedPost()
         let up = Upstream()
-        #expect(body.withUnsafeBytes { m.admit(declaredLength: 3, buffered: $0, expectContinue: false, now: 0) }
-            == .startAttempt(sendContinue: false))
         m.attemptStarted(now: 0)
         m.connected(now: 0)
         #expect(m.attemptEnded(.reset, .init(unprocessed: true, reused: true, nothingRead: true)) == .failed(.connectFailure))
