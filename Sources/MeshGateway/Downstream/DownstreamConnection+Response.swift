@@ -80,9 +80,9 @@ extension DownstreamConnection {
             upgradeAsked: exchange.upgrade, clientVersion: exchange.clientVersion,
             clientKeepAlive: exchange.clientKeepAlive, clientLeaving: client.peerClosed || worker.draining,
             requestDone: exchange.machine.request.done, requestAbandoned: exchange.machine.requestAbandoned, grpc: grpc)
-        // Written now, committed only once the response is known to be forwarded.
         var cursor = BodyCursor()
         guard let start = ResponseStart(head, grpcStatus: grpcStatus, afterHead: afterHead, request: request, cursor: &cursor),
+            // Written now, committed only once the response is known to be forwarded (nil: it does not fit).
             let prepared = prepareHead(head, up, start.plan)
         else { return rejectResponse() }
         guard responseHeadArrived(status: head.status, grpcStatus: grpcStatus) else {
