@@ -50,10 +50,8 @@ struct TranscodeState {
         guard !cursor.done else { return .complete(body: [], end: 0) }
         // Parsed on a copy: a chunked body is de-chunked in place, and it may still be incomplete.
         var copy = Array(bytes)
-        let step = copy.withUnsafeMutableBytes { bytes in
-            framing == .chunked ? cursor.takeDechunked(bytes) : cursor.take(UnsafeRawBufferPointer(bytes)).map { ($0, $0) }
-        }
-        guard case .success(let (consumed, data)) = step else { return .invalid }
+        guard let (consumed, data) = copy.withUnsafeMutableBytes({ cursor.forward($0, dechunk: framing == .chunked) })
+        else { return .invalid }
         if cursor.done { return .complete(body: Array(copy[0..<data]), end: consumed) }
         return cursor.total <= limit ? .incomplete : .tooLarge
     }
