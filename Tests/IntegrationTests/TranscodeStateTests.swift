@@ -1,6 +1,7 @@
 import MeshEventLoop
 import MeshHTTP1
 import MeshProxy
+import MeshTranscode
 import Testing
 
 @testable import MeshGateway
@@ -112,4 +113,20 @@ private func withRequest<R>(_ text: String, _ body: (RequestView) throws -> R) t
     }
 }
 
-private struct UnparsedRequest: Error {}
+private struct UnparsedRequest: Error {
+    /// The call's response head: an HTTP error is not a gRPC answer (UNAVAILABLE for the statuses gRPC maps so,
+    /// UNKNOWN otherwise); a 200 with a status ends the call (Trailers-Only); a 200 without one has messages.
+    @Test func aReplyHeadEndsTheCallOrHasMessagesToCollect() {
+        for status in [429, 502, 503, 504] {
+            #expect(TranscodeState.replyStart(status: status, grpcStatus: nil)
+                == .fail(TranscodedError(code: .unavailable, message: "upstream answered HTTP \(status)")))
+        }
+        for status in [400, 404, 500, 201] {
+            #expect(TranscodeState.replyStart(status: status, grpcStatus: 0)
+                == .fail(TranscodedError(code: .unknown, message: "upstream answered HTTP \(status)")))
+        }
+        #expect(TranscodeState.replyStart(status: 200, grpcStatus: 5) == .ended(grpcStatus: 5))
+        #expect(TranscodeState.replyStart(status: 200, grpcStatus: 0) == .ended(grpcStatus: 0))
+        #expect(TranscodeState.replyStart(status: 200, grpcStatus: nil) == .collect)
+    }
+}

@@ -123,18 +123,18 @@ extension DownstreamConnection {
         guard responseHeadArrived(status: head.status, grpcStatus: grpcStatus) else { return false }
         exchange.machine.responseStarted(framing: head.framing, switching: false, now: worker.loop.nowMs)
         exchange.upstreamKeepAlive = head.keepAlive && head.framing != .untilClose
-        guard head.status == 200 else {
-            // gRPC over HTTP/2: an HTTP error status before any gRPC status says the server is not speaking gRPC.
-            let code: GRPCStatusCode = [429, 502, 503, 504].contains(head.status) ? .unavailable : .unknown
-            answerTranscoded(TranscodedError(code: code, message: "upstream answered HTTP \(head.status)"))
+        switch TranscodeState.replyStart(status: head.status, grpcStatus: grpcStatus) {
+        case .fail(let error):
+            answerTranscoded(error)
             return false
-        }
-        if let grpcStatus {
+        case .ended(let grpcStatus):
             let message = GRPC.value(named: GRPC.messageName, inHead: headBytes, headers: worker.headers, count: head.headerCount)
             exchange.grpcStatus = grpcStatus
-            // Trailers-Only: nothing follows. The pooled channel is let go rather than checked for leftovers.
+            // The pooled channel is let go rather than checked for leftovers.
             finishTranscodedReply(status: grpcStatus, message: message.map { String(decoding: $0, as: UTF8.self) }, fromReply: false)
             return false
+        case .collect:
+            break
         }
         var cursor = BodyCursor()
         cursor.begin(head.framing)

@@ -32,6 +32,25 @@ struct TranscodeState {
         }
     }
 
+    /// What the call's response head means before any of its body is read.
+    enum ReplyStart: Equatable {
+        /// Not a gRPC answer: an HTTP error status before any gRPC status says the server is not speaking gRPC
+        /// (429 and the gateway-ish 502, 503, 504 as UNAVAILABLE, gRPC's own mapping; anything else UNKNOWN).
+        case fail(TranscodedError)
+        /// Trailers-Only: the call ended with the head's `grpc-status`, nothing follows.
+        case ended(grpcStatus: Int)
+        /// Messages follow: collect them (a chunked body keeps its trailers, where the status is).
+        case collect
+    }
+
+    static func replyStart(status: Int, grpcStatus: Int?) -> ReplyStart {
+        guard status == 200 else {
+            let code: GRPCStatusCode = [429, 502, 503, 504].contains(status) ? .unavailable : .unknown
+            return .fail(TranscodedError(code: code, message: "upstream answered HTTP \(status)"))
+        }
+        return grpcStatus.map { .ended(grpcStatus: $0) } ?? .collect
+    }
+
     // MARK: - The REST request
 
     enum WholeBody {
