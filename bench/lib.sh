@@ -142,20 +142,32 @@ bench_order() {
 # median <column> < "a b;a b;...": the median of one column of the reps.
 median() { tr ';' '\n' | awk 'NF' | sort -n -k"$1" | awk -v k="$1" '{v[NR]=$k} END {print v[int((NR+1)/2)]}'; }
 
+# paired_ratio <target reps> <nginx reps>: the median over repetitions of target req/s ÷ nginx req/s in the same
+# repetition. The proxies run each shape seconds apart, so a repetition's pair shares the VM's speed of the moment;
+# the ratio of the two medians mixes repetitions taken minutes apart.
+paired_ratio() {
+    python3 -c '
+import statistics, sys
+reps = lambda text: [float(r.split()[0]) for r in text.split(";") if r.strip()]
+print(f"{statistics.median(t / n for t, n in zip(reps(sys.argv[1]), reps(sys.argv[2]))):.3f}")' "$1" "$2"
+}
+
 # ratio_table <row label> <row...>: medians of results[<target>,<row>] for nginx, haproxy and meshgate, with
-# their ratios to nginx.
+# their ratios to nginx, and the median of the per-repetition req/s ratios (`paired_ratio`).
 ratio_table() {
     local label="$1" row target nrps ncpu rps cpu
     shift
-    printf '%-10s %-10s %12s %14s %10s %10s\n' "$label" target "req/s" "CPU µs/req" "req/s÷ngx" "CPU÷ngx"
+    printf '%-10s %-10s %12s %14s %10s %10s %10s\n' "$label" target "req/s" "CPU µs/req" "req/s÷ngx" "CPU÷ngx" \
+        "paired"
     for row in "$@"; do
         nrps=$(median 1 <<<"${results[nginx,$row]}")
         ncpu=$(median 2 <<<"${results[nginx,$row]}")
         for target in nginx haproxy meshgate; do
             rps=$(median 1 <<<"${results[$target,$row]}")
             cpu=$(median 2 <<<"${results[$target,$row]}")
-            printf '%-10s %-10s %12s %14s %10.3f %10.3f\n' "$row" "$target" "$rps" "$cpu" \
-                "$(python3 -c "print($rps/$nrps)")" "$(python3 -c "print($cpu/$ncpu)")"
+            printf '%-10s %-10s %12s %14s %10.3f %10.3f %10s\n' "$row" "$target" "$rps" "$cpu" \
+                "$(python3 -c "print($rps/$nrps)")" "$(python3 -c "print($cpu/$ncpu)")" \
+                "$(paired_ratio "${results[$target,$row]}" "${results[nginx,$row]}")"
         done
     done
 }
