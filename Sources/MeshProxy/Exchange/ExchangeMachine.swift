@@ -7,43 +7,6 @@ import MeshResilience
 /// owns the exchange's state, its deadlines and the one timer the driver arms (`timerMs`), the body cursors,
 /// and every retry, fallback and error decision; bytes, sockets, pools and breakers stay with the driver.
 public struct ExchangeMachine: Sendable {
-    public enum State: Sendable, Equatable {
-        /// The head was parsed; routing and the JWT stage run.
-        case routing
-        /// Parked: the token's `kid` is unknown and its provider's key refetch is awaited (SPEC §3).
-        case awaitingKeys
-        /// Parked: a global rate limit's reservation is on its way from the store (SPEC §11).
-        case awaitingLimit
-        /// Parked: a transcoded request's body is read whole before it becomes a gRPC message.
-        case awaitingBody
-        /// The endpoint's pool is at `max_connections`; waiting for a slot.
-        case waitingForSlot
-        case connecting
-        /// Connected; the client is still sending the request body.
-        case sending
-        /// The request is complete upstream; waiting for the response head.
-        case awaitingHead
-        /// Waiting out a retry's back-off.
-        case backingOff
-        /// The response head went to the client; its body streams.
-        case streaming
-        /// A 101: bytes flow both ways until both sides close.
-        case tunnel
-        /// The gateway answers itself (an error or a fallback).
-        case answering
-    }
-
-    /// The limits the exchange runs under (the worker's config when the exchange began).
-    public struct Limits: Sendable, Equatable {
-        public var idleTimeoutMs: Int
-        public var maxBodyBytes: Int
-
-        public init(idleTimeoutMs: Int, maxBodyBytes: Int) {
-            self.idleTimeoutMs = idleTimeoutMs
-            self.maxBodyBytes = maxBodyBytes
-        }
-    }
-
     public private(set) var state: State = .routing
     /// When the driver must call `timerFired` (loop milliseconds); `.max` when no timer is wanted.
     public private(set) var timerMs: Int64 = .max
@@ -255,22 +218,6 @@ public struct ExchangeMachine: Sendable {
         return Int(max(0, deadlineMs - now))
     }
 
-    /// What the upstream connection showed when an attempt failed on it.
-    public struct AttemptEvidence: Sendable, Equatable {
-        /// An h2 stream the upstream refused (REFUSED_STREAM, or above a GOAWAY's last-stream-id).
-        public var unprocessed: Bool
-        /// The connection had carried an earlier request (a pooled keep-alive connection).
-        public var reused: Bool
-        /// Nothing of an answer was read on it.
-        public var nothingRead: Bool
-
-        public init(unprocessed: Bool = false, reused: Bool = false, nothingRead: Bool = true) {
-            self.unprocessed = unprocessed
-            self.reused = reused
-            self.nothingRead = nothingRead
-        }
-    }
-
     /// How a failed attempt counts, before the driver books it: `resend` when it was a reset on a reused
     /// connection with nothing read (the upstream closed it before our request: nothing reached it, and an
     /// idempotent replayable request goes again at once, uncounted); otherwise the failure to book and feed to
@@ -283,11 +230,6 @@ public struct ExchangeMachine: Sendable {
         }
         attempts -= 1
         return .resend
-    }
-
-    public enum AttemptEnd: Sendable, Equatable {
-        case resend
-        case failed(AttemptFailure)
     }
 
     /// The attempt ended without a usable response head (the driver has booked it): retry, or answer.
