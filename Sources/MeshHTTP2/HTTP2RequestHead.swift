@@ -127,7 +127,6 @@ public struct HTTP2RequestHead: Sendable, Equatable {
     }
 
     /// Whether the method is CONNECT.
-    public var isConnect: Bool { method.equals("CONNECT") }
 }
 
 /// The RFC 9113 §8.3.1 request pseudo-header checks, on top of `HTTP2FieldValidator`'s field rules.
