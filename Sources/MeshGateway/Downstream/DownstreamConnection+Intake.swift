@@ -250,7 +250,7 @@ extension DownstreamConnection {
     /// The JWT stage of a protected route. True when the request may go on; otherwise it was answered (401,
     /// 403) or parked until its provider's keys are refetched.
     func authorize(_ view: RequestView, route: CompiledRoute) -> Bool {
-        claimLines.removeAll(keepingCapacity: true)
+        if !claimLines.isEmpty { claimLines.removeAll(keepingCapacity: true) }
         guard route.jwtProvider >= 0, route.config.jwt != nil else { return true }
         let provider = listener.generation.providers[route.jwtProvider]
         return perform(

@@ -70,7 +70,8 @@ final class HTTP2StreamBridge: EventHandler {
     /// cannot be an HTTP/1.1 request (SPEC §10: 400). Every per-stream field starts over here: a kept bridge must
     /// not lend one stream's state to the next.
     func start(streamID: UInt32, head: HTTP2RequestHead, endStream: Bool) -> Bool {
-        toInner.removeAll(keepingCapacity: true)
+        // Emptied only when not empty: `removeAll(keepingCapacity:)` costs ~80 instructions even on an empty array.
+        if !toInner.isEmpty { toInner.removeAll(keepingCapacity: true) }
         guard let request = HTTP2RequestTranslation.http1(head, endStream: endStream, into: &toInner) else {
             return false
         }
@@ -82,11 +83,11 @@ final class HTTP2StreamBridge: EventHandler {
         pipe.reportsReads = !request.endStream
         readable = false
         requestRefused = false
-        inbound.removeAll(keepingCapacity: true)
+        if !inbound.isEmpty { inbound.removeAll(keepingCapacity: true) }
         parser.reset()
         headSent = false
         body = BodyCursor()
-        pendingData.removeAll(keepingCapacity: true)
+        if !pendingData.isEmpty { pendingData.removeAll(keepingCapacity: true) }
         done = false
         stallTimer.set(.max, loop: loop, registration: registration)
         pump()
