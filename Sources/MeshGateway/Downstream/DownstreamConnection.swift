@@ -61,7 +61,12 @@ final class DownstreamConnection: EventHandler {
     /// its routes, listener index and telemetry all belong to one config generation.
     var listener: ListenerBinding { exchange.binding ?? acceptedOn.binding }
     /// Telemetry of `listener`'s generation (its label indexes match the exchange's route and upstream).
-    var telemetry: WorkerTelemetry { listener.generation.telemetry }
+    var telemetry: WorkerTelemetry {
+        // The binding holds its generation, and that its telemetry, while the exchange or the listener holds the
+        // binding: only the result is counted (the hops were two retain/release pairs per call, twice a request).
+        let binding = exchange.binding.map { Unmanaged.passUnretained($0) } ?? Unmanaged.passUnretained(acceptedOn.binding)
+        return binding._withUnsafeGuaranteedRef { $0.generation.telemetry }
+    }
 
     convenience init(worker: Worker, listener: Listener, fd: Int32, client: SocketAddress) throws(SystemError) {
         try self.init(
