@@ -165,25 +165,23 @@ public struct HPACKDecoder: Sendable {
 
     /// Appends the name (and value) of table entry `index`; returns where the value starts, nil for a bad index.
     private func appendEntry(_ index: Int, into list: inout HTTP2HeaderList, withValue: Bool) -> Int? {
-        let valueStart: Int
+        let nameStart = list.byteCount
         if index >= 1 && index <= HPACKStaticTable.count {
-            let table = HPACKStaticTable.shared
-            list.appendBytes(table.name(index))
-            valueStart = list.byteCount
-            if withValue { list.appendBytes(table.value(index)) }
-        } else if let entry = table.entry(index - HPACKStaticTable.count) {
-            // Read in place: slices of the table's storage retained and released it per field.
-            var start = 0
-            table.withBytes { bytes in
-                list.appendBytes(UnsafeRawBufferPointer(rebasing: bytes[entry.name]))
-                start = list.byteCount
-                if withValue { list.appendBytes(UnsafeRawBufferPointer(rebasing: bytes[entry.value])) }
-            }
-            valueStart = start
-        } else {
-            return nil
+            let (name, value) = HPACKStaticTable.entry(index)
+            if withValue { list.appendBytes(name, value) } else { list.appendBytes(name) }
+            return nameStart + name.count
         }
-        return valueStart
+        guard let entry = table.entry(index - HPACKStaticTable.count) else { return nil }
+        // Read in place: slices of the table's storage retained and released it per field.
+        table.withBytes { bytes in
+            let name = UnsafeRawBufferPointer(rebasing: bytes[entry.name])
+            if withValue {
+                list.appendBytes(name, UnsafeRawBufferPointer(rebasing: bytes[entry.value]))
+            } else {
+                list.appendBytes(name)
+            }
+        }
+        return nameStart + entry.name.count
     }
 
     private func rollback(_ list: inout HTTP2HeaderList, to nameStart: Int) -> Step {

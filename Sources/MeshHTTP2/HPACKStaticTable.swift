@@ -54,6 +54,18 @@ public struct HPACKStaticTable: Sendable {
     /// The value of entry `index` (1...61).
     public func value(_ index: Int) -> ArraySlice<UInt8> { bytes[ranges[index - 1].value] }
 
+    /// Entry `index` (1...61) as raw bytes of the process-lifetime storage: nothing is retained to read it.
+    @inline(__always)
+    static func entry(_ index: Int) -> (name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) {
+        let flat = Flat.shared
+        let entry = flat.entries[Int(flat.byIndex[index - 1])]
+        let base = UnsafeRawPointer(flat.bytes)
+        return (
+            UnsafeRawBufferPointer(start: base + Int(entry.name), count: Int(entry.value - entry.name)),
+            UnsafeRawBufferPointer(start: base + Int(entry.value), count: Int(entry.valueLength))
+        )
+    }
+
     /// The best match for an encoder: an index whose name and value both match, else one whose name matches
     /// (`valueMatches` false), else nil. Only the entries whose name has the same length are compared.
     public func find(name: some Collection<UInt8>, value: some Collection<UInt8>) -> (index: Int, valueMatches: Bool)? {
@@ -94,6 +106,8 @@ public struct HPACKStaticTable: Sendable {
         let entries: UnsafeMutableBufferPointer<Entry>
         /// `entries[firstByLength[n]..<firstByLength[n + 1]]` have names of length `n`.
         let firstByLength: UnsafeMutableBufferPointer<Int32>
+        /// `entries[byIndex[index - 1]]` is entry `index`.
+        let byIndex: UnsafeMutableBufferPointer<Int32>
 
         static let shared = Flat(HPACKStaticTable.shared)
 
@@ -102,6 +116,7 @@ public struct HPACKStaticTable: Sendable {
             bytes.initialize(from: table.bytes, count: table.bytes.count)
             entries = .allocate(capacity: table.ranges.count)
             firstByLength = .allocate(capacity: table.byLength.count + 1)
+            byIndex = .allocate(capacity: table.ranges.count)
             var k = 0
             for (length, group) in table.byLength.enumerated() {
                 firstByLength[length] = Int32(k)
@@ -110,6 +125,7 @@ public struct HPACKStaticTable: Sendable {
                     entries[k] = Entry(
                         name: Int32(r.name.lowerBound), value: Int32(r.value.lowerBound),
                         valueLength: Int32(r.value.count), index: Int32(i + 1))
+                    byIndex[i] = Int32(k)
                     k += 1
                 }
             }

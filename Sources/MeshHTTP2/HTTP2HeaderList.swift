@@ -68,11 +68,34 @@ public struct HTTP2HeaderList: Sendable, Equatable {
         bytes.withUnsafeMutableBytes { all in
             let to = all.baseAddress!
             if !name.isEmpty { (to + nameStart).copyMemory(from: name.baseAddress!, byteCount: name.count) }
-            for i in nameStart..<valueStart where all[i] >= 0x41 && all[i] <= 0x5A { all[i] |= 0x20 }
+            Self.lowercaseASCII(UnsafeMutableRawBufferPointer(rebasing: all[nameStart..<valueStart]))
             if !value.isEmpty { (to + valueStart).copyMemory(from: value.baseAddress!, byteCount: value.count) }
         }
         byteCount = valueStart + value.count
         commit(nameStart: nameStart, valueStart: valueStart, neverIndex: false)
+    }
+
+    /// Lowercases the ASCII letters of `bytes` in place, eight octets at a time (a loop per octet was ~5
+    /// instructions an octet, on every response field name). Octets from 0x80 are left alone.
+    @inline(__always)
+    static func lowercaseASCII(_ bytes: UnsafeMutableRawBufferPointer) {
+        guard let base = bytes.baseAddress else { return }
+        var i = 0
+        while i + 8 <= bytes.count {
+            let word = base.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            let low = word & 0x7F7F_7F7F_7F7F_7F7F
+            // High bit of each octet: at least "A" (0x41) and not above "Z" (0x5A), and the octet itself below 0x80.
+            let atLeastA = low &+ 0x3F3F_3F3F_3F3F_3F3F
+            let aboveZ = low &+ 0x2525_2525_2525_2525
+            let upper = atLeastA & ~aboveZ & ~word & 0x8080_8080_8080_8080
+            if upper != 0 { base.storeBytes(of: word | upper &>> 2, toByteOffset: i, as: UInt64.self) }
+            i += 8
+        }
+        while i < bytes.count {
+            let byte = base.load(fromByteOffset: i, as: UInt8.self)
+            if byte >= 0x41 && byte <= 0x5A { base.storeBytes(of: byte | 0x20, toByteOffset: i, as: UInt8.self) }
+            i += 1
+        }
     }
 
     /// Appends a field given as strings.
@@ -129,6 +152,18 @@ public struct HTTP2HeaderList: Sendable, Equatable {
         let at = byteCount
         bytes.withUnsafeMutableBytes { ($0.baseAddress! + at).copyMemory(from: source.baseAddress!, byteCount: source.count) }
         byteCount += source.count
+    }
+
+    /// Appends a name and a value back to back (a table entry): one reservation and one borrow of the storage.
+    mutating func appendBytes(_ first: UnsafeRawBufferPointer, _ second: UnsafeRawBufferPointer) {
+        reserveTail(first.count + second.count)
+        let at = byteCount
+        bytes.withUnsafeMutableBytes { all in
+            let to = all.baseAddress! + at
+            if !first.isEmpty { to.copyMemory(from: first.baseAddress!, byteCount: first.count) }
+            if !second.isEmpty { (to + first.count).copyMemory(from: second.baseAddress!, byteCount: second.count) }
+        }
+        byteCount += first.count + second.count
     }
 
     /// Appends bytes of any collection (strings in tests, table slices) for a field under construction.
