@@ -10,6 +10,7 @@
 #   bench/h2-bench.sh                      # 3 reps x 10 s per target and shape
 #   bench/h2-bench.sh --reps 1 --duration 5
 #   bench/h2-bench.sh --tls                # h2 over TLS (ALPN) instead of h2c, same shapes
+#   bench/h2-bench.sh --shapes 1x1 --reps 15   # only the shapes named (the noisiest one, with more reps)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
@@ -17,7 +18,11 @@ root="$(cd "$here/.." && pwd)"
 reps=3
 duration=10
 tls=0
+shapes="1x1 1x100 50x1"
 bench_args h2-bench.sh "$@"
+for shape in $shapes; do
+    [[ "$shape" =~ ^(1x1|1x100|50x1)$ ]] || { echo "h2-bench.sh: unknown shape $shape (1x1, 1x100, 50x1)" >&2; exit 2; }
+done
 bench_need "nginx haproxy h2load taskset" "nginx haproxy nghttp2-client"
 (cd "$root" && swift build -c release --product meshgate >/dev/null)
 bin="${MESHGATE_BIN:-$root/.build/release/meshgate}"
@@ -98,12 +103,11 @@ if ((tls)); then
 fi
 
 declare -A results
-shapes=("1 1" "1 100" "50 1")
 # The three proxies run one shape back to back (seconds apart), then the next shape: this VM's speed drifts by
 # 10-20% over minutes, and a target measured a minute after the others carried that drift into its ratio.
 for rep in $(seq "$reps"); do
-    for shape in "${shapes[@]}"; do
-        read -r c m <<<"$shape"
+    for shape in $shapes; do
+        c=${shape%x*} m=${shape#*x}
         for target in $(bench_order "$rep"); do
             bench_pick "$target" 18480 18481 18482
             r=$(run "$pid" "$port" "$c" "$m")
@@ -115,4 +119,5 @@ for rep in $(seq "$reps"); do
 done
 
 printf '%s\n' "$( ((tls)) && echo "h2 (TLS)" || echo h2c) bench $(date -u +%F) — $reps reps x ${duration}s, h2load on CPU 0, proxy + origin on CPU 1"
-ratio_table shape 1x1 1x100 50x1
+# shellcheck disable=SC2086
+ratio_table shape $shapes

@@ -3,16 +3,17 @@
 # from schedstat.
 
 # bench_args <script> "$@": --reps N and --duration S into $reps and $duration (the caller sets defaults), and
-# --tls into $tls when the caller declared it.
+# --tls into $tls and --shapes "A B" into $shapes when the caller declared them.
 bench_args() {
     local script="$1" usage
     shift
-    usage="usage: bench/$script [--reps N] [--duration S]${tls+ [--tls]}"
+    usage="usage: bench/$script [--reps N] [--duration S]${tls+ [--tls]}${shapes+ [--shapes \"1x1 50x1\"]}"
     while (($#)); do
         case "$1" in
         --reps) reps="$2"; shift 2 ;;
         --duration) duration="$2"; shift 2 ;;
         --tls) [[ -n "${tls+set}" ]] || { echo "$usage" >&2; exit 2; }; tls=1; shift ;;
+        --shapes) [[ -n "${shapes+set}" ]] || { echo "$usage" >&2; exit 2; }; shapes="$2"; shift 2 ;;
         *) echo "$usage" >&2; exit 2 ;;
         esac
     done
