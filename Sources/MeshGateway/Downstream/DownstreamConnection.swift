@@ -64,7 +64,8 @@ final class DownstreamConnection: EventHandler {
     var telemetry: WorkerTelemetry {
         // The binding holds its generation, and that its telemetry, while the exchange or the listener holds the
         // binding: only the result is counted (the hops were two retain/release pairs per call, twice a request).
-        let binding = exchange.binding.map { Unmanaged.passUnretained($0) } ?? Unmanaged.passUnretained(acceptedOn.binding)
+        let binding =
+            exchange.binding.map { Unmanaged.passUnretained($0) } ?? Unmanaged.passUnretained(acceptedOn.binding)
         return binding._withUnsafeGuaranteedRef { $0.generation.telemetry }
     }
 
