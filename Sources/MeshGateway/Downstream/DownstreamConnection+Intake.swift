@@ -170,7 +170,7 @@ extension DownstreamConnection {
         let step = exchange.machine.bufferedBody
         exchange.bytesIn += step.consumed
         client.buffer.start += step.consumed
-        if let cap = listener.generation.config.upstreamCaps[route.upstreamIndex] {
+        if let cap = withListener({ $0.generation.config.upstreamCaps[route.upstreamIndex] }) {
             // SPEC §11: over `max_in_flight`, shed at once rather than queue in front of a struggling upstream.
             guard cap.acquire() else {
                 respond(.unavailable, close: !exchange.machine.request.done)
@@ -263,7 +263,7 @@ extension DownstreamConnection {
     /// `on_error: deny`) or parked for a global limit's reservation.
     func admittedByLimits(_ view: RequestView, route: CompiledRoute) -> Bool {
         // Most routes have no limit: no `Admission` (three references counted up and down) to learn that.
-        guard route.rateLimit != nil || listener.config.rateLimit != nil else { return true }
+        guard route.rateLimit != nil || withListener({ $0.config.rateLimit != nil }) else { return true }
         return perform(admission.limits(view, route: route, progress: &exchange.admission))
     }
 

@@ -164,7 +164,7 @@ extension DownstreamConnection {
         }
         var record = RequestRecord()
         exchange.fill(&record)
-        record.listener = listener.listenerIndex
+        record.listener = withListener { $0.listenerIndex }
         record.protocolName = bridged ? "HTTP/2" : exchange.clientVersion == .http10 ? "HTTP/1.0" : "HTTP/1.1"
         let telemetry = self.telemetry
         if telemetry.accessLogEnabled || telemetry.spanExportEnabled && exchange.sampled {

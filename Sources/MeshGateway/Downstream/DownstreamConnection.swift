@@ -61,12 +61,16 @@ final class DownstreamConnection: EventHandler {
     /// its routes, listener index and telemetry all belong to one config generation.
     var listener: ListenerBinding { exchange.binding ?? acceptedOn.binding }
     /// Telemetry of `listener`'s generation (its label indexes match the exchange's route and upstream).
-    var telemetry: WorkerTelemetry {
-        // The binding holds its generation, and that its telemetry, while the exchange or the listener holds the
-        // binding: only the result is counted (the hops were two retain/release pairs per call, twice a request).
+    var telemetry: WorkerTelemetry { withListener { $0.generation.telemetry } }
+
+    /// `listener`, lent to `body` without counting it or what is reached through it: the exchange or the listener
+    /// holds the binding meanwhile, the binding its generation and config (each hop was a retain/release pair,
+    /// several a request). `body` must not change `exchange.binding`.
+    @inline(__always)
+    func withListener<R>(_ body: (ListenerBinding) -> R) -> R {
         let binding =
             exchange.binding.map { Unmanaged.passUnretained($0) } ?? Unmanaged.passUnretained(acceptedOn.binding)
-        return binding._withUnsafeGuaranteedRef { $0.generation.telemetry }
+        return binding._withUnsafeGuaranteedRef(body)
     }
 
     convenience init(worker: Worker, listener: Listener, fd: Int32, client: SocketAddress) throws(SystemError) {
