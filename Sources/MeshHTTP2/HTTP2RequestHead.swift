@@ -125,8 +125,6 @@ public struct HTTP2RequestHead: Sendable, Equatable {
             UnsafeRawBufferPointer(rebasing: all[fields[i].valueRange])
         }
     }
-
-    /// Whether the method is CONNECT.
 }
 
 /// The RFC 9113 §8.3.1 request pseudo-header checks, on top of `HTTP2FieldValidator`'s field rules.

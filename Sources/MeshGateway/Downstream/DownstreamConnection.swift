@@ -59,7 +59,7 @@ final class DownstreamConnection: EventHandler {
     var slot = -1
     /// The listener and generation the exchange in progress pinned, else the listener's current binding:
     /// its routes, listener index and telemetry all belong to one config generation.
-    var listener: ListenerBinding { exchange.binding ?? acceptedOn.binding }
+    var listener: ListenerBinding { withListener { $0 } }
     /// Telemetry of `listener`'s generation (its label indexes match the exchange's route and upstream).
     var telemetry: WorkerTelemetry { withListener { $0.generation.telemetry } }
 
