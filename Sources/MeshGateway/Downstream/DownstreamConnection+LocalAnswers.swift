@@ -9,51 +9,93 @@ import MeshTrace
 extension DownstreamConnection {
     // MARK: - The gateway's own responses
 
-    /// Answers with a gateway error (SPEC §4's table, JSON body). The connection closes afterwards when
-    /// `close` is set or when request bytes that were never read would otherwise be taken for the next request.
+    /// Answers with a gateway error (SPEC §4's table). The connection closes afterwards when `close` is set or
+    /// when request bytes that were never read would otherwise be taken for the next request.
     func respond(_ error: GatewayError, close: Bool, extraHeader: String? = nil) {
-        if exchange.reported || exchange.startNs == 0 {
-            exchange.reset(startNs: clinux_monotonic_ns())
-            requestID.removeAll(keepingCapacity: true)
-        }
-        if requestID.isEmpty { worker.appendRequestID(into: &requestID) }
-        abandonAttempt()
-        toUpstream.reset(pool: worker.pool)
-        client.out.reset(pool: worker.pool)
-        let closing = close || closesAfterLocalAnswer
-        var w = HeadWriter(client.out.headSpace(from: worker.pool))
-        let id = String(decoding: requestID, as: UTF8.self)
-        var status = error.status
-        if exchange.machine.grpc && !exchange.machine.transcoded {
-            // SPEC §10: a gRPC caller reads its error from a Trailers-Only answer, not from a JSON body.
-            error.writeGRPCResponse(into: &w, requestID: id, persistence: persistence(closing: closing))
-            status = 200
-            exchange.grpcStatus = error.grpcStatus
-        } else {
-            error.writeResponse(
-                into: &w, requestID: id, persistence: persistence(closing: closing), extraHeader: extraHeader,
-                body: exchange.method != .head)
-        }
-        client.out.commitHead(w.count)
+        startAnswer()
+        // SPEC §10: a gRPC caller reads its error from a Trailers-Only answer, not from a JSON body.
+        let grpc = exchange.machine.grpc && !exchange.machine.transcoded
+        if grpc { exchange.grpcStatus = error.grpcStatus }
         exchange.error = error
-        sendLocalAnswer(status: status, bodyBytes: exchange.bytesOut, closing: closing)
+        answer(.error(error, grpc: grpc, extraHeader: extraHeader), close: close)
     }
 
-    /// The gateway answers instead of an upstream (an error, a fallback, an ACME challenge, a transcoded
-    /// reply): the client connection cannot be kept when request bytes were never read, or the client or the
-    /// worker is going away.
-    var closesAfterLocalAnswer: Bool {
+    /// Answers with the route's configured fallback (the machine chose it: it covers the reason).
+    func serveFallback(_ reason: FallbackOn) {
+        guard let route = exchange.route, let fallback = route.fallback else {
+            respond(.badGateway, close: false)
+            return
+        }
+        // Configured fields larger than a head block: a part of a head is never sent, a gateway error is.
+        guard let queued = queueAnswer(.fallback(fallback), close: false) else {
+            respond(.badGateway, close: false)
+            return
+        }
+        telemetry.fallbackServed(listener: listener.listenerIndex, route: route.index, reason: reason)
+        sendLocalAnswer(queued)
+    }
+
+    /// Sends `answer` as the exchange's response, or a 502 when it does not fit a head block.
+    func answer(_ answer: LocalAnswer, close: Bool) {
+        guard let queued = queueAnswer(answer, close: close) else {
+            respond(.badGateway, close: true)
+            return
+        }
+        sendLocalAnswer(queued)
+    }
+
+    /// A gateway error for a request that was never read (a parse error) or after one already answered: the
+    /// answer gets an exchange of its own.
+    private func startAnswer() {
+        guard exchange.reported || exchange.startNs == 0 else { return }
+        exchange.reset(startNs: clinux_monotonic_ns())
+        requestID.removeAll(keepingCapacity: true)
+    }
+
+    /// An answer queued in `client.out` and whether the connection closes after it.
+    struct QueuedAnswer {
+        var written: LocalAnswer.Written
+        var closing: Bool
+    }
+
+    /// Queues `answer` in place of anything queued for the upstream or the client; nil (nothing queued) when its
+    /// head did not fit. `endingAttempt`: the attempt's connection is let go (not when the answer is made from
+    /// the upstream's whole reply, whose connection `pumpResponse` may reuse).
+    func queueAnswer(_ answer: LocalAnswer, close: Bool, endingAttempt: Bool = true) -> QueuedAnswer? {
+        startAnswer()
+        if requestID.isEmpty { worker.appendRequestID(into: &requestID) }
+        if endingAttempt {
+            abandonAttempt()
+            toUpstream.reset(pool: worker.pool)
+        }
+        client.out.reset(pool: worker.pool)
+        let closing = close || closesAfterLocalAnswer
+        let persistence: ResponseHeadBuilder.Persistence =
+            closing ? .close : exchange.clientVersion == .http10 ? .keepAliveHTTP10 : .keepAlive
+        var w = HeadWriter(client.out.headSpace(from: worker.pool))
+        let written = requestID.withUnsafeBytes { id in
+            answer.write(into: &w, requestID: id, persistence: persistence, withBody: exchange.method != .head)
+        }
+        guard let written else { return nil }
+        client.out.commitHead(w.count)
+        if let body = written.body { client.out.queueBody(body) }
+        return QueuedAnswer(written: written, closing: closing)
+    }
+
+    /// The gateway answers instead of an upstream: the client connection cannot be kept when request bytes were
+    /// never read, or the client or the worker is going away.
+    private var closesAfterLocalAnswer: Bool {
         !exchange.machine.request.done || !exchange.clientKeepAlive || client.peerClosed || worker.draining
     }
 
-    /// Sends the answer queued in `client.out` as the exchange's response. A closing answer is counted at
-    /// once and gets 5 s to leave; otherwise it is pumped like a proxied response and the connection goes on.
-    func sendLocalAnswer(status: Int, bodyBytes: Int, closing: Bool) {
-        exchange.status = status
-        exchange.bytesOut = bodyBytes
+    /// Sends the queued answer as the exchange's response. A closing answer is counted at once and gets 5 s to
+    /// leave; otherwise it is pumped like a proxied response and the connection goes on.
+    func sendLocalAnswer(_ queued: QueuedAnswer) {
+        exchange.status = queued.written.status
+        exchange.bytesOut = queued.written.bodyBytes
         exchange.machine.answered(now: worker.loop.nowMs)
-        exchange.closeAfter = closing
-        if closing {
+        exchange.closeAfter = queued.closing
+        if queued.closing {
             report()
             phase = .closing
             setDeadline(worker.loop.nowMs + 5000)
@@ -63,53 +105,6 @@ extension DownstreamConnection {
             syncTimer()
             pumpResponse()
         }
-    }
-
-    /// Writes the head of an answer the gateway makes itself in place of anything queued for the upstream or the
-    /// client: `head` writes the status line and fields, the request id and the connection's persistence follow,
-    /// then `body` (a body small enough to share the head's block). Returns whether the connection closes after it;
-    /// nil when it did not fit (nothing is queued: a part of a head is never sent).
-    private func writeLocalHead(
-        _ head: (inout HeadWriter) -> Void, body: (inout HeadWriter) -> Void = { _ in }
-    ) -> Bool? {
-        toUpstream.reset(pool: worker.pool)
-        client.out.reset(pool: worker.pool)
-        let closing = closesAfterLocalAnswer
-        var w = HeadWriter(client.out.headSpace(from: worker.pool))
-        head(&w)
-        w.write("x-request-id: ")
-        requestID.withUnsafeBytes { w.write($0) }
-        w.write("\r\n")
-        ResponseHeadBuilder.writePersistence(persistence(closing: closing), into: &w)
-        body(&w)
-        guard !w.overflowed else { return nil }
-        client.out.commitHead(w.count)
-        return closing
-    }
-
-    /// How the client connection continues after a response the gateway writes itself.
-    func persistence(closing: Bool) -> ResponseHeadBuilder.Persistence {
-        closing ? .close : exchange.clientVersion == .http10 ? .keepAliveHTTP10 : .keepAlive
-    }
-
-    /// Answers with the route's configured fallback (the machine chose it: it covers the reason).
-    func serveFallback(_ reason: FallbackOn) {
-        guard let route = exchange.route, let fallback = route.fallback else {
-            respond(.badGateway, close: false)
-            return
-        }
-        if let upstream { releaseUpstream(upstream, reusable: false) }
-        guard let closing = writeLocalHead({ w in fallback.head.withUnsafeBytes { w.write($0) } }) else {
-            // Configured headers larger than a head block: a part of a head is never sent, a gateway error is.
-            respond(.badGateway, close: false)
-            return
-        }
-        // The body is queued apart from the head, from the route's storage (the exchange holds the route until
-        // it is written), so a body of any size goes out whole. A HEAD request gets the length, not the body.
-        let body = exchange.method == .head ? 0 : fallback.body.count
-        if body > 0 { client.out.queueBody(fallback.body.bytes) }
-        telemetry.fallbackServed(listener: listener.listenerIndex, route: route.index, reason: reason)
-        sendLocalAnswer(status: fallback.status, bodyBytes: body, closing: closing)
     }
 
     // MARK: - Answers before routing
@@ -131,18 +126,7 @@ extension DownstreamConnection {
             respond(.noRoute, close: !exchange.machine.request.done)
             return
         }
-        if requestID.isEmpty { worker.appendRequestID(into: &requestID) }
-        let withBody = exchange.method != .head
-        let written = writeLocalHead({ w in
-            w.write("HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: ")
-            w.writeDecimal(body.utf8.count)
-            w.write("\r\n")
-        }, body: { w in if withBody { w.write(string: body) } })
-        guard let closing = written else {
-            respond(.badGateway, close: true)
-            return
-        }
-        sendLocalAnswer(status: 200, bodyBytes: exchange.method == .head ? 0 : body.utf8.count, closing: closing)
+        answer(.text(Array(body.utf8)), close: false)
     }
 
     // MARK: - Telemetry

@@ -180,28 +180,17 @@ extension DownstreamConnection {
     /// which completes the exchange (and may reuse the connection); otherwise any attempt's connection is let
     /// go and the answer is sent as the gateway's own.
     private func answerHTTP(_ status: Int, _ body: [UInt8], fromReply: Bool) {
-        if !fromReply, let upstream { releaseUpstream(upstream, reusable: false) }
-        let closing = closesAfterLocalAnswer
-        var w = HeadWriter(client.out.headSpace(from: worker.pool))
-        requestID.withUnsafeBytes { id in
-            TranscodeState.writeAnswerHead(
-                status: status, bodyCount: body.count, requestID: id, route: exchange.route,
-                persistence: persistence(closing: closing), into: &w)
-        }
-        guard !w.overflowed else {
+        let stable = StableBytes(body)
+        // Kept with the exchange until the body is written.
+        exchange.transcode?.answer = stable
+        let answer = LocalAnswer.json(status: status, body: stable, route: exchange.route)
+        guard fromReply else { return self.answer(answer, close: false) }
+        guard let queued = queueAnswer(answer, close: false, endingAttempt: false) else {
             respond(.badGateway, close: false)
             return
         }
-        client.out.commitHead(w.count)
-        let stable = StableBytes(body)
-        exchange.transcode?.answer = stable
-        if exchange.method != .head && !body.isEmpty { client.out.queueBody(stable.bytes) }
-        if fromReply {
-            exchange.status = status
-            exchange.bytesOut = body.count
-            exchange.closeAfter = closing
-            return
-        }
-        sendLocalAnswer(status: status, bodyBytes: body.count, closing: closing)
+        exchange.status = queued.written.status
+        exchange.bytesOut = queued.written.bodyBytes
+        exchange.closeAfter = queued.closing
     }
 }

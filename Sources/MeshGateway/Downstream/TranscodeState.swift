@@ -118,21 +118,4 @@ struct TranscodeState {
         "content-length", "transfer-encoding", "content-type", "content-encoding", "te", "expect",
     ].map { Array($0.utf8) }
     private static let grpcPrefix = Array("grpc-".utf8)
-
-    /// The JSON answer's head.
-    static func writeAnswerHead(
-        status: Int, bodyCount: Int, requestID: UnsafeRawBufferPointer, route: CompiledRoute?,
-        persistence: ResponseHeadBuilder.Persistence, into w: inout HeadWriter
-    ) {
-        w.write("HTTP/1.1 ")
-        w.writeDecimal(status)
-        w.write(status == 200 ? " OK\r\n" : " \r\n")
-        w.write("content-type: application/json\r\ncontent-length: ")
-        w.writeDecimal(bodyCount)
-        w.write("\r\nx-request-id: ")
-        w.write(requestID)
-        w.write("\r\n")
-        if let route { ResponseHeadBuilder.writeAdditions(route, into: &w) }
-        ResponseHeadBuilder.writePersistence(persistence, into: &w)
-    }
 }
