@@ -2,9 +2,7 @@ import CLinux
 import MeshConfig
 import MeshEventLoop
 import MeshHTTP1
-import MeshOTLP
 import MeshProxy
-import MeshTrace
 
 extension DownstreamConnection {
     // MARK: - The gateway's own responses
@@ -127,38 +125,5 @@ extension DownstreamConnection {
             return
         }
         answer(.text(Array(body.utf8)), close: false)
-    }
-
-    // MARK: - Telemetry
-
-    /// Hands the finished exchange to telemetry, once; also releases its share of the retry budget.
-    func report() {
-        guard !exchange.reported, exchange.startNs != 0 else { return }
-        exchange.reported = true
-        if exchange.countedInFlight {
-            exchange.target?.budget.endRequest()
-            exchange.countedInFlight = false
-        }
-        if let slot = exchange.inFlightSlot {
-            exchange.inFlightSlot = nil
-            slot.release(latencyNs: exchange.headLatencyNs, now: clinux_monotonic_ns())
-        }
-        if exchange.machine.grpc, exchange.grpcStatus == nil, let trailers = exchange.machine.response.trailers {
-            exchange.grpcStatus = GRPC.status(inTrailerSection: trailers)
-        }
-        var record = RequestRecord()
-        exchange.fill(&record)
-        record.listener = withListener { $0.listenerIndex }
-        record.protocolName = bridged ? "HTTP/2" : exchange.clientVersion == .http10 ? "HTTP/1.0" : "HTTP/1.1"
-        let telemetry = self.telemetry
-        if telemetry.accessLogEnabled || telemetry.spanExportEnabled && exchange.sampled {
-            record.client = String(decoding: clientIP, as: UTF8.self)
-            record.requestID = String(decoding: requestID, as: UTF8.self)
-            if let tls = client.clientTLS {
-                record.tlsVersion = tls.version
-                record.peerIdentity = tls.identity?.uri
-            }
-        }
-        telemetry.requestFinished(record)
     }
 }

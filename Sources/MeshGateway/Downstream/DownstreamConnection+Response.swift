@@ -4,6 +4,7 @@ import MeshEventLoop
 import MeshHTTP1
 import MeshHTTP2
 import MeshPosix
+import MeshOTLP
 import MeshProxy
 
 extension DownstreamConnection {
@@ -220,5 +221,25 @@ extension DownstreamConnection {
             if !client.readable { return }
         }
         readHead()
+    }
+
+    /// Hands the finished exchange to telemetry, once, with what the connection knows of it (listener, protocol,
+    /// client, TLS identity).
+    func report() {
+        guard !exchange.reported, exchange.startNs != 0 else { return }
+        var record = RequestRecord()
+        exchange.finish(into: &record)
+        record.listener = withListener { $0.listenerIndex }
+        record.protocolName = bridged ? "HTTP/2" : exchange.clientVersion == .http10 ? "HTTP/1.0" : "HTTP/1.1"
+        let telemetry = self.telemetry
+        if telemetry.accessLogEnabled || telemetry.spanExportEnabled && exchange.sampled {
+            record.client = String(decoding: clientIP, as: UTF8.self)
+            record.requestID = String(decoding: requestID, as: UTF8.self)
+            if let tls = client.clientTLS {
+                record.tlsVersion = tls.version
+                record.peerIdentity = tls.identity?.uri
+            }
+        }
+        telemetry.requestFinished(record)
     }
 }

@@ -89,9 +89,27 @@ struct Exchange {
 }
 
 extension Exchange {
-    /// What the exchange itself knows of its record for telemetry. Mutating though it changes nothing: the
-    /// exchange is reached through a pointer, and a non-mutating method on it copied the whole exchange (measured).
-    mutating func fill(_ record: inout RequestRecord) {
+    /// The exchange ends (it was not reported yet): it gives back its share of the retry budget and its
+    /// `max_in_flight` slot, and fills in what it knows of its record for telemetry (in place: the record is large).
+    mutating func finish(into record: inout RequestRecord) {
+        reported = true
+        if countedInFlight {
+            target?.budget.endRequest()
+            countedInFlight = false
+        }
+        if let slot = inFlightSlot {
+            inFlightSlot = nil
+            slot.release(latencyNs: headLatencyNs, now: clinux_monotonic_ns())
+        }
+        if machine.grpc, grpcStatus == nil, let trailers = machine.response.trailers {
+            grpcStatus = GRPC.status(inTrailerSection: trailers)
+        }
+        fill(&record)
+    }
+
+    /// Mutating though it changes nothing: the exchange is reached through a pointer, and a non-mutating method
+    /// on it copied the whole exchange (measured).
+    private mutating func fill(_ record: inout RequestRecord) {
         record.route = route?.index ?? -1
         record.method = method
         // 499: the client went away before an answer (nginx's convention).
