@@ -17,19 +17,41 @@ public struct HPACKEncoder: Sendable {
     /// The peer changed SETTINGS_HEADER_TABLE_SIZE: repeat the size update at the next block.
     public mutating func peerTableSizeChanged() { sizeUpdatePending = true }
 
+    /// The most octets `encode(_:status:into:)` writes for `fields`: a field's representation is at most a pattern
+    /// octet, two string lengths (4 octets each up to 2 MiB) and its octets (Huffman is used only when shorter);
+    /// a size update and `:status` take at most 6.
+    public static func bound(_ fields: HTTP2HeaderList) -> Int { 12 + fields.byteCount + 9 * fields.count }
+
     /// Appends the field block for `fields` to `out`, led by `:status` when `status` is given (a response head).
     public mutating func encode(_ fields: HTTP2HeaderList, status: Int? = nil, into out: inout [UInt8]) {
+        let start = out.count
+        out.append(contentsOf: repeatElement(0, count: Self.bound(fields)))
+        let written = out.withUnsafeMutableBytes { raw in
+            encode(fields, status: status, into: UnsafeMutableRawBufferPointer(rebasing: raw[start...]))
+        }
+        out.removeLast(out.count - start - written)
+    }
+
+    /// Writes the field block for `fields` into `buffer` (at least `bound(fields)` octets) and returns its length.
+    /// Octets are stored, not appended: an array append per octet, string and remembered field (a uniqueness and
+    /// a capacity check each) cost ~100 instructions a field.
+    public mutating func encode(
+        _ fields: HTTP2HeaderList, status: Int? = nil, into buffer: UnsafeMutableRawBufferPointer
+    ) -> Int {
+        precondition(buffer.count >= Self.bound(fields), "the buffer is shorter than the bound")
+        var out = HPACKOutput(buffer.baseAddress!)
         if sizeUpdatePending {
             HPACKInteger.encode(0, prefixBits: 5, firstByte: 0x20, into: &out)
             sizeUpdatePending = false
         }
         if let status { Self.encodeStatus(status, into: &out) }
         encodeFields(fields, into: &out)
+        return out.count
     }
 
     /// `:status` without building a field for it: one indexed octet for the seven statuses of the static table
     /// (RFC 7541 Appendix A, indices 8–14), else the name's index 8 and the three digits as a string literal (Huffman-coded: 2 octets, not 3).
-    static func encodeStatus(_ status: Int, into out: inout [UInt8]) {
+    static func encodeStatus(_ status: Int, into out: inout HPACKOutput) {
         switch status {
         case 200: out.append(0x80 | 8)
         case 204: out.append(0x80 | 9)
@@ -50,7 +72,7 @@ public struct HPACKEncoder: Sendable {
     }
 
     /// The fields of one list, read in place from its storage (slicing the list per field retained it twice).
-    private func encodeFields(_ list: HTTP2HeaderList, into out: inout [UInt8]) {
+    private func encodeFields(_ list: HTTP2HeaderList, into out: inout HPACKOutput) {
         list.withBytes { bytes in
             for field in list.fields {
                 let name = UnsafeRawBufferPointer(rebasing: bytes[field.nameRange])
@@ -61,7 +83,7 @@ public struct HPACKEncoder: Sendable {
     }
 
     private func encodeField(
-        _ name: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer, neverIndex: Bool, into out: inout [UInt8]
+        _ name: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer, neverIndex: Bool, into out: inout HPACKOutput
     ) {
         // RFC 7541 §7.1.3: credentials are marked never-indexed so no later hop compresses them into a shared table.
         let sensitive = neverIndex || name.equals("authorization") || name.equals("proxy-authorization")
@@ -70,26 +92,23 @@ public struct HPACKEncoder: Sendable {
             _ = Self.encodeField(name, value, sensitive: true, into: &out)
             return
         }
-        if let known = memo.lookup(name, value) { return out.append(contentsOf: known) }
+        if let known = memo.lookup(name, value) { return out.append(known) }
         // A name outside the static table whose values are too long to remember whole (a request id): its literal
         // name part is the same for every value, and only the value is coded.
         if let namePart = memo.lookupName(name) {
-            out.append(contentsOf: namePart)
+            out.append(namePart)
             return Self.encodeString(value, into: &out)
         }
         let start = out.count
         let literalNameEnd = Self.encodeField(name, value, sensitive: false, into: &out)
-        out.withUnsafeBytes { encoded in
-            let field = UnsafeRawBufferPointer(rebasing: encoded[start...])
-            if memo.store(name, value, encoded: field) { return }
-            if let literalNameEnd { memo.storeName(name, encoded: UnsafeRawBufferPointer(rebasing: encoded[start..<literalNameEnd])) }
-        }
+        if memo.store(name, value, encoded: out.written(from: start)) { return }
+        if let literalNameEnd { memo.storeName(name, encoded: out.written(from: start, to: literalNameEnd)) }
     }
 
     /// Appends the field's representation; returns where its value string starts when the name went out as a
     /// literal (no static-table entry has it), nil otherwise.
     private static func encodeField(
-        _ name: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer, sensitive: Bool, into out: inout [UInt8]
+        _ name: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer, sensitive: Bool, into out: inout HPACKOutput
     ) -> Int? {
         let match = HPACKStaticTable.find(name: name, value: value)
         if let match, match.valueMatches {
@@ -111,16 +130,42 @@ public struct HPACKEncoder: Sendable {
 
     /// A String Literal (RFC 7541 §5.2), Huffman-coded when that is shorter: coded on the stack first, then the
     /// shorter of the two goes out.
-    static func encodeString(_ bytes: UnsafeRawBufferPointer, into out: inout [UInt8]) {
+    static func encodeString(_ bytes: UnsafeRawBufferPointer, into out: inout HPACKOutput) {
         withUnsafeTemporaryAllocation(byteCount: Huffman.bound(bytes.count), alignment: 8) { buffer in
             let huffmanLength = Huffman.encode(bytes, into: buffer)
             if huffmanLength < bytes.count {
                 HPACKInteger.encode(huffmanLength, prefixBits: 7, firstByte: 0x80, into: &out)
-                out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[..<huffmanLength]))
+                out.append(UnsafeRawBufferPointer(rebasing: buffer[..<huffmanLength]))
             } else {
                 HPACKInteger.encode(bytes.count, prefixBits: 7, firstByte: 0, into: &out)
-                out.append(contentsOf: bytes)
+                out.append(bytes)
             }
         }
+    }
+}
+
+/// The encoder's output: caller memory with room for the whole block (`HPACKEncoder.bound`), written by stores.
+struct HPACKOutput {
+    private let base: UnsafeMutableRawPointer
+    private(set) var count = 0
+
+    init(_ base: UnsafeMutableRawPointer) { self.base = base }
+
+    @inline(__always)
+    mutating func append(_ byte: UInt8) {
+        base.storeBytes(of: byte, toByteOffset: count, as: UInt8.self)
+        count &+= 1
+    }
+
+    @inline(__always)
+    mutating func append(_ bytes: UnsafeRawBufferPointer) {
+        guard let from = bytes.baseAddress else { return }
+        (base + count).copyMemory(from: from, byteCount: bytes.count)
+        count &+= bytes.count
+    }
+
+    /// What was written from `start` (to `end`, or to now).
+    func written(from start: Int, to end: Int? = nil) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: base + start, count: (end ?? count) - start)
     }
 }

@@ -37,8 +37,17 @@ public enum HPACKInteger {
     }
 
     /// Appends `value` with an N-bit prefix; `firstByte` carries the representation's pattern bits above the prefix.
-    @inlinable
     public static func encode(_ value: Int, prefixBits: Int, firstByte: UInt8, into out: inout [UInt8]) {
+        // At most a prefix octet and ten of seven bits for 64-bit values.
+        withUnsafeTemporaryAllocation(byteCount: 16, alignment: 1) { raw in
+            var written = HPACKOutput(raw.baseAddress!)
+            encode(value, prefixBits: prefixBits, firstByte: firstByte, into: &written)
+            out.append(contentsOf: written.written(from: 0))
+        }
+    }
+
+    /// `encode` into the encoder's output.
+    static func encode(_ value: Int, prefixBits: Int, firstByte: UInt8, into out: inout HPACKOutput) {
         let mask = (1 << prefixBits) - 1
         if value < mask {
             out.append(firstByte | UInt8(value))

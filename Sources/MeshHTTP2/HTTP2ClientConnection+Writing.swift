@@ -119,8 +119,9 @@ extension HTTP2ClientConnection {
     private mutating func writeBlock(_ streamID: UInt32, _ fields: HTTP2HeaderList, endStream: Bool) {
         var block: [UInt8] = []
         encoder.encode(fields, into: &block)
-        HTTP2FrameWriter.headerBlock(
-            streamID: streamID, block: block[...], endStream: endStream, maxFrameSize: peer.maxFrameSize,
-            into: &outbound)
+        block.withUnsafeBytes {
+            HTTP2FrameWriter.headerBlock(
+                streamID: streamID, block: $0, endStream: endStream, maxFrameSize: peer.maxFrameSize, into: &outbound)
+        }
     }
 }

@@ -30,19 +30,19 @@ public enum HTTP2FrameWriter {
     /// A field block as HEADERS followed by as many CONTINUATION frames as `maxFrameSize` needs (§4.3: the frames
     /// are contiguous, nothing may be interleaved, which holds because they are appended in one call).
     public static func headerBlock(
-        streamID: UInt32, block: ArraySlice<UInt8>, endStream: Bool, maxFrameSize: Int, into out: inout [UInt8]
+        streamID: UInt32, block: UnsafeRawBufferPointer, endStream: Bool, maxFrameSize: Int, into out: inout [UInt8]
     ) {
-        var start = block.startIndex
+        var start = 0
         var type = HTTP2FrameType.headers
         repeat {
-            let end = min(start + maxFrameSize, block.endIndex)
-            var flags: UInt8 = end == block.endIndex ? HTTP2FrameFlags.endHeaders : 0
+            let end = min(start + maxFrameSize, block.count)
+            var flags: UInt8 = end == block.count ? HTTP2FrameFlags.endHeaders : 0
             if endStream && type == HTTP2FrameType.headers { flags |= HTTP2FrameFlags.endStream }
             HTTP2FrameHeader(length: end - start, type: type, flags: flags, streamID: streamID).write(into: &out)
-            out.append(contentsOf: block[start..<end])
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: block[start..<end]))
             start = end
             type = HTTP2FrameType.continuation
-        } while start < block.endIndex
+        } while start < block.count
     }
 
     /// RST_STREAM with `code`.

@@ -103,11 +103,14 @@ extension HTTP2ServerConnection {
     // MARK: - Helpers
 
     private mutating func writeBlock(_ streamID: UInt32, _ fields: HTTP2HeaderList, status: Int?, endStream: Bool) {
-        // The block is encoded into storage the connection keeps (one allocation per connection, not per head).
-        blockScratch.removeAll(keepingCapacity: true)
-        encoder.encode(fields, status: status, into: &blockScratch)
-        HTTP2FrameWriter.headerBlock(
-            streamID: streamID, block: blockScratch[...], endStream: endStream, maxFrameSize: peer.maxFrameSize,
-            into: &outbound)
+        // The block is encoded into storage the connection keeps (allocated when a head needs more, not per head).
+        let bound = HPACKEncoder.bound(fields)
+        if blockScratch.count < bound { blockScratch = [UInt8](repeating: 0, count: max(bound, 2 * blockScratch.count)) }
+        blockScratch.withUnsafeMutableBytes { scratch in
+            let length = encoder.encode(fields, status: status, into: scratch)
+            HTTP2FrameWriter.headerBlock(
+                streamID: streamID, block: UnsafeRawBufferPointer(rebasing: scratch[..<length]), endStream: endStream,
+                maxFrameSize: peer.maxFrameSize, into: &outbound)
+        }
     }
 }

@@ -115,7 +115,9 @@ func framePrefixes() {
 func writerRoundTrip() {
     var out: [UInt8] = []
     let block = [UInt8](repeating: 0x82, count: 40_000)
-    HTTP2FrameWriter.headerBlock(streamID: 9, block: block[...], endStream: true, maxFrameSize: 16_384, into: &out)
+    block.withUnsafeBytes {
+        HTTP2FrameWriter.headerBlock(streamID: 9, block: $0, endStream: true, maxFrameSize: 16_384, into: &out)
+    }
     let sent = frames(out)
     #expect(sent.map(\.type) == [0x1, 0x9, 0x9])
     #expect(sent.map(\.flags) == [0x1, 0x0, 0x4])

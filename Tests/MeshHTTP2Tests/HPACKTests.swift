@@ -1,3 +1,4 @@
+import MeshTestSupport
 import Testing
 
 @testable import MeshHTTP2
@@ -293,5 +294,44 @@ func statusIsEncodedDirectly() {
         var expected: [UInt8] = []
         viaField.encode(HTTP2HeaderList([(":status", "\(status)"), ("content-type", "text/plain"), ("x-a", "b")]), into: &expected)
         #expect(out == expected, "\(status)")
+    }
+}
+
+/// The encoder stores into caller memory sized by `HPACKEncoder.bound`: over generated heads — names in and out of the
+/// static table, credentials, octets Huffman makes longer, lengths that need two- and three-octet integers, remembered
+/// fields replayed — no block is longer than its bound, no octet after the bound is touched, and every block decodes
+/// to its head.
+@Test("a field block never outgrows HPACKEncoder.bound")
+func blockStaysWithinBound() {
+    var rng = SplitMix64(state: 0x6B6F_756E_64)
+    var encoder = HPACKEncoder()
+    let names = ["content-type", "server", "authorization", "x-long-\(String(repeating: "n", count: 200))", "date"]
+    // `~`, `|`, `{` have 13- to 15-bit Huffman codes: their raw form is the shorter one.
+    let alphabets = ["abcdefghij0123456789", "~|{}^`\\", "GMT, :/-0123456789"]
+    for round in 0..<300 {
+        var pairs: [(String, String)] = []
+        // One alphabet a head: a third of the heads are all raw strings, the worst case.
+        let alphabet = Array(alphabets.randomElement(using: &rng)!)
+        for _ in 0..<Int.random(in: 0...10, using: &rng) {
+            // Literal names from the head's alphabet too, so a raw head is raw in every string.
+            let name = Int.random(in: 0..<2, using: &rng) == 0
+                ? String((0..<Int.random(in: 1...20, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! })
+                : names.randomElement(using: &rng)!
+            let length = [0, 1, 30, 126, 127, 128, 254, 255, 16_510, 16_511].randomElement(using: &rng)!
+            pairs.append((name, String((0..<length).map { _ in alphabet.randomElement(using: &rng)! })))
+        }
+        let head = HTTP2HeaderList(pairs)
+        let bound = HPACKEncoder.bound(head)
+        var memory = [UInt8](repeating: 0xA5, count: bound + 32)
+        let status = [200, 404, 418, 999].randomElement(using: &rng)!
+        let length = memory.withUnsafeMutableBytes {
+            encoder.encode(head, status: status, into: UnsafeMutableRawBufferPointer(rebasing: $0[..<bound]))
+        }
+        #expect(length <= bound, "round \(round)")
+        #expect(memory[bound...].allSatisfy { $0 == 0xA5 }, "round \(round)")
+        var decoder = HPACKDecoder()
+        let (list, error) = decodeBlock(&decoder, Array(memory[..<length]))
+        #expect(error == nil, "round \(round)")
+        #expect(list.pairs.map { "\($0.name): \($0.value)" } == [":status: \(status)"] + pairs.map { "\($0.0): \($0.1)" })
     }
 }
