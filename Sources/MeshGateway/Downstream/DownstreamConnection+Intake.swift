@@ -83,20 +83,14 @@ extension DownstreamConnection {
         admit(head, view: view, pathLength: pathLength ?? 0)
     }
 
-    /// What the exchange's telemetry and the upstream head need from the request before it is judged: its
-    /// request id, trace and span ids, gRPC call, and (only when they are exported) path and host.
+    /// The request's id (SPEC §5), then what the exchange takes from the head before it is judged
+    /// (`Exchange.identify`); path and host only when they are exported.
     private func identify(_ view: RequestView) {
-        if bridged { noteGRPCCall(view) }
         adoptRequestID(view)
-        exchange.traceID = TraceID(high: worker.random.nextNonZero(), low: worker.random.next())
-        exchange.spanID = SpanID(worker.random.nextNonZero())
-        exchange.sampleRandom = worker.random.next()
         let telemetry = self.telemetry
-        if telemetry.accessLogEnabled || telemetry.spanExportEnabled { capturePath(view) }
-        if telemetry.spanExportEnabled {
-            exchange.host = String(decoding: Bytes.hostWithoutPort(view.authority), as: UTF8.self)
-        }
-        exchange.upgrade = TrustBoundary.allowsTunnel(view)
+        exchange.identify(
+            view, overHTTP2: bridged, random: &worker.random, now: worker.loop.nowMs,
+            keepPath: telemetry.accessLogEnabled || telemetry.spanExportEnabled, keepHost: telemetry.spanExportEnabled)
     }
 
     /// Judges the head (`Intake`) and routes it: the route, pinned with its generation, or nil when the
@@ -105,10 +99,14 @@ extension DownstreamConnection {
         let path = pathLength.map {
             UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(worker.pathScratch)[0..<$0])
         }
-        let verdict = Intake.judge(
-            view, normalizedPath: path, listener: listener.config,
-            acmeChallenge: client.clientTLS == nil && ACMEHTTPChallenges.claims(view.rawPath),
-            peerIdentity: client.clientTLS?.identity?.uri)
+        let acmeChallenge = client.clientTLS == nil && ACMEHTTPChallenges.claims(view.rawPath)
+        let peerIdentity = client.clientTLS?.identity?.uri
+        // The listener's routes lent, not counted (`withListener`).
+        let verdict = withListener {
+            Intake.judge(
+                view, normalizedPath: path, listener: $0.config, acmeChallenge: acmeChallenge,
+                peerIdentity: peerIdentity)
+        }
         let route: CompiledRoute
         // The verdict is read once, and consumed: a second look (`if case .forbidden = verdict`) copied it, and
         // binding the route out of a borrowed verdict copied it too (the route retained and released each time).
@@ -191,14 +189,6 @@ extension DownstreamConnection {
         client.out.commitHead(w.count)
     }
 
-    /// SPEC §10: over HTTP/2, `application/grpc[+codec]` makes the request a gRPC call, its `grpc-timeout`
-    /// (when it parses) a deadline within the route's.
-    private func noteGRPCCall(_ view: RequestView) {
-        guard let type = view.firstValue(named: GRPC.contentTypeName), GRPC.isCall(contentType: type) else { return }
-        let timeout = view.firstValue(named: GRPC.timeoutName).flatMap(GRPC.timeoutMs)
-        exchange.machine.grpcCall(timeoutMs: timeout, now: worker.loop.nowMs)
-    }
-
     /// Keeps the client's `x-request-id` when it is sane (≤ 128 visible ASCII), else makes one (SPEC §5).
     private func adoptRequestID(_ view: RequestView) {
         requestID.removeAll(keepingCapacity: true)
@@ -208,10 +198,6 @@ extension DownstreamConnection {
             break
         }
         if requestID.isEmpty { worker.appendRequestID(into: &requestID) }
-    }
-
-    private func capturePath(_ view: RequestView) {
-        exchange.path = String(decoding: view.rawPath, as: UTF8.self)
     }
 
     /// Normalizes the request path into the worker's scratch; nil for a path that is invalid or climbs

@@ -191,6 +191,27 @@ extension Exchange {
     }
 }
 
+// MARK: - Identity
+
+extension Exchange {
+    /// What the exchange takes from a request head before it is judged: over HTTP/2 a gRPC call and its
+    /// `grpc-timeout` as a deadline within the route's (SPEC §10), new trace and span ids, whether it may become a
+    /// tunnel, and the path and host when telemetry exports them.
+    mutating func identify(
+        _ view: RequestView, overHTTP2: Bool, random: inout FastRandom, now: Int64, keepPath: Bool, keepHost: Bool
+    ) {
+        if overHTTP2, let type = view.firstValue(named: GRPC.contentTypeName), GRPC.isCall(contentType: type) {
+            machine.grpcCall(timeoutMs: view.firstValue(named: GRPC.timeoutName).flatMap(GRPC.timeoutMs), now: now)
+        }
+        traceID = TraceID(high: random.nextNonZero(), low: random.next())
+        spanID = SpanID(random.nextNonZero())
+        sampleRandom = random.next()
+        if keepPath { path = String(decoding: view.rawPath, as: UTF8.self) }
+        if keepHost { host = String(decoding: Bytes.hostWithoutPort(view.authority), as: UTF8.self) }
+        upgrade = TrustBoundary.allowsTunnel(view)
+    }
+}
+
 // MARK: - Trace context
 
 extension Exchange {
