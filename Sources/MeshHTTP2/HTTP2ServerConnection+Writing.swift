@@ -105,7 +105,9 @@ extension HTTP2ServerConnection {
     private mutating func writeBlock(_ streamID: UInt32, _ fields: HTTP2HeaderList, status: Int?, endStream: Bool) {
         // The block is encoded into storage the connection keeps (allocated when a head needs more, not per head).
         let bound = HPACKEncoder.bound(fields)
-        if blockScratch.count < bound { blockScratch = [UInt8](repeating: 0, count: max(bound, 2 * blockScratch.count)) }
+        if blockScratch.count < bound {
+            blockScratch = [UInt8](repeating: 0, count: max(bound, 2 * blockScratch.count))
+        }
         blockScratch.withUnsafeMutableBytes { scratch in
             let length = encoder.encode(fields, status: status, into: scratch)
             HTTP2FrameWriter.headerBlock(

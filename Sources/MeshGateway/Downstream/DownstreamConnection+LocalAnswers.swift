@@ -36,6 +36,8 @@ extension DownstreamConnection {
     /// Sends `answer` as the exchange's response, or a 502 when it does not fit a head block.
     func answer(_ answer: LocalAnswer, close: Bool) {
         guard let queued = queueAnswer(answer, close: close) else {
+            // A plain 502 fits any head block; what does not (a very long `location`) becomes one.
+            if case .error(.badGateway, _, .none) = answer { return self.close() }
             respond(.badGateway, close: true)
             return
         }

@@ -181,14 +181,14 @@ extension DownstreamConnection {
     /// go and the answer is sent as the gateway's own.
     private func answerHTTP(_ status: Int, _ body: [UInt8], fromReply: Bool) {
         let stable = StableBytes(body)
-        // Kept with the exchange until the body is written.
-        exchange.transcode?.answer = stable
         let answer = LocalAnswer.json(status: status, body: stable, route: exchange.route)
-        guard fromReply else { return self.answer(answer, close: false) }
-        guard let queued = queueAnswer(answer, close: false, endingAttempt: false) else {
+        guard let queued = queueAnswer(answer, close: false, endingAttempt: !fromReply) else {
             respond(.badGateway, close: false)
             return
         }
+        // The queue holds the body's address: the exchange keeps its storage until it is written.
+        exchange.transcode?.answer = stable
+        guard fromReply else { return sendLocalAnswer(queued) }
         exchange.status = queued.written.status
         exchange.bytesOut = queued.written.bodyBytes
         exchange.closeAfter = queued.closing
